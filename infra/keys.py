@@ -1,0 +1,76 @@
+"""Key layout of the single table (see ARCHITECTURE.md, "Data model").
+
+A member's *state* (profile, lots that may hold points, request records) shares one partition so that one Query
+loads it; the member's *history* (ledger entries) has its own partition, so the member page stays one small read
+however long the history grows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from rules.ids import time_key
+from rules.members import LookupKind
+
+EXPIRY_SHARDS = 8
+PROFILE = "PROFILE"
+CONFIG = "CONFIG"
+LOOKUP = "LOOKUP"
+LOT_PREFIX = "LOT#"
+REQUEST_PREFIX = "REQ#"
+ENTRY_PREFIX = "ENTRY#"
+REVERSAL_PREFIX = "REVERSAL#"
+
+
+def brand_pk(brand_id: str) -> str:
+    return f"BRAND#{brand_id}"
+
+
+def member_pk(brand_id: str, member_id: str) -> str:
+    return f"BRAND#{brand_id}#MEMBER#{member_id}"
+
+
+def ledger_pk(brand_id: str, member_id: str) -> str:
+    return f"BRAND#{brand_id}#MEMBER#{member_id}#LEDGER"
+
+
+def lot_sk(expires_at: datetime, lot_id: str) -> str:
+    return f"{LOT_PREFIX}{time_key(expires_at)}#{lot_id}"
+
+
+def request_sk(key: str) -> str:
+    return f"{REQUEST_PREFIX}{key}"
+
+
+def entry_sk(entry_id: str) -> str:
+    return f"{ENTRY_PREFIX}{entry_id}"
+
+
+def reversal_sk(entry_id: str) -> str:
+    return f"{REVERSAL_PREFIX}{entry_id}"
+
+
+_LOOKUP_NAMES = {
+    LookupKind.PHONE: "PHONE",
+    LookupKind.OPENID: "OPENID",
+    LookupKind.UNIONID: "UNIONID",
+    LookupKind.REFERRAL_CODE: "REFCODE",
+}
+
+
+def lookup_pk(brand_id: str, kind: LookupKind, value: str) -> str:
+    return f"BRAND#{brand_id}#{_LOOKUP_NAMES[kind]}#{value}"
+
+
+def expiry_shard(member_id: str) -> int:
+    return int(hashlib.sha256(member_id.encode()).hexdigest()[:8], 16) % EXPIRY_SHARDS
+
+
+def expiry_gsi_pk(expires_at: datetime, member_id: str) -> str:
+    """Lots expiring on one UTC day, spread over a few shards so a busy day is not one hot key."""
+    return f"EXPIRY#{expires_at.strftime('%Y-%m-%d')}#{expiry_shard(member_id)}"
+
+
+def expiry_gsi_sk(expires_at: datetime, brand_id: str, member_id: str, lot_id: str) -> str:
+    return f"{time_key(expires_at)}#{brand_id}#{member_id}#{lot_id}"

@@ -1,0 +1,123 @@
+"""pynamodb models for every item kind in the single table.
+
+All kinds derive from `SiyuItem`, whose discriminator attribute lets one Query over a member's partition come back
+as typed objects (profile, lots, request records) in a single request.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    DiscriminatorAttribute,
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from infra import table
+
+
+class ExpiryIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = table.EXPIRY_INDEX
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True, attr_name=table.EXPIRY_PK)
+    gsi1sk = UnicodeAttribute(range_key=True, attr_name=table.EXPIRY_SK)
+
+
+class SiyuItem(Model):
+    class Meta:
+        # Bound at start-up from settings by `infra.db.bind`.
+        table_name = "siyu-local"
+        region = "us-east-1"
+        host = None
+
+    pk = UnicodeAttribute(hash_key=True, attr_name=table.PK)
+    sk = UnicodeAttribute(range_key=True, attr_name=table.SK)
+    kind = DiscriminatorAttribute(attr_name="type")
+    ttl = TTLAttribute(null=True, attr_name=table.TTL_ATTRIBUTE)
+
+
+class BrandItem(SiyuItem, discriminator="brand"):
+    brand_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    tiers = JSONAttribute()
+    timezone = UnicodeAttribute()
+    points_validity_days = NumberAttribute()
+    tier_validity_months = NumberAttribute()
+    plugins = JSONAttribute(default=dict)
+    version = NumberAttribute(default=0)
+    updated_at = UTCDateTimeAttribute(null=True)
+
+
+class MemberItem(SiyuItem, discriminator="member"):
+    brand_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    phone_hash = UnicodeAttribute()
+    phone_masked = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    referral_code = UnicodeAttribute()
+    referred_by_code = UnicodeAttribute(null=True)
+    openid = UnicodeAttribute(null=True)
+    unionid = UnicodeAttribute(null=True)
+    registered_at = UTCDateTimeAttribute()
+    tier_code = UnicodeAttribute()
+    tier_valid_until = UTCDateTimeAttribute(null=True)
+    growth = NumberAttribute(default=0)
+    balance = NumberAttribute(default=0)
+    version = NumberAttribute(default=0)
+
+
+class LotItem(SiyuItem, discriminator="lot"):
+    brand_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    lot_id = UnicodeAttribute()
+    earned = NumberAttribute()
+    remaining = NumberAttribute()
+    earned_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute()
+    # Present only while the lot holds points: the expiry index stays sparse.
+    gsi1pk = UnicodeAttribute(null=True, attr_name=table.EXPIRY_PK)
+    gsi1sk = UnicodeAttribute(null=True, attr_name=table.EXPIRY_SK)
+    by_expiry = ExpiryIndex()
+
+
+class AllocationMap(MapAttribute):
+    lot = UnicodeAttribute()
+    expires_at = UTCDateTimeAttribute()
+    points = NumberAttribute()
+
+
+class EntryItem(SiyuItem, discriminator="entry"):
+    entry_id = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    entry_kind = UnicodeAttribute()
+    points = NumberAttribute()
+    allocations = ListAttribute(of=AllocationMap)
+    reason = UnicodeAttribute(null=True)
+    actor = UnicodeAttribute(null=True)
+    reverses = UnicodeAttribute(null=True)
+    event_id = UnicodeAttribute(null=True)
+    explanation = JSONAttribute(null=True)
+
+
+class ReversalItem(SiyuItem, discriminator="reversal"):
+    entry_id = UnicodeAttribute()
+    reversed_by = UnicodeAttribute()
+
+
+class RequestItem(SiyuItem, discriminator="request"):
+    key = UnicodeAttribute()
+    fingerprint = UnicodeAttribute()
+    result = JSONAttribute()
+    at = UTCDateTimeAttribute()
+
+
+class LookupItem(SiyuItem, discriminator="lookup"):
+    member_id = UnicodeAttribute()

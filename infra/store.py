@@ -1,0 +1,309 @@
+"""`DynamoStore`: the `rules.store.Store` protocol on one DynamoDB table, through pynamodb.
+
+Every write is one TransactWriteItems whose conditions encode what the plan was based on; a failed condition is
+translated back into the domain's terms (a conflict to retry, a request seen before, a lookup already taken).
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from infra import keys
+from infra.models import (
+    AllocationMap,
+    BrandItem,
+    EntryItem,
+    LookupItem,
+    LotItem,
+    MemberItem,
+    RequestItem,
+    ReversalItem,
+    SiyuItem,
+)
+from rules.brands import BrandConfig, TierLevel
+from rules.errors import WriteConflict
+from rules.ledger import Allocation, Entry, EntryKind, Lot, PointsState, Posting
+from rules.members import LookupKind, MemberProfile, MemberState, Registration, RequestRecord
+from rules.store import AlreadyReversed, LookupTaken, Page, RequestAlreadyRecorded
+
+REQUEST_RECORD_DAYS = 30
+_CONFLICT_CODES = {"ConditionalCheckFailed", "TransactionConflict"}
+
+
+class DynamoStore:
+    def __init__(self, brand_cache_seconds: float = 60.0) -> None:
+        self._brand_cache: dict[str, tuple[float, BrandConfig | None]] = {}
+        self._brand_cache_seconds = brand_cache_seconds
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _connection() -> Connection:
+        return SiyuItem._get_connection().connection
+
+    # ---- brands -------------------------------------------------------------------------------------------------
+
+    def get_brand(self, brand_id: str) -> BrandConfig | None:
+        # Cached per container: brand configuration changes rarely and every event and request needs it.
+        now = time.monotonic()
+        with self._lock:
+            hit = self._brand_cache.get(brand_id)
+        if hit and hit[0] > now:
+            return hit[1]
+        try:
+            item = BrandItem.get(keys.brand_pk(brand_id), keys.CONFIG)
+            config = _brand_from_item(item)
+        except BrandItem.DoesNotExist:
+            config = None
+        with self._lock:
+            self._brand_cache[brand_id] = (now + self._brand_cache_seconds, config)
+        return config
+
+    def put_brand(self, config: BrandConfig) -> BrandConfig:
+        saved = replace(config, version=config.version + 1)
+        item = BrandItem(
+            keys.brand_pk(config.brand_id), keys.CONFIG,
+            brand_id=config.brand_id, name=config.name,
+            tiers=[{"code": t.code, "name": t.name, "threshold": t.threshold, "deduction": t.deduction}
+                   for t in config.tiers],
+            timezone=config.timezone, points_validity_days=config.points_validity_days,
+            tier_validity_months=config.tier_validity_months, plugins=dict(config.plugins),
+            version=saved.version, updated_at=config.updated_at,
+        )
+        # Optimistic: a concurrent edit of the same brand makes one of the two saves fail instead of both winning.
+        condition = BrandItem.pk.does_not_exist() if config.version == 0 else (BrandItem.version == config.version)
+        item.save(condition=condition)
+        with self._lock:
+            self._brand_cache.pop(config.brand_id, None)
+        return saved
+
+    def forget_brands(self) -> None:
+        with self._lock:
+            self._brand_cache.clear()
+
+    # ---- members ------------------------------------------------------------------------------------------------
+
+    def load_member(self, brand_id: str, member_id: str, *, request_key: str | None = None) -> MemberState | None:
+        wanted_request = keys.request_sk(request_key) if request_key else None
+        # One Query over the member's partition. The filter drops what the page never needs (emptied lots,
+        # other requests' records) from the response; the key condition keeps it to this one partition.
+        not_other_requests = ~SiyuItem.sk.startswith(keys.REQUEST_PREFIX)
+        if wanted_request:
+            not_other_requests = not_other_requests | (SiyuItem.sk == wanted_request)
+        holding_lots = ~SiyuItem.sk.startswith(keys.LOT_PREFIX) | (LotItem.remaining > 0)
+        profile: MemberItem | None = None
+        lots: list[Lot] = []
+        request: RequestRecord | None = None
+        for item in SiyuItem.query(keys.member_pk(brand_id, member_id),
+                                   filter_condition=not_other_requests & holding_lots):
+            if isinstance(item, MemberItem):
+                profile = item
+            elif isinstance(item, LotItem):
+                lots.append(Lot(item.lot_id, int(item.earned), int(item.remaining), item.earned_at, item.expires_at))
+            elif isinstance(item, RequestItem):
+                request = _request_from_item(item)
+        if profile is None:
+            return None
+        return MemberState(
+            profile=_profile_from_item(profile),
+            points=PointsState(balance=int(profile.balance), lots=tuple(lots)),
+            request=request,
+        )
+
+    def find_member_id(self, brand_id: str, kind: LookupKind, value: str) -> str | None:
+        try:
+            return LookupItem.get(keys.lookup_pk(brand_id, kind, value), keys.LOOKUP).member_id
+        except LookupItem.DoesNotExist:
+            return None
+
+    def register(self, registration: Registration) -> MemberProfile:
+        p = registration.profile
+        member = MemberItem(
+            keys.member_pk(p.brand_id, p.member_id), keys.PROFILE,
+            brand_id=p.brand_id, member_id=p.member_id, phone_hash=p.phone_hash, phone_masked=p.phone_masked,
+            channel=p.channel, referral_code=p.referral_code, referred_by_code=p.referred_by_code,
+            openid=p.openid, unionid=p.unionid, registered_at=p.registered_at, tier_code=p.tier_code,
+            tier_valid_until=p.tier_valid_until, growth=p.growth, balance=0, version=0,
+        )
+        lookups = [(kind, LookupItem(keys.lookup_pk(p.brand_id, kind, value), keys.LOOKUP, member_id=p.member_id))
+                   for kind, value in registration.lookups]
+        try:
+            with TransactWrite(connection=self._connection()) as tx:
+                tx.save(member, condition=MemberItem.pk.does_not_exist())
+                for _, item in lookups:
+                    tx.save(item, condition=LookupItem.pk.does_not_exist())
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons
+            for (kind, _), reason in zip(lookups, reasons[1:]):
+                if reason is not None and reason.code == "ConditionalCheckFailed":
+                    raise LookupTaken(kind) from None
+            raise
+        return p
+
+    # ---- ledger -------------------------------------------------------------------------------------------------
+
+    def post(self, profile: MemberProfile, posting: Posting, *, request: RequestRecord | None = None) -> None:
+        brand_id, member_id = profile.brand_id, profile.member_id
+        mpk = keys.member_pk(brand_id, member_id)
+        lpk = keys.ledger_pk(brand_id, member_id)
+        # Puts then updates: the order pynamodb sends them in, so cancellation reasons line up with `roles`.
+        puts: list[tuple[str, SiyuItem, Any, str | None]] = []
+        updates: list[tuple[str, SiyuItem, list, Any]] = []
+
+        for lot in posting.new_lots:
+            item = LotItem(mpk, keys.lot_sk(lot.expires_at, lot.lot_id), brand_id=brand_id, member_id=member_id,
+                           lot_id=lot.lot_id, earned=lot.earned, remaining=lot.remaining, earned_at=lot.earned_at,
+                           expires_at=lot.expires_at,
+                           gsi1pk=keys.expiry_gsi_pk(lot.expires_at, member_id),
+                           gsi1sk=keys.expiry_gsi_sk(lot.expires_at, brand_id, member_id, lot.lot_id))
+            puts.append(("conflict", item, LotItem.pk.does_not_exist(), None))
+        for entry in posting.entries:
+            puts.append(("conflict", _entry_item(lpk, entry), EntryItem.pk.does_not_exist(), None))
+        if request is not None:
+            record = RequestItem(mpk, keys.request_sk(request.key), key=request.key,
+                                 fingerprint=request.fingerprint, result=request.result, at=request.at,
+                                 ttl=timedelta(days=REQUEST_RECORD_DAYS))
+            puts.append(("request", record, RequestItem.pk.does_not_exist(), "ALL_OLD"))
+        if posting.reverses is not None:
+            marker = ReversalItem(lpk, keys.reversal_sk(posting.reverses), entry_id=posting.reverses,
+                                  reversed_by=posting.entries[0].entry_id)
+            puts.append(("reversal", marker, ReversalItem.pk.does_not_exist(), None))
+
+        for update in posting.lot_updates:
+            lot = LotItem(mpk, keys.lot_sk(update.expires_at, update.lot_id))
+            gsi = [LotItem.gsi1pk.set(keys.expiry_gsi_pk(update.expires_at, member_id)),
+                   LotItem.gsi1sk.set(keys.expiry_gsi_sk(update.expires_at, brand_id, member_id, update.lot_id))]
+            if update.is_exact:
+                actions = [LotItem.remaining.set(update.after_or_delta)]
+                if update.after_or_delta == 0:
+                    actions += [LotItem.gsi1pk.remove(), LotItem.gsi1sk.remove()]
+                elif update.before == 0:
+                    actions += gsi
+                condition = LotItem.remaining == update.before
+            else:
+                actions = [LotItem.remaining.add(update.after_or_delta), *gsi]
+                condition = LotItem.pk.exists()
+            updates.append(("conflict", lot, actions, condition))
+        member = MemberItem(mpk, keys.PROFILE)
+        member_condition = MemberItem.pk.exists()
+        if posting.debit:
+            member_condition &= MemberItem.balance >= posting.debit
+        updates.append(("conflict", member,
+                        [MemberItem.balance.add(posting.points), MemberItem.version.add(1)], member_condition))
+
+        roles = [p[0] for p in puts] + [u[0] for u in updates]
+        try:
+            with TransactWrite(connection=self._connection()) as tx:
+                for _, item, condition, return_values in puts:
+                    tx.save(item, condition=condition, return_values=return_values)
+                for _, item, actions, condition in updates:
+                    tx.update(item, actions=actions, condition=condition)
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons
+            if error.cause_response_code != "TransactionCanceledException" or not reasons:
+                raise
+            for role, reason in zip(roles, reasons):
+                if reason is None or reason.code not in _CONFLICT_CODES:
+                    continue
+                if role == "request" and reason.code == "ConditionalCheckFailed" and reason.raw_item:
+                    raise RequestAlreadyRecorded(_request_from_item(RequestItem.from_raw_data(reason.raw_item))) from None
+                if role == "reversal" and reason.code == "ConditionalCheckFailed":
+                    raise AlreadyReversed(posting.reverses or "") from None
+            if any(r is not None and r.code in _CONFLICT_CODES for r in reasons):
+                raise WriteConflict(str(error)) from None
+            raise
+
+    def get_entry(self, brand_id: str, member_id: str, entry_id: str) -> Entry | None:
+        try:
+            return _entry_from_item(EntryItem.get(keys.ledger_pk(brand_id, member_id), keys.entry_sk(entry_id)))
+        except EntryItem.DoesNotExist:
+            return None
+
+    def history(self, brand_id: str, member_id: str, *, first: int, after: str | None) -> Page[Entry]:
+        lpk = keys.ledger_pk(brand_id, member_id)
+        start = None
+        if after:
+            start = {"pk": {"S": lpk}, "sk": {"S": keys.entry_sk(_decode_cursor(after))}}
+        # One more than asked tells whether another page exists without a second request.
+        results = EntryItem.query(lpk, EntryItem.sk.startswith(keys.ENTRY_PREFIX), scan_index_forward=False,
+                                  limit=first + 1, page_size=first + 1, last_evaluated_key=start)
+        items = [_entry_from_item(item) for item in results]
+        has_next = len(items) > first
+        items = items[:first]
+        end = _encode_cursor(items[-1].entry_id) if items else None
+        return Page(items=items, end_cursor=end, has_next_page=has_next)
+
+    def entries(self, brand_id: str, member_id: str) -> list[Entry]:
+        lpk = keys.ledger_pk(brand_id, member_id)
+        return [_entry_from_item(i) for i in EntryItem.query(lpk, EntryItem.sk.startswith(keys.ENTRY_PREFIX))]
+
+
+# ---- item <-> domain ----------------------------------------------------------------------------------------------
+
+
+def _encode_cursor(entry_id: str) -> str:
+    return base64.urlsafe_b64encode(entry_id.encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor.encode()).decode()
+    except Exception as exc:  # noqa: BLE001 - any garbage cursor is the caller's input error
+        from rules.errors import InvalidInput
+
+        raise InvalidInput("after", "not a cursor returned by this API") from exc
+
+
+def _brand_from_item(item: BrandItem) -> BrandConfig:
+    return BrandConfig(
+        brand_id=item.brand_id, name=item.name,
+        tiers=tuple(TierLevel(t["code"], t["name"], int(t["threshold"]), int(t.get("deduction", 0))) for t in item.tiers),
+        timezone=item.timezone, points_validity_days=int(item.points_validity_days),
+        tier_validity_months=int(item.tier_validity_months), plugins=item.plugins or {},
+        version=int(item.version), updated_at=item.updated_at,
+    )
+
+
+def _profile_from_item(item: MemberItem) -> MemberProfile:
+    return MemberProfile(
+        brand_id=item.brand_id, member_id=item.member_id, phone_hash=item.phone_hash,
+        phone_masked=item.phone_masked, channel=item.channel, referral_code=item.referral_code,
+        registered_at=item.registered_at, tier_code=item.tier_code, tier_valid_until=item.tier_valid_until,
+        growth=int(item.growth), openid=item.openid, unionid=item.unionid, referred_by_code=item.referred_by_code,
+    )
+
+
+def _request_from_item(item: RequestItem) -> RequestRecord:
+    return RequestRecord(key=item.key, fingerprint=item.fingerprint, result=item.result, at=item.at)
+
+
+def _entry_item(lpk: str, entry: Entry) -> EntryItem:
+    return EntryItem(
+        lpk, keys.entry_sk(entry.entry_id), entry_id=entry.entry_id, at=entry.at, entry_kind=entry.kind.value,
+        points=entry.points,
+        allocations=[AllocationMap(lot=a.lot_id, expires_at=a.expires_at, points=a.points) for a in entry.allocations],
+        reason=entry.reason, actor=entry.actor, reverses=entry.reverses, event_id=entry.event_id,
+        explanation=dict(entry.explanation) if entry.explanation else None,
+    )
+
+
+def _entry_from_item(item: EntryItem) -> Entry:
+    return Entry(
+        entry_id=item.entry_id, at=item.at, kind=EntryKind(item.entry_kind), points=int(item.points),
+        allocations=tuple(Allocation(a.lot, a.expires_at, int(a.points)) for a in item.allocations),
+        reason=item.reason, actor=item.actor, reverses=item.reverses, event_id=item.event_id,
+        explanation=item.explanation,
+    )
+
+
+def utcnow() -> datetime:
+    """The wall clock, for adapters only: domain code receives "now" as an argument."""
+    return datetime.now(timezone.utc)

@@ -1,0 +1,69 @@
+"""The one definition of Siyu's DynamoDB table: keys, indexes and TTL.
+
+Everything that creates or declares the table reads it from here: the local stack and the tests create the table
+with `create_table_kwargs()`, the pynamodb models take their attribute names from it, and a test checks that the
+`SiyuTable` resource in `serverless.yml` declares exactly the same thing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PK = "pk"
+SK = "sk"
+
+# Sparse index over points lots that still hold points, keyed by expiry day (and a shard), so the daily sweep
+# reads only the lots that expire that day: its cost follows the work, never the number of members.
+EXPIRY_INDEX = "byExpiry"
+EXPIRY_PK = "gsi1pk"
+EXPIRY_SK = "gsi1sk"
+
+# Items that only need to live for a while (idempotency records, processed-event markers, crisis counters)
+# carry an epoch-seconds expiry here and DynamoDB deletes them in the background.
+TTL_ATTRIBUTE = "ttl"
+
+KEY_ATTRIBUTES = {PK: "S", SK: "S", EXPIRY_PK: "S", EXPIRY_SK: "S"}
+
+TABLE_KEYS = [
+    {"AttributeName": PK, "KeyType": "HASH"},
+    {"AttributeName": SK, "KeyType": "RANGE"},
+]
+
+GLOBAL_SECONDARY_INDEXES = [
+    {
+        "IndexName": EXPIRY_INDEX,
+        "KeySchema": [
+            {"AttributeName": EXPIRY_PK, "KeyType": "HASH"},
+            {"AttributeName": EXPIRY_SK, "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+]
+
+
+def attribute_definitions() -> list[dict[str, str]]:
+    return [{"AttributeName": name, "AttributeType": kind} for name, kind in KEY_ATTRIBUTES.items()]
+
+
+def create_table_kwargs(table_name: str) -> dict[str, Any]:
+    """Arguments for boto3's `create_table`, on-demand billing as in the cloud."""
+    return {
+        "TableName": table_name,
+        "KeySchema": TABLE_KEYS,
+        "AttributeDefinitions": attribute_definitions(),
+        "GlobalSecondaryIndexes": GLOBAL_SECONDARY_INDEXES,
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
+def create_table(client: Any, table_name: str) -> None:
+    """Create the table (and its TTL) if it is missing; safe to call on every start."""
+    existing = client.list_tables().get("TableNames", [])
+    if table_name in existing:
+        return
+    client.create_table(**create_table_kwargs(table_name))
+    client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 200})
+    client.update_time_to_live(
+        TableName=table_name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
+    )

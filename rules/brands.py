@@ -1,0 +1,84 @@
+"""A brand's configuration: its tier ladder and the defaults its rules start from.
+
+The ladder is data, not code: 百果园 runs 普卡/银卡/金卡/钻卡 on growth value, 喜茶 runs VIP1..VIP5, and a brand can
+change its thresholds without a deploy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Mapping
+
+from rules.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class TierLevel:
+    code: str
+    name: str
+    threshold: int  # growth value at which a member reaches this tier
+    deduction: int = 0  # growth taken away when the tier's validity ends without an upgrade
+
+
+@dataclass(frozen=True)
+class BrandConfig:
+    brand_id: str
+    name: str
+    tiers: tuple[TierLevel, ...]
+    timezone: str = "Asia/Shanghai"
+    points_validity_days: int = 365
+    tier_validity_months: int = 6
+    plugins: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    version: int = 0
+    updated_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        validate_ladder(self.tiers)
+
+    @property
+    def entry_tier(self) -> TierLevel:
+        return self.tiers[0]
+
+    def tier(self, code: str | None) -> TierLevel:
+        for level in self.tiers:
+            if level.code == code:
+                return level
+        return self.entry_tier
+
+    def tier_for_growth(self, growth: int) -> TierLevel:
+        reached = self.entry_tier
+        for level in self.tiers:
+            if growth >= level.threshold:
+                reached = level
+        return reached
+
+    def next_tier(self, code: str | None) -> TierLevel | None:
+        current = self.tier(code)
+        higher = [level for level in self.tiers if level.threshold > current.threshold]
+        return higher[0] if higher else None
+
+
+def validate_ladder(tiers: tuple[TierLevel, ...]) -> None:
+    if not tiers:
+        raise InvalidInput("tiers", "a brand needs at least one tier")
+    if tiers[0].threshold != 0:
+        raise InvalidInput("tiers[0].threshold", "the entry tier starts at 0 growth")
+    codes = [t.code for t in tiers]
+    if len(set(codes)) != len(codes):
+        raise InvalidInput("tiers", "tier codes must be unique")
+    for i in range(1, len(tiers)):
+        if tiers[i].threshold <= tiers[i - 1].threshold:
+            raise InvalidInput(f"tiers[{i}].threshold", "thresholds must rise strictly up the ladder")
+    for i, t in enumerate(tiers):
+        if t.deduction < 0:
+            raise InvalidInput(f"tiers[{i}].deduction", "must not be negative")
+
+
+# 百果园's grade membership (DOMAIN.md 2.1 and 2.2): growth 1 per yuan, validity 6 months.
+BAIGUOYUAN_LADDER = (
+    TierLevel("PU", "普卡", 0, 0),
+    TierLevel("YIN", "银卡", 500, 300),
+    TierLevel("JIN", "金卡", 2000, 1000),
+    TierLevel("ZUAN", "钻卡", 5000, 3000),
+)

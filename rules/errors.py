@@ -1,0 +1,100 @@
+"""Business failures. Each becomes a typed result in the GraphQL schema, never a 500.
+
+They are raised by the pure planners and services in `rules/` and caught by the adapters (`api/`, `events/`).
+"""
+
+from __future__ import annotations
+
+
+class SiyuError(Exception):
+    """A business failure with a stable code and a message a front end can show."""
+
+    code = "ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(SiyuError):
+    code = "INVALID_INPUT"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(SiyuError):
+    code = "NOT_FOUND"
+
+
+class MemberNotFound(NotFound):
+    code = "MEMBER_NOT_FOUND"
+
+    def __init__(self, member_id: str) -> None:
+        super().__init__(f"no member {member_id} in this brand")
+        self.member_id = member_id
+
+
+class BrandNotConfigured(NotFound):
+    code = "BRAND_NOT_CONFIGURED"
+
+    def __init__(self, brand_id: str) -> None:
+        super().__init__(f"brand {brand_id} has no configuration")
+        self.brand_id = brand_id
+
+
+class AlreadyRegistered(SiyuError):
+    """The phone number, openid or unionid already belongs to a member of this brand."""
+
+    code = "ALREADY_REGISTERED"
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"a member of this brand is already registered with this {field}")
+        self.field = field
+
+
+class InsufficientPoints(SiyuError):
+    code = "INSUFFICIENT_POINTS"
+
+    def __init__(self, requested: int, available: int) -> None:
+        super().__init__(f"{requested} points requested, {available} available")
+        self.requested = requested
+        self.available = available
+
+
+class IdempotencyKeyReused(SiyuError):
+    """The same idempotency key came back with a different request: refusing rather than guessing."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"idempotency key {key!r} was already used for a different request")
+        self.key = key
+
+
+class EntryNotFound(NotFound):
+    code = "ENTRY_NOT_FOUND"
+
+    def __init__(self, entry_id: str) -> None:
+        super().__init__(f"no ledger entry {entry_id} for this member")
+        self.entry_id = entry_id
+
+
+class EntryNotReversible(SiyuError):
+    code = "ENTRY_NOT_REVERSIBLE"
+
+    def __init__(self, entry_id: str, reason: str) -> None:
+        super().__init__(f"entry {entry_id} cannot be reversed: {reason}")
+        self.entry_id = entry_id
+        self.reason = reason
+
+
+class WriteConflict(Exception):
+    """Another writer changed what a plan was based on; the caller re-reads and plans again."""
+
+
+class Busy(SiyuError):
+    """Too many concurrent writers kept winning; the request changed nothing and can be retried."""
+
+    code = "BUSY"

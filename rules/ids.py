@@ -1,0 +1,29 @@
+"""Identifiers. Ledger entry ids sort by time, so a member's history reads newest first with one Query."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+# No 0/O, 1/I/L: referral codes are read aloud and typed on phones.
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_member_id() -> str:
+    return "m_" + secrets.token_hex(8)
+
+
+def new_referral_code(length: int = 8) -> str:
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(length))
+
+
+def time_key(at: datetime) -> str:
+    """A fixed-width UTC timestamp that sorts as text: 20261125T221500.000000Z."""
+    return at.strftime("%Y%m%dT%H%M%S.%fZ")
+
+
+def entry_id(at: datetime, seed: str | None = None) -> str:
+    """A time-sortable entry id; with a seed (an event id, an idempotency key) the id is deterministic."""
+    suffix = hashlib.sha256(seed.encode()).hexdigest()[:12] if seed else secrets.token_hex(6)
+    return f"{time_key(at)}-{suffix}"

@@ -1,0 +1,301 @@
+"""The points ledger, as pure planning.
+
+A member's points live in *lots* (what one earning added, with its own expiry) and every change is an immutable
+*entry*. A planner here reads the member's current points and returns a `Posting`: the entries to append and the
+lot changes they imply. The store writes a posting in one transaction, conditioned on the lot values the plan was
+based on, so the three views of a member's points can never disagree:
+
+    stored balance == sum of entries == sum of lot remainders
+
+What a member can spend is derived, never stored: the remainders of the lots whose expiry is still ahead. A lot
+past its expiry is unspendable from that instant, whether or not the expiry sweep has written its `expire` entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any, Iterable, Mapping
+
+from rules.errors import EntryNotReversible, InsufficientPoints, InvalidInput
+
+
+class EntryKind(str, Enum):
+    EARN = "earn"
+    REDEEM = "redeem"
+    ADJUST = "adjust"
+    REVERSE = "reverse"
+    EXPIRE = "expire"
+
+
+@dataclass(frozen=True)
+class Lot:
+    lot_id: str
+    earned: int
+    remaining: int
+    earned_at: datetime
+    expires_at: datetime
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at <= now
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """How much of an entry landed on (positive) or came out of (negative) one lot."""
+
+    lot_id: str
+    expires_at: datetime
+    points: int
+
+
+@dataclass(frozen=True)
+class Entry:
+    entry_id: str
+    at: datetime
+    kind: EntryKind
+    points: int
+    allocations: tuple[Allocation, ...]
+    reason: str | None = None
+    actor: str | None = None
+    reverses: str | None = None
+    event_id: str | None = None
+    # Why the entry exists, for "why did I get 12 points?": plugin, version, rule and the inputs that decided it.
+    explanation: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.points != sum(a.points for a in self.allocations):
+            raise ValueError("an entry's points must equal the sum of its lot allocations")
+
+
+@dataclass(frozen=True)
+class LotUpdate:
+    """An existing lot whose remainder moves from `before` to `after`.
+
+    `before` is None when the lot is not in the member's loaded state (a lot emptied earlier that a reversal
+    refills): then the store adds the difference instead of checking an exact value, which is safe because a
+    refill only ever raises a remainder.
+    """
+
+    lot_id: str
+    expires_at: datetime
+    before: int | None
+    after_or_delta: int
+
+    @property
+    def is_exact(self) -> bool:
+        return self.before is not None
+
+
+@dataclass(frozen=True)
+class Posting:
+    """Everything one ledger operation writes, atomically."""
+
+    entries: tuple[Entry, ...]
+    new_lots: tuple[Lot, ...] = ()
+    lot_updates: tuple[LotUpdate, ...] = ()
+    reverses: str | None = None
+
+    @property
+    def points(self) -> int:
+        return sum(e.points for e in self.entries)
+
+    @property
+    def debit(self) -> int:
+        """Points this posting takes out of the balance (0 when it only adds)."""
+        return max(0, -self.points)
+
+
+@dataclass(frozen=True)
+class PointsState:
+    """A member's points as loaded: the stored balance and every lot that still holds points."""
+
+    balance: int
+    lots: tuple[Lot, ...] = field(default_factory=tuple)
+
+    def spendable_lots(self, now: datetime) -> list[Lot]:
+        """Lots that can be spent at `now`, in the order they are spent: earliest expiry first."""
+        usable = [lot for lot in self.lots if lot.remaining > 0 and not lot.expired(now)]
+        return sorted(usable, key=lambda lot: (lot.expires_at, lot.earned_at, lot.lot_id))
+
+    def spendable(self, now: datetime) -> int:
+        return sum(lot.remaining for lot in self.spendable_lots(now))
+
+    def expiring_within(self, now: datetime, days: int) -> int:
+        horizon = now + timedelta(days=days)
+        return sum(lot.remaining for lot in self.spendable_lots(now) if lot.expires_at <= horizon)
+
+    def lot(self, lot_id: str) -> Lot | None:
+        return next((lot for lot in self.lots if lot.lot_id == lot_id), None)
+
+
+def _positive(points: int, field_name: str = "points") -> None:
+    if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
+        raise InvalidInput(field_name, "must be a positive whole number of points")
+
+
+def earn(
+    state: PointsState,
+    *,
+    points: int,
+    now: datetime,
+    expires_at: datetime,
+    entry_id: str,
+    kind: EntryKind = EntryKind.EARN,
+    reason: str | None = None,
+    actor: str | None = None,
+    event_id: str | None = None,
+    explanation: Mapping[str, Any] | None = None,
+) -> Posting:
+    """Add `points` as a new lot expiring at `expires_at` (the lot takes the entry's id)."""
+    _positive(points)
+    if expires_at <= now:
+        raise InvalidInput("expiresAt", "points must expire after they are earned")
+    lot = Lot(lot_id=entry_id, earned=points, remaining=points, earned_at=now, expires_at=expires_at)
+    entry = Entry(
+        entry_id=entry_id,
+        at=now,
+        kind=kind,
+        points=points,
+        allocations=(Allocation(lot.lot_id, expires_at, points),),
+        reason=reason,
+        actor=actor,
+        event_id=event_id,
+        explanation=explanation,
+    )
+    return Posting(entries=(entry,), new_lots=(lot,))
+
+
+def spend(
+    state: PointsState,
+    *,
+    points: int,
+    now: datetime,
+    entry_id: str,
+    kind: EntryKind = EntryKind.REDEEM,
+    reason: str | None = None,
+    actor: str | None = None,
+    event_id: str | None = None,
+    explanation: Mapping[str, Any] | None = None,
+) -> Posting:
+    """Take `points` from the spendable lots, earliest expiry first; refuse when they do not cover it."""
+    _positive(points)
+    available = state.spendable(now)
+    if points > available:
+        raise InsufficientPoints(requested=points, available=available)
+    allocations: list[Allocation] = []
+    updates: list[LotUpdate] = []
+    left = points
+    for lot in state.spendable_lots(now):
+        take = min(lot.remaining, left)
+        allocations.append(Allocation(lot.lot_id, lot.expires_at, -take))
+        updates.append(LotUpdate(lot.lot_id, lot.expires_at, before=lot.remaining, after_or_delta=lot.remaining - take))
+        left -= take
+        if left == 0:
+            break
+    entry = Entry(
+        entry_id=entry_id,
+        at=now,
+        kind=kind,
+        points=-points,
+        allocations=tuple(allocations),
+        reason=reason,
+        actor=actor,
+        event_id=event_id,
+        explanation=explanation,
+    )
+    return Posting(entries=(entry,), lot_updates=tuple(updates))
+
+
+def adjust(
+    state: PointsState,
+    *,
+    points: int,
+    reason: str,
+    now: datetime,
+    expires_at: datetime,
+    entry_id: str,
+    actor: str | None = None,
+) -> Posting:
+    """A staff correction: positive adds a lot, negative spends like a redemption. A reason is mandatory."""
+    if not reason or not reason.strip():
+        raise InvalidInput("reason", "a staff adjustment needs a reason")
+    if isinstance(points, bool) or not isinstance(points, int) or points == 0:
+        raise InvalidInput("points", "must be a non-zero whole number of points")
+    if points > 0:
+        return earn(state, points=points, now=now, expires_at=expires_at, entry_id=entry_id,
+                    kind=EntryKind.ADJUST, reason=reason.strip(), actor=actor)
+    return spend(state, points=-points, now=now, entry_id=entry_id, kind=EntryKind.ADJUST,
+                 reason=reason.strip(), actor=actor)
+
+
+def reverse(
+    state: PointsState,
+    original: Entry,
+    *,
+    now: datetime,
+    entry_id: str,
+    reason: str | None = None,
+    actor: str | None = None,
+) -> Posting:
+    """Undo one entry exactly, lot by lot.
+
+    Reversing an addition takes its points back from the lot it created, which must still hold them (points
+    already spent or expired cannot be taken back; the caller gets a typed refusal). Reversing a spend puts the
+    points back on the lots they came from; points put back on a lot that has expired meanwhile expire again in
+    the same posting, so nothing past its expiry becomes spendable.
+    """
+    if original.kind in (EntryKind.REVERSE, EntryKind.EXPIRE):
+        raise EntryNotReversible(original.entry_id, f"{original.kind.value} entries are final")
+    allocations: list[Allocation] = []
+    net: dict[str, int] = {}
+    expiries: dict[str, datetime] = {}
+    for alloc in original.allocations:
+        allocations.append(Allocation(alloc.lot_id, alloc.expires_at, -alloc.points))
+        net[alloc.lot_id] = net.get(alloc.lot_id, 0) - alloc.points
+        expiries[alloc.lot_id] = alloc.expires_at
+    entries = [
+        Entry(entry_id=entry_id, at=now, kind=EntryKind.REVERSE, points=-original.points,
+              allocations=tuple(allocations), reason=reason, actor=actor, reverses=original.entry_id)
+    ]
+    expired_refills = [
+        Allocation(lot_id, expiries[lot_id], -points)
+        for lot_id, points in net.items()
+        if points > 0 and expiries[lot_id] <= now
+    ]
+    if expired_refills:
+        entries.append(
+            Entry(entry_id=entry_id + "-x", at=now, kind=EntryKind.EXPIRE,
+                  points=sum(a.points for a in expired_refills), allocations=tuple(expired_refills),
+                  reason="reversed points landed on an expired lot", actor=actor, reverses=None)
+        )
+        for alloc in expired_refills:
+            net[alloc.lot_id] += alloc.points
+    updates: list[LotUpdate] = []
+    for lot_id, delta in net.items():
+        if delta == 0:
+            continue
+        lot = state.lot(lot_id)
+        if delta < 0:
+            if lot is None or lot.remaining < -delta:
+                raise EntryNotReversible(original.entry_id, "its points were already spent or expired")
+            updates.append(LotUpdate(lot_id, lot.expires_at, before=lot.remaining, after_or_delta=lot.remaining + delta))
+        elif lot is not None:
+            updates.append(LotUpdate(lot_id, lot.expires_at, before=lot.remaining, after_or_delta=lot.remaining + delta))
+        else:
+            updates.append(LotUpdate(lot_id, expiries[lot_id], before=None, after_or_delta=delta))
+    return Posting(entries=tuple(entries), lot_updates=tuple(updates), reverses=original.entry_id)
+
+
+def expire(state: PointsState, *, now: datetime, entry_id: str, actor: str | None = None,
+           lots: Iterable[Lot] | None = None) -> Posting | None:
+    """Write off what remains on lots past their expiry (all of them, or the given ones). None when nothing is due."""
+    due = [lot for lot in (lots if lots is not None else state.lots) if lot.remaining > 0 and lot.expired(now)]
+    if not due:
+        return None
+    allocations = tuple(Allocation(lot.lot_id, lot.expires_at, -lot.remaining) for lot in due)
+    entry = Entry(entry_id=entry_id, at=now, kind=EntryKind.EXPIRE, points=sum(a.points for a in allocations),
+                  allocations=allocations, reason="points reached their expiry", actor=actor)
+    updates = tuple(LotUpdate(lot.lot_id, lot.expires_at, before=lot.remaining, after_or_delta=0) for lot in due)
+    return Posting(entries=(entry,), lot_updates=updates)

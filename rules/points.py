@@ -1,0 +1,180 @@
+"""Points operations as services: read the member, plan with `rules.ledger`, write through the `Store`.
+
+Each takes an idempotency key: the first request with a key writes its posting together with a record of its
+result; a repeat finds that record (in the same single read) and returns the first result, writing nothing.
+Concurrent writers are handled optimistically: a plan is conditioned on the lot values it read, and a request
+that loses the race reads again and re-plans, so no interleaving can spend a point twice or go below zero.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable
+
+from rules import ids, ledger
+from rules.errors import (
+    Busy,
+    EntryNotFound,
+    EntryNotReversible,
+    IdempotencyKeyReused,
+    InvalidInput,
+    MemberNotFound,
+    WriteConflict,
+)
+from rules.ledger import Posting
+from rules.members import MemberState, RequestRecord
+from rules.store import AlreadyReversed, RequestAlreadyRecorded, Store
+
+MAX_ATTEMPTS = 40
+MAX_KEY_LENGTH = 128
+
+
+@dataclass(frozen=True)
+class PointsResult:
+    """What a points operation did: the entry it wrote and the spendable balance right after."""
+
+    entry_id: str
+    points: int
+    balance: int
+    replayed: bool = False
+
+    def as_record(self) -> dict:
+        return {"entryId": self.entry_id, "points": self.points, "balance": self.balance}
+
+    @classmethod
+    def from_record(cls, record: RequestRecord) -> "PointsResult":
+        r = record.result
+        return cls(entry_id=r["entryId"], points=r["points"], balance=r["balance"], replayed=True)
+
+
+def _check_key(key: str) -> str:
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise InvalidInput("idempotencyKey", f"an idempotency key is 1-{MAX_KEY_LENGTH} printable characters")
+    return key
+
+
+def _fingerprint(operation: str, **params: object) -> str:
+    payload = json.dumps({"op": operation, **params}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def _replay(record: RequestRecord, fingerprint: str) -> PointsResult:
+    if record.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(record.key)
+    return PointsResult.from_record(record)
+
+
+def _run(
+    store: Store,
+    brand_id: str,
+    member_id: str,
+    key: str,
+    fingerprint: str,
+    now: datetime,
+    plan: Callable[[MemberState], Posting | None],
+) -> PointsResult | None:
+    """The optimistic loop shared by every keyed points operation."""
+    _check_key(key)
+    for attempt in range(MAX_ATTEMPTS):
+        state = store.load_member(brand_id, member_id, request_key=key)
+        if state is None:
+            raise MemberNotFound(member_id)
+        if state.request is not None:
+            return _replay(state.request, fingerprint)
+        posting = plan(state)
+        if posting is None:
+            return None
+        main = posting.entries[0]
+        after = ledger.PointsState(balance=state.points.balance + posting.points,
+                                   lots=_lots_after(state.points, posting))
+        result = PointsResult(entry_id=main.entry_id, points=main.points, balance=after.spendable(now))
+        record = RequestRecord(key=key, fingerprint=fingerprint, result=result.as_record(), at=now)
+        try:
+            store.post(state.profile, posting, request=record)
+            return result
+        except RequestAlreadyRecorded as seen:
+            return _replay(seen.record, fingerprint)
+        except WriteConflict:
+            # Someone else moved the same lots first: back off a little, then read and plan again.
+            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+    raise Busy("the member's points are changing too fast; nothing was written, try again")
+
+
+def _lots_after(points: ledger.PointsState, posting: Posting) -> tuple[ledger.Lot, ...]:
+    by_id = {lot.lot_id: lot for lot in points.lots}
+    for update in posting.lot_updates:
+        lot = by_id.get(update.lot_id)
+        if lot is not None:
+            remaining = update.after_or_delta if update.is_exact else lot.remaining + update.after_or_delta
+            by_id[lot.lot_id] = ledger.Lot(lot.lot_id, lot.earned, remaining, lot.earned_at, lot.expires_at)
+        else:
+            by_id[update.lot_id] = ledger.Lot(update.lot_id, update.after_or_delta, update.after_or_delta,
+                                              update.expires_at, update.expires_at)
+    for lot in posting.new_lots:
+        by_id[lot.lot_id] = lot
+    return tuple(by_id.values())
+
+
+def earn(store: Store, brand_id: str, member_id: str, *, points: int, now: datetime, expires_at: datetime,
+         idempotency_key: str, reason: str | None = None, actor: str | None = None) -> PointsResult:
+    fp = _fingerprint("earn", points=points, expires_at=expires_at.isoformat(), reason=reason)
+    return _run(store, brand_id, member_id, idempotency_key, fp, now, lambda s: ledger.earn(
+        s.points, points=points, now=now, expires_at=expires_at,
+        entry_id=ids.entry_id(now, f"{member_id}:{idempotency_key}"), reason=reason, actor=actor))
+
+
+def redeem(store: Store, brand_id: str, member_id: str, *, points: int, now: datetime, idempotency_key: str,
+           reason: str | None = None, actor: str | None = None) -> PointsResult:
+    fp = _fingerprint("redeem", points=points, reason=reason)
+    return _run(store, brand_id, member_id, idempotency_key, fp, now, lambda s: ledger.spend(
+        s.points, points=points, now=now, entry_id=ids.entry_id(now, f"{member_id}:{idempotency_key}"),
+        reason=reason, actor=actor))
+
+
+def adjust(store: Store, brand_id: str, member_id: str, *, points: int, reason: str, now: datetime,
+           validity_days: int, idempotency_key: str, actor: str | None = None) -> PointsResult:
+    fp = _fingerprint("adjust", points=points, reason=reason)
+    expires_at = now + timedelta(days=validity_days)
+    return _run(store, brand_id, member_id, idempotency_key, fp, now, lambda s: ledger.adjust(
+        s.points, points=points, reason=reason, now=now, expires_at=expires_at,
+        entry_id=ids.entry_id(now, f"{member_id}:{idempotency_key}"), actor=actor))
+
+
+def reverse(store: Store, brand_id: str, member_id: str, *, entry_id: str, now: datetime, idempotency_key: str,
+            reason: str | None = None, actor: str | None = None) -> PointsResult:
+    fp = _fingerprint("reverse", entry_id=entry_id, reason=reason)
+    original = store.get_entry(brand_id, member_id, entry_id)
+    if original is None:
+        raise EntryNotFound(entry_id)
+    try:
+        return _run(store, brand_id, member_id, idempotency_key, fp, now, lambda s: ledger.reverse(
+            s.points, original, now=now, entry_id=ids.entry_id(now, f"{member_id}:{idempotency_key}"),
+            reason=reason, actor=actor))
+    except AlreadyReversed:
+        raise EntryNotReversible(entry_id, "it was already reversed") from None
+
+
+def expire_due(store: Store, brand_id: str, member_id: str, *, now: datetime, actor: str = "sweep") -> PointsResult | None:
+    """Write off the member's lots past expiry (the sweep's per-member step). None when nothing was due."""
+    key = f"expire:{now.isoformat()}"
+    fp = _fingerprint("expire", at=now.isoformat())
+    return _run(store, brand_id, member_id, key, fp, now, lambda s: ledger.expire(
+        s.points, now=now, entry_id=ids.entry_id(now, f"{member_id}:{key}"), actor=actor))
+
+
+def reconcile(store: Store, brand_id: str, member_id: str) -> dict:
+    """The ledger's self-check: stored balance, sum of entries and sum of lot remainders must agree."""
+    state = store.load_member(brand_id, member_id)
+    if state is None:
+        raise MemberNotFound(member_id)
+    entries = store.entries(brand_id, member_id)
+    return {
+        "balance": state.points.balance,
+        "entries": sum(e.points for e in entries),
+        "lots": sum(lot.remaining for lot in state.points.lots),
+    }
