@@ -148,6 +148,14 @@ class DynamoStore:
             raise
         return p
 
+    def set_standing(self, profile: MemberProfile, *, growth: int, tier_code: str,
+                     tier_valid_until: datetime | None) -> None:
+        member = MemberItem(keys.member_pk(profile.brand_id, profile.member_id), keys.PROFILE)
+        actions = [MemberItem.growth.set(growth), MemberItem.tier_code.set(tier_code), MemberItem.version.add(1)]
+        actions.append(MemberItem.tier_valid_until.set(tier_valid_until) if tier_valid_until
+                       else MemberItem.tier_valid_until.remove())
+        member.update(actions=actions, condition=MemberItem.pk.exists())
+
     # ---- ledger -------------------------------------------------------------------------------------------------
 
     def post(self, profile: MemberProfile, posting: Posting, *, request: RequestRecord | None = None) -> None:
@@ -238,8 +246,9 @@ class DynamoStore:
         items = [_entry_from_item(item) for item in results]
         has_next = len(items) > first
         items = items[:first]
-        end = _encode_cursor(items[-1].entry_id) if items else None
-        return Page(items=items, end_cursor=end, has_next_page=has_next)
+        cursors = [_encode_cursor(e.entry_id) for e in items]
+        return Page(items=items, cursors=cursors, end_cursor=cursors[-1] if cursors else None,
+                    has_next_page=has_next)
 
     def entries(self, brand_id: str, member_id: str) -> list[Entry]:
         lpk = keys.ledger_pk(brand_id, member_id)

@@ -7,6 +7,7 @@ either lands every item it was given or raises and lands none.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, Protocol, Sequence, TypeVar
 
 from rules.brands import BrandConfig
@@ -19,6 +20,7 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Page(Generic[T]):
     items: Sequence[T]
+    cursors: Sequence[str]
     end_cursor: str | None
     has_next_page: bool
 
@@ -62,6 +64,10 @@ class Store(Protocol):
 
     def register(self, registration: Registration) -> MemberProfile:
         """Create the member and its lookups together; raises `LookupTaken` naming the first one already taken."""
+
+    def set_standing(self, profile: MemberProfile, *, growth: int, tier_code: str,
+                     tier_valid_until: datetime | None) -> None:
+        """Set a member's growth value and tier (the tier rules decide; this only records)."""
 
     # Ledger
     def post(

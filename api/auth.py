@@ -1,0 +1,68 @@
+"""Bearer JWTs: who is calling (a member or a staff user) and for which brand.
+
+Claims (CONTRACT.md): `sub` (member id or staff id), `brand`, `role` (`member` or `staff`), `exp`, plus `iss`.
+HS256 with a shared secret here; the verification is the only place a token is trusted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+import jwt
+
+Role = Literal["member", "staff"]
+ROLES = ("member", "staff")
+ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: Role
+    subject: str
+    brand_id: str
+
+    @property
+    def actor(self) -> str:
+        """How ledger entries and audit records name this caller."""
+        return f"{self.role}:{self.subject}"
+
+
+class AuthError(Exception):
+    """The token is missing, malformed, forged, expired, from another issuer, or lacks a claim."""
+
+
+def issue_token(principal: Principal, *, secret: str, issuer: str, now: datetime, ttl: timedelta) -> str:
+    claims = {
+        "sub": principal.subject,
+        "brand": principal.brand_id,
+        "role": principal.role,
+        "iss": issuer,
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify_token(token: str, *, secret: str, issuer: str) -> Principal:
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], issuer=issuer,
+            options={"require": ["sub", "brand", "role", "exp", "iss"]},
+        )
+    except jwt.PyJWTError as error:
+        raise AuthError(type(error).__name__) from None
+    role, subject, brand = claims.get("role"), claims.get("sub"), claims.get("brand")
+    if role not in ROLES or not isinstance(subject, str) or not subject or not isinstance(brand, str) or not brand:
+        raise AuthError("InvalidClaims")
+    return Principal(role=role, subject=subject, brand_id=brand)
+
+
+def bearer(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise AuthError("NotBearer")
+    return value.strip()

@@ -1,0 +1,171 @@
+"""The GraphQL schema (CONTRACT.md, "GraphQL operations"). Resolvers authenticate, call `rules/`, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Callable, Optional, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+from strawberry.types import Info
+
+from api.context import Context
+from api.permissions import IsMember, IsStaff
+from api.types import (
+    AdjustPointsResult,
+    Member,
+    PointsChanged,
+    RedeemPointsResult,
+    RegisterMemberResult,
+    RegisterMemberSuccess,
+    ReversePointsResult,
+    business_error,
+)
+from rules import errors, points
+from rules.points import PointsResult
+from rules.registration import register_member
+
+T = TypeVar("T")
+
+
+def _member(context: Context, brand_id: str, member_id: str) -> Member | None:
+    state = context.member_state(brand_id, member_id)
+    brand = context.store.get_brand(brand_id)
+    if state is None or brand is None:
+        return None
+    return Member(_state=state, _brand=brand, _now=context.now)
+
+
+def _typed(run: Callable[[], T]):
+    """Run a mutation; a business failure becomes its typed result instead of an error."""
+    try:
+        return run()
+    except errors.SiyuError as failure:
+        return business_error(failure)
+
+
+def _changed(result: PointsResult) -> PointsChanged:
+    return PointsChanged(entry_id=strawberry.ID(result.entry_id), points=result.points, balance=result.balance,
+                         replayed=result.replayed)
+
+
+@strawberry.input
+class RegisterMemberInput:
+    phone: str = strawberry.field(description="Mainland mobile number; +86 and separators are accepted.")
+    channel: str = strawberry.field(description="miniprogram, h5, wecom or store.")
+    openid: Optional[str] = None
+    unionid: Optional[str] = None
+    referral_code: Optional[str] = None
+
+
+@strawberry.input
+class RedeemPointsInput:
+    points: int
+    idempotency_key: str = strawberry.field(description="Repeat a request with the same key to get its first result.")
+    reason: Optional[str] = None
+
+
+@strawberry.input
+class AdjustPointsInput:
+    member_id: strawberry.ID
+    points: int = strawberry.field(description="Positive adds a lot, negative spends earliest expiry first.")
+    reason: str = strawberry.field(description="Mandatory: why staff changed this member's points.")
+    idempotency_key: str
+
+
+@strawberry.input
+class ReversePointsEntryInput:
+    member_id: strawberry.ID
+    entry_id: strawberry.ID
+    idempotency_key: str
+    reason: Optional[str] = None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(permission_classes=[IsMember], description="The calling member.")
+    def me(self, info: Info) -> Member:
+        context: Context = info.context
+        p = context.principal
+        member = _member(context, p.brand_id, p.subject)
+        if member is None:
+            raise GraphQLError("this member no longer exists", extensions={"code": "NOT_FOUND"})
+        return member
+
+    @strawberry.field(permission_classes=[IsStaff], description="A member of the staff's brand; null if none.")
+    def member(self, info: Info, id: strawberry.ID) -> Optional[Member]:
+        context: Context = info.context
+        return _member(context, context.principal.brand_id, str(id))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(permission_classes=[IsStaff], description="Register a member in the staff's brand.")
+    def register_member(self, info: Info, input: RegisterMemberInput) -> RegisterMemberResult:
+        context: Context = info.context
+        brand_id = context.principal.brand_id
+
+        def run():
+            profile = register_member(
+                context.store, brand_id=brand_id, phone_number=input.phone, channel=input.channel,
+                now=context.now, phone_key=context.settings.phone_hash_key, openid=input.openid,
+                unionid=input.unionid, referral_code=input.referral_code,
+            )
+            return RegisterMemberSuccess(member=_member(context, brand_id, profile.member_id))
+
+        return _typed(run)
+
+    @strawberry.mutation(permission_classes=[IsMember], description="Spend points, earliest expiry first.")
+    def redeem_points(self, info: Info, input: RedeemPointsInput) -> RedeemPointsResult:
+        context: Context = info.context
+        p = context.principal
+        return _typed(lambda: _changed(points.redeem(
+            context.store, p.brand_id, p.subject, points=input.points, now=context.now,
+            idempotency_key=input.idempotency_key, reason=input.reason, actor=p.actor)))
+
+    @strawberry.mutation(permission_classes=[IsStaff], description="Staff correction of a member's points.")
+    def adjust_points(self, info: Info, input: AdjustPointsInput) -> AdjustPointsResult:
+        context: Context = info.context
+        p = context.principal
+
+        def run():
+            brand = context.store.get_brand(p.brand_id)
+            if brand is None:
+                raise errors.MemberNotFound(str(input.member_id))
+            return _changed(points.adjust(
+                context.store, p.brand_id, str(input.member_id), points=input.points, reason=input.reason,
+                now=context.now, validity_days=brand.points_validity_days,
+                idempotency_key=input.idempotency_key, actor=p.actor))
+
+        return _typed(run)
+
+    @strawberry.mutation(permission_classes=[IsStaff], description="Undo one ledger entry with a reversing entry.")
+    def reverse_points_entry(self, info: Info, input: ReversePointsEntryInput) -> ReversePointsResult:
+        context: Context = info.context
+        p = context.principal
+
+        def run():
+            if context.store.load_member(p.brand_id, str(input.member_id)) is None:
+                raise errors.MemberNotFound(str(input.member_id))
+            return _changed(points.reverse(
+                context.store, p.brand_id, str(input.member_id), entry_id=str(input.entry_id), now=context.now,
+                idempotency_key=input.idempotency_key, reason=input.reason, actor=p.actor))
+
+        return _typed(run)
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    """Errors we raise on purpose carry a code; anything else is internal and must not reach a client."""
+    original = error.original_error
+    if original is None:
+        return False  # syntax and validation errors: about the query itself, safe and useful to show
+    if isinstance(original, GraphQLError) and (original.extensions or {}).get("code"):
+        return False
+    return True
+
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    extensions=[MaskErrors(should_mask_error=_should_mask, error_message="Internal error")],
+)

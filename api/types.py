@@ -1,0 +1,284 @@
+"""GraphQL object types: thin views over the domain objects that `rules/` returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Optional, Union
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from api.context import BAD_USER_INPUT, Context, graphql_error
+from rules import errors
+from rules.brands import BrandConfig, TierLevel
+from rules.ledger import Entry, Lot, PointsState
+from rules.members import MemberState
+
+MAX_PAGE = 100
+MAX_DAYS = 3660
+
+
+@strawberry.type(description="A rung of the brand's tier ladder.")
+class Tier:
+    code: str
+    name: str
+    threshold: int = strawberry.field(description="Growth value at which a member reaches this tier.")
+    valid_until: Optional[datetime] = strawberry.field(
+        default=None, description="When the member's hold on this tier ends (null: no end set).")
+
+
+@strawberry.type
+class NextTier:
+    code: str
+    name: str
+    growth_needed: int = strawberry.field(description="Growth still needed to reach this tier.")
+
+
+@strawberry.type(description="Points added by one earning, with their own expiry.")
+class PointsLot:
+    id: strawberry.ID
+    earned: int
+    remaining: int
+    earned_at: datetime
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, lot: Lot) -> "PointsLot":
+        return cls(id=strawberry.ID(lot.lot_id), earned=lot.earned, remaining=lot.remaining,
+                   earned_at=lot.earned_at, expires_at=lot.expires_at)
+
+
+@strawberry.type(description="One immutable ledger entry: what changed, and why.")
+class PointsEntry:
+    id: strawberry.ID
+    at: datetime
+    kind: str = strawberry.field(description="earn, redeem, adjust, reverse or expire.")
+    points: int = strawberry.field(description="Signed change to the balance.")
+    reason: Optional[str]
+    reverses: Optional[strawberry.ID]
+    explanation: Optional[JSON] = strawberry.field(
+        description="The plugin, its version, the rule and the inputs that decided this entry.")
+
+    @classmethod
+    def of(cls, entry: Entry) -> "PointsEntry":
+        return cls(id=strawberry.ID(entry.entry_id), at=entry.at, kind=entry.kind.value, points=entry.points,
+                   reason=entry.reason, reverses=strawberry.ID(entry.reverses) if entry.reverses else None,
+                   explanation=dict(entry.explanation) if entry.explanation else None)
+
+
+@strawberry.type
+class PointsEntryEdge:
+    cursor: str
+    node: PointsEntry
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: Optional[str]
+
+
+@strawberry.type
+class PointsHistory:
+    edges: list[PointsEntryEdge]
+    page_info: PageInfo
+
+
+@strawberry.type(description="A member's points. `balance` is what can be spent now: expired lots never count.")
+class Points:
+    _state: strawberry.Private[PointsState]
+    _brand_id: strawberry.Private[str]
+    _member_id: strawberry.Private[str]
+    _now: strawberry.Private[datetime]
+
+    @strawberry.field(description="Points the member can spend now.")
+    def balance(self) -> int:
+        return self._state.spendable(self._now)
+
+    @strawberry.field(description="Lots that can still be spent, earliest expiry first (the order they are spent).")
+    def lots(self) -> list[PointsLot]:
+        return [PointsLot.of(lot) for lot in self._state.spendable_lots(self._now)]
+
+    @strawberry.field(description="Spendable points whose expiry falls within the next `days` days.")
+    def expiring_within(self, days: int) -> int:
+        if not 0 <= days <= MAX_DAYS:
+            raise graphql_error(f"days must be between 0 and {MAX_DAYS}", BAD_USER_INPUT)
+        return self._state.expiring_within(self._now, days)
+
+    @strawberry.field(description="Ledger entries, newest first.")
+    def history(self, info: Info, first: int = 20, after: Optional[str] = None) -> PointsHistory:
+        if not 1 <= first <= MAX_PAGE:
+            raise graphql_error(f"first must be between 1 and {MAX_PAGE}", BAD_USER_INPUT)
+        context: Context = info.context
+        try:
+            page = context.store.history(self._brand_id, self._member_id, first=first, after=after)
+        except errors.InvalidInput as error:
+            raise graphql_error(error.message, BAD_USER_INPUT) from None
+        edges = [PointsEntryEdge(cursor=c, node=PointsEntry.of(e)) for e, c in zip(page.items, page.cursors)]
+        return PointsHistory(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page,
+                                                             end_cursor=page.end_cursor))
+
+
+def _tier(level: TierLevel, valid_until: datetime | None = None) -> Tier:
+    return Tier(code=level.code, name=level.name, threshold=level.threshold, valid_until=valid_until)
+
+
+@strawberry.type(description="A member of one brand.")
+class Member:
+    _state: strawberry.Private[MemberState]
+    _brand: strawberry.Private[BrandConfig]
+    _now: strawberry.Private[datetime]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self._state.profile.member_id)
+
+    @strawberry.field(description="The phone number, masked: 138****8000. The number itself is never stored.")
+    def phone_masked(self) -> str:
+        return self._state.profile.phone_masked
+
+    @strawberry.field
+    def channel(self) -> str:
+        return self._state.profile.channel
+
+    @strawberry.field(description="The code this member shares to invite friends.")
+    def referral_code(self) -> str:
+        return self._state.profile.referral_code
+
+    @strawberry.field
+    def registered_at(self) -> datetime:
+        return self._state.profile.registered_at
+
+    @strawberry.field(description="Growth value: what tiers are graded on, kept apart from spendable points.")
+    def growth(self) -> int:
+        return self._state.profile.growth
+
+    @strawberry.field
+    def tier(self) -> Tier:
+        profile = self._state.profile
+        return _tier(self._brand.tier(profile.tier_code), profile.tier_valid_until)
+
+    @strawberry.field(description="The next rung up and the growth still needed; null at the top.")
+    def next_tier(self) -> Optional[NextTier]:
+        nxt = self._brand.next_tier(self._state.profile.tier_code)
+        if nxt is None:
+            return None
+        return NextTier(code=nxt.code, name=nxt.name, growth_needed=max(0, nxt.threshold - self._state.profile.growth))
+
+    @strawberry.field
+    def points(self) -> Points:
+        p = self._state.profile
+        return Points(_state=self._state.points, _brand_id=p.brand_id, _member_id=p.member_id, _now=self._now)
+
+
+# ---- typed business results ----------------------------------------------------------------------------------------
+
+
+@strawberry.interface(description="A business failure: the request was understood and refused; nothing was written.")
+class BusinessError:
+    code: str
+    message: str
+
+
+@strawberry.type
+class InvalidInput(BusinessError):
+    field: str = strawberry.field(description="The input field at fault.")
+
+
+@strawberry.type
+class AlreadyRegistered(BusinessError):
+    field: str = strawberry.field(description="phone, openid or unionid.")
+
+
+@strawberry.type
+class InsufficientPoints(BusinessError):
+    requested: int
+    available: int
+
+
+@strawberry.type
+class IdempotencyKeyReused(BusinessError):
+    key: str
+
+
+@strawberry.type
+class MemberNotFound(BusinessError):
+    member_id: strawberry.ID
+
+
+@strawberry.type
+class BrandNotConfigured(BusinessError):
+    brand_id: str
+
+
+@strawberry.type
+class EntryNotFound(BusinessError):
+    entry_id: strawberry.ID
+
+
+@strawberry.type
+class EntryNotReversible(BusinessError):
+    entry_id: strawberry.ID
+    reason: str
+
+
+@strawberry.type
+class Busy(BusinessError):
+    pass
+
+
+def business_error(error: errors.SiyuError) -> BusinessError:
+    """The schema type for a domain failure."""
+    common = {"code": error.code, "message": error.message}
+    match error:
+        case errors.InvalidInput():
+            return InvalidInput(**common, field=error.field)
+        case errors.AlreadyRegistered():
+            return AlreadyRegistered(**common, field=error.field)
+        case errors.InsufficientPoints():
+            return InsufficientPoints(**common, requested=error.requested, available=error.available)
+        case errors.IdempotencyKeyReused():
+            return IdempotencyKeyReused(**common, key=error.key)
+        case errors.MemberNotFound():
+            return MemberNotFound(**common, member_id=strawberry.ID(error.member_id))
+        case errors.BrandNotConfigured():
+            return BrandNotConfigured(**common, brand_id=error.brand_id)
+        case errors.EntryNotFound():
+            return EntryNotFound(**common, entry_id=strawberry.ID(error.entry_id))
+        case errors.EntryNotReversible():
+            return EntryNotReversible(**common, entry_id=strawberry.ID(error.entry_id), reason=error.reason)
+        case errors.Busy():
+            return Busy(**common)
+    raise TypeError(f"no schema type for {type(error).__name__}")
+
+
+@strawberry.type
+class RegisterMemberSuccess:
+    member: Member
+
+
+@strawberry.type(description="A points change that landed (or, with `replayed`, had landed for this idempotency key).")
+class PointsChanged:
+    entry_id: strawberry.ID
+    points: int
+    balance: int = strawberry.field(description="Spendable points right after the change.")
+    replayed: bool = strawberry.field(description="True when this repeats an earlier request with the same key.")
+
+
+RegisterMemberResult = Annotated[
+    Union[RegisterMemberSuccess, InvalidInput, AlreadyRegistered, BrandNotConfigured],
+    strawberry.union("RegisterMemberResult"),
+]
+RedeemPointsResult = Annotated[
+    Union[PointsChanged, InsufficientPoints, InvalidInput, IdempotencyKeyReused, Busy],
+    strawberry.union("RedeemPointsResult"),
+]
+AdjustPointsResult = Annotated[
+    Union[PointsChanged, InsufficientPoints, InvalidInput, IdempotencyKeyReused, MemberNotFound, Busy],
+    strawberry.union("AdjustPointsResult"),
+]
+ReversePointsResult = Annotated[
+    Union[PointsChanged, EntryNotFound, EntryNotReversible, InvalidInput, IdempotencyKeyReused, MemberNotFound, Busy],
+    strawberry.union("ReversePointsResult"),
+]

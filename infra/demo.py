@@ -1,0 +1,59 @@
+"""The demo brand that `make dev` loads: 百果园's ladder (普卡/银卡/金卡/钻卡) with a few members and points.
+
+Loading is idempotent: members are found by phone and points by idempotency key, so restarting changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rules import phone, points
+from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
+from rules.errors import AlreadyRegistered
+from rules.members import LookupKind
+from rules.registration import register_member
+from rules.store import Store
+
+DEMO_BRAND = "baiguoyuan"
+
+
+@dataclass(frozen=True)
+class DemoMember:
+    phone: str
+    channel: str
+    growth: int
+    earnings: tuple[tuple[int, int], ...]  # (points, days ago earned), each valid 365 days from earning
+
+
+DEMO_MEMBERS = (
+    DemoMember("13800138000", "miniprogram", 2500, ((1200, 300), (800, 40), (300, 2))),
+    DemoMember("13900139000", "wecom", 620, ((500, 10),)),
+    DemoMember("13700137000", "store", 5300, ((3000, 200), (2400, 30))),
+)
+
+
+def load(store: Store, *, now: datetime, phone_key: str) -> dict[str, str]:
+    """Create (or find) the demo brand and members; returns masked phone -> member id."""
+    brand = store.get_brand(DEMO_BRAND)
+    if brand is None:
+        brand = store.put_brand(BrandConfig(DEMO_BRAND, "百果园", BAIGUOYUAN_LADDER))
+    loaded: dict[str, str] = {}
+    for demo in DEMO_MEMBERS:
+        hashed = phone.phone_hash(phone.normalise(demo.phone), phone_key)
+        try:
+            member_id = register_member(store, brand_id=DEMO_BRAND, phone_number=demo.phone, channel=demo.channel,
+                                        now=now - timedelta(days=400), phone_key=phone_key).member_id
+        except AlreadyRegistered:
+            member_id = store.find_member_id(DEMO_BRAND, LookupKind.PHONE, hashed)
+        state = store.load_member(DEMO_BRAND, member_id)
+        tier = brand.tier_for_growth(demo.growth)
+        store.set_standing(state.profile, growth=demo.growth, tier_code=tier.code,
+                           tier_valid_until=now + timedelta(days=120))
+        for index, (amount, days_ago) in enumerate(demo.earnings):
+            earned_at = now - timedelta(days=days_ago)
+            points.earn(store, DEMO_BRAND, member_id, points=amount, now=earned_at,
+                        expires_at=earned_at + timedelta(days=brand.points_validity_days),
+                        idempotency_key=f"demo-earn-{index}", reason="demo order", actor="demo")
+        loaded[phone.mask(phone.normalise(demo.phone))] = member_id
+    return loaded
