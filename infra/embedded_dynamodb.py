@@ -5,12 +5,21 @@ restores a table snapshot when a transaction fails. Two requests in flight at on
 in ways DynamoDB never allows (both pass their checks, or one's rollback erases the other's write). DynamoDB
 serialises conflicting transactions; here every request is applied one at a time, which gives the same
 guarantee. Clients still send their requests concurrently, over real HTTP, from as many threads as they like.
+
+moto also snapshots every table a transaction touches, whole, before applying it: each write would cost time in
+proportion to the table's size. Since requests are applied one at a time here, a transaction is rolled back by
+restoring just the items it touched, which is what `_transact_write_items` does around moto's own implementation.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 from typing import Any, Callable, Iterable
+
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -25,6 +34,59 @@ class _OneAtATime:
         with self._lock:
             # Materialise the body under the lock: the work happens while it is produced.
             return list(self._app(environ, start_response))
+
+
+_moto_transact_write_items = DynamoDBBackend.transact_write_items
+_whole_table_snapshots = threading.local()
+
+
+def _table_deepcopy(self: Table, memo: dict[int, Any]) -> Table:
+    if getattr(_whole_table_snapshots, "skip", False):
+        return self  # inside a transaction: the touched items are snapshotted instead
+    clone = self.__class__.__new__(self.__class__)
+    memo[id(self)] = clone
+    for name, value in self.__dict__.items():
+        setattr(clone, name, copy.deepcopy(value, memo))
+    return clone
+
+
+def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    snapshots: dict[tuple[str, Any, Any], tuple[Table, Any, Any, Any]] = {}
+    for entry in transact_items:
+        _, op = next(iter(entry.items()))
+        table = self.tables.get(op.get("TableName"))
+        if table is None:
+            continue
+        key = op.get("Key") or op.get("Item") or {}
+        if table.hash_key_attr not in key or (table.range_key_attr and table.range_key_attr not in key):
+            continue
+        hash_value = DynamoType(key[table.hash_key_attr])
+        range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        marker = (table.name, hash_value, range_value)
+        if marker not in snapshots:
+            current = table.get_item(hash_value, range_value)
+            snapshots[marker] = (table, hash_value, range_value, copy.deepcopy(current))
+    _whole_table_snapshots.skip = True
+    try:
+        _moto_transact_write_items(self, transact_items)
+    except BaseException:
+        for table, hash_value, range_value, original in snapshots.values():
+            if range_value is None:
+                if original is None:
+                    table.items.pop(hash_value, None)
+                else:
+                    table.items[hash_value] = original
+            elif original is None:
+                table.items.get(hash_value, {}).pop(range_value, None)
+            else:
+                table.items[hash_value][range_value] = original
+        raise
+    finally:
+        _whole_table_snapshots.skip = False
+
+
+Table.__deepcopy__ = _table_deepcopy  # type: ignore[attr-defined]
+DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
 
 
 class _QuietHandler(MotoRequestHandler):

@@ -1,0 +1,78 @@
+"""Shared fixtures: one embedded moto DynamoDB server per test session, reached over real HTTP.
+
+Tests isolate by brand (each test gets its own brand id); tests that need an empty table ask for `fresh_table`.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime, timezone
+
+import boto3
+import pytest
+
+# Before anything reads the environment: never real AWS, never a developer's profile.
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_REGION="us-east-1",
+    SIYU_STAGE="local",
+    TABLE_NAME="siyu-test",
+    EVENT_BUS_NAME="local",
+)
+os.environ.pop("AWS_PROFILE", None)
+os.environ.pop("AWS_SESSION_TOKEN", None)
+
+from infra import db, settings, table  # noqa: E402
+from infra.embedded_dynamodb import EmbeddedDynamoDB  # noqa: E402
+from infra.store import DynamoStore  # noqa: E402
+from rules.brands import BAIGUOYUAN_LADDER, BrandConfig  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def dynamodb_endpoint():
+    server = EmbeddedDynamoDB().start()
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = server.endpoint
+    config = settings.reload()
+    table.create_table(boto3.client("dynamodb", endpoint_url=server.endpoint), config.table_name)
+    db.bind(config)
+    yield server.endpoint
+    server.stop()
+
+
+@pytest.fixture
+def dynamodb(dynamodb_endpoint):
+    return boto3.client("dynamodb", endpoint_url=dynamodb_endpoint)
+
+
+@pytest.fixture
+def fresh_table(dynamodb_endpoint, dynamodb, monkeypatch):
+    """A new, empty table for this test only (for tests that look at the whole table)."""
+    name = f"siyu-test-{uuid.uuid4().hex[:8]}"
+    table.create_table(dynamodb, name)
+    monkeypatch.setenv("TABLE_NAME", name)
+    db.bind(settings.reload())
+    yield name
+    monkeypatch.setenv("TABLE_NAME", "siyu-test")
+    db.bind(settings.reload())
+    dynamodb.delete_table(TableName=name)
+
+
+@pytest.fixture
+def store(dynamodb_endpoint):
+    return DynamoStore(brand_cache_seconds=60)
+
+
+@pytest.fixture
+def brand_id(store) -> str:
+    """A brand of its own for this test, on 百果园's ladder."""
+    brand = f"b{uuid.uuid4().hex[:10]}"
+    store.put_brand(BrandConfig(brand, "测试品牌", BAIGUOYUAN_LADDER))
+    return brand
+
+
+@pytest.fixture
+def now() -> datetime:
+    return datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)

@@ -1,0 +1,99 @@
+"""Builders for what Lambda receives (API Gateway HTTP API payload 2.0), tokens, and members."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from api.auth import Principal, issue_token
+from infra.settings import settings
+from rules import points
+from rules.registration import register_member
+
+_phones = itertools.count(13_000_000_000 + uuid.uuid4().int % 900_000_000)
+
+
+def new_phone() -> str:
+    """A fresh, valid mainland mobile number for each call."""
+    return str(next(_phones))
+
+
+def token(role: str, subject: str, brand_id: str, *, ttl: timedelta = timedelta(hours=1),
+          secret: str | None = None, issuer: str | None = None, now: datetime | None = None) -> str:
+    config = settings()
+    return issue_token(Principal(role, subject, brand_id), secret=secret or config.jwt_secret,
+                       issuer=issuer or config.jwt_issuer, now=now or datetime.now(timezone.utc), ttl=ttl)
+
+
+def register(store, brand_id: str, now: datetime, **kwargs) -> str:
+    profile = register_member(store, brand_id=brand_id, phone_number=kwargs.pop("phone", None) or new_phone(),
+                              channel=kwargs.pop("channel", "miniprogram"), now=now,
+                              phone_key=settings().phone_hash_key, **kwargs)
+    return profile.member_id
+
+
+def earn(store, brand_id: str, member_id: str, amount: int, now: datetime, days: int = 365, key: str | None = None):
+    return points.earn(store, brand_id, member_id, points=amount, now=now, expires_at=now + timedelta(days=days),
+                       idempotency_key=key or uuid.uuid4().hex)
+
+
+def http_api_event(query: str, variables: dict | None = None, token: str | None = None, *,
+                   base64_body: bool = False) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload format 2.0) event for POST /graphql, as Lambda receives it."""
+    body = json.dumps({"query": query, "variables": variables or {}})
+    headers = {"content-type": "application/json", "host": "api.example.com", "user-agent": "siyu-tests"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    return {
+        "version": "2.0",
+        "routeKey": "POST /graphql",
+        "rawPath": "/graphql",
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "api1234567",
+            "domainName": "api.example.com",
+            "domainPrefix": "api",
+            "http": {"method": "POST", "path": "/graphql", "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7",
+                     "userAgent": "siyu-tests"},
+            "requestId": uuid.uuid4().hex,
+            "routeKey": "POST /graphql",
+            "stage": "$default",
+            "time": "01/Mar/2026:02:00:00 +0000",
+            "timeEpoch": 1772330400000,
+        },
+        "body": base64.b64encode(body.encode()).decode() if base64_body else body,
+        "isBase64Encoded": base64_body,
+    }
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "siyu-test-graphql"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:siyu-test-graphql"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+def call_graphql(query: str, variables: dict | None = None, token: str | None = None) -> tuple[int, dict]:
+    """Invoke the Lambda handler exactly as API Gateway would, and decode its answer."""
+    from api.handler import handler
+
+    response = handler(http_api_event(query, variables, token), LambdaContext())
+    body = response["body"]
+    if response.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode()
+    return response["statusCode"], json.loads(body)
+
+
+def error_codes(payload: dict) -> list[str]:
+    return [e.get("extensions", {}).get("code") for e in payload.get("errors") or []]
