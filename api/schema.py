@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Callable, Optional, TypeVar
 
 import strawberry
@@ -26,6 +27,7 @@ from rules.points import PointsResult
 from rules.registration import register_member
 
 T = TypeVar("T")
+logger = logging.getLogger("siyu.api")
 
 
 def _member(context: Context, brand_id: str, member_id: str) -> Member | None:
@@ -164,8 +166,16 @@ def _should_mask(error: GraphQLError) -> bool:
     return True
 
 
-schema = strawberry.Schema(
+class SiyuSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
+        # Refusals (bad token, wrong role, bad input) are answers, not incidents: log only what gets masked.
+        for error in errors:
+            if _should_mask(error):
+                logger.error("unexpected error in %s", error.path, exc_info=error.original_error)
+
+
+schema = SiyuSchema(
     query=Query,
     mutation=Mutation,
-    extensions=[MaskErrors(should_mask_error=_should_mask, error_message="Internal error")],
+    extensions=[lambda: MaskErrors(should_mask_error=_should_mask, error_message="Internal error")],
 )
