@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _local_environment(dynamodb.endpoint)
         return _serve(args, dynamodb.endpoint)
+    except KeyboardInterrupt:
+        # uvicorn re-raises the Ctrl-C it handled once it has shut down; that is a clean stop here.
+        return 0
     finally:
         dynamodb.stop()
         print("siyu: local stack stopped", flush=True)
@@ -78,10 +81,17 @@ def _serve(args: argparse.Namespace, endpoint: str) -> int:
         print("siyu: try it:\n"
               f"  curl -s {url} -H 'content-type: application/json' -H 'authorization: Bearer {tokens['member']}' \\\n"
               "    -d '{\"query\": \"{ me { phoneMasked points { balance } tier { code name } } }\"}'", flush=True)
-    print(f"siyu: ready: GraphQL and GraphiQL at {url} (Ctrl-C stops everything)", flush=True)
-    server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="warning"))
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets)
+            if not self.should_exit:
+                # Only now is the port accepting connections: scripts and tests wait for this line.
+                print(f"siyu: ready: GraphQL and GraphiQL at {url} (Ctrl-C stops everything)", flush=True)
+
+    server = Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="warning"))
     server.run()
-    return 0
+    return 0 if server.started else 1
 
 
 if __name__ == "__main__":

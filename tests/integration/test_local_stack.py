@@ -1,0 +1,81 @@
+"""`make dev`'s entry point, started for real in a subprocess and asked over HTTP who the demo member is."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def local_stack():
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in ("TABLE_NAME",)}
+    process = subprocess.Popen([sys.executable, "-m", "infra.local", "--port", str(port)], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "siyu: ready" in line:
+            break
+    else:
+        process.kill()
+    yield port, "".join(lines), process
+    if process.poll() is None:
+        process.kill()
+        process.wait(10)
+
+
+def post(port: int, query: str, token: str | None = None) -> dict:
+    headers = {"content-type": "application/json"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query}).encode(),
+                                     headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.mark.stack
+def test_make_dev_serves_the_demo_member_from_dynamodb_and_stops_on_ctrl_c(local_stack):
+    port, output, process = local_stack
+    assert "siyu: ready" in output, output
+    member_token = re.search(r"^siyu: member token: (\S+)$", output, re.M).group(1)
+    staff_token = re.search(r"^siyu: staff token: (\S+)$", output, re.M).group(1)
+
+    body = post(port, "{ me { points { balance } tier { code } } }", member_token)
+    assert body == {"data": {"me": {"points": {"balance": 2300}, "tier": {"code": "JIN"}}}}
+
+    me = post(port, "{ me { id } }", member_token)["data"]["me"]["id"]
+    staff_view = post(port, f'{{ member(id: "{me}") {{ phoneMasked tier {{ name }} }} }}', staff_token)
+    assert staff_view == {"data": {"member": {"phoneMasked": "138****8000", "tier": {"name": "金卡"}}}}
+
+    with urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/graphql",
+                                                       headers={"accept": "text/html"}), timeout=10) as page:
+        assert "graphiql" in page.read().decode().lower()
+
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert "local stack stopped" in rest
