@@ -13,7 +13,7 @@ from datetime import datetime
 from rules.ids import time_key
 from rules.members import LookupKind
 
-EXPIRY_SHARDS = 8
+DUE_SHARDS = 8
 PROFILE = "PROFILE"
 CONFIG = "CONFIG"
 LOOKUP = "LOOKUP"
@@ -63,14 +63,15 @@ def lookup_pk(brand_id: str, kind: LookupKind, value: str) -> str:
     return f"BRAND#{brand_id}#{_LOOKUP_NAMES[kind]}#{value}"
 
 
-def expiry_shard(member_id: str) -> int:
-    return int(hashlib.sha256(member_id.encode()).hexdigest()[:8], 16) % EXPIRY_SHARDS
+def due_shard(member_id: str) -> int:
+    return int(hashlib.sha256(member_id.encode()).hexdigest()[:8], 16) % DUE_SHARDS
 
 
-def expiry_gsi_pk(expires_at: datetime, member_id: str) -> str:
-    """Lots expiring on one UTC day, spread over a few shards so a busy day is not one hot key."""
-    return f"EXPIRY#{expires_at.strftime('%Y-%m-%d')}#{expiry_shard(member_id)}"
+def due_pk(due_at: datetime, member_id: str) -> str:
+    """What falls due on one UTC day, spread over a few shards so a busy day is not one hot key."""
+    return f"DUE#{due_at.strftime('%Y-%m-%d')}#{due_shard(member_id)}"
 
 
-def expiry_gsi_sk(expires_at: datetime, brand_id: str, member_id: str, lot_id: str) -> str:
-    return f"{time_key(expires_at)}#{brand_id}#{member_id}#{lot_id}"
+def due_sk(due_at: datetime, what: str, brand_id: str, member_id: str, ref: str = "") -> str:
+    """Sorted by the instant it falls due, so a sweep reads a day up to "now" and no further."""
+    return f"{time_key(due_at)}#{what}#{brand_id}#{member_id}#{ref}"

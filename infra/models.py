@@ -22,13 +22,13 @@ from pynamodb.models import Model
 from infra import table
 
 
-class ExpiryIndex(GlobalSecondaryIndex):
+class DueIndex(GlobalSecondaryIndex):
     class Meta:
-        index_name = table.EXPIRY_INDEX
+        index_name = table.DUE_INDEX
         projection = AllProjection()
 
-    gsi1pk = UnicodeAttribute(hash_key=True, attr_name=table.EXPIRY_PK)
-    gsi1sk = UnicodeAttribute(range_key=True, attr_name=table.EXPIRY_SK)
+    gsi1pk = UnicodeAttribute(hash_key=True, attr_name=table.DUE_PK)
+    gsi1sk = UnicodeAttribute(range_key=True, attr_name=table.DUE_SK)
 
 
 class SiyuItem(Model):
@@ -82,10 +82,10 @@ class LotItem(SiyuItem, discriminator="lot"):
     remaining = NumberAttribute()
     earned_at = UTCDateTimeAttribute()
     expires_at = UTCDateTimeAttribute()
-    # Present only while the lot holds points: the expiry index stays sparse.
-    gsi1pk = UnicodeAttribute(null=True, attr_name=table.EXPIRY_PK)
-    gsi1sk = UnicodeAttribute(null=True, attr_name=table.EXPIRY_SK)
-    by_expiry = ExpiryIndex()
+    # Present only while the lot holds points: the due index stays sparse.
+    gsi1pk = UnicodeAttribute(null=True, attr_name=table.DUE_PK)
+    gsi1sk = UnicodeAttribute(null=True, attr_name=table.DUE_SK)
+    by_due = DueIndex()
 
 
 class AllocationMap(MapAttribute):

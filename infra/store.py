@@ -170,8 +170,8 @@ class DynamoStore:
             item = LotItem(mpk, keys.lot_sk(lot.expires_at, lot.lot_id), brand_id=brand_id, member_id=member_id,
                            lot_id=lot.lot_id, earned=lot.earned, remaining=lot.remaining, earned_at=lot.earned_at,
                            expires_at=lot.expires_at,
-                           gsi1pk=keys.expiry_gsi_pk(lot.expires_at, member_id),
-                           gsi1sk=keys.expiry_gsi_sk(lot.expires_at, brand_id, member_id, lot.lot_id))
+                           gsi1pk=keys.due_pk(lot.expires_at, member_id),
+                           gsi1sk=keys.due_sk(lot.expires_at, "LOT", brand_id, member_id, lot.lot_id))
             puts.append(("conflict", item, LotItem.pk.does_not_exist(), None))
         for entry in posting.entries:
             puts.append(("conflict", _entry_item(lpk, entry), EntryItem.pk.does_not_exist(), None))
@@ -187,8 +187,8 @@ class DynamoStore:
 
         for update in posting.lot_updates:
             lot = LotItem(mpk, keys.lot_sk(update.expires_at, update.lot_id))
-            gsi = [LotItem.gsi1pk.set(keys.expiry_gsi_pk(update.expires_at, member_id)),
-                   LotItem.gsi1sk.set(keys.expiry_gsi_sk(update.expires_at, brand_id, member_id, update.lot_id))]
+            gsi = [LotItem.gsi1pk.set(keys.due_pk(update.expires_at, member_id)),
+                   LotItem.gsi1sk.set(keys.due_sk(update.expires_at, "LOT", brand_id, member_id, update.lot_id))]
             if update.is_exact:
                 actions = [LotItem.remaining.set(update.after_or_delta)]
                 if update.after_or_delta == 0:

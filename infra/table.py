@@ -12,17 +12,18 @@ from typing import Any
 PK = "pk"
 SK = "sk"
 
-# Sparse index over points lots that still hold points, keyed by expiry day (and a shard), so the daily sweep
-# reads only the lots that expire that day: its cost follows the work, never the number of members.
-EXPIRY_INDEX = "byExpiry"
-EXPIRY_PK = "gsi1pk"
-EXPIRY_SK = "gsi1sk"
+# Sparse index of what falls due on a day (a points lot expiring while it still holds points, a tier's validity
+# ending, a commission leaving its refund window, an alert's response deadline), keyed by UTC day and a shard.
+# A sweep reads only what is due: its cost follows the work, never the number of members.
+DUE_INDEX = "byDue"
+DUE_PK = "gsi1pk"
+DUE_SK = "gsi1sk"
 
 # Items that only need to live for a while (idempotency records, processed-event markers, crisis counters)
 # carry an epoch-seconds expiry here and DynamoDB deletes them in the background.
 TTL_ATTRIBUTE = "ttl"
 
-KEY_ATTRIBUTES = {PK: "S", SK: "S", EXPIRY_PK: "S", EXPIRY_SK: "S"}
+KEY_ATTRIBUTES = {PK: "S", SK: "S", DUE_PK: "S", DUE_SK: "S"}
 
 TABLE_KEYS = [
     {"AttributeName": PK, "KeyType": "HASH"},
@@ -31,10 +32,10 @@ TABLE_KEYS = [
 
 GLOBAL_SECONDARY_INDEXES = [
     {
-        "IndexName": EXPIRY_INDEX,
+        "IndexName": DUE_INDEX,
         "KeySchema": [
-            {"AttributeName": EXPIRY_PK, "KeyType": "HASH"},
-            {"AttributeName": EXPIRY_SK, "KeyType": "RANGE"},
+            {"AttributeName": DUE_PK, "KeyType": "HASH"},
+            {"AttributeName": DUE_SK, "KeyType": "RANGE"},
         ],
         "Projection": {"ProjectionType": "ALL"},
     }
