@@ -12,21 +12,9 @@ from strawberry.asgi import GraphQL
 
 from api.context import Context, build_context
 from api.schema import schema
-from infra import db
+from infra.runtime import store
 from infra.settings import settings
-from infra.store import DynamoStore, utcnow
-
-_store: DynamoStore | None = None
-
-
-def store() -> DynamoStore:
-    """One store per container, bound on first use: it holds only caches that may vanish."""
-    global _store
-    if _store is None:
-        config = settings()
-        db.bind(config)
-        _store = DynamoStore(brand_cache_seconds=config.brand_cache_seconds)
-    return _store
+from infra.store import utcnow
 
 
 class SiyuGraphQL(GraphQL):

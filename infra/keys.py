@@ -8,7 +8,7 @@ however long the history grows.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timezone
 
 from rules.ids import time_key
 from rules.members import LookupKind
@@ -21,6 +21,8 @@ LOT_PREFIX = "LOT#"
 REQUEST_PREFIX = "REQ#"
 ENTRY_PREFIX = "ENTRY#"
 REVERSAL_PREFIX = "REVERSAL#"
+MARKER_PREFIX = "MARK#"
+PROCESSED = "PROCESSED"
 
 
 def brand_pk(brand_id: str) -> str:
@@ -51,6 +53,23 @@ def reversal_sk(entry_id: str) -> str:
     return f"{REVERSAL_PREFIX}{entry_id}"
 
 
+def marker_sk(key: str) -> str:
+    return f"{MARKER_PREFIX}{key}"
+
+
+def event_pk(event_id: str) -> str:
+    return f"EVENT#{event_id}"
+
+
+def problems_pk(brand_id: str | None) -> str:
+    """Rejected and failed events, by brand; those naming no known brand share one partition for operators."""
+    return f"BRAND#{brand_id}#PROBLEMS" if brand_id else "PROBLEMS#unknown-brand"
+
+
+def problem_sk(received_at: datetime, event_id: str) -> str:
+    return f"{time_key(received_at)}#{event_id}"
+
+
 _LOOKUP_NAMES = {
     LookupKind.PHONE: "PHONE",
     LookupKind.OPENID: "OPENID",
@@ -69,7 +88,25 @@ def due_shard(member_id: str) -> int:
 
 def due_pk(due_at: datetime, member_id: str) -> str:
     """What falls due on one UTC day, spread over a few shards so a busy day is not one hot key."""
-    return f"DUE#{due_at.strftime('%Y-%m-%d')}#{due_shard(member_id)}"
+    return due_pk_for_shard(due_at, due_shard(member_id))
+
+
+def due_pk_for_shard(due_at: datetime, shard: int) -> str:
+    return f"DUE#{due_at.astimezone(timezone.utc).strftime('%Y-%m-%d')}#{shard}"
+
+
+def due_bound(at: datetime) -> str:
+    """A sort-key bound that sits after every item due at `at` or earlier, and before anything due later."""
+    return f"{time_key(at.astimezone(timezone.utc))}#~"
+
+
+def parse_due_sk(sk: str) -> tuple[str, str, str]:
+    _, what, brand_id, member_id, _ = sk.split("#", 4)
+    return what, brand_id, member_id
+
+
+def parse_time_key(value: str) -> datetime:
+    return datetime.strptime(value, "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=timezone.utc)
 
 
 def due_sk(due_at: datetime, what: str, brand_id: str, member_id: str, ref: str = "") -> str:

@@ -42,6 +42,10 @@ class SiyuItem(Model):
     sk = UnicodeAttribute(range_key=True, attr_name=table.SK)
     kind = DiscriminatorAttribute(attr_name="type")
     ttl = TTLAttribute(null=True, attr_name=table.TTL_ATTRIBUTE)
+    # Set only on items that fall due on a day (see infra/table.py): the due index stays sparse.
+    gsi1pk = UnicodeAttribute(null=True, attr_name=table.DUE_PK)
+    gsi1sk = UnicodeAttribute(null=True, attr_name=table.DUE_SK)
+    by_due = DueIndex()
 
 
 class BrandItem(SiyuItem, discriminator="brand"):
@@ -82,10 +86,6 @@ class LotItem(SiyuItem, discriminator="lot"):
     remaining = NumberAttribute()
     earned_at = UTCDateTimeAttribute()
     expires_at = UTCDateTimeAttribute()
-    # Present only while the lot holds points: the due index stays sparse.
-    gsi1pk = UnicodeAttribute(null=True, attr_name=table.DUE_PK)
-    gsi1sk = UnicodeAttribute(null=True, attr_name=table.DUE_SK)
-    by_due = DueIndex()
 
 
 class AllocationMap(MapAttribute):
@@ -121,3 +121,35 @@ class RequestItem(SiyuItem, discriminator="request"):
 
 class LookupItem(SiyuItem, discriminator="lookup"):
     member_id = UnicodeAttribute()
+
+
+class MarkerItem(SiyuItem, discriminator="marker"):
+    """A `Once` marker in the member's partition: this rule already fired for this key."""
+
+    key = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+
+
+class ProcessedItem(SiyuItem, discriminator="processed"):
+    """Written in the same transaction as an event's effects: its existence means the event was applied."""
+
+    event_id = UnicodeAttribute()
+    brand_id = UnicodeAttribute()
+    detail_type = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    effects = JSONAttribute()
+    follow_ups = JSONAttribute()
+
+
+class ProblemItem(SiyuItem, discriminator="problem"):
+    """An event that was rejected (invalid) or failed (a plugin raised): kept with its reason, never dropped."""
+
+    event_id = UnicodeAttribute()
+    brand_id = UnicodeAttribute(null=True)
+    detail_type = UnicodeAttribute()
+    status = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    field = UnicodeAttribute(null=True)
+    plugin = UnicodeAttribute(null=True)
+    received_at = UTCDateTimeAttribute()
+    raw = UnicodeAttribute()

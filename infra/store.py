@@ -24,7 +24,10 @@ from infra.models import (
     EntryItem,
     LookupItem,
     LotItem,
+    MarkerItem,
     MemberItem,
+    ProblemItem,
+    ProcessedItem,
     RequestItem,
     ReversalItem,
     SiyuItem,
@@ -33,9 +36,23 @@ from rules.brands import BrandConfig, TierLevel
 from rules.errors import WriteConflict
 from rules.ledger import Allocation, Entry, EntryKind, Lot, PointsState, Posting
 from rules.members import LookupKind, MemberProfile, MemberState, Registration, RequestRecord
-from rules.store import AlreadyReversed, LookupTaken, Page, RequestAlreadyRecorded
+from rules.store import (
+    AlreadyReversed,
+    Due,
+    EventAlreadyProcessed,
+    EventProblem,
+    EventRecord,
+    LookupTaken,
+    MemberChange,
+    Page,
+    RequestAlreadyRecorded,
+    Standing,
+)
 
 REQUEST_RECORD_DAYS = 30
+# EventBridge retries for up to 24 hours and a dead-letter queue keeps events 14 days: a redelivery (or a redrive)
+# within 35 days is recognised as a duplicate.
+PROCESSED_RECORD_DAYS = 35
 _CONFLICT_CODES = {"ConditionalCheckFailed", "TransactionConflict"}
 
 
@@ -101,6 +118,7 @@ class DynamoStore:
         holding_lots = ~SiyuItem.sk.startswith(keys.LOT_PREFIX) | (LotItem.remaining > 0)
         profile: MemberItem | None = None
         lots: list[Lot] = []
+        markers: set[str] = set()
         request: RequestRecord | None = None
         for item in SiyuItem.query(keys.member_pk(brand_id, member_id),
                                    filter_condition=not_other_requests & holding_lots):
@@ -110,12 +128,16 @@ class DynamoStore:
                 lots.append(Lot(item.lot_id, int(item.earned), int(item.remaining), item.earned_at, item.expires_at))
             elif isinstance(item, RequestItem):
                 request = _request_from_item(item)
+            elif isinstance(item, MarkerItem):
+                markers.add(item.key)
         if profile is None:
             return None
         return MemberState(
             profile=_profile_from_item(profile),
             points=PointsState(balance=int(profile.balance), lots=tuple(lots)),
             request=request,
+            version=int(profile.version),
+            markers=frozenset(markers),
         )
 
     def find_member_id(self, brand_id: str, kind: LookupKind, value: str) -> str | None:
@@ -159,75 +181,99 @@ class DynamoStore:
     # ---- ledger -------------------------------------------------------------------------------------------------
 
     def post(self, profile: MemberProfile, posting: Posting, *, request: RequestRecord | None = None) -> None:
-        brand_id, member_id = profile.brand_id, profile.member_id
-        mpk = keys.member_pk(brand_id, member_id)
-        lpk = keys.ledger_pk(brand_id, member_id)
-        # Puts then updates: the order pynamodb sends them in, so cancellation reasons line up with `roles`.
-        puts: list[tuple[str, SiyuItem, Any, str | None]] = []
-        updates: list[tuple[str, SiyuItem, list, Any]] = []
-
-        for lot in posting.new_lots:
-            item = LotItem(mpk, keys.lot_sk(lot.expires_at, lot.lot_id), brand_id=brand_id, member_id=member_id,
-                           lot_id=lot.lot_id, earned=lot.earned, remaining=lot.remaining, earned_at=lot.earned_at,
-                           expires_at=lot.expires_at,
-                           gsi1pk=keys.due_pk(lot.expires_at, member_id),
-                           gsi1sk=keys.due_sk(lot.expires_at, "LOT", brand_id, member_id, lot.lot_id))
-            puts.append(("conflict", item, LotItem.pk.does_not_exist(), None))
-        for entry in posting.entries:
-            puts.append(("conflict", _entry_item(lpk, entry), EntryItem.pk.does_not_exist(), None))
+        tx = _Transaction()
         if request is not None:
-            record = RequestItem(mpk, keys.request_sk(request.key), key=request.key,
-                                 fingerprint=request.fingerprint, result=request.result, at=request.at,
-                                 ttl=timedelta(days=REQUEST_RECORD_DAYS))
-            puts.append(("request", record, RequestItem.pk.does_not_exist(), "ALL_OLD"))
-        if posting.reverses is not None:
-            marker = ReversalItem(lpk, keys.reversal_sk(posting.reverses), entry_id=posting.reverses,
-                                  reversed_by=posting.entries[0].entry_id)
-            puts.append(("reversal", marker, ReversalItem.pk.does_not_exist(), None))
+            record = RequestItem(keys.member_pk(profile.brand_id, profile.member_id), keys.request_sk(request.key),
+                                 key=request.key, fingerprint=request.fingerprint, result=request.result,
+                                 at=request.at, ttl=timedelta(days=REQUEST_RECORD_DAYS))
+            tx.put("request", record, RequestItem.pk.does_not_exist(), return_old=True)
+        _posting_writes(tx, profile, posting)
+        tx.update("conflict", *_member_update(profile, posting, None, None))
+        self._commit(tx, posting)
 
-        for update in posting.lot_updates:
-            lot = LotItem(mpk, keys.lot_sk(update.expires_at, update.lot_id))
-            gsi = [LotItem.gsi1pk.set(keys.due_pk(update.expires_at, member_id)),
-                   LotItem.gsi1sk.set(keys.due_sk(update.expires_at, "LOT", brand_id, member_id, update.lot_id))]
-            if update.is_exact:
-                actions = [LotItem.remaining.set(update.after_or_delta)]
-                if update.after_or_delta == 0:
-                    actions += [LotItem.gsi1pk.remove(), LotItem.gsi1sk.remove()]
-                elif update.before == 0:
-                    actions += gsi
-                condition = LotItem.remaining == update.before
-            else:
-                actions = [LotItem.remaining.add(update.after_or_delta), *gsi]
-                condition = LotItem.pk.exists()
-            updates.append(("conflict", lot, actions, condition))
-        member = MemberItem(mpk, keys.PROFILE)
-        member_condition = MemberItem.pk.exists()
-        if posting.debit:
-            member_condition &= MemberItem.balance >= posting.debit
-        updates.append(("conflict", member,
-                        [MemberItem.balance.add(posting.points), MemberItem.version.add(1)], member_condition))
+    def commit_event(self, record: EventRecord, change: MemberChange | None) -> None:
+        tx = _Transaction()
+        tx.put("event", ProcessedItem(
+            keys.event_pk(record.event_id), keys.PROCESSED, event_id=record.event_id, brand_id=record.brand_id,
+            detail_type=record.detail_type, at=record.at, effects=list(record.effects),
+            follow_ups=list(record.follow_ups), ttl=timedelta(days=PROCESSED_RECORD_DAYS),
+        ), ProcessedItem.pk.does_not_exist(), return_old=True)
+        posting = change.posting if change else None
+        if change is not None:
+            p = change.profile
+            mpk = keys.member_pk(p.brand_id, p.member_id)
+            for key, forget_after in change.markers:
+                tx.put("conflict", MarkerItem(mpk, keys.marker_sk(key), key=key, at=record.at, ttl=forget_after),
+                       MarkerItem.pk.does_not_exist())
+            if posting is not None:
+                _posting_writes(tx, p, posting)
+            if posting is not None or change.standing is not None:
+                tx.update("conflict", *_member_update(p, posting, change.standing, change.expected_version))
+        self._commit(tx, posting)
 
-        roles = [p[0] for p in puts] + [u[0] for u in updates]
+    def _commit(self, tx: "_Transaction", posting: Posting | None) -> None:
         try:
-            with TransactWrite(connection=self._connection()) as tx:
-                for _, item, condition, return_values in puts:
-                    tx.save(item, condition=condition, return_values=return_values)
-                for _, item, actions, condition in updates:
-                    tx.update(item, actions=actions, condition=condition)
+            tx.commit(self._connection())
         except TransactWriteError as error:
             reasons = error.cancellation_reasons
             if error.cause_response_code != "TransactionCanceledException" or not reasons:
                 raise
-            for role, reason in zip(roles, reasons):
-                if reason is None or reason.code not in _CONFLICT_CODES:
+            for role, reason in zip(tx.roles, reasons):
+                if reason is None or reason.code != "ConditionalCheckFailed":
                     continue
-                if role == "request" and reason.code == "ConditionalCheckFailed" and reason.raw_item:
+                if role == "request" and reason.raw_item:
                     raise RequestAlreadyRecorded(_request_from_item(RequestItem.from_raw_data(reason.raw_item))) from None
-                if role == "reversal" and reason.code == "ConditionalCheckFailed":
-                    raise AlreadyReversed(posting.reverses or "") from None
+                if role == "event" and reason.raw_item:
+                    raise EventAlreadyProcessed(_event_from_item(ProcessedItem.from_raw_data(reason.raw_item))) from None
+                if role == "reversal":
+                    raise AlreadyReversed(posting.reverses if posting else "") from None
             if any(r is not None and r.code in _CONFLICT_CODES for r in reasons):
                 raise WriteConflict(str(error)) from None
             raise
+
+    def get_event(self, event_id: str) -> EventRecord | None:
+        try:
+            return _event_from_item(ProcessedItem.get(keys.event_pk(event_id), keys.PROCESSED))
+        except ProcessedItem.DoesNotExist:
+            return None
+
+    def record_problem(self, problem: EventProblem) -> None:
+        ProblemItem(
+            keys.problems_pk(problem.brand_id), keys.problem_sk(problem.received_at, problem.event_id),
+            event_id=problem.event_id, brand_id=problem.brand_id, detail_type=problem.detail_type,
+            status=problem.status, reason=problem.reason, field=problem.field, plugin=problem.plugin,
+            received_at=problem.received_at, raw=problem.raw,
+        ).save()
+
+    def problems(self, brand_id: str | None, *, first: int, after: str | None) -> Page[EventProblem]:
+        pk = keys.problems_pk(brand_id)
+        start = {"pk": {"S": pk}, "sk": {"S": _decode_cursor(after)}} if after else None
+        results = ProblemItem.query(pk, scan_index_forward=False, limit=first + 1, page_size=first + 1,
+                                    last_evaluated_key=start)
+        items = list(results)
+        has_next = len(items) > first
+        items = items[:first]
+        cursors = [_encode_cursor(i.sk) for i in items]
+        problems = [EventProblem(event_id=i.event_id, brand_id=i.brand_id, detail_type=i.detail_type,
+                                 status=i.status, reason=i.reason, received_at=i.received_at, raw=i.raw,
+                                 field=i.field, plugin=i.plugin) for i in items]
+        return Page(items=problems, cursors=cursors, end_cursor=cursors[-1] if cursors else None,
+                    has_next_page=has_next)
+
+    def due(self, since: datetime, until: datetime) -> list[Due]:
+        found: list[Due] = []
+        day = since.date()
+        while day <= until.date():
+            midday = datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
+            for shard in range(keys.DUE_SHARDS):
+                pk = keys.due_pk_for_shard(midday, shard)
+                condition = SiyuItem.gsi1sk.between(keys.due_bound(since), keys.due_bound(until))
+                for item in SiyuItem.by_due.query(pk, condition):
+                    what, brand_id, member_id = keys.parse_due_sk(item.gsi1sk)
+                    found.append(Due(what=what, brand_id=brand_id, member_id=member_id,
+                                     at=keys.parse_time_key(item.gsi1sk.split("#", 1)[0])))
+            day += timedelta(days=1)
+        return found
 
     def get_entry(self, brand_id: str, member_id: str, entry_id: str) -> Entry | None:
         try:
@@ -253,6 +299,88 @@ class DynamoStore:
     def entries(self, brand_id: str, member_id: str) -> list[Entry]:
         lpk = keys.ledger_pk(brand_id, member_id)
         return [_entry_from_item(i) for i in EntryItem.query(lpk, EntryItem.sk.startswith(keys.ENTRY_PREFIX))]
+
+
+class _Transaction:
+    """Collects a TransactWriteItems in the order pynamodb sends it (puts, then updates), so each cancellation
+    reason can be matched to the role of the item it is about."""
+
+    def __init__(self) -> None:
+        self._puts: list[tuple[str, SiyuItem, Any, str | None]] = []
+        self._updates: list[tuple[str, SiyuItem, list, Any]] = []
+
+    def put(self, role: str, item: SiyuItem, condition: Any, return_old: bool = False) -> None:
+        self._puts.append((role, item, condition, "ALL_OLD" if return_old else None))
+
+    def update(self, role: str, item: SiyuItem, actions: list, condition: Any) -> None:
+        self._updates.append((role, item, actions, condition))
+
+    @property
+    def roles(self) -> list[str]:
+        return [p[0] for p in self._puts] + [u[0] for u in self._updates]
+
+    def commit(self, connection: Connection) -> None:
+        with TransactWrite(connection=connection) as tx:
+            for _, item, condition, return_values in self._puts:
+                tx.save(item, condition=condition, return_values=return_values)
+            for _, item, actions, condition in self._updates:
+                tx.update(item, actions=actions, condition=condition)
+
+
+def _posting_writes(tx: _Transaction, profile: MemberProfile, posting: Posting) -> None:
+    brand_id, member_id = profile.brand_id, profile.member_id
+    mpk = keys.member_pk(brand_id, member_id)
+    lpk = keys.ledger_pk(brand_id, member_id)
+    for lot in posting.new_lots:
+        tx.put("conflict", LotItem(
+            mpk, keys.lot_sk(lot.expires_at, lot.lot_id), brand_id=brand_id, member_id=member_id,
+            lot_id=lot.lot_id, earned=lot.earned, remaining=lot.remaining, earned_at=lot.earned_at,
+            expires_at=lot.expires_at, gsi1pk=keys.due_pk(lot.expires_at, member_id),
+            gsi1sk=keys.due_sk(lot.expires_at, "LOT", brand_id, member_id, lot.lot_id),
+        ), LotItem.pk.does_not_exist())
+    for entry in posting.entries:
+        tx.put("conflict", _entry_item(lpk, entry), EntryItem.pk.does_not_exist())
+    if posting.reverses is not None:
+        tx.put("reversal", ReversalItem(lpk, keys.reversal_sk(posting.reverses), entry_id=posting.reverses,
+                                        reversed_by=posting.entries[0].entry_id), ReversalItem.pk.does_not_exist())
+    for update in posting.lot_updates:
+        lot = LotItem(mpk, keys.lot_sk(update.expires_at, update.lot_id))
+        due = [LotItem.gsi1pk.set(keys.due_pk(update.expires_at, member_id)),
+               LotItem.gsi1sk.set(keys.due_sk(update.expires_at, "LOT", brand_id, member_id, update.lot_id))]
+        if update.is_exact:
+            actions = [LotItem.remaining.set(update.after_or_delta)]
+            if update.after_or_delta == 0:
+                actions += [LotItem.gsi1pk.remove(), LotItem.gsi1sk.remove()]
+            elif update.before == 0:
+                actions += due
+            condition = LotItem.remaining == update.before
+        else:
+            actions = [LotItem.remaining.add(update.after_or_delta), *due]
+            condition = LotItem.pk.exists()
+        tx.update("conflict", lot, actions, condition)
+
+
+def _member_update(profile: MemberProfile, posting: Posting | None, standing: Standing | None,
+                   expected_version: int | None) -> tuple[MemberItem, list, Any]:
+    member = MemberItem(keys.member_pk(profile.brand_id, profile.member_id), keys.PROFILE)
+    actions = [MemberItem.version.add(1)]
+    condition = MemberItem.pk.exists()
+    if posting is not None and posting.points:
+        actions.append(MemberItem.balance.add(posting.points))
+        if posting.debit:
+            condition &= MemberItem.balance >= posting.debit
+    if standing is not None:
+        actions += [MemberItem.growth.set(standing.growth), MemberItem.tier_code.set(standing.tier_code)]
+        actions.append(MemberItem.tier_valid_until.set(standing.tier_valid_until) if standing.tier_valid_until
+                       else MemberItem.tier_valid_until.remove())
+    if expected_version is not None:
+        condition &= MemberItem.version == expected_version
+    return member, actions, condition
+
+
+def _event_from_item(item: ProcessedItem) -> EventRecord:
+    return EventRecord(event_id=item.event_id, brand_id=item.brand_id, detail_type=item.detail_type, at=item.at,
+                       effects=tuple(item.effects or ()), follow_ups=tuple(item.follow_ups or ()))
 
 
 # ---- item <-> domain ----------------------------------------------------------------------------------------------

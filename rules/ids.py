@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timezone
 
 # No 0/O, 1/I/L: referral codes are read aloud and typed on phones.
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -20,7 +20,7 @@ def new_referral_code(length: int = 8) -> str:
 
 def time_key(at: datetime) -> str:
     """A fixed-width UTC timestamp that sorts as text: 20261125T221500.000000Z."""
-    return at.strftime("%Y%m%dT%H%M%S.%fZ")
+    return at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
 
 
 def entry_id(at: datetime, seed: str | None = None) -> str:

@@ -299,3 +299,46 @@ def expire(state: PointsState, *, now: datetime, entry_id: str, actor: str | Non
                   allocations=allocations, reason="points reached their expiry", actor=actor)
     updates = tuple(LotUpdate(lot.lot_id, lot.expires_at, before=lot.remaining, after_or_delta=0) for lot in due)
     return Posting(entries=(entry,), lot_updates=updates)
+
+
+def applied(state: PointsState, posting: Posting) -> PointsState:
+    """The member's points after `posting` lands (what the next plan in the same request starts from)."""
+    lots = {lot.lot_id: lot for lot in state.lots}
+    for update in posting.lot_updates:
+        lot = lots.get(update.lot_id)
+        if lot is not None:
+            remaining = update.after_or_delta if update.is_exact else lot.remaining + update.after_or_delta
+            lots[update.lot_id] = Lot(lot.lot_id, lot.earned, remaining, lot.earned_at, lot.expires_at)
+        else:
+            lots[update.lot_id] = Lot(update.lot_id, update.after_or_delta, update.after_or_delta,
+                                      update.expires_at, update.expires_at)
+    for lot in posting.new_lots:
+        lots[lot.lot_id] = lot
+    return PointsState(state.balance + posting.points, tuple(lots.values()))
+
+
+def combine(postings: Iterable[Posting]) -> Posting:
+    """Several postings planned one after another (each from the state the previous one leaves) as one write."""
+    postings = list(postings)
+    entries: list[Entry] = []
+    new_lots: dict[str, Lot] = {}
+    updates: dict[str, LotUpdate] = {}
+    reverses = None
+    for posting in postings:
+        entries += posting.entries
+        for lot in posting.new_lots:
+            new_lots[lot.lot_id] = lot
+        for update in posting.lot_updates:
+            if update.lot_id in new_lots:
+                lot = new_lots[update.lot_id]
+                remaining = update.after_or_delta if update.is_exact else lot.remaining + update.after_or_delta
+                new_lots[update.lot_id] = Lot(lot.lot_id, lot.earned, remaining, lot.earned_at, lot.expires_at)
+            elif update.lot_id in updates and update.is_exact:
+                first = updates[update.lot_id]
+                updates[update.lot_id] = LotUpdate(update.lot_id, update.expires_at, first.before,
+                                                   update.after_or_delta)
+            else:
+                updates[update.lot_id] = update
+        reverses = reverses or posting.reverses
+    return Posting(entries=tuple(entries), new_lots=tuple(new_lots.values()), lot_updates=tuple(updates.values()),
+                   reverses=reverses)

@@ -57,6 +57,8 @@ class MemberState:
     profile: MemberProfile
     points: PointsState
     request: RequestRecord | None = None
+    version: int = 0
+    markers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -90,8 +90,7 @@ def _run(
         if posting is None:
             return None
         main = posting.entries[0]
-        after = ledger.PointsState(balance=state.points.balance + posting.points,
-                                   lots=_lots_after(state.points, posting))
+        after = ledger.applied(state.points, posting)
         result = PointsResult(entry_id=main.entry_id, points=main.points, balance=after.spendable(now))
         record = RequestRecord(key=key, fingerprint=fingerprint, result=result.as_record(), at=now)
         try:
@@ -103,21 +102,6 @@ def _run(
             # Someone else moved the same lots first: back off a little, then read and plan again.
             time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
     raise Busy("the member's points are changing too fast; nothing was written, try again")
-
-
-def _lots_after(points: ledger.PointsState, posting: Posting) -> tuple[ledger.Lot, ...]:
-    by_id = {lot.lot_id: lot for lot in points.lots}
-    for update in posting.lot_updates:
-        lot = by_id.get(update.lot_id)
-        if lot is not None:
-            remaining = update.after_or_delta if update.is_exact else lot.remaining + update.after_or_delta
-            by_id[lot.lot_id] = ledger.Lot(lot.lot_id, lot.earned, remaining, lot.earned_at, lot.expires_at)
-        else:
-            by_id[update.lot_id] = ledger.Lot(update.lot_id, update.after_or_delta, update.after_or_delta,
-                                              update.expires_at, update.expires_at)
-    for lot in posting.new_lots:
-        by_id[lot.lot_id] = lot
-    return tuple(by_id.values())
 
 
 def earn(store: Store, brand_id: str, member_id: str, *, points: int, now: datetime, expires_at: datetime,

@@ -91,3 +91,87 @@ class Store(Protocol):
 
     def entries(self, brand_id: str, member_id: str) -> list[Entry]:
         """Every ledger entry of the member, oldest first (reconciliation and exports)."""
+
+    # Events
+    def commit_event(self, record: EventRecord, change: MemberChange | None) -> None:
+        """Write an event's processed record and its member changes in one transaction.
+
+        Raises `EventAlreadyProcessed` (with the earlier record) when the event id was applied before, and
+        `WriteConflict` when the member changed since it was read.
+        """
+
+    def get_event(self, event_id: str) -> EventRecord | None:
+        ...
+
+    def record_problem(self, problem: EventProblem) -> None:
+        """Keep a rejected or failed event (the same event recorded twice is kept once)."""
+
+    def problems(self, brand_id: str | None, *, first: int, after: str | None) -> Page[EventProblem]:
+        """Rejected and failed events of a brand (None: those whose brand is unknown), newest first."""
+
+    def due(self, since: datetime, until: datetime) -> list[Due]:
+        """What falls due in (since, until], read from the due index only."""
+
+
+# ---- what the engine writes -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A member's growth value and tier after an event (absolute values)."""
+
+    growth: int
+    tier_code: str
+    tier_valid_until: datetime | None
+
+
+@dataclass(frozen=True)
+class MemberChange:
+    """Everything one event changes on one member, written together with the event's processed record."""
+
+    profile: MemberProfile
+    expected_version: int
+    posting: Posting | None = None
+    standing: Standing | None = None
+    markers: tuple[tuple[str, datetime], ...] = ()  # (key, forget after)
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """The processed marker: the event id (which must not exist yet), what was applied, the follow-ups sent."""
+
+    event_id: str
+    brand_id: str
+    detail_type: str
+    at: datetime
+    effects: tuple[dict, ...]
+    follow_ups: tuple[dict, ...]
+
+
+@dataclass(frozen=True)
+class EventProblem:
+    """An event Siyu could not apply: `rejected` (invalid) or `failed` (a plugin raised). Kept for staff."""
+
+    event_id: str
+    brand_id: str | None
+    detail_type: str
+    status: str
+    reason: str
+    received_at: datetime
+    raw: str
+    field: str | None = None
+    plugin: str | None = None
+
+
+class EventAlreadyProcessed(Exception):
+    def __init__(self, record: EventRecord) -> None:
+        super().__init__(record.event_id)
+        self.record = record
+
+
+@dataclass(frozen=True)
+class Due:
+    what: str  # LOT, TIER, ...
+    brand_id: str
+    member_id: str
+    at: datetime

@@ -97,3 +97,24 @@ def call_graphql(query: str, variables: dict | None = None, token: str | None = 
 
 def error_codes(payload: dict) -> list[str]:
     return [e.get("extensions", {}).get("code") for e in payload.get("errors") or []]
+
+
+def business_event(detail_type: str, detail: dict, *, event_id: str | None = None, time: datetime | None = None,
+                   source: str = "siyu.shop") -> dict[str, Any]:
+    """An EventBridge event as the events Lambda receives it."""
+    when = time or datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)
+    return {"version": "0", "id": event_id or str(uuid.uuid4()), "detail-type": detail_type, "source": source,
+            "account": "123456789012", "time": when.isoformat().replace("+00:00", "Z"), "region": "us-east-1",
+            "resources": [], "detail": detail}
+
+
+def scheduled_event(time: datetime, rule: str = "siyu-test-daily-sweep", event_id: str | None = None) -> dict:
+    return {"version": "0", "id": event_id or str(uuid.uuid4()), "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": "123456789012", "time": time.isoformat().replace("+00:00", "Z"),
+            "region": "us-east-1", "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{rule}"],
+            "detail": {}}
+
+
+def order_paid(brand_id: str, member_id: str, amount_fen: int, order_id: str | None = None, **extra) -> dict:
+    return {"brandId": brand_id, "memberId": member_id, "orderId": order_id or uuid.uuid4().hex[:12],
+            "amountFen": amount_fen, "channel": "miniprogram", **extra}

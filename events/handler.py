@@ -1,0 +1,22 @@
+"""Lambda entry point for EventBridge: one business event or one scheduled sweep per invocation.
+
+Returns the summary in CONTRACT.md: the event id, its status (`applied`, `duplicate`, `rejected`, `ignored`, or
+`failed` when a plugin raised), the effects applied with their explanations, and the count per plugin. A rejected
+or failed event is recorded for staff and returns normally (retrying it would fail the same way); an
+infrastructure error (throttling, a timeout) raises, so Lambda retries and then sends it to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from infra import runtime
+
+logger = logging.getLogger("siyu.events")
+
+
+def handler(event: Any, context: Any = None) -> dict[str, Any]:
+    summary = runtime.engine().handle(event).as_dict()
+    logger.info("event %s %s: %d effects", summary["eventId"], summary["status"], len(summary["effects"]))
+    return summary

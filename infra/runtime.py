@@ -1,0 +1,66 @@
+"""The objects one Lambda container (or the local stack) shares across requests: built once, on first use.
+
+They hold nothing that must survive: the store caches brand configuration, the plugins are loaded once.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from infra import db
+from infra.settings import settings
+from infra.store import DynamoStore
+from rules.engine import Engine, EventBus
+
+_lock = threading.Lock()
+_store: DynamoStore | None = None
+_engine: Engine | None = None
+_bus: EventBus | None = None
+
+
+def store() -> DynamoStore:
+    global _store
+    if _store is None:
+        with _lock:
+            if _store is None:
+                config = settings()
+                db.bind(config)
+                _store = DynamoStore(brand_cache_seconds=config.brand_cache_seconds)
+    return _store
+
+
+def bus() -> EventBus:
+    global _bus
+    if _bus is None:
+        with _lock:
+            if _bus is None:
+                name = settings().event_bus_name
+                if name == "local":
+                    from events.handler import handler
+                    from infra.eventbus import InProcessBus
+
+                    _bus = InProcessBus(handler)
+                else:
+                    from infra.eventbus import EventBridgeBus
+
+                    _bus = EventBridgeBus(name)
+    return _bus
+
+
+def engine() -> Engine:
+    global _engine
+    if _engine is None:
+        from rules.plugins import registry
+
+        plugins = registry()
+        with _lock:
+            if _engine is None:
+                _engine = Engine(store(), plugins, bus())
+    return _engine
+
+
+def reset() -> None:
+    """Forget everything (tests that change settings or plugins)."""
+    global _store, _engine, _bus
+    with _lock:
+        _store = _engine = _bus = None

@@ -1,0 +1,112 @@
+"""`points`: members earn points for orders, daily check-ins and engagement.
+
+Parameters (presets from DOMAIN.md section 3.1, item 11):
+- `pointsPerYuan` (1): points per yuan of eligible spend. Points are whole: fractions are rounded down.
+- `tierMultipliers` ({}): multiplier per tier code, e.g. {"ZUAN": 2}.
+- `excludedCategories` ([]): item categories that earn nothing (their `amountFen` is left out).
+- `noPointsWithCoupon` (false): orders that used a coupon earn nothing.
+- `checkInPoints` (5): once per member per brand-local day.
+- `engagement` ({"share": 20 points, 1 a day; "live_interaction": 10, 1 a day; "review": 10, 3 a day}).
+"""
+
+from __future__ import annotations
+
+from rules.effects import AwardPoints, Once
+from rules.hookspecs import hookimpl
+from rules.plugins import PluginInfo
+
+NAME = "points"
+VERSION = "1.0.0"
+
+PARAMS_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "pointsPerYuan": {"type": "number", "minimum": 0, "maximum": 1000, "default": 1},
+        "tierMultipliers": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0, "maximum": 100},
+                            "default": {}},
+        "excludedCategories": {"type": "array", "items": {"type": "string"}, "default": []},
+        "noPointsWithCoupon": {"type": "boolean", "default": False},
+        "checkInPoints": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 5},
+        "engagement": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object", "required": ["points"], "additionalProperties": False,
+                "properties": {"points": {"type": "integer", "minimum": 0, "maximum": 100000},
+                               "perDay": {"type": "integer", "minimum": 1, "maximum": 100, "default": 1}},
+            },
+            "default": {"share": {"points": 20, "perDay": 1}, "live_interaction": {"points": 10, "perDay": 1},
+                        "review": {"points": 10, "perDay": 3}},
+        },
+    },
+}
+
+
+@hookimpl
+def siyu_plugin_info():
+    return PluginInfo(NAME, VERSION, PARAMS_SCHEMA, order=10,
+                      description="Points for orders, daily check-ins and engagement.")
+
+
+@hookimpl
+def siyu_order_paid(event, context):
+    order_id = event.get("orderId")
+    key = f"{NAME}:order:{order_id}"
+    if context.member.has(key):
+        return  # the same order announced again under another event id
+    params = context.params
+    if params["noPointsWithCoupon"] and event.get("couponIds"):
+        return [Once(key=key, rule="coupon-orders-earn-nothing", inputs={"orderId": order_id})]
+    eligible = eligible_fen(event.get("amountFen"), event.get("items") or (), params["excludedCategories"])
+    multiplier = params["tierMultipliers"].get(context.member.tier_code, 1)
+    # Whole points only, rounded down: 12.9 yuan at 1 point per yuan earns 12.
+    points = int(eligible * params["pointsPerYuan"] * multiplier // 100)
+    inputs = {"orderId": order_id, "eligibleFen": eligible, "pointsPerYuan": params["pointsPerYuan"],
+              "tierMultiplier": multiplier, "tier": context.member.tier_code}
+    yield Once(key=key, rule="one-award-per-order", inputs={"orderId": order_id})
+    if points > 0:
+        yield AwardPoints(points=points, expires_at=context.expiry_for_new_points(),
+                          reason=f"order {order_id}", rule="points-per-yuan", inputs=inputs)
+
+
+@hookimpl
+def siyu_member_checked_in(event, context):
+    day = context.local_date().isoformat()
+    key = f"{NAME}:checkin:{day}"
+    points = context.params["checkInPoints"]
+    if context.member.has(key) or points <= 0:
+        return None
+    return [Once(key=key, rule="check-in-once-a-day", inputs={"localDate": day}),
+            AwardPoints(points=points, expires_at=context.expiry_for_new_points(), reason="daily check-in",
+                        rule="check-in-points", inputs={"localDate": day, "points": points})]
+
+
+@hookimpl
+def siyu_member_engaged(event, context):
+    action = event.get("action")
+    rule = context.params["engagement"].get(action)
+    if rule is None or rule["points"] <= 0:
+        return None
+    ref = event.get("refId")
+    if ref and context.member.has(f"{NAME}:engaged:{action}:{ref}"):
+        return None
+    day = context.local_date().isoformat()
+    slot = next((n for n in range(rule.get("perDay", 1)) if not context.member.has(f"{NAME}:{action}:{day}:{n}")),
+                None)
+    if slot is None:
+        return None  # today's cap for this action is used up
+    inputs = {"action": action, "localDate": day, "countToday": slot + 1, "perDay": rule.get("perDay", 1)}
+    effects = [Once(key=f"{NAME}:{action}:{day}:{slot}", rule="engagement-daily-cap", inputs=inputs)]
+    if ref:
+        effects.append(Once(key=f"{NAME}:engaged:{action}:{ref}", rule="engagement-once-per-ref",
+                            inputs={"refId": ref}))
+    effects.append(AwardPoints(points=rule["points"], expires_at=context.expiry_for_new_points(),
+                               reason=f"engagement: {action}", rule="engagement-points", inputs=inputs))
+    return effects
+
+
+def eligible_fen(amount_fen: int, items, excluded_categories) -> int:
+    """The order amount less what excluded categories cost (never below zero)."""
+    excluded = set(excluded_categories)
+    left_out = sum(item.get("amountFen", 0) for item in items if item.get("category") in excluded)
+    return max(0, amount_fen - left_out)

@@ -1,0 +1,67 @@
+"""What a plugin sees: a read-only view of the brand, the member and its own parameters, at the event's time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from types import MappingProxyType
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo
+
+from rules.brands import BrandConfig, TierLevel
+from rules.ledger import Lot, PointsState
+
+
+@dataclass(frozen=True)
+class MemberView:
+    member_id: str
+    channel: str
+    registered_at: datetime
+    tier_code: str
+    tier_valid_until: datetime | None
+    growth: int
+    points: PointsState
+    markers: frozenset[str]
+
+    def has(self, key: str) -> bool:
+        """Whether a `Once` marker with this key was claimed (by an earlier event, or a plugin that ran before)."""
+        return key in self.markers
+
+    def spendable(self, now: datetime) -> int:
+        return self.points.spendable(now)
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    brand: BrandConfig
+    params: Mapping[str, Any]
+    now: datetime
+    member: MemberView | None
+
+    @property
+    def tier(self) -> TierLevel | None:
+        return self.brand.tier(self.member.tier_code) if self.member else None
+
+    def local_date(self, at: datetime | None = None) -> date:
+        """The brand-local calendar date of `at` (default: now), e.g. for once-a-day rules."""
+        return (at or self.now).astimezone(ZoneInfo(self.brand.timezone)).date()
+
+    def expiry_for_new_points(self) -> datetime:
+        """When points earned now expire under the brand's default validity."""
+        return self.now + timedelta(days=self.brand.points_validity_days)
+
+    def for_plugin(self, params: Mapping[str, Any]) -> "RuleContext":
+        return replace(self, params=MappingProxyType(dict(params)))
+
+
+def member_view(profile, points: PointsState, markers: frozenset[str]) -> MemberView:
+    return MemberView(
+        member_id=profile.member_id, channel=profile.channel, registered_at=profile.registered_at,
+        tier_code=profile.tier_code, tier_valid_until=profile.tier_valid_until, growth=profile.growth,
+        points=points, markers=markers,
+    )
+
+
+def with_lot(view: MemberView, lot: Lot, points: int) -> MemberView:
+    state = PointsState(view.points.balance + points, view.points.lots + (lot,))
+    return replace(view, points=state)

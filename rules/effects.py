@@ -1,0 +1,96 @@
+"""Effects: what a rule plugin asks for. Plugins return them; only the engine writes.
+
+Every effect names the `rule` that produced it and the `inputs` that decided it; the engine adds the plugin's name
+and version, and stores that explanation with the ledger entry or the event record, so "why did I get 12 points?"
+always has an answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Mapping
+
+
+@dataclass(frozen=True, kw_only=True)
+class Effect:
+    rule: str
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+
+@dataclass(frozen=True, kw_only=True)
+class AwardPoints(Effect):
+    """Add `points` to the member as a new lot that expires at `expires_at`."""
+
+    points: int
+    expires_at: datetime
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExpirePoints(Effect):
+    """Write off whatever remains on the member's lots that are past their expiry at the event's time."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddGrowth(Effect):
+    """Change the member's growth value (tiers are graded on it). Negative for deductions; never below zero."""
+
+    growth: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetTier(Effect):
+    """Put the member on tier `code`, held until `valid_until` (None: no end)."""
+
+    code: str
+    valid_until: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Once(Effect):
+    """Remember that something happened for this member, so a rule fires only once.
+
+    Keys start with the plugin's own name (`points:checkin:2026-03-01`), so plugins never claim each other's.
+
+    The marker is written with the other effects and must not exist yet: two events racing to claim the same key
+    cannot both succeed. A rule checks `context.member.has(key)` before claiming it. Markers are forgotten after
+    `keep_days`.
+    """
+
+    key: str
+    keep_days: int = 400
+
+
+@dataclass(frozen=True, kw_only=True)
+class Emit(Effect):
+    """Publish a follow-up event after the commit (tier.changed, notification.requested, ...).
+
+    Its id is derived from the causing event, the plugin and `detail_type`, so a redelivery never duplicates it.
+    """
+
+    detail_type: str
+    detail: Mapping[str, Any]
+
+
+def describe(effect: Effect) -> dict[str, Any]:
+    """A JSON-ready view of an effect, for summaries, explanations and dry runs."""
+    body: dict[str, Any] = {"effect": effect.kind, "rule": effect.rule, "inputs": _jsonable(effect.inputs)}
+    for name, value in vars(effect).items():
+        if name not in ("rule", "inputs"):
+            body[name] = _jsonable(value)
+    return body
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in value]
+    return value

@@ -1,0 +1,410 @@
+"""The engine: an event in, the enabled plugins asked in order, their effects written at once, follow-ups out.
+
+    parse -> load the member (one Query) -> plugins, in order, each seeing what the ones before it decided
+          -> one TransactWriteItems with the event's processed record (which must not exist yet)
+          -> follow-up events, with ids derived from the causing event
+
+`simulate` runs the same evaluation and writes nothing. Every effect carries the plugin, its version, the rule
+and the inputs that decided it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field as dc_field, replace
+from datetime import datetime, timedelta
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from rules import effects as fx
+from rules import ids, ledger
+from rules.brands import BrandConfig
+from rules.context import MemberView, RuleContext, member_view
+from rules.errors import WriteConflict
+from rules.events import BusinessEvent, Ignored, Parsed, Rejected, SweepEvent, parse
+from rules.ledger import EntryKind, Lot, PointsState, Posting
+from rules.members import MemberState
+from rules.plugins import PluginRegistry
+from rules.store import EventAlreadyProcessed, EventProblem, EventRecord, MemberChange, Standing, Store
+
+logger = logging.getLogger("siyu.engine")
+
+MAX_ATTEMPTS = 10
+SWEEP_LOOKBACK = timedelta(days=7)
+
+HOOKS = {
+    "member.registered": "siyu_member_registered",
+    "order.paid": "siyu_order_paid",
+    "order.refunded": "siyu_order_refunded",
+    "member.checked_in": "siyu_member_checked_in",
+    "member.engaged": "siyu_member_engaged",
+    "feedback.received": "siyu_feedback_received",
+}
+FOLLOW_UP_TYPES = frozenset({
+    "tier.changed", "points.expiring", "points.expired", "commission.settled", "coupon.issued",
+    "alert.raised", "alert.escalated", "notification.requested",
+})
+
+
+@dataclass(frozen=True)
+class Decision:
+    plugin: str
+    version: str
+    effect: fx.Effect
+
+    def explanation(self) -> dict[str, Any]:
+        return {"plugin": self.plugin, "version": self.version, "rule": self.effect.rule,
+                "inputs": fx.describe(self.effect)["inputs"]}
+
+    def describe(self) -> dict[str, Any]:
+        return {"plugin": self.plugin, "version": self.version, **fx.describe(self.effect)}
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    id: str
+    detail_type: str
+    time: datetime
+    detail: Mapping[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "detail-type": self.detail_type, "time": self.time.isoformat(),
+                "detail": dict(self.detail)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "FollowUp":
+        from rules.clock import parse_time
+
+        return cls(data["id"], data["detail-type"], parse_time(data["time"]), data["detail"])
+
+
+class PluginFailed(Exception):
+    def __init__(self, plugin: str, error: BaseException | str) -> None:
+        reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        super().__init__(f"plugin {plugin!r} failed: {reason}")
+        self.plugin = plugin
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    decisions: tuple[Decision, ...]
+    change: MemberChange | None
+    follow_ups: tuple[FollowUp, ...]
+
+
+@dataclass
+class Summary:
+    """What happened to one event (CONTRACT.md, `events/handler.py`)."""
+
+    event_id: str
+    status: str  # applied, duplicate, rejected, ignored, failed
+    detail_type: str = ""
+    effects: list[dict[str, Any]] = dc_field(default_factory=list)
+    reason: str | None = None
+    field: str | None = None
+    plugin: str | None = None
+    follow_ups: list[str] = dc_field(default_factory=list)
+    members: int | None = None  # sweeps: how many members had something due
+
+    def as_dict(self) -> dict[str, Any]:
+        plugins: dict[str, int] = {}
+        for effect in self.effects:
+            plugins[effect["plugin"]] = plugins.get(effect["plugin"], 0) + 1
+        body: dict[str, Any] = {"eventId": self.event_id, "status": self.status, "detailType": self.detail_type,
+                                "effects": self.effects, "plugins": plugins, "followUps": self.follow_ups}
+        for name in ("reason", "field", "plugin", "members"):
+            if getattr(self, name) is not None:
+                body[name] = getattr(self, name)
+        return body
+
+
+class EventBus:
+    """Where follow-up events go (implemented in `infra/eventbus.py`)."""
+
+    def publish(self, events: Sequence[FollowUp]) -> None:  # pragma: no cover - protocol
+        raise NotImplementedError
+
+
+class Engine:
+    def __init__(self, store: Store, plugins: PluginRegistry, bus: EventBus | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.store = store
+        self.plugins = plugins
+        self.bus = bus
+        # Only for stamping when a rejected event was received; rules always use the event's own time.
+        self._clock = clock
+
+    # ---- entry points ---------------------------------------------------------------------------------------
+
+    def handle(self, raw: Any) -> Summary:
+        parsed = parse(raw)
+        if isinstance(parsed, Ignored):
+            return Summary(parsed.event_id, "ignored", parsed.detail_type, reason=parsed.reason)
+        if isinstance(parsed, Rejected):
+            return self._reject(parsed)
+        event = parsed.event
+        if isinstance(event, SweepEvent):
+            return self.sweep(event)
+        return self.process(event, raw)
+
+    def process(self, event: BusinessEvent, raw: Any = None) -> Summary:
+        brand = self.store.get_brand(event.brand_id)
+        if brand is None:
+            return self._reject(Rejected(event.event_id, event.detail_type, f"unknown brand {event.brand_id!r}",
+                                         "detail.brandId", None, _raw_text(raw)))
+        try:
+            return self._apply(event, brand, HOOKS[event.detail_type], event.member_id, raw)
+        except PluginFailed as failure:
+            logger.warning("event %s failed in plugin %s", event.event_id, failure.plugin)
+            self.store.record_problem(EventProblem(
+                event_id=event.event_id, brand_id=brand.brand_id, detail_type=event.detail_type, status="failed",
+                reason=failure.reason[:1000], received_at=self._received(event.time), raw=_raw_text(raw),
+                plugin=failure.plugin,
+            ))
+            return Summary(event.event_id, "failed", event.detail_type, reason=failure.reason,
+                           plugin=failure.plugin)
+
+    def simulate(self, raw: Any) -> Summary:
+        """The dry run: what `handle` would do with this event against the stored state, writing nothing."""
+        parsed = parse(raw)
+        if isinstance(parsed, Ignored):
+            return Summary(parsed.event_id, "ignored", parsed.detail_type, reason=parsed.reason)
+        if isinstance(parsed, Rejected):
+            return Summary(parsed.event_id, "rejected", parsed.detail_type, reason=parsed.reason,
+                           field=parsed.field)
+        event = parsed.event
+        if isinstance(event, SweepEvent):
+            return Summary(event.event_id, "ignored", "Scheduled Event", reason="sweeps are not simulated")
+        brand = self.store.get_brand(event.brand_id)
+        if brand is None:
+            return Summary(event.event_id, "rejected", event.detail_type, reason="unknown brand",
+                           field="detail.brandId")
+        state = self.store.load_member(brand.brand_id, event.member_id) if event.member_id else None
+        if event.member_id and state is None:
+            return Summary(event.event_id, "rejected", event.detail_type, reason="unknown member",
+                           field="detail.memberId")
+        try:
+            evaluation = self.evaluate(event.event_id, event.time, brand, state, HOOKS[event.detail_type],
+                                       {"event": event})
+        except PluginFailed as failure:
+            return Summary(event.event_id, "failed", event.detail_type, reason=failure.reason,
+                           plugin=failure.plugin)
+        already = self.store.get_event(event.event_id)
+        return Summary(event.event_id, "duplicate" if already else "simulated", event.detail_type,
+                       effects=[d.describe() for d in evaluation.decisions],
+                       follow_ups=[f.id for f in evaluation.follow_ups])
+
+    def sweep(self, sweep: SweepEvent) -> Summary:
+        """A scheduled sweep: every member with something due gets `siyu_member_due`, at the sweep's time."""
+        if sweep.sweep != "daily":
+            return Summary(sweep.event_id, "applied", "Scheduled Event", members=0)
+        due = self.store.due(sweep.time - SWEEP_LOOKBACK, sweep.time)
+        members = sorted({(d.brand_id, d.member_id) for d in due})
+        applied: list[dict[str, Any]] = []
+        follow_ups: list[str] = []
+        failures = 0
+        for brand_id, member_id in members:
+            brand = self.store.get_brand(brand_id)
+            if brand is None:
+                continue
+            member_event_id = f"{sweep.event_id}:{member_id}"
+            try:
+                summary = self._apply(sweep, brand, "siyu_member_due", member_id, None, event_id=member_event_id)
+            except PluginFailed as failure:
+                failures += 1
+                self.store.record_problem(EventProblem(
+                    event_id=member_event_id, brand_id=brand_id, detail_type="Scheduled Event", status="failed",
+                    reason=failure.reason[:1000], received_at=sweep.time, raw="", plugin=failure.plugin))
+                continue
+            applied += summary.effects
+            follow_ups += summary.follow_ups
+        return Summary(sweep.event_id, "applied", "Scheduled Event", effects=applied, follow_ups=follow_ups,
+                       members=len(members), reason=f"{failures} members failed" if failures else None)
+
+    # ---- evaluation -------------------------------------------------------------------------------------------
+
+    def _apply(self, event: BusinessEvent | SweepEvent, brand: BrandConfig, hook: str, member_id: str | None,
+               raw: Any, *, event_id: str | None = None) -> Summary:
+        event_id = event_id or event.event_id
+        detail_type = getattr(event, "detail_type", "Scheduled Event")
+        kwargs = {"event": event} if isinstance(event, BusinessEvent) else {"sweep": event}
+        for _ in range(MAX_ATTEMPTS):
+            state = self.store.load_member(brand.brand_id, member_id) if member_id else None
+            if member_id and state is None:
+                return self._reject(Rejected(event_id, detail_type, f"unknown member {member_id!r}",
+                                             "detail.memberId", brand.brand_id, _raw_text(raw)))
+            evaluation = self.evaluate(event_id, event.time, brand, state, hook, kwargs)
+            if isinstance(event, SweepEvent) and not evaluation.decisions:
+                return Summary(event_id, "applied", detail_type)
+            record = EventRecord(event_id=event_id, brand_id=brand.brand_id, detail_type=detail_type,
+                                 at=event.time, effects=tuple(d.describe() for d in evaluation.decisions),
+                                 follow_ups=tuple(f.as_dict() for f in evaluation.follow_ups))
+            try:
+                self.store.commit_event(record, evaluation.change)
+            except EventAlreadyProcessed as seen:
+                # Published again because the first delivery may have died between commit and publish;
+                # the ids are the same, so consumers see each follow-up once.
+                self._publish([FollowUp.from_dict(f) for f in seen.record.follow_ups])
+                return Summary(event_id, "duplicate", detail_type, effects=list(seen.record.effects),
+                               follow_ups=[f["id"] for f in seen.record.follow_ups])
+            except WriteConflict:
+                continue
+            self._publish(evaluation.follow_ups)
+            return Summary(event_id, "applied", detail_type, effects=list(record.effects),
+                           follow_ups=[f.id for f in evaluation.follow_ups])
+        raise WriteConflict(f"event {event_id}: the member kept changing; EventBridge will retry")
+
+    def evaluate(self, event_id: str, now: datetime, brand: BrandConfig, state: MemberState | None, hook: str,
+                 kwargs: Mapping[str, Any]) -> Evaluation:
+        view = member_view(state.profile, state.points, state.markers) if state else None
+        decisions: list[Decision] = []
+        for info in self.plugins.ordered(brand.plugins.keys()):
+            context = RuleContext(brand=brand, params={}, now=now, member=view).for_plugin(brand.plugins[info.name])
+            try:
+                results = self.plugins.call(info.name, hook, context=context, **kwargs)
+                produced = [effect for result in results if result is not None for effect in result]
+            except Exception as error:  # noqa: BLE001 - any plugin failure fails this event, naming the plugin
+                raise PluginFailed(info.name, error) from error
+            for effect in produced:
+                _check(info.name, effect, brand, now, view)
+                decisions.append(Decision(info.name, info.version, effect))
+                view = _project(view, effect, now, brand)
+        change = self._member_change(event_id, now, brand, state, decisions, view)
+        follow_ups = tuple(self._follow_ups(event_id, brand, state, decisions, now))
+        return Evaluation(tuple(decisions), change, follow_ups)
+
+    def _member_change(self, event_id: str, now: datetime, brand: BrandConfig, state: MemberState | None,
+                       decisions: list[Decision], after: MemberView | None) -> MemberChange | None:
+        if state is None:
+            return None
+        points = state.points
+        postings: list[Posting] = []
+        markers: list[tuple[str, datetime]] = []
+        for index, decision in enumerate(decisions):
+            effect = decision.effect
+            actor = f"plugin:{decision.plugin}@{decision.version}"
+            entry_id = ids.entry_id(now, f"{event_id}:{decision.plugin}:{index}")
+            if isinstance(effect, fx.AwardPoints):
+                posting = ledger.earn(points, points=effect.points, now=now, expires_at=effect.expires_at,
+                                      entry_id=entry_id, reason=effect.reason, actor=actor, event_id=event_id,
+                                      explanation=decision.explanation())
+            elif isinstance(effect, fx.ExpirePoints):
+                posting = ledger.expire(points, now=now, entry_id=entry_id, actor=actor)
+                if posting is not None:
+                    entry = replace(posting.entries[0], event_id=event_id, explanation=decision.explanation())
+                    posting = replace(posting, entries=(entry,))
+            elif isinstance(effect, fx.Once):
+                markers.append((effect.key, now + timedelta(days=effect.keep_days)))
+                continue
+            else:
+                continue
+            if posting is not None:
+                postings.append(posting)
+                points = ledger.applied(points, posting)
+        standing = None
+        profile = state.profile
+        if after is not None and (after.growth, after.tier_code, after.tier_valid_until) != (
+                profile.growth, profile.tier_code, profile.tier_valid_until):
+            standing = Standing(after.growth, after.tier_code, after.tier_valid_until)
+        return MemberChange(profile=profile, expected_version=state.version,
+                            posting=ledger.combine(postings) if postings else None,
+                            standing=standing, markers=tuple(markers))
+
+    def _follow_ups(self, event_id: str, brand: BrandConfig, state: MemberState | None,
+                    decisions: list[Decision], now: datetime) -> Iterable[FollowUp]:
+        for index, decision in enumerate(decisions):
+            effect = decision.effect
+            if not isinstance(effect, fx.Emit):
+                continue
+            follow_id = hashlib.sha256(f"{event_id}|{decision.plugin}|{effect.detail_type}|{index}".encode()).hexdigest()[:32]
+            detail = {**effect.detail, "id": follow_id, "brandId": brand.brand_id, "causedBy": event_id}
+            if state is not None:
+                detail.setdefault("memberId", state.profile.member_id)
+            yield FollowUp(follow_id, effect.detail_type, now, detail)
+
+    def _publish(self, follow_ups: Sequence[FollowUp]) -> None:
+        if follow_ups and self.bus is not None:
+            self.bus.publish(follow_ups)
+
+    def _reject(self, rejected: Rejected) -> Summary:
+        received = self._received(None)
+        self.store.record_problem(EventProblem(
+            event_id=rejected.event_id or "unidentified-" + hashlib.sha256(rejected.raw.encode()).hexdigest()[:16],
+            brand_id=rejected.brand_id if rejected.brand_id and self.store.get_brand(rejected.brand_id) else None,
+            detail_type=rejected.detail_type or "unknown", status="rejected", reason=rejected.reason,
+            received_at=received, raw=rejected.raw[:300_000], field=rejected.field,
+        ))
+        return Summary(rejected.event_id, "rejected", rejected.detail_type, reason=rejected.reason,
+                       field=rejected.field)
+
+    def _received(self, fallback: datetime | None) -> datetime:
+        if self._clock is not None:
+            return self._clock()
+        from datetime import timezone
+
+        return fallback or datetime.now(timezone.utc)
+
+
+def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: MemberView | None) -> None:
+    """Effects are validated before anything is written: a plugin cannot corrupt the ledger by mistake."""
+    if not isinstance(effect, fx.Effect):
+        raise PluginFailed(plugin, f"returned {type(effect).__name__}, not an effect")
+    if not effect.rule:
+        raise PluginFailed(plugin, f"{effect.kind} names no rule")
+    member_effects = (fx.AwardPoints, fx.ExpirePoints, fx.AddGrowth, fx.SetTier, fx.Once)
+    if view is None and isinstance(effect, member_effects):
+        raise PluginFailed(plugin, f"{effect.kind} needs a member, and this event has none")
+    if isinstance(effect, fx.AwardPoints):
+        if isinstance(effect.points, bool) or not isinstance(effect.points, int) or effect.points <= 0:
+            raise PluginFailed(plugin, "AwardPoints.points must be a positive integer")
+        if effect.expires_at <= now:
+            raise PluginFailed(plugin, "AwardPoints.expires_at must be after the event's time")
+    elif isinstance(effect, fx.AddGrowth):
+        if isinstance(effect.growth, bool) or not isinstance(effect.growth, int):
+            raise PluginFailed(plugin, "AddGrowth.growth must be an integer")
+    elif isinstance(effect, fx.SetTier):
+        if effect.code not in {t.code for t in brand.tiers}:
+            raise PluginFailed(plugin, f"SetTier names {effect.code!r}, which is not on the brand's ladder")
+    elif isinstance(effect, fx.Once):
+        if not effect.key.startswith(f"{plugin}:") or len(effect.key) > 200:
+            raise PluginFailed(plugin, f"Once.key must start with '{plugin}:' and be at most 200 characters")
+        if view is not None and view.has(effect.key):
+            raise PluginFailed(plugin, f"Once.key {effect.key!r} was already claimed; check context.member.has()")
+    elif isinstance(effect, fx.Emit):
+        if effect.detail_type not in FOLLOW_UP_TYPES and not effect.detail_type.startswith(f"{plugin}."):
+            raise PluginFailed(plugin, f"may emit the follow-ups in CONTRACT.md or '{plugin}.*', not "
+                                       f"{effect.detail_type!r}")
+
+
+def _project(view: MemberView | None, effect: fx.Effect, now: datetime, brand: BrandConfig) -> MemberView | None:
+    """The member as the next plugin should see it, after this effect."""
+    if view is None:
+        return None
+    if isinstance(effect, fx.AwardPoints):
+        lot = Lot(f"pending-{len(view.points.lots)}", effect.points, effect.points, now, effect.expires_at)
+        return replace(view, points=PointsState(view.points.balance + effect.points, view.points.lots + (lot,)))
+    if isinstance(effect, fx.ExpirePoints):
+        lots = tuple(lot if not lot.expired(now) else replace(lot, remaining=0) for lot in view.points.lots)
+        expired = sum(lot.remaining for lot in view.points.lots if lot.expired(now))
+        return replace(view, points=PointsState(view.points.balance - expired, lots))
+    if isinstance(effect, fx.AddGrowth):
+        return replace(view, growth=max(0, view.growth + effect.growth))
+    if isinstance(effect, fx.SetTier):
+        return replace(view, tier_code=effect.code, tier_valid_until=effect.valid_until)
+    if isinstance(effect, fx.Once):
+        return replace(view, markers=view.markers | {effect.key})
+    return view
+
+
+def _raw_text(raw: Any) -> str:
+    import json
+
+    if raw is None:
+        return ""
+    if isinstance(raw, str):
+        return raw
+    try:
+        return json.dumps(raw, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return repr(raw)

@@ -1,0 +1,220 @@
+"""Business events, parsed from the EventBridge envelope and validated before any rule sees them.
+
+`parse(raw)` never raises on bad input: it returns `Parsed`, `Ignored` (a detail-type Siyu does not handle) or
+`Rejected` (with the reason and the field at fault), so a malformed event is recorded, not lost or retried forever.
+Money is integer fen and times are ISO-8601 with a zone (CONTRACT.md, "Business events").
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field as dc_field
+from datetime import datetime
+from typing import Any, Mapping
+
+from jsonschema import Draft202012Validator
+
+from rules.clock import parse_time
+
+MAX_EVENT_BYTES = 256 * 1024  # EventBridge's own limit: anything bigger did not come through EventBridge intact
+MAX_FEN = 10**11  # one billion yuan: a typo guard, not a business limit
+
+_ID = {"type": "string", "minLength": 1, "maxLength": 128, "pattern": r"^[A-Za-z0-9_.:@\-]+$"}
+_FEN = {"type": "integer", "minimum": 0, "maximum": MAX_FEN}
+_CHANNEL = {"type": "string", "enum": ["miniprogram", "h5", "wecom", "store", "pos", "app", "douyin", "tmall"]}
+
+DETAIL_SCHEMAS: dict[str, dict[str, Any]] = {
+    "member.registered": {
+        "required": ["brandId", "memberId", "channel"],
+        "properties": {"brandId": _ID, "memberId": _ID, "channel": _CHANNEL,
+                       "referralCode": {"type": "string", "maxLength": 32}},
+    },
+    "order.paid": {
+        "required": ["brandId", "memberId", "orderId", "amountFen", "channel"],
+        "properties": {
+            "brandId": _ID, "memberId": _ID, "orderId": _ID, "amountFen": _FEN, "channel": _CHANNEL,
+            "items": {"type": "array", "maxItems": 500, "items": {
+                "type": "object", "required": ["sku", "amountFen"],
+                "properties": {"sku": _ID, "category": {"type": "string", "maxLength": 64},
+                               "quantity": {"type": "integer", "minimum": 1, "maximum": 100000},
+                               "amountFen": _FEN}}},
+            "couponIds": {"type": "array", "maxItems": 20, "items": _ID},
+        },
+    },
+    "order.refunded": {
+        "required": ["brandId", "memberId", "orderId", "amountFen"],
+        "properties": {"brandId": _ID, "memberId": _ID, "orderId": _ID, "amountFen": _FEN,
+                       "refundId": _ID},
+    },
+    "member.checked_in": {
+        "required": ["brandId", "memberId"],
+        "properties": {"brandId": _ID, "memberId": _ID},
+    },
+    "member.engaged": {
+        "required": ["brandId", "memberId", "action"],
+        "properties": {"brandId": _ID, "memberId": _ID,
+                       "action": {"type": "string", "minLength": 1, "maxLength": 32, "pattern": r"^[a-z_]+$"},
+                       "refId": _ID},
+    },
+    "feedback.received": {
+        "required": ["brandId", "feedbackId", "channel", "kind"],
+        "properties": {
+            "brandId": _ID, "feedbackId": _ID, "memberId": _ID,
+            "channel": {"type": "string", "minLength": 1, "maxLength": 32},
+            "kind": {"type": "string", "enum": ["complaint", "review", "refund_reason", "chat"]},
+            "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+            "sentiment": {"type": "number", "minimum": -1, "maximum": 1},
+            "topic": {"type": "string", "maxLength": 64},
+            "text": {"type": "string", "maxLength": 4000},
+        },
+    },
+}
+_VALIDATORS = {name: Draft202012Validator({"type": "object", **schema}) for name, schema in DETAIL_SCHEMAS.items()}
+
+SCHEDULED = "Scheduled Event"
+SWEEPS = ("daily", "alert-deadlines")
+
+
+@dataclass(frozen=True)
+class BusinessEvent:
+    """One validated business event. `detail` keeps the original fields, read-only, for rules that need more."""
+
+    event_id: str
+    detail_type: str
+    source: str
+    time: datetime
+    brand_id: str
+    detail: Mapping[str, Any]
+
+    @property
+    def member_id(self) -> str | None:
+        return self.detail.get("memberId")
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.detail.get(name, default)
+
+
+@dataclass(frozen=True)
+class SweepEvent:
+    """A scheduled sweep: `time` is its "now"."""
+
+    event_id: str
+    sweep: str
+    time: datetime
+
+
+@dataclass(frozen=True)
+class Parsed:
+    event: BusinessEvent | SweepEvent
+
+
+@dataclass(frozen=True)
+class Ignored:
+    event_id: str
+    detail_type: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    event_id: str
+    detail_type: str
+    reason: str
+    field: str | None = None
+    brand_id: str | None = None
+    raw: str = dc_field(default="", repr=False)
+
+
+def parse(raw: Any) -> Parsed | Ignored | Rejected:
+    """Turn one EventBridge event (as Lambda receives it) into a typed event, or say why not."""
+    try:
+        text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = repr(raw)
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return Rejected("", "", "the event is not JSON", raw=text)
+    if not isinstance(raw, dict):
+        return Rejected("", "", "the event is not a JSON object", raw=text)
+    event_id = raw.get("id") if isinstance(raw.get("id"), str) else ""
+    detail_type = raw.get("detail-type") if isinstance(raw.get("detail-type"), str) else ""
+    detail = raw.get("detail")
+    brand_guess = detail.get("brandId") if isinstance(detail, dict) and isinstance(detail.get("brandId"), str) else None
+
+    def reject(reason: str, field_name: str | None = None) -> Rejected:
+        return Rejected(event_id, detail_type, reason, field_name, brand_guess, text)
+
+    if len(text.encode()) > MAX_EVENT_BYTES:
+        return reject(f"the event is larger than {MAX_EVENT_BYTES} bytes")
+    if not event_id or len(event_id) > 128:
+        return reject("the envelope has no usable id", "id")
+    if not detail_type:
+        return reject("the envelope has no detail-type", "detail-type")
+    try:
+        time = parse_time(raw.get("time") or "")
+    except (ValueError, TypeError, AttributeError):
+        return reject("the envelope time is not an ISO-8601 time with a zone", "time")
+    source = raw.get("source") if isinstance(raw.get("source"), str) else ""
+
+    if detail_type == SCHEDULED:
+        if source != "aws.events":
+            return reject("scheduled events come from aws.events", "source")
+        return Parsed(SweepEvent(event_id, _sweep_name(raw), time))
+    if detail_type not in _VALIDATORS:
+        return Ignored(event_id, detail_type, f"Siyu does not handle {detail_type!r} events")
+    if not source.startswith("siyu."):
+        return reject("business events come from a siyu.<system> source", "source")
+    if not isinstance(detail, dict):
+        return reject("detail must be a JSON object", "detail")
+    error = next(iter(sorted(_VALIDATORS[detail_type].iter_errors(detail), key=lambda e: list(e.path))), None)
+    if error is not None:
+        return reject(_describe(error), _field(error))
+    return Parsed(BusinessEvent(event_id, detail_type, source, time, detail["brandId"], _frozen(detail)))
+
+
+def _sweep_name(raw: dict) -> str:
+    detail = raw.get("detail") if isinstance(raw.get("detail"), dict) else {}
+    if detail.get("sweep") in SWEEPS:
+        return detail["sweep"]
+    resources = " ".join(r for r in raw.get("resources") or [] if isinstance(r, str))
+    return "alert-deadlines" if "alert-sweep" in resources else "daily"
+
+
+def _field(error) -> str:
+    path = ["detail", *[str(p) for p in error.path]]
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else ""
+        path.append(missing)
+    return ".".join(p for p in path if p)
+
+
+def _describe(error) -> str:
+    name = _field(error)
+    match error.validator:
+        case "required":
+            return f"{name} is missing"
+        case "type":
+            return f"{name} must be of type {error.validator_value}"
+        case "minimum":
+            return f"{name} must be at least {error.validator_value}"
+        case "maximum":
+            return f"{name} must be at most {error.validator_value}"
+        case "enum":
+            return f"{name} must be one of {', '.join(map(str, error.validator_value))}"
+        case "pattern" | "minLength" | "maxLength":
+            return f"{name} is not a valid identifier or is too long"
+        case "maxItems":
+            return f"{name} has too many entries"
+    return f"{name}: {error.message[:200]}"
+
+
+def _frozen(value: Any) -> Any:
+    from types import MappingProxyType
+
+    if isinstance(value, dict):
+        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    return value

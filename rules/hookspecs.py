@@ -1,0 +1,118 @@
+"""The hooks a Siyu rule plugin can implement.
+
+A plugin is a module (or object) with functions marked `@hookimpl` whose names match the specs below. It is
+registered under the name its `siyu_plugin_info` returns, and a brand turns it on with `configureBrand`, giving it
+parameters that must validate against its JSON Schema. For every event of that brand the engine calls the matching
+hook of each enabled plugin, one plugin at a time in evaluation order, with:
+
+- `event`: the validated event (`rules.events.BusinessEvent`); read `event.detail` for its fields;
+- `context`: a read-only `rules.context.RuleContext`: the brand, this plugin's parameters, the member as they stand
+  after the plugins that ran before this one (`context.member`), and `context.now` (the event's time; never read
+  the wall clock).
+
+A hook returns an iterable of effects (`rules.effects`) or None. It must be pure: no I/O, no clock, no mutation of
+its arguments. If it raises, the event fails with the plugin's name and nothing of it is written.
+
+A minimal plugin::
+
+    from rules.effects import AwardPoints
+    from rules.hookspecs import hookimpl
+    from rules.plugins import PluginInfo
+
+    @hookimpl
+    def siyu_plugin_info():
+        return PluginInfo(name="review_bonus", version="1.0.0",
+                          params_schema={"type": "object", "properties": {"points": {"type": "integer", "default": 5}}})
+
+    @hookimpl
+    def siyu_member_engaged(event, context):
+        if event.get("action") == "review":
+            yield AwardPoints(points=context.params["points"], expires_at=context.expiry_for_new_points(),
+                              reason="review", rule="review_bonus", inputs={"action": "review"})
+
+Publish it with an entry point in the `siyu.rules` group (see `examples/wecom_group_bonus`).
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("siyu")
+hookimpl = pluggy.HookimplMarker("siyu")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Identity
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def siyu_plugin_info():
+    """Describe the plugin: return a `rules.plugins.PluginInfo`.
+
+    Called once, when the plugin is registered. `name` is how brands enable it, `version` goes into every
+    explanation the plugin's effects produce, `params_schema` is the JSON Schema that a brand's parameters must
+    satisfy (defaults in the schema's top-level `properties` are filled in before your hooks see them), and
+    `order` places the plugin in the evaluation sequence (lower runs first; built-ins use 10-60, partners default
+    to 100, so they see what the built-ins decided for the same event).
+    """
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Business events (CONTRACT.md, "Business events"). Each returns an iterable of effects, or None.
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def siyu_member_registered(event, context):
+    """A member joined the brand (`memberId`, `channel`, optional `referralCode`).
+
+    Typical effects: a welcome `AwardPoints`, a referral binding, a new-member coupon.
+    """
+
+
+@hookspec
+def siyu_order_paid(event, context):
+    """A member paid an order: `orderId`, `amountFen` (integer fen), optional `items` (each with `sku`,
+    `category`, `quantity`, `amountFen`), `channel`, optional `couponIds`.
+
+    The same order may be announced twice (a brand system retrying with a new event id): guard per order with
+    `context.member.has(f"order:{orderId}")` and claim it with a `Once` effect.
+    """
+
+
+@hookspec
+def siyu_order_refunded(event, context):
+    """An order was refunded, fully or in part: `orderId`, `amountFen` refunded (integer fen)."""
+
+
+@hookspec
+def siyu_member_checked_in(event, context):
+    """A member checked in. Brands reward this once per brand-local day: use `context.local_date()`."""
+
+
+@hookspec
+def siyu_member_engaged(event, context):
+    """A member did something worth noting: `action` (`review`, `share`, `group_join`, `survey`, ...), `refId`."""
+
+
+@hookspec
+def siyu_feedback_received(event, context):
+    """Feedback arrived (complaint, review, refund reason, chat), with optional `rating`, `sentiment`, `topic`.
+
+    `context.member` is None when the feedback names no member.
+    """
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Schedules
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def siyu_member_due(sweep, context):
+    """The daily sweep reached a member who has something due (a lot expiring, a tier validity ending, ...).
+
+    `sweep` is a `rules.events.SweepEvent`; `context.now` is its time. Return effects such as `ExpirePoints`.
+    Called once per member per sweep, however many times the sweep event is delivered.
+    """
