@@ -8,12 +8,26 @@ from typing import Callable, Optional, TypeVar
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from api.context import Context
+from api.brand_types import (
+    Brand,
+    BrandConfigured,
+    ConfigureBrandInput,
+    ConfigureBrandResult,
+    EventProblemEdge,
+    EventProblems,
+    EventProblemView,
+    Plugin,
+    Simulation,
+)
+from api.context import BAD_USER_INPUT, FORBIDDEN, Context, graphql_error
 from api.permissions import IsMember, IsStaff
 from api.types import (
+    MAX_PAGE,
     AdjustPointsResult,
+    PageInfo,
     Member,
     PointsChanged,
     RedeemPointsResult,
@@ -23,6 +37,9 @@ from api.types import (
     business_error,
 )
 from rules import errors, points
+from rules.brand_settings import configure_brand
+from rules.brands import TierLevel
+from rules.plugins import registry
 from rules.points import PointsResult
 from rules.registration import register_member
 
@@ -99,6 +116,33 @@ class Query:
         context: Context = info.context
         return _member(context, context.principal.brand_id, str(id))
 
+    @strawberry.field(permission_classes=[IsStaff], description="The staff's brand configuration.")
+    def brand(self, info: Info) -> Optional[Brand]:
+        context: Context = info.context
+        config = context.store.get_brand(context.principal.brand_id)
+        return Brand.of(config) if config else None
+
+    @strawberry.field(permission_classes=[IsStaff], description="Installed rule plugins, and which this brand enabled.")
+    def plugins(self, info: Info) -> list[Plugin]:
+        context: Context = info.context
+        config = context.store.get_brand(context.principal.brand_id)
+        installed = registry()
+        return [Plugin.of(info, config) for info in installed.ordered(installed.infos)]
+
+    @strawberry.field(permission_classes=[IsStaff],
+                      description="Events of this brand that were rejected or failed, newest first.")
+    def event_problems(self, info: Info, first: int = 20, after: Optional[str] = None) -> EventProblems:
+        if not 1 <= first <= MAX_PAGE:
+            raise graphql_error(f"first must be between 1 and {MAX_PAGE}", BAD_USER_INPUT)
+        context: Context = info.context
+        try:
+            page = context.store.problems(context.principal.brand_id, first=first, after=after)
+        except errors.InvalidInput as error:
+            raise graphql_error(error.message, BAD_USER_INPUT) from None
+        edges = [EventProblemEdge(cursor=c, node=EventProblemView.of(p)) for p, c in zip(page.items, page.cursors)]
+        return EventProblems(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page,
+                                                             end_cursor=page.end_cursor))
+
 
 @strawberry.type
 class Mutation:
@@ -154,6 +198,41 @@ class Mutation:
                 idempotency_key=input.idempotency_key, reason=input.reason, actor=p.actor))
 
         return _typed(run)
+
+
+    @strawberry.mutation(permission_classes=[IsStaff],
+                         description="Enable plugins with parameters, set the ladder; bad parameters name the field.")
+    def configure_brand(self, info: Info, input: ConfigureBrandInput) -> ConfigureBrandResult:
+        context: Context = info.context
+
+        def run():
+            tiers = None
+            if input.tiers is not None:
+                tiers = tuple(TierLevel(t.code, t.name, t.threshold, t.deduction) for t in input.tiers)
+            settings_ = [(p.name, p.enabled, p.params) for p in (input.plugins or [])]
+            for index, (_, _, params) in enumerate(settings_):
+                if params is not None and not isinstance(params, dict):
+                    raise errors.InvalidInput(f"plugins[{index}].params", "parameters are a JSON object")
+            saved = configure_brand(context.store, registry(), context.principal.brand_id, now=context.now,
+                                    name=input.name, timezone=input.timezone, tiers=tiers, plugin_settings=settings_)
+            return BrandConfigured(brand=Brand.of(saved))
+
+        return _typed(run)
+
+    @strawberry.mutation(permission_classes=[IsStaff],
+                         description="Dry run: what the engine would do with this EventBridge event; writes nothing.")
+    def simulate_event(self, info: Info, event: JSON) -> Simulation:
+        context: Context = info.context
+        detail = event.get("detail") if isinstance(event, dict) else None
+        brand_id = detail.get("brandId") if isinstance(detail, dict) else None
+        if brand_id is not None and brand_id != context.principal.brand_id:
+            raise graphql_error("staff can simulate only their own brand's events", FORBIDDEN)
+        from infra.runtime import engine
+
+        summary = engine().simulate(event)
+        return Simulation(event_id=summary.event_id, status=summary.status, effects=summary.effects,
+                          follow_ups=summary.follow_ups, reason=summary.reason, field=summary.field,
+                          plugin=summary.plugin)
 
 
 def _should_mask(error: GraphQLError) -> bool:

@@ -21,6 +21,8 @@ os.environ.update(
     SIYU_STAGE="local",
     TABLE_NAME="siyu-test",
     EVENT_BUS_NAME="local",
+    # Installed partner plugins never leak into the suite; tests that want one load it explicitly.
+    SIYU_PARTNER_PLUGINS="",
 )
 os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_SESSION_TOKEN", None)
@@ -76,3 +78,36 @@ def brand_id(store) -> str:
 @pytest.fixture
 def now() -> datetime:
     return datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)
+
+
+BUILT_INS = ("points", "tiers", "points_expiry")
+
+
+@pytest.fixture
+def plugins():
+    from rules.plugins import registry
+
+    return registry()
+
+
+@pytest.fixture
+def rules_brand(store, plugins) -> str:
+    """A brand on 百果园's ladder with the built-in plugins enabled at their presets."""
+    brand = f"r{uuid.uuid4().hex[:10]}"
+    enabled = {name: plugins.validate_params(name, {}) for name in BUILT_INS}
+    store.put_brand(BrandConfig(brand, "百果园", BAIGUOYUAN_LADDER, plugins=enabled))
+    return brand
+
+
+@pytest.fixture
+def bus():
+    from infra.eventbus import InProcessBus
+
+    return InProcessBus()
+
+
+@pytest.fixture
+def engine(store, plugins, bus):
+    from rules.engine import Engine
+
+    return Engine(store, plugins, bus)

@@ -1,0 +1,120 @@
+"""GraphQL types for brand configuration, plugins, dry runs and event problems (staff only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Optional, Union
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.types import BrandNotConfigured, InvalidInput, PageInfo, Tier
+from rules.brands import BrandConfig
+from rules.plugins import PluginInfo
+from rules.store import EventProblem
+
+
+@strawberry.type(description="A rule plugin installed in this deployment, and whether this brand enabled it.")
+class Plugin:
+    name: str
+    version: str
+    description: str
+    params_schema: JSON = strawberry.field(description="JSON Schema of the plugin's parameters.")
+    enabled: bool
+    params: Optional[JSON] = strawberry.field(description="This brand's parameters, defaults filled in.")
+
+    @classmethod
+    def of(cls, info: PluginInfo, brand: BrandConfig | None) -> "Plugin":
+        params = brand.plugins.get(info.name) if brand else None
+        return cls(name=info.name, version=info.version, description=info.description,
+                   params_schema=dict(info.params_schema), enabled=params is not None,
+                   params=dict(params) if params is not None else None)
+
+
+@strawberry.type
+class Brand:
+    id: str
+    name: str
+    timezone: str
+    tiers: list[Tier]
+    enabled_plugins: list[str]
+    version: int
+
+    @classmethod
+    def of(cls, brand: BrandConfig) -> "Brand":
+        return cls(id=brand.brand_id, name=brand.name, timezone=brand.timezone,
+                   tiers=[Tier(code=t.code, name=t.name, threshold=t.threshold) for t in brand.tiers],
+                   enabled_plugins=sorted(brand.plugins), version=brand.version)
+
+
+@strawberry.type
+class BrandConfigured:
+    brand: Brand
+
+
+ConfigureBrandResult = Annotated[Union[BrandConfigured, InvalidInput, BrandNotConfigured],
+                                 strawberry.union("ConfigureBrandResult")]
+
+
+@strawberry.input
+class TierInput:
+    code: str
+    name: str
+    threshold: int
+    deduction: int = 0
+
+
+@strawberry.input
+class PluginSettingInput:
+    name: str
+    enabled: bool = True
+    params: Optional[JSON] = None
+
+
+@strawberry.input(description="Fields left out keep their current value; `plugins` lists only what changes.")
+class ConfigureBrandInput:
+    name: Optional[str] = None
+    timezone: Optional[str] = None
+    tiers: Optional[list[TierInput]] = None
+    plugins: Optional[list[PluginSettingInput]] = None
+
+
+@strawberry.type(description="What the engine would do with an event now: nothing is written.")
+class Simulation:
+    event_id: str
+    status: str = strawberry.field(description="simulated, duplicate (already applied), rejected, ignored or failed.")
+    effects: JSON = strawberry.field(description="Each effect with plugin, version, rule and inputs.")
+    follow_ups: list[str]
+    reason: Optional[str] = None
+    field: Optional[str] = None
+    plugin: Optional[str] = None
+
+
+@strawberry.type(description="An event that was rejected (invalid) or failed (a plugin raised), kept with its reason.")
+class EventProblemView:
+    event_id: str
+    detail_type: str
+    status: str
+    reason: str
+    field: Optional[str]
+    plugin: Optional[str]
+    received_at: datetime
+    raw: str
+
+    @classmethod
+    def of(cls, problem: EventProblem) -> "EventProblemView":
+        return cls(event_id=problem.event_id, detail_type=problem.detail_type, status=problem.status,
+                   reason=problem.reason, field=problem.field, plugin=problem.plugin,
+                   received_at=problem.received_at, raw=problem.raw)
+
+
+@strawberry.type
+class EventProblemEdge:
+    cursor: str
+    node: EventProblemView
+
+
+@strawberry.type
+class EventProblems:
+    edges: list[EventProblemEdge]
+    page_info: PageInfo

@@ -1,0 +1,55 @@
+"""Changing a brand's configuration: parameters are validated when saved, never when an event arrives."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Iterable, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from rules.brands import BrandConfig, TierLevel
+from rules.errors import BrandNotConfigured, InvalidInput
+from rules.plugins import PluginRegistry
+from rules.store import Store
+
+
+def configure_brand(
+    store: Store,
+    plugins: PluginRegistry,
+    brand_id: str,
+    *,
+    now: datetime,
+    name: str | None = None,
+    timezone: str | None = None,
+    tiers: Iterable[TierLevel] | None = None,
+    plugin_settings: Iterable[tuple[str, bool, Mapping[str, Any] | None]] = (),
+) -> BrandConfig:
+    current = store.get_brand(brand_id)
+    if current is None:
+        if not name or tiers is None:
+            raise BrandNotConfigured(brand_id)
+        current = BrandConfig(brand_id, name, tuple(tiers))
+    changes: dict[str, Any] = {"updated_at": now}
+    if name is not None:
+        if not name.strip() or len(name) > 64:
+            raise InvalidInput("name", "a brand name is 1-64 characters")
+        changes["name"] = name.strip()
+    if timezone is not None:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InvalidInput("timezone", f"{timezone!r} is not an IANA time zone") from None
+        changes["timezone"] = timezone
+    if tiers is not None:
+        changes["tiers"] = tuple(tiers)
+    enabled = dict(current.plugins)
+    for index, (plugin_name, on, params) in enumerate(plugin_settings):
+        if plugin_name not in plugins.infos:
+            raise InvalidInput(f"plugins[{index}].name", f"no installed plugin is named {plugin_name!r}")
+        if on:
+            enabled[plugin_name] = plugins.validate_params(plugin_name, params)
+        else:
+            enabled.pop(plugin_name, None)
+    changes["plugins"] = enabled
+    updated = replace(current, **changes)  # BrandConfig validates its ladder on construction
+    return store.put_brand(updated)
