@@ -16,6 +16,7 @@ from rules.registration import register_member
 from rules.store import Store
 
 DEMO_BRAND = "baiguoyuan"
+DEMO_PLUGINS = ("points", "tiers", "points_expiry")
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,11 @@ def load(store: Store, *, now: datetime, phone_key: str) -> dict[str, str]:
     """Create (or find) the demo brand and members; returns masked phone -> member id."""
     brand = store.get_brand(DEMO_BRAND)
     if brand is None:
-        brand = store.put_brand(BrandConfig(DEMO_BRAND, "百果园", BAIGUOYUAN_LADDER))
+        from rules.plugins import registry
+
+        plugins = registry()
+        enabled = {name: plugins.validate_params(name, {}) for name in DEMO_PLUGINS if name in plugins.infos}
+        brand = store.put_brand(BrandConfig(DEMO_BRAND, "百果园", BAIGUOYUAN_LADDER, plugins=enabled))
     loaded: dict[str, str] = {}
     for demo in DEMO_MEMBERS:
         hashed = phone.phone_hash(phone.normalise(demo.phone), phone_key)

@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.local", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--dynamodb-port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--dynamodb-port", type=int, default=8001,
+                        help="where the embedded DynamoDB listens (the `siyu` command looks there); 0 picks a free port")
     parser.add_argument("--no-demo", action="store_true", help="skip loading the demo brand")
     args = parser.parse_args(argv)
 
@@ -75,6 +76,8 @@ def _serve(args: argparse.Namespace, endpoint: str) -> int:
 
     url = f"http://{args.host}:{args.port}/graphql"
     print(f"siyu: DynamoDB (embedded moto) at {endpoint}, table {config.table_name}", flush=True)
+    print("siyu: events: `siyu events put order.json` publishes one; the daily sweep fires at brand-local "
+          "midnight (16:00 UTC), or now with `siyu sweep --date YYYY-MM-DD`", flush=True)
     for role, token in tokens.items():
         print(f"siyu: {role} token: {token}", flush=True)
     if tokens:
@@ -90,8 +93,60 @@ def _serve(args: argparse.Namespace, endpoint: str) -> int:
                 print(f"siyu: ready: GraphQL and GraphiQL at {url} (Ctrl-C stops everything)", flush=True)
 
     server = Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="warning"))
-    server.run()
+    scheduler = Scheduler()
+    scheduler.start()
+    try:
+        server.run()
+    finally:
+        scheduler.stop()
     return 0 if server.started else 1
+
+
+class Scheduler:
+    """EventBridge's schedules, locally: the same scheduled events, delivered to the same handler."""
+
+    DAILY_UTC_HOUR = 16  # brand-local midnight in Asia/Shanghai, as in serverless.yml
+
+    def __init__(self) -> None:
+        import threading
+
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="siyu-scheduler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        from datetime import datetime, timezone
+
+        while not self._stop.is_set():
+            now = datetime.now(timezone.utc)
+            next_hour = (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+            if self._stop.wait((next_hour - now).total_seconds()):
+                return
+            rule = "siyu-local-daily-sweep" if next_hour.hour == self.DAILY_UTC_HOUR else None
+            for name in filter(None, [rule, "siyu-local-alert-sweep"]):
+                self._fire(name, next_hour)
+
+    @staticmethod
+    def _fire(rule: str, at) -> None:
+        import uuid
+
+        from events.handler import handler
+
+        event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+                 "account": "local", "time": at.isoformat().replace("+00:00", "Z"), "region": "local",
+                 "resources": [f"arn:aws:events:local:000000000000:rule/{rule}"], "detail": {}}
+        try:
+            summary = handler(event, None)
+            print(f"siyu: {rule} at {at:%Y-%m-%d %H:%M}Z: {summary['status']}, "
+                  f"{len(summary['effects'])} effects", flush=True)
+        except Exception as error:  # noqa: BLE001 - a failed sweep must not stop the local stack
+            print(f"siyu: {rule} failed: {type(error).__name__}", flush=True)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from infra.settings import settings
 from infra.store import DynamoStore
 from rules.engine import Engine, EventBus
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # engine() builds store() and bus() while holding it
 _store: DynamoStore | None = None
 _engine: Engine | None = None
 _bus: EventBus | None = None

@@ -159,7 +159,7 @@ class Engine:
             logger.warning("event %s failed in plugin %s", event.event_id, failure.plugin)
             self.store.record_problem(EventProblem(
                 event_id=event.event_id, brand_id=brand.brand_id, detail_type=event.detail_type, status="failed",
-                reason=failure.reason[:1000], received_at=self._received(event.time), raw=_raw_text(raw),
+                reason=failure.reason[:1000], received_at=self._received(event.time), raw=_clip(_raw_text(raw)),
                 plugin=failure.plugin,
             ))
             return Summary(event.event_id, "failed", event.detail_type, reason=failure.reason,
@@ -195,7 +195,7 @@ class Engine:
                        effects=[d.describe() for d in evaluation.decisions],
                        follow_ups=[f.id for f in evaluation.follow_ups])
 
-    def sweep(self, sweep: SweepEvent) -> Summary:
+    def sweep(self, sweep: SweepEvent, progress: Callable[[int, int], None] | None = None) -> Summary:
         """A scheduled sweep: every member with something due gets `siyu_member_due`, at the sweep's time."""
         if sweep.sweep != "daily":
             return Summary(sweep.event_id, "applied", "Scheduled Event", members=0)
@@ -204,7 +204,9 @@ class Engine:
         applied: list[dict[str, Any]] = []
         follow_ups: list[str] = []
         failures = 0
-        for brand_id, member_id in members:
+        for done, (brand_id, member_id) in enumerate(members, start=1):
+            if progress is not None:
+                progress(done, len(members))
             brand = self.store.get_brand(brand_id)
             if brand is None:
                 continue
@@ -333,7 +335,7 @@ class Engine:
             event_id=rejected.event_id or "unidentified-" + hashlib.sha256(rejected.raw.encode()).hexdigest()[:16],
             brand_id=rejected.brand_id if rejected.brand_id and self.store.get_brand(rejected.brand_id) else None,
             detail_type=rejected.detail_type or "unknown", status="rejected", reason=rejected.reason,
-            received_at=received, raw=rejected.raw[:300_000], field=rejected.field,
+            received_at=received, raw=_clip(rejected.raw), field=rejected.field,
         ))
         return Summary(rejected.event_id, "rejected", rejected.detail_type, reason=rejected.reason,
                        field=rejected.field)
@@ -395,6 +397,17 @@ def _project(view: MemberView | None, effect: fx.Effect, now: datetime, brand: B
     if isinstance(effect, fx.Once):
         return replace(view, markers=view.markers | {effect.key})
     return view
+
+
+MAX_KEPT_BYTES = 350_000  # a DynamoDB item holds 400 KB; EventBridge never delivers more than 256 KB
+
+
+def _clip(text: str) -> str:
+    """The raw event as received, cut (and marked) only if it could not fit in the record that keeps it."""
+    data = text.encode()
+    if len(data) <= MAX_KEPT_BYTES:
+        return text
+    return data[:MAX_KEPT_BYTES].decode(errors="ignore") + f"... [cut: {len(data)} bytes received]"
 
 
 def _raw_text(raw: Any) -> str:

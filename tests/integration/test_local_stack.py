@@ -26,9 +26,10 @@ def free_port() -> int:
 
 @pytest.fixture
 def local_stack():
-    port = free_port()
+    port, dynamodb_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in ("TABLE_NAME",)}
-    process = subprocess.Popen([sys.executable, "-m", "infra.local", "--port", str(port)], cwd=ROOT, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "infra.local", "--port", str(port),
+                                "--dynamodb-port", str(dynamodb_port)], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     deadline = time.monotonic() + 60
@@ -41,7 +42,7 @@ def local_stack():
             break
     else:
         process.kill()
-    yield port, "".join(lines), process
+    yield port, "".join(lines), process, f"http://127.0.0.1:{dynamodb_port}"
     if process.poll() is None:
         process.kill()
         process.wait(10)
@@ -59,7 +60,7 @@ def post(port: int, query: str, token: str | None = None) -> dict:
 
 @pytest.mark.stack
 def test_make_dev_serves_the_demo_member_from_dynamodb_and_stops_on_ctrl_c(local_stack):
-    port, output, process = local_stack
+    port, output, process, _ = local_stack
     assert "siyu: ready" in output, output
     member_token = re.search(r"^siyu: member token: (\S+)$", output, re.M).group(1)
     staff_token = re.search(r"^siyu: staff token: (\S+)$", output, re.M).group(1)
@@ -79,3 +80,26 @@ def test_make_dev_serves_the_demo_member_from_dynamodb_and_stops_on_ctrl_c(local
     rest, _ = process.communicate(timeout=20)
     assert process.returncode == 0
     assert "local stack stopped" in rest
+
+
+@pytest.mark.stack
+def test_an_order_published_with_siyu_events_put_flows_through_the_engine_into_me(local_stack, tmp_path):
+    port, output, process, dynamodb_url = local_stack
+    member_token = re.search(r"^siyu: member token: (\S+)$", output, re.M).group(1)
+    me = post(port, "{ me { id points { balance } growth tier { code } } }", member_token)["data"]["me"]
+    assert (me["points"]["balance"], me["growth"], me["tier"]["code"]) == (2300, 2500, "JIN")
+
+    order = {"detail-type": "order.paid", "source": "siyu.shop",
+             "detail": {"brandId": "baiguoyuan", "memberId": me["id"], "orderId": "demo-order-1",
+                        "amountFen": 260000, "channel": "miniprogram"}}
+    (tmp_path / "order.json").write_text(json.dumps(order))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_NAME"}
+    siyu = [sys.executable, "-m", "infra.cli", "--dynamodb-url", dynamodb_url]
+    published = subprocess.run([*siyu, "events", "put", str(tmp_path / "order.json")], cwd=ROOT, env=env,
+                               capture_output=True, text=True, timeout=60)
+    assert published.returncode == 0, published.stderr
+    assert json.loads(published.stdout)["status"] == "applied"
+
+    after = post(port, "{ me { points { balance } growth tier { code } nextTier { code } } }", member_token)
+    assert after == {"data": {"me": {"points": {"balance": 4900}, "growth": 5100, "tier": {"code": "ZUAN"},
+                                     "nextTier": None}}}
