@@ -46,8 +46,9 @@ class EventBridgeBus(EventBus):
                 return
             # Entries come back in request order; only the failed ones are sent again.
             pending = [entry for entry, result in zip(pending, response["Entries"]) if result.get("ErrorCode")]
-            logger.warning("put_events: %d of the batch failed, retrying", len(pending))
-            time.sleep(0.1 * 2**attempt)
+            logger.warning("put_events: %d of the batch failed", len(pending))
+            if attempt + 1 < ATTEMPTS:
+                time.sleep(0.1 * 2**attempt)
         raise RuntimeError(f"EventBridge refused {len(pending)} follow-up events after {ATTEMPTS} attempts")
 
 
