@@ -1,5 +1,10 @@
-"""What is declared for the cloud must match what runs locally."""
+"""What is declared for the cloud must match what runs locally, and grant no more than the functions need.
 
+These read serverless.yml itself, so they need no Node; tests/test_package.py checks what `serverless package`
+makes of it.
+"""
+
+import re
 from pathlib import Path
 
 import yaml
@@ -8,9 +13,48 @@ from infra import table
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Environment variables the code reads (CONTRACT.md, "Environment"; infra/settings.py).
+CONTRACT_ENV = {"SIYU_STAGE", "TABLE_NAME", "EVENT_BUS_NAME", "JWT_SECRET", "JWT_ISSUER", "PHONE_HASH_KEY"}
+
 
 def serverless() -> dict:
     return yaml.safe_load((ROOT / "serverless.yml").read_text())
+
+
+def resolve_self(node, config: dict):
+    """Replace values that are exactly `${self:a.b}` with that part of the file, as serverless does."""
+    if isinstance(node, str):
+        match = re.fullmatch(r"\$\{self:([\w.]+)\}", node)
+        if not match:
+            return node
+        value = config
+        for part in match.group(1).split("."):
+            value = value[int(part)] if isinstance(value, list) else value[part]
+        return resolve_self(value, config)
+    if isinstance(node, list):
+        return [resolve_self(item, config) for item in node]
+    if isinstance(node, dict):
+        return {key: resolve_self(value, config) for key, value in node.items()}
+    return node
+
+
+def function_roles() -> dict[str, dict]:
+    """Each function's IAM role resource, by function name, with `${self:...}` pieces filled in."""
+    config = serverless()
+    resources = config["resources"]["Resources"]
+    return {
+        name: resolve_self(resources[function["role"]], config)
+        for name, function in config["functions"].items()
+    }
+
+
+def statements(role: dict) -> list[dict]:
+    return [statement for policy in role["Properties"]["Policies"] for statement in policy["PolicyDocument"]["Statement"]]
+
+
+def actions(statement: dict) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
 
 
 def test_the_table_in_serverless_yml_is_the_table_the_local_stack_creates():
@@ -24,3 +68,87 @@ def test_the_table_in_serverless_yml_is_the_table_the_local_stack_creates():
     assert props["TimeToLiveSpecification"] == {"AttributeName": table.TTL_ATTRIBUTE, "Enabled": True}
     assert declared["DeletionPolicy"] == "Retain"
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+def test_every_function_has_its_own_role_and_no_shared_role_is_declared():
+    config = serverless()
+    assert "iam" not in config["provider"] and "role" not in config["provider"]
+    roles = [function.get("role") for function in config["functions"].values()]
+    assert None not in roles, "every function names its own role"
+    assert len(set(roles)) == len(roles)
+    for role in roles:
+        assert config["resources"]["Resources"][role]["Type"] == "AWS::IAM::Role"
+
+
+def test_no_iam_statement_allows_every_action_or_every_resource():
+    for name, role in function_roles().items():
+        for statement in statements(role):
+            assert statement["Effect"] == "Allow"
+            for action in actions(statement):
+                assert action != "*" and not action.endswith(":*"), f"{name}: {action}"
+            assert statement["Resource"] not in ("*", ["*"]), f"{name}: {statement}"
+
+
+def test_the_graphql_function_cannot_scan_publish_or_touch_the_queue():
+    granted = {action for statement in statements(function_roles()["graphql"]) for action in actions(statement)}
+    assert "dynamodb:Scan" not in granted
+    assert not {action for action in granted if action.startswith(("events:", "sqs:"))}
+    assert {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"} <= granted
+
+
+def test_dynamodb_access_is_limited_to_the_table_and_its_indexes():
+    for name, role in function_roles().items():
+        for statement in statements(role):
+            if not any(action.startswith("dynamodb:") for action in actions(statement)):
+                continue
+            assert "dynamodb:Scan" not in actions(statement), f"{name}: sweeps query the byDue index"
+            resource = statement["Resource"]
+            as_text = repr(resource)
+            assert "SiyuTable" in as_text, f"{name}: {resource}"
+            if "index" in as_text:
+                assert actions(statement) == ["dynamodb:Query"], f"{name}: only queries go to an index"
+
+
+def test_the_events_function_publishes_to_its_bus_and_fails_over_to_its_queue():
+    config = serverless()
+    events = config["functions"]["events"]
+    assert events["maximumRetryAttempts"] >= 0 and events["maximumEventAge"] > 0
+    assert events["destinations"]["onFailure"]["arn"] == {"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]}
+    granted = {
+        (action, repr(statement["Resource"]))
+        for statement in statements(function_roles()["events"])
+        for action in actions(statement)
+    }
+    assert ("events:PutEvents", repr({"Fn::GetAtt": ["EventBus", "Arn"]})) in granted
+    assert ("sqs:SendMessage", repr({"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]})) in granted
+
+
+def test_secrets_come_from_secrets_manager_at_deploy_time_under_the_contract_names():
+    environment = serverless()["provider"]["environment"]
+    assert CONTRACT_ENV <= set(environment)
+    text = (ROOT / "serverless.yml").read_text()
+    assert "${ssm:" not in text, "serverless resolves ${ssm:...} when packaging, which needs AWS"
+    for name in ("JWT_SECRET", "PHONE_HASH_KEY"):
+        assert environment[name].startswith("{{resolve:secretsmanager:siyu/${sls:stage}:SecretString:"), name
+
+
+def test_functions_declare_memory_and_timeout_within_the_http_api_limit():
+    functions = serverless()["functions"]
+    for name, function in functions.items():
+        assert function["memorySize"] >= 128 and function["timeout"] > 0, name
+    assert functions["graphql"]["timeout"] < 30, "an HTTP API integration times out after 30 s"
+
+
+def test_the_http_api_is_throttled():
+    config = serverless()
+    settings = config["resources"]["extensions"]["HttpApiStage"]["Properties"]["DefaultRouteSettings"]
+    assert set(settings) == {"ThrottlingRateLimit", "ThrottlingBurstLimit"}
+    for stage in ("default", "prod"):
+        params = {**config["params"]["default"], **config["params"][stage]}
+        assert 0 < params["apiRateLimit"] <= params["apiBurstLimit"]
+
+
+def test_the_artifact_is_built_for_the_architecture_the_functions_run_on():
+    architecture = serverless()["provider"]["architecture"]
+    platform = re.search(r"^LAMBDA_PLATFORM := (\S+)$", (ROOT / "Makefile").read_text(), re.M).group(1)
+    assert platform.endswith({"arm64": "_aarch64", "x86_64": "_x86_64"}[architecture])
