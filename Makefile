@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test install clean schema bench
+.PHONY: dev test install clean schema bench package-check FORCE
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,13 +18,92 @@ install: $(STAMP)
 dev: $(STAMP)
 	$(PY) -m infra.local
 
-test: $(STAMP)
+# Packaging first, so tests/test_package.py inspects a fresh artifact and never skips here (and a broken package
+# fails in seconds, before the slower suite).
+test: $(STAMP) package-check
 	$(PY) -m pytest
 
 # The committed schema.graphql is what front ends build against; tests fail when it drifts from the code.
 schema: $(STAMP)
 	$(PY) -c "from strawberry.printer import print_schema; from api.schema import schema; open('schema.graphql', 'w').write(print_schema(schema) + '\n')"
 
+# --- Deployable (serverless.yml): the Lambda artifact, `serverless package` offline, cfn-lint ----------------------
+# The artifact build/siyu.zip is the code (the packages below, less the local-only modules) and the runtime
+# dependencies of pyproject.toml ([project].dependencies, pinned), installed by pip for the functions' platform:
+# python3.11 on arm64 (serverless.yml, provider.architecture). Every .py is precompiled (unchecked-hash .pyc: the
+# artifact is immutable and /var/task is read-only, so Lambda could never cache its own), which spares each cold
+# start compiling botocore, strawberry and graphql-core.
+LAMBDA_PLATFORM := manylinux2014_aarch64
+LAMBDA_PACKAGES := api rules plugins events infra
+LAMBDA_EXCLUDE := infra/local.py infra/embedded_dynamodb.py infra/demo.py
+LAMBDA_FILES := $(filter-out $(LAMBDA_EXCLUDE),$(sort $(shell find $(LAMBDA_PACKAGES) -type f \
+	-not -path '*/__pycache__/*' -not -name '*.pyc' 2>/dev/null)))
+NPM_STAMP := node_modules/.installed
+SLS := node_modules/.bin/serverless
+CFN_TEMPLATE := .serverless/cloudformation-template-update-stack.json
+
+# Install scripts stay off: the framework needs none of them (they only print notices).
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+# The list of packaged files is itself a prerequisite, so adding or removing a file rebuilds the artifact too.
+build/lambda-files.txt: FORCE
+	@mkdir -p build
+	@printf '%s\n' $(LAMBDA_FILES) | cmp -s - $@ || printf '%s\n' $(LAMBDA_FILES) > $@
+
+build/lambda-deps/.installed: pyproject.toml $(STAMP)
+	rm -rf build/lambda-deps
+	mkdir -p build
+	$(PY) -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" > build/requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile --target build/lambda-deps \
+		--platform $(LAMBDA_PLATFORM) --implementation cp --python-version 3.11 --only-binary=:all: \
+		-r build/requirements.txt
+	rm -rf build/lambda-deps/bin
+	$(PY) -m compileall -q -j 0 --invalidation-mode unchecked-hash build/lambda-deps
+	touch $@
+
+build/siyu.zip: build/lambda-deps/.installed build/lambda-files.txt $(LAMBDA_FILES)
+	rm -rf build/lambda
+	cp -a build/lambda-deps build/lambda
+	rm build/lambda/.installed
+	tar -cf - -T build/lambda-files.txt | tar -xf - -C build/lambda
+	$(PY) -m compileall -q --invalidation-mode unchecked-hash $(addprefix build/lambda/,$(LAMBDA_PACKAGES))
+	$(PY) -c "$$ZIP_DIR" build/lambda $@.tmp
+	mv $@.tmp $@
+
+$(CFN_TEMPLATE): build/siyu.zip serverless.yml $(NPM_STAMP)
+	SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off $(SLS) package --stage ci
+
+# cfn-lint fails on errors and warnings alike, in the region serverless.yml deploys to by default. W3005 (a
+# DependsOn that a Ref or GetAtt already implies) is ignored: serverless writes those DependsOn itself.
+package-check: $(CFN_TEMPLATE)
+	$(VENV)/bin/cfn-lint --regions ap-northeast-1 --ignore-checks W3005 -- $(CFN_TEMPLATE)
+	@echo "artifact build/siyu.zip: $$(( $$(wc -c < build/siyu.zip) / 1024 )) KB"
+
+# A zip whose bytes depend only on the files: sorted entries, fixed timestamps, so an unchanged service is not
+# redeployed.
+define ZIP_DIR
+import os, sys, zipfile
+root, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+    for top, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(top, name)
+            info = zipfile.ZipInfo(os.path.relpath(path, root), date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = (0o755 if os.access(path, os.X_OK) else 0o644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with open(path, "rb") as f:
+                zf.writestr(info, f.read())
+endef
+export ZIP_DIR
+
+# Import time of the Lambda handlers against `import boto3`, in fresh interpreters.
+bench: $(STAMP)
+	$(PY) bench/import_time.py
+
+FORCE:
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info .serverless

@@ -1,0 +1,130 @@
+"""Import time of the Lambda handlers, the bulk of a cold start, against `import boto3` measured in the same run.
+
+Each import is timed in a fresh interpreter (`python -c`), several times, and the median is reported, after one
+untimed run that leaves the bytecode cache warm (the artifact ships precompiled .pyc files, see the Makefile).
+Interpreter start-up is not counted: the clock starts inside the child, just before the import. No pass or fail:
+this prints numbers to compare between changes and machines.
+
+    make bench
+    .venv/bin/python bench/import_time.py --runs 9 --top 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = "boto3"
+HANDLERS = {"api.handler": ROOT / "api" / "handler.py", "events.handler": ROOT / "events" / "handler.py"}
+
+# What a deployed function sees (serverless.yml), with stand-ins for the secrets; nothing here talks to AWS.
+ENVIRONMENT = {
+    "SIYU_STAGE": "bench",
+    "TABLE_NAME": "siyu-bench",
+    "EVENT_BUS_NAME": "siyu-bench",
+    "JWT_SECRET": "bench-secret",
+    "JWT_ISSUER": "siyu-bench",
+    "PHONE_HASH_KEY": "bench-phone-key",
+    "AWS_REGION": "ap-northeast-1",
+    "AWS_DEFAULT_REGION": "ap-northeast-1",
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+TIMED = "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+
+
+def child_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SIYU_", "PYTHON"))}
+    env.update(ENVIRONMENT)
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+def run(args: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=child_env(), capture_output=True, text=True)
+
+
+def time_import(module: str, runs: int) -> list[float]:
+    """Seconds to import `module` in `runs` fresh interpreters (after one warm-up). Raises on an import error."""
+    samples = []
+    for attempt in range(runs + 1):
+        done = run(["-c", TIMED.format(module=module)])
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "exit %d" % done.returncode)
+        if attempt:
+            samples.append(float(done.stdout.strip().splitlines()[-1]))
+    return samples
+
+
+def slowest_imports(module: str, top: int) -> list[tuple[int, str]]:
+    """The `top` packages (boto3, strawberry, ...) that cost `module` the most, from `python -X importtime`.
+
+    A package is charged the cumulative time of each import of it from outside itself, so the figures overlap
+    (pynamodb's includes the botocore it imports first).
+    """
+    done = run(["-X", "importtime", "-c", f"import {module}"])
+    lines = []
+    for line in done.stderr.splitlines():
+        match = re.match(r"import time:\s+\d+ \|\s+(\d+) \|( +)(\S+)$", line)
+        if match:
+            lines.append(((len(match.group(2)) - 1) // 2, match.group(3), int(match.group(1))))
+    root = module.split(".")[0]
+    ancestors: list[str] = []
+    charged: dict[str, int] = {}
+    for level, name, cumulative in reversed(lines):  # the listing is post-order: parents follow their children
+        del ancestors[level:]
+        ancestors.append(name)
+        package = name.split(".")[0]
+        if ancestors[0].split(".")[0] != root or package == root:
+            continue
+        if level and ancestors[-2].split(".")[0] == package:
+            continue
+        charged[package] = charged.get(package, 0) + cumulative
+    return sorted(((us, name) for name, us in charged.items()), reverse=True)[:top]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="timed runs per module (default 7); the median counts")
+    parser.add_argument("--top", type=int, default=5, help="slowest top-level packages to list per handler (0: none)")
+    options = parser.parse_args(argv)
+
+    print(f"{sys.executable} (Python {sys.version.split()[0]}), median of {options.runs} fresh interpreters")
+    baseline = statistics.median(time_import(BASELINE, options.runs))
+    print(f"import {BASELINE}: {ms(baseline)}")
+
+    failed = False
+    for module, path in HANDLERS.items():
+        if not path.exists():
+            print(f"{module}: skipped, {path.relative_to(ROOT)} does not exist yet")
+            continue
+        try:
+            samples = time_import(module, options.runs)
+        except RuntimeError as error:
+            print(f"{module}: import failed: {error}")
+            failed = True
+            continue
+        median = statistics.median(samples)
+        print(
+            f"{module}: {ms(median)} = {median / baseline:.1f}x import {BASELINE} ({ms(baseline)})"
+            f"  [min {ms(min(samples))}, max {ms(max(samples))}]"
+        )
+        for us, name in slowest_imports(module, options.top):
+            print(f"    {us / 1000:7.0f} ms  {name}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

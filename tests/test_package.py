@@ -1,0 +1,151 @@
+"""What `make package-check` builds: the Lambda artifact and the CloudFormation template `serverless package` makes.
+
+`make test` runs `package-check` before pytest, so here both are fresh and these tests never skip. Run alone, the
+fixture asks make for them (a no-op when they are up to date). They need the Serverless Framework from
+package.json (`npm ci`, which `make package-check` runs): without it they are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVERLESS = ROOT / "node_modules" / ".bin" / "serverless"
+TEMPLATE = ROOT / ".serverless" / "cloudformation-template-update-stack.json"
+CONFIG = yaml.safe_load((ROOT / "serverless.yml").read_text())
+ARTIFACT = ROOT / CONFIG["package"]["artifact"]
+
+PACKAGES = ("api", "rules", "plugins", "events", "infra")
+LOCAL_ONLY = {"infra/local.py", "infra/embedded_dynamodb.py", "infra/demo.py"}
+NEVER_SHIPPED = ("tests/", "node_modules/", "examples/", "bench/", ".venv/", ".serverless/", "build/", ".git/")
+# Lambda's limits on a function's deployment package (uploaded through S3).
+MAX_ZIPPED = 50 * 1024 * 1024
+MAX_UNZIPPED = 250 * 1024 * 1024
+
+pytestmark = pytest.mark.skipif(
+    not SERVERLESS.exists(),
+    reason="the Serverless Framework is not installed (node_modules/.bin/serverless): run `make package-check`",
+)
+
+
+@pytest.fixture(scope="module")
+def built() -> None:
+    """The artifact and the template, rebuilt by make only if they are out of date."""
+    subprocess.run(["make", "--no-print-directory", str(TEMPLATE.relative_to(ROOT))], cwd=ROOT, check=True)
+
+
+@pytest.fixture(scope="module")
+def artifact(built) -> zipfile.ZipFile:
+    with zipfile.ZipFile(ARTIFACT) as zf:
+        yield zf
+
+
+@pytest.fixture(scope="module")
+def template(built) -> dict:
+    return json.loads(TEMPLATE.read_text())
+
+
+def resources_of_type(template: dict, kind: str) -> dict[str, dict]:
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def test_the_artifact_holds_the_code_that_runs_and_nothing_else(artifact):
+    names = artifact.namelist()
+    assert "api/handler.py" in names and "rules/ledger.py" in names
+    assert not [name for name in names if name.startswith(NEVER_SHIPPED)]
+    assert not LOCAL_ONLY & set(names)
+    assert not [name for name in names if name.startswith("bin/")], "pip's console scripts are not needed"
+
+
+def test_the_artifact_code_is_the_checked_out_code(artifact):
+    names = set(artifact.namelist())
+    sources = [
+        path for package in PACKAGES for path in (ROOT / package).rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    ]
+    for path in sources:
+        name = path.relative_to(ROOT).as_posix()
+        if name in LOCAL_ONLY:
+            continue
+        assert name in names, f"{name} is missing: run `make package-check`"
+        assert artifact.read(name) == path.read_bytes(), f"{name} is stale: run `make package-check`"
+
+
+def test_the_artifact_holds_every_runtime_dependency_at_its_pinned_version(artifact):
+    installed = {
+        re.sub(r"[-_.]+", "-", match.group(1)).lower(): match.group(2)
+        for name in artifact.namelist()
+        if (match := re.fullmatch(r"([^/]+)-([^-/]+)\.dist-info/METADATA", name))
+    }
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    for requirement in dependencies:
+        name, version = requirement.split("==")
+        assert installed.get(re.sub(r"[-_.]+", "-", name).lower()) == version, requirement
+
+
+def test_compiled_modules_are_built_for_the_functions_architecture(artifact):
+    machine = {"arm64": "aarch64", "x86_64": "x86_64"}[CONFIG["provider"]["architecture"]]
+    extensions = [name for name in artifact.namelist() if name.endswith(".so")]
+    assert extensions, "rpds-py (under jsonschema) has a compiled module"
+    for name in extensions:
+        assert name.endswith(f".cpython-311-{machine}-linux-gnu.so"), name
+
+
+def test_the_artifact_is_precompiled_and_within_lambda_limits(artifact):
+    names = set(artifact.namelist())
+    assert "api/__pycache__/handler.cpython-311.pyc" in names
+    assert ARTIFACT.stat().st_size < MAX_ZIPPED
+    assert sum(info.file_size for info in artifact.infolist()) < MAX_UNZIPPED
+
+
+def test_both_functions_run_the_artifact_on_python_311(template):
+    functions = resources_of_type(template, "AWS::Lambda::Function")
+    assert {f["Properties"]["Handler"] for f in functions.values()} == {"api/handler.handler", "events/handler.handler"}
+    for function in functions.values():
+        props = function["Properties"]
+        assert props["Code"]["S3Key"].endswith("/" + ARTIFACT.name)
+        assert props["Runtime"] == "python3.11"
+        assert props["Architectures"] == [CONFIG["provider"]["architecture"]]
+
+
+def test_the_template_holds_no_secret_and_resolves_secrets_at_deploy_time(template):
+    for function in resources_of_type(template, "AWS::Lambda::Function").values():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables["JWT_SECRET"] == "{{resolve:secretsmanager:siyu/ci:SecretString:jwtSecret}}"
+        assert variables["PHONE_HASH_KEY"] == "{{resolve:secretsmanager:siyu/ci:SecretString:phoneHashKey}}"
+        assert variables["SIYU_STAGE"] == "ci"
+
+
+def test_every_role_in_the_template_is_a_function_role_without_wildcard_actions(template):
+    roles = resources_of_type(template, "AWS::IAM::Role")
+    assert "IamRoleLambdaExecution" not in roles, "no shared role: each function has its own"
+    used = {f["Properties"]["Role"]["Fn::GetAtt"][0] for f in resources_of_type(template, "AWS::Lambda::Function").values()}
+    assert set(roles) == used
+    for name, role in roles.items():
+        for policy in role["Properties"]["Policies"]:
+            for statement in policy["PolicyDocument"]["Statement"]:
+                granted = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                assert not [a for a in granted if a == "*" or a.endswith(":*")], f"{name}: {granted}"
+                if name == "GraphqlRole":
+                    assert "dynamodb:Scan" not in granted
+
+
+def test_the_events_function_retries_then_fails_over_to_the_dead_letter_queue(template):
+    (config,) = resources_of_type(template, "AWS::Lambda::EventInvokeConfig").values()
+    props = config["Properties"]
+    assert props["MaximumRetryAttempts"] == 2 and props["MaximumEventAgeInSeconds"] == 3600
+    assert props["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]}
+
+
+def test_the_http_api_stage_is_throttled(template):
+    (stage,) = resources_of_type(template, "AWS::ApiGatewayV2::Stage").values()
+    settings = stage["Properties"]["DefaultRouteSettings"]
+    assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
