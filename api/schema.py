@@ -25,7 +25,6 @@ from api.brand_types import (
 from api.context import BAD_USER_INPUT, FORBIDDEN, Context, graphql_error
 from api.permissions import IsMember, IsStaff
 from api.types import (
-    MAX_PAGE,
     AdjustPointsResult,
     PageInfo,
     Member,
@@ -34,6 +33,7 @@ from api.types import (
     RegisterMemberResult,
     RegisterMemberSuccess,
     ReversePointsResult,
+    _page_size,
     business_error,
 )
 from rules import errors, points
@@ -132,8 +132,7 @@ class Query:
     @strawberry.field(permission_classes=[IsStaff],
                       description="Events of this brand that were rejected or failed, newest first.")
     def event_problems(self, info: Info, first: int = 20, after: Optional[str] = None) -> EventProblems:
-        if not 1 <= first <= MAX_PAGE:
-            raise graphql_error(f"first must be between 1 and {MAX_PAGE}", BAD_USER_INPUT)
+        _page_size(first)
         context: Context = info.context
         try:
             page = context.store.problems(context.principal.brand_id, first=first, after=after)

@@ -85,6 +85,31 @@ class PointsHistory:
     page_info: PageInfo
 
 
+@strawberry.type(description="What one event did to the member, with the plugin, rule and inputs behind each effect.")
+class Activity:
+    event_id: str
+    detail_type: str
+    at: datetime
+    effects: JSON
+
+
+@strawberry.type
+class ActivityEdge:
+    cursor: str
+    node: Activity
+
+
+@strawberry.type
+class ActivityHistory:
+    edges: list[ActivityEdge]
+    page_info: PageInfo
+
+
+def _page_size(first: int) -> None:
+    if not 1 <= first <= MAX_PAGE:
+        raise graphql_error(f"first must be between 1 and {MAX_PAGE}", BAD_USER_INPUT)
+
+
 @strawberry.type(description="A member's points. `balance` is what can be spent now: expired lots never count.")
 class Points:
     _state: strawberry.Private[PointsState]
@@ -108,8 +133,7 @@ class Points:
 
     @strawberry.field(description="Ledger entries, newest first.")
     def history(self, info: Info, first: int = 20, after: Optional[str] = None) -> PointsHistory:
-        if not 1 <= first <= MAX_PAGE:
-            raise graphql_error(f"first must be between 1 and {MAX_PAGE}", BAD_USER_INPUT)
+        _page_size(first)
         context: Context = info.context
         try:
             page = context.store.history(self._brand_id, self._member_id, first=first, after=after)
@@ -165,6 +189,21 @@ class Member:
         if nxt is None:
             return None
         return NextTier(code=nxt.code, name=nxt.name, growth_needed=max(0, nxt.threshold - self._state.profile.growth))
+
+    @strawberry.field(description="What events did to this member and why (growth, tiers, points...), newest first.")
+    def activity(self, info: Info, first: int = 20, after: Optional[str] = None) -> ActivityHistory:
+        _page_size(first)
+        context: Context = info.context
+        p = self._state.profile
+        try:
+            page = context.store.activity(p.brand_id, p.member_id, first=first, after=after)
+        except errors.InvalidInput as error:
+            raise graphql_error(error.message, BAD_USER_INPUT) from None
+        edges = [ActivityEdge(cursor=c, node=Activity(event_id=r.event_id, detail_type=r.detail_type, at=r.at,
+                                                      effects=list(r.effects)))
+                 for r, c in zip(page.items, page.cursors)]
+        return ActivityHistory(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page,
+                                                               end_cursor=page.end_cursor))
 
     @strawberry.field
     def points(self) -> Points:

@@ -22,6 +22,7 @@ REQUEST_PREFIX = "REQ#"
 ENTRY_PREFIX = "ENTRY#"
 REVERSAL_PREFIX = "REVERSAL#"
 MARKER_PREFIX = "MARK#"
+ACTIVITY_PREFIX = "ACTIVITY#"
 PROCESSED = "PROCESSED"
 
 
@@ -51,6 +52,10 @@ def entry_sk(entry_id: str) -> str:
 
 def reversal_sk(entry_id: str) -> str:
     return f"{REVERSAL_PREFIX}{entry_id}"
+
+
+def activity_sk(at: datetime, event_id: str) -> str:
+    return f"{ACTIVITY_PREFIX}{time_key(at)}#{event_id}"
 
 
 def marker_sk(key: str) -> str:

@@ -141,6 +141,15 @@ class ProcessedItem(SiyuItem, discriminator="processed"):
     follow_ups = JSONAttribute()
 
 
+class ActivityItem(SiyuItem, discriminator="activity"):
+    """In the member's history partition, kept for good: what one event did to the member, and why."""
+
+    event_id = UnicodeAttribute()
+    detail_type = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    effects = JSONAttribute()
+
+
 class ProblemItem(SiyuItem, discriminator="problem"):
     """An event that was rejected (invalid) or failed (a plugin raised): kept with its reason, never dropped."""
 

@@ -19,6 +19,7 @@ from pynamodb.transactions import TransactWrite
 
 from infra import keys
 from infra.models import (
+    ActivityItem,
     AllocationMap,
     BrandItem,
     EntryItem,
@@ -202,6 +203,11 @@ class DynamoStore:
         if change is not None:
             p = change.profile
             mpk = keys.member_pk(p.brand_id, p.member_id)
+            if record.effects:
+                tx.put("conflict", ActivityItem(
+                    keys.ledger_pk(p.brand_id, p.member_id), keys.activity_sk(record.at, record.event_id),
+                    event_id=record.event_id, detail_type=record.detail_type, at=record.at,
+                    effects=list(record.effects)), ActivityItem.pk.does_not_exist())
             for key, forget_after in change.markers:
                 tx.put("conflict", MarkerItem(mpk, keys.marker_sk(key), key=key, at=record.at, ttl=forget_after),
                        MarkerItem.pk.does_not_exist())
@@ -230,6 +236,20 @@ class DynamoStore:
             if any(r is not None and r.code in _CONFLICT_CODES for r in reasons):
                 raise WriteConflict(str(error)) from None
             raise
+
+    def activity(self, brand_id: str, member_id: str, *, first: int, after: str | None) -> Page[EventRecord]:
+        lpk = keys.ledger_pk(brand_id, member_id)
+        start = {"pk": {"S": lpk}, "sk": {"S": _decode_cursor(after)}} if after else None
+        results = ActivityItem.query(lpk, ActivityItem.sk.startswith(keys.ACTIVITY_PREFIX), scan_index_forward=False,
+                                     limit=first + 1, page_size=first + 1, last_evaluated_key=start)
+        items = list(results)
+        has_next = len(items) > first
+        items = items[:first]
+        cursors = [_encode_cursor(i.sk) for i in items]
+        records = [EventRecord(event_id=i.event_id, brand_id=brand_id, detail_type=i.detail_type, at=i.at,
+                               effects=tuple(i.effects), follow_ups=()) for i in items]
+        return Page(items=records, cursors=cursors, end_cursor=cursors[-1] if cursors else None,
+                    has_next_page=has_next)
 
     def get_event(self, event_id: str) -> EventRecord | None:
         try:

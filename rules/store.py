@@ -103,6 +103,9 @@ class Store(Protocol):
     def get_event(self, event_id: str) -> EventRecord | None:
         ...
 
+    def activity(self, brand_id: str, member_id: str, *, first: int, after: str | None) -> Page[EventRecord]:
+        """What events did to the member (effects with explanations), newest first; kept for good."""
+
     def record_problem(self, problem: EventProblem) -> None:
         """Keep a rejected or failed event (the same event recorded twice is kept once)."""
 

@@ -90,3 +90,15 @@ def test_malformed_events_of_every_kind_are_listed_for_staff_and_none_is_lost(ru
     assert {s["eventId"] for s in sent} == set(listed)
     assert all(node["reason"] for node in listed.values())
     assert any(len(node["raw"]) > 256 * 1024 for node in listed.values())  # kept whole, not truncated away
+
+
+def test_a_member_can_see_why_their_tier_changed_long_after_the_event(rules_brand):
+    member = register(runtime.store(), rules_brand, NOW)
+    handler(business_event("order.paid", order_paid(rules_brand, member, 60000, order_id="o-why"), time=NOW))
+    query = "{ me { activity(first: 5) { edges { node { detailType effects } } } } }"
+    _, body = call_graphql(query, token=token("member", member, rules_brand))
+    (activity,) = body["data"]["me"]["activity"]["edges"]
+    assert activity["node"]["detailType"] == "order.paid"
+    upgrade = next(e for e in activity["node"]["effects"] if e["effect"] == "SetTier")
+    assert (upgrade["plugin"], upgrade["rule"], upgrade["code"]) == ("tiers", "upgrade-on-threshold", "YIN")
+    assert upgrade["inputs"] == {"growth": 600, "threshold": 500, "from": "PU"}
