@@ -121,6 +121,11 @@ class Points:
     def balance(self) -> int:
         return self._state.spendable(self._now)
 
+    @strawberry.field(description="Points owed because refunds took back points already spent. New earnings "
+                                  "repay it first; nothing can be redeemed until it is 0.")
+    def debt(self) -> int:
+        return self._state.debt
+
     @strawberry.field(description="Lots that can still be spent, earliest expiry first (the order they are spent).")
     def lots(self) -> list[PointsLot]:
         return [PointsLot.of(lot) for lot in self._state.spendable_lots(self._now)]
@@ -237,6 +242,11 @@ class InsufficientPoints(BusinessError):
 
 
 @strawberry.type
+class PointsDebtOutstanding(BusinessError):
+    debt: int
+
+
+@strawberry.type
 class IdempotencyKeyReused(BusinessError):
     key: str
 
@@ -277,6 +287,8 @@ def business_error(error: errors.SiyuError) -> BusinessError:
             return AlreadyRegistered(**common, field=error.field)
         case errors.InsufficientPoints():
             return InsufficientPoints(**common, requested=error.requested, available=error.available)
+        case errors.PointsDebtOutstanding():
+            return PointsDebtOutstanding(**common, debt=error.debt)
         case errors.IdempotencyKeyReused():
             return IdempotencyKeyReused(**common, key=error.key)
         case errors.MemberNotFound():
@@ -310,11 +322,12 @@ RegisterMemberResult = Annotated[
     strawberry.union("RegisterMemberResult"),
 ]
 RedeemPointsResult = Annotated[
-    Union[PointsChanged, InsufficientPoints, InvalidInput, IdempotencyKeyReused, Busy],
+    Union[PointsChanged, InsufficientPoints, PointsDebtOutstanding, InvalidInput, IdempotencyKeyReused, Busy],
     strawberry.union("RedeemPointsResult"),
 ]
 AdjustPointsResult = Annotated[
-    Union[PointsChanged, InsufficientPoints, InvalidInput, IdempotencyKeyReused, MemberNotFound, Busy],
+    Union[PointsChanged, InsufficientPoints, PointsDebtOutstanding, InvalidInput, IdempotencyKeyReused,
+          MemberNotFound, Busy],
     strawberry.union("AdjustPointsResult"),
 ]
 ReversePointsResult = Annotated[

@@ -75,6 +75,7 @@ class MemberItem(SiyuItem, discriminator="member"):
     tier_valid_until = UTCDateTimeAttribute(null=True)
     growth = NumberAttribute(default=0)
     balance = NumberAttribute(default=0)
+    debt = NumberAttribute(default=0)
     version = NumberAttribute(default=0)
 
 
@@ -128,6 +129,7 @@ class MarkerItem(SiyuItem, discriminator="marker"):
 
     key = UnicodeAttribute()
     at = UTCDateTimeAttribute()
+    data = JSONAttribute(null=True)
 
 
 class ProcessedItem(SiyuItem, discriminator="processed"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import threading
 import time
+from types import MappingProxyType
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -119,7 +120,7 @@ class DynamoStore:
         holding_lots = ~SiyuItem.sk.startswith(keys.LOT_PREFIX) | (LotItem.remaining > 0)
         profile: MemberItem | None = None
         lots: list[Lot] = []
-        markers: set[str] = set()
+        markers: dict[str, dict] = {}
         request: RequestRecord | None = None
         for item in SiyuItem.query(keys.member_pk(brand_id, member_id),
                                    filter_condition=not_other_requests & holding_lots):
@@ -130,15 +131,15 @@ class DynamoStore:
             elif isinstance(item, RequestItem):
                 request = _request_from_item(item)
             elif isinstance(item, MarkerItem):
-                markers.add(item.key)
+                markers[item.key] = item.data or {}
         if profile is None:
             return None
         return MemberState(
             profile=_profile_from_item(profile),
-            points=PointsState(balance=int(profile.balance), lots=tuple(lots)),
+            points=PointsState(balance=int(profile.balance), lots=tuple(lots), debt=int(profile.debt or 0)),
             request=request,
             version=int(profile.version),
-            markers=frozenset(markers),
+            markers=MappingProxyType(markers),
         )
 
     def find_member_id(self, brand_id: str, kind: LookupKind, value: str) -> str | None:
@@ -208,9 +209,9 @@ class DynamoStore:
                     keys.ledger_pk(p.brand_id, p.member_id), keys.activity_sk(record.at, record.event_id),
                     event_id=record.event_id, detail_type=record.detail_type, at=record.at,
                     effects=list(record.effects)), ActivityItem.pk.does_not_exist())
-            for key, forget_after in change.markers:
-                tx.put("conflict", MarkerItem(mpk, keys.marker_sk(key), key=key, at=record.at, ttl=forget_after),
-                       MarkerItem.pk.does_not_exist())
+            for key, forget_after, data in change.markers:
+                tx.put("conflict", MarkerItem(mpk, keys.marker_sk(key), key=key, at=record.at, ttl=forget_after,
+                                              data=dict(data) or None), MarkerItem.pk.does_not_exist())
             if posting is not None:
                 _posting_writes(tx, p, posting)
             if posting is not None or change.standing is not None:
@@ -389,6 +390,11 @@ def _member_update(profile: MemberProfile, posting: Posting | None, standing: St
         actions.append(MemberItem.balance.add(posting.points))
         if posting.debit:
             condition &= MemberItem.balance >= posting.debit
+    if posting is not None and posting.debt_delta:
+        actions.append(MemberItem.debt.add(posting.debt_delta))
+    if posting is not None and any(e.kind is EntryKind.REDEEM for e in posting.entries):
+        # A redemption planned before a refund landed must not go through while points are owed.
+        condition &= MemberItem.debt.does_not_exist() | (MemberItem.debt <= 0)
     if standing is not None:
         actions += [MemberItem.growth.set(standing.growth), MemberItem.tier_code.set(standing.tier_code)]
         actions.append(MemberItem.tier_valid_until.set(standing.tier_valid_until) if standing.tier_valid_until

@@ -21,11 +21,19 @@ class MemberView:
     tier_valid_until: datetime | None
     growth: int
     points: PointsState
-    markers: frozenset[str]
+    markers: Mapping[str, Mapping[str, Any]]
 
     def has(self, key: str) -> bool:
         """Whether a `Once` marker with this key was claimed (by an earlier event, or a plugin that ran before)."""
         return key in self.markers
+
+    def marker(self, key: str) -> Mapping[str, Any] | None:
+        """The data a rule stored with a `Once` marker, or None if it was never claimed."""
+        return self.markers.get(key)
+
+    def markers_under(self, prefix: str) -> dict[str, Mapping[str, Any]]:
+        """Every claimed marker whose key starts with `prefix` (e.g. all refunds of one order)."""
+        return {key: data for key, data in self.markers.items() if key.startswith(prefix)}
 
     def spendable(self, now: datetime) -> int:
         return self.points.spendable(now)
@@ -54,7 +62,7 @@ class RuleContext:
         return replace(self, params=MappingProxyType(dict(params)))
 
 
-def member_view(profile, points: PointsState, markers: frozenset[str]) -> MemberView:
+def member_view(profile, points: PointsState, markers: Mapping[str, Mapping[str, Any]]) -> MemberView:
     return MemberView(
         member_id=profile.member_id, channel=profile.channel, registered_at=profile.registered_at,
         tier_code=profile.tier_code, tier_valid_until=profile.tier_valid_until, growth=profile.growth,

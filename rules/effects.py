@@ -32,6 +32,16 @@ class AwardPoints(Effect):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TakeBackPoints(Effect):
+    """Take `points` back (a refund), from `from_lot` first if given, then earliest expiry first. What the member
+    already spent becomes debt: later earnings repay it first, and redemption waits until it is repaid."""
+
+    points: int
+    reason: str
+    from_lot: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ExpirePoints(Effect):
     """Write off whatever remains on the member's lots that are past their expiry at the event's time."""
 
@@ -64,6 +74,7 @@ class Once(Effect):
 
     key: str
     keep_days: int = 400
+    data: Mapping[str, Any] = field(default_factory=dict)  # what later events need to know (JSON-ready)
 
 
 @dataclass(frozen=True, kw_only=True)

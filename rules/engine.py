@@ -282,7 +282,7 @@ class Engine:
             return None
         points = state.points
         postings: list[Posting] = []
-        markers: list[tuple[str, datetime]] = []
+        markers: list[tuple[str, datetime, Mapping[str, Any]]] = []
         for index, decision in enumerate(decisions):
             effect = decision.effect
             actor = f"plugin:{decision.plugin}@{decision.version}"
@@ -296,8 +296,12 @@ class Engine:
                 if posting is not None:
                     entry = replace(posting.entries[0], event_id=event_id, explanation=decision.explanation())
                     posting = replace(posting, entries=(entry,))
+            elif isinstance(effect, fx.TakeBackPoints):
+                posting = ledger.take_back(points, points=effect.points, now=now, entry_id=entry_id,
+                                           from_lot=effect.from_lot, reason=effect.reason, actor=actor,
+                                           event_id=event_id, explanation=decision.explanation())
             elif isinstance(effect, fx.Once):
-                markers.append((effect.key, now + timedelta(days=effect.keep_days)))
+                markers.append((effect.key, now + timedelta(days=effect.keep_days), effect.data))
                 continue
             else:
                 continue
@@ -354,7 +358,7 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
         raise PluginFailed(plugin, f"returned {type(effect).__name__}, not an effect")
     if not effect.rule:
         raise PluginFailed(plugin, f"{effect.kind} names no rule")
-    member_effects = (fx.AwardPoints, fx.ExpirePoints, fx.AddGrowth, fx.SetTier, fx.Once)
+    member_effects = (fx.AwardPoints, fx.TakeBackPoints, fx.ExpirePoints, fx.AddGrowth, fx.SetTier, fx.Once)
     if view is None and isinstance(effect, member_effects):
         raise PluginFailed(plugin, f"{effect.kind} needs a member, and this event has none")
     if isinstance(effect, fx.AwardPoints):
@@ -362,6 +366,9 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
             raise PluginFailed(plugin, "AwardPoints.points must be a positive integer")
         if effect.expires_at <= now:
             raise PluginFailed(plugin, "AwardPoints.expires_at must be after the event's time")
+    elif isinstance(effect, fx.TakeBackPoints):
+        if isinstance(effect.points, bool) or not isinstance(effect.points, int) or effect.points <= 0:
+            raise PluginFailed(plugin, "TakeBackPoints.points must be a positive integer")
     elif isinstance(effect, fx.AddGrowth):
         if isinstance(effect.growth, bool) or not isinstance(effect.growth, int):
             raise PluginFailed(plugin, "AddGrowth.growth must be an integer")
@@ -384,8 +391,9 @@ def _project(view: MemberView | None, effect: fx.Effect, now: datetime, brand: B
     if view is None:
         return None
     if isinstance(effect, fx.AwardPoints):
-        lot = Lot(f"pending-{len(view.points.lots)}", effect.points, effect.points, now, effect.expires_at)
-        return replace(view, points=PointsState(view.points.balance + effect.points, view.points.lots + (lot,)))
+        earned = ledger.earn(view.points, points=effect.points, now=now, expires_at=effect.expires_at,
+                             entry_id=f"pending-{len(view.points.lots)}")
+        return replace(view, points=ledger.applied(view.points, earned))
     if isinstance(effect, fx.ExpirePoints):
         lots = tuple(lot if not lot.expired(now) else replace(lot, remaining=0) for lot in view.points.lots)
         expired = sum(lot.remaining for lot in view.points.lots if lot.expired(now))
@@ -394,8 +402,12 @@ def _project(view: MemberView | None, effect: fx.Effect, now: datetime, brand: B
         return replace(view, growth=max(0, view.growth + effect.growth))
     if isinstance(effect, fx.SetTier):
         return replace(view, tier_code=effect.code, tier_valid_until=effect.valid_until)
+    if isinstance(effect, fx.TakeBackPoints):
+        taken = ledger.take_back(view.points, points=effect.points, now=now, entry_id="projection",
+                                 from_lot=effect.from_lot)
+        return replace(view, points=ledger.applied(view.points, taken))
     if isinstance(effect, fx.Once):
-        return replace(view, markers=view.markers | {effect.key})
+        return replace(view, markers={**view.markers, effect.key: dict(effect.data)})
     return view
 
 

@@ -63,6 +63,16 @@ class InsufficientPoints(SiyuError):
         self.available = available
 
 
+class PointsDebtOutstanding(SiyuError):
+    """Refunds took back points the member had already spent: nothing can be redeemed until that is repaid."""
+
+    code = "POINTS_DEBT_OUTSTANDING"
+
+    def __init__(self, debt: int) -> None:
+        super().__init__(f"{debt} points are owed from refunded orders; new earnings repay them first")
+        self.debt = debt
+
+
 class IdempotencyKeyReused(SiyuError):
     """The same idempotency key came back with a different request: refusing rather than guessing."""
 

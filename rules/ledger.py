@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, Iterable, Mapping
 
-from rules.errors import EntryNotReversible, InsufficientPoints, InvalidInput
+from rules.errors import EntryNotReversible, InsufficientPoints, InvalidInput, PointsDebtOutstanding
 
 
 class EntryKind(str, Enum):
@@ -27,6 +27,8 @@ class EntryKind(str, Enum):
     ADJUST = "adjust"
     REVERSE = "reverse"
     EXPIRE = "expire"
+    TAKE_BACK = "take_back"  # points an event takes back (a refund); what was already spent becomes debt
+    REPAY = "repay"  # newly earned points that pay that debt off first
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ class Posting:
     new_lots: tuple[Lot, ...] = ()
     lot_updates: tuple[LotUpdate, ...] = ()
     reverses: str | None = None
+    debt_delta: int = 0  # points owed added (positive) or repaid (negative)
 
     @property
     def points(self) -> int:
@@ -109,10 +112,16 @@ class Posting:
 
 @dataclass(frozen=True)
 class PointsState:
-    """A member's points as loaded: the stored balance and every lot that still holds points."""
+    """A member's points as loaded: the stored balance, every lot that still holds points, and any debt.
+
+    Debt is what a refund should have taken back but had already been spent. It is kept apart from the balance
+    (which stays the sum of lot remainders); new earnings repay it first, and no redemption is allowed until it is
+    paid off.
+    """
 
     balance: int
     lots: tuple[Lot, ...] = field(default_factory=tuple)
+    debt: int = 0
 
     def spendable_lots(self, now: datetime) -> list[Lot]:
         """Lots that can be spent at `now`, in the order they are spent: earliest expiry first."""
@@ -152,7 +161,8 @@ def earn(
     _positive(points)
     if expires_at <= now:
         raise InvalidInput("expiresAt", "points must expire after they are earned")
-    lot = Lot(lot_id=entry_id, earned=points, remaining=points, earned_at=now, expires_at=expires_at)
+    repaid = min(points, state.debt)
+    lot = Lot(lot_id=entry_id, earned=points, remaining=points - repaid, earned_at=now, expires_at=expires_at)
     entry = Entry(
         entry_id=entry_id,
         at=now,
@@ -164,7 +174,12 @@ def earn(
         event_id=event_id,
         explanation=explanation,
     )
-    return Posting(entries=(entry,), new_lots=(lot,))
+    if not repaid:
+        return Posting(entries=(entry,), new_lots=(lot,))
+    repayment = Entry(entry_id=f"{entry_id}-r", at=now, kind=EntryKind.REPAY, points=-repaid,
+                      allocations=(Allocation(lot.lot_id, expires_at, -repaid),),
+                      reason=f"repays {repaid} points owed", actor=actor, event_id=event_id)
+    return Posting(entries=(entry, repayment), new_lots=(lot,), debt_delta=-repaid)
 
 
 def spend(
@@ -181,6 +196,8 @@ def spend(
 ) -> Posting:
     """Take `points` from the spendable lots, earliest expiry first; refuse when they do not cover it."""
     _positive(points)
+    if state.debt > 0:
+        raise PointsDebtOutstanding(state.debt)
     available = state.spendable(now)
     if points > available:
         raise InsufficientPoints(requested=points, available=available)
@@ -246,7 +263,7 @@ def reverse(
     points back on the lots they came from; points put back on a lot that has expired meanwhile expire again in
     the same posting, so nothing past its expiry becomes spendable.
     """
-    if original.kind in (EntryKind.REVERSE, EntryKind.EXPIRE):
+    if original.kind in (EntryKind.REVERSE, EntryKind.EXPIRE, EntryKind.TAKE_BACK, EntryKind.REPAY):
         raise EntryNotReversible(original.entry_id, f"{original.kind.value} entries are final")
     allocations: list[Allocation] = []
     net: dict[str, int] = {}
@@ -288,6 +305,39 @@ def reverse(
     return Posting(entries=tuple(entries), lot_updates=tuple(updates), reverses=original.entry_id)
 
 
+def take_back(
+    state: PointsState,
+    *,
+    points: int,
+    now: datetime,
+    entry_id: str,
+    from_lot: str | None = None,
+    reason: str | None = None,
+    actor: str | None = None,
+    event_id: str | None = None,
+    explanation: Mapping[str, Any] | None = None,
+) -> Posting:
+    """Take `points` back (a refund): first from `from_lot` (the lot the order earned), then earliest expiry first.
+    Whatever is no longer there to take becomes debt."""
+    _positive(points)
+    usable = state.spendable_lots(now)
+    usable.sort(key=lambda lot: lot.lot_id != from_lot)  # stable: the order's own lot first, then by expiry
+    allocations: list[Allocation] = []
+    updates: list[LotUpdate] = []
+    left = points
+    for lot in usable:
+        if left == 0:
+            break
+        take = min(lot.remaining, left)
+        allocations.append(Allocation(lot.lot_id, lot.expires_at, -take))
+        updates.append(LotUpdate(lot.lot_id, lot.expires_at, before=lot.remaining, after_or_delta=lot.remaining - take))
+        left -= take
+    entry = Entry(entry_id=entry_id, at=now, kind=EntryKind.TAKE_BACK, points=-(points - left),
+                  allocations=tuple(allocations), reason=reason, actor=actor, event_id=event_id,
+                  explanation={**(explanation or {}), "owed": left} if left else explanation)
+    return Posting(entries=(entry,), lot_updates=tuple(updates), debt_delta=left)
+
+
 def expire(state: PointsState, *, now: datetime, entry_id: str, actor: str | None = None,
            lots: Iterable[Lot] | None = None) -> Posting | None:
     """Write off what remains on lots past their expiry (all of them, or the given ones). None when nothing is due."""
@@ -314,7 +364,7 @@ def applied(state: PointsState, posting: Posting) -> PointsState:
                                       update.expires_at, update.expires_at)
     for lot in posting.new_lots:
         lots[lot.lot_id] = lot
-    return PointsState(state.balance + posting.points, tuple(lots.values()))
+    return PointsState(state.balance + posting.points, tuple(lots.values()), state.debt + posting.debt_delta)
 
 
 def combine(postings: Iterable[Posting]) -> Posting:
@@ -324,8 +374,10 @@ def combine(postings: Iterable[Posting]) -> Posting:
     new_lots: dict[str, Lot] = {}
     updates: dict[str, LotUpdate] = {}
     reverses = None
+    debt = 0
     for posting in postings:
         entries += posting.entries
+        debt += posting.debt_delta
         for lot in posting.new_lots:
             new_lots[lot.lot_id] = lot
         for update in posting.lot_updates:
@@ -341,4 +393,4 @@ def combine(postings: Iterable[Posting]) -> Posting:
                 updates[update.lot_id] = update
         reverses = reverses or posting.reverses
     return Posting(entries=tuple(entries), new_lots=tuple(new_lots.values()), lot_updates=tuple(updates.values()),
-                   reverses=reverses)
+                   reverses=reverses, debt_delta=debt)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
+from typing import Any, Mapping
 
 from rules import ids, phone
 from rules.brands import BrandConfig
@@ -58,7 +59,8 @@ class MemberState:
     points: PointsState
     request: RequestRecord | None = None
     version: int = 0
-    markers: frozenset[str] = frozenset()
+    # `Once` markers the rules claimed for this member, each with the data the rule stored with it.
+    markers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

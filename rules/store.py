@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, Protocol, Sequence, TypeVar
+from typing import Any, Generic, Mapping, Protocol, Sequence, TypeVar
 
 from rules.brands import BrandConfig
 from rules.ledger import Entry, Posting
@@ -136,7 +136,7 @@ class MemberChange:
     expected_version: int
     posting: Posting | None = None
     standing: Standing | None = None
-    markers: tuple[tuple[str, datetime], ...] = ()  # (key, forget after)
+    markers: tuple[tuple[str, datetime, Mapping[str, Any]], ...] = ()  # (key, forget after, data)
 
 
 @dataclass(frozen=True)

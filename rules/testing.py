@@ -32,14 +32,14 @@ DEFAULT_TIME = datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)
 _counter = itertools.count(1)
 
 
-def member(*, growth: int = 0, tier: str = "PU", points: int = 0, markers: frozenset[str] = frozenset(),
+def member(*, growth: int = 0, tier: str = "PU", points: int = 0, markers: Mapping[str, Mapping] | None = None,
            brand_id: str = "test-brand", member_id: str = "m_test", at: datetime = DEFAULT_TIME) -> MemberState:
     """A member to run events against: `points` become one lot valid for a year."""
     lots = (Lot("lot-0", points, points, at, at + timedelta(days=365)),) if points else ()
     profile = MemberProfile(brand_id=brand_id, member_id=member_id, phone_hash="0" * 64, phone_masked="138****0000",
                             channel="miniprogram", referral_code="TESTCODE", registered_at=at - timedelta(days=30),
                             tier_code=tier, growth=growth)
-    return MemberState(profile=profile, points=PointsState(points, lots), markers=frozenset(markers))
+    return MemberState(profile=profile, points=PointsState(points, lots), markers=dict(markers or {}))
 
 
 @dataclass(frozen=True)
@@ -97,5 +97,5 @@ def _after(state: MemberState, evaluation) -> MemberState:
     if change.standing is not None:
         profile = replace(profile, growth=change.standing.growth, tier_code=change.standing.tier_code,
                           tier_valid_until=change.standing.tier_valid_until)
-    markers = state.markers | {key for key, _ in change.markers}
+    markers = {**state.markers, **{key: dict(data) for key, _, data in change.markers}}
     return replace(state, profile=profile, points=points, markers=markers, version=state.version + 1)
