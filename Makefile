@@ -7,10 +7,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: dev test install clean schema bench package-check FORCE
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml examples/wecom_group_bonus/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	# The partner plugin example, installed as a partner would install theirs (the suite proves it runs).
+	$(PY) -m pip install --quiet -e examples/wecom_group_bonus
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from rules.ids import time_key
 from rules.members import LookupKind
 
-DUE_SHARDS = 8
+DUE_SHARDS = 4
 PROFILE = "PROFILE"
 CONFIG = "CONFIG"
 LOOKUP = "LOOKUP"

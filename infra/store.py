@@ -174,11 +174,8 @@ class DynamoStore:
 
     def set_standing(self, profile: MemberProfile, *, growth: int, tier_code: str,
                      tier_valid_until: datetime | None) -> None:
-        member = MemberItem(keys.member_pk(profile.brand_id, profile.member_id), keys.PROFILE)
-        actions = [MemberItem.growth.set(growth), MemberItem.tier_code.set(tier_code), MemberItem.version.add(1)]
-        actions.append(MemberItem.tier_valid_until.set(tier_valid_until) if tier_valid_until
-                       else MemberItem.tier_valid_until.remove())
-        member.update(actions=actions, condition=MemberItem.pk.exists())
+        member, actions, condition = _member_update(profile, None, Standing(growth, tier_code, tier_valid_until), None)
+        member.update(actions=actions, condition=condition)
 
     # ---- ledger -------------------------------------------------------------------------------------------------
 
@@ -397,8 +394,14 @@ def _member_update(profile: MemberProfile, posting: Posting | None, standing: St
         condition &= MemberItem.debt.does_not_exist() | (MemberItem.debt <= 0)
     if standing is not None:
         actions += [MemberItem.growth.set(standing.growth), MemberItem.tier_code.set(standing.tier_code)]
-        actions.append(MemberItem.tier_valid_until.set(standing.tier_valid_until) if standing.tier_valid_until
-                       else MemberItem.tier_valid_until.remove())
+        until = standing.tier_valid_until
+        if until is not None:
+            # The profile falls due when its tier's validity ends: the daily sweep finds it in the due index.
+            actions += [MemberItem.tier_valid_until.set(until),
+                        MemberItem.gsi1pk.set(keys.due_pk(until, profile.member_id)),
+                        MemberItem.gsi1sk.set(keys.due_sk(until, "TIER", profile.brand_id, profile.member_id))]
+        else:
+            actions += [MemberItem.tier_valid_until.remove(), MemberItem.gsi1pk.remove(), MemberItem.gsi1sk.remove()]
     if expected_version is not None:
         condition &= MemberItem.version == expected_version
     return member, actions, condition

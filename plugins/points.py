@@ -11,7 +11,8 @@ Parameters (presets from DOMAIN.md section 3.1, item 11):
 
 from __future__ import annotations
 
-from rules.effects import AwardPoints, Once
+from plugins.refunds import owed_after, refunded_so_far
+from rules.effects import AwardPoints, Once, TakeBackPoints
 from rules.hookspecs import hookimpl
 from rules.plugins import PluginInfo
 
@@ -55,18 +56,53 @@ def siyu_order_paid(event, context):
     if context.member.has(key):
         return  # the same order announced again under another event id
     params = context.params
+    amount = event.get("amountFen")
     if params["noPointsWithCoupon"] and event.get("couponIds"):
-        return [Once(key=key, rule="coupon-orders-earn-nothing", inputs={"orderId": order_id})]
-    eligible = eligible_fen(event.get("amountFen"), event.get("items") or (), params["excludedCategories"])
-    multiplier = params["tierMultipliers"].get(context.member.tier_code, 1)
-    # Whole points only, rounded down: 12.9 yuan at 1 point per yuan earns 12.
-    points = int(eligible * params["pointsPerYuan"] * multiplier // 100)
-    inputs = {"orderId": order_id, "eligibleFen": eligible, "pointsPerYuan": params["pointsPerYuan"],
-              "tierMultiplier": multiplier, "tier": context.member.tier_code}
-    yield Once(key=key, rule="one-award-per-order", inputs={"orderId": order_id})
-    if points > 0:
-        yield AwardPoints(points=points, expires_at=context.expiry_for_new_points(),
-                          reason=f"order {order_id}", rule="points-per-yuan", inputs=inputs)
+        points, inputs, rule = 0, {"orderId": order_id, "couponIds": list(event.get("couponIds"))}, "coupon-orders-earn-nothing"
+    else:
+        eligible = eligible_fen(amount, event.get("items") or (), params["excludedCategories"])
+        multiplier = params["tierMultipliers"].get(context.member.tier_code, 1)
+        # Whole points only, rounded down: 12.9 yuan at 1 point per yuan earns 12.
+        points = int(eligible * params["pointsPerYuan"] * multiplier // 100)
+        inputs = {"orderId": order_id, "eligibleFen": eligible, "pointsPerYuan": params["pointsPerYuan"],
+                  "tierMultiplier": multiplier, "tier": context.member.tier_code}
+        rule = "points-per-yuan"
+    # Refunds that arrived before the order are netted out now, and count as already taken back.
+    refunded_fen, _ = refunded_so_far(context.member.markers_under(f"{NAME}:refund:{order_id}:"))
+    net_of_refunds = owed_after(points, amount, refunded_fen)
+    yield Once(key=key, rule="one-award-per-order", inputs={"orderId": order_id},
+               data={"amountFen": amount, "points": points, "taken": net_of_refunds})
+    if points - net_of_refunds > 0:
+        if net_of_refunds:
+            inputs = {**inputs, "refundedBeforeOrderFen": refunded_fen, "pointsNotAwarded": net_of_refunds}
+        yield AwardPoints(points=points - net_of_refunds, expires_at=context.expiry_for_new_points(),
+                          reason=f"order {order_id}", rule=rule, inputs=inputs)
+
+
+@hookimpl
+def siyu_order_refunded(event, context):
+    """Refunds take back points in proportion to the amount refunded (rounded down, on the running total)."""
+    order_id = event.get("orderId")
+    refund_key = f"{NAME}:refund:{order_id}:{event.get('refundId') or event.event_id}"
+    if context.member.has(refund_key):
+        return
+    refund_fen = event.get("amountFen")
+    order = context.member.marker(f"{NAME}:order:{order_id}")
+    refunded_fen, taken = refunded_so_far(context.member.markers_under(f"{NAME}:refund:{order_id}:"))
+    if order is None:
+        # The refund overtook its order: remember it, and the order will earn net of it when it arrives.
+        yield Once(key=refund_key, rule="refund-before-order", inputs={"orderId": order_id, "refundFen": refund_fen},
+                   data={"fen": refund_fen, "taken": 0})
+        return
+    taken += order.get("taken", 0)
+    owed = owed_after(order["points"], order["amountFen"], refunded_fen + refund_fen)
+    take = max(0, owed - taken)
+    inputs = {"orderId": order_id, "refundFen": refund_fen, "refundedFen": refunded_fen + refund_fen,
+              "orderFen": order["amountFen"], "orderPoints": order["points"]}
+    yield Once(key=refund_key, rule="proportional-refund", inputs=inputs, data={"fen": refund_fen, "taken": take})
+    if take:
+        yield TakeBackPoints(points=take, reason=f"refund of order {order_id}", rule="proportional-refund",
+                             inputs=inputs)
 
 
 @hookimpl

@@ -1,34 +1,72 @@
-"""`points_expiry`: the daily sweep writes off what remains on lots past their expiry.
+"""`points_expiry`: when earned points expire, reminders before they do, and writing them off after.
 
-Lots are never spendable past their expiry whether or not this has run (the ledger derives that); the sweep makes
-the stored balance and the ledger say so too, and tells the member with `points.expired`.
+Lots are never spendable past their expiry whether or not the sweep has run (the ledger derives that); the daily
+sweep makes the stored balance and the ledger say so too, and tells the member with `points.expired`.
+
+Parameters (presets from DOMAIN.md 3.3, item 14):
+- `policy` ("rolling"): "rolling" expires each lot `days` after it was earned; "endOfPeriod" expires everything
+  earned in a calendar `period` ("year" or "quarter", brand-local) at the end of the `periodsAfter`-th period
+  after it (1: points earned in 2026 expire when 2027 ends).
+- `days` (365), `period` ("year"), `periodsAfter` (1).
+- `remindDaysBefore` (30): `points.expiring` goes out once per member and expiry date, this many days ahead, and
+  only for points still there to spend. 0 turns reminders off.
 """
 
 from __future__ import annotations
 
-from rules.effects import Emit, ExpirePoints
+from datetime import timedelta
+
+from rules.effects import Emit, ExpirePoints, Once
 from rules.hookspecs import hookimpl
 from rules.plugins import PluginInfo
 
 NAME = "points_expiry"
-VERSION = "1.0.0"
+VERSION = "1.1.0"
+REMINDER_HORIZON_DAYS = 31  # how far ahead the daily sweep looks for lots to remind about
 
-PARAMS_SCHEMA = {"type": "object", "additionalProperties": False, "properties": {}}
+PARAMS_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "policy": {"enum": ["rolling", "endOfPeriod"], "default": "rolling"},
+        "days": {"type": "integer", "minimum": 1, "maximum": 3660, "default": 365},
+        "period": {"enum": ["year", "quarter"], "default": "year"},
+        "periodsAfter": {"type": "integer", "minimum": 0, "maximum": 10, "default": 1},
+        "remindDaysBefore": {"type": "integer", "minimum": 0, "maximum": REMINDER_HORIZON_DAYS, "default": 30},
+    },
+}
 
 
 @hookimpl
 def siyu_plugin_info():
-    return PluginInfo(NAME, VERSION, PARAMS_SCHEMA, order=30,
-                      description="Writes off expired points in the daily sweep.")
+    return PluginInfo(NAME, VERSION, PARAMS_SCHEMA, order=30, due_lookahead_days=REMINDER_HORIZON_DAYS,
+                      description="Expiry policy for earned points, reminders before expiry, write-off after.")
 
 
 @hookimpl
 def siyu_member_due(sweep, context):
-    expired = [lot for lot in context.member.points.lots if lot.remaining > 0 and lot.expired(context.now)]
-    if not expired:
-        return None
-    total = sum(lot.remaining for lot in expired)
-    inputs = {"lots": [lot.lot_id for lot in expired], "points": total}
-    return [ExpirePoints(rule="expired-lots-written-off", inputs=inputs),
-            Emit(detail_type="points.expired", rule="expired-lots-written-off", inputs=inputs,
-                 detail={"points": total})]
+    lots = [lot for lot in context.member.points.lots if lot.remaining > 0]
+    expired = [lot for lot in lots if lot.expired(context.now)]
+    if expired:
+        total = sum(lot.remaining for lot in expired)
+        inputs = {"lots": [lot.lot_id for lot in expired], "points": total}
+        yield ExpirePoints(rule="expired-lots-written-off", inputs=inputs)
+        yield Emit(detail_type="points.expired", rule="expired-lots-written-off", inputs=inputs,
+                   detail={"points": total})
+    ahead = context.params["remindDaysBefore"]
+    if not ahead:
+        return
+    horizon = context.now + timedelta(days=ahead)
+    by_day: dict[str, int] = {}
+    for lot in lots:
+        if context.now < lot.expires_at <= horizon:
+            day = context.local_date(lot.expires_at).isoformat()
+            by_day[day] = by_day.get(day, 0) + lot.remaining
+    for day, points in sorted(by_day.items()):
+        key = f"{NAME}:reminded:{day}"
+        if context.member.has(key):
+            continue
+        inputs = {"expiresOn": day, "points": points, "remindDaysBefore": ahead}
+        yield Once(key=key, rule="remind-before-expiry", inputs=inputs)
+        yield Emit(detail_type="points.expiring", rule="remind-before-expiry", inputs=inputs,
+                   detail={"points": points, "expiresOn": day})

@@ -1,21 +1,31 @@
-"""`tiers`: growth value from spending, and upgrades the moment a threshold is crossed.
+"""`tiers`: growth value from spending, upgrades the moment a threshold is crossed, and re-grading when a tier's
+validity ends.
 
-The ladder itself is brand data (`BrandConfig.tiers`, e.g. 百果园 普卡 0 / 银卡 500 / 金卡 2,000 / 钻卡 5,000).
-Parameters:
-- `growthPerYuan` (1): growth value per yuan paid, rounded down (百果园: 1 yuan = 1 growth).
-- `validityMonths` (6): how long a tier is held after it is reached.
+The ladder is brand data (`BrandConfig.tiers`, e.g. 百果园 普卡 0 / 银卡 500 / 金卡 2,000 / 钻卡 5,000, each with the
+growth deducted when its validity ends without an upgrade: 0 / 300 / 1,000 / 3,000). Growth is kept apart from
+spendable points. Parameters:
+- `growthPerYuan` (1): growth per yuan paid, rounded down (百果园: 1 yuan = 1 growth; some brands 0.01).
+- `validityMonths` (6): how long a tier is held after it is reached (a month counts as 30 days).
+- `firstOrderUpgrade` (none): e.g. {"minFen": 100, "tier": "VIP2"}: 喜茶's first order of at least 1 yuan
+  lifts a new member to VIP2 whatever their growth.
+
+When a tier's validity ends (found by the daily sweep), its deduction is taken from growth and the member is
+re-graded: 金卡 with 2,500 growth loses 1,000, has 1,500, and becomes 银卡, held for another validity period. A
+refund takes growth back in proportion and, if that leaves the member below their tier, re-grades them at once
+(an order that bought an upgrade cannot be refunded while keeping it).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from plugins.refunds import owed_after, refunded_so_far
 from rules.effects import AddGrowth, Emit, Once, SetTier
 from rules.hookspecs import hookimpl
 from rules.plugins import PluginInfo
 
 NAME = "tiers"
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 
 PARAMS_SCHEMA = {
     "type": "object",
@@ -23,6 +33,11 @@ PARAMS_SCHEMA = {
     "properties": {
         "growthPerYuan": {"type": "number", "minimum": 0, "maximum": 1000, "default": 1},
         "validityMonths": {"type": "integer", "minimum": 1, "maximum": 120, "default": 6},
+        "firstOrderUpgrade": {
+            "type": ["object", "null"], "default": None, "additionalProperties": False,
+            "required": ["tier"],
+            "properties": {"minFen": {"type": "integer", "minimum": 0, "default": 100}, "tier": {"type": "string"}},
+        },
     },
 }
 
@@ -30,7 +45,7 @@ PARAMS_SCHEMA = {
 @hookimpl
 def siyu_plugin_info():
     return PluginInfo(NAME, VERSION, PARAMS_SCHEMA, order=20,
-                      description="Growth value from spending; upgrades when a threshold is crossed.")
+                      description="Growth value from spending; upgrades on thresholds; re-grading at validity end.")
 
 
 @hookimpl
@@ -40,19 +55,89 @@ def siyu_order_paid(event, context):
     member = context.member
     if member.has(key):
         return
-    growth = int(event.get("amountFen") * context.params["growthPerYuan"] // 100)
-    yield Once(key=key, rule="growth-once-per-order", inputs={"orderId": order_id})
-    if growth <= 0:
-        return
-    yield AddGrowth(growth=growth, rule="growth-per-yuan",
-                    inputs={"orderId": order_id, "amountFen": event.get("amountFen"),
-                            "growthPerYuan": context.params["growthPerYuan"]})
-    total = member.growth + growth
+    amount = event.get("amountFen")
+    growth = int(amount * context.params["growthPerYuan"] // 100)
+    refunded_fen, _ = refunded_so_far(member.markers_under(f"{NAME}:refund:{order_id}:"))
+    netted = owed_after(growth, amount, refunded_fen)
+    yield Once(key=key, rule="growth-once-per-order", inputs={"orderId": order_id},
+               data={"amountFen": amount, "growth": growth, "taken": netted})
+    added = growth - netted
+    if added > 0:
+        yield AddGrowth(growth=added, rule="growth-per-yuan",
+                        inputs={"orderId": order_id, "amountFen": amount,
+                                "growthPerYuan": context.params["growthPerYuan"], "refundedFen": refunded_fen})
+    total = member.growth + max(added, 0)
     current = context.brand.tier(member.tier_code)
-    reached = context.brand.tier_for_growth(total)
+    reached, rule, inputs = context.brand.tier_for_growth(total), "upgrade-on-threshold", {}
+    first = context.params["firstOrderUpgrade"]
+    if first and not member.has(f"{NAME}:first-order"):
+        yield Once(key=f"{NAME}:first-order", rule="first-order-upgrade", inputs={"orderId": order_id})
+        target = context.brand.tier(first["tier"])
+        if amount >= first.get("minFen", 100) and target.threshold > reached.threshold:
+            reached, rule = target, "first-order-upgrade"
+            inputs = {"orderId": order_id, "amountFen": amount, "minFen": first.get("minFen", 100)}
     if reached.threshold > current.threshold:
-        valid_until = context.now + timedelta(days=30 * context.params["validityMonths"])
-        inputs = {"growth": total, "threshold": reached.threshold, "from": current.code}
-        yield SetTier(code=reached.code, valid_until=valid_until, rule="upgrade-on-threshold", inputs=inputs)
-        yield Emit(detail_type="tier.changed", rule="upgrade-on-threshold", inputs=inputs,
-                   detail={"from": current.code, "to": reached.code, "growth": total})
+        yield from _move(context, current, reached, rule, inputs or {"growth": total, "threshold": reached.threshold,
+                                                                     "from": current.code})
+
+
+@hookimpl
+def siyu_order_refunded(event, context):
+    order_id = event.get("orderId")
+    member = context.member
+    refund_key = f"{NAME}:refund:{order_id}:{event.get('refundId') or event.event_id}"
+    if member.has(refund_key):
+        return
+    refund_fen = event.get("amountFen")
+    order = member.marker(f"{NAME}:order:{order_id}")
+    refunded_fen, taken = refunded_so_far(member.markers_under(f"{NAME}:refund:{order_id}:"))
+    if order is None:
+        yield Once(key=refund_key, rule="refund-before-order", inputs={"orderId": order_id},
+                   data={"fen": refund_fen, "taken": 0})
+        return
+    owed = owed_after(order["growth"], order["amountFen"], refunded_fen + refund_fen)
+    take = min(max(0, owed - taken - order.get("taken", 0)), member.growth)
+    inputs = {"orderId": order_id, "refundFen": refund_fen, "orderFen": order["amountFen"],
+              "orderGrowth": order["growth"]}
+    yield Once(key=refund_key, rule="refund-takes-growth-back", inputs=inputs, data={"fen": refund_fen, "taken": take})
+    if not take:
+        return
+    yield AddGrowth(growth=-take, rule="refund-takes-growth-back", inputs=inputs)
+    current = context.brand.tier(member.tier_code)
+    regraded = context.brand.tier_for_growth(member.growth - take)
+    if regraded.threshold < current.threshold:
+        yield from _move(context, current, regraded, "refund-undoes-upgrade",
+                         {"growth": member.growth - take, "threshold": current.threshold, "from": current.code})
+
+
+@hookimpl
+def siyu_member_due(sweep, context):
+    member = context.member
+    if member.tier_valid_until is None or member.tier_valid_until > context.now:
+        return
+    current = context.brand.tier(member.tier_code)
+    deduction = min(current.deduction, member.growth)
+    growth = member.growth - deduction
+    regraded = min(current, context.brand.tier_for_growth(growth), key=lambda level: level.threshold)
+    inputs = {"tier": current.code, "validUntil": member.tier_valid_until.isoformat(), "deduction": deduction,
+              "growthBefore": member.growth, "growthAfter": growth}
+    if deduction:
+        yield AddGrowth(growth=-deduction, rule="validity-end-deduction", inputs=inputs)
+    if regraded.code != current.code:
+        yield from _move(context, current, regraded, "validity-end-regrade", inputs)
+    else:
+        yield SetTier(code=current.code, valid_until=_validity(context, current), rule="validity-end-renewal",
+                      inputs=inputs)
+
+
+def _move(context, current, target, rule, inputs):
+    yield SetTier(code=target.code, valid_until=_validity(context, target), rule=rule, inputs=inputs)
+    yield Emit(detail_type="tier.changed", rule=rule, inputs=inputs,
+               detail={"from": current.code, "to": target.code})
+
+
+def _validity(context, level):
+    """The entry tier is held for good; every other tier for `validityMonths` from now."""
+    if level.code == context.brand.entry_tier.code:
+        return None
+    return context.now + timedelta(days=30 * context.params["validityMonths"])

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from rules.brands import BrandConfig, TierLevel
+from rules.expiry import expiry_for
 from rules.ledger import Lot, PointsState
 
 
@@ -55,7 +56,11 @@ class RuleContext:
         return (at or self.now).astimezone(ZoneInfo(self.brand.timezone)).date()
 
     def expiry_for_new_points(self) -> datetime:
-        """When points earned now expire under the brand's default validity."""
+        """When points earned now expire: the `points_expiry` plugin's policy if the brand enabled it, else the
+        brand's default validity in days."""
+        policy = self.brand.plugins.get("points_expiry")
+        if policy is not None:
+            return expiry_for(policy, self.now, self.brand.timezone)
         return self.now + timedelta(days=self.brand.points_validity_days)
 
     def for_plugin(self, params: Mapping[str, Any]) -> "RuleContext":

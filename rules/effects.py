@@ -33,12 +33,11 @@ class AwardPoints(Effect):
 
 @dataclass(frozen=True, kw_only=True)
 class TakeBackPoints(Effect):
-    """Take `points` back (a refund), from `from_lot` first if given, then earliest expiry first. What the member
-    already spent becomes debt: later earnings repay it first, and redemption waits until it is repaid."""
+    """Take `points` back (a refund), earliest expiry first. What the member already spent becomes debt: later
+    earnings repay it first, and redemption waits until it is repaid."""
 
     points: int
     reason: str
-    from_lot: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -30,7 +30,8 @@ from rules.store import EventAlreadyProcessed, EventProblem, EventRecord, Member
 logger = logging.getLogger("siyu.engine")
 
 MAX_ATTEMPTS = 10
-SWEEP_LOOKBACK = timedelta(days=7)
+# A sweep also picks up what a missed run (an outage, a failed invocation) left due in the days before.
+SWEEP_LOOKBACK = timedelta(days=3)
 
 HOOKS = {
     "member.registered": "siyu_member_registered",
@@ -199,7 +200,8 @@ class Engine:
         """A scheduled sweep: every member with something due gets `siyu_member_due`, at the sweep's time."""
         if sweep.sweep != "daily":
             return Summary(sweep.event_id, "applied", "Scheduled Event", members=0)
-        due = self.store.due(sweep.time - SWEEP_LOOKBACK, sweep.time)
+        lookahead = timedelta(days=self.plugins.due_lookahead_days)
+        due = self.store.due(sweep.time - SWEEP_LOOKBACK, sweep.time + lookahead)
         members = sorted({(d.brand_id, d.member_id) for d in due})
         applied: list[dict[str, Any]] = []
         follow_ups: list[str] = []
@@ -298,8 +300,8 @@ class Engine:
                     posting = replace(posting, entries=(entry,))
             elif isinstance(effect, fx.TakeBackPoints):
                 posting = ledger.take_back(points, points=effect.points, now=now, entry_id=entry_id,
-                                           from_lot=effect.from_lot, reason=effect.reason, actor=actor,
-                                           event_id=event_id, explanation=decision.explanation())
+                                           reason=effect.reason, actor=actor, event_id=event_id,
+                                           explanation=decision.explanation())
             elif isinstance(effect, fx.Once):
                 markers.append((effect.key, now + timedelta(days=effect.keep_days), effect.data))
                 continue
@@ -403,8 +405,7 @@ def _project(view: MemberView | None, effect: fx.Effect, now: datetime, brand: B
     if isinstance(effect, fx.SetTier):
         return replace(view, tier_code=effect.code, tier_valid_until=effect.valid_until)
     if isinstance(effect, fx.TakeBackPoints):
-        taken = ledger.take_back(view.points, points=effect.points, now=now, entry_id="projection",
-                                 from_lot=effect.from_lot)
+        taken = ledger.take_back(view.points, points=effect.points, now=now, entry_id="projection")
         return replace(view, points=ledger.applied(view.points, taken))
     if isinstance(effect, fx.Once):
         return replace(view, markers={**view.markers, effect.key: dict(effect.data)})

@@ -311,17 +311,15 @@ def take_back(
     points: int,
     now: datetime,
     entry_id: str,
-    from_lot: str | None = None,
     reason: str | None = None,
     actor: str | None = None,
     event_id: str | None = None,
     explanation: Mapping[str, Any] | None = None,
 ) -> Posting:
-    """Take `points` back (a refund): first from `from_lot` (the lot the order earned), then earliest expiry first.
-    Whatever is no longer there to take becomes debt."""
+    """Take `points` back (a refund) from the spendable lots, earliest expiry first. Whatever is no longer there
+    to take becomes debt."""
     _positive(points)
     usable = state.spendable_lots(now)
-    usable.sort(key=lambda lot: lot.lot_id != from_lot)  # stable: the order's own lot first, then by expiry
     allocations: list[Allocation] = []
     updates: list[LotUpdate] = []
     left = points

@@ -39,6 +39,9 @@ class PluginInfo:
     params_schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "object"})
     order: int = 100
     description: str = ""
+    # How many days ahead the daily sweep should look for what falls due, for plugins that act before a date
+    # (e.g. expiry reminders). 0: only what is already due.
+    due_lookahead_days: int = 0
 
 
 class PluginRegistry:
@@ -80,6 +83,10 @@ class PluginRegistry:
                 self.register(entry.load())
                 loaded.append(entry.name)
         return loaded
+
+    @property
+    def due_lookahead_days(self) -> int:
+        return max((info.due_lookahead_days for info in self.infos.values()), default=0)
 
     def ordered(self, names: Iterable[str]) -> list[PluginInfo]:
         """The given plugins (unknown names skipped) in evaluation order."""

@@ -23,6 +23,6 @@ def test_the_handler_answers_applied_duplicate_ignored_and_rejected(rules_brand)
     assert rejected["status"] == "rejected" and rejected["field"].startswith("detail.")
 
 
-def test_a_scheduled_event_reaches_the_sweep(rules_brand):
+def test_a_scheduled_event_reaches_the_sweep(fresh_table, rules_brand):
     summary = handler(scheduled_event(T, rule="siyu-test-daily-sweep"), LambdaContext())
     assert summary["status"] == "applied" and summary["detailType"] == "Scheduled Event" and "members" in summary
