@@ -8,7 +8,7 @@ from typing import Annotated, Optional, Union
 import strawberry
 from strawberry.scalars import JSON
 
-from api.types import BrandNotConfigured, InvalidInput, PageInfo, Tier
+from api.types import BrandNotConfigured, Busy, InvalidInput, PageInfo, Tier
 from rules.brands import BrandConfig
 from rules.plugins import PluginInfo
 from rules.store import EventProblem
@@ -52,7 +52,7 @@ class BrandConfigured:
     brand: Brand
 
 
-ConfigureBrandResult = Annotated[Union[BrandConfigured, InvalidInput, BrandNotConfigured],
+ConfigureBrandResult = Annotated[Union[BrandConfigured, InvalidInput, BrandNotConfigured, Busy],
                                  strawberry.union("ConfigureBrandResult")]
 
 

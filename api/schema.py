@@ -55,6 +55,11 @@ def _member(context: Context, brand_id: str, member_id: str) -> Member | None:
     return Member(_state=state, _brand=brand, _now=context.now)
 
 
+def _plausible_id(value: str) -> bool:
+    """Ids Siyu issues are short and printable; anything else cannot name a member or an entry."""
+    return 0 < len(value) <= 128 and value.isprintable()
+
+
 def _typed(run: Callable[[], T]):
     """Run a mutation; a business failure becomes its typed result instead of an error."""
     try:
@@ -114,6 +119,8 @@ class Query:
     @strawberry.field(permission_classes=[IsStaff], description="A member of the staff's brand; null if none.")
     def member(self, info: Info, id: strawberry.ID) -> Optional[Member]:
         context: Context = info.context
+        if not _plausible_id(str(id)):
+            return None
         return _member(context, context.principal.brand_id, str(id))
 
     @strawberry.field(permission_classes=[IsStaff], description="The staff's brand configuration.")
@@ -175,8 +182,8 @@ class Mutation:
 
         def run():
             brand = context.store.get_brand(p.brand_id)
-            if brand is None:
-                raise errors.MemberNotFound(str(input.member_id))
+            if brand is None or not _plausible_id(str(input.member_id)):
+                raise errors.MemberNotFound(str(input.member_id)[:128])
             return _changed(points.adjust(
                 context.store, p.brand_id, str(input.member_id), points=input.points, reason=input.reason,
                 now=context.now, validity_days=brand.points_validity_days,
@@ -190,8 +197,11 @@ class Mutation:
         p = context.principal
 
         def run():
-            if context.store.load_member(p.brand_id, str(input.member_id)) is None:
-                raise errors.MemberNotFound(str(input.member_id))
+            if not _plausible_id(str(input.member_id)) or \
+                    context.store.load_member(p.brand_id, str(input.member_id)) is None:
+                raise errors.MemberNotFound(str(input.member_id)[:128])
+            if not _plausible_id(str(input.entry_id)):
+                raise errors.EntryNotFound(str(input.entry_id)[:128])
             return _changed(points.reverse(
                 context.store, p.brand_id, str(input.member_id), entry_id=str(input.entry_id), now=context.now,
                 idempotency_key=input.idempotency_key, reason=input.reason, actor=p.actor))
@@ -222,7 +232,9 @@ class Mutation:
                          description="Dry run: what the engine would do with this EventBridge event; writes nothing.")
     def simulate_event(self, info: Info, event: JSON) -> Simulation:
         context: Context = info.context
-        detail = event.get("detail") if isinstance(event, dict) else None
+        if not isinstance(event, dict):
+            raise graphql_error("event must be a JSON object: an EventBridge event", BAD_USER_INPUT)
+        detail = event.get("detail")
         brand_id = detail.get("brandId") if isinstance(detail, dict) else None
         if brand_id is not None and brand_id != context.principal.brand_id:
             raise graphql_error("staff can simulate only their own brand's events", FORBIDDEN)

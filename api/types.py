@@ -277,6 +277,12 @@ class Busy(BusinessError):
     pass
 
 
+@strawberry.type
+class TooManyLots(BusinessError):
+    lots: int
+    limit: int
+
+
 def business_error(error: errors.SiyuError) -> BusinessError:
     """The schema type for a domain failure."""
     common = {"code": error.code, "message": error.message}
@@ -301,6 +307,8 @@ def business_error(error: errors.SiyuError) -> BusinessError:
             return EntryNotReversible(**common, entry_id=strawberry.ID(error.entry_id), reason=error.reason)
         case errors.Busy():
             return Busy(**common)
+        case errors.TooManyLots():
+            return TooManyLots(**common, lots=error.lots, limit=error.limit)
     raise TypeError(f"no schema type for {type(error).__name__}")
 
 
@@ -322,15 +330,17 @@ RegisterMemberResult = Annotated[
     strawberry.union("RegisterMemberResult"),
 ]
 RedeemPointsResult = Annotated[
-    Union[PointsChanged, InsufficientPoints, PointsDebtOutstanding, InvalidInput, IdempotencyKeyReused, Busy],
+    Union[PointsChanged, InsufficientPoints, PointsDebtOutstanding, InvalidInput, IdempotencyKeyReused,
+          MemberNotFound, TooManyLots, Busy],
     strawberry.union("RedeemPointsResult"),
 ]
 AdjustPointsResult = Annotated[
     Union[PointsChanged, InsufficientPoints, PointsDebtOutstanding, InvalidInput, IdempotencyKeyReused,
-          MemberNotFound, Busy],
+          MemberNotFound, TooManyLots, Busy],
     strawberry.union("AdjustPointsResult"),
 ]
 ReversePointsResult = Annotated[
-    Union[PointsChanged, EntryNotFound, EntryNotReversible, InvalidInput, IdempotencyKeyReused, MemberNotFound, Busy],
+    Union[PointsChanged, EntryNotFound, EntryNotReversible, InvalidInput, IdempotencyKeyReused, MemberNotFound,
+          TooManyLots, Busy],
     strawberry.union("ReversePointsResult"),
 ]

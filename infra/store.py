@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from infra import keys
@@ -35,7 +35,7 @@ from infra.models import (
     SiyuItem,
 )
 from rules.brands import BrandConfig, TierLevel
-from rules.errors import WriteConflict
+from rules.errors import Busy, InvalidInput, WriteConflict
 from rules.ledger import Allocation, Entry, EntryKind, Lot, PointsState, Posting
 from rules.members import LookupKind, MemberProfile, MemberState, Registration, RequestRecord
 from rules.store import (
@@ -70,12 +70,12 @@ class DynamoStore:
 
     # ---- brands -------------------------------------------------------------------------------------------------
 
-    def get_brand(self, brand_id: str) -> BrandConfig | None:
+    def get_brand(self, brand_id: str, *, fresh: bool = False) -> BrandConfig | None:
         # Cached per container: brand configuration changes rarely and every event and request needs it.
         now = time.monotonic()
         with self._lock:
             hit = self._brand_cache.get(brand_id)
-        if hit and hit[0] > now:
+        if hit and hit[0] > now and not fresh:
             return hit[1]
         try:
             item = BrandItem.get(keys.brand_pk(brand_id), keys.CONFIG)
@@ -99,7 +99,12 @@ class DynamoStore:
         )
         # Optimistic: a concurrent edit of the same brand makes one of the two saves fail instead of both winning.
         condition = BrandItem.pk.does_not_exist() if config.version == 0 else (BrandItem.version == config.version)
-        item.save(condition=condition)
+        try:
+            item.save(condition=condition)
+        except PutError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise Busy("the brand's configuration changed meanwhile; nothing was saved, read it again") from None
+            raise
         with self._lock:
             self._brand_cache.pop(config.brand_id, None)
         return saved
@@ -237,7 +242,7 @@ class DynamoStore:
 
     def activity(self, brand_id: str, member_id: str, *, first: int, after: str | None) -> Page[EventRecord]:
         lpk = keys.ledger_pk(brand_id, member_id)
-        start = {"pk": {"S": lpk}, "sk": {"S": _decode_cursor(after)}} if after else None
+        start = {"pk": {"S": lpk}, "sk": {"S": _decode_cursor(after, keys.ACTIVITY_PREFIX)}} if after else None
         results = ActivityItem.query(lpk, ActivityItem.sk.startswith(keys.ACTIVITY_PREFIX), scan_index_forward=False,
                                      limit=first + 1, page_size=first + 1, last_evaluated_key=start)
         items = list(results)
@@ -266,6 +271,8 @@ class DynamoStore:
     def problems(self, brand_id: str | None, *, first: int, after: str | None) -> Page[EventProblem]:
         pk = keys.problems_pk(brand_id)
         start = {"pk": {"S": pk}, "sk": {"S": _decode_cursor(after)}} if after else None
+        if start and not start["sk"]["S"][:1].isdigit():
+            raise InvalidInput("after", "not a cursor returned by this API")
         results = ProblemItem.query(pk, scan_index_forward=False, limit=first + 1, page_size=first + 1,
                                     last_evaluated_key=start)
         items = list(results)
@@ -389,6 +396,11 @@ def _member_update(profile: MemberProfile, posting: Posting | None, standing: St
             condition &= MemberItem.balance >= posting.debit
     if posting is not None and posting.debt_delta:
         actions.append(MemberItem.debt.add(posting.debt_delta))
+        # Planned from a debt of `debt_before`: two writers must not both repay (or both owe) the same points.
+        if posting.debt_before:
+            condition &= MemberItem.debt == posting.debt_before
+        else:
+            condition &= MemberItem.debt.does_not_exist() | (MemberItem.debt == 0)
     if posting is not None and any(e.kind is EntryKind.REDEEM for e in posting.entries):
         # A redemption planned before a refund landed must not go through while points are owed.
         condition &= MemberItem.debt.does_not_exist() | (MemberItem.debt <= 0)
@@ -419,13 +431,14 @@ def _encode_cursor(entry_id: str) -> str:
     return base64.urlsafe_b64encode(entry_id.encode()).decode()
 
 
-def _decode_cursor(cursor: str) -> str:
+def _decode_cursor(cursor: str, prefix: str = "") -> str:
     try:
-        return base64.urlsafe_b64decode(cursor.encode()).decode()
+        decoded = base64.urlsafe_b64decode(cursor.encode()).decode()
     except Exception as exc:  # noqa: BLE001 - any garbage cursor is the caller's input error
-        from rules.errors import InvalidInput
-
         raise InvalidInput("after", "not a cursor returned by this API") from exc
+    if not decoded.startswith(prefix) or len(decoded) > 512:
+        raise InvalidInput("after", "not a cursor returned by this API")
+    return decoded
 
 
 def _brand_from_item(item: BrandItem) -> BrandConfig:

@@ -11,6 +11,8 @@ Parameters (presets from DOMAIN.md section 3.1, item 11):
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from plugins.refunds import owed_after, refunded_so_far
 from rules.effects import AwardPoints, Once, TakeBackPoints
 from rules.hookspecs import hookimpl
@@ -62,13 +64,14 @@ def siyu_order_paid(event, context):
     else:
         eligible = eligible_fen(amount, event.get("items") or (), params["excludedCategories"])
         multiplier = params["tierMultipliers"].get(context.member.tier_code, 1)
-        # Whole points only, rounded down: 12.9 yuan at 1 point per yuan earns 12.
-        points = int(eligible * params["pointsPerYuan"] * multiplier // 100)
+        # Whole points only, rounded down: 12.9 yuan at 1 point per yuan earns 12. Rates are read as exact
+        # decimals (1.15 is 115/100, not 1.149999...), so rounding never costs a member a point.
+        points = int(eligible * exact(params["pointsPerYuan"]) * exact(multiplier) // 100)
         inputs = {"orderId": order_id, "eligibleFen": eligible, "pointsPerYuan": params["pointsPerYuan"],
                   "tierMultiplier": multiplier, "tier": context.member.tier_code}
         rule = "points-per-yuan"
     # Refunds that arrived before the order are netted out now, and count as already taken back.
-    refunded_fen, _ = refunded_so_far(context.member.markers_under(f"{NAME}:refund:{order_id}:"))
+    refunded_fen, _ = refunded_so_far(context.member.markers_under(f"{NAME}:refund:{order_id}#"))
     net_of_refunds = owed_after(points, amount, refunded_fen)
     yield Once(key=key, rule="one-award-per-order", inputs={"orderId": order_id},
                data={"amountFen": amount, "points": points, "taken": net_of_refunds})
@@ -83,12 +86,12 @@ def siyu_order_paid(event, context):
 def siyu_order_refunded(event, context):
     """Refunds take back points in proportion to the amount refunded (rounded down, on the running total)."""
     order_id = event.get("orderId")
-    refund_key = f"{NAME}:refund:{order_id}:{event.get('refundId') or event.event_id}"
+    refund_key = f"{NAME}:refund:{order_id}#{event.get('refundId') or event.event_id}"
     if context.member.has(refund_key):
         return
     refund_fen = event.get("amountFen")
     order = context.member.marker(f"{NAME}:order:{order_id}")
-    refunded_fen, taken = refunded_so_far(context.member.markers_under(f"{NAME}:refund:{order_id}:"))
+    refunded_fen, taken = refunded_so_far(context.member.markers_under(f"{NAME}:refund:{order_id}#"))
     if order is None:
         # The refund overtook its order: remember it, and the order will earn net of it when it arrives.
         yield Once(key=refund_key, rule="refund-before-order", inputs={"orderId": order_id, "refundFen": refund_fen},
@@ -139,6 +142,11 @@ def siyu_member_engaged(event, context):
     effects.append(AwardPoints(points=rule["points"], expires_at=context.expiry_for_new_points(),
                                reason=f"engagement: {action}", rule="engagement-points", inputs=inputs))
     return effects
+
+
+def exact(rate) -> Fraction:
+    """A rate from JSON (1, 1.15, 0.7) as the exact decimal the brand wrote."""
+    return Fraction(str(rate))
 
 
 def eligible_fen(amount_fen: int, items, excluded_categories) -> int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from plugins.points import exact
 from plugins.refunds import owed_after, refunded_so_far
 from rules.effects import AddGrowth, Emit, Once, SetTier
 from rules.hookspecs import hookimpl
@@ -56,8 +57,8 @@ def siyu_order_paid(event, context):
     if member.has(key):
         return
     amount = event.get("amountFen")
-    growth = int(amount * context.params["growthPerYuan"] // 100)
-    refunded_fen, _ = refunded_so_far(member.markers_under(f"{NAME}:refund:{order_id}:"))
+    growth = int(amount * exact(context.params["growthPerYuan"]) // 100)
+    refunded_fen, _ = refunded_so_far(member.markers_under(f"{NAME}:refund:{order_id}#"))
     netted = owed_after(growth, amount, refunded_fen)
     yield Once(key=key, rule="growth-once-per-order", inputs={"orderId": order_id},
                data={"amountFen": amount, "growth": growth, "taken": netted})
@@ -85,12 +86,12 @@ def siyu_order_paid(event, context):
 def siyu_order_refunded(event, context):
     order_id = event.get("orderId")
     member = context.member
-    refund_key = f"{NAME}:refund:{order_id}:{event.get('refundId') or event.event_id}"
+    refund_key = f"{NAME}:refund:{order_id}#{event.get('refundId') or event.event_id}"
     if member.has(refund_key):
         return
     refund_fen = event.get("amountFen")
     order = member.marker(f"{NAME}:order:{order_id}")
-    refunded_fen, taken = refunded_so_far(member.markers_under(f"{NAME}:refund:{order_id}:"))
+    refunded_fen, taken = refunded_so_far(member.markers_under(f"{NAME}:refund:{order_id}#"))
     if order is None:
         yield Once(key=refund_key, rule="refund-before-order", inputs={"orderId": order_id},
                    data={"fen": refund_fen, "taken": 0})

@@ -24,7 +24,7 @@ def configure_brand(
     tiers: Iterable[TierLevel] | None = None,
     plugin_settings: Iterable[tuple[str, bool, Mapping[str, Any] | None]] = (),
 ) -> BrandConfig:
-    current = store.get_brand(brand_id)
+    current = store.get_brand(brand_id, fresh=True)
     if current is None:
         if not name or tiers is None:
             raise BrandNotConfigured(brand_id)

@@ -11,6 +11,7 @@ and the inputs that decided it.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass, field as dc_field, replace
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ from rules import effects as fx
 from rules import ids, ledger
 from rules.brands import BrandConfig
 from rules.context import MemberView, RuleContext, member_view
-from rules.errors import WriteConflict
+from rules.errors import SiyuError, WriteConflict
 from rules.events import BusinessEvent, Ignored, Parsed, Rejected, SweepEvent, parse
 from rules.ledger import EntryKind, Lot, PointsState, Posting
 from rules.members import MemberState
@@ -206,6 +207,7 @@ class Engine:
         applied: list[dict[str, Any]] = []
         follow_ups: list[str] = []
         failures = 0
+        retry: Exception | None = None
         for done, (brand_id, member_id) in enumerate(members, start=1):
             if progress is not None:
                 progress(done, len(members))
@@ -221,8 +223,16 @@ class Engine:
                     event_id=member_event_id, brand_id=brand_id, detail_type="Scheduled Event", status="failed",
                     reason=failure.reason[:1000], received_at=sweep.time, raw="", plugin=failure.plugin))
                 continue
+            except Exception as error:  # noqa: BLE001 - a throttled member must not stop the sweep for the rest
+                logger.warning("sweep %s: member %s failed (%s); the sweep will be retried",
+                               sweep.event_id, member_id, type(error).__name__)
+                retry = retry or error
+                continue
             applied += summary.effects
             follow_ups += summary.follow_ups
+        if retry is not None:
+            # Lambda retries the sweep; members already done answer as duplicates.
+            raise retry
         return Summary(sweep.event_id, "applied", "Scheduled Event", effects=applied, follow_ups=follow_ups,
                        members=len(members), reason=f"{failures} members failed" if failures else None)
 
@@ -268,13 +278,17 @@ class Engine:
             try:
                 results = self.plugins.call(info.name, hook, context=context, **kwargs)
                 produced = [effect for result in results if result is not None for effect in result]
+                # Checked and projected inside the guard too: a malformed effect fails the event by name.
+                for effect in produced:
+                    _check(info.name, effect, brand, now, view)
+                    decisions.append(Decision(info.name, info.version, effect))
+                    view = _project(view, effect, now, brand)
+            except PluginFailed:
+                raise
             except Exception as error:  # noqa: BLE001 - any plugin failure fails this event, naming the plugin
                 raise PluginFailed(info.name, error) from error
-            for effect in produced:
-                _check(info.name, effect, brand, now, view)
-                decisions.append(Decision(info.name, info.version, effect))
-                view = _project(view, effect, now, brand)
         change = self._member_change(event_id, now, brand, state, decisions, view)
+        _check_size(change, decisions)
         follow_ups = tuple(self._follow_ups(event_id, brand, state, decisions, now))
         return Evaluation(tuple(decisions), change, follow_ups)
 
@@ -286,27 +300,10 @@ class Engine:
         postings: list[Posting] = []
         markers: list[tuple[str, datetime, Mapping[str, Any]]] = []
         for index, decision in enumerate(decisions):
-            effect = decision.effect
-            actor = f"plugin:{decision.plugin}@{decision.version}"
-            entry_id = ids.entry_id(now, f"{event_id}:{decision.plugin}:{index}")
-            if isinstance(effect, fx.AwardPoints):
-                posting = ledger.earn(points, points=effect.points, now=now, expires_at=effect.expires_at,
-                                      entry_id=entry_id, reason=effect.reason, actor=actor, event_id=event_id,
-                                      explanation=decision.explanation())
-            elif isinstance(effect, fx.ExpirePoints):
-                posting = ledger.expire(points, now=now, entry_id=entry_id, actor=actor)
-                if posting is not None:
-                    entry = replace(posting.entries[0], event_id=event_id, explanation=decision.explanation())
-                    posting = replace(posting, entries=(entry,))
-            elif isinstance(effect, fx.TakeBackPoints):
-                posting = ledger.take_back(points, points=effect.points, now=now, entry_id=entry_id,
-                                           reason=effect.reason, actor=actor, event_id=event_id,
-                                           explanation=decision.explanation())
-            elif isinstance(effect, fx.Once):
-                markers.append((effect.key, now + timedelta(days=effect.keep_days), effect.data))
-                continue
-            else:
-                continue
+            try:
+                posting = self._posting(decision, index, event_id, now, points, markers)
+            except SiyuError as refused:  # e.g. more lots than one write can hold
+                raise PluginFailed(decision.plugin, refused.message) from None
             if posting is not None:
                 postings.append(posting)
                 points = ledger.applied(points, posting)
@@ -318,6 +315,30 @@ class Engine:
         return MemberChange(profile=profile, expected_version=state.version,
                             posting=ledger.combine(postings) if postings else None,
                             standing=standing, markers=tuple(markers))
+
+    @staticmethod
+    def _posting(decision: Decision, index: int, event_id: str, now: datetime, points: PointsState,
+                 markers: list) -> Posting | None:
+        """The ledger posting one decision makes (None for effects that are not points); markers are collected."""
+        effect = decision.effect
+        actor = f"plugin:{decision.plugin}@{decision.version}"
+        entry_id = ids.entry_id(now, f"{event_id}:{decision.plugin}:{index}")
+        if isinstance(effect, fx.AwardPoints):
+            return ledger.earn(points, points=effect.points, now=now, expires_at=effect.expires_at,
+                               entry_id=entry_id, reason=effect.reason, actor=actor, event_id=event_id,
+                               explanation=decision.explanation())
+        if isinstance(effect, fx.TakeBackPoints):
+            return ledger.take_back(points, points=effect.points, now=now, entry_id=entry_id, reason=effect.reason,
+                                    actor=actor, event_id=event_id, explanation=decision.explanation())
+        if isinstance(effect, fx.ExpirePoints):
+            posting = ledger.expire(points, now=now, entry_id=entry_id, actor=actor)
+            if posting is None:
+                return None
+            entry = replace(posting.entries[0], event_id=event_id, explanation=decision.explanation())
+            return replace(posting, entries=(entry,))
+        if isinstance(effect, fx.Once):
+            markers.append((effect.key, now + timedelta(days=effect.keep_days), effect.data))
+        return None
 
     def _follow_ups(self, event_id: str, brand: BrandConfig, state: MemberState | None,
                     decisions: list[Decision], now: datetime) -> Iterable[FollowUp]:
@@ -354,6 +375,24 @@ class Engine:
         return fallback or datetime.now(timezone.utc)
 
 
+MAX_TRANSACTION_ITEMS = 100
+
+
+def _check_size(change: MemberChange | None, decisions: list[Decision]) -> None:
+    """One event is one TransactWriteItems: refuse, by plugin, what cannot fit in one."""
+    if change is None:
+        return
+    posting = change.posting
+    items = 3  # the processed record, the activity record, the member
+    if posting is not None:
+        items += len(posting.entries) + len(posting.new_lots) + len(posting.lot_updates)
+    items += len(change.markers)
+    if items > MAX_TRANSACTION_ITEMS:
+        heaviest = max({d.plugin for d in decisions}, key=lambda p: sum(d.plugin == p for d in decisions))
+        raise PluginFailed(heaviest, f"the event's effects need {items} writes; one transaction holds "
+                                     f"{MAX_TRANSACTION_ITEMS}")
+
+
 def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: MemberView | None) -> None:
     """Effects are validated before anything is written: a plugin cannot corrupt the ledger by mistake."""
     if not isinstance(effect, fx.Effect):
@@ -366,6 +405,8 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
     if isinstance(effect, fx.AwardPoints):
         if isinstance(effect.points, bool) or not isinstance(effect.points, int) or effect.points <= 0:
             raise PluginFailed(plugin, "AwardPoints.points must be a positive integer")
+        if not isinstance(effect.expires_at, datetime) or effect.expires_at.tzinfo is None:
+            raise PluginFailed(plugin, "AwardPoints.expires_at must be a datetime with a timezone")
         if effect.expires_at <= now:
             raise PluginFailed(plugin, "AwardPoints.expires_at must be after the event's time")
     elif isinstance(effect, fx.TakeBackPoints):
@@ -378,6 +419,12 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
         if effect.code not in {t.code for t in brand.tiers}:
             raise PluginFailed(plugin, f"SetTier names {effect.code!r}, which is not on the brand's ladder")
     elif isinstance(effect, fx.Once):
+        if not isinstance(effect.key, str) or not isinstance(effect.keep_days, int) or effect.keep_days < 1:
+            raise PluginFailed(plugin, "Once needs a string key and a positive whole number of keep_days")
+        try:
+            json.dumps(dict(effect.data))
+        except (TypeError, ValueError):
+            raise PluginFailed(plugin, "Once.data must be JSON: strings, numbers, lists and objects") from None
         if not effect.key.startswith(f"{plugin}:") or len(effect.key) > 200:
             raise PluginFailed(plugin, f"Once.key must start with '{plugin}:' and be at most 200 characters")
         if view is not None and view.has(effect.key):
@@ -416,10 +463,13 @@ MAX_KEPT_BYTES = 350_000  # a DynamoDB item holds 400 KB; EventBridge never deli
 
 
 def _clip(text: str) -> str:
-    """The raw event as received, cut (and marked) only if it could not fit in the record that keeps it."""
-    data = text.encode()
+    """The raw event as received (phone numbers masked: staff read these), cut and marked only if it could not
+    fit in the record that keeps it."""
+    from rules.phone import redact
+
+    data = redact(text).encode()
     if len(data) <= MAX_KEPT_BYTES:
-        return text
+        return data.decode()
     return data[:MAX_KEPT_BYTES].decode(errors="ignore") + f"... [cut: {len(data)} bytes received]"
 
 

@@ -108,3 +108,15 @@ class Busy(SiyuError):
     """Too many concurrent writers kept winning; the request changed nothing and can be retried."""
 
     code = "BUSY"
+
+
+class TooManyLots(SiyuError):
+    """One operation would have to touch more lots than one atomic write can hold."""
+
+    code = "TOO_MANY_LOTS"
+
+    def __init__(self, lots: int, limit: int) -> None:
+        super().__init__(f"this would touch {lots} points lots; at most {limit} can change at once, "
+                         "so spend in smaller amounts")
+        self.lots = lots
+        self.limit = limit

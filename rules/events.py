@@ -154,7 +154,7 @@ def parse(raw: Any) -> Parsed | Ignored | Rejected:
         return reject("the envelope has no detail-type", "detail-type")
     try:
         time = parse_time(raw.get("time") or "")
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, AttributeError, OverflowError):
         return reject("the envelope time is not an ISO-8601 time with a zone", "time")
     source = raw.get("source") if isinstance(raw.get("source"), str) else ""
 

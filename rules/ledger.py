@@ -18,7 +18,10 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, Iterable, Mapping
 
-from rules.errors import EntryNotReversible, InsufficientPoints, InvalidInput, PointsDebtOutstanding
+from rules.errors import EntryNotReversible, InsufficientPoints, InvalidInput, PointsDebtOutstanding, TooManyLots
+
+# A TransactWriteItems holds at most 100 items; a posting also writes its entries, the member and a record or two.
+MAX_LOTS_PER_POSTING = 80
 
 
 class EntryKind(str, Enum):
@@ -99,6 +102,7 @@ class Posting:
     lot_updates: tuple[LotUpdate, ...] = ()
     reverses: str | None = None
     debt_delta: int = 0  # points owed added (positive) or repaid (negative)
+    debt_before: int = 0  # the debt the plan started from: a change of debt is conditioned on it
 
     @property
     def points(self) -> int:
@@ -179,7 +183,7 @@ def earn(
     repayment = Entry(entry_id=f"{entry_id}-r", at=now, kind=EntryKind.REPAY, points=-repaid,
                       allocations=(Allocation(lot.lot_id, expires_at, -repaid),),
                       reason=f"repays {repaid} points owed", actor=actor, event_id=event_id)
-    return Posting(entries=(entry, repayment), new_lots=(lot,), debt_delta=-repaid)
+    return Posting(entries=(entry, repayment), new_lots=(lot,), debt_delta=-repaid, debt_before=state.debt)
 
 
 def spend(
@@ -211,6 +215,8 @@ def spend(
         left -= take
         if left == 0:
             break
+    if len(updates) > MAX_LOTS_PER_POSTING:
+        raise TooManyLots(len(updates), MAX_LOTS_PER_POSTING)
     entry = Entry(
         entry_id=entry_id,
         at=now,
@@ -289,6 +295,8 @@ def reverse(
         )
         for alloc in expired_refills:
             net[alloc.lot_id] += alloc.points
+    if len(net) > MAX_LOTS_PER_POSTING:
+        raise TooManyLots(len(net), MAX_LOTS_PER_POSTING)
     updates: list[LotUpdate] = []
     for lot_id, delta in net.items():
         if delta == 0:
@@ -333,13 +341,17 @@ def take_back(
     entry = Entry(entry_id=entry_id, at=now, kind=EntryKind.TAKE_BACK, points=-(points - left),
                   allocations=tuple(allocations), reason=reason, actor=actor, event_id=event_id,
                   explanation={**(explanation or {}), "owed": left} if left else explanation)
-    return Posting(entries=(entry,), lot_updates=tuple(updates), debt_delta=left)
+    if len(updates) > MAX_LOTS_PER_POSTING:
+        raise TooManyLots(len(updates), MAX_LOTS_PER_POSTING)
+    return Posting(entries=(entry,), lot_updates=tuple(updates), debt_delta=left, debt_before=state.debt)
 
 
 def expire(state: PointsState, *, now: datetime, entry_id: str, actor: str | None = None,
            lots: Iterable[Lot] | None = None) -> Posting | None:
     """Write off what remains on lots past their expiry (all of them, or the given ones). None when nothing is due."""
     due = [lot for lot in (lots if lots is not None else state.lots) if lot.remaining > 0 and lot.expired(now)]
+    # The rest (rare: a member with more expired lots than one write holds) goes in the next sweep.
+    due = sorted(due, key=lambda lot: (lot.expires_at, lot.lot_id))[:MAX_LOTS_PER_POSTING]
     if not due:
         return None
     allocations = tuple(Allocation(lot.lot_id, lot.expires_at, -lot.remaining) for lot in due)
@@ -373,6 +385,7 @@ def combine(postings: Iterable[Posting]) -> Posting:
     updates: dict[str, LotUpdate] = {}
     reverses = None
     debt = 0
+    debt_before = postings[0].debt_before if postings else 0
     for posting in postings:
         entries += posting.entries
         debt += posting.debt_delta
@@ -391,4 +404,4 @@ def combine(postings: Iterable[Posting]) -> Posting:
                 updates[update.lot_id] = update
         reverses = reverses or posting.reverses
     return Posting(entries=tuple(entries), new_lots=tuple(new_lots.values()), lot_updates=tuple(updates.values()),
-                   reverses=reverses, debt_delta=debt)
+                   reverses=reverses, debt_delta=debt, debt_before=debt_before)

@@ -52,6 +52,14 @@ class PointsResult:
         return cls(entry_id=r["entryId"], points=r["points"], balance=r["balance"], replayed=True)
 
 
+MAX_REASON_LENGTH = 500
+
+
+def _check_reason(reason: str | None) -> None:
+    if reason is not None and len(reason) > MAX_REASON_LENGTH:
+        raise InvalidInput("reason", f"a reason is at most {MAX_REASON_LENGTH} characters")
+
+
 def _check_key(key: str) -> str:
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise InvalidInput("idempotencyKey", f"an idempotency key is 1-{MAX_KEY_LENGTH} printable characters")
@@ -106,6 +114,7 @@ def _run(
 
 def earn(store: Store, brand_id: str, member_id: str, *, points: int, now: datetime, expires_at: datetime,
          idempotency_key: str, reason: str | None = None, actor: str | None = None) -> PointsResult:
+    _check_reason(reason)
     fp = _fingerprint("earn", points=points, expires_at=expires_at.isoformat(), reason=reason)
     return _run(store, brand_id, member_id, idempotency_key, fp, now, lambda s: ledger.earn(
         s.points, points=points, now=now, expires_at=expires_at,
@@ -114,6 +123,7 @@ def earn(store: Store, brand_id: str, member_id: str, *, points: int, now: datet
 
 def redeem(store: Store, brand_id: str, member_id: str, *, points: int, now: datetime, idempotency_key: str,
            reason: str | None = None, actor: str | None = None) -> PointsResult:
+    _check_reason(reason)
     fp = _fingerprint("redeem", points=points, reason=reason)
     return _run(store, brand_id, member_id, idempotency_key, fp, now, lambda s: ledger.spend(
         s.points, points=points, now=now, entry_id=ids.entry_id(now, f"{member_id}:{idempotency_key}"),
@@ -122,6 +132,7 @@ def redeem(store: Store, brand_id: str, member_id: str, *, points: int, now: dat
 
 def adjust(store: Store, brand_id: str, member_id: str, *, points: int, reason: str, now: datetime,
            validity_days: int, idempotency_key: str, actor: str | None = None) -> PointsResult:
+    _check_reason(reason)
     fp = _fingerprint("adjust", points=points, reason=reason)
     expires_at = now + timedelta(days=validity_days)
     return _run(store, brand_id, member_id, idempotency_key, fp, now, lambda s: ledger.adjust(
@@ -131,6 +142,7 @@ def adjust(store: Store, brand_id: str, member_id: str, *, points: int, reason: 
 
 def reverse(store: Store, brand_id: str, member_id: str, *, entry_id: str, now: datetime, idempotency_key: str,
             reason: str | None = None, actor: str | None = None) -> PointsResult:
+    _check_reason(reason)
     fp = _fingerprint("reverse", entry_id=entry_id, reason=reason)
     original = store.get_entry(brand_id, member_id, entry_id)
     if original is None:

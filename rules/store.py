@@ -49,11 +49,11 @@ class AlreadyReversed(Exception):
 
 class Store(Protocol):
     # Brands
-    def get_brand(self, brand_id: str) -> BrandConfig | None:
-        """The brand's configuration (implementations may cache it for a short while)."""
+    def get_brand(self, brand_id: str, *, fresh: bool = False) -> BrandConfig | None:
+        """The brand's configuration (implementations may cache it for a short while; `fresh` reads it now)."""
 
     def put_brand(self, config: BrandConfig) -> BrandConfig:
-        """Save a brand's configuration, bumping its version."""
+        """Save a brand's configuration, bumping its version; raises `Busy` if it changed since `config` was read."""
 
     # Members
     def load_member(self, brand_id: str, member_id: str, *, request_key: str | None = None) -> MemberState | None:
