@@ -5,6 +5,8 @@ Parameters (presets from DOMAIN.md section 3.1, item 11):
 - `tierMultipliers` ({}): multiplier per tier code, e.g. {"ZUAN": 2}.
 - `excludedCategories` ([]): item categories that earn nothing (their `amountFen` is left out).
 - `noPointsWithCoupon` (false): orders that used a coupon earn nothing.
+- `anniversaryMultiplier` (10): orders on the anniversary of joining (brand-local date, from the first year on)
+  earn this many times the points (DOMAIN.md item 11: "anniversary 10x"). 1 turns it off.
 - `checkInPoints` (5): once per member per brand-local day.
 - `engagement` ({"share": 20 points, 1 a day; "live_interaction": 10, 1 a day; "review": 10, 3 a day}).
 """
@@ -30,6 +32,7 @@ PARAMS_SCHEMA = {
                             "default": {}},
         "excludedCategories": {"type": "array", "items": {"type": "string"}, "default": []},
         "noPointsWithCoupon": {"type": "boolean", "default": False},
+        "anniversaryMultiplier": {"type": "number", "minimum": 1, "maximum": 100, "default": 10},
         "checkInPoints": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 5},
         "engagement": {
             "type": "object",
@@ -38,7 +41,7 @@ PARAMS_SCHEMA = {
                 "properties": {"points": {"type": "integer", "minimum": 0, "maximum": 100000},
                                "perDay": {"type": "integer", "minimum": 1, "maximum": 100, "default": 1}},
             },
-            "default": {"share": {"points": 20, "perDay": 1}, "live_interaction": {"points": 10, "perDay": 1},
+            "default": {"share": {"points": 20, "perDay": 5}, "live_interaction": {"points": 10, "perDay": 1},
                         "review": {"points": 10, "perDay": 3}},
         },
     },
@@ -63,12 +66,15 @@ def siyu_order_paid(event, context):
         points, inputs, rule = 0, {"orderId": order_id, "couponIds": list(event.get("couponIds"))}, "coupon-orders-earn-nothing"
     else:
         eligible = eligible_fen(amount, event.get("items") or (), params["excludedCategories"])
-        multiplier = params["tierMultipliers"].get(context.member.tier_code, 1)
+        multiplier = exact(params["tierMultipliers"].get(context.member.tier_code, 1))
+        anniversary = is_anniversary(context)
+        if anniversary:
+            multiplier *= exact(params["anniversaryMultiplier"])
         # Whole points only, rounded down: 12.9 yuan at 1 point per yuan earns 12. Rates are read as exact
         # decimals (1.15 is 115/100, not 1.149999...), so rounding never costs a member a point.
-        points = int(eligible * exact(params["pointsPerYuan"]) * exact(multiplier) // 100)
+        points = int(eligible * exact(params["pointsPerYuan"]) * multiplier // 100)
         inputs = {"orderId": order_id, "eligibleFen": eligible, "pointsPerYuan": params["pointsPerYuan"],
-                  "tierMultiplier": multiplier, "tier": context.member.tier_code}
+                  "multiplier": str(multiplier), "tier": context.member.tier_code, "anniversary": anniversary}
         rule = "points-per-yuan"
     # Refunds that arrived before the order are netted out now, and count as already taken back.
     refunded_fen, _ = refunded_so_far(context.member.markers_under(f"{NAME}:refund:{order_id}#"))
@@ -142,6 +148,12 @@ def siyu_member_engaged(event, context):
     effects.append(AwardPoints(points=rule["points"], expires_at=context.expiry_for_new_points(),
                                reason=f"engagement: {action}", rule="engagement-points", inputs=inputs))
     return effects
+
+
+def is_anniversary(context) -> bool:
+    """Today (brand-local) is the day the member joined, one or more years on."""
+    joined, today = context.local_date(context.member.registered_at), context.local_date()
+    return today.year > joined.year and (today.month, today.day) == (joined.month, joined.day)
 
 
 def exact(rate) -> Fraction:

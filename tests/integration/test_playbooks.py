@@ -1,0 +1,215 @@
+"""The brands' playbooks (DOMAIN.md section 11), with their exact numbers, through the real engine and store."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from rules.brand_settings import configure_brand
+from rules.brands import BAIGUOYUAN_LADDER, BrandConfig, TierLevel
+from rules.engine import Engine
+from tests.helpers import business_event, order_paid, register, scheduled_event
+
+T = datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
+YUAN = 100
+
+
+@pytest.fixture
+def brand(store, plugins, request):
+    """A brand with the built-ins at their presets; a test may override parameters by marking itself."""
+    brand_id = "pb" + uuid.uuid4().hex[:12]
+    params = dict(getattr(request, "param", {}) or {})
+    store.put_brand(BrandConfig(brand_id, "百果园", params.pop("ladder", BAIGUOYUAN_LADDER)))
+    configure_brand(store, plugins, brand_id, now=T, plugin_settings=[
+        (name, True, params.get(name, {})) for name in ("points", "tiers", "points_expiry")])
+    return brand_id
+
+
+@pytest.fixture
+def events(store, plugins, bus):
+    engine = Engine(store, plugins, bus)
+
+    def send(detail_type, detail, at):
+        summary = engine.handle(business_event(detail_type, detail, time=at))
+        assert summary.status in ("applied", "duplicate"), summary.as_dict()
+        return summary
+
+    send.sweep = lambda at: engine.handle(scheduled_event(at))
+    return send
+
+
+def order(brand, member, yuan, at, events, **extra):
+    return events("order.paid", order_paid(brand, member, int(yuan * YUAN), **extra), at)
+
+
+def standing(store, brand, member):
+    state = store.load_member(brand, member)
+    return state.profile.growth, state.profile.tier_code
+
+
+# ---- Tiers -----------------------------------------------------------------------------------------------------
+
+
+def test_item_1_baiguoyuan_499_is_ordinary_500_is_silver_5000_is_diamond(store, brand, events):
+    member = register(store, brand, T)
+    order(brand, member, 499, T, events)
+    assert standing(store, brand, member) == (499, "PU")
+    order(brand, member, 1, T + timedelta(hours=1), events)
+    assert standing(store, brand, member) == (500, "YIN")
+    order(brand, member, 4500, T + timedelta(hours=2), events)
+    assert standing(store, brand, member) == (5000, "ZUAN")
+
+
+def test_item_2_a_gold_member_with_2500_not_upgraded_in_six_months_loses_1000_and_drops_to_silver(
+        fresh_table, store, plugins, bus):
+    brand = "bgy-validity"
+    store.put_brand(BrandConfig(brand, "百果园", BAIGUOYUAN_LADDER))
+    configure_brand(store, plugins, brand, now=T, plugin_settings=[("points", True, {}), ("tiers", True, {}),
+                                                                   ("points_expiry", True, {})])
+    engine = Engine(store, plugins, bus)
+    member = register(store, brand, T)
+    engine.handle(business_event("order.paid", order_paid(brand, member, 2500 * YUAN), time=T))
+    assert standing(store, brand, member) == (2500, "JIN")
+    valid_until = store.load_member(brand, member).profile.tier_valid_until
+    assert valid_until == T + timedelta(days=180)
+
+    engine.handle(scheduled_event(valid_until - timedelta(hours=1)))
+    assert standing(store, brand, member) == (2500, "JIN")  # a day early: nothing yet
+    engine.handle(scheduled_event(valid_until + timedelta(hours=6)))
+    assert standing(store, brand, member) == (1500, "YIN")
+    assert "tier.changed" in [f.detail_type for f in bus.published]
+    renewed = store.load_member(brand, member).profile.tier_valid_until
+    assert renewed == valid_until + timedelta(hours=6) + timedelta(days=180)
+
+
+@pytest.mark.parametrize("brand", [{"tiers": {"growthPerYuan": 0.01}}], indirect=True)
+def test_item_6_one_growth_per_100_yuan_and_500_growth_makes_silver(store, brand, events):
+    member = register(store, brand, T)
+    order(brand, member, 49_999, T, events)
+    assert standing(store, brand, member) == (499, "PU")
+    order(brand, member, 100, T + timedelta(hours=1), events)
+    assert standing(store, brand, member) == (500, "YIN")
+
+
+HEYTEA = (TierLevel("VIP1", "VIP1", 0), TierLevel("VIP2", "VIP2", 100), TierLevel("VIP3", "VIP3", 500))
+
+
+@pytest.mark.parametrize("brand", [{"ladder": HEYTEA, "tiers": {"firstOrderUpgrade": {"minFen": 100, "tier": "VIP2"}}}],
+                         indirect=True)
+def test_item_7_heytea_a_first_order_of_at_least_1_yuan_lifts_vip1_to_vip2(store, brand, events):
+    small, enough = register(store, brand, T), register(store, brand, T)
+    order(brand, small, 0.99, T, events)
+    assert standing(store, brand, small) == (0, "VIP1")
+    order(brand, small, 1, T + timedelta(hours=1), events)  # no longer the first order
+    assert standing(store, brand, small) == (1, "VIP1")
+    order(brand, enough, 1, T, events)
+    assert standing(store, brand, enough) == (1, "VIP2")
+
+
+# ---- Points ----------------------------------------------------------------------------------------------------
+
+
+def test_item_11_one_point_per_yuan_check_in_5_share_20_live_10_and_anniversary_10x(store, brand, events):
+    member = register(store, brand, T - timedelta(days=365))  # joined a year ago today (Shanghai date)
+    base = register(store, brand, T - timedelta(days=200))
+    order(brand, base, 128.5, T, events)
+    assert store.load_member(brand, base).points.balance == 128
+    order(brand, member, 128.5, T, events)
+    assert store.load_member(brand, member).points.balance == 1285  # anniversary: 10x
+
+    events("member.checked_in", {"brandId": brand, "memberId": base}, T)
+    events("member.checked_in", {"brandId": brand, "memberId": base}, T + timedelta(hours=3))
+    events("member.engaged", {"brandId": brand, "memberId": base, "action": "share", "refId": "friend-1"}, T)
+    events("member.engaged", {"brandId": brand, "memberId": base, "action": "share", "refId": "friend-1"}, T)
+    events("member.engaged", {"brandId": brand, "memberId": base, "action": "share", "refId": "friend-2"}, T)
+    events("member.engaged", {"brandId": brand, "memberId": base, "action": "live_interaction"}, T)
+    events("member.engaged", {"brandId": brand, "memberId": base, "action": "live_interaction"}, T)
+    assert store.load_member(brand, base).points.balance == 128 + 5 + 20 + 20 + 10
+
+
+def test_item_14_points_expire_after_365_days_with_a_reminder_30_days_before(fresh_table, store, plugins, bus):
+    brand = "bgy-expiry"
+    store.put_brand(BrandConfig(brand, "百果园", BAIGUOYUAN_LADDER))
+    configure_brand(store, plugins, brand, now=T, plugin_settings=[("points", True, {}), ("points_expiry", True, {})])
+    engine = Engine(store, plugins, bus)
+    member = register(store, brand, T)
+    engine.handle(business_event("order.paid", order_paid(brand, member, 300 * YUAN), time=T))
+    lot = store.load_member(brand, member).points.lots[0]
+    assert lot.expires_at == T + timedelta(days=365)
+
+    def reminders():
+        return [f.detail for f in bus.published if f.detail_type == "points.expiring"]
+
+    engine.handle(scheduled_event(T + timedelta(days=334)))  # 31 days before: too early
+    assert reminders() == []
+    engine.handle(scheduled_event(T + timedelta(days=335, hours=1)))
+    engine.handle(scheduled_event(T + timedelta(days=336, hours=1)))  # the next day: not again
+    assert [(r["points"], r["expiresOn"]) for r in reminders()] == [(300, "2027-03-01")]
+    engine.handle(scheduled_event(T + timedelta(days=365, hours=1)))
+    assert store.load_member(brand, member).points.balance == 0
+    assert [f.detail["points"] for f in bus.published if f.detail_type == "points.expired"] == [300]
+
+
+def test_no_reminder_for_points_already_spent(fresh_table, store, plugins, bus):
+    from rules import points
+
+    brand = "bgy-spent"
+    store.put_brand(BrandConfig(brand, "百果园", BAIGUOYUAN_LADDER))
+    configure_brand(store, plugins, brand, now=T, plugin_settings=[("points", True, {}), ("points_expiry", True, {})])
+    engine = Engine(store, plugins, bus)
+    member = register(store, brand, T)
+    engine.handle(business_event("order.paid", order_paid(brand, member, 300 * YUAN), time=T))
+    points.redeem(store, brand, member, points=300, now=T + timedelta(days=10), idempotency_key="spent")
+    engine.handle(scheduled_event(T + timedelta(days=335, hours=1)))
+    assert [f for f in bus.published if f.detail_type == "points.expiring"] == []
+
+
+# ---- Refunds ---------------------------------------------------------------------------------------------------
+
+
+def test_a_partial_refund_takes_back_proportional_points_and_spent_points_become_debt(store, brand, events):
+    from rules import points
+    from rules.errors import PointsDebtOutstanding
+
+    member = register(store, brand, T)
+    order(brand, member, 200, T, events, order_id="o-200")
+    events("order.refunded", {"brandId": brand, "memberId": member, "orderId": "o-200", "amountFen": 5000}, T)
+    assert store.load_member(brand, member).points.balance == 150
+    points.redeem(store, brand, member, points=150, now=T, idempotency_key="all")
+    events("order.refunded", {"brandId": brand, "memberId": member, "orderId": "o-200", "amountFen": 15000},
+           T + timedelta(hours=1))
+    state = store.load_member(brand, member)
+    assert (state.points.balance, state.points.debt) == (0, 150)
+    with pytest.raises(PointsDebtOutstanding):
+        points.redeem(store, brand, member, points=1, now=T, idempotency_key="blocked")
+    order(brand, member, 100, T + timedelta(hours=2), events)
+    state = store.load_member(brand, member)
+    assert (state.points.balance, state.points.debt) == (0, 50)
+    order(brand, member, 80, T + timedelta(hours=3), events)
+    state = store.load_member(brand, member)
+    assert (state.points.balance, state.points.debt) == (30, 0)
+    entries = store.entries(brand, member)
+    assert state.points.balance == sum(e.points for e in entries) == sum(l.remaining for l in state.points.lots)
+
+
+def test_a_refund_that_arrives_before_its_order_is_neither_lost_nor_counted_twice(store, brand, events):
+    early, clean = register(store, brand, T), register(store, brand, T)
+    events("order.refunded", {"brandId": brand, "memberId": early, "orderId": "o-x", "amountFen": 3000}, T)
+    order(brand, early, 100, T + timedelta(minutes=1), events, order_id="o-x")
+    order(brand, clean, 100, T, events, order_id="o-x")
+    events("order.refunded", {"brandId": brand, "memberId": clean, "orderId": "o-x", "amountFen": 3000},
+           T + timedelta(minutes=1))
+    for member in (early, clean):
+        assert store.load_member(brand, member).points.balance == 70
+        assert standing(store, brand, member) == (70, "PU")
+
+
+def test_refunding_the_order_that_bought_an_upgrade_undoes_it(store, brand, events):
+    member = register(store, brand, T)
+    order(brand, member, 600, T, events, order_id="o-up")
+    assert standing(store, brand, member) == (600, "YIN")
+    events("order.refunded", {"brandId": brand, "memberId": member, "orderId": "o-up", "amountFen": 60000},
+           T + timedelta(days=1))
+    assert standing(store, brand, member) == (0, "PU")
