@@ -8,8 +8,8 @@ Parameters (presets from DOMAIN.md 3.3, item 14):
   earned in a calendar `period` ("year" or "quarter", brand-local) at the end of the `periodsAfter`-th period
   after it (1: points earned in 2026 expire when 2027 ends).
 - `days` (365), `period` ("year"), `periodsAfter` (1).
-- `remindDaysBefore` (30): `points.expiring` goes out once per member and expiry date, this many days ahead, and
-  only for points still there to spend. 0 turns reminders off.
+- `remindDaysBefore` (30; one of 1, 3, 7, 14, 30): `points.expiring` goes out once per member and expiry date, this
+  many days ahead, and only for points still there to spend. 0 turns reminders off.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from rules.plugins import PluginInfo
 
 NAME = "points_expiry"
 VERSION = "1.1.0"
-REMINDER_HORIZON_DAYS = 31  # how far ahead the daily sweep looks for lots to remind about
+# Reminder offsets a brand can choose from; the daily sweep looks at exactly these days ahead (not every day in
+# between), so reminders cost a few index Queries a day.
+REMINDER_OFFSETS = (1, 3, 7, 14, 30)
 
 PARAMS_SCHEMA = {
     "type": "object",
@@ -32,14 +34,14 @@ PARAMS_SCHEMA = {
         "days": {"type": "integer", "minimum": 1, "maximum": 3660, "default": 365},
         "period": {"enum": ["year", "quarter"], "default": "year"},
         "periodsAfter": {"type": "integer", "minimum": 0, "maximum": 10, "default": 1},
-        "remindDaysBefore": {"type": "integer", "minimum": 0, "maximum": REMINDER_HORIZON_DAYS, "default": 30},
+        "remindDaysBefore": {"enum": [0, *REMINDER_OFFSETS], "default": 30},
     },
 }
 
 
 @hookimpl
 def siyu_plugin_info():
-    return PluginInfo(NAME, VERSION, PARAMS_SCHEMA, order=30, due_lookahead_days=REMINDER_HORIZON_DAYS,
+    return PluginInfo(NAME, VERSION, PARAMS_SCHEMA, order=30, due_offsets_days=REMINDER_OFFSETS,
                       description="Expiry policy for earned points, reminders before expiry, write-off after.")
 
 

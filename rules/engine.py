@@ -201,8 +201,10 @@ class Engine:
         """A scheduled sweep: every member with something due gets `siyu_member_due`, at the sweep's time."""
         if sweep.sweep != "daily":
             return Summary(sweep.event_id, "applied", "Scheduled Event", members=0)
-        lookahead = timedelta(days=self.plugins.due_lookahead_days)
-        due = self.store.due(sweep.time - SWEEP_LOOKBACK, sweep.time + lookahead)
+        due = list(self.store.due(sweep.time - SWEEP_LOOKBACK, sweep.time))
+        for offset in self.plugins.due_offsets_days:
+            day = (sweep.time + timedelta(days=offset)).replace(hour=0, minute=0, second=0, microsecond=0)
+            due += self.store.due(day, day + timedelta(days=1) - timedelta(microseconds=1))
         members = sorted({(d.brand_id, d.member_id) for d in due})
         applied: list[dict[str, Any]] = []
         follow_ups: list[str] = []

@@ -39,9 +39,9 @@ class PluginInfo:
     params_schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "object"})
     order: int = 100
     description: str = ""
-    # How many days ahead the daily sweep should look for what falls due, for plugins that act before a date
-    # (e.g. expiry reminders). 0: only what is already due.
-    due_lookahead_days: int = 0
+    # Days ahead the daily sweep should also look at, for plugins that act before a date (expiry reminders): the
+    # members with something due exactly that many days from now get `siyu_member_due` too.
+    due_offsets_days: tuple[int, ...] = ()
 
 
 class PluginRegistry:
@@ -85,8 +85,8 @@ class PluginRegistry:
         return loaded
 
     @property
-    def due_lookahead_days(self) -> int:
-        return max((info.due_lookahead_days for info in self.infos.values()), default=0)
+    def due_offsets_days(self) -> list[int]:
+        return sorted({offset for info in self.infos.values() for offset in info.due_offsets_days})
 
     def ordered(self, names: Iterable[str]) -> list[PluginInfo]:
         """The given plugins (unknown names skipped) in evaluation order."""
