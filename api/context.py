@@ -35,7 +35,7 @@ class Context:
     def member_state(self, brand_id: str, member_id: str) -> MemberState | None:
         key = (brand_id, member_id)
         if key not in self.members:
-            self.members[key] = self.store.load_member(brand_id, member_id)
+            self.members[key] = self.store.load_member(brand_id, member_id, as_of=self.now)
         return self.members[key]
 
     def require(self, role: str) -> Principal:

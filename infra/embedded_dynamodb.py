@@ -99,6 +99,11 @@ def _all_items(self: Table) -> list[Any]:
     scope = getattr(_query_scope, "partition", None)
     if scope is None:
         return _moto_all_items(self)
+    if isinstance(scope, tuple):  # an index query: only items whose index hash key matches, unsorted
+        attribute, value = scope
+        return [item for group in self.items.values()
+                for item in (group.values() if self.range_key_attr else [group])
+                if attribute in item.attrs and item.attrs[attribute] == value]
     if scope is _ANY_PARTITION:
         return [item for group in self.items.values()
                 for item in (group.values() if self.range_key_attr else [group])]
@@ -113,7 +118,11 @@ _ANY_PARTITION = object()
 
 def _query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
     index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)  # moto passes it positionally
-    _query_scope.partition = _ANY_PARTITION if index_name or hash_key is None else hash_key
+    conditions = kwargs.get("hash_key_conditions") or []
+    if index_name and len(conditions) == 1:
+        _query_scope.partition = tuple(conditions[0])
+    else:
+        _query_scope.partition = _ANY_PARTITION if index_name or hash_key is None else hash_key
     try:
         return _moto_query(self, hash_key, *args, **kwargs)
     finally:

@@ -115,7 +115,8 @@ class DynamoStore:
 
     # ---- members ------------------------------------------------------------------------------------------------
 
-    def load_member(self, brand_id: str, member_id: str, *, request_key: str | None = None) -> MemberState | None:
+    def load_member(self, brand_id: str, member_id: str, *, request_key: str | None = None,
+                    as_of: datetime | None = None) -> MemberState | None:
         wanted_request = keys.request_sk(request_key) if request_key else None
         # One Query over the member's partition. The filter drops what the page never needs (emptied lots,
         # other requests' records) from the response; the key condition keeps it to this one partition.
@@ -123,12 +124,16 @@ class DynamoStore:
         if wanted_request:
             not_other_requests = not_other_requests | (SiyuItem.sk == wanted_request)
         holding_lots = ~SiyuItem.sk.startswith(keys.LOT_PREFIX) | (LotItem.remaining > 0)
+        condition = not_other_requests & holding_lots
+        if as_of is not None:
+            # Markers and request records past their TTL are gone as far as the rules are concerned, whether or
+            # not DynamoDB has deleted them yet (it takes up to a couple of days).
+            condition &= SiyuItem.ttl.does_not_exist() | (SiyuItem.ttl > as_of)
         profile: MemberItem | None = None
         lots: list[Lot] = []
         markers: dict[str, dict] = {}
         request: RequestRecord | None = None
-        for item in SiyuItem.query(keys.member_pk(brand_id, member_id),
-                                   filter_condition=not_other_requests & holding_lots):
+        for item in SiyuItem.query(keys.member_pk(brand_id, member_id), filter_condition=condition):
             if isinstance(item, MemberItem):
                 profile = item
             elif isinstance(item, LotItem):
@@ -189,7 +194,7 @@ class DynamoStore:
         if request is not None:
             record = RequestItem(keys.member_pk(profile.brand_id, profile.member_id), keys.request_sk(request.key),
                                  key=request.key, fingerprint=request.fingerprint, result=request.result,
-                                 at=request.at, ttl=timedelta(days=REQUEST_RECORD_DAYS))
+                                 at=request.at, ttl=request.at + timedelta(days=REQUEST_RECORD_DAYS))
             tx.put("request", record, RequestItem.pk.does_not_exist(), return_old=True)
         _posting_writes(tx, profile, posting)
         tx.update("conflict", *_member_update(profile, posting, None, None))
@@ -200,7 +205,7 @@ class DynamoStore:
         tx.put("event", ProcessedItem(
             keys.event_pk(record.event_id), keys.PROCESSED, event_id=record.event_id, brand_id=record.brand_id,
             detail_type=record.detail_type, at=record.at, effects=list(record.effects),
-            follow_ups=list(record.follow_ups), ttl=timedelta(days=PROCESSED_RECORD_DAYS),
+            follow_ups=list(record.follow_ups), ttl=max(record.at, utcnow()) + timedelta(days=PROCESSED_RECORD_DAYS),
         ), ProcessedItem.pk.does_not_exist(), return_old=True)
         posting = change.posting if change else None
         if change is not None:
@@ -212,8 +217,10 @@ class DynamoStore:
                     event_id=record.event_id, detail_type=record.detail_type, at=record.at,
                     effects=list(record.effects)), ActivityItem.pk.does_not_exist())
             for key, forget_after, data in change.markers:
+                # A marker past its TTL that DynamoDB has not deleted yet may be claimed again.
                 tx.put("conflict", MarkerItem(mpk, keys.marker_sk(key), key=key, at=record.at, ttl=forget_after,
-                                              data=dict(data) or None), MarkerItem.pk.does_not_exist())
+                                              data=dict(data) or None),
+                       MarkerItem.pk.does_not_exist() | (MarkerItem.ttl <= record.at))
             if posting is not None:
                 _posting_writes(tx, p, posting)
             if posting is not None or change.standing is not None:

@@ -7,6 +7,8 @@ Parameters (presets from DOMAIN.md section 3.1, item 11):
 - `noPointsWithCoupon` (false): orders that used a coupon earn nothing.
 - `anniversaryMultiplier` (10): orders on the anniversary of joining (brand-local date, from the first year on)
   earn this many times the points (DOMAIN.md item 11: "anniversary 10x"). 1 turns it off.
+- `refundWindowDays` (120): how long an order is remembered for refunds; a refund later than that takes nothing
+  back (the activity record says so).
 - `checkInPoints` (5): once per member per brand-local day.
 - `engagement` ({"share": 20 points, 1 a day; "live_interaction": 10, 1 a day; "review": 10, 3 a day}).
 """
@@ -33,6 +35,7 @@ PARAMS_SCHEMA = {
         "excludedCategories": {"type": "array", "items": {"type": "string"}, "default": []},
         "noPointsWithCoupon": {"type": "boolean", "default": False},
         "anniversaryMultiplier": {"type": "number", "minimum": 1, "maximum": 100, "default": 10},
+        "refundWindowDays": {"type": "integer", "minimum": 1, "maximum": 730, "default": 120},
         "checkInPoints": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 5},
         "engagement": {
             "type": "object",
@@ -80,7 +83,7 @@ def siyu_order_paid(event, context):
     refunded_fen, _ = refunded_so_far(context.member.markers_under(f"{NAME}:refund:{order_id}#"))
     net_of_refunds = owed_after(points, amount, refunded_fen)
     yield Once(key=key, rule="one-award-per-order", inputs={"orderId": order_id},
-               data={"amountFen": amount, "points": points, "taken": net_of_refunds})
+               keep_days=params["refundWindowDays"], data={"amountFen": amount, "points": points, "taken": net_of_refunds})
     if points - net_of_refunds > 0:
         if net_of_refunds:
             inputs = {**inputs, "refundedBeforeOrderFen": refunded_fen, "pointsNotAwarded": net_of_refunds}
@@ -101,14 +104,15 @@ def siyu_order_refunded(event, context):
     if order is None:
         # The refund overtook its order: remember it, and the order will earn net of it when it arrives.
         yield Once(key=refund_key, rule="refund-before-order", inputs={"orderId": order_id, "refundFen": refund_fen},
-                   data={"fen": refund_fen, "taken": 0})
+                   keep_days=context.params["refundWindowDays"], data={"fen": refund_fen, "taken": 0})
         return
     taken += order.get("taken", 0)
     owed = owed_after(order["points"], order["amountFen"], refunded_fen + refund_fen)
     take = max(0, owed - taken)
     inputs = {"orderId": order_id, "refundFen": refund_fen, "refundedFen": refunded_fen + refund_fen,
               "orderFen": order["amountFen"], "orderPoints": order["points"]}
-    yield Once(key=refund_key, rule="proportional-refund", inputs=inputs, data={"fen": refund_fen, "taken": take})
+    yield Once(key=refund_key, rule="proportional-refund", inputs=inputs, keep_days=context.params["refundWindowDays"],
+               data={"fen": refund_fen, "taken": take})
     if take:
         yield TakeBackPoints(points=take, reason=f"refund of order {order_id}", rule="proportional-refund",
                              inputs=inputs)
@@ -121,7 +125,7 @@ def siyu_member_checked_in(event, context):
     points = context.params["checkInPoints"]
     if context.member.has(key) or points <= 0:
         return None
-    return [Once(key=key, rule="check-in-once-a-day", inputs={"localDate": day}),
+    return [Once(key=key, rule="check-in-once-a-day", inputs={"localDate": day}, keep_days=2),
             AwardPoints(points=points, expires_at=context.expiry_for_new_points(), reason="daily check-in",
                         rule="check-in-points", inputs={"localDate": day, "points": points})]
 
@@ -141,7 +145,7 @@ def siyu_member_engaged(event, context):
     if slot is None:
         return None  # today's cap for this action is used up
     inputs = {"action": action, "localDate": day, "countToday": slot + 1, "perDay": rule.get("perDay", 1)}
-    effects = [Once(key=f"{NAME}:{action}:{day}:{slot}", rule="engagement-daily-cap", inputs=inputs)]
+    effects = [Once(key=f"{NAME}:{action}:{day}:{slot}", rule="engagement-daily-cap", inputs=inputs, keep_days=2)]
     if ref:
         effects.append(Once(key=f"{NAME}:engaged:{action}:{ref}", rule="engagement-once-per-ref",
                             inputs={"refId": ref}))

@@ -69,6 +69,6 @@ def siyu_member_due(sweep, context):
         if context.member.has(key):
             continue
         inputs = {"expiresOn": day, "points": points, "remindDaysBefore": ahead}
-        yield Once(key=key, rule="remind-before-expiry", inputs=inputs)
+        yield Once(key=key, rule="remind-before-expiry", inputs=inputs, keep_days=ahead + 7)
         yield Emit(detail_type="points.expiring", rule="remind-before-expiry", inputs=inputs,
                    detail={"points": points, "expiresOn": day})

@@ -6,6 +6,7 @@ growth deducted when its validity ends without an upgrade: 0 / 300 / 1,000 / 3,0
 spendable points. Parameters:
 - `growthPerYuan` (1): growth per yuan paid, rounded down (百果园: 1 yuan = 1 growth; some brands 0.01).
 - `validityMonths` (6): how long a tier is held after it is reached (a month counts as 30 days).
+- `refundWindowDays` (120): how long an order is remembered for refunds (as in `points`).
 - `firstOrderUpgrade` (none): e.g. {"minFen": 100, "tier": "VIP2"}: 喜茶's first order of at least 1 yuan
   lifts a new member to VIP2 whatever their growth.
 
@@ -34,6 +35,7 @@ PARAMS_SCHEMA = {
     "properties": {
         "growthPerYuan": {"type": "number", "minimum": 0, "maximum": 1000, "default": 1},
         "validityMonths": {"type": "integer", "minimum": 1, "maximum": 120, "default": 6},
+        "refundWindowDays": {"type": "integer", "minimum": 1, "maximum": 730, "default": 120},
         "firstOrderUpgrade": {
             "type": ["object", "null"], "default": None, "additionalProperties": False,
             "required": ["tier"],
@@ -61,7 +63,7 @@ def siyu_order_paid(event, context):
     refunded_fen, _ = refunded_so_far(member.markers_under(f"{NAME}:refund:{order_id}#"))
     netted = owed_after(growth, amount, refunded_fen)
     yield Once(key=key, rule="growth-once-per-order", inputs={"orderId": order_id},
-               data={"amountFen": amount, "growth": growth, "taken": netted})
+               keep_days=context.params["refundWindowDays"], data={"amountFen": amount, "growth": growth, "taken": netted})
     added = growth - netted
     if added > 0:
         yield AddGrowth(growth=added, rule="growth-per-yuan",
@@ -72,7 +74,8 @@ def siyu_order_paid(event, context):
     reached, rule, inputs = context.brand.tier_for_growth(total), "upgrade-on-threshold", {}
     first = context.params["firstOrderUpgrade"]
     if first and not member.has(f"{NAME}:first-order"):
-        yield Once(key=f"{NAME}:first-order", rule="first-order-upgrade", inputs={"orderId": order_id})
+        yield Once(key=f"{NAME}:first-order", rule="first-order-upgrade", inputs={"orderId": order_id},
+                   keep_days=36500)
         target = context.brand.tier(first["tier"])
         if amount >= first.get("minFen", 100) and target.threshold > reached.threshold:
             reached, rule = target, "first-order-upgrade"
@@ -94,13 +97,14 @@ def siyu_order_refunded(event, context):
     refunded_fen, taken = refunded_so_far(member.markers_under(f"{NAME}:refund:{order_id}#"))
     if order is None:
         yield Once(key=refund_key, rule="refund-before-order", inputs={"orderId": order_id},
-                   data={"fen": refund_fen, "taken": 0})
+                   keep_days=context.params["refundWindowDays"], data={"fen": refund_fen, "taken": 0})
         return
     owed = owed_after(order["growth"], order["amountFen"], refunded_fen + refund_fen)
     take = min(max(0, owed - taken - order.get("taken", 0)), member.growth)
     inputs = {"orderId": order_id, "refundFen": refund_fen, "orderFen": order["amountFen"],
               "orderGrowth": order["growth"]}
-    yield Once(key=refund_key, rule="refund-takes-growth-back", inputs=inputs, data={"fen": refund_fen, "taken": take})
+    yield Once(key=refund_key, rule="refund-takes-growth-back", inputs=inputs,
+               keep_days=context.params["refundWindowDays"], data={"fen": refund_fen, "taken": take})
     if not take:
         return
     yield AddGrowth(growth=-take, rule="refund-takes-growth-back", inputs=inputs)

@@ -182,7 +182,8 @@ class Engine:
         if brand is None:
             return Summary(event.event_id, "rejected", event.detail_type, reason="unknown brand",
                            field="detail.brandId")
-        state = self.store.load_member(brand.brand_id, event.member_id) if event.member_id else None
+        state = (self.store.load_member(brand.brand_id, event.member_id, as_of=event.time)
+                 if event.member_id else None)
         if event.member_id and state is None:
             return Summary(event.event_id, "rejected", event.detail_type, reason="unknown member",
                            field="detail.memberId")
@@ -246,7 +247,7 @@ class Engine:
         detail_type = getattr(event, "detail_type", "Scheduled Event")
         kwargs = {"event": event} if isinstance(event, BusinessEvent) else {"sweep": event}
         for _ in range(MAX_ATTEMPTS):
-            state = self.store.load_member(brand.brand_id, member_id) if member_id else None
+            state = self.store.load_member(brand.brand_id, member_id, as_of=event.time) if member_id else None
             if member_id and state is None:
                 return self._reject(Rejected(event_id, detail_type, f"unknown member {member_id!r}",
                                              "detail.memberId", brand.brand_id, _raw_text(raw)))

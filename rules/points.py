@@ -89,7 +89,7 @@ def _run(
     """The optimistic loop shared by every keyed points operation."""
     _check_key(key)
     for attempt in range(MAX_ATTEMPTS):
-        state = store.load_member(brand_id, member_id, request_key=key)
+        state = store.load_member(brand_id, member_id, request_key=key, as_of=now)
         if state is None:
             raise MemberNotFound(member_id)
         if state.request is not None:

@@ -56,8 +56,11 @@ class Store(Protocol):
         """Save a brand's configuration, bumping its version; raises `Busy` if it changed since `config` was read."""
 
     # Members
-    def load_member(self, brand_id: str, member_id: str, *, request_key: str | None = None) -> MemberState | None:
-        """Profile, balance and lots holding points (plus the request record for `request_key`), in one read."""
+    def load_member(self, brand_id: str, member_id: str, *, request_key: str | None = None,
+                    as_of: datetime | None = None) -> MemberState | None:
+        """Profile, balance and lots holding points (plus the request record for `request_key`), in one read.
+
+        With `as_of`, markers and request records whose time-to-live ended by then are left out."""
 
     def find_member_id(self, brand_id: str, kind: LookupKind, value: str) -> str | None:
         ...

@@ -43,7 +43,7 @@ def siyu_member_engaged(event, context):
         return None  # only the first join of any group earns the bonus
     inputs = {"group": group, "points": context.params["points"]}
     return [
-        Once(key=key, rule="first-group-join", inputs=inputs),
+        Once(key=key, rule="first-group-join", inputs=inputs, keep_days=36500),  # "the first time", ever
         AwardPoints(points=context.params["points"], expires_at=context.expiry_for_new_points(),
                     reason=f"joined WeCom group {group}", rule="first-group-join", inputs=inputs),
     ]
