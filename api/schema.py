@@ -27,6 +27,8 @@ from api.permissions import IsMember, IsStaff
 from api.types import (
     AdjustPointsResult,
     PageInfo,
+    PayWithPointsResult,
+    PointsPaid,
     Member,
     PointsChanged,
     RedeemPointsResult,
@@ -87,6 +89,14 @@ class RedeemPointsInput:
     points: int
     idempotency_key: str = strawberry.field(description="Repeat a request with the same key to get its first result.")
     reason: Optional[str] = None
+
+
+@strawberry.input
+class PayWithPointsInput:
+    order_id: str
+    order_amount_fen: int
+    points: int
+    idempotency_key: str
 
 
 @strawberry.input
@@ -174,6 +184,26 @@ class Mutation:
         return _typed(lambda: _changed(points.redeem(
             context.store, p.brand_id, p.subject, points=input.points, now=context.now,
             idempotency_key=input.idempotency_key, reason=input.reason, actor=p.actor)))
+
+    @strawberry.mutation(permission_classes=[IsMember],
+                         description="Use points as money on an order, under the brand's redemption policy.")
+    def pay_with_points(self, info: Info, input: PayWithPointsInput) -> PayWithPointsResult:
+        context: Context = info.context
+        p = context.principal
+
+        def run():
+            brand = context.store.get_brand(p.brand_id)
+            if brand is None:
+                raise errors.BrandNotConfigured(p.brand_id)
+            paid = points.pay_with_points(
+                context.store, brand, p.subject, points=input.points, order_id=input.order_id[:128],
+                order_amount_fen=input.order_amount_fen, now=context.now, idempotency_key=input.idempotency_key,
+                actor=p.actor)
+            r = paid.result
+            return PointsPaid(entry_id=strawberry.ID(r.entry_id), points=r.points, discount_fen=paid.discount_fen,
+                              balance=r.balance, replayed=r.replayed)
+
+        return _typed(run)
 
     @strawberry.mutation(permission_classes=[IsStaff], description="Staff correction of a member's points.")
     def adjust_points(self, info: Info, input: AdjustPointsInput) -> AdjustPointsResult:

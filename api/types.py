@@ -183,6 +183,10 @@ class Member:
     def growth(self) -> int:
         return self._state.profile.growth
 
+    @strawberry.field(description="Until when the member's paid membership runs (null: not a paid member).")
+    def paid_member_until(self) -> Optional[datetime]:
+        return self._state.profile.paid_until
+
     @strawberry.field
     def tier(self) -> Tier:
         profile = self._state.profile
@@ -278,6 +282,21 @@ class Busy(BusinessError):
 
 
 @strawberry.type
+class PointsPaymentTooLarge(BusinessError):
+    max_points: int
+    max_fen: int
+
+
+@strawberry.type(description="Points used as money on an order.")
+class PointsPaid:
+    entry_id: strawberry.ID
+    points: int
+    discount_fen: int = strawberry.field(description="What the points paid, in fen.")
+    balance: int
+    replayed: bool
+
+
+@strawberry.type
 class TooManyLots(BusinessError):
     lots: int
     limit: int
@@ -307,6 +326,8 @@ def business_error(error: errors.SiyuError) -> BusinessError:
             return EntryNotReversible(**common, entry_id=strawberry.ID(error.entry_id), reason=error.reason)
         case errors.Busy():
             return Busy(**common)
+        case errors.PointsPaymentTooLarge():
+            return PointsPaymentTooLarge(**common, max_points=error.max_points, max_fen=error.max_fen)
         case errors.TooManyLots():
             return TooManyLots(**common, lots=error.lots, limit=error.limit)
     raise TypeError(f"no schema type for {type(error).__name__}")
@@ -343,4 +364,9 @@ ReversePointsResult = Annotated[
     Union[PointsChanged, EntryNotFound, EntryNotReversible, InvalidInput, IdempotencyKeyReused, MemberNotFound,
           TooManyLots, Busy],
     strawberry.union("ReversePointsResult"),
+]
+PayWithPointsResult = Annotated[
+    Union[PointsPaid, PointsPaymentTooLarge, InsufficientPoints, PointsDebtOutstanding, InvalidInput,
+          IdempotencyKeyReused, MemberNotFound, BrandNotConfigured, TooManyLots, Busy],
+    strawberry.union("PayWithPointsResult"),
 ]

@@ -56,6 +56,7 @@ class BrandItem(SiyuItem, discriminator="brand"):
     points_validity_days = NumberAttribute()
     tier_validity_months = NumberAttribute()
     plugins = JSONAttribute(default=dict)
+    redemption = JSONAttribute(null=True)
     version = NumberAttribute(default=0)
     updated_at = UTCDateTimeAttribute(null=True)
 
@@ -73,6 +74,7 @@ class MemberItem(SiyuItem, discriminator="member"):
     registered_at = UTCDateTimeAttribute()
     tier_code = UnicodeAttribute()
     tier_valid_until = UTCDateTimeAttribute(null=True)
+    paid_until = UTCDateTimeAttribute(null=True)
     growth = NumberAttribute(default=0)
     balance = NumberAttribute(default=0)
     debt = NumberAttribute(default=0)

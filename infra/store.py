@@ -34,7 +34,7 @@ from infra.models import (
     ReversalItem,
     SiyuItem,
 )
-from rules.brands import BrandConfig, TierLevel
+from rules.brands import BrandConfig, RedemptionPolicy, TierLevel
 from rules.errors import Busy, InvalidInput, WriteConflict
 from rules.ledger import Allocation, Entry, EntryKind, Lot, PointsState, Posting
 from rules.members import LookupKind, MemberProfile, MemberState, Registration, RequestRecord
@@ -95,6 +95,9 @@ class DynamoStore:
                    for t in config.tiers],
             timezone=config.timezone, points_validity_days=config.points_validity_days,
             tier_validity_months=config.tier_validity_months, plugins=dict(config.plugins),
+            redemption={"pointsPerYuan": config.redemption.points_per_yuan,
+                        "minimumPoints": config.redemption.minimum_points,
+                        "maxShareOfOrder": config.redemption.max_share_of_order},
             version=saved.version, updated_at=config.updated_at,
         )
         # Optimistic: a concurrent edit of the same brand makes one of the two saves fail instead of both winning.
@@ -421,6 +424,8 @@ def _member_update(profile: MemberProfile, posting: Posting | None, standing: St
                         MemberItem.gsi1sk.set(keys.due_sk(until, "TIER", profile.brand_id, profile.member_id))]
         else:
             actions += [MemberItem.tier_valid_until.remove(), MemberItem.gsi1pk.remove(), MemberItem.gsi1sk.remove()]
+        if standing.paid_until is not None:
+            actions.append(MemberItem.paid_until.set(standing.paid_until))
     if expected_version is not None:
         condition &= MemberItem.version == expected_version
     return member, actions, condition
@@ -454,6 +459,9 @@ def _brand_from_item(item: BrandItem) -> BrandConfig:
         tiers=tuple(TierLevel(t["code"], t["name"], int(t["threshold"]), int(t.get("deduction", 0))) for t in item.tiers),
         timezone=item.timezone, points_validity_days=int(item.points_validity_days),
         tier_validity_months=int(item.tier_validity_months), plugins=item.plugins or {},
+        redemption=RedemptionPolicy(int(item.redemption["pointsPerYuan"]), int(item.redemption["minimumPoints"]),
+                                    float(item.redemption["maxShareOfOrder"])) if item.redemption
+        else RedemptionPolicy(),
         version=int(item.version), updated_at=item.updated_at,
     )
 
@@ -464,6 +472,7 @@ def _profile_from_item(item: MemberItem) -> MemberProfile:
         phone_masked=item.phone_masked, channel=item.channel, referral_code=item.referral_code,
         registered_at=item.registered_at, tier_code=item.tier_code, tier_valid_until=item.tier_valid_until,
         growth=int(item.growth), openid=item.openid, unionid=item.unionid, referred_by_code=item.referred_by_code,
+        paid_until=item.paid_until,
     )
 
 

@@ -5,6 +5,7 @@ Parameters (presets from DOMAIN.md section 3.1, item 11):
 - `tierMultipliers` ({}): multiplier per tier code, e.g. {"ZUAN": 2}.
 - `excludedCategories` ([]): item categories that earn nothing (their `amountFen` is left out).
 - `noPointsWithCoupon` (false): orders that used a coupon earn nothing.
+- `paidMemberMultiplier` (2): paid members earn this many times the points (元气森林: 1:2).
 - `anniversaryMultiplier` (10): orders on the anniversary of joining (brand-local date, from the first year on)
   earn this many times the points (DOMAIN.md item 11: "anniversary 10x"). 1 turns it off.
 - `refundWindowDays` (120): how long an order is remembered for refunds; a refund later than that takes nothing
@@ -35,6 +36,7 @@ PARAMS_SCHEMA = {
         "excludedCategories": {"type": "array", "items": {"type": "string"}, "default": []},
         "noPointsWithCoupon": {"type": "boolean", "default": False},
         "anniversaryMultiplier": {"type": "number", "minimum": 1, "maximum": 100, "default": 10},
+        "paidMemberMultiplier": {"type": "number", "minimum": 1, "maximum": 100, "default": 2},
         "refundWindowDays": {"type": "integer", "minimum": 1, "maximum": 730, "default": 120},
         "checkInPoints": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 5},
         "engagement": {
@@ -73,11 +75,14 @@ def siyu_order_paid(event, context):
         anniversary = is_anniversary(context)
         if anniversary:
             multiplier *= exact(params["anniversaryMultiplier"])
+        paid = context.member.is_paid_member(context.now)
+        if paid:
+            multiplier *= exact(params["paidMemberMultiplier"])
         # Whole points only, rounded down: 12.9 yuan at 1 point per yuan earns 12. Rates are read as exact
         # decimals (1.15 is 115/100, not 1.149999...), so rounding never costs a member a point.
         points = int(eligible * exact(params["pointsPerYuan"]) * multiplier // 100)
         inputs = {"orderId": order_id, "eligibleFen": eligible, "pointsPerYuan": params["pointsPerYuan"],
-                  "multiplier": str(multiplier), "tier": context.member.tier_code, "anniversary": anniversary}
+                  "multiplier": str(multiplier), "tier": context.member.tier_code, "anniversary": anniversary, "paidMember": paid}
         rule = "points-per-yuan"
     # Refunds that arrived before the order are netted out now, and count as already taken back.
     refunded_fen, _ = refunded_so_far(context.member.markers_under(f"{NAME}:refund:{order_id}#"))

@@ -22,7 +22,7 @@ from datetime import timedelta
 
 from plugins.points import exact
 from plugins.refunds import owed_after, refunded_so_far
-from rules.effects import AddGrowth, Emit, Once, SetTier
+from rules.effects import AddGrowth, Emit, Once, SetPaidMembership, SetTier
 from rules.hookspecs import hookimpl
 from rules.plugins import PluginInfo
 
@@ -113,6 +113,19 @@ def siyu_order_refunded(event, context):
     if regraded.threshold < current.threshold:
         yield from _move(context, current, regraded, "refund-undoes-upgrade",
                          {"growth": member.growth - take, "threshold": current.threshold, "from": current.code})
+
+
+@hookimpl
+def siyu_membership_paid(event, context):
+    """Paid membership is a tier variant (DOMAIN.md 2.4): it runs until `validUntil`; a renewal never shortens it."""
+    from rules.clock import parse_time
+
+    until = parse_time(event.get("validUntil"))
+    current = context.member.paid_until
+    if current is not None and current >= until:
+        return None
+    return [SetPaidMembership(until=until, rule="paid-membership",
+                              inputs={"plan": event.get("plan"), "validUntil": until.isoformat()})]
 
 
 @hookimpl

@@ -22,6 +22,23 @@ class TierLevel:
 
 
 @dataclass(frozen=True)
+class RedemptionPolicy:
+    """Paying with points (元气森林: 100 points = 1 yuan, at least 100 points, at most 50% of the order)."""
+
+    points_per_yuan: int = 100
+    minimum_points: int = 100
+    max_share_of_order: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.points_per_yuan < 1:
+            raise InvalidInput("redemption.pointsPerYuan", "must be at least 1")
+        if self.minimum_points < 1:
+            raise InvalidInput("redemption.minimumPoints", "must be at least 1")
+        if not 0 < self.max_share_of_order <= 1:
+            raise InvalidInput("redemption.maxShareOfOrder", "must be more than 0 and at most 1")
+
+
+@dataclass(frozen=True)
 class BrandConfig:
     brand_id: str
     name: str
@@ -30,6 +47,7 @@ class BrandConfig:
     points_validity_days: int = 365
     tier_validity_months: int = 6
     plugins: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    redemption: RedemptionPolicy = field(default_factory=RedemptionPolicy)
     version: int = 0
     updated_at: datetime | None = None
 

@@ -23,6 +23,10 @@ class MemberView:
     growth: int
     points: PointsState
     markers: Mapping[str, Mapping[str, Any]]
+    paid_until: datetime | None = None
+
+    def is_paid_member(self, now: datetime) -> bool:
+        return self.paid_until is not None and self.paid_until > now
 
     def has(self, key: str) -> bool:
         """Whether a `Once` marker with this key was claimed (by an earlier event, or a plugin that ran before)."""
@@ -71,7 +75,7 @@ def member_view(profile, points: PointsState, markers: Mapping[str, Mapping[str,
     return MemberView(
         member_id=profile.member_id, channel=profile.channel, registered_at=profile.registered_at,
         tier_code=profile.tier_code, tier_valid_until=profile.tier_valid_until, growth=profile.growth,
-        points=points, markers=markers,
+        points=points, markers=markers, paid_until=profile.paid_until,
     )
 
 

@@ -61,6 +61,13 @@ class SetTier(Effect):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SetPaidMembership(Effect):
+    """The member's paid membership runs until `until`."""
+
+    until: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
 class Once(Effect):
     """Remember that something happened for this member, so a rule fires only once.
 

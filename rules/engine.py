@@ -41,6 +41,7 @@ HOOKS = {
     "member.checked_in": "siyu_member_checked_in",
     "member.engaged": "siyu_member_engaged",
     "feedback.received": "siyu_feedback_received",
+    "membership.paid": "siyu_membership_paid",
 }
 FOLLOW_UP_TYPES = frozenset({
     "tier.changed", "points.expiring", "points.expired", "commission.settled", "coupon.issued",
@@ -312,9 +313,9 @@ class Engine:
                 points = ledger.applied(points, posting)
         standing = None
         profile = state.profile
-        if after is not None and (after.growth, after.tier_code, after.tier_valid_until) != (
-                profile.growth, profile.tier_code, profile.tier_valid_until):
-            standing = Standing(after.growth, after.tier_code, after.tier_valid_until)
+        if after is not None and (after.growth, after.tier_code, after.tier_valid_until, after.paid_until) != (
+                profile.growth, profile.tier_code, profile.tier_valid_until, profile.paid_until):
+            standing = Standing(after.growth, after.tier_code, after.tier_valid_until, after.paid_until)
         return MemberChange(profile=profile, expected_version=state.version,
                             posting=ledger.combine(postings) if postings else None,
                             standing=standing, markers=tuple(markers))
@@ -402,7 +403,8 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
         raise PluginFailed(plugin, f"returned {type(effect).__name__}, not an effect")
     if not effect.rule:
         raise PluginFailed(plugin, f"{effect.kind} names no rule")
-    member_effects = (fx.AwardPoints, fx.TakeBackPoints, fx.ExpirePoints, fx.AddGrowth, fx.SetTier, fx.Once)
+    member_effects = (fx.AwardPoints, fx.TakeBackPoints, fx.ExpirePoints, fx.AddGrowth, fx.SetTier, fx.Once,
+                      fx.SetPaidMembership)
     if view is None and isinstance(effect, member_effects):
         raise PluginFailed(plugin, f"{effect.kind} needs a member, and this event has none")
     if isinstance(effect, fx.AwardPoints):
@@ -418,6 +420,9 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
     elif isinstance(effect, fx.AddGrowth):
         if isinstance(effect.growth, bool) or not isinstance(effect.growth, int):
             raise PluginFailed(plugin, "AddGrowth.growth must be an integer")
+    elif isinstance(effect, fx.SetPaidMembership):
+        if not isinstance(effect.until, datetime) or effect.until.tzinfo is None:
+            raise PluginFailed(plugin, "SetPaidMembership.until must be a datetime with a timezone")
     elif isinstance(effect, fx.SetTier):
         if effect.code not in {t.code for t in brand.tiers}:
             raise PluginFailed(plugin, f"SetTier names {effect.code!r}, which is not on the brand's ladder")
@@ -454,6 +459,8 @@ def _project(view: MemberView | None, effect: fx.Effect, now: datetime, brand: B
         return replace(view, growth=max(0, view.growth + effect.growth))
     if isinstance(effect, fx.SetTier):
         return replace(view, tier_code=effect.code, tier_valid_until=effect.valid_until)
+    if isinstance(effect, fx.SetPaidMembership):
+        return replace(view, paid_until=effect.until)
     if isinstance(effect, fx.TakeBackPoints):
         taken = ledger.take_back(view.points, points=effect.points, now=now, entry_id="projection")
         return replace(view, points=ledger.applied(view.points, taken))

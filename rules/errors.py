@@ -120,3 +120,14 @@ class TooManyLots(SiyuError):
                          "so spend in smaller amounts")
         self.lots = lots
         self.limit = limit
+
+
+class PointsPaymentTooLarge(SiyuError):
+    """Points may pay only part of an order (元气森林: at most 50%)."""
+
+    code = "POINTS_PAYMENT_TOO_LARGE"
+
+    def __init__(self, max_points: int, max_fen: int) -> None:
+        super().__init__(f"points can pay at most {max_fen} fen of this order ({max_points} points)")
+        self.max_points = max_points
+        self.max_fen = max_fen

@@ -56,6 +56,12 @@ DETAIL_SCHEMAS: dict[str, dict[str, Any]] = {
                        "action": {"type": "string", "minLength": 1, "maxLength": 32, "pattern": r"^[a-z_]+$"},
                        "refId": _ID},
     },
+    "membership.paid": {
+        "required": ["brandId", "memberId", "plan", "validUntil"],
+        "properties": {"brandId": _ID, "memberId": _ID, "plan": {"type": "string", "minLength": 1, "maxLength": 32},
+                       "validUntil": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$"},
+                       "amountFen": _FEN},
+    },
     "feedback.received": {
         "required": ["brandId", "feedbackId", "channel", "kind"],
         "properties": {

@@ -97,6 +97,12 @@ def siyu_member_engaged(event, context):
 
 
 @hookspec
+def siyu_membership_paid(event, context):
+    """A member bought or renewed a paid membership (百果园 心享, 元气森林 会员卡): `plan`, `validUntil` (ISO time with
+    zone), optional `amountFen`. Typical effect: `SetPaidMembership`."""
+
+
+@hookspec
 def siyu_feedback_received(event, context):
     """Feedback arrived (complaint, review, refund reason, chat), with optional `rating`, `sentiment`, `topic`.
 

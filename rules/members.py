@@ -39,6 +39,7 @@ class MemberProfile:
     openid: str | None = None
     unionid: str | None = None
     referred_by_code: str | None = None
+    paid_until: datetime | None = None  # a paid membership (百果园 心享, 元气森林 会员卡) runs until then
 
 
 @dataclass(frozen=True)

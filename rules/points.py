@@ -17,7 +17,11 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from rules import ids, ledger
+from fractions import Fraction
+
+from rules.brands import BrandConfig
 from rules.errors import (
+    PointsPaymentTooLarge,
     Busy,
     EntryNotFound,
     EntryNotReversible,
@@ -161,6 +165,34 @@ def expire_due(store: Store, brand_id: str, member_id: str, *, now: datetime, ac
     fp = _fingerprint("expire", at=now.isoformat())
     return _run(store, brand_id, member_id, key, fp, now, lambda s: ledger.expire(
         s.points, now=now, entry_id=ids.entry_id(now, f"{member_id}:{key}"), actor=actor))
+
+
+@dataclass(frozen=True)
+class PointsPayment:
+    result: PointsResult
+    discount_fen: int
+
+
+def pay_with_points(store: Store, brand: BrandConfig, member_id: str, *, points: int, order_id: str,
+                    order_amount_fen: int, now: datetime, idempotency_key: str,
+                    actor: str | None = None) -> PointsPayment:
+    """Use points as money on an order, under the brand's redemption policy (e.g. 100 points = 1 yuan, at least
+    100 points, at most 50% of the order). The points are spent earliest expiry first, like any redemption."""
+    policy = brand.redemption
+    if isinstance(points, bool) or not isinstance(points, int) or points < policy.minimum_points:
+        raise InvalidInput("points", f"at least {policy.minimum_points} points")
+    if points * 100 % policy.points_per_yuan:
+        raise InvalidInput("points", f"{policy.points_per_yuan} points make 1 yuan: use a number that is a whole "
+                                     "number of fen")
+    if isinstance(order_amount_fen, bool) or not isinstance(order_amount_fen, int) or order_amount_fen <= 0:
+        raise InvalidInput("orderAmountFen", "the order amount is a positive whole number of fen")
+    value_fen = points * 100 // policy.points_per_yuan
+    max_fen = int(order_amount_fen * Fraction(str(policy.max_share_of_order)))
+    if value_fen > max_fen:
+        raise PointsPaymentTooLarge(max_points=max_fen * policy.points_per_yuan // 100, max_fen=max_fen)
+    result = redeem(store, brand.brand_id, member_id, points=points, now=now, idempotency_key=idempotency_key,
+                    reason=f"paid {value_fen} fen of order {order_id}"[:MAX_REASON_LENGTH], actor=actor)
+    return PointsPayment(result=result, discount_fen=-result.points * 100 // policy.points_per_yuan)
 
 
 def reconcile(store: Store, brand_id: str, member_id: str) -> dict:

@@ -129,6 +129,7 @@ class Standing:
     growth: int
     tier_code: str
     tier_valid_until: datetime | None
+    paid_until: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -213,3 +213,44 @@ def test_refunding_the_order_that_bought_an_upgrade_undoes_it(store, brand, even
     events("order.refunded", {"brandId": brand, "memberId": member, "orderId": "o-up", "amountFen": 60000},
            T + timedelta(days=1))
     assert standing(store, brand, member) == (0, "PU")
+
+
+def test_item_12_yuanqi_paid_members_earn_double_and_100_points_pay_1_yuan_up_to_half_the_order(
+        store, brand, events):
+    from tests.helpers import call_graphql, token
+
+    normal, paid = register(store, brand, T), register(store, brand, T)
+    events("membership.paid", {"brandId": brand, "memberId": paid, "plan": "yearly-98",
+                               "validUntil": (T + timedelta(days=365)).isoformat()}, T)
+    order(brand, normal, 300, T + timedelta(minutes=1), events)
+    order(brand, paid, 300, T + timedelta(minutes=1), events)
+    assert store.load_member(brand, normal).points.balance == 300
+    assert store.load_member(brand, paid).points.balance == 600
+
+    pay = """mutation($points: Int!, $key: String!) { payWithPoints(input: {orderId: "o-300", orderAmountFen: 30000,
+        points: $points, idempotencyKey: $key}) { __typename ... on PointsPaid { discountFen balance points }
+        ... on PointsPaymentTooLarge { maxPoints maxFen } ... on InvalidInput { field } } }"""
+    member_token = token("member", paid, brand)
+
+    def paying(points_, key):
+        return call_graphql(pay, {"points": points_, "key": key}, member_token)[1]["data"]["payWithPoints"]
+
+    assert paying(99, "p0") == {"__typename": "InvalidInput", "field": "points"}  # at least 100 points
+    assert paying(200, "p1") == {"__typename": "PointsPaid", "discountFen": 200, "balance": 400, "points": -200}
+    store.forget_brands()
+
+
+def test_points_may_pay_at_most_half_of_an_order(store, brand, events):
+    from rules import points
+    from rules.errors import PointsPaymentTooLarge
+
+    member = register(store, brand, T)
+    order(brand, member, 30_000, T, events)  # 30,000 points
+    config = store.get_brand(brand)
+    with pytest.raises(PointsPaymentTooLarge) as refused:
+        points.pay_with_points(store, config, member, points=15_100, order_id="o-300", order_amount_fen=30000,
+                               now=T, idempotency_key="too-much")
+    assert (refused.value.max_points, refused.value.max_fen) == (15_000, 15_000)
+    paid = points.pay_with_points(store, config, member, points=15_000, order_id="o-300", order_amount_fen=30000,
+                                  now=T, idempotency_key="half")
+    assert paid.discount_fen == 15_000 and paid.result.balance == 15_000
