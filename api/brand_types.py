@@ -43,7 +43,8 @@ class Brand:
     @classmethod
     def of(cls, brand: BrandConfig) -> "Brand":
         return cls(id=brand.brand_id, name=brand.name, timezone=brand.timezone,
-                   tiers=[Tier(code=t.code, name=t.name, threshold=t.threshold) for t in brand.tiers],
+                   tiers=[Tier(code=t.code, name=t.name, threshold=t.threshold, benefits=dict(t.benefits))
+                          for t in brand.tiers],
                    enabled_plugins=sorted(brand.plugins), version=brand.version)
 
 
@@ -62,6 +63,7 @@ class TierInput:
     name: str
     threshold: int
     deduction: int = 0
+    benefits: Optional[JSON] = None
 
 
 @strawberry.input

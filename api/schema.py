@@ -82,6 +82,7 @@ class RegisterMemberInput:
     openid: Optional[str] = None
     unionid: Optional[str] = None
     referral_code: Optional[str] = None
+    birthday: Optional[str] = strawberry.field(default=None, description='Month and day only: "--03-01".')
 
 
 @strawberry.input
@@ -171,7 +172,7 @@ class Mutation:
             profile = register_member(
                 context.store, brand_id=brand_id, phone_number=input.phone, channel=input.channel,
                 now=context.now, phone_key=context.settings.phone_hash_key, openid=input.openid,
-                unionid=input.unionid, referral_code=input.referral_code,
+                unionid=input.unionid, referral_code=input.referral_code, birthday=input.birthday,
             )
             return RegisterMemberSuccess(member=_member(context, brand_id, profile.member_id))
 
@@ -247,7 +248,11 @@ class Mutation:
         def run():
             tiers = None
             if input.tiers is not None:
-                tiers = tuple(TierLevel(t.code, t.name, t.threshold, t.deduction) for t in input.tiers)
+                for index, t in enumerate(input.tiers):
+                    if t.benefits is not None and not isinstance(t.benefits, dict):
+                        raise errors.InvalidInput(f"tiers[{index}].benefits", "benefits are a JSON object")
+                tiers = tuple(TierLevel(t.code, t.name, t.threshold, t.deduction, t.benefits or {})
+                              for t in input.tiers)
             settings_ = [(p.name, p.enabled, p.params) for p in (input.plugins or [])]
             for index, (_, _, params) in enumerate(settings_):
                 if params is not None and not isinstance(params, dict):

@@ -26,6 +26,7 @@ class Tier:
     threshold: int = strawberry.field(description="Growth value at which a member reaches this tier.")
     valid_until: Optional[datetime] = strawberry.field(
         default=None, description="When the member's hold on this tier ends (null: no end set).")
+    benefits: Optional[JSON] = strawberry.field(default=None, description="What the tier gives, as brand data.")
 
 
 @strawberry.type
@@ -150,7 +151,8 @@ class Points:
 
 
 def _tier(level: TierLevel, valid_until: datetime | None = None) -> Tier:
-    return Tier(code=level.code, name=level.name, threshold=level.threshold, valid_until=valid_until)
+    return Tier(code=level.code, name=level.name, threshold=level.threshold, valid_until=valid_until,
+                benefits=dict(level.benefits))
 
 
 @strawberry.type(description="A member of one brand.")

@@ -75,6 +75,7 @@ class MemberItem(SiyuItem, discriminator="member"):
     tier_code = UnicodeAttribute()
     tier_valid_until = UTCDateTimeAttribute(null=True)
     paid_until = UTCDateTimeAttribute(null=True)
+    birthday = UnicodeAttribute(null=True)
     growth = NumberAttribute(default=0)
     balance = NumberAttribute(default=0)
     debt = NumberAttribute(default=0)

@@ -91,8 +91,8 @@ class DynamoStore:
         item = BrandItem(
             keys.brand_pk(config.brand_id), keys.CONFIG,
             brand_id=config.brand_id, name=config.name,
-            tiers=[{"code": t.code, "name": t.name, "threshold": t.threshold, "deduction": t.deduction}
-                   for t in config.tiers],
+            tiers=[{"code": t.code, "name": t.name, "threshold": t.threshold, "deduction": t.deduction,
+                    "benefits": dict(t.benefits)} for t in config.tiers],
             timezone=config.timezone, points_validity_days=config.points_validity_days,
             tier_validity_months=config.tier_validity_months, plugins=dict(config.plugins),
             redemption={"pointsPerYuan": config.redemption.points_per_yuan,
@@ -168,7 +168,7 @@ class DynamoStore:
             brand_id=p.brand_id, member_id=p.member_id, phone_hash=p.phone_hash, phone_masked=p.phone_masked,
             channel=p.channel, referral_code=p.referral_code, referred_by_code=p.referred_by_code,
             openid=p.openid, unionid=p.unionid, registered_at=p.registered_at, tier_code=p.tier_code,
-            tier_valid_until=p.tier_valid_until, growth=p.growth, balance=0, version=0,
+            tier_valid_until=p.tier_valid_until, growth=p.growth, balance=0, version=0, birthday=p.birthday,
         )
         lookups = [(kind, LookupItem(keys.lookup_pk(p.brand_id, kind, value), keys.LOOKUP, member_id=p.member_id))
                    for kind, value in registration.lookups]
@@ -456,7 +456,8 @@ def _decode_cursor(cursor: str, prefix: str = "") -> str:
 def _brand_from_item(item: BrandItem) -> BrandConfig:
     return BrandConfig(
         brand_id=item.brand_id, name=item.name,
-        tiers=tuple(TierLevel(t["code"], t["name"], int(t["threshold"]), int(t.get("deduction", 0))) for t in item.tiers),
+        tiers=tuple(TierLevel(t["code"], t["name"], int(t["threshold"]), int(t.get("deduction", 0)),
+                              t.get("benefits") or {}) for t in item.tiers),
         timezone=item.timezone, points_validity_days=int(item.points_validity_days),
         tier_validity_months=int(item.tier_validity_months), plugins=item.plugins or {},
         redemption=RedemptionPolicy(int(item.redemption["pointsPerYuan"]), int(item.redemption["minimumPoints"]),
@@ -472,7 +473,7 @@ def _profile_from_item(item: MemberItem) -> MemberProfile:
         phone_masked=item.phone_masked, channel=item.channel, referral_code=item.referral_code,
         registered_at=item.registered_at, tier_code=item.tier_code, tier_valid_until=item.tier_valid_until,
         growth=int(item.growth), openid=item.openid, unionid=item.unionid, referred_by_code=item.referred_by_code,
-        paid_until=item.paid_until,
+        paid_until=item.paid_until, birthday=item.birthday,
     )
 
 

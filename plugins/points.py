@@ -2,7 +2,9 @@
 
 Parameters (presets from DOMAIN.md section 3.1, item 11):
 - `pointsPerYuan` (1): points per yuan of eligible spend. Points are whole: fractions are rounded down.
-- `tierMultipliers` ({}): multiplier per tier code, e.g. {"ZUAN": 2}.
+- `tierMultipliers` ({}): multiplier per tier code, e.g. {"ZUAN": 2}; without one, the tier's own
+  `pointsMultiplier` benefit (ladder data) applies.
+- `birthdayMultiplier` (2): orders on the member's birthday (brand-local date) earn this many times the points.
 - `excludedCategories` ([]): item categories that earn nothing (their `amountFen` is left out).
 - `noPointsWithCoupon` (false): orders that used a coupon earn nothing.
 - `paidMemberMultiplier` (2): paid members earn this many times the points (元气森林: 1:2).
@@ -37,6 +39,7 @@ PARAMS_SCHEMA = {
         "noPointsWithCoupon": {"type": "boolean", "default": False},
         "anniversaryMultiplier": {"type": "number", "minimum": 1, "maximum": 100, "default": 10},
         "paidMemberMultiplier": {"type": "number", "minimum": 1, "maximum": 100, "default": 2},
+        "birthdayMultiplier": {"type": "number", "minimum": 1, "maximum": 100, "default": 2},
         "refundWindowDays": {"type": "integer", "minimum": 1, "maximum": 730, "default": 120},
         "checkInPoints": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 5},
         "engagement": {
@@ -71,10 +74,14 @@ def siyu_order_paid(event, context):
         points, inputs, rule = 0, {"orderId": order_id, "couponIds": list(event.get("couponIds"))}, "coupon-orders-earn-nothing"
     else:
         eligible = eligible_fen(amount, event.get("items") or (), params["excludedCategories"])
-        multiplier = exact(params["tierMultipliers"].get(context.member.tier_code, 1))
+        tier_benefit = context.tier.benefits.get("pointsMultiplier", 1)
+        multiplier = exact(params["tierMultipliers"].get(context.member.tier_code, tier_benefit))
         anniversary = is_anniversary(context)
         if anniversary:
             multiplier *= exact(params["anniversaryMultiplier"])
+        birthday = is_birthday(context)
+        if birthday:
+            multiplier *= exact(params["birthdayMultiplier"])
         paid = context.member.is_paid_member(context.now)
         if paid:
             multiplier *= exact(params["paidMemberMultiplier"])
@@ -82,7 +89,7 @@ def siyu_order_paid(event, context):
         # decimals (1.15 is 115/100, not 1.149999...), so rounding never costs a member a point.
         points = int(eligible * exact(params["pointsPerYuan"]) * multiplier // 100)
         inputs = {"orderId": order_id, "eligibleFen": eligible, "pointsPerYuan": params["pointsPerYuan"],
-                  "multiplier": str(multiplier), "tier": context.member.tier_code, "anniversary": anniversary, "paidMember": paid}
+                  "multiplier": str(multiplier), "tier": context.member.tier_code, "anniversary": anniversary, "birthday": birthday, "paidMember": paid}
         rule = "points-per-yuan"
     # Refunds that arrived before the order are netted out now, and count as already taken back.
     refunded_fen, _ = refunded_so_far(context.member.markers_under(f"{NAME}:refund:{order_id}#"))
@@ -163,6 +170,13 @@ def is_anniversary(context) -> bool:
     """Today (brand-local) is the day the member joined, one or more years on."""
     joined, today = context.local_date(context.member.registered_at), context.local_date()
     return today.year > joined.year and (today.month, today.day) == (joined.month, joined.day)
+
+
+def is_birthday(context) -> bool:
+    """Today (brand-local) is the member's birthday (a "--MM-DD" month and day, as members give it)."""
+    birthday = context.member.birthday
+    today = context.local_date()
+    return bool(birthday) and birthday == f"--{today.month:02d}-{today.day:02d}"
 
 
 def exact(rate) -> Fraction:

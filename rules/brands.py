@@ -19,6 +19,9 @@ class TierLevel:
     name: str
     threshold: int  # growth value at which a member reaches this tier
     deduction: int = 0  # growth taken away when the tier's validity ends without an upgrade
+    # What the tier gives, as data other rules read: e.g. {"pointsMultiplier": 1.5, "upgradeGiftCoupon": "T-GIFT",
+    # "birthdayCoupon": "T-BDAY", "discountPercent": 10}.
+    benefits: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -94,9 +97,10 @@ def validate_ladder(tiers: tuple[TierLevel, ...]) -> None:
 
 
 # 百果园's grade membership (DOMAIN.md 2.1 and 2.2): growth 1 per yuan, validity 6 months.
+# Benefits (2.3): an upgrade gift pack at every new tier, a birthday coupon from 银卡 up.
 BAIGUOYUAN_LADDER = (
     TierLevel("PU", "普卡", 0, 0),
-    TierLevel("YIN", "银卡", 500, 300),
-    TierLevel("JIN", "金卡", 2000, 1000),
-    TierLevel("ZUAN", "钻卡", 5000, 3000),
+    TierLevel("YIN", "银卡", 500, 300, {"upgradeGiftCoupon": "bgy-upgrade-yin", "birthdayCoupon": "bgy-birthday"}),
+    TierLevel("JIN", "金卡", 2000, 1000, {"upgradeGiftCoupon": "bgy-upgrade-jin", "birthdayCoupon": "bgy-birthday"}),
+    TierLevel("ZUAN", "钻卡", 5000, 3000, {"upgradeGiftCoupon": "bgy-upgrade-zuan", "birthdayCoupon": "bgy-birthday"}),
 )

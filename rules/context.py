@@ -24,6 +24,7 @@ class MemberView:
     points: PointsState
     markers: Mapping[str, Mapping[str, Any]]
     paid_until: datetime | None = None
+    birthday: str | None = None  # "--MM-DD"
 
     def is_paid_member(self, now: datetime) -> bool:
         return self.paid_until is not None and self.paid_until > now
@@ -75,7 +76,7 @@ def member_view(profile, points: PointsState, markers: Mapping[str, Mapping[str,
     return MemberView(
         member_id=profile.member_id, channel=profile.channel, registered_at=profile.registered_at,
         tier_code=profile.tier_code, tier_valid_until=profile.tier_valid_until, growth=profile.growth,
-        points=points, markers=markers, paid_until=profile.paid_until,
+        points=points, markers=markers, paid_until=profile.paid_until, birthday=profile.birthday,
     )
 
 

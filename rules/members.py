@@ -40,6 +40,7 @@ class MemberProfile:
     unionid: str | None = None
     referred_by_code: str | None = None
     paid_until: datetime | None = None  # a paid membership (百果园 心享, 元气森林 会员卡) runs until then
+    birthday: str | None = None  # "--MM-DD": month and day only, the least a birthday rule needs
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ def plan_registration(
     openid: str | None = None,
     unionid: str | None = None,
     referral_code: str | None = None,
+    birthday: str | None = None,
 ) -> Registration:
     if brand is None:
         raise BrandNotConfigured(brand_id)
@@ -92,6 +94,8 @@ def plan_registration(
             raise InvalidInput(name, f"{name} must be 1-128 printable characters without spaces")
     if referral_code is not None and not (0 < len(referral_code) <= 32 and referral_code.isalnum()):
         raise InvalidInput("referralCode", "a referral code is letters and digits")
+    if birthday is not None and not _valid_birthday(birthday):
+        raise InvalidInput("birthday", 'a birthday is a month and day, written "--MM-DD" (e.g. "--03-01")')
     hashed = phone.phone_hash(normalised, phone_key)
     profile = MemberProfile(
         brand_id=brand_id,
@@ -106,8 +110,23 @@ def plan_registration(
         openid=openid,
         unionid=unionid,
         referred_by_code=referral_code.upper() if referral_code else None,
+        birthday=birthday,
     )
     return Registration(profile=profile, lookups=lookups_for(profile))
+
+
+def _valid_birthday(value: str) -> bool:
+    import re
+    from datetime import date
+
+    match = re.fullmatch(r"--(\d{2})-(\d{2})", value)
+    if not match:
+        return False
+    try:
+        date(2024, int(match.group(1)), int(match.group(2)))  # a leap year: 29 February is a birthday too
+    except ValueError:
+        return False
+    return True
 
 
 def lookups_for(profile: MemberProfile) -> tuple[tuple[LookupKind, str], ...]:

@@ -21,10 +21,11 @@ def register_member(
     openid: str | None = None,
     unionid: str | None = None,
     referral_code: str | None = None,
+    birthday: str | None = None,
 ) -> MemberProfile:
     registration = plan_registration(
         store.get_brand(brand_id), brand_id=brand_id, phone_number=phone_number, channel=channel, now=now,
-        phone_key=phone_key, openid=openid, unionid=unionid, referral_code=referral_code,
+        phone_key=phone_key, openid=openid, unionid=unionid, referral_code=referral_code, birthday=birthday,
     )
     for _ in range(_REFERRAL_CODE_ATTEMPTS):
         try:
