@@ -255,14 +255,9 @@ class DynamoStore:
         start = {"pk": {"S": lpk}, "sk": {"S": _decode_cursor(after, keys.ACTIVITY_PREFIX)}} if after else None
         results = ActivityItem.query(lpk, ActivityItem.sk.startswith(keys.ACTIVITY_PREFIX), scan_index_forward=False,
                                      limit=first + 1, page_size=first + 1, last_evaluated_key=start)
-        items = list(results)
-        has_next = len(items) > first
-        items = items[:first]
-        cursors = [_encode_cursor(i.sk) for i in items]
-        records = [EventRecord(event_id=i.event_id, brand_id=brand_id, detail_type=i.detail_type, at=i.at,
-                               effects=tuple(i.effects), follow_ups=()) for i in items]
-        return Page(items=records, cursors=cursors, end_cursor=cursors[-1] if cursors else None,
-                    has_next_page=has_next)
+        return _page(results, first, lambda i: i.sk, lambda i: EventRecord(
+            event_id=i.event_id, brand_id=brand_id, detail_type=i.detail_type, at=i.at, effects=tuple(i.effects),
+            follow_ups=()))
 
     def get_event(self, event_id: str) -> EventRecord | None:
         try:
@@ -285,15 +280,9 @@ class DynamoStore:
             raise InvalidInput("after", "not a cursor returned by this API")
         results = ProblemItem.query(pk, scan_index_forward=False, limit=first + 1, page_size=first + 1,
                                     last_evaluated_key=start)
-        items = list(results)
-        has_next = len(items) > first
-        items = items[:first]
-        cursors = [_encode_cursor(i.sk) for i in items]
-        problems = [EventProblem(event_id=i.event_id, brand_id=i.brand_id, detail_type=i.detail_type,
-                                 status=i.status, reason=i.reason, received_at=i.received_at, raw=i.raw,
-                                 field=i.field, plugin=i.plugin) for i in items]
-        return Page(items=problems, cursors=cursors, end_cursor=cursors[-1] if cursors else None,
-                    has_next_page=has_next)
+        return _page(results, first, lambda i: i.sk, lambda i: EventProblem(
+            event_id=i.event_id, brand_id=i.brand_id, detail_type=i.detail_type, status=i.status, reason=i.reason,
+            received_at=i.received_at, raw=i.raw, field=i.field, plugin=i.plugin))
 
     def due(self, since: datetime, until: datetime) -> list[Due]:
         found: list[Due] = []
@@ -318,18 +307,10 @@ class DynamoStore:
 
     def history(self, brand_id: str, member_id: str, *, first: int, after: str | None) -> Page[Entry]:
         lpk = keys.ledger_pk(brand_id, member_id)
-        start = None
-        if after:
-            start = {"pk": {"S": lpk}, "sk": {"S": keys.entry_sk(_decode_cursor(after))}}
-        # One more than asked tells whether another page exists without a second request.
+        start = {"pk": {"S": lpk}, "sk": {"S": keys.entry_sk(_decode_cursor(after))}} if after else None
         results = EntryItem.query(lpk, EntryItem.sk.startswith(keys.ENTRY_PREFIX), scan_index_forward=False,
                                   limit=first + 1, page_size=first + 1, last_evaluated_key=start)
-        items = [_entry_from_item(item) for item in results]
-        has_next = len(items) > first
-        items = items[:first]
-        cursors = [_encode_cursor(e.entry_id) for e in items]
-        return Page(items=items, cursors=cursors, end_cursor=cursors[-1] if cursors else None,
-                    has_next_page=has_next)
+        return _page(results, first, lambda i: i.entry_id, _entry_from_item)
 
     def entries(self, brand_id: str, member_id: str) -> list[Entry]:
         lpk = keys.ledger_pk(brand_id, member_id)
@@ -437,6 +418,15 @@ def _event_from_item(item: ProcessedItem) -> EventRecord:
 
 
 # ---- item <-> domain ----------------------------------------------------------------------------------------------
+
+
+def _page(results: Any, first: int, position: Any, convert: Any) -> Page:
+    """A page from a Query that asked for one more item than `first`: the extra one only says a next page exists."""
+    items = list(results)
+    shown = items[:first]
+    cursors = [_encode_cursor(position(item)) for item in shown]
+    return Page(items=[convert(item) for item in shown], cursors=cursors,
+                end_cursor=cursors[-1] if cursors else None, has_next_page=len(items) > first)
 
 
 def _encode_cursor(entry_id: str) -> str:
