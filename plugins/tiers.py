@@ -7,6 +7,10 @@ spendable points. Parameters:
 - `growthPerYuan` (1): growth per yuan paid, rounded down (百果园: 1 yuan = 1 growth; some brands 0.01).
 - `validityMonths` (6): how long a tier is held after it is reached (a month counts as 30 days).
 - `refundWindowDays` (120): how long an order is remembered for refunds (as in `points`).
+- `policy` ("validity"): "validity" is 百果园's (growth accumulates; at the end of a tier's validity the deduction
+  is taken); "rolling12" grades on the growth of the last 12 months only (DOMAIN.md 2.2): each order re-grades
+  up or down, and the daily sweep re-grades when an order leaves the window, so members who stop buying are
+  downgraded automatically.
 - `firstOrderUpgrade` (none): e.g. {"minFen": 100, "tier": "VIP2"}: 喜茶's first order of at least 1 yuan
   lifts a new member to VIP2 whatever their growth.
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from plugins.points import exact
+from rules.clock import parse_time
 from plugins.refunds import owed_after, refunded_so_far
 from rules.effects import AddGrowth, Emit, Once, SetPaidMembership, SetTier
 from rules.hookspecs import hookimpl
@@ -36,6 +41,7 @@ PARAMS_SCHEMA = {
         "growthPerYuan": {"type": "number", "minimum": 0, "maximum": 1000, "default": 1},
         "validityMonths": {"type": "integer", "minimum": 1, "maximum": 120, "default": 6},
         "refundWindowDays": {"type": "integer", "minimum": 1, "maximum": 730, "default": 120},
+        "policy": {"enum": ["validity", "rolling12"], "default": "validity"},
         "firstOrderUpgrade": {
             "type": ["object", "null"], "default": None, "additionalProperties": False,
             "required": ["tier"],
@@ -62,9 +68,14 @@ def siyu_order_paid(event, context):
     growth = int(amount * exact(context.params["growthPerYuan"]) // 100)
     refunded_fen, _ = refunded_so_far(member.markers_under(f"{NAME}:refund:{order_id}#"))
     netted = owed_after(growth, amount, refunded_fen)
-    yield Once(key=key, rule="growth-once-per-order", inputs={"orderId": order_id},
-               keep_days=context.params["refundWindowDays"], data={"amountFen": amount, "growth": growth, "taken": netted})
+    rolling = context.params["policy"] == "rolling12"
+    keep = max(context.params["refundWindowDays"], WINDOW_DAYS + 1) if rolling else context.params["refundWindowDays"]
+    yield Once(key=key, rule="growth-once-per-order", inputs={"orderId": order_id}, keep_days=keep,
+               data={"amountFen": amount, "growth": growth, "taken": netted, "at": context.now.isoformat()})
     added = growth - netted
+    if rolling:
+        yield from _regrade_rolling(context, extra=(max(added, 0), context.now), rule="rolling-12-months")
+        return
     if added > 0:
         yield AddGrowth(growth=added, rule="growth-per-yuan",
                         inputs={"orderId": order_id, "amountFen": amount,
@@ -133,6 +144,9 @@ def siyu_member_due(sweep, context):
     member = context.member
     if member.tier_valid_until is None or member.tier_valid_until > context.now:
         return
+    if context.params["policy"] == "rolling12":
+        yield from _regrade_rolling(context, extra=None, rule="rolling-12-months-window-moved")
+        return
     current = context.brand.tier(member.tier_code)
     deduction = min(current.deduction, member.growth)
     growth = member.growth - deduction
@@ -146,6 +160,39 @@ def siyu_member_due(sweep, context):
     else:
         yield SetTier(code=current.code, valid_until=_validity(context, current), rule="validity-end-renewal",
                       inputs=inputs)
+
+
+WINDOW_DAYS = 365
+
+
+def _regrade_rolling(context, extra, rule):
+    """Grade on the growth of orders in the last 12 months (less their refunds), up or down; re-grade again when
+    the oldest of them leaves the window."""
+    member = context.member
+    cutoff = context.now - timedelta(days=WINDOW_DAYS)
+    prefix = f"{NAME}:order:"
+    total, oldest = 0, None
+    for key, data in member.markers_under(prefix).items():
+        at = parse_time(data["at"]) if data.get("at") else None
+        if at is None or at <= cutoff:
+            continue
+        _, refunded = refunded_so_far(member.markers_under(f"{NAME}:refund:{key[len(prefix):]}#"))
+        total += data["growth"] - data.get("taken", 0) - refunded
+        oldest = at if oldest is None else min(oldest, at)
+    if extra is not None and extra[0]:
+        total += extra[0]
+        oldest = extra[1] if oldest is None else min(oldest, extra[1])
+    inputs = {"growthLast12Months": total, "since": cutoff.isoformat(), "from": member.tier_code}
+    if total != member.growth:
+        yield AddGrowth(growth=total - member.growth, rule=rule, inputs=inputs)
+    current = context.brand.tier(member.tier_code)
+    target = context.brand.tier_for_growth(total)
+    recheck = oldest + timedelta(days=WINDOW_DAYS) if oldest is not None and target != context.brand.entry_tier else None
+    if target.code != current.code:
+        yield SetTier(code=target.code, valid_until=recheck, rule=rule, inputs=inputs)
+        yield Emit(detail_type="tier.changed", rule=rule, inputs=inputs, detail={"from": current.code, "to": target.code})
+    elif recheck != member.tier_valid_until:
+        yield SetTier(code=current.code, valid_until=recheck, rule=rule, inputs=inputs)
 
 
 def _move(context, current, target, rule, inputs):

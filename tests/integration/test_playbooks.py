@@ -254,3 +254,18 @@ def test_points_may_pay_at_most_half_of_an_order(store, brand, events):
     paid = points.pay_with_points(store, config, member, points=15_000, order_id="o-300", order_amount_fen=30000,
                                   now=T, idempotency_key="half")
     assert paid.discount_fen == 15_000 and paid.result.balance == 15_000
+
+
+@pytest.mark.parametrize("brand", [{"tiers": {"policy": "rolling12"}}], indirect=True)
+def test_rolling_12_months_a_member_who_stops_buying_is_downgraded_automatically(fresh_table, store, brand, events):
+    member = register(store, brand, T)
+    order(brand, member, 1500, T, events)
+    order(brand, member, 800, T + timedelta(days=100), events)
+    assert standing(store, brand, member) == (2300, "JIN")
+    events.sweep(T + timedelta(days=364))
+    assert standing(store, brand, member) == (2300, "JIN")
+    events.sweep(T + timedelta(days=366))  # the first order has left the window
+    assert standing(store, brand, member) == (800, "YIN")
+    events.sweep(T + timedelta(days=467))  # and then the second
+    assert standing(store, brand, member) == (0, "PU")
+    assert store.load_member(brand, member).profile.tier_valid_until is None
