@@ -24,6 +24,9 @@ def time_key(at: datetime) -> str:
 
 
 def entry_id(at: datetime, seed: str | None = None) -> str:
-    """A time-sortable entry id; with a seed (an event id, an idempotency key) the id is deterministic."""
+    """A time-sortable entry id; with a seed (an event id, an idempotency key) the id is deterministic.
+
+    Entry ids only need to be unique within one member's ledger, so a member's own idempotency key is seed enough.
+    """
     suffix = hashlib.sha256(seed.encode()).hexdigest()[:12] if seed else secrets.token_hex(6)
     return f"{time_key(at)}-{suffix}"

@@ -122,7 +122,7 @@ def earn(store: Store, brand_id: str, member_id: str, *, points: int, now: datet
     fp = _fingerprint("earn", points=points, expires_at=expires_at.isoformat(), reason=reason)
     return _run(store, brand_id, member_id, idempotency_key, fp, now, lambda s: ledger.earn(
         s.points, points=points, now=now, expires_at=expires_at,
-        entry_id=ids.entry_id(now, f"{member_id}:{idempotency_key}"), reason=reason, actor=actor))
+        entry_id=ids.entry_id(now, idempotency_key), reason=reason, actor=actor))
 
 
 def redeem(store: Store, brand_id: str, member_id: str, *, points: int, now: datetime, idempotency_key: str,
@@ -130,7 +130,7 @@ def redeem(store: Store, brand_id: str, member_id: str, *, points: int, now: dat
     _check_reason(reason)
     fp = _fingerprint("redeem", points=points, reason=reason)
     return _run(store, brand_id, member_id, idempotency_key, fp, now, lambda s: ledger.spend(
-        s.points, points=points, now=now, entry_id=ids.entry_id(now, f"{member_id}:{idempotency_key}"),
+        s.points, points=points, now=now, entry_id=ids.entry_id(now, idempotency_key),
         reason=reason, actor=actor))
 
 
@@ -141,7 +141,7 @@ def adjust(store: Store, brand_id: str, member_id: str, *, points: int, reason: 
     expires_at = now + timedelta(days=validity_days)
     return _run(store, brand_id, member_id, idempotency_key, fp, now, lambda s: ledger.adjust(
         s.points, points=points, reason=reason, now=now, expires_at=expires_at,
-        entry_id=ids.entry_id(now, f"{member_id}:{idempotency_key}"), actor=actor))
+        entry_id=ids.entry_id(now, idempotency_key), actor=actor))
 
 
 def reverse(store: Store, brand_id: str, member_id: str, *, entry_id: str, now: datetime, idempotency_key: str,
@@ -153,7 +153,7 @@ def reverse(store: Store, brand_id: str, member_id: str, *, entry_id: str, now: 
         raise EntryNotFound(entry_id)
     try:
         return _run(store, brand_id, member_id, idempotency_key, fp, now, lambda s: ledger.reverse(
-            s.points, original, now=now, entry_id=ids.entry_id(now, f"{member_id}:{idempotency_key}"),
+            s.points, original, now=now, entry_id=ids.entry_id(now, idempotency_key),
             reason=reason, actor=actor))
     except AlreadyReversed:
         raise EntryNotReversible(entry_id, "it was already reversed") from None
@@ -164,7 +164,7 @@ def expire_due(store: Store, brand_id: str, member_id: str, *, now: datetime, ac
     key = f"expire:{now.isoformat()}"
     fp = _fingerprint("expire", at=now.isoformat())
     return _run(store, brand_id, member_id, key, fp, now, lambda s: ledger.expire(
-        s.points, now=now, entry_id=ids.entry_id(now, f"{member_id}:{key}"), actor=actor))
+        s.points, now=now, entry_id=ids.entry_id(now, key), actor=actor))
 
 
 @dataclass(frozen=True)
