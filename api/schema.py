@@ -26,6 +26,7 @@ from api.context import BAD_USER_INPUT, FORBIDDEN, Context, graphql_error
 from api.permissions import IsMember, IsStaff
 from api.types import (
     AdjustPointsResult,
+    CheckedIn,
     PageInfo,
     PayWithPointsResult,
     PointsPaid,
@@ -185,6 +186,27 @@ class Mutation:
         return _typed(lambda: _changed(points.redeem(
             context.store, p.brand_id, p.subject, points=input.points, now=context.now,
             idempotency_key=input.idempotency_key, reason=input.reason, actor=p.actor)))
+
+    @strawberry.mutation(permission_classes=[IsMember],
+                         description="Daily check-in through the brand's rules; twice a day changes nothing the second time.")
+    def check_in(self, info: Info) -> CheckedIn:
+        context: Context = info.context
+        p = context.principal
+        from infra.runtime import engine
+        from rules.events import BusinessEvent
+
+        # The event id is per member and minute: a double tap is one event; the rules decide once-per-day.
+        event_id = f"checkin-{p.brand_id}-{p.subject}-{context.now:%Y%m%d%H%M}"
+        event = BusinessEvent(event_id=event_id, detail_type="member.checked_in", source="siyu.api",
+                              time=context.now, brand_id=p.brand_id, detail={"brandId": p.brand_id, "memberId": p.subject})
+        summary = engine().process(event)
+        if summary.status not in ("applied", "duplicate"):
+            raise graphql_error(summary.reason or "check-in failed", "NOT_FOUND" if summary.status == "rejected"
+                                else "INTERNAL")
+        earned = sum(e.get("points", 0) for e in summary.effects if e.get("effect") == "AwardPoints")
+        state = context.store.load_member(p.brand_id, p.subject, as_of=context.now)
+        return CheckedIn(points_earned=earned if summary.status == "applied" else 0,
+                         balance=state.points.spendable(context.now), effects=summary.effects)
 
     @strawberry.mutation(permission_classes=[IsMember],
                          description="Use points as money on an order, under the brand's redemption policy.")

@@ -298,6 +298,13 @@ class PointsPaid:
     replayed: bool
 
 
+@strawberry.type(description="A daily check-in: what it earned (0 when the member already checked in today).")
+class CheckedIn:
+    points_earned: int
+    balance: int
+    effects: JSON = strawberry.field(description="What the rules decided, with plugin, rule and inputs.")
+
+
 @strawberry.type
 class TooManyLots(BusinessError):
     lots: int

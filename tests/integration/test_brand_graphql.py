@@ -102,3 +102,13 @@ def test_a_member_can_see_why_their_tier_changed_long_after_the_event(rules_bran
     upgrade = next(e for e in activity["node"]["effects"] if e["effect"] == "SetTier")
     assert (upgrade["plugin"], upgrade["rule"], upgrade["code"]) == ("tiers", "upgrade-on-threshold", "YIN")
     assert upgrade["inputs"] == {"growth": 600, "threshold": 500, "from": "PU"}
+
+
+def test_a_member_checks_in_once_a_day_through_graphql(rules_brand):
+    member = register(runtime.store(), rules_brand, NOW)
+    member_token = token("member", member, rules_brand)
+    query = "mutation { checkIn { pointsEarned balance } }"
+    _, first = call_graphql(query, token=member_token)
+    _, second = call_graphql(query, token=member_token)
+    assert first["data"]["checkIn"] == {"pointsEarned": 5, "balance": 5}
+    assert second["data"]["checkIn"] == {"pointsEarned": 0, "balance": 5}
