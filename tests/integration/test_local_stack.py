@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,21 @@ def test_an_order_published_with_siyu_events_put_flows_through_the_engine_into_m
     after = post(port, "{ me { points { balance } growth tier { code } nextTier { code } } }", member_token)
     assert after == {"data": {"me": {"points": {"balance": 4900}, "growth": 5100, "tier": {"code": "ZUAN"},
                                      "nextTier": None}}}
+
+
+@pytest.mark.stack
+def test_siyu_sweep_runs_the_daily_sweep_for_a_chosen_date_with_a_progress_bar(local_stack):
+    port, output, process, dynamodb_url = local_stack
+    member_token = re.search(r"^siyu: member token: (\S+)$", output, re.M).group(1)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_NAME"}
+    # The demo member's oldest lot (1,200 points, earned 300 days ago) expires in 65 days; the sweep for the day
+    # after writes it off, as the scheduled one would then.
+    later = (datetime.now(timezone.utc) + timedelta(days=66)).date().isoformat()
+    swept = subprocess.run([sys.executable, "-m", "infra.cli", "--dynamodb-url", dynamodb_url, "sweep", "--date",
+                            later, "--progress"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert swept.returncode == 0, swept.stderr
+    summary = json.loads(swept.stdout)
+    assert summary["status"] == "applied" and summary["members"] >= 1 and summary["effectCount"] > 0
+    assert "members" in swept.stderr and "#" in swept.stderr  # the progress bar
+    after = post(port, "{ me { points { balance lots { remaining } } } }", member_token)
+    assert after == {"data": {"me": {"points": {"balance": 1100, "lots": [{"remaining": 800}, {"remaining": 300}]}}}}
