@@ -234,13 +234,11 @@ class Mutation:
         p = context.principal
 
         def run():
-            brand = context.store.get_brand(p.brand_id)
-            if brand is None or not _plausible_id(str(input.member_id)):
+            if not _plausible_id(str(input.member_id)):
                 raise errors.MemberNotFound(str(input.member_id)[:128])
             return _changed(points.adjust(
                 context.store, p.brand_id, str(input.member_id), points=input.points, reason=input.reason,
-                now=context.now, validity_days=brand.points_validity_days,
-                idempotency_key=input.idempotency_key, actor=p.actor))
+                now=context.now, idempotency_key=input.idempotency_key, actor=p.actor))
 
         return _typed(run)
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from rules.brands import BrandConfig, TierLevel
-from rules.expiry import expiry_for
+from rules.expiry import expiry_for_brand
 from rules.ledger import Lot, PointsState
 
 
@@ -63,10 +63,7 @@ class RuleContext:
     def expiry_for_new_points(self) -> datetime:
         """When points earned now expire: the `points_expiry` plugin's policy if the brand enabled it, else the
         brand's default validity in days."""
-        policy = self.brand.plugins.get("points_expiry")
-        if policy is not None:
-            return expiry_for(policy, self.now, self.brand.timezone)
-        return self.now + timedelta(days=self.brand.points_validity_days)
+        return expiry_for_brand(self.brand, self.now)
 
     def for_plugin(self, params: Mapping[str, Any]) -> "RuleContext":
         return replace(self, params=MappingProxyType(dict(params)))

@@ -19,3 +19,12 @@ def expiry_for(params: Mapping[str, Any], earned_at: datetime, timezone: str) ->
         quarter = (local.month - 1) // 3 + after + 1
         start = datetime(local.year + quarter // 4, quarter % 4 * 3 + 1, 1, tzinfo=local.tzinfo)
     return start.astimezone(earned_at.tzinfo)
+
+
+def expiry_for_brand(brand: Any, earned_at: datetime) -> datetime:
+    """When points a member gets at `earned_at` expire: the `points_expiry` plugin's policy if the brand enabled it,
+    else the brand's default validity in days. Earned and staff-added points alike."""
+    policy = brand.plugins.get("points_expiry")
+    if policy is not None:
+        return expiry_for(policy, earned_at, brand.timezone)
+    return earned_at + timedelta(days=brand.points_validity_days)

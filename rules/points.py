@@ -20,6 +20,7 @@ from rules import ids, ledger
 from fractions import Fraction
 
 from rules.brands import BrandConfig
+from rules.expiry import expiry_for_brand
 from rules.errors import (
     PointsPaymentTooLarge,
     Busy,
@@ -135,10 +136,17 @@ def redeem(store: Store, brand_id: str, member_id: str, *, points: int, now: dat
 
 
 def adjust(store: Store, brand_id: str, member_id: str, *, points: int, reason: str, now: datetime,
-           validity_days: int, idempotency_key: str, actor: str | None = None) -> PointsResult:
+           idempotency_key: str, actor: str | None = None, validity_days: int | None = None) -> PointsResult:
+    """A staff correction. Added points expire like earned ones (the brand's policy) unless `validity_days` says."""
     _check_reason(reason)
     fp = _fingerprint("adjust", points=points, reason=reason)
-    expires_at = now + timedelta(days=validity_days)
+    if validity_days is not None:
+        expires_at = now + timedelta(days=validity_days)
+    else:
+        brand = store.get_brand(brand_id)
+        if brand is None:
+            raise MemberNotFound(member_id)
+        expires_at = expiry_for_brand(brand, now)
     return _run(store, brand_id, member_id, idempotency_key, fp, now, lambda s: ledger.adjust(
         s.points, points=points, reason=reason, now=now, expires_at=expires_at,
         entry_id=ids.entry_id(now, idempotency_key), actor=actor))
