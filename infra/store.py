@@ -198,7 +198,9 @@ class DynamoStore:
             record = RequestItem(keys.member_pk(profile.brand_id, profile.member_id), keys.request_sk(request.key),
                                  key=request.key, fingerprint=request.fingerprint, result=request.result,
                                  at=request.at, ttl=request.at + timedelta(days=REQUEST_RECORD_DAYS))
-            tx.put("request", record, RequestItem.pk.does_not_exist(), return_old=True)
+            # A record past its TTL is forgotten (reads skip it too): after REQUEST_RECORD_DAYS a key is new again.
+            tx.put("request", record, RequestItem.pk.does_not_exist() | (RequestItem.ttl <= request.at),
+                   return_old=True)
         _posting_writes(tx, profile, posting)
         tx.update("conflict", *_member_update(profile, posting, None, None))
         self._commit(tx, posting)

@@ -1,7 +1,8 @@
 """Points operations as services: read the member, plan with `rules.ledger`, write through the `Store`.
 
 Each takes an idempotency key: the first request with a key writes its posting together with a record of its
-result; a repeat finds that record (in the same single read) and returns the first result, writing nothing.
+result; a repeat finds that record (in the same single read) and returns the first result, writing nothing. A key
+is remembered for 30 days of the request's own time; after that it is new again.
 Concurrent writers are handled optimistically: a plan is conditioned on the lot values it read, and a request
 that loses the race reads again and re-plans, so no interleaving can spend a point twice or go below zero.
 """

@@ -2,6 +2,7 @@
 keys and a moving "now", against the real store. After every step:
 
 - the stored balance == the sum of ledger entries == the sum of lot remainders;
+- a repeated key returns the first result for 30 days, and is a new request after that;
 - every lot holds what an independent, straightforward model says, and what can be spent excludes every lot
   past its expiry;
 - no balance or lot is ever negative.
@@ -21,6 +22,7 @@ from rules.errors import EntryNotReversible, IdempotencyKeyReused, InsufficientP
 from tests.helpers import register
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+KEY_MEMORY = timedelta(days=30)  # how long an idempotency key is remembered
 KEYS = st.sampled_from([f"key-{i}" for i in range(6)]) | st.uuids().map(str)
 
 
@@ -44,7 +46,7 @@ class Model:
 
     lots: dict[str, ModelLot] = field(default_factory=dict)
     entries: dict[str, ModelEntry] = field(default_factory=dict)
-    requests: dict[str, tuple] = field(default_factory=dict)  # key -> (signature, result)
+    requests: dict[str, tuple] = field(default_factory=dict)  # key -> (signature, result, when)
 
     def spendable_lots(self, now):
         usable = [(lid, lot) for lid, lot in self.lots.items() if lot.remaining > 0 and lot.expires_at > now]
@@ -99,8 +101,11 @@ class LedgerMachine(RuleBasedStateMachine):
         self.model = Model()
 
     def _keyed(self, key, signature, call, on_success):
-        """Run a keyed operation and check it against the model's record of that key."""
+        """Run a keyed operation and check it against the model's record of that key (kept 30 days)."""
         seen = self.model.requests.get(key)
+        if seen is not None and self.now >= seen[2] + KEY_MEMORY:
+            seen = None
+            del self.model.requests[key]
         try:
             result = call()
         except IdempotencyKeyReused:
@@ -111,7 +116,7 @@ class LedgerMachine(RuleBasedStateMachine):
             assert result.replayed and result.entry_id == seen[1].entry_id and result.points == seen[1].points
             return
         assert not result.replayed
-        self.model.requests[key] = (signature, result)
+        self.model.requests[key] = (signature, result, self.now)
         on_success(result)
         assert result.balance == self.model.spendable(self.now)
 
