@@ -152,3 +152,11 @@ def test_the_artifact_is_built_for_the_architecture_the_functions_run_on():
     architecture = serverless()["provider"]["architecture"]
     platform = re.search(r"^LAMBDA_PLATFORM := (\S+)$", (ROOT / "Makefile").read_text(), re.M).group(1)
     assert platform.endswith({"arm64": "_aarch64", "x86_64": "_x86_64"}[architecture])
+
+
+def test_the_event_bus_rule_routes_every_business_event_the_engine_handles():
+    from rules.engine import HOOKS
+
+    events = serverless()["functions"]["events"]["events"]
+    (rule,) = [e["eventBridge"] for e in events if "eventBridge" in e]
+    assert sorted(rule["pattern"]["detail-type"]) == sorted(HOOKS)
