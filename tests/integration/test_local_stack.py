@@ -96,6 +96,13 @@ def test_an_order_published_with_siyu_events_put_flows_through_the_engine_into_m
     (tmp_path / "order.json").write_text(json.dumps(order))
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_NAME"}
     siyu = [sys.executable, "-m", "infra.cli", "--dynamodb-url", dynamodb_url]
+    dry = subprocess.run([*siyu, "simulate", str(tmp_path / "order.json")], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert dry.returncode == 0, dry.stderr
+    simulated = json.loads(dry.stdout)
+    assert simulated["status"] == "simulated" and simulated["plugins"] == {"points": 2, "tiers": 4}
+    unchanged = post(port, "{ me { points { balance } tier { code } } }", member_token)["data"]["me"]
+    assert unchanged == {"points": {"balance": 2300}, "tier": {"code": "JIN"}}
     published = subprocess.run([*siyu, "events", "put", str(tmp_path / "order.json")], cwd=ROOT, env=env,
                                capture_output=True, text=True, timeout=60)
     assert published.returncode == 0, published.stderr
