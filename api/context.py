@@ -38,13 +38,6 @@ class Context:
             self.members[key] = self.store.load_member(brand_id, member_id, as_of=self.now)
         return self.members[key]
 
-    def require(self, role: str) -> Principal:
-        if self.principal is None:
-            raise graphql_error("authentication required: send a valid bearer token", UNAUTHENTICATED)
-        if self.principal.role != role:
-            raise graphql_error(f"this operation is for {role} tokens", FORBIDDEN)
-        return self.principal
-
 
 def build_context(store: Store, settings: Settings, now: datetime, authorization: str | None) -> Context:
     context = Context(store=store, settings=settings, now=now)

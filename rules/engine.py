@@ -22,8 +22,8 @@ from rules import ids, ledger
 from rules.brands import BrandConfig
 from rules.context import MemberView, RuleContext, member_view
 from rules.errors import SiyuError, WriteConflict
-from rules.events import BusinessEvent, Ignored, Parsed, Rejected, SweepEvent, parse
-from rules.ledger import EntryKind, Lot, PointsState, Posting
+from rules.events import BusinessEvent, Ignored, Rejected, SweepEvent, parse
+from rules.ledger import PointsState, Posting
 from rules.members import MemberState
 from rules.plugins import PluginRegistry
 from rules.store import EventAlreadyProcessed, EventProblem, EventRecord, MemberChange, Standing, Store

@@ -2,7 +2,6 @@
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
 
 from infra.db import count_requests
 from rules.brands import BAIGUOYUAN_LADDER, BrandConfig

@@ -12,7 +12,7 @@ from rules import points
 from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
 from rules.effects import AwardPoints, Once
 from rules.engine import Engine
-from rules.errors import InvalidInput, TooManyLots
+from rules.errors import TooManyLots
 from rules.hookspecs import hookimpl
 from rules.plugins import PluginInfo, PluginRegistry
 from rules.testing import PluginCase
