@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from plugins.refunds import owed_after, refunded_so_far
+from plugins.refunds import owed_after, refund_step, refunded_before_order
 from rules.effects import AwardPoints, Once, TakeBackPoints
 from rules.hookspecs import hookimpl
 from rules.plugins import PluginInfo
@@ -92,7 +92,7 @@ def siyu_order_paid(event, context):
                   "multiplier": str(multiplier), "tier": context.member.tier_code, "anniversary": anniversary, "birthday": birthday, "paidMember": paid}
         rule = "points-per-yuan"
     # Refunds that arrived before the order are netted out now, and count as already taken back.
-    refunded_fen, _ = refunded_so_far(context.member.markers_under(f"{NAME}:refund:{order_id}#"))
+    refunded_fen = refunded_before_order(NAME, context.member, order_id)
     net_of_refunds = owed_after(points, amount, refunded_fen)
     yield Once(key=key, rule="one-award-per-order", inputs={"orderId": order_id},
                keep_days=params["refundWindowDays"], data={"amountFen": amount, "points": points, "taken": net_of_refunds})
@@ -106,27 +106,21 @@ def siyu_order_paid(event, context):
 @hookimpl
 def siyu_order_refunded(event, context):
     """Refunds take back points in proportion to the amount refunded (rounded down, on the running total)."""
-    order_id = event.get("orderId")
-    refund_key = f"{NAME}:refund:{order_id}#{event.get('refundId') or event.event_id}"
-    if context.member.has(refund_key):
+    step = refund_step(NAME, "points", event, context.member)
+    if step is None:
         return
-    refund_fen = event.get("amountFen")
-    order = context.member.marker(f"{NAME}:order:{order_id}")
-    refunded_fen, taken = refunded_so_far(context.member.markers_under(f"{NAME}:refund:{order_id}#"))
-    if order is None:
+    keep = context.params["refundWindowDays"]
+    if step.order is None:
         # The refund overtook its order: remember it, and the order will earn net of it when it arrives.
-        yield Once(key=refund_key, rule="refund-before-order", inputs={"orderId": order_id, "refundFen": refund_fen},
-                   keep_days=context.params["refundWindowDays"], data={"fen": refund_fen, "taken": 0})
+        yield Once(key=step.key, rule="refund-before-order", inputs={"orderId": step.order_id, "refundFen": step.fen},
+                   keep_days=keep, data={"fen": step.fen, "taken": 0})
         return
-    taken += order.get("taken", 0)
-    owed = owed_after(order["points"], order["amountFen"], refunded_fen + refund_fen)
-    take = max(0, owed - taken)
-    inputs = {"orderId": order_id, "refundFen": refund_fen, "refundedFen": refunded_fen + refund_fen,
-              "orderFen": order["amountFen"], "orderPoints": order["points"]}
-    yield Once(key=refund_key, rule="proportional-refund", inputs=inputs, keep_days=context.params["refundWindowDays"],
-               data={"fen": refund_fen, "taken": take})
-    if take:
-        yield TakeBackPoints(points=take, reason=f"refund of order {order_id}", rule="proportional-refund",
+    inputs = {"orderId": step.order_id, "refundFen": step.fen, "refundedFen": step.refunded_fen,
+              "orderFen": step.order["amountFen"], "orderPoints": step.order["points"]}
+    yield Once(key=step.key, rule="proportional-refund", inputs=inputs, keep_days=keep,
+               data={"fen": step.fen, "taken": step.take})
+    if step.take:
+        yield TakeBackPoints(points=step.take, reason=f"refund of order {step.order_id}", rule="proportional-refund",
                              inputs=inputs)
 
 

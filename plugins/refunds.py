@@ -7,6 +7,7 @@ refunds take back exactly what one refund of the same sum would, never a point m
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 
@@ -20,3 +21,35 @@ def owed_after(full: int, amount_fen: int, refunded_fen: int) -> int:
 def refunded_so_far(refunds: Mapping[str, Mapping[str, Any]]) -> tuple[int, int]:
     """(fen refunded, amount already taken back) over the refund markers of one order."""
     return sum(r.get("fen", 0) for r in refunds.values()), sum(r.get("taken", 0) for r in refunds.values())
+
+
+@dataclass(frozen=True)
+class RefundStep:
+    """One `order.refunded` as a plugin that gives `field` per order sees it."""
+
+    key: str  # the marker this refund claims, so a resend changes nothing
+    fen: int
+    order_id: str
+    order: Mapping[str, Any] | None  # None: the refund overtook its order
+    take: int  # what this refund takes back (0 while the order is unknown)
+    refunded_fen: int  # the order's refunds so far, this one included
+
+
+def refund_step(plugin: str, field: str, event: Any, member: Any) -> RefundStep | None:
+    """What this refund takes back of `field`, on the running total of the order's refunds; None if already seen."""
+    order_id = event.get("orderId")
+    key = f"{plugin}:refund:{order_id}#{event.get('refundId') or event.event_id}"
+    if member.has(key):
+        return None
+    fen = event.get("amountFen")
+    order = member.marker(f"{plugin}:order:{order_id}")
+    refunded_fen, taken = refunded_so_far(member.markers_under(f"{plugin}:refund:{order_id}#"))
+    if order is None:
+        return RefundStep(key, fen, order_id, None, 0, refunded_fen + fen)
+    owed = owed_after(order[field], order["amountFen"], refunded_fen + fen)
+    return RefundStep(key, fen, order_id, order, max(0, owed - taken - order.get("taken", 0)), refunded_fen + fen)
+
+
+def refunded_before_order(plugin: str, member: Any, order_id: str) -> int:
+    """Fen refunded on an order before the order itself arrived."""
+    return refunded_so_far(member.markers_under(f"{plugin}:refund:{order_id}#"))[0]

@@ -26,7 +26,7 @@ from datetime import timedelta
 
 from plugins.points import exact
 from rules.clock import parse_time
-from plugins.refunds import owed_after, refunded_so_far
+from plugins.refunds import owed_after, refund_step, refunded_before_order, refunded_so_far
 from rules.effects import AddGrowth, Emit, Once, SetPaidMembership, SetTier
 from rules.hookspecs import hookimpl
 from rules.plugins import PluginInfo
@@ -66,7 +66,7 @@ def siyu_order_paid(event, context):
         return
     amount = event.get("amountFen")
     growth = int(amount * exact(context.params["growthPerYuan"]) // 100)
-    refunded_fen, _ = refunded_so_far(member.markers_under(f"{NAME}:refund:{order_id}#"))
+    refunded_fen = refunded_before_order(NAME, member, order_id)
     netted = owed_after(growth, amount, refunded_fen)
     rolling = context.params["policy"] == "rolling12"
     keep = max(context.params["refundWindowDays"], WINDOW_DAYS + 1) if rolling else context.params["refundWindowDays"]
@@ -98,24 +98,20 @@ def siyu_order_paid(event, context):
 
 @hookimpl
 def siyu_order_refunded(event, context):
-    order_id = event.get("orderId")
     member = context.member
-    refund_key = f"{NAME}:refund:{order_id}#{event.get('refundId') or event.event_id}"
-    if member.has(refund_key):
+    step = refund_step(NAME, "growth", event, member)
+    if step is None:
         return
-    refund_fen = event.get("amountFen")
-    order = member.marker(f"{NAME}:order:{order_id}")
-    refunded_fen, taken = refunded_so_far(member.markers_under(f"{NAME}:refund:{order_id}#"))
-    if order is None:
-        yield Once(key=refund_key, rule="refund-before-order", inputs={"orderId": order_id},
-                   keep_days=context.params["refundWindowDays"], data={"fen": refund_fen, "taken": 0})
+    keep = context.params["refundWindowDays"]
+    if step.order is None:
+        yield Once(key=step.key, rule="refund-before-order", inputs={"orderId": step.order_id}, keep_days=keep,
+                   data={"fen": step.fen, "taken": 0})
         return
-    owed = owed_after(order["growth"], order["amountFen"], refunded_fen + refund_fen)
-    take = min(max(0, owed - taken - order.get("taken", 0)), member.growth)
-    inputs = {"orderId": order_id, "refundFen": refund_fen, "orderFen": order["amountFen"],
-              "orderGrowth": order["growth"]}
-    yield Once(key=refund_key, rule="refund-takes-growth-back", inputs=inputs,
-               keep_days=context.params["refundWindowDays"], data={"fen": refund_fen, "taken": take})
+    take = min(step.take, member.growth)
+    inputs = {"orderId": step.order_id, "refundFen": step.fen, "orderFen": step.order["amountFen"],
+              "orderGrowth": step.order["growth"]}
+    yield Once(key=step.key, rule="refund-takes-growth-back", inputs=inputs, keep_days=keep,
+               data={"fen": step.fen, "taken": take})
     if not take:
         return
     yield AddGrowth(growth=-take, rule="refund-takes-growth-back", inputs=inputs)

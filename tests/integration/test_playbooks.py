@@ -40,6 +40,13 @@ def events(store, plugins, bus):
     return send
 
 
+def baiguoyuan(store, plugins, bus, brand, *enabled):
+    """A 百果园 brand with the named plugins at their presets (for tests that sweep a table of their own)."""
+    store.put_brand(BrandConfig(brand, "百果园", BAIGUOYUAN_LADDER))
+    configure_brand(store, plugins, brand, now=T, plugin_settings=[(name, True, {}) for name in enabled])
+    return Engine(store, plugins, bus)
+
+
 def order(brand, member, yuan, at, events, **extra):
     return events("order.paid", order_paid(brand, member, int(yuan * YUAN), **extra), at)
 
@@ -65,10 +72,7 @@ def test_item_1_baiguoyuan_499_is_ordinary_500_is_silver_5000_is_diamond(store, 
 def test_item_2_a_gold_member_with_2500_not_upgraded_in_six_months_loses_1000_and_drops_to_silver(
         fresh_table, store, plugins, bus):
     brand = "bgy-validity"
-    store.put_brand(BrandConfig(brand, "百果园", BAIGUOYUAN_LADDER))
-    configure_brand(store, plugins, brand, now=T, plugin_settings=[("points", True, {}), ("tiers", True, {}),
-                                                                   ("points_expiry", True, {})])
-    engine = Engine(store, plugins, bus)
+    engine = baiguoyuan(store, plugins, bus, brand, "points", "tiers", "points_expiry")
     member = register(store, brand, T)
     engine.handle(business_event("order.paid", order_paid(brand, member, 2500 * YUAN), time=T))
     assert standing(store, brand, member) == (2500, "JIN")
@@ -131,9 +135,7 @@ def test_item_11_one_point_per_yuan_check_in_5_share_20_live_10_and_anniversary_
 
 def test_item_14_points_expire_after_365_days_with_a_reminder_30_days_before(fresh_table, store, plugins, bus):
     brand = "bgy-expiry"
-    store.put_brand(BrandConfig(brand, "百果园", BAIGUOYUAN_LADDER))
-    configure_brand(store, plugins, brand, now=T, plugin_settings=[("points", True, {}), ("points_expiry", True, {})])
-    engine = Engine(store, plugins, bus)
+    engine = baiguoyuan(store, plugins, bus, brand, "points", "points_expiry")
     member = register(store, brand, T)
     engine.handle(business_event("order.paid", order_paid(brand, member, 300 * YUAN), time=T))
     lot = store.load_member(brand, member).points.lots[0]
@@ -156,9 +158,7 @@ def test_no_reminder_for_points_already_spent(fresh_table, store, plugins, bus):
     from rules import points
 
     brand = "bgy-spent"
-    store.put_brand(BrandConfig(brand, "百果园", BAIGUOYUAN_LADDER))
-    configure_brand(store, plugins, brand, now=T, plugin_settings=[("points", True, {}), ("points_expiry", True, {})])
-    engine = Engine(store, plugins, bus)
+    engine = baiguoyuan(store, plugins, bus, brand, "points", "points_expiry")
     member = register(store, brand, T)
     engine.handle(business_event("order.paid", order_paid(brand, member, 300 * YUAN), time=T))
     points.redeem(store, brand, member, points=300, now=T + timedelta(days=10), idempotency_key="spent")
