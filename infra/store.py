@@ -18,7 +18,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from infra import keys
+from infra import extensions, keys
 from infra.models import (
     ActivityItem,
     AllocationMap,
@@ -136,8 +136,13 @@ class DynamoStore:
         lots: list[Lot] = []
         markers: dict[str, dict] = {}
         request: RequestRecord | None = None
+        holdings: dict[str, list] = {}
+        extensions.load_families()
         for item in SiyuItem.query(keys.member_pk(brand_id, member_id), filter_condition=condition):
-            if isinstance(item, MemberItem):
+            reader = extensions.HOLDING_READERS.get(type(item))
+            if reader is not None:
+                holdings.setdefault(reader[0], []).append(reader[1](item))
+            elif isinstance(item, MemberItem):
                 profile = item
             elif isinstance(item, LotItem):
                 lots.append(Lot(item.lot_id, int(item.earned), int(item.remaining), item.earned_at, item.expires_at))
@@ -153,6 +158,7 @@ class DynamoStore:
             request=request,
             version=int(profile.version),
             markers=MappingProxyType(markers),
+            holdings=MappingProxyType({family: tuple(items) for family, items in holdings.items()}),
         )
 
     def find_member_id(self, brand_id: str, kind: LookupKind, value: str) -> str | None:
@@ -205,7 +211,8 @@ class DynamoStore:
         tx.update("conflict", *_member_update(profile, posting, None, None))
         self._commit(tx, posting)
 
-    def commit_event(self, record: EventRecord, change: MemberChange | None) -> None:
+    def commit_event(self, record: EventRecord, change: MemberChange | None, side: tuple = ()) -> None:
+        extensions.load_families()
         tx = _Transaction()
         tx.put("event", ProcessedItem(
             keys.event_pk(record.event_id), keys.PROCESSED, event_id=record.event_id, brand_id=record.brand_id,
@@ -230,6 +237,8 @@ class DynamoStore:
                 _posting_writes(tx, p, posting)
             if posting is not None or change.standing is not None:
                 tx.update("conflict", *_member_update(p, posting, change.standing, change.expected_version))
+        for write in side:
+            extensions.WRITERS[type(write)](tx, write, record)
         self._commit(tx, posting)
 
     def _commit(self, tx: "_Transaction", posting: Posting | None) -> None:

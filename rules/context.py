@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -25,6 +25,13 @@ class MemberView:
     markers: Mapping[str, Mapping[str, Any]]
     paid_until: datetime | None = None
     birthday: str | None = None  # "--MM-DD"
+    holdings: Mapping[str, tuple] = field(default_factory=dict)  # the families' items: "coupons", "commissions", ...
+    tags: frozenset[str] = frozenset()
+
+    @property
+    def coupons(self) -> tuple:
+        """The member's coupons (`rules.coupons.Coupon`), whatever their status."""
+        return self.holdings.get("coupons", ())
 
     def is_paid_member(self, now: datetime) -> bool:
         return self.paid_until is not None and self.paid_until > now
@@ -51,6 +58,8 @@ class RuleContext:
     params: Mapping[str, Any]
     now: datetime
     member: MemberView | None
+    # What the rule families loaded beyond the member (rules.extensions): e.g. "coupon_templates", "alerts".
+    extras: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def tier(self) -> TierLevel | None:
@@ -69,11 +78,13 @@ class RuleContext:
         return replace(self, params=MappingProxyType(dict(params)))
 
 
-def member_view(profile, points: PointsState, markers: Mapping[str, Mapping[str, Any]]) -> MemberView:
+def member_view(profile, points: PointsState, markers: Mapping[str, Mapping[str, Any]],
+                holdings: Mapping[str, tuple] | None = None) -> MemberView:
     return MemberView(
         member_id=profile.member_id, channel=profile.channel, registered_at=profile.registered_at,
         tier_code=profile.tier_code, tier_valid_until=profile.tier_valid_until, growth=profile.growth,
         points=points, markers=markers, paid_until=profile.paid_until, birthday=profile.birthday,
+        holdings=MappingProxyType(dict(holdings or {})), tags=frozenset(getattr(profile, "tags", None) or ()),
     )
 
 

@@ -63,6 +63,8 @@ class MemberState:
     version: int = 0
     # `Once` markers the rules claimed for this member, each with the data the rule stored with it.
     markers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # What the rule families (rules.extensions) keep in the member's partition, by family: "coupons", ...
+    holdings: Mapping[str, tuple] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -96,8 +96,9 @@ class Store(Protocol):
         """Every ledger entry of the member, oldest first (reconciliation and exports)."""
 
     # Events
-    def commit_event(self, record: EventRecord, change: MemberChange | None) -> None:
-        """Write an event's processed record and its member changes in one transaction.
+    def commit_event(self, record: EventRecord, change: MemberChange | None, side: tuple = ()) -> None:
+        """Write an event's processed record, its member changes and its side writes (`rules.extensions`: coupon
+        stock, alerts, another member's commissions) in one transaction.
 
         Raises `EventAlreadyProcessed` (with the earlier record) when the event id was applied before, and
         `WriteConflict` when the member changed since it was read.
