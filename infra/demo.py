@@ -16,7 +16,7 @@ from rules.registration import register_member
 from rules.store import Store
 
 DEMO_BRAND = "baiguoyuan"
-DEMO_PLUGINS = ("points", "tiers", "points_expiry")
+DEMO_PLUGINS = ("points", "tiers", "points_expiry", "crisis")
 
 
 @dataclass(frozen=True)

@@ -117,3 +117,49 @@ def parse_time_key(value: str) -> datetime:
 def due_sk(due_at: datetime, what: str, brand_id: str, member_id: str, ref: str = "") -> str:
     """Sorted by the instant it falls due, so a sweep reads a day up to "now" and no further."""
     return f"{time_key(due_at)}#{what}#{brand_id}#{member_id}#{ref}"
+
+
+# ---- crisis alerts (rules/alerts.py, infra/alert_store.py) --------------------------------------------------------
+#
+# | item                       | pk                          | sk                        |
+# | alert                      | BRAND#b                     | ALERT#<alert id>          | time-sortable id: newest first
+# | unresolved alert, by key   | BRAND#b#CRISIS              | OPEN#<metric>#<scope>     | at most one per metric and scope
+# | feedback counter (an hour) | BRAND#b#WINDOW#<scope>      | <hour start time key>     | TTL: 8 days
+# | feedback scope version     | BRAND#b#WINDOW#<scope>      | HEAD                      | sorts after every hour
+#
+# An open alert's response deadline is in the due index under its own partition (not the daily sweep's day
+# shards), so the hourly sweep reads exactly the alerts past their deadline with one Query.
+
+ALERT_PREFIX = "ALERT#"
+OPEN_ALERT_PREFIX = "OPEN#"
+FEEDBACK_HEAD = "HEAD"
+ALERTS_DUE_PK = "DUE#ALERTS"
+
+
+def alert_sk(alert_id: str) -> str:
+    return f"{ALERT_PREFIX}{alert_id}"
+
+
+def crisis_pk(brand_id: str) -> str:
+    return f"BRAND#{brand_id}#CRISIS"
+
+
+def open_alert_sk(metric: str, scope: str) -> str:
+    return f"{OPEN_ALERT_PREFIX}{metric}#{scope}"
+
+
+def feedback_pk(brand_id: str, scope: str) -> str:
+    return f"BRAND#{brand_id}#WINDOW#{scope}"
+
+
+def feedback_sk(hour: datetime) -> str:
+    return time_key(hour)
+
+
+def alert_due_sk(respond_by: datetime, brand_id: str, alert_id: str) -> str:
+    return f"{time_key(respond_by)}#{brand_id}#{alert_id}"
+
+
+def parse_alert_due_sk(sk: str) -> tuple[datetime, str, str]:
+    at, brand_id, alert_id = sk.split("#", 2)
+    return parse_time_key(at), brand_id, alert_id

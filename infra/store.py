@@ -19,6 +19,7 @@ from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from infra import extensions, keys
+from infra.alert_store import AlertStore
 from infra.models import (
     ActivityItem,
     AllocationMap,
@@ -58,7 +59,7 @@ PROCESSED_RECORD_DAYS = 35
 _CONFLICT_CODES = {"ConditionalCheckFailed", "TransactionConflict"}
 
 
-class DynamoStore:
+class DynamoStore(AlertStore):
     def __init__(self, brand_cache_seconds: float = 60.0) -> None:
         self._brand_cache: dict[str, tuple[float, BrandConfig | None]] = {}
         self._brand_cache_seconds = brand_cache_seconds
@@ -223,11 +224,12 @@ class DynamoStore:
         if change is not None:
             p = change.profile
             mpk = keys.member_pk(p.brand_id, p.member_id)
-            if record.effects:
+            shown = record.effects if record.member_effects is None else record.member_effects
+            if shown:
                 tx.put("conflict", ActivityItem(
                     keys.ledger_pk(p.brand_id, p.member_id), keys.activity_sk(record.at, record.event_id),
                     event_id=record.event_id, detail_type=record.detail_type, at=record.at,
-                    effects=list(record.effects)), ActivityItem.pk.does_not_exist())
+                    effects=list(shown)), ActivityItem.pk.does_not_exist())
             for key, forget_after, data in change.markers:
                 # A marker past its TTL that DynamoDB has not deleted yet may be claimed again.
                 tx.put("conflict", MarkerItem(mpk, keys.marker_sk(key), key=key, at=record.at, ttl=forget_after,

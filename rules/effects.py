@@ -94,6 +94,17 @@ class Emit(Effect):
     detail: Mapping[str, Any]
 
 
+@dataclass(frozen=True, kw_only=True)
+class BrandEffect(Effect):
+    """An effect on the brand rather than on the member the event is about (crisis counters and alerts, in
+    `rules.alerts`). It stays out of that member's activity, which the member can read."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BrandEmit(Emit, BrandEffect):
+    """A follow-up about the brand (`alert.raised`): no `memberId` is added, and the member never sees it."""
+
+
 def describe(effect: Effect) -> dict[str, Any]:
     """A JSON-ready view of an effect, for summaries, explanations and dry runs."""
     body: dict[str, Any] = {"effect": effect.kind, "rule": effect.rule, "inputs": _jsonable(effect.inputs)}

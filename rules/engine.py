@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import random
+import time
 from dataclasses import dataclass, field as dc_field, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -23,6 +25,7 @@ from rules import extensions, ids, ledger
 from rules.brands import BrandConfig
 from rules.context import MemberView, RuleContext, member_view
 from rules.errors import SiyuError, WriteConflict
+from rules.alerts import ALERT_SWEEP
 from rules.events import BusinessEvent, Ignored, Rejected, SweepEvent, parse
 from rules.ledger import PointsState, Posting
 from rules.members import MemberState
@@ -124,6 +127,7 @@ class Summary:
     plugin: str | None = None
     follow_ups: list[str] = dc_field(default_factory=list)
     members: int | None = None  # sweeps: how many members had something due
+    brands: int | None = None  # the alert sweep: how many brands had an alert past its deadline
 
     def as_dict(self) -> dict[str, Any]:
         plugins: dict[str, int] = {}
@@ -131,7 +135,7 @@ class Summary:
             plugins[effect["plugin"]] = plugins.get(effect["plugin"], 0) + 1
         body: dict[str, Any] = {"eventId": self.event_id, "status": self.status, "detailType": self.detail_type,
                                 "effects": self.effects, "plugins": plugins, "followUps": self.follow_ups}
-        for name in ("reason", "field", "plugin", "members"):
+        for name in ("reason", "field", "plugin", "members", "brands"):
             if getattr(self, name) is not None:
                 body[name] = getattr(self, name)
         return body
@@ -217,7 +221,13 @@ class Engine:
                        follow_ups=[f.id for f in evaluation.follow_ups])
 
     def sweep(self, sweep: SweepEvent, progress: Callable[[int, int], None] | None = None) -> Summary:
-        """A scheduled sweep: every member with something due gets `siyu_member_due`, at the sweep's time."""
+        """A scheduled sweep, at the sweep's time. `daily`: every member with something due gets `siyu_member_due`.
+        `alert-deadlines` (hourly): every brand with an alert past its response deadline gets `siyu_alerts_due`."""
+        if sweep.sweep == ALERT_SWEEP:
+            brands = sorted({d.brand_id for d in self.store.alerts_due(sweep.time)})
+            summary = self._sweep_each(sweep, "siyu_alerts_due", [(b, None) for b in brands], progress)
+            summary.brands = len(brands)
+            return summary
         if sweep.sweep != "daily":
             return Summary(sweep.event_id, "applied", "Scheduled Event", members=0)
         due = list(self.store.due(sweep.time - SWEEP_LOOKBACK, sweep.time))
@@ -225,37 +235,45 @@ class Engine:
             day = (sweep.time + timedelta(days=offset)).replace(hour=0, minute=0, second=0, microsecond=0)
             due += self.store.due(day, day + timedelta(days=1) - timedelta(microseconds=1))
         members = sorted({(d.brand_id, d.member_id) for d in due})
+        summary = self._sweep_each(sweep, "siyu_member_due", members, progress)
+        summary.members = len(members)
+        return summary
+
+    def _sweep_each(self, sweep: SweepEvent, hook: str, targets: Sequence[tuple[str, str | None]],
+                    progress: Callable[[int, int], None] | None) -> Summary:
+        """The hook for each (brand, member or None), each under its own event id derived from the sweep's."""
         applied: list[dict[str, Any]] = []
         follow_ups: list[str] = []
         failures = 0
         retry: Exception | None = None
-        for done, (brand_id, member_id) in enumerate(members, start=1):
+        for done, (brand_id, member_id) in enumerate(targets, start=1):
             if progress is not None:
-                progress(done, len(members))
+                progress(done, len(targets))
             brand = self.store.get_brand(brand_id)
             if brand is None:
                 continue
-            member_event_id = f"{sweep.event_id}:{member_id}"
+            target_event_id = f"{sweep.event_id}:{member_id or brand_id}"
             try:
-                summary = self._apply(sweep, brand, "siyu_member_due", member_id, None, event_id=member_event_id)
+                summary = self._apply(sweep, brand, hook, member_id, None, event_id=target_event_id)
             except PluginFailed as failure:
                 failures += 1
                 self.store.record_problem(EventProblem(
-                    event_id=member_event_id, brand_id=brand_id, detail_type="Scheduled Event", status="failed",
+                    event_id=target_event_id, brand_id=brand_id, detail_type="Scheduled Event", status="failed",
                     reason=failure.reason[:1000], received_at=sweep.time, raw="", plugin=failure.plugin))
                 continue
             except Exception as error:  # noqa: BLE001 - a throttled member must not stop the sweep for the rest
-                logger.warning("sweep %s: member %s failed (%s); the sweep will be retried",
-                               sweep.event_id, member_id, type(error).__name__)
+                logger.warning("sweep %s: %s failed (%s); the sweep will be retried",
+                               sweep.event_id, target_event_id, type(error).__name__)
                 retry = retry or error
                 continue
             applied += summary.effects
             follow_ups += summary.follow_ups
         if retry is not None:
-            # Lambda retries the sweep; members already done answer as duplicates.
+            # Lambda retries the sweep; members (and brands) already done answer as duplicates.
             raise retry
         return Summary(sweep.event_id, "applied", "Scheduled Event", effects=applied, follow_ups=follow_ups,
-                       members=len(members), reason=f"{failures} members failed" if failures else None)
+                       reason=f"{failures} {'members' if hook == 'siyu_member_due' else 'brands'} failed"
+                       if failures else None)
 
     # ---- evaluation -------------------------------------------------------------------------------------------
 
@@ -264,7 +282,7 @@ class Engine:
         event_id = event_id or event.event_id
         detail_type = getattr(event, "detail_type", "Scheduled Event")
         kwargs = {"event": event} if isinstance(event, BusinessEvent) else {"sweep": event}
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
             state = self.store.load_member(brand.brand_id, member_id, as_of=event.time) if member_id else None
             if member_id and state is None:
                 return self._reject(Rejected(event_id, detail_type, f"unknown member {member_id!r}",
@@ -275,7 +293,9 @@ class Engine:
                 return Summary(event_id, "applied", detail_type)
             record = EventRecord(event_id=event_id, brand_id=brand.brand_id, detail_type=detail_type,
                                  at=event.time, effects=tuple(d.describe() for d in evaluation.decisions),
-                                 follow_ups=tuple(f.as_dict() for f in evaluation.follow_ups))
+                                 follow_ups=tuple(f.as_dict() for f in evaluation.follow_ups),
+                                 member_effects=tuple(d.describe() for d in evaluation.decisions
+                                                      if not isinstance(d.effect, fx.BrandEffect)))
             try:
                 self.store.commit_event(record, evaluation.change, evaluation.side)
             except EventAlreadyProcessed as seen:
@@ -285,11 +305,13 @@ class Engine:
                 return Summary(event_id, "duplicate", detail_type, effects=list(seen.record.effects),
                                follow_ups=[f["id"] for f in seen.record.follow_ups])
             except WriteConflict:
+                # Brand-level writers (crisis counters) contend by design: back off a little, then read again.
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
                 continue
             self._publish(evaluation.follow_ups)
             return Summary(event_id, "applied", detail_type, effects=list(record.effects),
                            follow_ups=[f.id for f in evaluation.follow_ups])
-        raise WriteConflict(f"event {event_id}: the member kept changing; EventBridge will retry")
+        raise WriteConflict(f"event {event_id}: what it is based on kept changing; EventBridge will retry")
 
     def load_extras(self, brand: BrandConfig, event: BusinessEvent | SweepEvent,
                     state: MemberState | None) -> dict[str, Any]:
@@ -397,7 +419,7 @@ class Engine:
                 continue
             follow_id = hashlib.sha256(f"{event_id}|{decision.plugin}|{effect.detail_type}|{index}".encode()).hexdigest()[:32]
             detail = {**effect.detail, "id": follow_id, "brandId": brand.brand_id, "causedBy": event_id}
-            if state is not None:
+            if state is not None and not isinstance(effect, fx.BrandEffect):
                 detail.setdefault("memberId", state.profile.member_id)
             yield FollowUp(follow_id, effect.detail_type, now, detail)
 

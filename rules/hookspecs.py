@@ -122,3 +122,14 @@ def siyu_member_due(sweep, context):
     `sweep` is a `rules.events.SweepEvent`; `context.now` is its time. Return effects such as `ExpirePoints`.
     Called once per member per sweep, however many times the sweep event is delivered.
     """
+
+
+@hookspec
+def siyu_alerts_due(sweep, context):
+    """The hourly alert sweep reached a brand with an open alert past its response deadline.
+
+    `sweep` is a `rules.events.SweepEvent`; `context.now` is its time; `context.member` is None;
+    `context.extras["alerts"]` (a `rules.alerts.AlertsView`) holds the brand's unresolved alerts. Return effects such
+    as `rules.alerts.EscalateAlert` with an `alert.escalated` follow-up. Called once per brand per sweep, however
+    many times the sweep event is delivered.
+    """

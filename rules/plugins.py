@@ -27,6 +27,7 @@ DEFAULT_PLUGINS = (
     "plugins.points",
     "plugins.tiers",
     "plugins.points_expiry",
+    "plugins.crisis",
 )
 
 logger = logging.getLogger("siyu.plugins")

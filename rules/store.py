@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Mapping, Protocol, Sequence, TypeVar
 
+from rules.alerts import Alert, AlertDue, ScopeCounts
 from rules.brands import BrandConfig
 from rules.ledger import Entry, Posting
 from rules.members import LookupKind, MemberProfile, MemberState, Registration, RequestRecord
@@ -119,6 +120,31 @@ class Store(Protocol):
     def due(self, since: datetime, until: datetime) -> list[Due]:
         """What falls due in (since, until], read from the due index only."""
 
+    # Crisis alerts (rules.alerts): brand-level counters and alerts
+    def feedback_counts(self, brand_id: str, scope: str, *, hours: int) -> ScopeCounts:
+        """The scope's latest `hours` hourly counters (hours without feedback have none) and its version."""
+
+    def open_alerts(self, brand_id: str) -> tuple[Alert, ...]:
+        """The brand's unresolved alerts (open or acknowledged), in one Query."""
+
+    def alerts_due(self, until: datetime) -> list[AlertDue]:
+        """Open alerts whose response deadline is at or before `until` and not yet escalated, every brand."""
+
+    def get_alert(self, brand_id: str, alert_id: str) -> Alert | None:
+        ...
+
+    def alerts(self, brand_id: str, status: str | None, *, first: int, after: str | None) -> Page[Alert]:
+        """The brand's alerts with this status (None: all), newest first, with an opaque cursor."""
+
+    def acknowledge_alert(self, alert: Alert, *, by: str, at: datetime) -> None:
+        """Acknowledge `alert` as read; raises `WriteConflict` if it changed since."""
+
+    def resolve_alert(self, alert: Alert, *, by: str, at: datetime) -> None:
+        """Resolve `alert` as read and free its key; raises `WriteConflict` if it changed since."""
+
+    def paused_coupon_templates(self, brand_id: str) -> frozenset[str]:
+        """Coupon templates that the brand's unresolved red alerts pause (`pauseCouponTemplatesOnRed`); one Query."""
+
 
 # ---- what the engine writes -------------------------------------------------------------------------------------
 
@@ -154,6 +180,8 @@ class EventRecord:
     at: datetime
     effects: tuple[dict, ...]
     follow_ups: tuple[dict, ...]
+    # What the member's activity keeps (None: all the effects); brand-level effects (crisis alerts) are left out.
+    member_effects: tuple[dict, ...] | None = None
 
 
 @dataclass(frozen=True)
