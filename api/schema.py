@@ -11,6 +11,17 @@ from strawberry.extensions import MaskErrors
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from api.alert_types import (
+    AcknowledgeAlertResult,
+    Alert,
+    AlertAcknowledged,
+    AlertConnection,
+    AlertEdge,
+    AlertResolved,
+    AlertStatusFilter,
+    ResolveAlertResult,
+    alert_error,
+)
 from api.brand_types import (
     Brand,
     BrandConfigured,
@@ -39,7 +50,7 @@ from api.types import (
     _page_size,
     business_error,
 )
-from rules import errors, points
+from rules import alerts, errors, points
 from rules.brand_settings import configure_brand
 from rules.brands import TierLevel
 from rules.plugins import registry
@@ -160,6 +171,20 @@ class Query:
         edges = [EventProblemEdge(cursor=c, node=EventProblemView.of(p)) for p, c in zip(page.items, page.cursors)]
         return EventProblems(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page,
                                                              end_cursor=page.end_cursor))
+
+    @strawberry.field(permission_classes=[IsStaff], description="The brand's crisis alerts, newest first.")
+    def alerts(self, info: Info, status: AlertStatusFilter = AlertStatusFilter.ALL, first: int = 20,
+               after: Optional[str] = None) -> AlertConnection:
+        _page_size(first)
+        context: Context = info.context
+        wanted = None if status is AlertStatusFilter.ALL else status.value
+        try:
+            page = context.store.alerts(context.principal.brand_id, wanted, first=first, after=after)
+        except errors.InvalidInput as error:
+            raise graphql_error(error.message, BAD_USER_INPUT) from None
+        edges = [AlertEdge(cursor=c, node=Alert.of(a, context.now)) for a, c in zip(page.items, page.cursors)]
+        return AlertConnection(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page,
+                                                               end_cursor=page.end_cursor))
 
 
 @strawberry.type
@@ -284,6 +309,22 @@ class Mutation:
         return _typed(run)
 
     @strawberry.mutation(permission_classes=[IsStaff],
+                         description="Take ownership of an alert of the staff's brand: it is no longer escalated.")
+    def acknowledge_alert(self, info: Info, id: strawberry.ID) -> AcknowledgeAlertResult:
+        context: Context = info.context
+        p = context.principal
+        return _alert_change(lambda: AlertAcknowledged(alert=Alert.of(alerts.acknowledge(
+            context.store, p.brand_id, _alert_id(id), by=p.actor, now=context.now), context.now)))
+
+    @strawberry.mutation(permission_classes=[IsStaff],
+                         description="Close an alert of the staff's brand; a later bad reading opens a new one.")
+    def resolve_alert(self, info: Info, id: strawberry.ID) -> ResolveAlertResult:
+        context: Context = info.context
+        p = context.principal
+        return _alert_change(lambda: AlertResolved(alert=Alert.of(alerts.resolve(
+            context.store, p.brand_id, _alert_id(id), by=p.actor, now=context.now), context.now)))
+
+    @strawberry.mutation(permission_classes=[IsStaff],
                          description="Dry run: what the engine would do with this EventBridge event; writes nothing.")
     def simulate_event(self, info: Info, event: JSON) -> Simulation:
         context: Context = info.context
@@ -299,6 +340,20 @@ class Mutation:
         return Simulation(event_id=summary.event_id, status=summary.status, effects=summary.effects,
                           follow_ups=summary.follow_ups, reason=summary.reason, field=summary.field,
                           plugin=summary.plugin)
+
+
+def _alert_id(value: strawberry.ID) -> str:
+    """Alert ids are looked up in the staff's own brand only: another brand's id is simply not found there."""
+    if not _plausible_id(str(value)) or "#" in str(value):
+        raise alerts.AlertNotFound(str(value)[:128])
+    return str(value)
+
+
+def _alert_change(run: Callable[[], T]):
+    try:
+        return run()
+    except errors.SiyuError as failure:
+        return alert_error(failure)
 
 
 def _should_mask(error: GraphQLError) -> bool:

@@ -34,7 +34,8 @@ from rules.store import EventAlreadyProcessed, EventProblem, EventRecord, Member
 
 logger = logging.getLogger("siyu.engine")
 
-MAX_ATTEMPTS = 10
+MAX_ATTEMPTS = 20
+MAX_BACKOFF_SECONDS = 0.2
 # A sweep also picks up what a missed run (an outage, a failed invocation) left due in the days before.
 SWEEP_LOOKBACK = timedelta(days=3)
 
@@ -305,8 +306,9 @@ class Engine:
                 return Summary(event_id, "duplicate", detail_type, effects=list(seen.record.effects),
                                follow_ups=[f["id"] for f in seen.record.follow_ups])
             except WriteConflict:
-                # Brand-level writers (crisis counters) contend by design: back off a little, then read again.
-                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                # Brand-level writers (crisis counters) contend by design: back off (exponentially, with full
+                # jitter, so the losers do not collide again in step), then read again.
+                time.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.004 * 2**attempt)))
                 continue
             self._publish(evaluation.follow_ups)
             return Summary(event_id, "applied", detail_type, effects=list(record.effects),

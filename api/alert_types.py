@@ -1,0 +1,138 @@
+"""GraphQL types for crisis alerts (staff only): the alert, its history, the list, and the workflow's results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Optional, Union
+
+import strawberry
+
+from api.types import BusinessError, Busy, PageInfo, business_error
+from rules import alerts as domain
+from rules.errors import SiyuError
+
+
+@strawberry.enum(description="Blue, yellow, red: each level is a step up in who must decide.")
+class AlertLevel(Enum):
+    BLUE = "blue"
+    YELLOW = "yellow"
+    RED = "red"
+
+
+@strawberry.enum
+class AlertStatus(Enum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+@strawberry.enum
+class AlertStatusFilter(Enum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    ALL = "all"
+
+
+@strawberry.type(description="One step in an alert's life.")
+class AlertChange:
+    at: datetime
+    action: str = strawberry.field(description="opened, raised, escalated, acknowledged or resolved.")
+    level: AlertLevel
+    value: Optional[float] = strawberry.field(description="The reading that opened or raised it.")
+    threshold: Optional[float] = strawberry.field(description="What the reading exceeded.")
+    by: Optional[str] = strawberry.field(description="The event that caused it, or the staff member.")
+
+
+@strawberry.type(description="A crisis alert: a metric of one scope (a channel, a topic, the brand) went past a level.")
+class Alert:
+    id: strawberry.ID
+    metric: str = strawberry.field(description="The threshold's name in the crisis plugin, e.g. negative-posts.")
+    measure: str = strawberry.field(description="negativeCount, negativeShare or negativeSpike.")
+    scope: str = strawberry.field(description='Where it was counted: "channel:douyin", "topic:quality", "brand".')
+    channel: Optional[str]
+    topic: Optional[str]
+    level: AlertLevel
+    status: AlertStatus
+    value: float = strawberry.field(description="The reading at the current level.")
+    threshold: float = strawberry.field(description="What the reading exceeded for this level.")
+    opened_at: datetime
+    raised_at: datetime = strawberry.field(description="When it reached its current level.")
+    respond_by: datetime = strawberry.field(description="Acknowledge by then, or it is escalated.")
+    overdue: bool = strawberry.field(description="Open (unacknowledged) past its response deadline.")
+    escalated_at: Optional[datetime]
+    escalations: int
+    acknowledged_at: Optional[datetime]
+    acknowledged_by: Optional[str]
+    resolved_at: Optional[datetime]
+    resolved_by: Optional[str]
+    paused_coupon_templates: list[str] = strawberry.field(
+        description="Coupon templates this red alert pauses until it is resolved.")
+    history: list[AlertChange]
+
+    @classmethod
+    def of(cls, alert: domain.Alert, now: datetime) -> "Alert":
+        kind, value = domain.scope_parts(alert.scope)
+        return cls(
+            id=strawberry.ID(alert.alert_id), metric=alert.metric, measure=alert.measure, scope=alert.scope,
+            channel=value if kind == "channel" else None, topic=value if kind == "topic" else None,
+            level=AlertLevel(alert.level), status=AlertStatus(alert.status), value=alert.value,
+            threshold=alert.threshold, opened_at=alert.opened_at, raised_at=alert.raised_at,
+            respond_by=alert.respond_by, overdue=alert.overdue(now), escalated_at=alert.escalated_at,
+            escalations=alert.escalations, acknowledged_at=alert.acknowledged_at,
+            acknowledged_by=alert.acknowledged_by, resolved_at=alert.resolved_at, resolved_by=alert.resolved_by,
+            paused_coupon_templates=list(alert.pause_coupon_templates) if alert.unresolved else [],
+            history=[AlertChange(at=c.at, action=c.action, level=AlertLevel(c.level), value=c.value,
+                                 threshold=c.threshold, by=c.by) for c in alert.history],
+        )
+
+
+@strawberry.type
+class AlertEdge:
+    cursor: str
+    node: Alert
+
+
+@strawberry.type
+class AlertConnection:
+    edges: list[AlertEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class AlertAcknowledged:
+    alert: Alert
+
+
+@strawberry.type
+class AlertResolved:
+    alert: Alert
+
+
+@strawberry.type
+class AlertNotFound(BusinessError):
+    alert_id: strawberry.ID
+
+
+@strawberry.type
+class AlertAlreadyResolved(BusinessError):
+    alert_id: strawberry.ID
+    resolved_at: datetime
+
+
+def alert_error(error: SiyuError) -> BusinessError:
+    common = {"code": error.code, "message": error.message}
+    match error:
+        case domain.AlertNotFound():
+            return AlertNotFound(**common, alert_id=strawberry.ID(error.alert_id))
+        case domain.AlertAlreadyResolved():
+            return AlertAlreadyResolved(**common, alert_id=strawberry.ID(error.alert_id),
+                                        resolved_at=error.resolved_at)
+    return business_error(error)
+
+
+AcknowledgeAlertResult = Annotated[Union[AlertAcknowledged, AlertNotFound, AlertAlreadyResolved, Busy],
+                                   strawberry.union("AcknowledgeAlertResult")]
+ResolveAlertResult = Annotated[Union[AlertResolved, AlertNotFound, AlertAlreadyResolved, Busy],
+                               strawberry.union("ResolveAlertResult")]
