@@ -96,11 +96,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     midnight = datetime.combine(day, time(0), ZoneInfo(args.timezone)).astimezone(timezone.utc)
     sweep = SweepEvent(event_id=f"cli-sweep-{args.sweep}-{day.isoformat()}", sweep=args.sweep, time=midnight)
 
+    unit = "members" if args.sweep == "daily" else "brands"
+
     def progress(done: int, total: int) -> None:
         if total >= 20 and sys.stderr.isatty() or args.progress:
             width = 30
             filled = width * done // max(total, 1)
-            print(f"\rsweep {day}: [{'#' * filled}{'.' * (width - filled)}] {done}/{total} members",
+            print(f"\rsweep {day}: [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {unit}",
                   end="" if done < total else "\n", file=sys.stderr, flush=True)
 
     summary = runtime.engine().sweep(sweep, progress=progress).as_dict()
