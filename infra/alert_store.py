@@ -108,13 +108,13 @@ def _write_count(tx: Any, write: CountWrite, record: Any) -> None:
         else FeedbackScopeItem.pk.does_not_exist()
     tx.update("conflict", FeedbackScopeItem(pk, keys.FEEDBACK_HEAD), [
         FeedbackScopeItem.kind.set(FeedbackScopeItem), FeedbackScopeItem.scope.set(write.scope),
-        FeedbackScopeItem.version.add(1), FeedbackScopeItem.ttl.set(write.keep_until),
+        FeedbackScopeItem.version.add(1), FeedbackScopeItem.ttl.set(write.scope_until),
     ], seen)
     # No condition of its own: the version above already serialises every writer of this scope.
     tx.update("conflict", FeedbackCountItem(pk, keys.feedback_sk(write.hour)), [
         FeedbackCountItem.kind.set(FeedbackCountItem), FeedbackCountItem.scope.set(write.scope),
         FeedbackCountItem.hour.set(write.hour), FeedbackCountItem.negative.add(write.negative),
-        FeedbackCountItem.total.add(1), FeedbackCountItem.ttl.set(write.keep_until),
+        FeedbackCountItem.total.add(1), FeedbackCountItem.ttl.set(write.bucket_until),
     ], None)
 
 
@@ -142,7 +142,7 @@ def _write_raise(tx: Any, write: RaiseAlertWrite, record: Any) -> None:
     tx.update("conflict", OpenAlertItem(keys.crisis_pk(write.brand_id), keys.open_alert_sk(write.metric, write.scope)),
               actions + due, (OpenAlertItem.alert_id == write.alert_id) & (OpenAlertItem.level == write.from_level))
     tx.update("conflict", AlertItem(keys.brand_pk(write.brand_id), keys.alert_sk(write.alert_id)), actions,
-              AlertItem.status != RESOLVED)
+              AlertItem.pk.exists() & (AlertItem.status != RESOLVED))
 
 
 @writer(EscalateAlertWrite)
@@ -154,7 +154,7 @@ def _write_escalation(tx: Any, write: EscalateAlertWrite, record: Any) -> None:
               (OpenAlertItem.alert_id == write.alert_id) & (OpenAlertItem.status == OPEN)
               & (OpenAlertItem.respond_by == write.respond_by))
     tx.update("conflict", AlertItem(keys.brand_pk(write.brand_id), keys.alert_sk(write.alert_id)), actions,
-              AlertItem.status == OPEN)
+              AlertItem.pk.exists() & (AlertItem.status == OPEN))
 
 
 def _append(change: AlertChange) -> Any:

@@ -320,7 +320,7 @@ class EscalateAlert(BrandEffect):
 @dataclass(frozen=True)
 class CountWrite:
     """Add one to the scope's bucket for `hour` (and `negative` to its negatives), and bump the scope's version,
-    which must still be `seen_version`."""
+    which must still be `seen_version`. The bucket is kept until `bucket_until`, the version until `scope_until`."""
 
     items: ClassVar[int] = 2
     brand_id: str
@@ -328,7 +328,8 @@ class CountWrite:
     hour: datetime
     negative: int
     seen_version: int
-    keep_until: datetime
+    bucket_until: datetime
+    scope_until: datetime
 
 
 @dataclass(frozen=True)
@@ -379,8 +380,10 @@ def _plan_count(effect: CountFeedback, plan: Any) -> Iterable[CountWrite]:
         counts = view.counts.get(scope) if view is not None else None
         if counts is None:
             raise ValueError(f"the counters of scope {scope!r} were not loaded for this event")
+        # A late event must not shorten the life of the scope's version: it lives as long as the newest bucket.
+        newest = max(effect.hour, counts.latest_hour or effect.hour)
         yield CountWrite(plan.brand.brand_id, scope, effect.hour, int(effect.negative), counts.version,
-                         keep_until=effect.hour + COUNTERS_KEPT)
+                         bucket_until=effect.hour + COUNTERS_KEPT, scope_until=newest + COUNTERS_KEPT)
 
 
 @side_writes(RaiseAlert)

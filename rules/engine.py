@@ -22,10 +22,10 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from rules import effects as fx
 from rules import extensions, ids, ledger
+from rules.alerts import ALERT_SWEEP
 from rules.brands import BrandConfig
 from rules.context import MemberView, RuleContext, member_view
 from rules.errors import SiyuError, WriteConflict
-from rules.alerts import ALERT_SWEEP
 from rules.events import BusinessEvent, Ignored, Rejected, SweepEvent, parse
 from rules.ledger import PointsState, Posting
 from rules.members import MemberState
