@@ -9,7 +9,6 @@ coupon check read with one Query, and what carries the response deadline in the 
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +38,7 @@ from rules.alerts import (
     RaiseAlertWrite,
     ScopeCounts,
 )
-from rules.errors import InvalidInput, WriteConflict
+from rules.errors import WriteConflict
 from rules.store import Page
 
 # ---- items ------------------------------------------------------------------------------------------------------
@@ -195,18 +194,21 @@ class AlertStore:
             return None
 
     def alerts(self, brand_id: str, status: str | None, *, first: int, after: str | None) -> Page[Alert]:
-        before = _decode_cursor(after) if after else None
+        from infra.store import _decode_cursor, _page  # infra.store imports this module first
+
+        before = _decode_cursor(after, keys.ALERT_PREFIX) if after else None  # an alert's sort key
         if status in (OPEN, ACKNOWLEDGED):
             # Unresolved alerts are few (one per metric and scope at most): read their live copies, not history.
             found = sorted((a for a in self.open_alerts(brand_id) if a.status == status
-                            and (before is None or a.alert_id < before)), key=lambda a: a.alert_id, reverse=True)
-            return _page(found[:first + 1], first)
+                            and (before is None or keys.alert_sk(a.alert_id) < before)),
+                           key=lambda a: a.alert_id, reverse=True)
+            return _page(found[:first + 1], first, lambda a: keys.alert_sk(a.alert_id), lambda a: a)
         pk = keys.brand_pk(brand_id)
-        start = {"pk": {"S": pk}, "sk": {"S": keys.alert_sk(before)}} if before else None
         query = AlertItem.query(pk, AlertItem.sk.startswith(keys.ALERT_PREFIX), scan_index_forward=False,
                                 filter_condition=(AlertItem.status == status) if status else None,
-                                limit=first + 1, page_size=first + 1, last_evaluated_key=start)
-        return _page([_alert(item) for item in query], first)
+                                limit=first + 1, page_size=first + 1,
+                                last_evaluated_key={"pk": {"S": pk}, "sk": {"S": before}} if before else None)
+        return _page(query, first, lambda item: item.sk, _alert)
 
     def acknowledge_alert(self, alert: Alert, *, by: str, at: datetime) -> None:
         actions = [AlertItem.status.set(ACKNOWLEDGED), AlertItem.acknowledged_at.set(at),
@@ -287,20 +289,3 @@ def _alert(item: AlertItem) -> Alert:
                                   None if c.threshold is None else float(c.threshold), c.by)
                       for c in item.history or ()),
     )
-
-
-def _page(alerts: list[Alert], first: int) -> Page[Alert]:
-    shown = alerts[:first]
-    cursors = [base64.urlsafe_b64encode(keys.alert_sk(a.alert_id).encode()).decode() for a in shown]
-    return Page(items=shown, cursors=cursors, end_cursor=cursors[-1] if cursors else None,
-                has_next_page=len(alerts) > first)
-
-
-def _decode_cursor(cursor: str) -> str:
-    try:
-        decoded = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except Exception as exc:  # noqa: BLE001 - any garbage cursor is the caller's input error
-        raise InvalidInput("after", "not a cursor returned by this API") from exc
-    if not decoded.startswith(keys.ALERT_PREFIX) or len(decoded) > 200 or "#" in decoded[len(keys.ALERT_PREFIX):]:
-        raise InvalidInput("after", "not a cursor returned by this API")
-    return decoded[len(keys.ALERT_PREFIX):]

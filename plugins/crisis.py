@@ -43,6 +43,8 @@ from datetime import datetime, timedelta
 
 from rules.alerts import (
     LEVELS,
+    MAX_WINDOW_HOURS,
+    MEASURES,
     OPEN,
     AlertsView,
     CountFeedback,
@@ -74,13 +76,13 @@ _THRESHOLD = {
     "additionalProperties": False,
     "required": ["measure", "levels"],
     "properties": {
-        "measure": {"enum": ["negativeCount", "negativeShare", "negativeSpike"]},
+        "measure": {"enum": list(MEASURES)},
         "scope": {"enum": ["channel", "topic", "brand"], "default": "channel"},
         "topics": {"type": "array", "minItems": 1, "maxItems": 50, "uniqueItems": True,
                    "items": {"type": "string", "minLength": 1, "maxLength": 64}},
-        "windowHours": {"type": "integer", "minimum": 1, "maximum": 168, "default": 24},
+        "windowHours": {"type": "integer", "minimum": 1, "maximum": MAX_WINDOW_HOURS, "default": 24},
         "minTotal": {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 30},
-        "baselineHours": {"type": "integer", "minimum": 1, "maximum": 167, "default": 24},
+        "baselineHours": {"type": "integer", "minimum": 1, "maximum": MAX_WINDOW_HOURS - 1, "default": 24},
         "minCount": {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 20},
         "levels": _LEVEL_VALUES,
         "responseHours": {"type": "number", "exclusiveMinimum": 0, "maximum": 720},

@@ -39,10 +39,9 @@ ALERT_SWEEP = "alert-deadlines"  # the hourly sweep (serverless.yml `alert-sweep
 LEVELS = ("blue", "yellow", "red")  # ascending severity
 MEASURES = ("negativeCount", "negativeShare", "negativeSpike")
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
-STATUSES = (OPEN, ACKNOWLEDGED, RESOLVED)
-# Counters outlive the longest window a threshold may read (168 hours, plus the hour being counted).
-COUNTERS_KEPT = timedelta(days=8)
+# Counters outlive the longest stretch a threshold may read (a window, or a spike's baseline and its hour).
 MAX_WINDOW_HOURS = 168
+COUNTERS_KEPT = timedelta(days=8)
 
 
 def rank(level: str | None) -> int:
