@@ -10,6 +10,7 @@ coupon check read with one Query, and what carries the response deadline in the 
 from __future__ import annotations
 
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from pynamodb.attributes import (
@@ -174,7 +175,7 @@ class AlertStore:
                 version = int(item.version)
             elif isinstance(item, FeedbackCountItem):
                 buckets[item.hour] = (int(item.negative), int(item.total))
-        return ScopeCounts(scope, version, buckets)
+        return ScopeCounts(scope, version, MappingProxyType(buckets))
 
     def open_alerts(self, brand_id: str) -> tuple[Alert, ...]:
         return tuple(_alert(item) for item in OpenAlertItem.query(

@@ -152,7 +152,8 @@ class ScopeCounts:
 
     scope: str
     version: int = 0
-    hours: Mapping[datetime, tuple[int, int]] = field(default_factory=dict)  # hour -> (negative, total)
+    # hour -> (negative, total)
+    hours: Mapping[datetime, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def latest_hour(self) -> datetime | None:
@@ -225,7 +226,7 @@ class AlertsView:
     counts in (none for the sweep)."""
 
     open_alerts: Mapping[tuple[str, str], Alert]  # (metric, scope) -> alert
-    counts: Mapping[str, ScopeCounts] = field(default_factory=dict)
+    counts: Mapping[str, ScopeCounts] = field(default_factory=lambda: MappingProxyType({}))
 
     def open_alert(self, metric: str, scope: str) -> Alert | None:
         return self.open_alerts.get((metric, scope))
