@@ -22,6 +22,7 @@ from api.brand_types import (
     Plugin,
     Simulation,
 )
+from api.coupon_types import ClaimCouponResult, Coupon, CouponClaimed, CouponOffer, coupon_error
 from api.context import BAD_USER_INPUT, FORBIDDEN, Context, graphql_error
 from api.permissions import IsMember, IsStaff
 from api.types import (
@@ -36,10 +37,11 @@ from api.types import (
     RegisterMemberResult,
     RegisterMemberSuccess,
     ReversePointsResult,
+    SetMemberTagsResult,
     _page_size,
     business_error,
 )
-from rules import errors, points
+from rules import coupons, errors, points
 from rules.brand_settings import configure_brand
 from rules.brands import TierLevel
 from rules.plugins import registry
@@ -134,6 +136,17 @@ class Query:
         if not _plausible_id(str(id)):
             return None
         return _member(context, context.principal.brand_id, str(id))
+
+    @strawberry.field(permission_classes=[IsMember],
+                      description="Every coupon template of the brand, with whether the member may claim it now and, "
+                                  "when not, every reason.")
+    def coupon_offers(self, info: Info) -> list[CouponOffer]:
+        context: Context = info.context
+        p = context.principal
+        brand = context.store.get_brand(p.brand_id)
+        if brand is None:
+            return []
+        return [CouponOffer.of(o) for o in coupons.offers(context.store, brand, p.subject, context.now)]
 
     @strawberry.field(permission_classes=[IsStaff], description="The staff's brand configuration.")
     def brand(self, info: Info) -> Optional[Brand]:
@@ -259,6 +272,42 @@ class Mutation:
 
         return _typed(run)
 
+
+    @strawberry.mutation(permission_classes=[IsMember],
+                         description="Claim a coupon if the member is eligible; otherwise every reason, typed.")
+    def claim_coupon(self, info: Info, template_id: str) -> ClaimCouponResult:
+        context: Context = info.context
+        p = context.principal
+
+        def run():
+            brand = context.store.get_brand(p.brand_id)
+            if brand is None:
+                raise errors.BrandNotConfigured(p.brand_id)
+            coupon = coupons.claim(context.store, brand, p.subject, template_id[:64], context.now,
+                                   request_id=context.request_id)
+            return CouponClaimed(coupon=Coupon.of(coupon, context.now))
+
+        try:
+            return run()
+        except errors.SiyuError as failure:
+            return coupon_error(failure)
+
+    @strawberry.mutation(permission_classes=[IsStaff],
+                         description="Replace a member's tags (groups that coupon eligibility can require).")
+    def set_member_tags(self, info: Info, member_id: strawberry.ID, tags: list[str]) -> SetMemberTagsResult:
+        context: Context = info.context
+        p = context.principal
+
+        def run():
+            cleaned = tuple(sorted({t.strip() for t in tags if t.strip()}))
+            if len(cleaned) > 50 or any(len(t) > 32 for t in cleaned):
+                raise errors.InvalidInput("tags", "at most 50 tags of at most 32 characters")
+            if not _plausible_id(str(member_id)) or context.store.load_member(p.brand_id, str(member_id)) is None:
+                raise errors.MemberNotFound(str(member_id)[:128])
+            context.store.set_tags(p.brand_id, str(member_id), cleaned)
+            return RegisterMemberSuccess(member=_member(context, p.brand_id, str(member_id)))
+
+        return _typed(run)
 
     @strawberry.mutation(permission_classes=[IsStaff],
                          description="Enable plugins with parameters, set the ladder; bad parameters name the field.")

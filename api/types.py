@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Optional, Union
+from typing import TYPE_CHECKING, Annotated, Optional, Union
 
 import strawberry
+
+if TYPE_CHECKING:
+    from api.coupon_types import Coupon
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -216,6 +219,18 @@ class Member:
         return ActivityHistory(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page,
                                                                end_cursor=page.end_cursor))
 
+    @strawberry.field(description="Groups the brand put this member in (coupon eligibility reads them).")
+    def tags(self) -> list[str]:
+        return list(self._state.profile.tags)
+
+    @strawberry.field(description="The member's coupons, newest first; `status` narrows them (available, used, "
+                                  "expired, not_yet_valid).")
+    def coupons(self, status: Optional[str] = None) -> list[Annotated["Coupon", strawberry.lazy("api.coupon_types")]]:
+        from api.coupon_types import Coupon
+
+        held = sorted(self._state.holdings.get("coupons", ()), key=lambda c: (c.issued_at, c.coupon_id), reverse=True)
+        return [Coupon.of(c, self._now) for c in held if status is None or c.state(self._now) == status]
+
     @strawberry.field
     def points(self) -> Points:
         p = self._state.profile
@@ -358,6 +373,10 @@ class PointsChanged:
 RegisterMemberResult = Annotated[
     Union[RegisterMemberSuccess, InvalidInput, AlreadyRegistered, BrandNotConfigured],
     strawberry.union("RegisterMemberResult"),
+]
+SetMemberTagsResult = Annotated[
+    Union[RegisterMemberSuccess, InvalidInput, MemberNotFound],
+    strawberry.union("SetMemberTagsResult"),
 ]
 RedeemPointsResult = Annotated[
     Union[PointsChanged, InsufficientPoints, PointsDebtOutstanding, InvalidInput, IdempotencyKeyReused,

@@ -191,6 +191,11 @@ class DynamoStore:
             raise
         return p
 
+    def set_tags(self, brand_id: str, member_id: str, tags: tuple[str, ...]) -> None:
+        member = MemberItem(keys.member_pk(brand_id, member_id), keys.PROFILE)
+        action = MemberItem.tags.set(set(tags)) if tags else MemberItem.tags.remove()
+        member.update(actions=[action, MemberItem.version.add(1)], condition=MemberItem.pk.exists())
+
     def set_standing(self, profile: MemberProfile, *, growth: int, tier_code: str,
                      tier_valid_until: datetime | None) -> None:
         member, actions, condition = _member_update(profile, None, Standing(growth, tier_code, tier_valid_until), None)
@@ -310,6 +315,23 @@ class DynamoStore:
             day += timedelta(days=1)
         return found
 
+    # ---- coupons (infra/coupon_store.py) ---------------------------------------------------------------------------
+
+    def coupon_issued_counts(self, brand_id: str) -> dict[str, int]:
+        from infra import coupon_store
+
+        return coupon_store.issued_counts(brand_id)
+
+    def paused_coupon_templates(self, brand_id: str) -> frozenset[str]:
+        from infra import coupon_store
+
+        return coupon_store.paused_templates(brand_id)
+
+    def claim_coupon(self, brand_id: str, member_id: str, template, coupon):
+        from infra import coupon_store
+
+        return coupon_store.claim(brand_id, member_id, template, coupon)
+
     def get_entry(self, brand_id: str, member_id: str, entry_id: str) -> Entry | None:
         try:
             return _entry_from_item(EntryItem.get(keys.ledger_pk(brand_id, member_id), keys.entry_sk(entry_id)))
@@ -329,12 +351,16 @@ class DynamoStore:
 
 
 class _Transaction:
-    """Collects a TransactWriteItems in the order pynamodb sends it (puts, then updates), so each cancellation
+    """Collects a TransactWriteItems in the order pynamodb sends it (checks, puts, updates), so each cancellation
     reason can be matched to the role of the item it is about."""
 
     def __init__(self) -> None:
+        self._checks: list[tuple[str, type, str, str, Any]] = []
         self._puts: list[tuple[str, SiyuItem, Any, str | None]] = []
         self._updates: list[tuple[str, SiyuItem, list, Any]] = []
+
+    def check(self, role: str, model: type, pk: str, sk: str, condition: Any) -> None:
+        self._checks.append((role, model, pk, sk, condition))
 
     def put(self, role: str, item: SiyuItem, condition: Any, return_old: bool = False) -> None:
         self._puts.append((role, item, condition, "ALL_OLD" if return_old else None))
@@ -344,10 +370,12 @@ class _Transaction:
 
     @property
     def roles(self) -> list[str]:
-        return [p[0] for p in self._puts] + [u[0] for u in self._updates]
+        return [c[0] for c in self._checks] + [p[0] for p in self._puts] + [u[0] for u in self._updates]
 
     def commit(self, connection: Connection) -> None:
         with TransactWrite(connection=connection) as tx:
+            for _, model, pk, sk, condition in self._checks:
+                tx.condition_check(model, pk, sk, condition=condition)
             for _, item, condition, return_values in self._puts:
                 tx.save(item, condition=condition, return_values=return_values)
             for _, item, actions, condition in self._updates:
@@ -474,7 +502,7 @@ def _profile_from_item(item: MemberItem) -> MemberProfile:
         phone_masked=item.phone_masked, channel=item.channel, referral_code=item.referral_code,
         registered_at=item.registered_at, tier_code=item.tier_code, tier_valid_until=item.tier_valid_until,
         growth=int(item.growth), openid=item.openid, unionid=item.unionid, referred_by_code=item.referred_by_code,
-        paid_until=item.paid_until, birthday=item.birthday,
+        paid_until=item.paid_until, birthday=item.birthday, tags=tuple(sorted(item.tags or ())),
     )
 
 

@@ -84,7 +84,7 @@ def member_view(profile, points: PointsState, markers: Mapping[str, Mapping[str,
         member_id=profile.member_id, channel=profile.channel, registered_at=profile.registered_at,
         tier_code=profile.tier_code, tier_valid_until=profile.tier_valid_until, growth=profile.growth,
         points=points, markers=markers, paid_until=profile.paid_until, birthday=profile.birthday,
-        holdings=MappingProxyType(dict(holdings or {})), tags=frozenset(getattr(profile, "tags", None) or ()),
+        holdings=MappingProxyType(dict(holdings or {})), tags=frozenset(profile.tags),
     )
 
 

@@ -43,6 +43,7 @@ HOOKS = {
     "member.engaged": "siyu_member_engaged",
     "feedback.received": "siyu_feedback_received",
     "membership.paid": "siyu_membership_paid",
+    "order.delivered_late": "siyu_order_delivered_late",
 }
 FOLLOW_UP_TYPES = frozenset({
     "tier.changed", "points.expiring", "points.expired", "commission.settled", "coupon.issued",

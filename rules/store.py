@@ -95,6 +95,19 @@ class Store(Protocol):
     def entries(self, brand_id: str, member_id: str) -> list[Entry]:
         """Every ledger entry of the member, oldest first (reconciliation and exports)."""
 
+    def set_tags(self, brand_id: str, member_id: str, tags: tuple[str, ...]) -> None:
+        """Replace the member's tags (the member must exist)."""
+
+    # Coupons
+    def coupon_issued_counts(self, brand_id: str) -> dict[str, int]:
+        """How many coupons of each template the brand has given out."""
+
+    def paused_coupon_templates(self, brand_id: str) -> frozenset[str]:
+        """Templates of the brand that may not be claimed now (a red crisis alert holds them, for instance)."""
+
+    def claim_coupon(self, brand_id: str, member_id: str, template: Any, coupon: Any) -> Any:
+        """Write a claimed coupon; raises `CouponNotEligible` (out of stock, limit reached) or `MemberNotFound`."""
+
     # Events
     def commit_event(self, record: EventRecord, change: MemberChange | None, side: tuple = ()) -> None:
         """Write an event's processed record, its member changes and its side writes (`rules.extensions`: coupon
