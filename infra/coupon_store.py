@@ -86,10 +86,8 @@ def _stock(brand_id: str, template_id: str) -> CouponStockItem:
 def _write_issued(tx, write: CouponIssued, record) -> None:
     # A rule's coupon is a promise already made: no stock or limit condition, but it counts toward both.
     tx.put("conflict", _coupon_item(write.brand_id, write.member_id, write.coupon), CouponItem.pk.does_not_exist())
-    tx.update("conflict", _count(write.brand_id, write.member_id, write.coupon.template_id),
-              [CouponCountItem.count.add(1), _typed(CouponCountItem)], None)
-    tx.update("conflict", _stock(write.brand_id, write.coupon.template_id),
-              [CouponStockItem.issued.add(1), _typed(CouponStockItem)], None)
+    tx.add(_count(write.brand_id, write.member_id, write.coupon.template_id), count=1)
+    tx.add(_stock(write.brand_id, write.coupon.template_id), issued=1)
 
 
 @writer(CouponUsed)

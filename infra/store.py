@@ -233,11 +233,14 @@ class DynamoStore:
                     keys.ledger_pk(p.brand_id, p.member_id), keys.activity_sk(record.at, record.event_id),
                     event_id=record.event_id, detail_type=record.detail_type, at=record.at,
                     effects=list(record.effects)), ActivityItem.pk.does_not_exist())
-            for key, forget_after, data in change.markers:
+            for key, forget_after, data, due_at in change.markers:
+                marker = MarkerItem(mpk, keys.marker_sk(key), key=key, at=record.at, ttl=forget_after,
+                                    data=dict(data) or None)
+                if due_at is not None:
+                    marker.gsi1pk = keys.due_pk(due_at, p.member_id)
+                    marker.gsi1sk = keys.due_sk(due_at, "MARK", p.brand_id, p.member_id, key)
                 # A marker past its TTL that DynamoDB has not deleted yet may be claimed again.
-                tx.put("conflict", MarkerItem(mpk, keys.marker_sk(key), key=key, at=record.at, ttl=forget_after,
-                                              data=dict(data) or None),
-                       MarkerItem.pk.does_not_exist() | (MarkerItem.ttl <= record.at))
+                tx.put("conflict", marker, MarkerItem.pk.does_not_exist() | (MarkerItem.ttl <= record.at))
             if posting is not None:
                 _posting_writes(tx, p, posting)
             if posting is not None or change.standing is not None:
@@ -322,6 +325,25 @@ class DynamoStore:
 
         return coupon_store.issued_counts(brand_id)
 
+    # ---- referrals (infra/referral_store.py) ------------------------------------------------------------------------
+
+    def referral_facts(self, brand_id: str, code: str, invitee: MemberProfile):
+        from infra import referral_store
+
+        return referral_store.facts(brand_id, code, invitee)
+
+    def inviter_standing(self, brand_id: str, inviter_id: str, month: str):
+        from infra import referral_store
+
+        return referral_store.standing(brand_id, inviter_id, month)
+
+    def commission_entries(self, brand_id: str, inviter_id: str) -> list[dict]:
+        from infra import referral_store
+
+        return [{"kind": e.entry_kind, "fen": int(e.fen), "bucket": e.bucket, "orderId": e.order_id,
+                 "inviteeId": e.invitee_id, "level": int(e.level), "at": e.at, "eventId": e.event_id}
+                for e in referral_store.entries(brand_id, inviter_id)]
+
     def paused_coupon_templates(self, brand_id: str) -> frozenset[str]:
         from infra import coupon_store
 
@@ -362,6 +384,18 @@ class _Transaction:
     def check(self, role: str, model: type, pk: str, sk: str, condition: Any) -> None:
         self._checks.append((role, model, pk, sk, condition))
 
+    def add(self, item: SiyuItem, **deltas: int) -> None:
+        """Unconditional counters (ADD): several effects of one event adding to the same item become one update,
+        since a transaction may touch an item only once."""
+        key = (item.pk, item.sk)
+        for index, (role, existing, actions, condition) in enumerate(self._updates):
+            if (existing.pk, existing.sk) == key and getattr(existing, "_siyu_deltas", None) is not None:
+                for name, delta in deltas.items():
+                    existing._siyu_deltas[name] = existing._siyu_deltas.get(name, 0) + delta
+                return
+        item._siyu_deltas = dict(deltas)
+        self._updates.append(("conflict", item, [], None))
+
     def put(self, role: str, item: SiyuItem, condition: Any, return_old: bool = False) -> None:
         self._puts.append((role, item, condition, "ALL_OLD" if return_old else None))
 
@@ -379,6 +413,11 @@ class _Transaction:
             for _, item, condition, return_values in self._puts:
                 tx.save(item, condition=condition, return_values=return_values)
             for _, item, actions, condition in self._updates:
+                deltas = getattr(item, "_siyu_deltas", None)
+                if deltas is not None:
+                    # The item's own class names its kind: an ADD may be what creates it.
+                    actions = [getattr(type(item), name).add(delta) for name, delta in deltas.items()]
+                    actions.append(type(item).kind.set(type(item)))
                 tx.update(item, actions=actions, condition=condition)
 
 

@@ -210,7 +210,7 @@ def _plan_issue(effect: fx.IssueCoupon, plan) -> Iterable[CouponIssued]:
                          "does not define")
     coupon_id = coupon_id_for(f"{plan.event_id}|{plan.plugin}|{plan.index}")
     coupon = new_coupon(template, coupon_id, at=plan.now, source=plan.plugin, reason=effect.reason)
-    yield CouponIssued(plan.brand.brand_id, plan.member.profile.member_id, coupon)
+    yield CouponIssued(plan.brand.brand_id, effect.to_member or plan.member.profile.member_id, coupon)
 
 
 @side_writes(fx.UseCoupon)

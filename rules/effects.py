@@ -81,6 +81,9 @@ class Once(Effect):
     key: str
     keep_days: int = 400
     data: Mapping[str, Any] = field(default_factory=dict)  # what later events need to know (JSON-ready)
+    # When the daily sweep should bring this member back to the rules (`siyu_member_due`), e.g. a commission's
+    # refund window ending; None: never.
+    due_at: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,6 +106,7 @@ class IssueCoupon(Effect):
 
     template_id: str
     reason: str
+    to_member: str | None = None  # another member of the brand (an inviter's reward); None: this member
     needs_member = True
 
     def check(self, *, brand, now, member) -> None:

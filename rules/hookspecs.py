@@ -103,6 +103,12 @@ def siyu_membership_paid(event, context):
 
 
 @hookspec
+def siyu_referral_code_entered(event, context):
+    """A member entered an inviter's `referralCode` after registering (the `bindReferralCode` mutation, or a brand
+    system). `context.extras["referral"]` holds what the built-in `referral` plugin loaded about the code."""
+
+
+@hookspec
 def siyu_order_delivered_late(event, context):
     """The logistics system says an order arrived late (or is overdue): `orderId`, optional `promisedAt`,
     `deliveredAt`. Typical effect: a compensation `IssueCoupon`, once per order."""

@@ -28,6 +28,7 @@ DEFAULT_PLUGINS = (
     "plugins.tiers",
     "plugins.points_expiry",
     "plugins.coupons",
+    "plugins.referral",
 )
 
 logger = logging.getLogger("siyu.plugins")
