@@ -99,11 +99,17 @@ def _write_used(tx, write: CouponUsed, record) -> None:
               (CouponItem.status == "available") & (CouponItem.valid_until > write.at))
 
 
-def issued_counts(brand_id: str) -> dict[str, int]:
-    """Coupons given out per template of the brand (one Query)."""
-    return {item.sk[len(keys.COUPON_STOCK_PREFIX):]: int(item.issued)
-            for item in CouponStockItem.query(keys.brand_pk(brand_id),
-                                              CouponStockItem.sk.startswith(keys.COUPON_STOCK_PREFIX))}
+def brand_state(brand_id: str) -> tuple[dict[str, int], frozenset[str]]:
+    """Coupons given out per template, and the templates paused: one Query (stock and pause items share the
+    brand partition and the `COUPON` prefix)."""
+    issued: dict[str, int] = {}
+    paused: set[str] = set()
+    for item in SiyuItem.query(keys.brand_pk(brand_id), SiyuItem.sk.startswith("COUPON")):
+        if isinstance(item, CouponStockItem):
+            issued[item.sk[len(keys.COUPON_STOCK_PREFIX):]] = int(item.issued)
+        elif isinstance(item, CouponPauseItem) and item.held_by:
+            paused.add(item.template_id)
+    return issued, frozenset(paused)
 
 
 def claim(brand_id: str, member_id: str, template: Template, coupon: Coupon) -> Coupon:
@@ -153,9 +159,3 @@ def _write_paused(tx, write: TemplatesPaused, record) -> None:
         action = CouponPauseItem.held_by.delete({write.by}) if write.resume else CouponPauseItem.held_by.add({write.by})
         tx.update("conflict", item, [action, CouponPauseItem.template_id.set(template_id), _typed(CouponPauseItem)],
                   None)
-
-
-def paused_templates(brand_id: str) -> frozenset[str]:
-    """Templates of the brand that something holds paused (one Query)."""
-    return frozenset(item.template_id for item in CouponPauseItem.query(
-        keys.brand_pk(brand_id), CouponPauseItem.sk.startswith(keys.COUPON_PAUSE_PREFIX)) if item.held_by)

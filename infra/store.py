@@ -320,10 +320,10 @@ class DynamoStore:
 
     # ---- coupons (infra/coupon_store.py) ---------------------------------------------------------------------------
 
-    def coupon_issued_counts(self, brand_id: str) -> dict[str, int]:
+    def coupon_state(self, brand_id: str) -> tuple[dict[str, int], frozenset[str]]:
         from infra import coupon_store
 
-        return coupon_store.issued_counts(brand_id)
+        return coupon_store.brand_state(brand_id)
 
     # ---- referrals (infra/referral_store.py) ------------------------------------------------------------------------
 
@@ -343,11 +343,6 @@ class DynamoStore:
         return [{"kind": e.entry_kind, "fen": int(e.fen), "bucket": e.bucket, "orderId": e.order_id,
                  "inviteeId": e.invitee_id, "level": int(e.level), "at": e.at, "eventId": e.event_id}
                 for e in referral_store.entries(brand_id, inviter_id)]
-
-    def paused_coupon_templates(self, brand_id: str) -> frozenset[str]:
-        from infra import coupon_store
-
-        return coupon_store.paused_templates(brand_id)
 
     def claim_coupon(self, brand_id: str, member_id: str, template, coupon):
         from infra import coupon_store

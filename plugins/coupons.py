@@ -77,6 +77,27 @@ PARAMS_SCHEMA = {
 }
 
 
+# 百果园's coupons (DOMAIN.md 2.3, 5.1, item 33), the presets `make dev` loads: the upgrade gift packs and the
+# birthday coupon that its ladder names, 满50减10 at the door, 满100减20 for a week after checkout, 10 yuan for
+# joining the community group.
+BAIGUOYUAN_TEMPLATES = [
+    {"id": "bgy-upgrade-yin", "name": "银卡升级礼包", "kind": "gift", "gift": "upgrade-pack-yin", "validDays": 30,
+     "claimable": False},
+    {"id": "bgy-upgrade-jin", "name": "金卡升级礼包", "kind": "gift", "gift": "upgrade-pack-jin", "validDays": 30,
+     "claimable": False},
+    {"id": "bgy-upgrade-zuan", "name": "钻卡升级礼包", "kind": "gift", "gift": "upgrade-pack-zuan", "validDays": 30,
+     "claimable": False},
+    {"id": "bgy-birthday", "name": "生日券", "kind": "percent_off", "discountPercent": 75, "validDays": 30,
+     "claimable": False, "perMemberLimit": 100},
+    {"id": "bgy-entry-50-10", "name": "满50减10", "kind": "amount_off", "thresholdFen": 5000, "amountFen": 1000,
+     "validDays": 30, "claimable": False},
+    {"id": "bgy-100-20", "name": "满100减20", "kind": "amount_off", "thresholdFen": 10000, "amountFen": 2000,
+     "validDays": 7, "stock": 1000},
+    {"id": "bgy-community-10", "name": "进群10元券", "kind": "amount_off", "amountFen": 1000, "validDays": 30,
+     "eligibility": {"tags": ["community"]}},
+]
+
+
 @hookimpl
 def siyu_plugin_info():
     return PluginInfo(NAME, VERSION, PARAMS_SCHEMA, order=40, check=_check_params,

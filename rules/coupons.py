@@ -269,8 +269,7 @@ def offers(store, brand: BrandConfig, member_id: str, now: datetime) -> list[Off
     if not found:
         return []
     view = member_view(state.profile, state.points, state.markers, state.holdings)
-    issued = store.coupon_issued_counts(brand.brand_id)
-    paused = store.paused_coupon_templates(brand.brand_id)
+    issued, paused = store.coupon_state(brand.brand_id)
     result = []
     for template in found.values():
         reasons = ineligibility(template, view, now, brand, issued=issued.get(template.id, 0), paused=paused)
@@ -294,7 +293,7 @@ def claim(store, brand: BrandConfig, member_id: str, template_id: str, now: date
         raise MemberNotFound(member_id)
     view = member_view(state.profile, state.points, state.markers, state.holdings)
     # Stock is left to the write's condition: reading it first would only be a second request that can be stale.
-    reasons = ineligibility(template, view, now, brand, issued=0, paused=store.paused_coupon_templates(brand.brand_id))
+    reasons = ineligibility(template, view, now, brand, issued=0, paused=store.coupon_state(brand.brand_id)[1])
     if reasons:
         raise CouponNotEligible(template_id, reasons)
     coupon = new_coupon(template, coupon_id_for(f"claim|{brand.brand_id}|{member_id}|{request_id}"), at=now,

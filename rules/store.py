@@ -109,11 +109,9 @@ class Store(Protocol):
         """Every entry of the inviter's commission ledger, oldest first."""
 
     # Coupons
-    def coupon_issued_counts(self, brand_id: str) -> dict[str, int]:
-        """How many coupons of each template the brand has given out."""
-
-    def paused_coupon_templates(self, brand_id: str) -> frozenset[str]:
-        """Templates of the brand that may not be claimed now (a red crisis alert holds them, for instance)."""
+    def coupon_state(self, brand_id: str) -> tuple[dict[str, int], frozenset[str]]:
+        """How many coupons of each template the brand has given out, and which templates may not be claimed now
+        (a red crisis alert holds them, for instance)."""
 
     def claim_coupon(self, brand_id: str, member_id: str, template: Any, coupon: Any) -> Any:
         """Write a claimed coupon; raises `CouponNotEligible` (out of stock, limit reached) or `MemberNotFound`."""
