@@ -23,7 +23,7 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from infra import keys
+from infra import extensions, keys
 from infra.extensions import writer
 from infra.models import SiyuItem
 from rules.alerts import (
@@ -39,6 +39,7 @@ from rules.alerts import (
     RaiseAlertWrite,
     ScopeCounts,
 )
+from rules.coupons import TemplatesPaused
 from rules.errors import WriteConflict
 from rules.store import Page
 
@@ -224,6 +225,7 @@ class AlertStore:
                           condition=as_read & (OpenAlertItem.alert_id == alert.alert_id))
 
     def resolve_alert(self, alert: Alert, *, by: str, at: datetime) -> None:
+        extensions.load_families()
         actions = [AlertItem.status.set(RESOLVED), AlertItem.resolved_at.set(at), AlertItem.resolved_by.set(by),
                    _append(AlertChange(at, "resolved", alert.level, by=by))]
         with _changing():
@@ -232,6 +234,10 @@ class AlertStore:
                           condition=(AlertItem.status == alert.status) & (AlertItem.level == alert.level))
                 tx.delete(_live(alert), condition=(OpenAlertItem.alert_id == alert.alert_id)
                           & (OpenAlertItem.level == alert.level))
+                if alert.pause_coupon_templates:
+                    resume = TemplatesPaused(alert.brand_id, alert.pause_coupon_templates, by=alert.alert_id,
+                                             resume=True)
+                    extensions.WRITERS[TemplatesPaused](_Updates(tx), resume, None)
 
     def paused_coupon_templates(self, brand_id: str) -> frozenset[str]:
         paused: set[str] = set()
@@ -239,6 +245,16 @@ class AlertStore:
                                         filter_condition=OpenAlertItem.level == "red"):
             paused.update(item.pause_coupon_templates or ())
         return frozenset(paused)
+
+
+class _Updates:
+    """Lets a family's writer (written for the engine's transaction) add its updates to this one."""
+
+    def __init__(self, tx: TransactWrite) -> None:
+        self._tx = tx
+
+    def update(self, role: str, item: SiyuItem, actions: list, condition: Any) -> None:
+        self._tx.update(item, actions=actions, condition=condition)
 
 
 class _changing:

@@ -7,6 +7,7 @@ as typed objects (profile, lots, request records) in a single request.
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    UnicodeSetAttribute,
     DiscriminatorAttribute,
     JSONAttribute,
     ListAttribute,
@@ -76,6 +77,7 @@ class MemberItem(SiyuItem, discriminator="member"):
     tier_valid_until = UTCDateTimeAttribute(null=True)
     paid_until = UTCDateTimeAttribute(null=True)
     birthday = UnicodeAttribute(null=True)
+    tags = UnicodeSetAttribute(null=True)  # the brand's groups for this member (coupon eligibility, ...)
     growth = NumberAttribute(default=0)
     balance = NumberAttribute(default=0)
     debt = NumberAttribute(default=0)

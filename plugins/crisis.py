@@ -27,7 +27,8 @@ Parameters:
 - `responseHours` by level: blue 72, yellow 48 (ours), red 4 (the golden window). An alert must be acknowledged
   within the stricter of its level's and its kind's response time; a red quality alert within 4 h, a service
   dispute within 2 h at any level.
-- `pauseCouponTemplatesOnRed` ([]): coupon templates paused while a red alert of the brand is unresolved.
+- `pauseCouponTemplatesOnRed` ([]): coupon templates paused while a red alert of the brand is unresolved (they
+  cannot be claimed; resolving the alert releases them).
 
 Readings are of the latest window: the hours up to the newer of the event's hour and the latest hour counted
 (counted in whole UTC hours: a 24-hour window is the latest hour and the 23 before it), so a late or redelivered

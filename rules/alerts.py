@@ -28,6 +28,7 @@ from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import Any, ClassVar, Iterable, Mapping
 
+from rules.coupons import TemplatesPaused
 from rules.effects import BrandEffect
 from rules.errors import Busy, NotFound, SiyuError, WriteConflict
 from rules.events import SweepEvent
@@ -400,6 +401,10 @@ def _plan_raise(effect: RaiseAlert, plan: Any) -> Iterable[Any]:
         yield RaiseAlertWrite(plan.brand.brand_id, effect.alert_id, effect.metric, effect.scope, effect.from_level,
                               effect.level, effect.value, effect.threshold, effect.respond_by,
                               effect.pause_coupon_templates, change)
+    if effect.pause_coupon_templates:
+        # The coupon family's own pause items, held by this alert until it is resolved: claims check them in
+        # their write, so a coupon cannot be claimed in the same instant the brand goes red.
+        yield TemplatesPaused(plan.brand.brand_id, effect.pause_coupon_templates, by=effect.alert_id)
 
 
 @side_writes(EscalateAlert)
@@ -446,7 +451,7 @@ def acknowledge(store: Any, brand_id: str, alert_id: str, *, by: str, now: datet
 
 def resolve(store: Any, brand_id: str, alert_id: str, *, by: str, now: datetime) -> Alert:
     """The alert is closed: its key per metric and scope is free, so a later bad reading opens a new alert, and
-    coupon templates it paused are live again."""
+    the coupon templates it paused are released (in the same write)."""
 
     def step(alert: Alert) -> Alert | None:
         store.resolve_alert(alert, by=by, at=now)

@@ -47,6 +47,8 @@ HOOKS = {
     "member.engaged": "siyu_member_engaged",
     "feedback.received": "siyu_feedback_received",
     "membership.paid": "siyu_membership_paid",
+    "order.delivered_late": "siyu_order_delivered_late",
+    "referral.code_entered": "siyu_referral_code_entered",
 }
 FOLLOW_UP_TYPES = frozenset({
     "tier.changed", "points.expiring", "points.expired", "commission.settled", "coupon.issued",
@@ -371,7 +373,7 @@ class Engine:
             return None
         points = state.points
         postings: list[Posting] = []
-        markers: list[tuple[str, datetime, Mapping[str, Any]]] = []
+        markers: list[tuple[str, datetime, Mapping[str, Any], datetime | None]] = []
         for index, decision in enumerate(decisions):
             try:
                 posting = self._posting(decision, index, event_id, now, points, markers)
@@ -410,7 +412,7 @@ class Engine:
             entry = replace(posting.entries[0], event_id=event_id, explanation=decision.explanation())
             return replace(posting, entries=(entry,))
         if isinstance(effect, fx.Once):
-            markers.append((effect.key, now + timedelta(days=effect.keep_days), effect.data))
+            markers.append((effect.key, now + timedelta(days=effect.keep_days), effect.data, effect.due_at))
         return None
 
     def _follow_ups(self, event_id: str, brand: BrandConfig, state: MemberState | None,
@@ -504,6 +506,9 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
     elif isinstance(effect, fx.Once):
         if not isinstance(effect.key, str) or not isinstance(effect.keep_days, int) or effect.keep_days < 1:
             raise PluginFailed(plugin, "Once needs a string key and a positive whole number of keep_days")
+        if effect.due_at is not None and (not isinstance(effect.due_at, datetime) or effect.due_at.tzinfo is None
+                                          or effect.due_at > now + timedelta(days=effect.keep_days)):
+            raise PluginFailed(plugin, "Once.due_at must be a datetime with a timezone, within keep_days")
         try:
             json.dumps(dict(effect.data))
         except (TypeError, ValueError):

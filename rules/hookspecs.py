@@ -7,8 +7,14 @@ hook of each enabled plugin, one plugin at a time in evaluation order, with:
 
 - `event`: the validated event (`rules.events.BusinessEvent`); read `event.detail` for its fields;
 - `context`: a read-only `rules.context.RuleContext`: the brand, this plugin's parameters, the member as they stand
-  after the plugins that ran before this one (`context.member`), and `context.now` (the event's time; never read
-  the wall clock).
+  after the plugins that ran before this one (`context.member`, with their coupons in `context.member.coupons`
+  and their tags in `context.member.tags`), `context.now` (the event's time; never read the wall clock), and
+  `context.extras`: what the rule families loaded beyond the member (e.g. `"referral"`, `"alerts"`).
+
+Effects a plugin may return (`rules.effects`): `AwardPoints`, `TakeBackPoints`, `ExpirePoints`, `AddGrowth`,
+`SetTier`, `SetPaidMembership`, `Once` (remember a key, optionally with `due_at` to be called back by the daily
+sweep), `Emit` (a follow-up event), `IssueCoupon` and `UseCoupon` (the brand's coupon templates), and `Note` (no
+write: says why a rule did not act, so "why not?" has an answer too).
 
 A hook returns an iterable of effects (`rules.effects`) or None. It must be pure: no I/O, no clock, no mutation of
 its arguments. If it raises, the event fails with the plugin's name and nothing of it is written.
@@ -67,7 +73,7 @@ def siyu_plugin_info():
 def siyu_member_registered(event, context):
     """A member joined the brand (`memberId`, `channel`, optional `referralCode`).
 
-    Typical effects: a welcome `AwardPoints`, a referral binding, a new-member coupon.
+    Typical effects: a welcome `AwardPoints`, a referral binding, a new-member `IssueCoupon`.
     """
 
 
@@ -100,6 +106,18 @@ def siyu_member_engaged(event, context):
 def siyu_membership_paid(event, context):
     """A member bought or renewed a paid membership (百果园 心享, 元气森林 会员卡): `plan`, `validUntil` (ISO time with
     zone), optional `amountFen`. Typical effect: `SetPaidMembership`."""
+
+
+@hookspec
+def siyu_referral_code_entered(event, context):
+    """A member entered an inviter's `referralCode` after registering (the `bindReferralCode` mutation, or a brand
+    system). `context.extras["referral"]` holds what the built-in `referral` plugin loaded about the code."""
+
+
+@hookspec
+def siyu_order_delivered_late(event, context):
+    """The logistics system says an order arrived late (or is overdue): `orderId`, optional `promisedAt`,
+    `deliveredAt`. Typical effect: a compensation `IssueCoupon`, once per order."""
 
 
 @hookspec

@@ -41,6 +41,7 @@ class MemberProfile:
     referred_by_code: str | None = None
     paid_until: datetime | None = None  # a paid membership (百果园 心享, 元气森林 会员卡) runs until then
     birthday: str | None = None  # "--MM-DD": month and day only, the least a birthday rule needs
+    tags: tuple[str, ...] = ()  # groups staff put the member in (coupon eligibility reads them)
 
 
 @dataclass(frozen=True)

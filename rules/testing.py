@@ -74,8 +74,7 @@ class PluginCase:
 
     def run(self, detail_type: str, detail: Mapping[str, Any] | None = None, *, member: MemberState | None = None,
             at: datetime = DEFAULT_TIME, extras: Mapping[str, Any] | None = None) -> Result:
-        """`extras` stands for what the rule families would load (`context.extras`), e.g. an
-        `rules.alerts.AlertsView` under "alerts"."""
+        """Evaluate one event; `extras` stands in for what the rule families would load (`context.extras`)."""
         state = member or globals()["member"](brand_id=self.brand.brand_id)
         body = {"brandId": self.brand.brand_id, "memberId": state.profile.member_id, **(detail or {})}
         envelope = {"id": f"test-{next(_counter)}-{uuid.uuid4().hex[:6]}", "source": "siyu.test",
@@ -99,5 +98,5 @@ def _after(state: MemberState, evaluation) -> MemberState:
     if change.standing is not None:
         profile = replace(profile, growth=change.standing.growth, tier_code=change.standing.tier_code,
                           tier_valid_until=change.standing.tier_valid_until)
-    markers = {**state.markers, **{key: dict(data) for key, _, data in change.markers}}
+    markers = {**state.markers, **{key: dict(data) for key, _, data, _ in change.markers}}
     return replace(state, profile=profile, points=points, markers=markers, version=state.version + 1)

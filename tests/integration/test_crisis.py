@@ -12,10 +12,11 @@ import pytest
 
 from infra.db import count_requests
 from plugins.crisis import PRESET_THRESHOLDS
-from rules import alerts
+from rules import alerts, coupons
+from rules.brand_settings import configure_brand
 from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
 from rules.engine import Engine
-from rules.errors import WriteConflict
+from rules.errors import CouponNotEligible, WriteConflict
 from tests.helpers import business_event, call_graphql, error_codes, register, scheduled_event, token
 
 T0 = datetime(2026, 6, 1, 8, 0, tzinfo=timezone.utc)
@@ -238,6 +239,28 @@ def test_a_red_alert_pauses_the_named_coupon_templates_until_it_is_resolved(stor
     assert store.paused_coupon_templates(crisis_brand(store, plugins)) == frozenset()
     alerts.resolve(store, brand, red.alert_id, by="staff:s1", now=T0 + timedelta(hours=2))
     assert store.paused_coupon_templates(brand) == frozenset()
+
+
+def test_members_cannot_claim_a_paused_coupon_while_the_red_alert_is_unresolved(store, plugins, engine):
+    brand = f"c{uuid.uuid4().hex[:10]}"
+    store.put_brand(BrandConfig(brand, "百果园", BAIGUOYUAN_LADDER))
+    flash = {"id": "flash-10", "name": "闪购立减10元", "kind": "amount_off", "amountFen": 1000, "validDays": 7}
+    configure_brand(store, plugins, brand, now=T0, plugin_settings=[
+        ("coupons", True, {"templates": [flash]}),
+        ("crisis", True, {"thresholds": ONLY_NEGATIVE_POSTS, "pauseCouponTemplatesOnRed": ["flash-10"]})])
+    member = register(store, brand, T0)
+    post(engine, brand, 51, start=T0)
+    red = the_alert(store, brand, "negative-posts")
+    with pytest.raises(CouponNotEligible) as refused:
+        coupons.claim(store, store.get_brand(brand), member, "flash-10", T0 + timedelta(hours=1), request_id="r1")
+    assert [r.code for r in refused.value.reasons] == ["PAUSED"]
+    assert store.coupon_state(brand)[1] == frozenset({"flash-10"}) == store.paused_coupon_templates(brand)
+
+    alerts.resolve(store, brand, red.alert_id, by="staff:s1", now=T0 + timedelta(hours=2))
+    claimed = coupons.claim(store, store.get_brand(brand), member, "flash-10", T0 + timedelta(hours=3),
+                            request_id="r2")
+    assert claimed.template_id == "flash-10"
+    assert store.coupon_state(brand)[1] == frozenset() == store.paused_coupon_templates(brand)
 
 
 # ---- exactly once, whatever the delivery --------------------------------------------------------------------------
