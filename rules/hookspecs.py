@@ -14,7 +14,9 @@ hook of each enabled plugin, one plugin at a time in evaluation order, with:
 Effects a plugin may return (`rules.effects`): `AwardPoints`, `TakeBackPoints`, `ExpirePoints`, `AddGrowth`,
 `SetTier`, `SetPaidMembership`, `Once` (remember a key, optionally with `due_at` to be called back by the daily
 sweep), `Emit` (a follow-up event), `IssueCoupon` and `UseCoupon` (the brand's coupon templates), and `Note` (no
-write: says why a rule did not act, so "why not?" has an answer too).
+write: says why a rule did not act, so "why not?" has an answer too). Effects on the brand rather than the member
+(`BrandEffect`: the crisis family's `CountFeedback`, `RaiseAlert`, `EscalateAlert` in `rules.alerts`, and
+`BrandEmit` for their follow-ups) never show in the member's own activity.
 
 A hook returns an iterable of effects (`rules.effects`) or None. It must be pure: no I/O, no clock, no mutation of
 its arguments. If it raises, the event fails with the plugin's name and nothing of it is written.
