@@ -80,13 +80,11 @@ class TokenLimit(MaxTokensLimiter):
     """graphql-core stops parsing at the limit with a syntax error; this gives that error its code."""
 
     def on_parse(self) -> Iterator[None]:
-        try:
-            yield
-        except GraphQLSyntaxError as error:
-            if f"more than {self.max_token_count} tokens" not in error.message:
-                raise
-            raise GraphQLError(f"the document has more than {self.max_token_count} tokens",
-                               extensions={"code": LIMIT_EXCEEDED}) from None
+        yield
+        # strawberry catches the parser's error itself and keeps it as the request's error: code it in place.
+        for error in self.execution_context.pre_execution_errors or ():
+            if isinstance(error, GraphQLSyntaxError) and f"more than {self.max_token_count} tokens" in error.message:
+                error.extensions = {**(error.extensions or {}), "code": LIMIT_EXCEEDED}
 
 
 _NO_INTROSPECTION = _coded(NoSchemaIntrospectionCustomRule, FORBIDDEN)

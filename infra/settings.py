@@ -37,7 +37,7 @@ class Settings:
     phone_hash_key: str = field(default=DEV_PHONE_KEY, repr=False)
     brand_cache_seconds: float = 60.0
     # GraphQL hardening: what one request may ask for.
-    graphql_max_depth: int = 10
+    graphql_max_depth: int = 8
     graphql_max_aliases: int = 15
     graphql_max_tokens: int = 2000
     # Login: how long a member token from loginWithWechat lives, and who exchanges the mini-program code.
@@ -121,7 +121,7 @@ def _load() -> Settings:
         jwt_issuer=env.get("JWT_ISSUER", "siyu-local"),
         phone_hash_key=phone_key or DEV_PHONE_KEY,
         brand_cache_seconds=float(env.get("SIYU_BRAND_CACHE_SECONDS", "60")),
-        graphql_max_depth=_positive_int(env, "SIYU_GRAPHQL_MAX_DEPTH", 10),
+        graphql_max_depth=_positive_int(env, "SIYU_GRAPHQL_MAX_DEPTH", 8),
         graphql_max_aliases=_positive_int(env, "SIYU_GRAPHQL_MAX_ALIASES", 15),
         graphql_max_tokens=_positive_int(env, "SIYU_GRAPHQL_MAX_TOKENS", 2000),
         member_token_ttl=timedelta(minutes=_positive_int(env, "SIYU_MEMBER_TOKEN_MINUTES", 120)),
