@@ -126,7 +126,13 @@ def _browse(app) -> httpx.Response:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://siyu.test") as client:
             return await client.get("/graphql", headers={"accept": "text/html"})
 
-    return asyncio.run(get())
+    # A loop of its own, never installed: asyncio.run would leave the main thread without one, and mangum (the
+    # Lambda adapter the other tests call) needs it.
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(get())
+    finally:
+        loop.close()
 
 
 def test_graphiql_is_served_locally_and_not_in_prod(configure):
