@@ -73,6 +73,12 @@ def test_make_dev_serves_the_demo_member_from_dynamodb_and_stops_on_ctrl_c(local
     staff_view = post(port, f'{{ member(id: "{me}") {{ phoneMasked tier {{ name }} }} }}', staff_token)
     assert staff_view == {"data": {"member": {"phoneMasked": "138****8000", "tier": {"name": "金卡"}}}}
 
+    # The local WeChat client signs anyone in: the printed example works as printed.
+    example = re.search(r"any code signs in: (mutation .*)$", output, re.M).group(1)
+    signed_in = post(port, example)["data"]["loginWithWechat"]
+    assert post(port, "{ me { phoneMasked tier { name } } }", signed_in["token"]) == \
+        {"data": {"me": {"phoneMasked": None, "tier": {"name": "普卡"}}}}
+
     with urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/graphql",
                                                        headers={"accept": "text/html"}), timeout=10) as page:
         assert "graphiql" in page.read().decode().lower()
