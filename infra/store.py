@@ -56,6 +56,7 @@ REQUEST_RECORD_DAYS = 30
 # EventBridge retries for up to 24 hours and a dead-letter queue keeps events 14 days: a redelivery (or a redrive)
 # within 35 days is recognised as a duplicate.
 PROCESSED_RECORD_DAYS = 35
+BRAND_CACHE_SIZE = 1024
 _CONFLICT_CODES = {"ConditionalCheckFailed", "TransactionConflict"}
 
 
@@ -84,6 +85,9 @@ class DynamoStore:
         except BrandItem.DoesNotExist:
             config = None
         with self._lock:
+            # Bounded: loginWithWechat takes a brand id from anyone, and every unknown one is cached as a miss.
+            while len(self._brand_cache) >= BRAND_CACHE_SIZE:
+                self._brand_cache.pop(next(iter(self._brand_cache)))
             self._brand_cache[brand_id] = (now + self._brand_cache_seconds, config)
         return config
 

@@ -195,3 +195,14 @@ def _swap_payload(signed: str, claims: dict) -> str:
     header, _, signature = signed.split(".")
     payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
     return f"{header}.{payload}.{signature}"
+
+
+def test_logins_naming_many_unknown_brands_do_not_grow_the_brand_cache_without_bound(dynamodb_endpoint, monkeypatch):
+    from infra import store as store_module
+    from infra.store import DynamoStore
+
+    monkeypatch.setattr(store_module, "BRAND_CACHE_SIZE", 8)
+    cache = DynamoStore()
+    for i in range(30):
+        assert cache.get_brand(f"nobody{i}") is None
+    assert len(cache._brand_cache) == 8 and "nobody29" in cache._brand_cache
