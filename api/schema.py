@@ -188,8 +188,8 @@ class Mutation:
                                 secret=context.settings.jwt_secret, issuer=context.settings.jwt_issuer,
                                 now=context.now, ttl=ttl)
             member = _member(context, brand_id, signed_in.member_id)
-            if member is None:  # registered a moment ago: only a deleted brand or member gets here
-                raise errors.MemberNotFound(signed_in.member_id)
+            if member is None:  # registered a moment ago, and the (eventually consistent) read does not see it yet
+                raise errors.Busy("the member was just registered; sign in again in a moment")
             return LoggedIn(token=token, expires_at=context.now.replace(microsecond=0) + ttl,
                             created=signed_in.created, member=member)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from rules.errors import AlreadyRegistered
+from rules.errors import AlreadyRegistered, Busy
 from rules.members import LookupKind, lookup_value
 from rules.registration import register_member
 from rules.store import Store
@@ -34,7 +34,8 @@ def member_for_wechat(store: Store, *, brand_id: str, openid: str, unionid: str 
         # Two first logins of the same person raced (a double tap): the other one registered the member.
         found = _find(store, brand_id, openid, unionid, key)
         if found is None:
-            raise
+            # Lookups are read eventually consistent: the winner's may not be visible yet. Ask for a retry.
+            raise Busy("this WeChat account is being registered by another request; try again") from None
         return SignedIn(found, created=False)
     return SignedIn(profile.member_id, created=True)
 
