@@ -7,8 +7,9 @@ and so does a field without a permission class that is not declared public.
 
 Expected: no token reaches nothing but the public fields (UNAUTHENTICATED); a member token reaches member fields
 (they work, on the caller's own data) and is refused staff fields (FORBIDDEN); a staff token of another brand
-reaches staff fields (they work, on its own brand) and is refused member fields (FORBIDDEN). Whatever the answer,
-nothing of the victim member or the victim brand appears in it, and nothing of theirs is written.
+reaches staff fields (they work, on its own brand) and is refused member fields (FORBIDDEN). A field the caller may
+use that is asked about the victim's id may also answer NOT_FOUND or FORBIDDEN. Whatever the answer, nothing of
+the victim member or the victim brand appears in it, and nothing of theirs is written.
 """
 
 from __future__ import annotations
@@ -259,14 +260,17 @@ def test_no_field_lets_a_caller_past_its_tenant(world, caller):
             problems.append(f"{where}: HTTP {status}")
         expected = EXPECTED[caller][role]
         codes = error_codes(body)
-        if codes != expected:
+        asked_about_the_victim = world.victim in json.dumps(variables)
+        if not expected and asked_about_the_victim and codes in (["NOT_FOUND"], ["FORBIDDEN"]):
+            pass  # a field the caller may use, asked about someone else's id: "not yours" is the right answer
+        elif codes != expected:
             problems.append(f"{where}: codes {codes}, expected {expected}: {answer[:400]}")
         if expected and (body.get("data") or {}).get(name) is not None:
             problems.append(f"{where}: refused, yet answered {answer[:400]}")
         for what, secret in secrets.items():
             if secret and secret in answer:
                 problems.append(f"{where}: the victim's {what} is in the answer")
-        if world.victim in answer and world.victim not in json.dumps(variables):
+        if world.victim in answer and not asked_about_the_victim:
             problems.append(f"{where}: the victim's member id is in the answer")
         if re.search(rf'"balance": {VICTIM_POINTS}\b|"growth": {VICTIM_GROWTH}\b', answer):
             problems.append(f"{where}: the victim's balance or growth is in the answer")
