@@ -12,26 +12,27 @@ from strawberry.asgi import GraphQL
 
 from api.context import Context, build_context
 from api.schema import schema
-from infra.runtime import store
-from infra.settings import settings
+from infra.runtime import store, wechat
+from infra.settings import Settings, settings
 from infra.store import utcnow
 
 
 class SiyuGraphQL(GraphQL):
     async def get_context(self, request: Request, response: Any) -> Context:
-        return build_context(store(), settings(), utcnow(), request.headers.get("authorization"))
-
-
-def _graphql_app() -> SiyuGraphQL:
-    local = not settings().is_prod
-    return SiyuGraphQL(schema, graphql_ide="graphiql" if local else None, allow_queries_via_get=False)
+        return build_context(store(), settings(), utcnow(), request.headers.get("authorization"), wechat())
 
 
 async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-app = Starlette(routes=[
-    Route("/graphql", _graphql_app(), methods=["GET", "POST"]),
-    Route("/health", health),
-])
+def build_app(config: Settings) -> Starlette:
+    # GraphiQL only off prod: in prod GET /graphql answers 404 and introspection is refused (api/hardening.py).
+    graphql = SiyuGraphQL(schema, graphql_ide=None if config.is_prod else "graphiql", allow_queries_via_get=False)
+    return Starlette(routes=[
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/health", health),
+    ])
+
+
+app = build_app(settings())

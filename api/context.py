@@ -5,18 +5,23 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from graphql import GraphQLError
 from strawberry.types import Info
 
 from api.auth import AuthError, Principal, bearer, verify_token
+from api.hardening import BAD_USER_INPUT, FORBIDDEN, INTERNAL, LIMIT_EXCEEDED, NOT_FOUND, UNAUTHENTICATED
 from infra.settings import Settings
+from rules import limits
 from rules.members import MemberState
 from rules.store import Store
 
-UNAUTHENTICATED = "UNAUTHENTICATED"
-FORBIDDEN = "FORBIDDEN"
-BAD_USER_INPUT = "BAD_USER_INPUT"
+if TYPE_CHECKING:
+    from infra.wechat import WechatClient
+
+__all__ = ["BAD_USER_INPUT", "FORBIDDEN", "INTERNAL", "LIMIT_EXCEEDED", "NOT_FOUND", "UNAUTHENTICATED", "Context",
+           "build_context", "graphql_error"]
 
 
 def graphql_error(message: str, code: str) -> GraphQLError:
@@ -30,10 +35,19 @@ class Context:
     now: datetime
     principal: Principal | None = None
     auth_problem: str | None = None
+    wechat: "WechatClient | None" = None  # exchanges mini-program login codes (infra/wechat.py)
     # Members loaded during this request, so nested fields never read the same member twice.
     members: dict[tuple[str, str], MemberState | None] = field(default_factory=dict)
     # Names what this request creates (a claimed coupon's id), so two requests never collide.
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def attempt(self, action: str) -> None:
+        """Count one attempt of `action` by the calling member (rules/limits.py); raises `RateLimited` past the
+        limit. Call it first thing inside a member mutation's `_typed` run, so the refusal is a typed result."""
+        p = self.principal
+        assert p is not None and p.role == "member", "attempts are counted for member callers"
+        limits.count_attempt(self.store, p.brand_id, p.subject, action, now=self.now,
+                             limits=self.settings.attempt_limits)
 
     def member_state(self, brand_id: str, member_id: str) -> MemberState | None:
         key = (brand_id, member_id)
@@ -42,8 +56,9 @@ class Context:
         return self.members[key]
 
 
-def build_context(store: Store, settings: Settings, now: datetime, authorization: str | None) -> Context:
-    context = Context(store=store, settings=settings, now=now)
+def build_context(store: Store, settings: Settings, now: datetime, authorization: str | None,
+                  wechat: "WechatClient | None" = None) -> Context:
+    context = Context(store=store, settings=settings, now=now, wechat=wechat)
     try:
         token = bearer(authorization)
         if token is not None:

@@ -13,7 +13,6 @@ from api.types import BusinessError, InvalidInput, MemberNotFound
 @strawberry.type(description="A member this member invited.")
 class Referral:
     member_id: strawberry.ID
-    phone_masked: str
     bound_at: datetime
 
 

@@ -7,7 +7,6 @@ from typing import Callable, Optional, TypeVar
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -33,14 +32,19 @@ from api.brand_types import (
     Plugin,
     Simulation,
 )
-from api.referral_types import BindReferralResult, ReferralBound, ReferralRefused
+from api.auth import Principal, issue_token
+from api.context import BAD_USER_INPUT, FORBIDDEN, INTERNAL, NOT_FOUND, Context, graphql_error
 from api.coupon_types import ClaimCouponResult, Coupon, CouponClaimed, CouponOffer, coupon_error
-from api.context import BAD_USER_INPUT, FORBIDDEN, Context, graphql_error
+from api.hardening import EXTENSIONS, is_internal
+from api.referral_types import BindReferralResult, ReferralBound, ReferralRefused
 from api.permissions import IsMember, IsStaff
 from api.types import (
     AdjustPointsResult,
     CheckedIn,
+    CheckInResult,
     InvalidInput,
+    LoggedIn,
+    LoginResult,
     MemberNotFound,
     PageInfo,
     PayWithPointsResult,
@@ -55,9 +59,10 @@ from api.types import (
     _page_size,
     business_error,
 )
-from rules import alerts, coupons, errors, points
+from rules import alerts, coupons, errors, limits, points
 from rules.brand_settings import configure_brand
 from rules.brands import TierLevel
+from rules.login import member_for_wechat
 from rules.plugins import registry
 from rules.points import PointsResult
 from rules.registration import register_member
@@ -154,7 +159,7 @@ class Query:
         p = context.principal
         member = _member(context, p.brand_id, p.subject)
         if member is None:
-            raise GraphQLError("this member no longer exists", extensions={"code": "NOT_FOUND"})
+            raise graphql_error("this member no longer exists", NOT_FOUND)
         return member
 
     @strawberry.field(permission_classes=[IsStaff], description="A member of the staff's brand; null if none.")
@@ -218,6 +223,32 @@ class Query:
 
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(description="Sign in from the brand's mini-program with a wx.login() code; no token needed. "
+                                     "Registers the member on first sight and returns a short-lived member token.")
+    def login_with_wechat(self, info: Info, brand_id: str, code: str) -> LoginResult:
+        context: Context = info.context
+
+        def run():
+            if not _plausible_id(brand_id):
+                raise errors.InvalidInput("brandId", "not a brand id")
+            if context.store.get_brand(brand_id) is None:
+                raise errors.BrandNotConfigured(brand_id)
+            identity = context.wechat.exchange(brand_id, code)
+            signed_in = member_for_wechat(context.store, brand_id=brand_id, openid=identity.openid,
+                                          unionid=identity.unionid, now=context.now,
+                                          key=context.settings.phone_hash_key)
+            ttl = context.settings.member_token_ttl
+            token = issue_token(Principal("member", signed_in.member_id, brand_id),
+                                secret=context.settings.jwt_secret, issuer=context.settings.jwt_issuer,
+                                now=context.now, ttl=ttl)
+            member = _member(context, brand_id, signed_in.member_id)
+            if member is None:  # registered a moment ago, and the (eventually consistent) read does not see it yet
+                raise errors.Busy("the member was just registered; sign in again in a moment")
+            return LoggedIn(token=token, expires_at=context.now.replace(microsecond=0) + ttl,
+                            created=signed_in.created, member=member)
+
+        return _typed(run)
+
     @strawberry.mutation(permission_classes=[IsStaff], description="Register a member in the staff's brand.")
     def register_member(self, info: Info, input: RegisterMemberInput) -> RegisterMemberResult:
         context: Context = info.context
@@ -243,30 +274,43 @@ class Mutation:
     def redeem_points(self, info: Info, input: RedeemPointsInput) -> RedeemPointsResult:
         context: Context = info.context
         p = context.principal
-        return _typed(lambda: _changed(points.redeem(
-            context.store, p.brand_id, p.subject, points=input.points, now=context.now,
-            idempotency_key=input.idempotency_key, reason=input.reason, actor=p.actor)))
+
+        def run():
+            context.attempt(limits.REDEEM_POINTS)
+            return _changed(points.redeem(
+                context.store, p.brand_id, p.subject, points=input.points, now=context.now,
+                idempotency_key=input.idempotency_key, reason=input.reason, actor=p.actor))
+
+        return _typed(run)
 
     @strawberry.mutation(permission_classes=[IsMember],
                          description="Daily check-in through the brand's rules; twice a day changes nothing the second time.")
-    def check_in(self, info: Info) -> CheckedIn:
+    def check_in(self, info: Info) -> CheckInResult:
         context: Context = info.context
         p = context.principal
         from infra.runtime import engine
         from rules.events import BusinessEvent
 
-        # The event id is per member and minute: a double tap is one event; the rules decide once-per-day.
-        event_id = f"checkin-{p.brand_id}-{p.subject}-{context.now:%Y%m%d%H%M}"
-        event = BusinessEvent(event_id=event_id, detail_type="member.checked_in", source="siyu.api",
-                              time=context.now, brand_id=p.brand_id, detail={"brandId": p.brand_id, "memberId": p.subject})
-        summary = engine().process(event)
-        if summary.status not in ("applied", "duplicate"):
-            raise graphql_error(summary.reason or "check-in failed", "NOT_FOUND" if summary.status == "rejected"
-                                else "INTERNAL")
-        earned = sum(e.get("points", 0) for e in summary.effects if e.get("effect") == "AwardPoints")
-        state = context.store.load_member(p.brand_id, p.subject, as_of=context.now)
-        return CheckedIn(points_earned=earned if summary.status == "applied" else 0,
-                         balance=state.points.spendable(context.now), effects=summary.effects)
+        def run():
+            context.attempt(limits.CHECK_IN)
+            # The event id is per member and minute: a double tap is one event; the rules decide once-per-day.
+            event_id = f"checkin-{p.brand_id}-{p.subject}-{context.now:%Y%m%d%H%M}"
+            event = BusinessEvent(event_id=event_id, detail_type="member.checked_in", source="siyu.api",
+                                  time=context.now, brand_id=p.brand_id,
+                                  detail={"brandId": p.brand_id, "memberId": p.subject})
+            summary = engine().process(event)
+            if summary.status == "rejected":
+                raise errors.MemberNotFound(p.subject)
+            if summary.status not in ("applied", "duplicate"):
+                # A plugin failed: its reason (an exception's text) is for staff, in eventProblems, not for members.
+                raise graphql_error("the check-in could not be processed; it was recorded for the brand's staff",
+                                    INTERNAL)
+            earned = sum(e.get("points", 0) for e in summary.effects if e.get("effect") == "AwardPoints")
+            state = context.store.load_member(p.brand_id, p.subject, as_of=context.now)
+            return CheckedIn(points_earned=earned if summary.status == "applied" else 0,
+                             balance=state.points.spendable(context.now), effects=summary.effects)
+
+        return _typed(run)
 
     @strawberry.mutation(permission_classes=[IsMember],
                          description="Use points as money on an order, under the brand's redemption policy.")
@@ -275,6 +319,7 @@ class Mutation:
         p = context.principal
 
         def run():
+            context.attempt(limits.PAY_WITH_POINTS)
             brand = context.store.get_brand(p.brand_id)
             if brand is None:
                 raise errors.BrandNotConfigured(p.brand_id)
@@ -354,6 +399,7 @@ class Mutation:
         p = context.principal
 
         def run():
+            context.attempt(limits.CLAIM_COUPON)
             brand = context.store.get_brand(p.brand_id)
             if brand is None:
                 raise errors.BrandNotConfigured(p.brand_id)
@@ -454,26 +500,16 @@ def _alert_change(run: Callable[[], T]):
         return alert_error(failure)
 
 
-def _should_mask(error: GraphQLError) -> bool:
-    """Errors we raise on purpose carry a code; anything else is internal and must not reach a client."""
-    original = error.original_error
-    if original is None:
-        return False  # syntax and validation errors: about the query itself, safe and useful to show
-    if isinstance(original, GraphQLError) and (original.extensions or {}).get("code"):
-        return False
-    return True
-
-
 class SiyuSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
         # Refusals (bad token, wrong role, bad input) are answers, not incidents: log only what gets masked.
         for error in errors:
-            if _should_mask(error):
+            if is_internal(error):
                 logger.error("unexpected error in %s", error.path, exc_info=error.original_error)
 
 
 schema = SiyuSchema(
     query=Query,
     mutation=Mutation,
-    extensions=[lambda: MaskErrors(should_mask_error=_should_mask, error_message="Internal error")],
+    extensions=EXTENSIONS,
 )

@@ -169,8 +169,9 @@ class Member:
     def id(self) -> strawberry.ID:
         return strawberry.ID(self._state.profile.member_id)
 
-    @strawberry.field(description="The phone number, masked: 138****8000. The number itself is never stored.")
-    def phone_masked(self) -> str:
+    @strawberry.field(description="The phone number, masked: 138****8000. The number itself is never stored. "
+                                  "Null for a member who signed in with WeChat and has not given a number.")
+    def phone_masked(self) -> Optional[str]:
         return self._state.profile.phone_masked
 
     @strawberry.field
@@ -237,8 +238,7 @@ class Member:
         from api.referral_types import Referral
 
         held = sorted(self._state.holdings.get("referrals", ()), key=lambda r: r.bound_at, reverse=True)
-        return [Referral(member_id=strawberry.ID(r.invitee_id), phone_masked=r.phone_masked, bound_at=r.bound_at)
-                for r in held]
+        return [Referral(member_id=strawberry.ID(r.invitee_id), bound_at=r.bound_at) for r in held]
 
     @strawberry.field(description="The member who invited this one (null: nobody).")
     def referred_by(self) -> Optional[strawberry.ID]:
@@ -353,6 +353,25 @@ class TooManyLots(BusinessError):
     limit: int
 
 
+@strawberry.type(description="Too many attempts of this action by this member in a short time; nothing was done.")
+class RateLimited(BusinessError):
+    action: str
+    retry_after_seconds: int = strawberry.field(description="When the member may try again.")
+
+
+@strawberry.type(description="WeChat refused the login code (unknown, used or expired): call wx.login() again.")
+class InvalidLoginCode(BusinessError):
+    pass
+
+
+@strawberry.type(description="A member signed in: a short-lived bearer token for that member.")
+class LoggedIn:
+    token: str = strawberry.field(description="Bearer token (JWT, role member); send it as `Authorization: Bearer`.")
+    expires_at: datetime
+    created: bool = strawberry.field(description="True when this login registered the member.")
+    member: Member
+
+
 def business_error(error: errors.SiyuError) -> BusinessError:
     """The schema type for a domain failure."""
     common = {"code": error.code, "message": error.message}
@@ -381,6 +400,10 @@ def business_error(error: errors.SiyuError) -> BusinessError:
             return PointsPaymentTooLarge(**common, max_points=error.max_points, max_fen=error.max_fen)
         case errors.TooManyLots():
             return TooManyLots(**common, lots=error.lots, limit=error.limit)
+        case errors.RateLimited():
+            return RateLimited(**common, action=error.action, retry_after_seconds=error.retry_after_seconds)
+        case errors.InvalidLoginCode():
+            return InvalidLoginCode(**common)
     raise TypeError(f"no schema type for {type(error).__name__}")
 
 
@@ -407,7 +430,7 @@ SetMemberTagsResult = Annotated[
 ]
 RedeemPointsResult = Annotated[
     Union[PointsChanged, InsufficientPoints, PointsDebtOutstanding, InvalidInput, IdempotencyKeyReused,
-          MemberNotFound, TooManyLots, Busy],
+          MemberNotFound, TooManyLots, Busy, RateLimited],
     strawberry.union("RedeemPointsResult"),
 ]
 AdjustPointsResult = Annotated[
@@ -422,6 +445,9 @@ ReversePointsResult = Annotated[
 ]
 PayWithPointsResult = Annotated[
     Union[PointsPaid, PointsPaymentTooLarge, InsufficientPoints, PointsDebtOutstanding, InvalidInput,
-          IdempotencyKeyReused, MemberNotFound, BrandNotConfigured, TooManyLots, Busy],
+          IdempotencyKeyReused, MemberNotFound, BrandNotConfigured, TooManyLots, Busy, RateLimited],
     strawberry.union("PayWithPointsResult"),
 ]
+CheckInResult = Annotated[Union[CheckedIn, MemberNotFound, Busy, RateLimited], strawberry.union("CheckInResult")]
+LoginResult = Annotated[Union[LoggedIn, InvalidLoginCode, BrandNotConfigured, InvalidInput, Busy],
+                        strawberry.union("LoginResult")]

@@ -58,9 +58,15 @@ def cmd_token(args: argparse.Namespace) -> int:
     from api.auth import Principal, issue_token
     from infra.settings import settings
 
-    config = settings()
-    if not config.is_local and not os.environ.get("JWT_SECRET"):
+    # Checked before reading the settings: outside local they refuse to load without secrets, and a token signed
+    # with the published development secret must never be minted for a deployed stage.
+    if os.environ.get("SIYU_STAGE", "local") != "local" and not os.environ.get("JWT_SECRET"):
         print("siyu: outside the local stage, set JWT_SECRET to sign tokens", file=sys.stderr)
+        return 2
+    try:
+        config = settings()
+    except RuntimeError as problem:
+        print(f"siyu: {problem}", file=sys.stderr)
         return 2
     subject = args.member if args.role == "member" else args.staff
     if not subject:

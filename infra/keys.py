@@ -28,6 +28,7 @@ COUPON_PREFIX = "COUPON#"
 COUPON_COUNT_PREFIX = "COUPONCOUNT#"
 COUPON_STOCK_PREFIX = "COUPONSTOCK#"
 COUPON_PAUSE_PREFIX = "COUPONPAUSE#"
+ATTEMPT_PREFIX = "ATTEMPT#"
 
 
 def brand_pk(brand_id: str) -> str:
@@ -40,6 +41,15 @@ def member_pk(brand_id: str, member_id: str) -> str:
 
 def ledger_pk(brand_id: str, member_id: str) -> str:
     return f"BRAND#{brand_id}#MEMBER#{member_id}#LEDGER"
+
+
+def attempts_pk(brand_id: str, member_id: str) -> str:
+    """Abuse-limit counters: a partition of their own, so the member page never reads them."""
+    return f"BRAND#{brand_id}#MEMBER#{member_id}#ATTEMPTS"
+
+
+def attempt_sk(action: str, window_start: datetime) -> str:
+    return f"{ATTEMPT_PREFIX}{action}#{time_key(window_start)}"
 
 
 def lot_sk(expires_at: datetime, lot_id: str) -> str:

@@ -80,6 +80,9 @@ def _serve(args: argparse.Namespace, endpoint: str) -> int:
           "midnight (16:00 UTC), or now with `siyu sweep --date YYYY-MM-DD`", flush=True)
     for role, token in tokens.items():
         print(f"siyu: {role} token: {token}", flush=True)
+    if config.wechat_client == "local":
+        print("siyu: WeChat login is simulated locally, any code signs in: mutation { loginWithWechat(brandId: "
+              f'"{demo.DEMO_BRAND}", code: "alice") {{ ... on LoggedIn {{ token }} }} }}', flush=True)
     if tokens:
         print("siyu: try it:\n"
               f"  curl -s {url} -H 'content-type: application/json' -H 'authorization: Bearer {tokens['member']}' \\\n"

@@ -65,13 +65,15 @@ class BrandItem(SiyuItem, discriminator="brand"):
 class MemberItem(SiyuItem, discriminator="member"):
     brand_id = UnicodeAttribute()
     member_id = UnicodeAttribute()
-    phone_hash = UnicodeAttribute()
-    phone_masked = UnicodeAttribute()
+    # Null for a member created by WeChat login, who has not given a phone number.
+    phone_hash = UnicodeAttribute(null=True)
+    phone_masked = UnicodeAttribute(null=True)
     channel = UnicodeAttribute()
     referral_code = UnicodeAttribute()
     referred_by_code = UnicodeAttribute(null=True)
-    openid = UnicodeAttribute(null=True)
-    unionid = UnicodeAttribute(null=True)
+    # Keyed hashes (rules/identity.py): the WeChat ids themselves are never stored.
+    openid_hash = UnicodeAttribute(null=True)
+    unionid_hash = UnicodeAttribute(null=True)
     registered_at = UTCDateTimeAttribute()
     tier_code = UnicodeAttribute()
     tier_valid_until = UTCDateTimeAttribute(null=True)
@@ -155,6 +157,13 @@ class ActivityItem(SiyuItem, discriminator="activity"):
     detail_type = UnicodeAttribute()
     at = UTCDateTimeAttribute()
     effects = JSONAttribute()
+
+
+class AttemptItem(SiyuItem, discriminator="attempt"):
+    """Attempts of one action by one member in one window (rules/limits.py); expires by itself after the window."""
+
+    action = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
 
 
 class ProblemItem(SiyuItem, discriminator="problem"):

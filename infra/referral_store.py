@@ -37,7 +37,6 @@ COUNT = "REFERRALCOUNT"
 
 class ReferredItem(SiyuItem, discriminator="referred"):
     invitee_id = UnicodeAttribute()
-    phone_masked = UnicodeAttribute()
     bound_at = UTCDateTimeAttribute()
 
 
@@ -95,7 +94,7 @@ def _commission_sk(invitee_id: str, order_id: str, level: int) -> str:
 
 @holding(ReferredItem, "referrals")
 def _referred(item: ReferredItem) -> Referred:
-    return Referred(item.invitee_id, item.phone_masked, item.bound_at)
+    return Referred(item.invitee_id, item.bound_at)
 
 
 @holding(CommissionItem, "commissions")
@@ -117,7 +116,7 @@ def facts(brand_id: str, code: str, invitee) -> ReferralFacts:
         return ReferralFacts(code=code, referrer_id=None)
     mpk = keys.member_pk(brand_id, referrer_id)
     phone = [invitee.phone_hash] if invitee.phone_hash else []
-    wechat = [v for v in (invitee.openid, invitee.unionid) if v]
+    wechat = [v for v in (invitee.openid_hash, invitee.unionid_hash) if v]
     wanted = [(mpk, keys.PROFILE), (mpk, keys.marker_sk(BOUND)), (mpk, COUNT)]
     wanted += [(_fingerprint(brand_id, v), keys.LOOKUP) for v in phone + wechat]
     found = {(i.pk, i.sk): i for i in SiyuItem.batch_get(wanted)}
@@ -133,7 +132,7 @@ def facts(brand_id: str, code: str, invitee) -> ReferralFacts:
 
     return ReferralFacts(
         code=code, referrer_id=referrer_id, referrer_inviter=data.get("referrer"), referrer_upline=data.get("upline"),
-        referrer_identities=frozenset(v for v in (profile.openid, profile.unionid) if v),
+        referrer_identities=frozenset(v for v in (profile.openid_hash, profile.unionid_hash) if v),
         referrer_invites=int(count.count) if isinstance(count, ReferralCountItem) else 0,
         phone_already_referred=referred(phone), identity_already_referred=referred(wechat),
     )
@@ -160,7 +159,7 @@ def entries(brand_id: str, inviter_id: str) -> list[CommissionEntryItem]:
 def _write_bound(tx, write: ReferralBound, record) -> None:
     mpk = keys.member_pk(write.brand_id, write.referrer_id)
     tx.put("conflict", ReferredItem(mpk, REFERRED_PREFIX + write.invitee_id, invitee_id=write.invitee_id,
-                                    phone_masked=write.invitee_phone_masked, bound_at=write.at),
+                                    bound_at=write.at),
            ReferredItem.pk.does_not_exist())
     count = ReferralCountItem.count
     # Ladders were decided on the count as read: two invitees binding at once cannot both be "the third".

@@ -16,6 +16,7 @@ _lock = threading.RLock()  # engine() builds store() and bus() while holding it
 _store: DynamoStore | None = None
 _engine: Engine | None = None
 _bus: EventBus | None = None
+_wechat = None
 
 
 def store() -> DynamoStore:
@@ -59,8 +60,20 @@ def engine() -> Engine:
     return _engine
 
 
+def wechat():
+    """The WeChat login-code exchange the settings name (infra/wechat.py)."""
+    global _wechat
+    if _wechat is None:
+        with _lock:
+            if _wechat is None:
+                from infra.wechat import wechat_client
+
+                _wechat = wechat_client(settings())
+    return _wechat
+
+
 def reset() -> None:
     """Forget everything (tests that change settings or plugins)."""
-    global _store, _engine, _bus
+    global _store, _engine, _bus, _wechat
     with _lock:
-        _store = _engine = _bus = None
+        _store = _engine = _bus = _wechat = None

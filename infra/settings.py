@@ -1,13 +1,28 @@
-"""Settings from the environment (names and defaults in CONTRACT.md), read once per process."""
+"""Settings from the environment (names and defaults in CONTRACT.md and README "Security"), read once per process."""
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import lru_cache
+from typing import Mapping
+
+from rules.limits import DEFAULT_LIMITS, AttemptLimit
 
 DEV_JWT_SECRET = "siyu-local-dev-secret-change-me-0123456789"
 DEV_PHONE_KEY = "siyu-local-phone-hash-key"
+WECHAT_API_URL = "https://api.weixin.qq.com"
+WECHAT_CLIENTS = ("local", "wechat")
+
+
+@dataclass(frozen=True)
+class WechatApp:
+    """One brand's mini-program: the credentials jscode2session needs."""
+
+    app_id: str
+    secret: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -17,10 +32,22 @@ class Settings:
     region: str
     dynamodb_endpoint: str | None
     event_bus_name: str
-    jwt_secret: str
-    jwt_issuer: str
-    phone_hash_key: str
-    brand_cache_seconds: float
+    jwt_secret: str = field(repr=False)
+    jwt_issuer: str = "siyu-local"
+    phone_hash_key: str = field(default=DEV_PHONE_KEY, repr=False)
+    brand_cache_seconds: float = 60.0
+    # GraphQL hardening: what one request may ask for.
+    graphql_max_depth: int = 8
+    graphql_max_aliases: int = 15
+    graphql_max_tokens: int = 2000
+    # Login: how long a member token from loginWithWechat lives, and who exchanges the mini-program code.
+    member_token_ttl: timedelta = timedelta(hours=2)
+    wechat_client: str = "local"
+    wechat_apps: Mapping[str, WechatApp] = field(default_factory=dict, repr=False)
+    wechat_api_url: str = WECHAT_API_URL
+    wechat_timeout_seconds: float = 5.0
+    # Abuse limits: attempts per member, action and window.
+    attempt_limits: Mapping[str, AttemptLimit] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
 
     @property
     def is_local(self) -> bool:
@@ -31,6 +58,45 @@ class Settings:
         return self.stage == "prod"
 
 
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    value = int(raw)
+    if value < 1:
+        raise RuntimeError(f"{name} must be a positive integer")
+    return value
+
+
+def _wechat_apps(raw: str | None) -> dict[str, WechatApp]:
+    """`WECHAT_APPS`: {"<brandId>": {"appId": "wx...", "secret": "..."}}, one mini-program per brand."""
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+        return {brand: WechatApp(app["appId"], app["secret"]) for brand, app in data.items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        # Never echo the value: it holds the apps' secrets.
+        raise RuntimeError('WECHAT_APPS must be JSON: {"<brandId>": {"appId": ..., "secret": ...}}') from None
+
+
+def _attempt_limits(raw: str | None) -> dict[str, AttemptLimit]:
+    """`SIYU_ATTEMPT_LIMITS`: {"<action>": {"attempts": 20, "windowSeconds": 3600}} over the defaults."""
+    limits = dict(DEFAULT_LIMITS)
+    if not raw:
+        return limits
+    try:
+        for action, limit in json.loads(raw).items():
+            attempts, seconds = int(limit["attempts"]), int(limit["windowSeconds"])
+            if attempts < 1 or seconds < 1:
+                raise ValueError(action)
+            limits[action] = AttemptLimit(attempts, timedelta(seconds=seconds))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise RuntimeError('SIYU_ATTEMPT_LIMITS must be JSON: {"<action>": {"attempts": N, "windowSeconds": S}}, '
+                           "both positive") from None
+    return limits
+
+
 def _load() -> Settings:
     env = os.environ
     stage = env.get("SIYU_STAGE", "local")
@@ -39,6 +105,12 @@ def _load() -> Settings:
     if stage != "local" and (not secret or not phone_key):
         # A deployed stage must never fall back to the published development secrets.
         raise RuntimeError("JWT_SECRET and PHONE_HASH_KEY must be set outside the local stage")
+    wechat_client = env.get("SIYU_WECHAT_CLIENT") or ("local" if stage == "local" else "wechat")
+    if wechat_client not in WECHAT_CLIENTS:
+        raise RuntimeError(f"SIYU_WECHAT_CLIENT must be one of {', '.join(WECHAT_CLIENTS)}")
+    if stage == "prod" and wechat_client == "local":
+        # The local client trusts any code: in production it would let anyone sign in as anyone it invents.
+        raise RuntimeError("the local WeChat client is for local and dev stages only")
     return Settings(
         stage=stage,
         table_name=env.get("TABLE_NAME", "siyu-local"),
@@ -49,6 +121,15 @@ def _load() -> Settings:
         jwt_issuer=env.get("JWT_ISSUER", "siyu-local"),
         phone_hash_key=phone_key or DEV_PHONE_KEY,
         brand_cache_seconds=float(env.get("SIYU_BRAND_CACHE_SECONDS", "60")),
+        graphql_max_depth=_positive_int(env, "SIYU_GRAPHQL_MAX_DEPTH", 8),
+        graphql_max_aliases=_positive_int(env, "SIYU_GRAPHQL_MAX_ALIASES", 15),
+        graphql_max_tokens=_positive_int(env, "SIYU_GRAPHQL_MAX_TOKENS", 2000),
+        member_token_ttl=timedelta(minutes=_positive_int(env, "SIYU_MEMBER_TOKEN_MINUTES", 120)),
+        wechat_client=wechat_client,
+        wechat_apps=_wechat_apps(env.get("WECHAT_APPS")),
+        wechat_api_url=env.get("WECHAT_API_URL") or WECHAT_API_URL,
+        wechat_timeout_seconds=float(env.get("WECHAT_TIMEOUT_SECONDS", "5")),
+        attempt_limits=_attempt_limits(env.get("SIYU_ATTEMPT_LIMITS")),
     )
 
 

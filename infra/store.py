@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from infra import extensions, keys
@@ -23,6 +23,7 @@ from infra.alert_store import AlertStore
 from infra.models import (
     ActivityItem,
     AllocationMap,
+    AttemptItem,
     BrandItem,
     EntryItem,
     LookupItem,
@@ -56,6 +57,7 @@ REQUEST_RECORD_DAYS = 30
 # EventBridge retries for up to 24 hours and a dead-letter queue keeps events 14 days: a redelivery (or a redrive)
 # within 35 days is recognised as a duplicate.
 PROCESSED_RECORD_DAYS = 35
+BRAND_CACHE_SIZE = 1024
 _CONFLICT_CODES = {"ConditionalCheckFailed", "TransactionConflict"}
 
 
@@ -84,6 +86,9 @@ class DynamoStore(AlertStore):
         except BrandItem.DoesNotExist:
             config = None
         with self._lock:
+            # Bounded: loginWithWechat takes a brand id from anyone, and every unknown one is cached as a miss.
+            while len(self._brand_cache) >= BRAND_CACHE_SIZE:
+                self._brand_cache.pop(next(iter(self._brand_cache)))
             self._brand_cache[brand_id] = (now + self._brand_cache_seconds, config)
         return config
 
@@ -174,7 +179,7 @@ class DynamoStore(AlertStore):
             keys.member_pk(p.brand_id, p.member_id), keys.PROFILE,
             brand_id=p.brand_id, member_id=p.member_id, phone_hash=p.phone_hash, phone_masked=p.phone_masked,
             channel=p.channel, referral_code=p.referral_code, referred_by_code=p.referred_by_code,
-            openid=p.openid, unionid=p.unionid, registered_at=p.registered_at, tier_code=p.tier_code,
+            openid_hash=p.openid_hash, unionid_hash=p.unionid_hash, registered_at=p.registered_at, tier_code=p.tier_code,
             tier_valid_until=p.tier_valid_until, growth=p.growth, balance=0, version=0, birthday=p.birthday,
         )
         lookups = [(kind, LookupItem(keys.lookup_pk(p.brand_id, kind, value), keys.LOOKUP, member_id=p.member_id))
@@ -201,6 +206,23 @@ class DynamoStore(AlertStore):
                      tier_valid_until: datetime | None) -> None:
         member, actions, condition = _member_update(profile, None, Standing(growth, tier_code, tier_valid_until), None)
         member.update(actions=actions, condition=condition)
+
+    # ---- abuse limits -------------------------------------------------------------------------------------------
+
+    def count_attempt(self, brand_id: str, member_id: str, action: str, *, window_start: datetime, limit: int,
+                      expires_at: datetime) -> bool:
+        # One conditional UpdateItem: concurrent attempts each add 1 only while the count is under the limit, so
+        # no two of them can both take the last slot. The first attempt of a window creates the item.
+        item = AttemptItem(keys.attempts_pk(brand_id, member_id), keys.attempt_sk(action, window_start))
+        try:
+            item.update(actions=[AttemptItem.attempts.add(1), AttemptItem.kind.set(AttemptItem),
+                                 AttemptItem.action.set(action), AttemptItem.ttl.set(expires_at)],
+                        condition=AttemptItem.attempts.does_not_exist() | (AttemptItem.attempts < limit))
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     # ---- ledger -------------------------------------------------------------------------------------------------
 
@@ -537,8 +559,9 @@ def _profile_from_item(item: MemberItem) -> MemberProfile:
         brand_id=item.brand_id, member_id=item.member_id, phone_hash=item.phone_hash,
         phone_masked=item.phone_masked, channel=item.channel, referral_code=item.referral_code,
         registered_at=item.registered_at, tier_code=item.tier_code, tier_valid_until=item.tier_valid_until,
-        growth=int(item.growth), openid=item.openid, unionid=item.unionid, referred_by_code=item.referred_by_code,
-        paid_until=item.paid_until, birthday=item.birthday, tags=tuple(sorted(item.tags or ())),
+        growth=int(item.growth), openid_hash=item.openid_hash, unionid_hash=item.unionid_hash,
+        referred_by_code=item.referred_by_code, paid_until=item.paid_until, birthday=item.birthday,
+        tags=tuple(sorted(item.tags or ())),
     )
 
 

@@ -27,7 +27,7 @@ class MemberView:
     birthday: str | None = None  # "--MM-DD"
     holdings: Mapping[str, tuple] = field(default_factory=dict)  # the families' items: "coupons", "commissions", ...
     tags: frozenset[str] = frozenset()
-    identities: frozenset[str] = frozenset()  # the member's WeChat openid / unionid, for same-person checks
+    identities: frozenset[str] = frozenset()  # keyed hashes of the WeChat openid / unionid
 
     @property
     def coupons(self) -> tuple:
@@ -86,7 +86,7 @@ def member_view(profile, points: PointsState, markers: Mapping[str, Mapping[str,
         tier_code=profile.tier_code, tier_valid_until=profile.tier_valid_until, growth=profile.growth,
         points=points, markers=markers, paid_until=profile.paid_until, birthday=profile.birthday,
         holdings=MappingProxyType(dict(holdings or {})), tags=frozenset(profile.tags),
-        identities=frozenset(i for i in (profile.openid, profile.unionid) if i),
+        identities=frozenset(i for i in (profile.openid_hash, profile.unionid_hash) if i),
     )
 
 

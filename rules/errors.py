@@ -150,3 +150,23 @@ class CouponNotEligible(SiyuError):
         super().__init__("; ".join(r.message for r in reasons) or "not eligible")
         self.template_id = template_id
         self.reasons = reasons
+
+
+class RateLimited(SiyuError):
+    """The member attempted this action too often in the current window; nothing was done."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, action: str, retry_after_seconds: int) -> None:
+        super().__init__(f"too many {action} attempts; try again in {retry_after_seconds} seconds")
+        self.action = action
+        self.retry_after_seconds = retry_after_seconds
+
+
+class InvalidLoginCode(SiyuError):
+    """WeChat refused the mini-program login code (unknown, already used, or expired)."""
+
+    code = "INVALID_LOGIN_CODE"
+
+    def __init__(self, message: str = "the login code is invalid, used or expired: call wx.login() again") -> None:
+        super().__init__(message)

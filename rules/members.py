@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Mapping
 
-from rules import ids, phone
+from rules import identity, ids, phone
 from rules.brands import BrandConfig
 from rules.errors import AlreadyRegistered, BrandNotConfigured, InvalidInput
 from rules.ledger import PointsState
@@ -28,16 +28,16 @@ class LookupKind(str, Enum):
 class MemberProfile:
     brand_id: str
     member_id: str
-    phone_hash: str
-    phone_masked: str
+    phone_hash: str | None  # None: a member created by WeChat login, who has not given a phone number
+    phone_masked: str | None
     channel: str
     referral_code: str
     registered_at: datetime
     tier_code: str
     tier_valid_until: datetime | None = None
     growth: int = 0
-    openid: str | None = None
-    unionid: str | None = None
+    openid_hash: str | None = None  # keyed hashes (rules/identity.py), never the ids themselves
+    unionid_hash: str | None = None
     referred_by_code: str | None = None
     paid_until: datetime | None = None  # a paid membership (百果园 心享, 元气森林 会员卡) runs until then
     birthday: str | None = None  # "--MM-DD": month and day only, the least a birthday rule needs
@@ -78,7 +78,7 @@ def plan_registration(
     brand: BrandConfig | None,
     *,
     brand_id: str,
-    phone_number: str,
+    phone_number: str | None,
     channel: str,
     now: datetime,
     phone_key: str,
@@ -87,31 +87,33 @@ def plan_registration(
     referral_code: str | None = None,
     birthday: str | None = None,
 ) -> Registration:
+    """A new member: found later by phone, openid or unionid (at least one of them), all kept as keyed hashes."""
     if brand is None:
         raise BrandNotConfigured(brand_id)
-    normalised = phone.normalise(phone_number)
+    normalised = phone.normalise(phone_number) if phone_number is not None else None
     if channel not in CHANNELS:
         raise InvalidInput("channel", f"must be one of {', '.join(CHANNELS)}")
     for name, value in (("openid", openid), ("unionid", unionid)):
-        if value is not None and not (0 < len(value) <= 128 and value.isprintable() and " " not in value):
-            raise InvalidInput(name, f"{name} must be 1-128 printable characters without spaces")
+        if value is not None:
+            identity.check(name, value)
+    if normalised is None and openid is None and unionid is None:
+        raise InvalidInput("phone", "a member registers with a phone number or a WeChat identity")
     if referral_code is not None and not (0 < len(referral_code) <= 32 and referral_code.isalnum()):
         raise InvalidInput("referralCode", "a referral code is letters and digits")
     if birthday is not None and not _valid_birthday(birthday):
         raise InvalidInput("birthday", 'a birthday is a month and day, written "--MM-DD" (e.g. "--03-01")')
-    hashed = phone.phone_hash(normalised, phone_key)
     profile = MemberProfile(
         brand_id=brand_id,
         member_id=ids.new_member_id(),
-        phone_hash=hashed,
-        phone_masked=phone.mask(normalised),
+        phone_hash=phone.phone_hash(normalised, phone_key) if normalised else None,
+        phone_masked=phone.mask(normalised) if normalised else None,
         channel=channel,
         referral_code=ids.new_referral_code(),
         registered_at=now,
         tier_code=brand.entry_tier.code,
         growth=0,
-        openid=openid,
-        unionid=unionid,
+        openid_hash=lookup_value(LookupKind.OPENID, openid, phone_key) if openid else None,
+        unionid_hash=lookup_value(LookupKind.UNIONID, unionid, phone_key) if unionid else None,
         referred_by_code=referral_code.upper() if referral_code else None,
         birthday=birthday,
     )
@@ -132,12 +134,25 @@ def _valid_birthday(value: str) -> bool:
     return True
 
 
+def lookup_value(kind: LookupKind, raw: str, key: str) -> str:
+    """What a lookup of this kind is keyed by: the keyed hash for a phone or WeChat id, the code itself otherwise.
+
+    `raw` is the number or id as given; a phone number is normalised first, so +86 and separators find it too."""
+    if kind is LookupKind.PHONE:
+        return phone.phone_hash(phone.normalise(raw), key)
+    if kind in (LookupKind.OPENID, LookupKind.UNIONID):
+        return identity.identity_hash(kind.value, raw, key)
+    return raw
+
+
 def lookups_for(profile: MemberProfile) -> tuple[tuple[LookupKind, str], ...]:
-    found = [(LookupKind.PHONE, profile.phone_hash), (LookupKind.REFERRAL_CODE, profile.referral_code)]
-    if profile.openid:
-        found.append((LookupKind.OPENID, profile.openid))
-    if profile.unionid:
-        found.append((LookupKind.UNIONID, profile.unionid))
+    found = [(LookupKind.REFERRAL_CODE, profile.referral_code)]
+    if profile.phone_hash:
+        found.insert(0, (LookupKind.PHONE, profile.phone_hash))
+    if profile.openid_hash:
+        found.append((LookupKind.OPENID, profile.openid_hash))
+    if profile.unionid_hash:
+        found.append((LookupKind.UNIONID, profile.unionid_hash))
     return tuple(found)
 
 

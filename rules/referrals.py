@@ -76,8 +76,10 @@ class CommissionBalance:
 
 @dataclass(frozen=True)
 class Referred:
+    """An invitee as the inviter sees them: an id and a date, nothing personal (their erasure must not reach into
+    the inviter's items)."""
+
     invitee_id: str
-    phone_masked: str
     bound_at: datetime
 
 
@@ -143,7 +145,6 @@ class ReferralBound:
     brand_id: str
     referrer_id: str
     invitee_id: str
-    invitee_phone_masked: str
     invitee_phone_hash: str | None
     invitee_identities: tuple[str, ...]
     at: datetime
@@ -177,9 +178,9 @@ class CommissionEntry:
 @side_writes(BindReferral)
 def _plan_bind(effect: BindReferral, plan) -> Iterable[ReferralBound]:
     profile = plan.member.profile
-    identities = tuple(i for i in (profile.openid, profile.unionid) if i)
-    yield ReferralBound(plan.brand.brand_id, effect.referrer_id, profile.member_id, profile.phone_masked,
-                        profile.phone_hash or None, identities, plan.now, effect.invites_before)
+    identities = tuple(i for i in (profile.openid_hash, profile.unionid_hash) if i)
+    yield ReferralBound(plan.brand.brand_id, effect.referrer_id, profile.member_id, profile.phone_hash or None,
+                        identities, plan.now, effect.invites_before)
 
 
 def _entry(plan, effect, kind: str, bucket: str, **extra) -> CommissionEntry:

@@ -14,7 +14,7 @@ def register_member(
     store: Store,
     *,
     brand_id: str,
-    phone_number: str,
+    phone_number: str | None,
     channel: str,
     now: datetime,
     phone_key: str,

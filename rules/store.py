@@ -73,6 +73,12 @@ class Store(Protocol):
                      tier_valid_until: datetime | None) -> None:
         """Set a member's growth value and tier (the tier rules decide; this only records)."""
 
+    # Abuse limits (rules/limits.py)
+    def count_attempt(self, brand_id: str, member_id: str, action: str, *, window_start: datetime, limit: int,
+                      expires_at: datetime) -> bool:
+        """Add one to the member's counter for this action and window unless it already holds `limit` (then
+        return False, changing nothing); the counter expires by itself at `expires_at`."""
+
     # Ledger
     def post(
         self,

@@ -111,3 +111,20 @@ def engine(store, plugins, bus):
     from rules.engine import Engine
 
     return Engine(store, plugins, bus)
+
+
+@pytest.fixture
+def configure(monkeypatch, dynamodb_endpoint):
+    """Change settings through the environment for this test only: `configure(SIYU_STAGE="prod", ...)`."""
+    from infra import runtime
+
+    def apply(**env: str) -> settings.Settings:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        runtime.reset()
+        return settings.reload()
+
+    yield apply
+    monkeypatch.undo()
+    runtime.reset()
+    settings.reload()

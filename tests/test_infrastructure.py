@@ -132,6 +132,14 @@ def test_secrets_come_from_secrets_manager_at_deploy_time_under_the_contract_nam
         assert environment[name].startswith("{{resolve:secretsmanager:siyu/${sls:stage}:SecretString:"), name
 
 
+def test_only_the_graphql_function_gets_the_mini_programs_secrets():
+    functions = serverless()["functions"]
+    assert functions["graphql"]["environment"]["WECHAT_APPS"] == \
+        "{{resolve:secretsmanager:siyu/${sls:stage}:SecretString:wechatApps}}"
+    assert "WECHAT_APPS" not in functions["events"].get("environment", {})
+    assert "WECHAT_APPS" not in serverless()["provider"]["environment"]
+
+
 def test_functions_declare_memory_and_timeout_within_the_http_api_limit():
     functions = serverless()["functions"]
     for name, function in functions.items():

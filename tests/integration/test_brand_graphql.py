@@ -107,7 +107,7 @@ def test_a_member_can_see_why_their_tier_changed_long_after_the_event(rules_bran
 def test_a_member_checks_in_once_a_day_through_graphql(rules_brand):
     member = register(runtime.store(), rules_brand, NOW)
     member_token = token("member", member, rules_brand)
-    query = "mutation { checkIn { pointsEarned balance } }"
+    query = "mutation { checkIn { ... on CheckedIn { pointsEarned balance } } }"
     _, first = call_graphql(query, token=member_token)
     _, second = call_graphql(query, token=member_token)
     assert first["data"]["checkIn"] == {"pointsEarned": 5, "balance": 5}

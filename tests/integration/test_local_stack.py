@@ -73,6 +73,12 @@ def test_make_dev_serves_the_demo_member_from_dynamodb_and_stops_on_ctrl_c(local
     staff_view = post(port, f'{{ member(id: "{me}") {{ phoneMasked tier {{ name }} }} }}', staff_token)
     assert staff_view == {"data": {"member": {"phoneMasked": "138****8000", "tier": {"name": "金卡"}}}}
 
+    # The local WeChat client signs anyone in: the printed example works as printed.
+    example = re.search(r"any code signs in: (mutation .*)$", output, re.M).group(1)
+    signed_in = post(port, example)["data"]["loginWithWechat"]
+    assert post(port, "{ me { phoneMasked tier { name } } }", signed_in["token"]) == \
+        {"data": {"me": {"phoneMasked": None, "tier": {"name": "普卡"}}}}
+
     with urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/graphql",
                                                        headers={"accept": "text/html"}), timeout=10) as page:
         assert "graphiql" in page.read().decode().lower()
@@ -100,7 +106,9 @@ def test_an_order_published_with_siyu_events_put_flows_through_the_engine_into_m
                          text=True, timeout=60)
     assert dry.returncode == 0, dry.stderr
     simulated = json.loads(dry.stdout)
-    assert simulated["status"] == "simulated" and simulated["plugins"] == {"points": 2, "tiers": 4}
+    # points: the award and its once-per-order marker; tiers: growth, marker, the upgrade and its tier.changed, the
+    # 钻卡 gift pack and its marker; coupons: the first-order marker.
+    assert simulated["status"] == "simulated" and simulated["plugins"] == {"points": 2, "tiers": 6, "coupons": 1}
     unchanged = post(port, "{ me { points { balance } tier { code } } }", member_token)["data"]["me"]
     assert unchanged == {"points": {"balance": 2300}, "tier": {"code": "JIN"}}
     published = subprocess.run([*siyu, "events", "put", str(tmp_path / "order.json")], cwd=ROOT, env=env,
@@ -108,9 +116,10 @@ def test_an_order_published_with_siyu_events_put_flows_through_the_engine_into_m
     assert published.returncode == 0, published.stderr
     assert json.loads(published.stdout)["status"] == "applied"
 
-    after = post(port, "{ me { points { balance } growth tier { code } nextTier { code } } }", member_token)
+    after = post(port, "{ me { points { balance } growth tier { code } nextTier { code } coupons { name } } }",
+                 member_token)
     assert after == {"data": {"me": {"points": {"balance": 4900}, "growth": 5100, "tier": {"code": "ZUAN"},
-                                     "nextTier": None}}}
+                                     "nextTier": None, "coupons": [{"name": "钻卡升级礼包"}]}}}
 
 
 @pytest.mark.stack

@@ -6,7 +6,7 @@ from infra import keys
 from infra.settings import settings
 from rules import phone
 from rules.errors import AlreadyRegistered, BrandNotConfigured, InvalidInput
-from rules.members import LookupKind
+from rules.members import LookupKind, lookup_value
 from tests.helpers import new_phone, register
 
 
@@ -16,8 +16,10 @@ def test_a_registered_member_is_found_by_phone_openid_and_referral_code(store, b
     profile = store.load_member(brand_id, member_id).profile
     hashed = phone.phone_hash(number, settings().phone_hash_key)
     assert store.find_member_id(brand_id, LookupKind.PHONE, hashed) == member_id
-    assert store.find_member_id(brand_id, LookupKind.OPENID, "o-abc") == member_id
-    assert store.find_member_id(brand_id, LookupKind.UNIONID, "u-abc") == member_id
+    key = settings().phone_hash_key
+    assert store.find_member_id(brand_id, LookupKind.OPENID, lookup_value(LookupKind.OPENID, "o-abc", key)) == member_id
+    assert store.find_member_id(brand_id, LookupKind.UNIONID, lookup_value(LookupKind.UNIONID, "u-abc", key)) == member_id
+    assert store.find_member_id(brand_id, LookupKind.OPENID, "o-abc") is None  # only the keyed hash is stored
     assert store.find_member_id(brand_id, LookupKind.REFERRAL_CODE, profile.referral_code) == member_id
     assert profile.phone_masked == f"{number[:3]}****{number[-4:]}"
     assert profile.tier_code == "PU"

@@ -21,7 +21,7 @@ def test_the_member_page_with_balance_lots_and_tier_is_one_query(store, brand_id
     assert dict(requests.by_operation) == {"Query": 1}
 
 
-def test_a_redemption_costs_one_read_and_one_transaction(store, brand_id):
+def test_a_redemption_costs_its_attempt_count_one_read_and_one_transaction(store, brand_id):
     member = register(store, brand_id, NOW)
     for days in (30, 60):
         earn(store, brand_id, member, 100, NOW - timedelta(days=1), days=days)
@@ -30,7 +30,8 @@ def test_a_redemption_costs_one_read_and_one_transaction(store, brand_id):
     with count_requests() as requests:
         _, body = call_graphql(mutation, token=member_token)
     assert body["data"]["redeemPoints"]["__typename"] == "PointsChanged"
-    assert dict(requests.by_operation) == {"Query": 1, "TransactWriteItems": 1}
+    # The abuse-limit counter is its own conditional UpdateItem, sent first: a refused or failed attempt counts too.
+    assert dict(requests.by_operation) == {"UpdateItem": 1, "Query": 1, "TransactWriteItems": 1}
 
 
 def test_coupon_offers_cost_two_queries_and_a_claim_one_query_and_one_transaction(store, plugins):
@@ -54,4 +55,5 @@ def test_coupon_offers_cost_two_queries_and_a_claim_one_query_and_one_transactio
         _, claimed = call_graphql('mutation { claimCoupon(templateId: "bgy-100-20") { __typename } }',
                                   token=member_token)
     assert claimed["data"]["claimCoupon"]["__typename"] == "CouponClaimed"
-    assert dict(claim.by_operation) == {"Query": 1, "TransactWriteItems": 1}
+    # The abuse-limit counter, the member's partition, and the claim's one transaction.
+    assert dict(claim.by_operation) == {"UpdateItem": 1, "Query": 1, "TransactWriteItems": 1}

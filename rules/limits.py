@@ -1,0 +1,65 @@
+"""Abuse limits: how many times one member may attempt an action in a window of time.
+
+An attempt counts whether or not it succeeds (a coupon-farming script fails most of its tries): call
+`count_attempt` before doing the work. Windows are fixed and aligned to the epoch, so every container counts the
+same window, and each window's counter is its own item that expires by itself.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Mapping, Protocol
+
+from rules.errors import RateLimited
+
+CHECK_IN = "checkIn"
+REDEEM_POINTS = "redeemPoints"
+PAY_WITH_POINTS = "payWithPoints"
+CLAIM_COUPON = "claimCoupon"
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class AttemptLimit:
+    attempts: int
+    window: timedelta
+
+
+# Far above what a person does by hand (one check-in a day, a few orders), low enough that a script hammering one
+# account is stopped within minutes. Override per deployment with SIYU_ATTEMPT_LIMITS.
+DEFAULT_LIMITS: Mapping[str, AttemptLimit] = {
+    CHECK_IN: AttemptLimit(10, timedelta(hours=1)),
+    REDEEM_POINTS: AttemptLimit(30, timedelta(hours=1)),
+    PAY_WITH_POINTS: AttemptLimit(30, timedelta(hours=1)),
+    CLAIM_COUPON: AttemptLimit(20, timedelta(hours=1)),
+}
+
+
+class AttemptCounter(Protocol):
+    def count_attempt(self, brand_id: str, member_id: str, action: str, *, window_start: datetime, limit: int,
+                      expires_at: datetime) -> bool:
+        """Add one attempt to this window's counter unless it already holds `limit`; False when it does."""
+
+
+def window(now: datetime, length: timedelta) -> tuple[datetime, datetime]:
+    """The fixed window holding `now`: [start, end)."""
+    seconds = int(length.total_seconds())
+    elapsed = int((now - _EPOCH).total_seconds())
+    start = _EPOCH + timedelta(seconds=elapsed - elapsed % seconds)
+    return start, start + length
+
+
+def count_attempt(store: AttemptCounter, brand_id: str, member_id: str, action: str, *, now: datetime,
+                  limits: Mapping[str, AttemptLimit] = DEFAULT_LIMITS) -> None:
+    """Count one attempt of `action` by the member; raise `RateLimited` (nothing counted) past the limit."""
+    limit = limits.get(action)
+    if limit is None:
+        raise ValueError(f"no attempt limit for action {action!r}")  # a wiring mistake, not a member's
+    start, end = window(now, limit.window)
+    # The counter outlives its window by one window, so DynamoDB's lazy TTL deletion never removes a live one.
+    if not store.count_attempt(brand_id, member_id, action, window_start=start, limit=limit.attempts,
+                               expires_at=end + limit.window):
+        raise RateLimited(action, retry_after_seconds=max(1, math.ceil((end - now).total_seconds())))
