@@ -22,8 +22,24 @@ from api.brand_types import (
     Plugin,
     Simulation,
 )
+from api.audit import audit_staff_mutations
+from api.consent_types import consent_states
 from api.context import BAD_USER_INPUT, FORBIDDEN, Context, graphql_error
 from api.permissions import IsMember, IsStaff
+from api.privacy_types import (
+    AccountErased,
+    AuditEdge,
+    AuditLog,
+    AuditRecordView,
+    ConsentRecorded,
+    DataExport,
+    EraseResult,
+    ProfileUpdated,
+    SetConsentInput,
+    SetConsentResult,
+    UpdateProfileInput,
+    UpdateProfileResult,
+)
 from api.types import (
     AdjustPointsResult,
     CheckedIn,
@@ -39,7 +55,9 @@ from api.types import (
     _page_size,
     business_error,
 )
-from rules import errors, points
+from rules import consent, erasure, errors, points
+from rules.export import export
+from rules.profile import update_profile
 from rules.brand_settings import configure_brand
 from rules.brands import TierLevel
 from rules.plugins import registry
@@ -84,6 +102,7 @@ class RegisterMemberInput:
     unionid: Optional[str] = None
     referral_code: Optional[str] = None
     birthday: Optional[str] = strawberry.field(default=None, description='Month and day only: "--03-01".')
+    nickname: Optional[str] = strawberry.field(default=None, description="At most 32 characters.")
 
 
 @strawberry.input
@@ -161,6 +180,32 @@ class Query:
         return EventProblems(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page,
                                                              end_cursor=page.end_cursor))
 
+    @strawberry.field(permission_classes=[IsMember],
+                      description="Everything Siyu holds on the calling member (PIPL right of access), as JSON.")
+    def export_my_data(self, info: Info) -> DataExport:
+        context: Context = info.context
+        p = context.principal
+        state = context.member_state(p.brand_id, p.subject)
+        brand = context.store.get_brand(p.brand_id)
+        if state is None or brand is None:
+            raise GraphQLError("this member no longer exists", extensions={"code": "NOT_FOUND"})
+        data = export(state, context.store.member_data(p.brand_id, p.subject), brand, now=context.now)
+        return DataExport(member_id=strawberry.ID(p.subject), exported_at=context.now,
+                          item_counts=data["itemCounts"], data=data)
+
+    @strawberry.field(permission_classes=[IsStaff],
+                      description="What staff of this brand changed through the API, newest first. Read-only: "
+                                  "no operation changes or deletes an audit record.")
+    def audit_log(self, info: Info, first: int = 20, after: Optional[str] = None) -> AuditLog:
+        _page_size(first)
+        context: Context = info.context
+        try:
+            page = context.store.audit_log(context.principal.brand_id, first=first, after=after)
+        except errors.InvalidInput as error:
+            raise graphql_error(error.message, BAD_USER_INPUT) from None
+        edges = [AuditEdge(cursor=c, node=AuditRecordView.of(r)) for r, c in zip(page.items, page.cursors)]
+        return AuditLog(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor))
+
 
 @strawberry.type
 class Mutation:
@@ -174,6 +219,7 @@ class Mutation:
                 context.store, brand_id=brand_id, phone_number=input.phone, channel=input.channel,
                 now=context.now, phone_key=context.settings.phone_hash_key, openid=input.openid,
                 unionid=input.unionid, referral_code=input.referral_code, birthday=input.birthday,
+                nickname=input.nickname,
             )
             return RegisterMemberSuccess(member=_member(context, brand_id, profile.member_id))
 
@@ -259,6 +305,60 @@ class Mutation:
 
         return _typed(run)
 
+    @strawberry.mutation(permission_classes=[IsMember],
+                         description="Grant or withdraw consent for one purpose; each call adds a record to the history.")
+    def set_consent(self, info: Info, input: SetConsentInput) -> SetConsentResult:
+        context: Context = info.context
+        p = context.principal
+
+        def run():
+            record = consent.set_consent(
+                context.store, p.brand_id, p.subject, purpose=input.purpose.value, granted=input.granted,
+                policy_version=input.policy_version, channel=input.channel, now=context.now, actor=p.actor)
+            state = context.store.load_member(p.brand_id, p.subject, as_of=context.now)
+            records = state.consents if state else (record,)
+            return ConsentRecorded(consent=next(c for c in consent_states(records)
+                                                if c.purpose.value == record.purpose.value))
+
+        return _typed(run)
+
+    @strawberry.mutation(permission_classes=[IsMember], description="Change the calling member's own profile.")
+    def update_profile(self, info: Info, input: UpdateProfileInput) -> UpdateProfileResult:
+        context: Context = info.context
+        p = context.principal
+
+        def run():
+            update_profile(context.store, p.brand_id, p.subject, nickname=input.nickname)
+            context.members.pop((p.brand_id, p.subject), None)
+            member = _member(context, p.brand_id, p.subject)
+            if member is None:
+                raise errors.MemberNotFound(p.subject)
+            return ProfileUpdated(member=member)
+
+        return _typed(run)
+
+    @strawberry.mutation(permission_classes=[IsMember],
+                         description="Erase the calling member's personal data (PIPL right to deletion). The phone "
+                                     "and WeChat account are freed to join again; the anonymised points ledger stays.")
+    def delete_my_account(self, info: Info) -> EraseResult:
+        context: Context = info.context
+        p = context.principal
+        return _typed(lambda: _erased(erasure.erase(context.store, p.brand_id, p.subject, now=context.now,
+                                                    actor=p.actor)))
+
+    @strawberry.mutation(permission_classes=[IsStaff],
+                         description="Erase a member of the staff's brand on the member's request (e.g. made at the "
+                                     "care desk); the same as the member's own deleteMyAccount.")
+    def erase_member(self, info: Info, id: strawberry.ID) -> EraseResult:
+        context: Context = info.context
+        p = context.principal
+
+        def run():
+            if not _plausible_id(str(id)):
+                raise errors.MemberNotFound(str(id)[:128])
+            return _erased(erasure.erase(context.store, p.brand_id, str(id), now=context.now, actor=p.actor))
+
+        return _typed(run)
 
     @strawberry.mutation(permission_classes=[IsStaff],
                          description="Enable plugins with parameters, set the ladder; bad parameters name the field.")
@@ -311,7 +411,19 @@ def _should_mask(error: GraphQLError) -> bool:
     return True
 
 
+def _erased(done: erasure.Erased) -> AccountErased:
+    return AccountErased(member_id=strawberry.ID(done.member_id), erased_at=done.erased_at,
+                         freed_lookups=list(done.freed), already_erased=done.already)
+
+
 class SiyuSchema(strawberry.Schema):
+    def __init__(self, *args, **kwargs) -> None:
+        mutation = kwargs.get("mutation")
+        if mutation is not None:
+            # Before the schema is built from the types: every staff mutation, present or future, is audited.
+            audit_staff_mutations(mutation)
+        super().__init__(*args, **kwargs)
+
     def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
         # Refusals (bad token, wrong role, bad input) are answers, not incidents: log only what gets masked.
         for error in errors:

@@ -7,6 +7,7 @@ as typed objects (profile, lots, request records) in a single request.
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     DiscriminatorAttribute,
     JSONAttribute,
     ListAttribute,
@@ -64,10 +65,11 @@ class BrandItem(SiyuItem, discriminator="brand"):
 class MemberItem(SiyuItem, discriminator="member"):
     brand_id = UnicodeAttribute()
     member_id = UnicodeAttribute()
-    phone_hash = UnicodeAttribute()
-    phone_masked = UnicodeAttribute()
+    # Personal data (null once the member is erased: rules/erasure.py lists what erasure removes).
+    phone_hash = UnicodeAttribute(null=True)
+    phone_masked = UnicodeAttribute(null=True)
     channel = UnicodeAttribute()
-    referral_code = UnicodeAttribute()
+    referral_code = UnicodeAttribute(null=True)
     referred_by_code = UnicodeAttribute(null=True)
     openid = UnicodeAttribute(null=True)
     unionid = UnicodeAttribute(null=True)
@@ -76,6 +78,9 @@ class MemberItem(SiyuItem, discriminator="member"):
     tier_valid_until = UTCDateTimeAttribute(null=True)
     paid_until = UTCDateTimeAttribute(null=True)
     birthday = UnicodeAttribute(null=True)
+    nickname = UnicodeAttribute(null=True)
+    erased_at = UTCDateTimeAttribute(null=True)
+    erased_by = UnicodeAttribute(null=True)
     growth = NumberAttribute(default=0)
     balance = NumberAttribute(default=0)
     debt = NumberAttribute(default=0)
@@ -133,6 +138,31 @@ class MarkerItem(SiyuItem, discriminator="marker"):
     key = UnicodeAttribute()
     at = UTCDateTimeAttribute()
     data = JSONAttribute(null=True)
+
+
+class ConsentItem(SiyuItem, discriminator="consent"):
+    """One grant or withdrawal of consent for one purpose: written once, never changed (rules/consent.py)."""
+
+    record_id = UnicodeAttribute()
+    purpose = UnicodeAttribute()
+    granted = BooleanAttribute()
+    policy_version = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    channel = UnicodeAttribute()
+    actor = UnicodeAttribute()
+
+
+class AuditItem(SiyuItem, discriminator="audit"):
+    """One staff mutation, as it was called and how it ended: written once, never changed or deleted."""
+
+    audit_id = UnicodeAttribute()
+    brand_id = UnicodeAttribute()
+    staff_id = UnicodeAttribute()
+    mutation = UnicodeAttribute()
+    arguments = JSONAttribute()
+    at = UTCDateTimeAttribute()
+    outcome = UnicodeAttribute()
+    detail = UnicodeAttribute(null=True)
 
 
 class ProcessedItem(SiyuItem, discriminator="processed"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -25,6 +25,8 @@ class MemberView:
     markers: Mapping[str, Mapping[str, Any]]
     paid_until: datetime | None = None
     birthday: str | None = None  # "--MM-DD"
+    # Purpose -> whether the member's newest consent record grants it (rules.consent); absent: never asked.
+    consents: Mapping[str, bool] = field(default_factory=lambda: MappingProxyType({}))
 
     def is_paid_member(self, now: datetime) -> bool:
         return self.paid_until is not None and self.paid_until > now
@@ -40,6 +42,12 @@ class MemberView:
     def markers_under(self, prefix: str) -> dict[str, Mapping[str, Any]]:
         """Every claimed marker whose key starts with `prefix` (e.g. all refunds of one order)."""
         return {key: data for key, data in self.markers.items() if key.startswith(prefix)}
+
+    def consented(self, purpose: str) -> bool:
+        """Whether the member's consent for `purpose` (e.g. "behaviour_analytics") is in force. Rules that use
+        behaviour data for anything beyond the points it earns should check it. Marketing notifications need not:
+        the engine drops `notification.requested` for members without marketing consent whatever a rule asks."""
+        return bool(self.consents.get(getattr(purpose, "value", purpose), False))
 
     def spendable(self, now: datetime) -> int:
         return self.points.spendable(now)
@@ -69,11 +77,13 @@ class RuleContext:
         return replace(self, params=MappingProxyType(dict(params)))
 
 
-def member_view(profile, points: PointsState, markers: Mapping[str, Mapping[str, Any]]) -> MemberView:
+def member_view(profile, points: PointsState, markers: Mapping[str, Mapping[str, Any]],
+                consents: Mapping[str, bool] | None = None) -> MemberView:
     return MemberView(
         member_id=profile.member_id, channel=profile.channel, registered_at=profile.registered_at,
         tier_code=profile.tier_code, tier_valid_until=profile.tier_valid_until, growth=profile.growth,
         points=points, markers=markers, paid_until=profile.paid_until, birthday=profile.birthday,
+        consents=MappingProxyType(dict(consents or {})),
     )
 
 
