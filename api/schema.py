@@ -312,13 +312,12 @@ class Mutation:
         p = context.principal
 
         def run():
-            record = consent.set_consent(
+            records = consent.set_consent(
                 context.store, p.brand_id, p.subject, purpose=input.purpose.value, granted=input.granted,
                 policy_version=input.policy_version, channel=input.channel, now=context.now, actor=p.actor)
-            state = context.store.load_member(p.brand_id, p.subject, as_of=context.now)
-            records = state.consents if state else (record,)
+            context.members.pop((p.brand_id, p.subject), None)
             return ConsentRecorded(consent=next(c for c in consent_states(records)
-                                                if c.purpose.value == record.purpose.value))
+                                                if c.purpose.value == records[-1].purpose.value))
 
         return _typed(run)
 

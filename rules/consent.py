@@ -100,8 +100,10 @@ def notification_refusal(records: Iterable[ConsentRecord] | None, member_id: str
 
 
 def set_consent(store, brand_id: str, member_id: str, *, purpose: Purpose | str, granted: bool,
-                policy_version: str, now: datetime, actor: str, channel: str | None = None) -> ConsentRecord:
-    """Record a member's grant or withdrawal (the channel defaults to the one the member joined through)."""
+                policy_version: str, now: datetime, actor: str,
+                channel: str | None = None) -> tuple[ConsentRecord, ...]:
+    """Record a member's grant or withdrawal (the channel defaults to the one the member joined through); returns
+    the member's consent records, the new one last."""
     from rules.errors import MemberNotFound
 
     state = store.load_member(brand_id, member_id, as_of=now)
@@ -110,4 +112,4 @@ def set_consent(store, brand_id: str, member_id: str, *, purpose: Purpose | str,
     record = plan_record(purpose=purpose, granted=granted, policy_version=policy_version,
                          channel=channel or state.profile.channel, now=now, actor=actor)
     store.record_consent(state.profile, record)
-    return record
+    return (*state.consents, record)

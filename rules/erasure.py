@@ -20,6 +20,7 @@ from datetime import datetime
 
 from rules.errors import Busy, MemberNotFound, WriteConflict
 from rules.members import lookups_for
+from rules.store import Erasure, Store
 
 PERSONAL_ATTRIBUTES = (
     "phone_hash", "phone_masked", "openid", "unionid", "nickname", "birthday", "referral_code", "referred_by_code",
@@ -35,10 +36,8 @@ class Erased:
     already: bool = False  # the member had been erased before this request
 
 
-def erase(store, brand_id: str, member_id: str, *, now: datetime, actor: str) -> Erased:
+def erase(store: Store, brand_id: str, member_id: str, *, now: datetime, actor: str) -> Erased:
     """Erase one member of one brand (asked by the member, or by staff on the member's behalf). Idempotent."""
-    from rules.store import Erasure
-
     for _ in range(MAX_ATTEMPTS):
         state = store.load_member(brand_id, member_id, include_erased=True)
         if state is None:

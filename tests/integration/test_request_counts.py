@@ -31,3 +31,14 @@ def test_a_redemption_costs_one_read_and_one_transaction(store, brand_id):
         _, body = call_graphql(mutation, token=member_token)
     assert body["data"]["redeemPoints"]["__typename"] == "PointsChanged"
     assert dict(requests.by_operation) == {"Query": 1, "TransactWriteItems": 1}
+
+
+def test_recording_a_consent_costs_one_read_and_one_transaction(store, brand_id):
+    member_token = token("member", register(store, brand_id, NOW), brand_id)
+    mutation = ('mutation { setConsent(input: {purpose: MARKETING_MESSAGES, granted: true, policyVersion: "v1"}) '
+                '{ ... on ConsentRecorded { consent { granted history { granted } } } } }')
+    call_graphql("{ me { id } }", token=member_token)  # warms the per-container brand cache
+    with count_requests() as requests:
+        _, body = call_graphql(mutation, token=member_token)
+    assert body["data"]["setConsent"]["consent"] == {"granted": True, "history": [{"granted": True}]}
+    assert dict(requests.by_operation) == {"Query": 1, "TransactWriteItems": 1}
