@@ -11,6 +11,7 @@ from strawberry.extensions import MaskErrors
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from api.audit import audit_staff_mutations
 from api.brand_types import (
     Brand,
     BrandConfigured,
@@ -22,7 +23,6 @@ from api.brand_types import (
     Plugin,
     Simulation,
 )
-from api.audit import audit_staff_mutations
 from api.consent_types import consent_states
 from api.context import BAD_USER_INPUT, FORBIDDEN, Context, graphql_error
 from api.permissions import IsMember, IsStaff
@@ -56,12 +56,12 @@ from api.types import (
     business_error,
 )
 from rules import consent, erasure, errors, points
-from rules.export import export
-from rules.profile import update_profile
 from rules.brand_settings import configure_brand
 from rules.brands import TierLevel
+from rules.export import export
 from rules.plugins import registry
 from rules.points import PointsResult
+from rules.profile import update_profile
 from rules.registration import register_member
 
 T = TypeVar("T")

@@ -16,7 +16,7 @@ from enum import Enum
 from typing import Iterable, Mapping
 
 from rules import ids
-from rules.errors import InvalidInput
+from rules.errors import InvalidInput, MemberNotFound
 from rules.members import CHANNELS
 
 NOTIFICATION_REQUESTED = "notification.requested"
@@ -104,8 +104,6 @@ def set_consent(store, brand_id: str, member_id: str, *, purpose: Purpose | str,
                 channel: str | None = None) -> tuple[ConsentRecord, ...]:
     """Record a member's grant or withdrawal (the channel defaults to the one the member joined through); returns
     the member's consent records, the new one last."""
-    from rules.errors import MemberNotFound
-
     state = store.load_member(brand_id, member_id, as_of=now)
     if state is None:
         raise MemberNotFound(member_id)
