@@ -23,8 +23,8 @@ from infra.models import (
     ActivityItem,
     AllocationMap,
     AuditItem,
-    ConsentItem,
     BrandItem,
+    ConsentItem,
     EntryItem,
     LookupItem,
     LotItem,
@@ -226,18 +226,16 @@ class DynamoStore:
 
     def member_data(self, brand_id: str, member_id: str) -> MemberData:
         items: list[StoredItem] = []
-        profile: dict[str, Any] | None = None
+        profile: MemberProfile | None = None
         for partition, pk in (("member", keys.member_pk(brand_id, member_id)),
                               ("history", keys.ledger_pk(brand_id, member_id))):
             for raw in _query_partition(self._connection().client, pk):
-                stored = _stored_item(partition, raw)
-                items.append(stored)
-                if raw.get(table.SK, {}).get("S") == keys.PROFILE:
-                    profile = dict(stored.attributes)
+                items.append(_stored_item(partition, raw))
+                if partition == "member" and raw[table.SK]["S"] == keys.PROFILE:
+                    profile = _profile_from_item(MemberItem.from_raw_data(raw))
         found: list[tuple[LookupKind, str]] = []
-        if profile is not None and not profile.get("erased_at"):
-            wanted = {keys.lookup_pk(brand_id, kind, value): (kind, value)
-                      for kind, value in _profile_lookups(brand_id, member_id, profile)}
+        if profile is not None and not profile.erased:
+            wanted = {keys.lookup_pk(brand_id, kind, value): (kind, value) for kind, value in lookups_for(profile)}
             for lookup in LookupItem.batch_get([(pk, keys.LOOKUP) for pk in wanted]):
                 if lookup.member_id == member_id:
                     found.append(wanted[lookup.pk])
@@ -599,13 +597,6 @@ def _live_member():
 def _consent_from_item(item: ConsentItem) -> ConsentRecord:
     return ConsentRecord(record_id=item.record_id, purpose=Purpose(item.purpose), granted=bool(item.granted),
                          policy_version=item.policy_version, at=item.at, channel=item.channel, actor=item.actor)
-
-
-def _profile_lookups(brand_id: str, member_id: str, profile: dict[str, Any]) -> tuple[tuple[LookupKind, str], ...]:
-    return lookups_for(MemberProfile(
-        brand_id=brand_id, member_id=member_id, phone_hash=profile.get("phone_hash") or "", phone_masked="",
-        channel="", referral_code=profile.get("referral_code") or "", registered_at=utcnow(), tier_code="",
-        openid=profile.get("openid"), unionid=profile.get("unionid")))
 
 
 def _query_partition(client: Any, pk: str, *, filter_expression: str | None = None,
