@@ -16,6 +16,8 @@ from typing import Any, Awaitable, Callable
 from graphql import GraphQLError
 from strawberry.extensions import FieldExtension
 from strawberry.types import Info
+from strawberry.types.base import has_object_definition
+from strawberry.types.unset import UNSET
 
 from api.context import Context
 from api.permissions import IsStaff
@@ -25,13 +27,16 @@ logger = logging.getLogger("siyu.audit")
 
 
 class AuditStaffMutation(FieldExtension):
+    def apply(self, field: Any) -> None:
+        self.field = field
+
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
         try:
             result = next_(source, info, **kwargs)
         except Exception as error:
-            _record(info, kwargs, *_failure(error))
+            _record(self.field, info, kwargs, *_failure(error))
             raise
-        _record(info, kwargs, *_outcome(result))
+        _record(self.field, info, kwargs, *_outcome(result))
         return result
 
     async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info,
@@ -39,9 +44,9 @@ class AuditStaffMutation(FieldExtension):
         try:
             result = await next_(source, info, **kwargs)
         except Exception as error:
-            _record(info, kwargs, *_failure(error))
+            _record(self.field, info, kwargs, *_failure(error))
             raise
-        _record(info, kwargs, *_outcome(result))
+        _record(self.field, info, kwargs, *_outcome(result))
         return result
 
 
@@ -71,9 +76,23 @@ def _failure(error: Exception) -> tuple[str, str]:
     return audit.ERROR, code or "INTERNAL"
 
 
-def _record(info: Info, arguments: dict[str, Any], outcome: str, detail: str) -> None:
+def _as_sent(value: Any, info: Info) -> Any:
+    """Input objects as the client wrote them: GraphQL field names, fields left out left out (JSON as is)."""
+    names = info.schema.config.name_converter
+    if has_object_definition(value):
+        return {names.get_graphql_name(f): _as_sent(getattr(value, f.python_name), info)
+                for f in value.__strawberry_definition__.fields if getattr(value, f.python_name) is not UNSET}
+    if isinstance(value, (list, tuple)):
+        return [_as_sent(v, info) for v in value]
+    return value
+
+
+def _record(field: Any, info: Info, kwargs: dict[str, Any], outcome: str, detail: str) -> None:
     context: Context = info.context
     principal = context.principal
+    names = info.schema.config.name_converter
+    arguments = {names.get_graphql_name(a): _as_sent(kwargs[a.python_name], info)
+                 for a in field.arguments if a.python_name in kwargs and kwargs[a.python_name] is not UNSET}
     record = audit.new_record(brand_id=principal.brand_id, staff_id=principal.subject, mutation=info.field_name,
                               arguments=arguments, at=context.now, outcome=outcome, detail=detail)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -31,6 +32,8 @@ class Context:
     auth_problem: str | None = None
     # Members loaded during this request, so nested fields never read the same member twice.
     members: dict[tuple[str, str], MemberState | None] = field(default_factory=dict)
+    # Names what this request creates (a claimed coupon's id), so two requests never collide.
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def member_state(self, brand_id: str, member_id: str) -> MemberState | None:
         key = (brand_id, member_id)

@@ -24,6 +24,8 @@ from api.brand_types import (
     Simulation,
 )
 from api.consent_types import consent_states
+from api.referral_types import BindReferralResult, ReferralBound, ReferralRefused
+from api.coupon_types import ClaimCouponResult, Coupon, CouponClaimed, CouponOffer, coupon_error
 from api.context import BAD_USER_INPUT, FORBIDDEN, Context, graphql_error
 from api.permissions import IsMember, IsStaff
 from api.privacy_types import (
@@ -43,6 +45,8 @@ from api.privacy_types import (
 from api.types import (
     AdjustPointsResult,
     CheckedIn,
+    InvalidInput,
+    MemberNotFound,
     PageInfo,
     PayWithPointsResult,
     PointsPaid,
@@ -52,10 +56,11 @@ from api.types import (
     RegisterMemberResult,
     RegisterMemberSuccess,
     ReversePointsResult,
+    SetMemberTagsResult,
     _page_size,
     business_error,
 )
-from rules import consent, erasure, errors, points
+from rules import consent, coupons, erasure, errors, points
 from rules.brand_settings import configure_brand
 from rules.brands import TierLevel
 from rules.export import export
@@ -79,6 +84,19 @@ def _member(context: Context, brand_id: str, member_id: str) -> Member | None:
 def _plausible_id(value: str) -> bool:
     """Ids Siyu issues are short and printable; anything else cannot name a member or an entry."""
     return 0 < len(value) <= 128 and value.isprintable()
+
+
+def _engine_event(context: Context, event_id: str, detail_type: str, detail: dict):
+    """Put an event through the brand's rules now (the API's own events: check-ins, registrations, codes)."""
+    from infra.runtime import engine
+    from rules.events import BusinessEvent
+
+    event = BusinessEvent(event_id=event_id, detail_type=detail_type, source="siyu.api", time=context.now,
+                          brand_id=detail["brandId"], detail=detail)
+    summary = engine().process(event)
+    if summary.status == "failed":
+        raise graphql_error(f"the brand's rules could not handle this now ({summary.plugin})", "INTERNAL")
+    return summary
 
 
 def _typed(run: Callable[[], T]):
@@ -154,6 +172,17 @@ class Query:
             return None
         return _member(context, context.principal.brand_id, str(id))
 
+    @strawberry.field(permission_classes=[IsMember],
+                      description="Every coupon template of the brand, with whether the member may claim it now and, "
+                                  "when not, every reason.")
+    def coupon_offers(self, info: Info) -> list[CouponOffer]:
+        context: Context = info.context
+        p = context.principal
+        brand = context.store.get_brand(p.brand_id)
+        if brand is None:
+            return []
+        return [CouponOffer.of(o) for o in coupons.offers(context.store, brand, p.subject, context.now)]
+
     @strawberry.field(permission_classes=[IsStaff], description="The staff's brand configuration.")
     def brand(self, info: Info) -> Optional[Brand]:
         context: Context = info.context
@@ -221,6 +250,12 @@ class Mutation:
                 unionid=input.unionid, referral_code=input.referral_code, birthday=input.birthday,
                 nickname=input.nickname,
             )
+            # The brand's rules hear of the new member at once (welcome coupons, the referral binding); a brand
+            # system announcing the same registration later changes nothing, the rules guard themselves.
+            detail = {"brandId": brand_id, "memberId": profile.member_id, "channel": profile.channel}
+            if input.referral_code:
+                detail["referralCode"] = input.referral_code[:32]
+            _engine_event(context, f"registered-{brand_id}-{profile.member_id}", "member.registered", detail)
             return RegisterMemberSuccess(member=_member(context, brand_id, profile.member_id))
 
         return _typed(run)
@@ -356,6 +391,69 @@ class Mutation:
             if not _plausible_id(str(id)):
                 raise errors.MemberNotFound(str(id)[:128])
             return _erased(erasure.erase(context.store, p.brand_id, str(id), now=context.now, actor=p.actor))
+
+        return _typed(run)
+
+    @strawberry.mutation(permission_classes=[IsMember],
+                         description="Bind the inviter whose code this is (within the brand's days after joining).")
+    def bind_referral_code(self, info: Info, code: str) -> BindReferralResult:
+        context: Context = info.context
+        p = context.principal
+        brand = context.store.get_brand(p.brand_id)
+        if brand is None or "referral" not in brand.plugins:
+            return ReferralRefused(code="REFERRAL_REFUSED", message="this brand runs no referral programme",
+                                   reason="NOT_ENABLED")
+        cleaned = code.strip().upper()
+        if not 0 < len(cleaned) <= 32 or not cleaned.isalnum():
+            return InvalidInput(code="INVALID_INPUT", message="not a referral code", field="code")
+        summary = _engine_event(context, f"referral-{p.brand_id}-{p.subject}-{cleaned}-{context.now:%Y%m%d%H%M}",
+                                "referral.code_entered",
+                                {"brandId": p.brand_id, "memberId": p.subject, "referralCode": cleaned})
+        if summary.status == "rejected":
+            return MemberNotFound(code="MEMBER_NOT_FOUND", message="this member no longer exists",
+                                  member_id=strawberry.ID(p.subject))
+        state = context.store.load_member(p.brand_id, p.subject, as_of=context.now)
+        bound = state.markers.get("referral:bound") if state else None
+        if bound is not None and bound.get("code") == cleaned:
+            return ReferralBound(referrer_id=strawberry.ID(bound["referrer"]))
+        refused = next((e for e in summary.effects if e.get("rule") == "referral-refused"), None)
+        reason = refused["inputs"]["refused"] if refused else "ALREADY_BOUND"
+        message = refused["message"] if refused else "this member already has an inviter"
+        return ReferralRefused(code="REFERRAL_REFUSED", message=message, reason=reason)
+
+    @strawberry.mutation(permission_classes=[IsMember],
+                         description="Claim a coupon if the member is eligible; otherwise every reason, typed.")
+    def claim_coupon(self, info: Info, template_id: str) -> ClaimCouponResult:
+        context: Context = info.context
+        p = context.principal
+
+        def run():
+            brand = context.store.get_brand(p.brand_id)
+            if brand is None:
+                raise errors.BrandNotConfigured(p.brand_id)
+            coupon = coupons.claim(context.store, brand, p.subject, template_id[:64], context.now,
+                                   request_id=context.request_id)
+            return CouponClaimed(coupon=Coupon.of(coupon, context.now))
+
+        try:
+            return run()
+        except errors.SiyuError as failure:
+            return coupon_error(failure)
+
+    @strawberry.mutation(permission_classes=[IsStaff],
+                         description="Replace a member's tags (groups that coupon eligibility can require).")
+    def set_member_tags(self, info: Info, member_id: strawberry.ID, tags: list[str]) -> SetMemberTagsResult:
+        context: Context = info.context
+        p = context.principal
+
+        def run():
+            cleaned = tuple(sorted({t.strip() for t in tags if t.strip()}))
+            if len(cleaned) > 50 or any(len(t) > 32 for t in cleaned):
+                raise errors.InvalidInput("tags", "at most 50 tags of at most 32 characters")
+            if not _plausible_id(str(member_id)) or context.store.load_member(p.brand_id, str(member_id)) is None:
+                raise errors.MemberNotFound(str(member_id)[:128])
+            context.store.set_tags(p.brand_id, str(member_id), cleaned)
+            return RegisterMemberSuccess(member=_member(context, p.brand_id, str(member_id)))
 
         return _typed(run)
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Optional, Union
+from typing import TYPE_CHECKING, Annotated, Optional, Union
 
 import strawberry
+
+if TYPE_CHECKING:
+    from api.coupon_types import Coupon
+    from api.referral_types import Commissions, Referral
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -230,6 +234,44 @@ class Member:
         return ActivityHistory(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page,
                                                                end_cursor=page.end_cursor))
 
+    @strawberry.field(description="Groups the brand put this member in (coupon eligibility reads them).")
+    def tags(self) -> list[str]:
+        return list(self._state.profile.tags)
+
+    @strawberry.field(description="The member's coupons, newest first; `status` narrows them (available, used, "
+                                  "expired, not_yet_valid).")
+    def coupons(self, status: Optional[str] = None) -> list[Annotated["Coupon", strawberry.lazy("api.coupon_types")]]:
+        from api.coupon_types import Coupon
+
+        held = sorted(self._state.holdings.get("coupons", ()), key=lambda c: (c.issued_at, c.coupon_id), reverse=True)
+        return [Coupon.of(c, self._now) for c in held if status is None or c.state(self._now) == status]
+
+    @strawberry.field(description="Members this member invited, newest first.")
+    def referrals(self) -> list[Annotated["Referral", strawberry.lazy("api.referral_types")]]:
+        from api.referral_types import Referral
+
+        held = sorted(self._state.holdings.get("referrals", ()), key=lambda r: r.bound_at, reverse=True)
+        return [Referral(member_id=strawberry.ID(r.invitee_id), phone_masked=r.phone_masked, bound_at=r.bound_at)
+                for r in held]
+
+    @strawberry.field(description="The member who invited this one (null: nobody).")
+    def referred_by(self) -> Optional[strawberry.ID]:
+        bound = self._state.markers.get("referral:bound")
+        return strawberry.ID(bound["referrer"]) if bound else None
+
+    @strawberry.field(description="Commissions earned on invitees' orders, in fen.")
+    def commissions(self) -> Annotated["Commissions", strawberry.lazy("api.referral_types")]:
+        from api.referral_types import CommissionRecord, Commissions
+
+        balance = self._state.holdings.get("commission_balance", ())
+        records = sorted(self._state.holdings.get("commissions", ()), key=lambda c: c.accrued_at, reverse=True)
+        return Commissions(
+            pending_fen=balance[0].pending_fen if balance else 0, settled_fen=balance[0].settled_fen if balance else 0,
+            records=[CommissionRecord(invitee_id=strawberry.ID(c.invitee_id), order_id=c.order_id, level=c.level,
+                                      accrued_fen=c.accrued_fen, clawed_back_fen=c.clawed_fen,
+                                      settled_fen=c.settled_fen, status=c.status, accrued_at=c.accrued_at,
+                                      settles_at=c.settles_at) for c in records])
+
     @strawberry.field
     def points(self) -> Points:
         p = self._state.profile
@@ -372,6 +414,10 @@ class PointsChanged:
 RegisterMemberResult = Annotated[
     Union[RegisterMemberSuccess, InvalidInput, AlreadyRegistered, BrandNotConfigured],
     strawberry.union("RegisterMemberResult"),
+]
+SetMemberTagsResult = Annotated[
+    Union[RegisterMemberSuccess, InvalidInput, MemberNotFound],
+    strawberry.union("SetMemberTagsResult"),
 ]
 RedeemPointsResult = Annotated[
     Union[PointsChanged, InsufficientPoints, PointsDebtOutstanding, InvalidInput, IdempotencyKeyReused,

@@ -16,7 +16,13 @@ from rules.registration import register_member
 from rules.store import Store
 
 DEMO_BRAND = "baiguoyuan"
-DEMO_PLUGINS = ("points", "tiers", "points_expiry")
+DEMO_PLUGINS = ("points", "tiers", "points_expiry", "coupons", "referral", "crisis")
+
+
+def _demo_params() -> dict[str, dict]:
+    from plugins.coupons import BAIGUOYUAN_TEMPLATES
+
+    return {"coupons": {"templates": BAIGUOYUAN_TEMPLATES, "onRegistration": ["bgy-entry-50-10"]}}
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,9 @@ def load(store: Store, *, now: datetime, phone_key: str) -> dict[str, str]:
         from rules.plugins import registry
 
         plugins = registry()
-        enabled = {name: plugins.validate_params(name, {}) for name in DEMO_PLUGINS if name in plugins.infos}
+        params = _demo_params()
+        enabled = {name: plugins.validate_params(name, params.get(name, {})) for name in DEMO_PLUGINS
+                   if name in plugins.infos}
         brand = store.put_brand(BrandConfig(DEMO_BRAND, "百果园", BAIGUOYUAN_LADDER, plugins=enabled))
     loaded: dict[str, str] = {}
     for demo in DEMO_MEMBERS:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    UnicodeSetAttribute,
     DiscriminatorAttribute,
     JSONAttribute,
     ListAttribute,
@@ -78,6 +79,7 @@ class MemberItem(SiyuItem, discriminator="member"):
     tier_valid_until = UTCDateTimeAttribute(null=True)
     paid_until = UTCDateTimeAttribute(null=True)
     birthday = UnicodeAttribute(null=True)
+    tags = UnicodeSetAttribute(null=True)  # the brand's groups for this member (coupon eligibility, ...)
     nickname = UnicodeAttribute(null=True)
     erased_at = UTCDateTimeAttribute(null=True)
     erased_by = UnicodeAttribute(null=True)

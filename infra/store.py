@@ -18,7 +18,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from infra import keys, table
+from infra import extensions, keys, table
 from infra.models import (
     ActivityItem,
     AllocationMap,
@@ -145,8 +145,13 @@ class DynamoStore:
         markers: dict[str, dict] = {}
         consents: list[ConsentRecord] = []
         request: RequestRecord | None = None
+        holdings: dict[str, list] = {}
+        extensions.load_families()
         for item in SiyuItem.query(keys.member_pk(brand_id, member_id), filter_condition=condition):
-            if isinstance(item, MemberItem):
+            reader = extensions.HOLDING_READERS.get(type(item))
+            if reader is not None:
+                holdings.setdefault(reader[0], []).append(reader[1](item))
+            elif isinstance(item, MemberItem):
                 profile = item
             elif isinstance(item, LotItem):
                 lots.append(Lot(item.lot_id, int(item.earned), int(item.remaining), item.earned_at, item.expires_at))
@@ -165,6 +170,7 @@ class DynamoStore:
             version=int(profile.version),
             markers=MappingProxyType(markers),
             consents=tuple(consents),
+            holdings=MappingProxyType({family: tuple(items) for family, items in holdings.items()}),
         )
 
     def find_member_id(self, brand_id: str, kind: LookupKind, value: str) -> str | None:
@@ -285,6 +291,11 @@ class DynamoStore:
                 changed += 1
         return changed
 
+    def set_tags(self, brand_id: str, member_id: str, tags: tuple[str, ...]) -> None:
+        member = MemberItem(keys.member_pk(brand_id, member_id), keys.PROFILE)
+        action = MemberItem.tags.set(set(tags)) if tags else MemberItem.tags.remove()
+        member.update(actions=[action, MemberItem.version.add(1)], condition=_live_member())
+
     def set_standing(self, profile: MemberProfile, *, growth: int, tier_code: str,
                      tier_valid_until: datetime | None) -> None:
         member, actions, condition = _member_update(profile, None, Standing(growth, tier_code, tier_valid_until), None)
@@ -305,7 +316,8 @@ class DynamoStore:
         tx.update("conflict", *_member_update(profile, posting, None, None))
         self._commit(tx, posting)
 
-    def commit_event(self, record: EventRecord, change: MemberChange | None) -> None:
+    def commit_event(self, record: EventRecord, change: MemberChange | None, side: tuple = ()) -> None:
+        extensions.load_families()
         tx = _Transaction()
         tx.put("event", ProcessedItem(
             keys.event_pk(record.event_id), keys.PROCESSED, event_id=record.event_id, brand_id=record.brand_id,
@@ -321,15 +333,20 @@ class DynamoStore:
                     keys.ledger_pk(p.brand_id, p.member_id), keys.activity_sk(record.at, record.event_id),
                     event_id=record.event_id, detail_type=record.detail_type, at=record.at,
                     effects=list(record.effects)), ActivityItem.pk.does_not_exist())
-            for key, forget_after, data in change.markers:
+            for key, forget_after, data, due_at in change.markers:
+                marker = MarkerItem(mpk, keys.marker_sk(key), key=key, at=record.at, ttl=forget_after,
+                                    data=dict(data) or None)
+                if due_at is not None:
+                    marker.gsi1pk = keys.due_pk(due_at, p.member_id)
+                    marker.gsi1sk = keys.due_sk(due_at, "MARK", p.brand_id, p.member_id, key)
                 # A marker past its TTL that DynamoDB has not deleted yet may be claimed again.
-                tx.put("conflict", MarkerItem(mpk, keys.marker_sk(key), key=key, at=record.at, ttl=forget_after,
-                                              data=dict(data) or None),
-                       MarkerItem.pk.does_not_exist() | (MarkerItem.ttl <= record.at))
+                tx.put("conflict", marker, MarkerItem.pk.does_not_exist() | (MarkerItem.ttl <= record.at))
             if posting is not None:
                 _posting_writes(tx, p, posting)
             if posting is not None or change.standing is not None:
                 tx.update("conflict", *_member_update(p, posting, change.standing, change.expected_version))
+        for write in side:
+            extensions.WRITERS[type(write)](tx, write, record)
         self._commit(tx, posting)
 
     def _commit(self, tx: "_Transaction", posting: Posting | None) -> None:
@@ -421,6 +438,37 @@ class DynamoStore:
             audit_id=i.audit_id, brand_id=i.brand_id, staff_id=i.staff_id, mutation=i.mutation,
             arguments=i.arguments, at=i.at, outcome=i.outcome, detail=i.detail))
 
+    # ---- coupons (infra/coupon_store.py) ---------------------------------------------------------------------------
+
+    def coupon_state(self, brand_id: str) -> tuple[dict[str, int], frozenset[str]]:
+        from infra import coupon_store
+
+        return coupon_store.brand_state(brand_id)
+
+    # ---- referrals (infra/referral_store.py) ------------------------------------------------------------------------
+
+    def referral_facts(self, brand_id: str, code: str, invitee: MemberProfile):
+        from infra import referral_store
+
+        return referral_store.facts(brand_id, code, invitee)
+
+    def inviter_standing(self, brand_id: str, inviter_id: str, month: str):
+        from infra import referral_store
+
+        return referral_store.standing(brand_id, inviter_id, month)
+
+    def commission_entries(self, brand_id: str, inviter_id: str) -> list[dict]:
+        from infra import referral_store
+
+        return [{"kind": e.entry_kind, "fen": int(e.fen), "bucket": e.bucket, "orderId": e.order_id,
+                 "inviteeId": e.invitee_id, "level": int(e.level), "at": e.at, "eventId": e.event_id}
+                for e in referral_store.entries(brand_id, inviter_id)]
+
+    def claim_coupon(self, brand_id: str, member_id: str, template, coupon):
+        from infra import coupon_store
+
+        return coupon_store.claim(brand_id, member_id, template, coupon)
+
     def get_entry(self, brand_id: str, member_id: str, entry_id: str) -> Entry | None:
         try:
             return _entry_from_item(EntryItem.get(keys.ledger_pk(brand_id, member_id), keys.entry_sk(entry_id)))
@@ -440,12 +488,28 @@ class DynamoStore:
 
 
 class _Transaction:
-    """Collects a TransactWriteItems in the order pynamodb sends it (puts, then updates), so each cancellation
+    """Collects a TransactWriteItems in the order pynamodb sends it (checks, puts, updates), so each cancellation
     reason can be matched to the role of the item it is about."""
 
     def __init__(self) -> None:
+        self._checks: list[tuple[str, type, str, str, Any]] = []
         self._puts: list[tuple[str, SiyuItem, Any, str | None]] = []
         self._updates: list[tuple[str, SiyuItem, list, Any]] = []
+
+    def check(self, role: str, model: type, pk: str, sk: str, condition: Any) -> None:
+        self._checks.append((role, model, pk, sk, condition))
+
+    def add(self, item: SiyuItem, **deltas: int) -> None:
+        """Unconditional counters (ADD): several effects of one event adding to the same item become one update,
+        since a transaction may touch an item only once."""
+        key = (item.pk, item.sk)
+        for index, (role, existing, actions, condition) in enumerate(self._updates):
+            if (existing.pk, existing.sk) == key and getattr(existing, "_siyu_deltas", None) is not None:
+                for name, delta in deltas.items():
+                    existing._siyu_deltas[name] = existing._siyu_deltas.get(name, 0) + delta
+                return
+        item._siyu_deltas = dict(deltas)
+        self._updates.append(("conflict", item, [], None))
 
     def put(self, role: str, item: SiyuItem, condition: Any, return_old: bool = False) -> None:
         self._puts.append((role, item, condition, "ALL_OLD" if return_old else None))
@@ -455,13 +519,20 @@ class _Transaction:
 
     @property
     def roles(self) -> list[str]:
-        return [p[0] for p in self._puts] + [u[0] for u in self._updates]
+        return [c[0] for c in self._checks] + [p[0] for p in self._puts] + [u[0] for u in self._updates]
 
     def commit(self, connection: Connection) -> None:
         with TransactWrite(connection=connection) as tx:
+            for _, model, pk, sk, condition in self._checks:
+                tx.condition_check(model, pk, sk, condition=condition)
             for _, item, condition, return_values in self._puts:
                 tx.save(item, condition=condition, return_values=return_values)
             for _, item, actions, condition in self._updates:
+                deltas = getattr(item, "_siyu_deltas", None)
+                if deltas is not None:
+                    # The item's own class names its kind: an ADD may be what creates it.
+                    actions = [getattr(type(item), name).add(delta) for name, delta in deltas.items()]
+                    actions.append(type(item).kind.set(type(item)))
                 tx.update(item, actions=actions, condition=condition)
 
 
@@ -586,7 +657,8 @@ def _profile_from_item(item: MemberItem) -> MemberProfile:
         phone_masked=item.phone_masked or "", channel=item.channel, referral_code=item.referral_code or "",
         registered_at=item.registered_at, tier_code=item.tier_code, tier_valid_until=item.tier_valid_until,
         growth=int(item.growth), openid=item.openid, unionid=item.unionid, referred_by_code=item.referred_by_code,
-        paid_until=item.paid_until, birthday=item.birthday, nickname=item.nickname, erased_at=item.erased_at,
+        paid_until=item.paid_until, birthday=item.birthday, tags=tuple(sorted(item.tags or ())),
+        nickname=item.nickname, erased_at=item.erased_at,
     )
 
 

@@ -12,6 +12,9 @@ Parameters (presets from DOMAIN.md 3.3, item 14):
   many days ahead, and only for points still there to spend. 0 turns reminders off. The reminder also asks for a
   `notification.requested` (kind `points_expiring`) to the member; the engine sends it only if the member consented
   to marketing messages (rules/consent.py).
+- `expiringRedemption` ({"withinDays": 30, "costPercent": 50}; null turns it off): points about to expire buy
+  more (item 14's 5折): when a member pays with points (`payWithPoints`), the points taken from lots expiring
+  within `withinDays` of the payment cost `costPercent`% of the usual rate, so at 50 each is worth twice as much.
 """
 
 from __future__ import annotations
@@ -37,6 +40,13 @@ PARAMS_SCHEMA = {
         "period": {"enum": ["year", "quarter"], "default": "year"},
         "periodsAfter": {"type": "integer", "minimum": 0, "maximum": 10, "default": 1},
         "remindDaysBefore": {"enum": [0, *REMINDER_OFFSETS], "default": 30},
+        "expiringRedemption": {
+            "type": ["object", "null"], "additionalProperties": False,
+            "required": ["withinDays", "costPercent"],
+            "properties": {"withinDays": {"type": "integer", "minimum": 1, "maximum": 365},
+                           "costPercent": {"type": "integer", "minimum": 1, "maximum": 100}},
+            "default": {"withinDays": 30, "costPercent": 50},
+        },
     },
 }
 

@@ -13,6 +13,13 @@ spendable points. Parameters:
   downgraded automatically.
 - `firstOrderUpgrade` (none): e.g. {"minFen": 100, "tier": "VIP2"}: 喜茶's first order of at least 1 yuan
   lifts a new member to VIP2 whatever their growth.
+- `acceleratedUpgrade` (none): e.g. {"monthlySpendFen": 50000, "months": 3} (DOMAIN.md 2.2): a member whose net
+  spend reached the bar in each of the last `months` brand-local calendar months, this one included, moves up one
+  rung at once, held for a validity period (at its end the usual re-grading on growth applies). Once per streak.
+
+Benefits on the ladder that name coupon templates of the `coupons` plugin are given here: `upgradeGiftCoupon` once
+per tier reached (百果园's upgrade gift pack), `birthdayCoupon` once a year, on the member's first order,
+check-in or engagement in their birthday month (brand-local), for the tiers that list it (银卡 and up).
 
 When a tier's validity ends (found by the daily sweep), its deduction is taken from growth and the member is
 re-graded: 金卡 with 2,500 growth loses 1,000, has 1,500, and becomes 银卡, held for another validity period. A
@@ -27,12 +34,12 @@ from datetime import timedelta
 from plugins.points import exact
 from rules.clock import parse_time
 from plugins.refunds import owed_after, refund_step, refunded_before_order, refunded_so_far
-from rules.effects import AddGrowth, Emit, Once, SetPaidMembership, SetTier
+from rules.effects import AddGrowth, Emit, IssueCoupon, Once, SetPaidMembership, SetTier
 from rules.hookspecs import hookimpl
 from rules.plugins import PluginInfo
 
 NAME = "tiers"
-VERSION = "1.1.0"
+VERSION = "1.2.0"
 
 PARAMS_SCHEMA = {
     "type": "object",
@@ -46,6 +53,12 @@ PARAMS_SCHEMA = {
             "type": ["object", "null"], "default": None, "additionalProperties": False,
             "required": ["tier"],
             "properties": {"minFen": {"type": "integer", "minimum": 0, "default": 100}, "tier": {"type": "string"}},
+        },
+        "acceleratedUpgrade": {
+            "type": ["object", "null"], "default": None, "additionalProperties": False,
+            "required": ["monthlySpendFen"],
+            "properties": {"monthlySpendFen": {"type": "integer", "minimum": 1},
+                           "months": {"type": "integer", "minimum": 2, "maximum": 3, "default": 3}},
         },
     },
 }
@@ -70,6 +83,8 @@ def siyu_order_paid(event, context):
     netted = owed_after(growth, amount, refunded_fen)
     rolling = context.params["policy"] == "rolling12"
     keep = max(context.params["refundWindowDays"], WINDOW_DAYS + 1) if rolling else context.params["refundWindowDays"]
+    if context.params["acceleratedUpgrade"]:
+        keep = max(keep, ACCELERATION_MEMORY_DAYS)  # the months of the streak must still be remembered
     yield Once(key=key, rule="growth-once-per-order", inputs={"orderId": order_id}, keep_days=keep,
                data={"amountFen": amount, "growth": growth, "taken": netted, "at": context.now.isoformat()})
     added = growth - netted
@@ -91,9 +106,74 @@ def siyu_order_paid(event, context):
         if amount >= first.get("minFen", 100) and target.threshold > reached.threshold:
             reached, rule = target, "first-order-upgrade"
             inputs = {"orderId": order_id, "amountFen": amount, "minFen": first.get("minFen", 100)}
+    if reached.threshold <= current.threshold:
+        reached, rule, inputs = _accelerated(context, current, order_id, amount, refunded_fen) or (reached, rule, inputs)
     if reached.threshold > current.threshold:
         yield from _move(context, current, reached, rule, inputs or {"growth": total, "threshold": reached.threshold,
                                                                      "from": current.code})
+    yield from _birthday_coupon(context)
+
+
+ACCELERATION_MEMORY_DAYS = 100  # three calendar months and some
+
+
+def _accelerated(context, current, order_id, amount, refunded_fen):
+    """The next rung up if the member's net spend reached the bar in each of the last N brand-local months."""
+    rule = context.params["acceleratedUpgrade"]
+    higher = context.brand.next_tier(current.code)
+    if not rule or higher is None:
+        return None
+    month = context.local_date().replace(day=1)
+    if context.member.has(f"{NAME}:accelerated:{month:%Y-%m}"):
+        return None
+    spend: dict[str, int] = {f"{month:%Y-%m}": max(0, amount - refunded_fen)}
+    prefix = f"{NAME}:order:"
+    for key, data in context.member.markers_under(prefix).items():
+        if not data.get("at"):
+            continue
+        refunded, _ = refunded_so_far(context.member.markers_under(f"{NAME}:refund:{key[len(prefix):]}#"))
+        label = f"{context.local_date(parse_time(data['at'])):%Y-%m}"
+        spend[label] = spend.get(label, 0) + data["amountFen"] - refunded
+    months, cursor = [], month
+    for _ in range(rule["months"]):
+        months.append(f"{cursor:%Y-%m}")
+        cursor = (cursor - timedelta(days=1)).replace(day=1)
+    if any(spend.get(label, 0) < rule["monthlySpendFen"] for label in months):
+        return None
+    return higher, "accelerated-upgrade", {"orderId": order_id, "months": months, "monthlySpendFen":
+                                           rule["monthlySpendFen"], "spendFen": [spend.get(m, 0) for m in months]}
+
+
+@hookimpl
+def siyu_member_checked_in(event, context):
+    yield from _birthday_coupon(context)
+
+
+@hookimpl
+def siyu_member_engaged(event, context):
+    yield from _birthday_coupon(context)
+
+
+def _birthday_coupon(context):
+    """百果园: a birthday coupon for 银卡 and up, once a year, in the member's birthday month."""
+    member = context.member
+    template_id = context.brand.tier(member.tier_code).benefits.get("birthdayCoupon")
+    today = context.local_date()
+    if not template_id or member.birthday is None or int(member.birthday[2:4]) != today.month:
+        return
+    key = f"{NAME}:birthday:{today.year}"
+    if member.has(key) or not _coupon_defined(context, template_id):
+        return
+    inputs = {"tier": member.tier_code, "birthday": member.birthday, "templateId": template_id}
+    yield Once(key=key, keep_days=400, rule="birthday-coupon", inputs=inputs)
+    yield IssueCoupon(template_id=template_id, reason=f"birthday {today.year}", rule="birthday-coupon",
+                      inputs=inputs)
+
+
+def _coupon_defined(context, template_id) -> bool:
+    from rules.coupons import templates
+
+    return template_id in templates(context.brand)
 
 
 @hookimpl
@@ -187,6 +267,7 @@ def _regrade_rolling(context, extra, rule):
     if target.code != current.code:
         yield SetTier(code=target.code, valid_until=recheck, rule=rule, inputs=inputs)
         yield Emit(detail_type="tier.changed", rule=rule, inputs=inputs, detail={"from": current.code, "to": target.code})
+        yield from _upgrade_gift(context, current, target)
     elif recheck != member.tier_valid_until:
         yield SetTier(code=current.code, valid_until=recheck, rule=rule, inputs=inputs)
 
@@ -195,6 +276,25 @@ def _move(context, current, target, rule, inputs):
     yield SetTier(code=target.code, valid_until=_validity(context, target), rule=rule, inputs=inputs)
     yield Emit(detail_type="tier.changed", rule=rule, inputs=inputs,
                detail={"from": current.code, "to": target.code})
+    if rule == "accelerated-upgrade":
+        month = context.local_date().replace(day=1)
+        yield Once(key=f"{NAME}:accelerated:{month:%Y-%m}", keep_days=ACCELERATION_MEMORY_DAYS, rule=rule,
+                   inputs=inputs)
+    yield from _upgrade_gift(context, current, target)
+
+
+def _upgrade_gift(context, current, target):
+    """百果园's upgrade gift pack: once per tier a member reaches, never for moving down."""
+    template_id = target.benefits.get("upgradeGiftCoupon")
+    key = f"{NAME}:gift:{target.code}"
+    if target.threshold <= current.threshold or not template_id or context.member.has(key):
+        return
+    if not _coupon_defined(context, template_id):
+        return
+    inputs = {"tier": target.code, "templateId": template_id}
+    yield Once(key=key, keep_days=3650, rule="upgrade-gift", inputs=inputs)
+    yield IssueCoupon(template_id=template_id, reason=f"upgrade gift: {target.name}", rule="upgrade-gift",
+                      inputs=inputs)
 
 
 def _validity(context, level):

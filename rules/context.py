@@ -25,8 +25,16 @@ class MemberView:
     markers: Mapping[str, Mapping[str, Any]]
     paid_until: datetime | None = None
     birthday: str | None = None  # "--MM-DD"
+    holdings: Mapping[str, tuple] = field(default_factory=dict)  # the families' items: "coupons", "commissions", ...
+    tags: frozenset[str] = frozenset()
+    identities: frozenset[str] = frozenset()  # the member's WeChat openid / unionid, for same-person checks
     # Purpose -> whether the member's newest consent record grants it (rules.consent); absent: never asked.
     consents: Mapping[str, bool] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def coupons(self) -> tuple:
+        """The member's coupons (`rules.coupons.Coupon`), whatever their status."""
+        return self.holdings.get("coupons", ())
 
     def is_paid_member(self, now: datetime) -> bool:
         return self.paid_until is not None and self.paid_until > now
@@ -59,6 +67,8 @@ class RuleContext:
     params: Mapping[str, Any]
     now: datetime
     member: MemberView | None
+    # What the rule families loaded beyond the member (rules.extensions): e.g. "coupon_templates", "alerts".
+    extras: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def tier(self) -> TierLevel | None:
@@ -78,11 +88,14 @@ class RuleContext:
 
 
 def member_view(profile, points: PointsState, markers: Mapping[str, Mapping[str, Any]],
+                holdings: Mapping[str, tuple] | None = None,
                 consents: Mapping[str, bool] | None = None) -> MemberView:
     return MemberView(
         member_id=profile.member_id, channel=profile.channel, registered_at=profile.registered_at,
         tier_code=profile.tier_code, tier_valid_until=profile.tier_valid_until, growth=profile.growth,
         points=points, markers=markers, paid_until=profile.paid_until, birthday=profile.birthday,
+        holdings=MappingProxyType(dict(holdings or {})), tags=frozenset(profile.tags),
+        identities=frozenset(i for i in (profile.openid, profile.unionid) if i),
         consents=MappingProxyType(dict(consents or {})),
     )
 

@@ -81,6 +81,9 @@ class Once(Effect):
     key: str
     keep_days: int = 400
     data: Mapping[str, Any] = field(default_factory=dict)  # what later events need to know (JSON-ready)
+    # When the daily sweep should bring this member back to the rules (`siyu_member_due`), e.g. a commission's
+    # refund window ending; None: never.
+    due_at: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,6 +99,55 @@ class Emit(Effect):
 
     detail_type: str
     detail: Mapping[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssueCoupon(Effect):
+    """Give the member a coupon of the brand's template `template_id` (a template of the `coupons` plugin).
+
+    Rule-issued coupons are a promise already made: they are issued even when the template's claim stock is out,
+    and count toward it. Guard repeats yourself (a `Once` per tier, per year, per order)."""
+
+    template_id: str
+    reason: str
+    to_member: str | None = None  # another member of the brand (an inviter's reward); None: this member
+    needs_member = True
+
+    def check(self, *, brand, now, member) -> None:
+        from rules.coupons import templates
+
+        if self.template_id not in templates(brand):
+            raise ValueError(f"template {self.template_id!r} is not one of the brand's coupon templates")
+
+
+@dataclass(frozen=True, kw_only=True)
+class UseCoupon(Effect):
+    """Mark the member's coupon `coupon_id` used by order `order_id`. It must be available at the event's time;
+    a coupon is used exactly once (a second use fails the write and the event is evaluated again)."""
+
+    coupon_id: str
+    order_id: str
+    needs_member = True
+
+    def check(self, *, brand, now, member) -> None:
+        coupon = next((c for c in member.coupons if c.coupon_id == self.coupon_id), None)
+        if coupon is None or coupon.state(now) != "available":
+            raise ValueError(f"coupon {self.coupon_id!r} is not available to this member")
+
+    def project(self, member, now):
+        from dataclasses import replace
+
+        coupons = tuple(replace(c, status="used", used_at=now, order_id=self.order_id)
+                        if c.coupon_id == self.coupon_id else c for c in member.coupons)
+        return replace(member, holdings={**member.holdings, "coupons": coupons})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Note(Effect):
+    """Write nothing; record why a rule did not act (a coupon already used, a referral refused), so the event's
+    explanation answers "why not?" as well as "why?"."""
+
+    message: str
 
 
 def describe(effect: Effect) -> dict[str, Any]:

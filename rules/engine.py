@@ -15,10 +15,11 @@ import json
 import logging
 from dataclasses import dataclass, field as dc_field, replace
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from rules import consent, effects as fx
-from rules import ids, ledger
+from rules import extensions, ids, ledger
 from rules.brands import BrandConfig
 from rules.context import MemberView, RuleContext, member_view
 from rules.errors import SiyuError, WriteConflict
@@ -42,6 +43,8 @@ HOOKS = {
     "member.engaged": "siyu_member_engaged",
     "feedback.received": "siyu_feedback_received",
     "membership.paid": "siyu_membership_paid",
+    "order.delivered_late": "siyu_order_delivered_late",
+    "referral.code_entered": "siyu_referral_code_entered",
 }
 FOLLOW_UP_TYPES = frozenset({
     "tier.changed", "points.expiring", "points.expired", "commission.settled", "coupon.issued",
@@ -100,6 +103,20 @@ class Evaluation:
     decisions: tuple[Decision, ...]
     change: MemberChange | None
     follow_ups: tuple[FollowUp, ...]
+    side: tuple[Any, ...] = ()  # writes beyond the member (rules.extensions), in the same transaction
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a side-write planner may read: the event, the brand, the member as loaded, the loaded extras."""
+
+    event_id: str
+    now: datetime
+    brand: BrandConfig
+    member: MemberState | None
+    extras: Mapping[str, Any]
+    plugin: str
+    index: int
 
 
 @dataclass
@@ -141,6 +158,7 @@ class Engine:
         self.store = store
         self.plugins = plugins
         self.bus = bus
+        extensions.load_families()
         # Only for stamping when a rejected event was received; rules always use the event's own time.
         self._clock = clock
 
@@ -195,8 +213,9 @@ class Engine:
             return Summary(event.event_id, "rejected", event.detail_type,
                            reason="erased member" if state else "unknown member", field="detail.memberId")
         try:
+            extras = self.load_extras(brand, event, state)
             evaluation = self.evaluate(event.event_id, event.time, brand, state, HOOKS[event.detail_type],
-                                       {"event": event})
+                                       {"event": event}, extras)
         except PluginFailed as failure:
             return Summary(event.event_id, "failed", event.detail_type, reason=failure.reason,
                            plugin=failure.plugin)
@@ -266,14 +285,15 @@ class Engine:
                 return self._reject(Rejected(event_id, detail_type,
                                              f"member {member_id!r} was erased at their request",
                                              "detail.memberId", brand.brand_id, _raw_text(raw)))
-            evaluation = self.evaluate(event_id, event.time, brand, state, hook, kwargs)
+            extras = self.load_extras(brand, event, state)
+            evaluation = self.evaluate(event_id, event.time, brand, state, hook, kwargs, extras)
             if isinstance(event, SweepEvent) and not evaluation.decisions:
                 return Summary(event_id, "applied", detail_type)
             record = EventRecord(event_id=event_id, brand_id=brand.brand_id, detail_type=detail_type,
                                  at=event.time, effects=tuple(d.describe() for d in evaluation.decisions),
                                  follow_ups=tuple(f.as_dict() for f in evaluation.follow_ups))
             try:
-                self.store.commit_event(record, evaluation.change)
+                self.store.commit_event(record, evaluation.change, evaluation.side)
             except EventAlreadyProcessed as seen:
                 # Published again because the first delivery may have died between commit and publish;
                 # the ids are the same, so consumers see each follow-up once.
@@ -287,13 +307,25 @@ class Engine:
                            follow_ups=[f.id for f in evaluation.follow_ups])
         raise WriteConflict(f"event {event_id}: the member kept changing; EventBridge will retry")
 
+    def load_extras(self, brand: BrandConfig, event: BusinessEvent | SweepEvent,
+                    state: MemberState | None) -> dict[str, Any]:
+        """What the rule families (rules.extensions) load beyond the member, for this event."""
+        extras: dict[str, Any] = {}
+        for name, loader in extensions.CONTEXT_LOADERS.items():
+            value = loader(self.store, brand, event, state)
+            if value is not None:
+                extras[name] = value
+        return extras
+
     def evaluate(self, event_id: str, now: datetime, brand: BrandConfig, state: MemberState | None, hook: str,
-                 kwargs: Mapping[str, Any]) -> Evaluation:
-        view = (member_view(state.profile, state.points, state.markers, consent.granted(state.consents))
+                 kwargs: Mapping[str, Any], extras: Mapping[str, Any] | None = None) -> Evaluation:
+        view = (member_view(state.profile, state.points, state.markers, state.holdings, consent.granted(state.consents))
                 if state else None)
+        extras = MappingProxyType(dict(extras or {}))
         decisions: list[Decision] = []
         for info in self.plugins.ordered(brand.plugins.keys()):
-            context = RuleContext(brand=brand, params={}, now=now, member=view).for_plugin(brand.plugins[info.name])
+            context = RuleContext(brand=brand, params={}, now=now, member=view, extras=extras).for_plugin(
+                brand.plugins[info.name])
             try:
                 results = self.plugins.call(info.name, hook, context=context, **kwargs)
                 produced = [effect for result in results if result is not None for effect in result]
@@ -308,9 +340,24 @@ class Engine:
                 raise PluginFailed(info.name, error) from error
         decisions = [_gate(decision, state) for decision in decisions]
         change = self._member_change(event_id, now, brand, state, decisions, view)
-        _check_size(change, decisions)
+        side = tuple(self._side_writes(event_id, now, brand, state, decisions, extras))
+        _check_size(change, decisions, side)
         follow_ups = tuple(self._follow_ups(event_id, brand, state, decisions, now))
-        return Evaluation(tuple(decisions), change, follow_ups)
+        return Evaluation(tuple(decisions), change, follow_ups, side)
+
+    @staticmethod
+    def _side_writes(event_id: str, now: datetime, brand: BrandConfig, state: MemberState | None,
+                     decisions: list[Decision], extras: Mapping[str, Any]) -> Iterable[Any]:
+        for index, decision in enumerate(decisions):
+            planner = extensions.SIDE_WRITE_PLANNERS.get(type(decision.effect))
+            if planner is None:
+                continue
+            plan = Plan(event_id, now, brand, state, extras, decision.plugin, index)
+            try:
+                yield from planner(decision.effect, plan)
+            except (SiyuError, ValueError) as refused:
+                message = refused.message if isinstance(refused, SiyuError) else str(refused)
+                raise PluginFailed(decision.plugin, message) from None
 
     def _member_change(self, event_id: str, now: datetime, brand: BrandConfig, state: MemberState | None,
                        decisions: list[Decision], after: MemberView | None) -> MemberChange | None:
@@ -318,7 +365,7 @@ class Engine:
             return None
         points = state.points
         postings: list[Posting] = []
-        markers: list[tuple[str, datetime, Mapping[str, Any]]] = []
+        markers: list[tuple[str, datetime, Mapping[str, Any], datetime | None]] = []
         for index, decision in enumerate(decisions):
             try:
                 posting = self._posting(decision, index, event_id, now, points, markers)
@@ -357,7 +404,7 @@ class Engine:
             entry = replace(posting.entries[0], event_id=event_id, explanation=decision.explanation())
             return replace(posting, entries=(entry,))
         if isinstance(effect, fx.Once):
-            markers.append((effect.key, now + timedelta(days=effect.keep_days), effect.data))
+            markers.append((effect.key, now + timedelta(days=effect.keep_days), effect.data, effect.due_at))
         return None
 
     def _follow_ups(self, event_id: str, brand: BrandConfig, state: MemberState | None,
@@ -411,15 +458,15 @@ def _gate(decision: Decision, state: MemberState | None) -> Decision:
     return replace(decision, suppressed=refusal) if refusal else decision
 
 
-def _check_size(change: MemberChange | None, decisions: list[Decision]) -> None:
+def _check_size(change: MemberChange | None, decisions: list[Decision], side: Sequence[Any] = ()) -> None:
     """One event is one TransactWriteItems: refuse, by plugin, what cannot fit in one."""
-    if change is None:
-        return
-    posting = change.posting
-    items = 3  # the processed record, the activity record, the member
-    if posting is not None:
-        items += len(posting.entries) + len(posting.new_lots) + len(posting.lot_updates)
-    items += len(change.markers)
+    items = 1 + sum(getattr(write, "items", 1) for write in side)  # the processed record, the side writes
+    if change is not None:
+        posting = change.posting
+        items += 2  # the activity record, the member
+        if posting is not None:
+            items += len(posting.entries) + len(posting.new_lots) + len(posting.lot_updates)
+        items += len(change.markers)
     if items > MAX_TRANSACTION_ITEMS:
         heaviest = max({d.plugin for d in decisions}, key=lambda p: sum(d.plugin == p for d in decisions))
         raise PluginFailed(heaviest, f"the event's effects need {items} writes; one transaction holds "
@@ -434,8 +481,14 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
         raise PluginFailed(plugin, f"{effect.kind} names no rule")
     member_effects = (fx.AwardPoints, fx.TakeBackPoints, fx.ExpirePoints, fx.AddGrowth, fx.SetTier, fx.Once,
                       fx.SetPaidMembership)
-    if view is None and isinstance(effect, member_effects):
+    if view is None and (isinstance(effect, member_effects) or getattr(effect, "needs_member", False)):
         raise PluginFailed(plugin, f"{effect.kind} needs a member, and this event has none")
+    own_check = getattr(effect, "check", None)
+    if own_check is not None:
+        try:
+            own_check(brand=brand, now=now, member=view)
+        except ValueError as refused:
+            raise PluginFailed(plugin, f"{effect.kind}: {refused}") from None
     if isinstance(effect, fx.AwardPoints):
         if isinstance(effect.points, bool) or not isinstance(effect.points, int) or effect.points <= 0:
             raise PluginFailed(plugin, "AwardPoints.points must be a positive integer")
@@ -458,6 +511,9 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
     elif isinstance(effect, fx.Once):
         if not isinstance(effect.key, str) or not isinstance(effect.keep_days, int) or effect.keep_days < 1:
             raise PluginFailed(plugin, "Once needs a string key and a positive whole number of keep_days")
+        if effect.due_at is not None and (not isinstance(effect.due_at, datetime) or effect.due_at.tzinfo is None
+                                          or effect.due_at > now + timedelta(days=effect.keep_days)):
+            raise PluginFailed(plugin, "Once.due_at must be a datetime with a timezone, within keep_days")
         try:
             json.dumps(dict(effect.data))
         except (TypeError, ValueError):
@@ -476,6 +532,9 @@ def _project(view: MemberView | None, effect: fx.Effect, now: datetime, brand: B
     """The member as the next plugin should see it, after this effect."""
     if view is None:
         return None
+    own_projection = getattr(effect, "project", None)
+    if own_projection is not None:
+        return own_projection(view, now)
     if isinstance(effect, fx.AwardPoints):
         earned = ledger.earn(view.points, points=effect.points, now=now, expires_at=effect.expires_at,
                              entry_id=f"pending-{len(view.points.lots)}")

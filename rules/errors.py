@@ -131,3 +131,22 @@ class PointsPaymentTooLarge(SiyuError):
         super().__init__(f"points can pay at most {max_fen} fen of this order ({max_points} points)")
         self.max_points = max_points
         self.max_fen = max_fen
+
+
+class CouponTemplateNotFound(NotFound):
+    code = "COUPON_TEMPLATE_NOT_FOUND"
+
+    def __init__(self, template_id: str) -> None:
+        super().__init__(f"the brand has no coupon template {template_id}")
+        self.template_id = template_id
+
+
+class CouponNotEligible(SiyuError):
+    """The member may not claim this coupon now; `reasons` says every why (rules.coupons.Reason)."""
+
+    code = "COUPON_NOT_ELIGIBLE"
+
+    def __init__(self, template_id: str, reasons: list) -> None:
+        super().__init__("; ".join(r.message for r in reasons) or "not eligible")
+        self.template_id = template_id
+        self.reasons = reasons

@@ -62,6 +62,17 @@ DETAIL_SCHEMAS: dict[str, dict[str, Any]] = {
                        "validUntil": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$"},
                        "amountFen": _FEN},
     },
+    "referral.code_entered": {
+        "required": ["brandId", "memberId", "referralCode"],
+        "properties": {"brandId": _ID, "memberId": _ID, "referralCode": {"type": "string", "minLength": 1,
+                                                                         "maxLength": 32}},
+    },
+    "order.delivered_late": {
+        "required": ["brandId", "memberId", "orderId"],
+        "properties": {"brandId": _ID, "memberId": _ID, "orderId": _ID,
+                       "promisedAt": {"type": "string", "maxLength": 40},
+                       "deliveredAt": {"type": "string", "maxLength": 40}},
+    },
     "feedback.received": {
         "required": ["brandId", "feedbackId", "channel", "kind"],
         "properties": {

@@ -67,7 +67,7 @@ def siyu_plugin_info():
 def siyu_member_registered(event, context):
     """A member joined the brand (`memberId`, `channel`, optional `referralCode`).
 
-    Typical effects: a welcome `AwardPoints`, a referral binding, a new-member coupon.
+    Typical effects: a welcome `AwardPoints`, a referral binding, a new-member `IssueCoupon`.
     """
 
 
@@ -100,6 +100,18 @@ def siyu_member_engaged(event, context):
 def siyu_membership_paid(event, context):
     """A member bought or renewed a paid membership (百果园 心享, 元气森林 会员卡): `plan`, `validUntil` (ISO time with
     zone), optional `amountFen`. Typical effect: `SetPaidMembership`."""
+
+
+@hookspec
+def siyu_referral_code_entered(event, context):
+    """A member entered an inviter's `referralCode` after registering (the `bindReferralCode` mutation, or a brand
+    system). `context.extras["referral"]` holds what the built-in `referral` plugin loaded about the code."""
+
+
+@hookspec
+def siyu_order_delivered_late(event, context):
+    """The logistics system says an order arrived late (or is overdue): `orderId`, optional `promisedAt`,
+    `deliveredAt`. Typical effect: a compensation `IssueCoupon`, once per order."""
 
 
 @hookspec

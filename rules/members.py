@@ -51,6 +51,7 @@ class MemberProfile:
     @property
     def erased(self) -> bool:
         return self.erased_at is not None
+    tags: tuple[str, ...] = ()  # groups staff put the member in (coupon eligibility reads them)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ class MemberState:
     markers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # Every consent record of the member (rules.consent), in no particular order: the newest per purpose rules.
     consents: tuple["ConsentRecord", ...] = ()
+    # What the rule families (rules.extensions) keep in the member's partition, by family: "coupons", ...
+    holdings: Mapping[str, tuple] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import pluggy
 from jsonschema import Draft202012Validator
@@ -27,6 +27,8 @@ DEFAULT_PLUGINS = (
     "plugins.points",
     "plugins.tiers",
     "plugins.points_expiry",
+    "plugins.coupons",
+    "plugins.referral",
 )
 
 logger = logging.getLogger("siyu.plugins")
@@ -42,6 +44,8 @@ class PluginInfo:
     # Days ahead the daily sweep should also look at, for plugins that act before a date (expiry reminders): the
     # members with something due exactly that many days from now get `siyu_member_due` too.
     due_offsets_days: tuple[int, ...] = ()
+    # What JSON Schema cannot say (ids unique, references that must resolve): params -> [(field, problem)].
+    check: Callable[[Mapping[str, Any]], list[tuple[str, str]]] | None = None
 
 
 class PluginRegistry:
@@ -115,7 +119,11 @@ class PluginRegistry:
                 where = ".".join(filter(None, [where, error.message.split("'")[1]]))
             field_name = f"plugins.{plugin_name}.params" + (f".{where}" if where else "")
             raise InvalidInput(field_name, error.message[:300])
-        return with_defaults(self.infos[plugin_name].params_schema, params)
+        filled = with_defaults(self.infos[plugin_name].params_schema, params)
+        check = self.infos[plugin_name].check
+        for where, problem in (check(filled) if check else ()):
+            raise InvalidInput(f"plugins.{plugin_name}.params.{where}", problem)
+        return filled
 
 
 def with_defaults(schema: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:

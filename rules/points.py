@@ -186,7 +186,8 @@ def pay_with_points(store: Store, brand: BrandConfig, member_id: str, *, points:
                     order_amount_fen: int, now: datetime, idempotency_key: str,
                     actor: str | None = None) -> PointsPayment:
     """Use points as money on an order, under the brand's redemption policy (e.g. 100 points = 1 yuan, at least
-    100 points, at most 50% of the order). The points are spent earliest expiry first, like any redemption."""
+    100 points, at most 50% of the order). The points are spent earliest expiry first, like any redemption; with
+    `points_expiry`'s `expiringRedemption`, those about to expire are worth more (5折: half the usual cost)."""
     policy = brand.redemption
     if isinstance(points, bool) or not isinstance(points, int) or points < policy.minimum_points:
         raise InvalidInput("points", f"at least {policy.minimum_points} points")
@@ -195,13 +196,52 @@ def pay_with_points(store: Store, brand: BrandConfig, member_id: str, *, points:
                                      "number of fen")
     if isinstance(order_amount_fen, bool) or not isinstance(order_amount_fen, int) or order_amount_fen <= 0:
         raise InvalidInput("orderAmountFen", "the order amount is a positive whole number of fen")
+    expiring = _expiring_redemption(brand)
     value_fen = points * 100 // policy.points_per_yuan
+    if expiring is not None:
+        state = store.load_member(brand.brand_id, member_id, as_of=now)
+        if state is None:
+            raise MemberNotFound(member_id)
+        value_fen = _value_fen(policy, _drawn_from_expiring(state.points.spendable_lots(now), points, now, expiring),
+                               points, expiring)
     max_fen = int(order_amount_fen * Fraction(str(policy.max_share_of_order)))
     if value_fen > max_fen:
         raise PointsPaymentTooLarge(max_points=max_fen * policy.points_per_yuan // 100, max_fen=max_fen)
+    # The reason is part of the request's fingerprint: it names only what the caller sent, so a retry matches.
     result = redeem(store, brand.brand_id, member_id, points=points, now=now, idempotency_key=idempotency_key,
-                    reason=f"paid {value_fen} fen of order {order_id}"[:MAX_REASON_LENGTH], actor=actor)
-    return PointsPayment(result=result, discount_fen=-result.points * 100 // policy.points_per_yuan)
+                    reason=f"paid part of order {order_id}"[:MAX_REASON_LENGTH], actor=actor)
+    spent = -result.points
+    if expiring is None:
+        return PointsPayment(result=result, discount_fen=spent * 100 // policy.points_per_yuan)
+    # What the points paid follows the lots the entry actually drew on (the same on a replay of the request).
+    entry = store.get_entry(brand.brand_id, member_id, result.entry_id)
+    horizon = entry.at + timedelta(days=expiring[0])
+    from_expiring = sum(-a.points for a in entry.allocations if a.expires_at <= horizon)
+    return PointsPayment(result=result, discount_fen=min(max_fen, _value_fen(policy, from_expiring, spent, expiring)))
+
+
+def _expiring_redemption(brand: BrandConfig) -> tuple[int, int] | None:
+    params = brand.plugins.get("points_expiry")
+    rule = params.get("expiringRedemption") if params else None
+    return (rule["withinDays"], rule["costPercent"]) if rule else None
+
+
+def _drawn_from_expiring(lots, points: int, now: datetime, expiring: tuple[int, int]) -> int:
+    """How many of `points`, spent earliest expiry first, come from lots expiring within the window."""
+    horizon, left, drawn = now + timedelta(days=expiring[0]), points, 0
+    for lot in lots:
+        take = min(left, lot.remaining)
+        if lot.expires_at <= horizon:
+            drawn += take
+        left -= take
+        if not left:
+            break
+    return drawn
+
+
+def _value_fen(policy, from_expiring: int, points: int, expiring: tuple[int, int]) -> int:
+    regular = (points - from_expiring) * 100 // policy.points_per_yuan
+    return regular + from_expiring * 100 * 100 // (policy.points_per_yuan * expiring[1])
 
 
 def reconcile(store: Store, brand_id: str, member_id: str) -> dict:

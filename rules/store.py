@@ -118,9 +118,31 @@ class Store(Protocol):
     def entries(self, brand_id: str, member_id: str) -> list[Entry]:
         """Every ledger entry of the member, oldest first (reconciliation and exports)."""
 
+    def set_tags(self, brand_id: str, member_id: str, tags: tuple[str, ...]) -> None:
+        """Replace the member's tags (the member must exist)."""
+
+    # Referrals
+    def referral_facts(self, brand_id: str, code: str, invitee: MemberProfile) -> Any:
+        """Who owns a referral code and what binding to them must respect (`rules.referrals.ReferralFacts`)."""
+
+    def inviter_standing(self, brand_id: str, inviter_id: str, month: str) -> Any:
+        """An inviter's tags and their invitees' sales in a month (`rules.referrals.InviterStanding`)."""
+
+    def commission_entries(self, brand_id: str, inviter_id: str) -> list[dict]:
+        """Every entry of the inviter's commission ledger, oldest first."""
+
+    # Coupons
+    def coupon_state(self, brand_id: str) -> tuple[dict[str, int], frozenset[str]]:
+        """How many coupons of each template the brand has given out, and which templates may not be claimed now
+        (a red crisis alert holds them, for instance)."""
+
+    def claim_coupon(self, brand_id: str, member_id: str, template: Any, coupon: Any) -> Any:
+        """Write a claimed coupon; raises `CouponNotEligible` (out of stock, limit reached) or `MemberNotFound`."""
+
     # Events
-    def commit_event(self, record: EventRecord, change: MemberChange | None) -> None:
-        """Write an event's processed record and its member changes in one transaction.
+    def commit_event(self, record: EventRecord, change: MemberChange | None, side: tuple = ()) -> None:
+        """Write an event's processed record, its member changes and its side writes (`rules.extensions`: coupon
+        stock, alerts, another member's commissions) in one transaction.
 
         Raises `EventAlreadyProcessed` (with the earlier record) when the event id was applied before, and
         `WriteConflict` when the member changed since it was read.
@@ -170,7 +192,8 @@ class MemberChange:
     expected_version: int
     posting: Posting | None = None
     standing: Standing | None = None
-    markers: tuple[tuple[str, datetime, Mapping[str, Any]], ...] = ()  # (key, forget after, data)
+    # (key, forget after, data, due at: when the daily sweep should bring the member back to the rules, or None)
+    markers: tuple[tuple[str, datetime, Mapping[str, Any], datetime | None], ...] = ()
 
 
 @dataclass(frozen=True)

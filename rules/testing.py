@@ -106,5 +106,5 @@ def _after(state: MemberState, evaluation) -> MemberState:
     if change.standing is not None:
         profile = replace(profile, growth=change.standing.growth, tier_code=change.standing.tier_code,
                           tier_valid_until=change.standing.tier_valid_until)
-    markers = {**state.markers, **{key: dict(data) for key, _, data in change.markers}}
+    markers = {**state.markers, **{key: dict(data) for key, _, data, _ in change.markers}}
     return replace(state, profile=profile, points=points, markers=markers, version=state.version + 1)

@@ -155,10 +155,10 @@ def test_staff_page_through_their_own_brands_log_newest_first_and_nobody_else_re
                      'idempotencyKey: $k}) { __typename } }', {"k": key}, staff)
     _, first = call_graphql(AUDIT_LOG, {"first": 2}, staff)
     page = first["data"]["auditLog"]
-    assert [e["node"]["arguments"]["input"]["idempotency_key"] for e in page["edges"]] == ["k3", "k2"]
+    assert [e["node"]["arguments"]["input"]["idempotencyKey"] for e in page["edges"]] == ["k3", "k2"]
     assert page["pageInfo"]["hasNextPage"] is True
     _, rest = call_graphql(AUDIT_LOG, {"first": 2, "after": page["pageInfo"]["endCursor"]}, staff)
-    assert [e["node"]["arguments"]["input"]["idempotency_key"] for e in rest["data"]["auditLog"]["edges"]] == ["k1"]
+    assert [e["node"]["arguments"]["input"]["idempotencyKey"] for e in rest["data"]["auditLog"]["edges"]] == ["k1"]
 
     _, other_brand = call_graphql(AUDIT_LOG, {"first": 10}, token("staff", "s1", brand_id + "x"))
     assert other_brand["data"]["auditLog"]["edges"] == []

@@ -43,8 +43,8 @@ def test_the_export_holds_the_profile_consents_points_activity_and_every_stored_
     FutureCouponItem(keys.member_pk(rules_brand, member_id), "COUPON#c-1", template="t-50-10",
                      status="issued").save()
     dynamodb.put_item(TableName=settings().table_name, Item={  # a type no model in this code knows
-        "pk": {"S": keys.ledger_pk(rules_brand, member_id)}, "sk": {"S": "COMMISSION#k-1"},
-        "type": {"S": "commission"}, "fen": {"N": "1000"}, "state": {"S": "pending"}})
+        "pk": {"S": keys.ledger_pk(rules_brand, member_id)}, "sk": {"S": "FUTURE#k-1"},
+        "type": {"S": "test-unknown-kind"}, "fen": {"N": "1000"}, "state": {"S": "pending"}})
 
     _, body = call_graphql(EXPORT, token=member_token)
     export = body["data"]["exportMyData"]
@@ -63,11 +63,12 @@ def test_the_export_holds_the_profile_consents_points_activity_and_every_stored_
     assert [lookup["kind"] for lookup in data["lookups"]] == ["phone", "openid", "unionid", "referralCode"]
 
     kinds = export["itemCounts"]
-    for kind in ("member", "lot", "marker", "consent", "request", "entry", "activity", "test-coupon", "commission"):
+    for kind in ("member", "lot", "marker", "consent", "request", "entry", "activity", "test-coupon",
+                 "test-unknown-kind"):
         assert kinds.get(kind), f"no {kind} item in the export: {kinds}"
     items = {(i["partition"], i["type"]): i for i in data["items"]}
     assert items[("member", "test-coupon")]["attributes"] == {"template": "t-50-10", "status": "issued"}
-    assert items[("history", "commission")]["attributes"] == {"fen": 1000, "state": "pending"}
+    assert items[("history", "test-unknown-kind")]["attributes"] == {"fen": 1000, "state": "pending"}
     entries = [i for i in data["items"] if i["type"] == "entry"]
     assert sorted(e["attributes"]["points"] for e in entries) == [-29, 129]
     assert items[("member", "member")]["attributes"]["phone_hash"].startswith("withheld")

@@ -154,6 +154,30 @@ def test_item_14_points_expire_after_365_days_with_a_reminder_30_days_before(fre
     assert [f.detail["points"] for f in bus.published if f.detail_type == "points.expired"] == [300]
 
 
+def test_item_14_points_expiring_within_30_days_pay_at_5zhe_half_the_usual_cost(store, brand, events):
+    from rules import points
+
+    member = register(store, brand, T)
+    order(brand, member, 300, T, events)  # 300 points expiring T + 365 days
+    order(brand, member, 500, T + timedelta(days=200), events)  # 500 points expiring later
+    config = store.get_brand(brand)
+    # 340 days on, the first 300 expire within 30 days: paying 400 points takes those 300 first (worth 6 yuan at
+    # 5折) and 100 regular ones (1 yuan): 7 yuan off a 20 yuan order.
+    at = T + timedelta(days=340)
+    paid = points.pay_with_points(store, config, member, points=400, order_id="o-5zhe", order_amount_fen=2000,
+                                  now=at, idempotency_key="pay-1")
+    assert (paid.result.points, paid.discount_fen) == (-400, 700)
+    again = points.pay_with_points(store, config, member, points=400, order_id="o-5zhe", order_amount_fen=2000,
+                                   now=at + timedelta(minutes=1), idempotency_key="pay-1")
+    assert (again.result.replayed, again.discount_fen) == (True, 700)
+    # Earlier in the year nothing expires soon: 100 points are 1 yuan.
+    early = register(store, brand, T)
+    order(brand, early, 300, T, events)
+    regular = points.pay_with_points(store, config, early, points=200, order_id="o-2", order_amount_fen=2000,
+                                     now=T + timedelta(days=10), idempotency_key="pay-2")
+    assert regular.discount_fen == 200
+
+
 def test_no_reminder_for_points_already_spent(fresh_table, store, plugins, bus):
     from rules import points
 

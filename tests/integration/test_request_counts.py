@@ -42,3 +42,27 @@ def test_recording_a_consent_costs_one_read_and_one_transaction(store, brand_id)
         _, body = call_graphql(mutation, token=member_token)
     assert body["data"]["setConsent"]["consent"] == {"granted": True, "history": [{"granted": True}]}
     assert dict(requests.by_operation) == {"Query": 1, "TransactWriteItems": 1}
+
+
+def test_coupon_offers_cost_two_queries_and_a_claim_two_queries_and_one_transaction(store, plugins):
+    import uuid
+
+    from plugins.coupons import BAIGUOYUAN_TEMPLATES
+    from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
+
+    brand = "rc" + uuid.uuid4().hex[:10]
+    params = plugins.validate_params("coupons", {"templates": BAIGUOYUAN_TEMPLATES})
+    store.put_brand(BrandConfig(brand, "百果园", BAIGUOYUAN_LADDER, plugins={"coupons": params}))
+    member_token = token("member", register(store, brand, NOW), brand)
+    call_graphql("{ couponOffers { eligible } }", token=member_token)  # warms the per-container brand cache
+    with count_requests() as offers:
+        _, body = call_graphql("{ couponOffers { template { id } eligible reasons { code } stockLeft } }",
+                               token=member_token)
+    assert len(body["data"]["couponOffers"]) == len(BAIGUOYUAN_TEMPLATES)
+    # The member's partition, and the brand's stock and pause counters.
+    assert dict(offers.by_operation) == {"Query": 2}
+    with count_requests() as claim:
+        _, claimed = call_graphql('mutation { claimCoupon(templateId: "bgy-100-20") { __typename } }',
+                                  token=member_token)
+    assert claimed["data"]["claimCoupon"]["__typename"] == "CouponClaimed"
+    assert dict(claim.by_operation) == {"Query": 2, "TransactWriteItems": 1}

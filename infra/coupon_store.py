@@ -1,0 +1,161 @@
+"""Coupons in the table: each coupon in its member's partition, per-member counts and the brand's stock counters.
+
+A claim is one TransactWriteItems whose conditions are the business rules that must hold under concurrency: the
+stock counter below the template's stock (no oversell), the member's count of the template below its limit, the
+member existing. Rule-issued coupons and uses ride in the event's own transaction (`rules.extensions`).
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import TransactWriteError
+
+from infra import keys
+from infra.extensions import holding, writer
+from infra.models import MemberItem, SiyuItem
+from rules.coupons import Coupon, CouponIssued, CouponUsed, Reason, Template, TemplatesPaused
+from rules.errors import CouponNotEligible, MemberNotFound, WriteConflict
+
+
+class CouponItem(SiyuItem, discriminator="coupon"):
+    coupon_id = UnicodeAttribute()
+    template_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    coupon_kind = UnicodeAttribute()
+    threshold_fen = NumberAttribute(default=0)
+    amount_fen = NumberAttribute(default=0)
+    discount_percent = NumberAttribute(default=0)
+    gift = UnicodeAttribute(null=True)
+    issued_at = UTCDateTimeAttribute()
+    valid_from = UTCDateTimeAttribute()
+    valid_until = UTCDateTimeAttribute()
+    source = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    status = UnicodeAttribute(default="available")
+    used_at = UTCDateTimeAttribute(null=True)
+    order_id = UnicodeAttribute(null=True)
+
+
+class CouponCountItem(SiyuItem, discriminator="coupon_count"):
+    """How many coupons of one template a member was given: the per-member limit's atomic condition."""
+
+    count = NumberAttribute(default=0)
+
+
+class CouponStockItem(SiyuItem, discriminator="coupon_stock"):
+    """How many coupons of one template the brand has given out: the stock's atomic condition."""
+
+    issued = NumberAttribute(default=0)
+
+
+def _coupon_item(brand_id: str, member_id: str, c: Coupon) -> CouponItem:
+    return CouponItem(
+        keys.member_pk(brand_id, member_id), keys.COUPON_PREFIX + c.coupon_id, coupon_id=c.coupon_id,
+        template_id=c.template_id, name=c.name, coupon_kind=c.kind, threshold_fen=c.threshold_fen,
+        amount_fen=c.amount_fen, discount_percent=c.discount_percent, gift=c.gift, issued_at=c.issued_at,
+        valid_from=c.valid_from, valid_until=c.valid_until, source=c.source, reason=c.reason, status=c.status,
+        used_at=c.used_at, order_id=c.order_id,
+    )
+
+
+@holding(CouponItem, "coupons")
+def _coupon(item: CouponItem) -> Coupon:
+    return Coupon(
+        coupon_id=item.coupon_id, template_id=item.template_id, name=item.name, kind=item.coupon_kind,
+        issued_at=item.issued_at, valid_from=item.valid_from, valid_until=item.valid_until, source=item.source,
+        reason=item.reason, threshold_fen=int(item.threshold_fen), amount_fen=int(item.amount_fen),
+        discount_percent=int(item.discount_percent), gift=item.gift, status=item.status, used_at=item.used_at,
+        order_id=item.order_id,
+    )
+
+
+def _typed(model: type):
+    """Counters are created by their first ADD: the update must also say what kind of item it is."""
+    return model.kind.set(model)
+
+
+def _count(brand_id: str, member_id: str, template_id: str) -> CouponCountItem:
+    return CouponCountItem(keys.member_pk(brand_id, member_id), keys.COUPON_COUNT_PREFIX + template_id)
+
+
+def _stock(brand_id: str, template_id: str) -> CouponStockItem:
+    return CouponStockItem(keys.brand_pk(brand_id), keys.COUPON_STOCK_PREFIX + template_id)
+
+
+@writer(CouponIssued)
+def _write_issued(tx, write: CouponIssued, record) -> None:
+    # A rule's coupon is a promise already made: no stock or limit condition, but it counts toward both.
+    tx.put("conflict", _coupon_item(write.brand_id, write.member_id, write.coupon), CouponItem.pk.does_not_exist())
+    tx.add(_count(write.brand_id, write.member_id, write.coupon.template_id), count=1)
+    tx.add(_stock(write.brand_id, write.coupon.template_id), issued=1)
+
+
+@writer(CouponUsed)
+def _write_used(tx, write: CouponUsed, record) -> None:
+    item = CouponItem(keys.member_pk(write.brand_id, write.member_id), keys.COUPON_PREFIX + write.coupon_id)
+    # Used exactly once: a coupon another order took meanwhile fails this write, and the event is re-evaluated.
+    tx.update("conflict", item, [CouponItem.status.set("used"), CouponItem.used_at.set(write.at),
+                                 CouponItem.order_id.set(write.order_id)],
+              (CouponItem.status == "available") & (CouponItem.valid_until > write.at))
+
+
+def brand_state(brand_id: str) -> tuple[dict[str, int], frozenset[str]]:
+    """Coupons given out per template, and the templates paused: one Query (stock and pause items share the
+    brand partition and the `COUPON` prefix)."""
+    issued: dict[str, int] = {}
+    paused: set[str] = set()
+    for item in SiyuItem.query(keys.brand_pk(brand_id), SiyuItem.sk.startswith("COUPON")):
+        if isinstance(item, CouponStockItem):
+            issued[item.sk[len(keys.COUPON_STOCK_PREFIX):]] = int(item.issued)
+        elif isinstance(item, CouponPauseItem) and item.held_by:
+            paused.add(item.template_id)
+    return issued, frozenset(paused)
+
+
+def claim(brand_id: str, member_id: str, template: Template, coupon: Coupon) -> Coupon:
+    """Write a claimed coupon if the stock, the member's limit and the member still allow it."""
+    from infra.store import DynamoStore, _Transaction
+
+    tx = _Transaction()
+    tx.check("member", MemberItem, keys.member_pk(brand_id, member_id), keys.PROFILE, MemberItem.pk.exists())
+    tx.put("conflict", _coupon_item(brand_id, member_id, coupon), CouponItem.pk.does_not_exist())
+    count = CouponCountItem.count
+    tx.update("limit", _count(brand_id, member_id, template.id), [count.add(1), _typed(CouponCountItem)],
+              count.does_not_exist() | (count < template.per_member_limit))
+    issued = CouponStockItem.issued
+    tx.update("stock", _stock(brand_id, template.id), [issued.add(1), _typed(CouponStockItem)],
+              None if template.stock is None else issued.does_not_exist() | (issued < template.stock))
+    try:
+        tx.commit(DynamoStore._connection())
+    except TransactWriteError as error:
+        failed = {role for role, reason in zip(tx.roles, error.cancellation_reasons or ())
+                  if reason is not None and reason.code == "ConditionalCheckFailed"}
+        if "member" in failed:
+            raise MemberNotFound(member_id) from None
+        reasons = []
+        if "stock" in failed:
+            reasons.append(Reason("OUT_OF_STOCK", "all coupons of this kind are gone"))
+        if "limit" in failed:
+            reasons.append(Reason("LIMIT_REACHED", f"at most {template.per_member_limit} per member"))
+        if reasons:
+            raise CouponNotEligible(template.id, reasons) from None
+        if error.cause_response_code == "TransactionCanceledException":
+            raise WriteConflict(str(error)) from None
+        raise
+    return coupon
+
+
+class CouponPauseItem(SiyuItem, discriminator="coupon_pause"):
+    """A template that may not be claimed while anything in `held_by` (alert ids, operators) holds it."""
+
+    template_id = UnicodeAttribute()
+    held_by = UnicodeSetAttribute(null=True)
+
+
+@writer(TemplatesPaused)
+def _write_paused(tx, write: TemplatesPaused, record) -> None:
+    for template_id in write.template_ids:
+        item = CouponPauseItem(keys.brand_pk(write.brand_id), keys.COUPON_PAUSE_PREFIX + template_id)
+        action = CouponPauseItem.held_by.delete({write.by}) if write.resume else CouponPauseItem.held_by.add({write.by})
+        tx.update("conflict", item, [action, CouponPauseItem.template_id.set(template_id), _typed(CouponPauseItem)],
+                  None)

@@ -1,0 +1,48 @@
+"""The DynamoDB side of `rules.extensions`: how each family's side writes become transaction items, and how the
+items a family keeps in a member's partition are read back by the member Query.
+
+A family module (e.g. `infra/coupon_store.py`) registers a writer per side-write type and a reader per pynamodb
+model; `infra/store.py` knows none of them by name.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable
+
+# side-write type -> writer(tx, write, record); tx is infra.store._Transaction
+WRITERS: dict[type, Callable[..., None]] = {}
+# pynamodb model class -> (family name, convert(item) -> domain object)
+HOLDING_READERS: dict[type, tuple[str, Callable[[Any], Any]]] = {}
+
+FAMILIES = ("infra.coupon_store", "infra.referral_store", "infra.alert_store")
+_loaded = False
+
+
+def writer(write_type: type) -> Callable:
+    def register(function: Callable) -> Callable:
+        WRITERS[write_type] = function
+        return function
+
+    return register
+
+
+def holding(model: type, family: str) -> Callable:
+    def register(function: Callable) -> Callable:
+        HOLDING_READERS[model] = (family, function)
+        return function
+
+    return register
+
+
+def load_families() -> None:
+    global _loaded
+    if _loaded:
+        return
+    for module in FAMILIES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as missing:
+            if missing.name != module:
+                raise
+    _loaded = True

@@ -1,0 +1,233 @@
+"""Referrals and commissions: who invited whom, and the inviter's commission ledger in fen.
+
+A binding is recorded on both sides: the invitee holds a `referral:bound` marker naming the inviter and the
+inviter's own inviter (the upline, for a second level), the inviter holds a record of each invitee and a count.
+Commissions are decided on the invitee's events (their orders, refunds, and the sweep when a refund window ends),
+so one invitee's commission history is serialised by that invitee's version, and land on the inviter as:
+
+- a commission record per invitee, order and level (`COMMISSION#`): accrued, clawed back, settled;
+- a balance (`pending_fen`, `settled_fen`) that always equals the sum of the inviter's commission entries;
+- immutable entries in the inviter's ledger partition: `accrue` (+pending), `settle` (pending -> settled),
+  `claw_back` (-pending, or -settled for a refund inside the window that arrived after settlement).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable, Mapping
+
+from rules import ids
+from rules.brands import BrandConfig
+from rules.effects import Effect
+from rules.extensions import context_loader, side_writes
+
+PLUGIN = "referral"
+BOUND = f"{PLUGIN}:bound"
+
+
+# ---- what the rules read -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferralFacts:
+    """What a binding decision needs, loaded for an event that carries a referral code."""
+
+    code: str
+    referrer_id: str | None  # None: no member of the brand has this code
+    referrer_inviter: str | None = None  # who invited the referrer (a loop if it is the invitee)
+    referrer_upline: str | None = None
+    referrer_identities: frozenset[str] = frozenset()  # the referrer's openid / unionid
+    referrer_invites: int = 0
+    phone_already_referred: bool = False
+    identity_already_referred: bool = False
+
+
+@dataclass(frozen=True)
+class InviterStanding:
+    """The inviter as an order's commission needs them: their tags (KOL?) and their invitees' sales this month."""
+
+    inviter_id: str
+    tags: frozenset[str]
+    month: str
+    month_sales_fen: int
+
+
+@dataclass(frozen=True)
+class Commission:
+    """One commission record, as the inviter holds it."""
+
+    invitee_id: str
+    order_id: str
+    level: int
+    accrued_fen: int
+    clawed_fen: int
+    settled_fen: int
+    status: str  # pending, settled
+    accrued_at: datetime
+    settles_at: datetime
+
+
+@dataclass(frozen=True)
+class CommissionBalance:
+    pending_fen: int = 0
+    settled_fen: int = 0
+
+
+@dataclass(frozen=True)
+class Referred:
+    invitee_id: str
+    phone_masked: str
+    bound_at: datetime
+
+
+# ---- effects -----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class BindReferral(Effect):
+    """Bind this member to the inviter `referrer_id` (and their inviter `upline_id`, for a second level)."""
+
+    referrer_id: str
+    upline_id: str | None
+    code: str
+    invites_before: int  # the inviter's count as read: the write fails (and the event is re-evaluated) if it moved
+    needs_member = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccrueCommission(Effect):
+    """Owe `to_member` a pending commission for this member's order, settled when the refund window ends."""
+
+    to_member: str
+    order_id: str
+    level: int
+    fen: int
+    order_fen: int
+    settles_at: datetime
+    month: str | None = None  # with `month_sales_before`: the inviter's month of sales this order adds to
+    month_sales_before: int | None = None
+    needs_member = True
+
+    def check(self, *, brand, now, member) -> None:
+        if isinstance(self.fen, bool) or not isinstance(self.fen, int) or self.fen < 0:
+            raise ValueError("fen must be a whole, non-negative number of fen")
+        if self.level not in (1, 2):
+            raise ValueError("commissions go at most two levels up")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SettleCommission(Effect):
+    to_member: str
+    order_id: str
+    level: int
+    fen: int
+    needs_member = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClawBackCommission(Effect):
+    to_member: str
+    order_id: str
+    level: int
+    fen: int
+    from_settled: bool  # the refund fell inside the window but arrived after the sweep settled the commission
+    needs_member = True
+
+
+# ---- side writes -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferralBound:
+    brand_id: str
+    referrer_id: str
+    invitee_id: str
+    invitee_phone_masked: str
+    invitee_phone_hash: str | None
+    invitee_identities: tuple[str, ...]
+    at: datetime
+    invites_before: int
+    items: int = 5
+
+
+@dataclass(frozen=True)
+class CommissionEntry:
+    """A side write on the inviter: one entry of their commission ledger, and what it does to the record and
+    balance. `kind`: accrue, settle, claw_back."""
+
+    brand_id: str
+    inviter_id: str
+    invitee_id: str
+    order_id: str
+    level: int
+    kind: str
+    fen: int
+    bucket: str  # pending or settled: which balance the entry takes from (claw_back) or adds to (accrue)
+    at: datetime
+    entry_id: str
+    event_id: str
+    settles_at: datetime | None = None
+    month: str | None = None
+    order_fen: int = 0
+    month_sales_before: int | None = None
+    items: int = 4
+
+
+@side_writes(BindReferral)
+def _plan_bind(effect: BindReferral, plan) -> Iterable[ReferralBound]:
+    profile = plan.member.profile
+    identities = tuple(i for i in (profile.openid, profile.unionid) if i)
+    yield ReferralBound(plan.brand.brand_id, effect.referrer_id, profile.member_id, profile.phone_masked,
+                        profile.phone_hash or None, identities, plan.now, effect.invites_before)
+
+
+def _entry(plan, effect, kind: str, bucket: str, **extra) -> CommissionEntry:
+    return CommissionEntry(
+        brand_id=plan.brand.brand_id, inviter_id=effect.to_member, invitee_id=plan.member.profile.member_id,
+        order_id=effect.order_id, level=effect.level, kind=kind, fen=effect.fen, bucket=bucket, at=plan.now,
+        entry_id=ids.entry_id(plan.now, f"{plan.event_id}:{plan.plugin}:{plan.index}"), event_id=plan.event_id,
+        **extra)
+
+
+@side_writes(AccrueCommission)
+def _plan_accrue(effect: AccrueCommission, plan) -> Iterable[CommissionEntry]:
+    yield _entry(plan, effect, "accrue", "pending", settles_at=effect.settles_at, month=effect.month,
+                 order_fen=effect.order_fen, month_sales_before=effect.month_sales_before)
+
+
+@side_writes(SettleCommission)
+def _plan_settle(effect: SettleCommission, plan) -> Iterable[CommissionEntry]:
+    yield _entry(plan, effect, "settle", "pending")
+
+
+@side_writes(ClawBackCommission)
+def _plan_claw_back(effect: ClawBackCommission, plan) -> Iterable[CommissionEntry]:
+    yield _entry(plan, effect, "claw_back", "settled" if effect.from_settled else "pending")
+
+
+# ---- loading -----------------------------------------------------------------------------------------------------
+
+
+@context_loader("referral")
+def _load(store, brand: BrandConfig, event, state) -> Any:
+    params = brand.plugins.get(PLUGIN)
+    if params is None or state is None:
+        return None
+    detail_type = getattr(event, "detail_type", None)
+    if detail_type in ("member.registered", "referral.code_entered"):
+        code = event.get("referralCode")
+        if not code or state.markers.get(BOUND) is not None:
+            return None
+        return store.referral_facts(brand.brand_id, str(code).strip().upper(), state.profile)
+    bound: Mapping[str, Any] | None = state.markers.get(BOUND)
+    if detail_type == "order.paid" and bound is not None and params.get("kolRates"):
+            return store.inviter_standing(brand.brand_id, bound["referrer"], month_of(brand, event.time))
+    return None
+
+
+def month_of(brand: BrandConfig, at: datetime) -> str:
+    """The brand-local calendar month of `at`, e.g. "2026-03"."""
+    from zoneinfo import ZoneInfo
+
+    return f"{at.astimezone(ZoneInfo(brand.timezone)):%Y-%m}"
