@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Union
+from typing import Annotated, Optional, Union
 
 import strawberry
 
@@ -13,7 +13,7 @@ from api.types import BusinessError, InvalidInput, MemberNotFound
 @strawberry.type(description="A member this member invited.")
 class Referral:
     member_id: strawberry.ID
-    phone_masked: str
+    phone_masked: Optional[str] = strawberry.field(description="Null once the invitee deleted their account.")
     bound_at: datetime
 
 

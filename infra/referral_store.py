@@ -14,7 +14,7 @@ import hashlib
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
 from infra import keys
-from infra.extensions import holding, writer
+from infra.extensions import holding, personal_copies, writer
 from infra.models import LookupItem, MarkerItem, MemberItem, SiyuItem
 from rules.members import LookupKind
 from rules.referrals import (
@@ -37,7 +37,7 @@ COUNT = "REFERRALCOUNT"
 
 class ReferredItem(SiyuItem, discriminator="referred"):
     invitee_id = UnicodeAttribute()
-    phone_masked = UnicodeAttribute()
+    phone_masked = UnicodeAttribute(null=True)  # removed when the invitee erases their account
     bound_at = UTCDateTimeAttribute()
 
 
@@ -107,6 +107,17 @@ def _commission(item: CommissionItem) -> Commission:
 @holding(CommissionBalanceItem, "commission_balance")
 def _balance(item: CommissionBalanceItem) -> CommissionBalance:
     return CommissionBalance(int(item.pending_fen), int(item.settled_fen))
+
+
+@personal_copies
+def _invitee_on_the_inviters_list(brand_id: str, member_id: str) -> list[tuple[str, str]]:
+    """An invitee's masked phone is copied to their inviter's list of referrals (`REFERRED#<invitee>`)."""
+    try:
+        bound = MarkerItem.get(keys.member_pk(brand_id, member_id), keys.marker_sk(BOUND))
+    except MarkerItem.DoesNotExist:
+        return []
+    referrer = (bound.data or {}).get("referrer")
+    return [(keys.member_pk(brand_id, referrer), REFERRED_PREFIX + member_id)] if referrer else []
 
 
 def facts(brand_id: str, code: str, invitee) -> ReferralFacts:

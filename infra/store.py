@@ -277,19 +277,24 @@ class DynamoStore:
         client = self._connection().client
         names = {f"#a{i}": name for i, name in enumerate(erasure_rules.PERSONAL_ATTRIBUTES)}
         holding = " OR ".join(f"attribute_exists({alias})" for alias in names)
-        changed = 0
+        found: list[tuple[dict, dict[str, str]]] = []
         for pk in (keys.member_pk(brand_id, member_id), keys.ledger_pk(brand_id, member_id)):
             for raw in _query_partition(client, pk, filter_expression=holding, names=names):
-                present = {alias: name for alias, name in names.items() if name in raw}
+                found.append(({table.PK: raw[table.PK], table.SK: raw[table.SK]},
+                               {alias: name for alias, name in names.items() if name in raw}))
+        extensions.load_families()
+        for finder in extensions.PERSONAL_COPIES:
+            # Copies in other members' partitions (e.g. an inviter's list of referrals): removing an attribute
+            # that is not there is harmless, so every personal attribute name goes.
+            found += [({table.PK: {"S": pk}, table.SK: {"S": sk}}, names) for pk, sk in finder(brand_id, member_id)]
+        for key, present in found:
+            try:
                 client.update_item(
-                    TableName=SiyuItem.Meta.table_name,
-                    Key={table.PK: raw[table.PK], table.SK: raw[table.SK]},
-                    UpdateExpression="REMOVE " + ", ".join(present),
-                    ConditionExpression=f"attribute_exists({table.PK})",
-                    ExpressionAttributeNames=present,
-                )
-                changed += 1
-        return changed
+                    TableName=SiyuItem.Meta.table_name, Key=key, UpdateExpression="REMOVE " + ", ".join(present),
+                    ConditionExpression=f"attribute_exists({table.PK})", ExpressionAttributeNames=present)
+            except client.exceptions.ConditionalCheckFailedException:
+                continue  # the copy is gone already
+        return len(found)
 
     def set_tags(self, brand_id: str, member_id: str, tags: tuple[str, ...]) -> None:
         member = MemberItem(keys.member_pk(brand_id, member_id), keys.PROFILE)

@@ -77,7 +77,7 @@ class CommissionBalance:
 @dataclass(frozen=True)
 class Referred:
     invitee_id: str
-    phone_masked: str
+    phone_masked: str | None  # None once the invitee erased their account
     bound_at: datetime
 
 

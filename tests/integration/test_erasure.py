@@ -186,3 +186,32 @@ def test_a_nickname_is_set_at_registration_changed_by_the_member_and_checked(bra
         "__typename": "InvalidInput", "field": "nickname"}
     cleared = call_graphql(update, {"n": " "}, member_token)[1]["data"]["updateProfile"]
     assert cleared["member"]["nickname"] is None
+
+
+def test_an_invitee_who_deletes_their_account_leaves_coupons_commissions_and_their_inviters_list_anonymous(
+        fresh_table, store, plugins, bus, dynamodb):
+    from tests.integration.test_referrals import brand_with, code_of, commissions, join, pay
+
+    engine = Engine(store, plugins, bus)
+    brand = brand_with(store, plugins, brand_id=BRAND)
+    inviter, _ = join(store, engine, brand, at=NOW - timedelta(days=3))
+    number, openid, nickname = new_phone(), "o-invitee-9", "小邀请"
+    invitee, _ = join(store, engine, brand, code_of(store, brand, inviter), at=NOW - timedelta(days=2),
+                      phone=number, openid=openid, nickname=nickname)
+    pay(engine, brand, invitee, 300, NOW - timedelta(days=1))
+    assert store.load_member(brand, invitee).holdings.get("coupons")
+    owed = commissions(store, brand, inviter)
+    assert owed[0] > 0
+    before = brand_totals(dynamodb)
+
+    _, body = call_graphql(DELETE, token=token("member", invitee, brand))
+    assert body["data"]["deleteMyAccount"]["__typename"] == "AccountErased"
+
+    masked = f"{number[:3]}****{number[-4:]}"
+    everything = "\n".join(text for item in scan(dynamodb) for text in texts(item))
+    for secret in (number, phone.phone_hash(number, settings().phone_hash_key), openid, nickname, masked):
+        assert secret not in everything, f"{secret!r} is still in the table"
+    assert brand_totals(dynamodb) == before and commissions(store, brand, inviter) == owed
+    # The inviter still sees that someone joined through them, and nothing about who.
+    _, theirs = call_graphql("{ me { referrals { memberId phoneMasked } } }", token=token("member", inviter, brand))
+    assert theirs["data"]["me"]["referrals"] == [{"memberId": invitee, "phoneMasked": None}]
