@@ -50,7 +50,11 @@ def main() -> int:
 
     store = DynamoStore(brand_cache_seconds=3600)
     plugins = registry()
-    enabled = {n: plugins.validate_params(n, {}) for n in ("points", "tiers", "points_expiry")}
+    from plugins.coupons import BAIGUOYUAN_TEMPLATES
+
+    params = {"coupons": {"templates": BAIGUOYUAN_TEMPLATES}}
+    enabled = {n: plugins.validate_params(n, params.get(n, {}))
+               for n in ("points", "tiers", "points_expiry", "coupons", "referral")}
     store.put_brand(BrandConfig("bench", "百果园", BAIGUOYUAN_LADDER, plugins=enabled))
     engine = Engine(store, plugins, InProcessBus())
     now = datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)
@@ -84,6 +88,24 @@ def main() -> int:
                     "amountFen": amount, "channel": "miniprogram"}}
 
     requests_of("order.paid, all built-ins", 2, lambda: engine.handle(order(members[1], 0, 260000)))
+
+    from rules import coupons
+
+    brand = store.get_brand("bench")
+    requests_of("coupon offers (member + brand counters)", 2,
+                lambda: coupons.offers(store, brand, members[1], now))
+    requests_of("claim a coupon", 2, lambda: coupons.claim(store, brand, members[1], "bgy-100-20", now,
+                                                           request_id="bench"))
+    invitee = register_member(store, brand_id="bench", phone_number="13600000001", channel="h5", now=now,
+                              phone_key="bench").member_id
+    code = store.load_member("bench", members[1]).profile.referral_code
+    bind = {"version": "0", "id": "bench-bind", "detail-type": "member.registered", "source": "siyu.shop",
+            "time": now.isoformat(), "detail": {"brandId": "bench", "memberId": invitee, "channel": "h5",
+                                                "referralCode": code}}
+    # The code's owner (GetItem), the owner and the invitee's fingerprints (BatchGetItem): what a binding must see.
+    requests_of("member.registered with a referral code", 4, lambda: engine.handle(bind))
+    # The KOL ladder grades on the inviter's tags and their invitees' sales this month: one more read, by design.
+    requests_of("order.paid by an invitee (KOL ladder)", 3, lambda: engine.handle(order(invitee, 1, 50000)))
 
     print("DynamoDB requests per operation (floor: the fewest any design needs)")
     for label, total, floor, by_op in rows:

@@ -292,8 +292,8 @@ def claim(store, brand: BrandConfig, member_id: str, template_id: str, now: date
     if state is None:
         raise MemberNotFound(member_id)
     view = member_view(state.profile, state.points, state.markers, state.holdings)
-    # Stock is left to the write's condition: reading it first would only be a second request that can be stale.
-    reasons = ineligibility(template, view, now, brand, issued=0, paused=store.coupon_state(brand.brand_id)[1])
+    # Stock and pauses are left to the write's conditions: reading them first would cost a request and be stale.
+    reasons = ineligibility(template, view, now, brand, issued=0, paused=frozenset())
     if reasons:
         raise CouponNotEligible(template_id, reasons)
     coupon = new_coupon(template, coupon_id_for(f"claim|{brand.brand_id}|{member_id}|{request_id}"), at=now,

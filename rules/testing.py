@@ -82,7 +82,8 @@ class PluginCase:
         self.engine = Engine(store=None, plugins=self.registry)  # evaluation only: nothing is ever written
 
     def run(self, detail_type: str, detail: Mapping[str, Any] | None = None, *, member: MemberState | None = None,
-            at: datetime = DEFAULT_TIME) -> Result:
+            at: datetime = DEFAULT_TIME, extras: Mapping[str, Any] | None = None) -> Result:
+        """Evaluate one event; `extras` stands in for what the rule families would load (`context.extras`)."""
         state = member or globals()["member"](brand_id=self.brand.brand_id)
         body = {"brandId": self.brand.brand_id, "memberId": state.profile.member_id, **(detail or {})}
         envelope = {"id": f"test-{next(_counter)}-{uuid.uuid4().hex[:6]}", "source": "siyu.test",
@@ -93,7 +94,7 @@ class PluginCase:
         from rules.engine import HOOKS
 
         evaluation = self.engine.evaluate(envelope["id"], at, self.brand, state, HOOKS[detail_type],
-                                          {"event": parsed.event})
+                                          {"event": parsed.event}, extras)
         return Result(evaluation.decisions, evaluation.follow_ups, _after(state, evaluation))
 
 

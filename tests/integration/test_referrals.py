@@ -250,3 +250,57 @@ def test_members_bind_a_code_and_see_their_referrals_and_commissions_through_gra
     assert me["coupons"] == [{"name": "满148减20"}]
     _, theirs = call_graphql("{ me { referredBy coupons { name } } }", token=token("member", invitee, brand))
     assert theirs["data"]["me"] == {"referredBy": inviter, "coupons": [{"name": "新人50元"}]}
+
+
+def test_a_random_stream_of_orders_refunds_redeliveries_and_sweeps_keeps_the_commission_ledger_exact(
+        fresh_table, store, plugins, engine):
+    """Whatever happens, in whatever order it is delivered: the balances equal the entries, every invitee's net
+    commission stays under the cap, and each refund claws back exactly its share of its order."""
+    import random
+
+    rng = random.Random(20261126)
+    brand = brand_with(store, plugins, depth=2, levels=[{"percent": 10, "capFen": 300 * YUAN},
+                                                        {"percent": 3, "capFen": 50 * YUAN}])
+    top, _ = join(store, engine, brand)
+    inviter, _ = join(store, engine, brand, code_of(store, brand, top))
+    invitees = [join(store, engine, brand, code_of(store, brand, inviter))[0] for _ in range(3)]
+    orders: list[tuple[str, str, int, datetime]] = []
+    deliveries = []
+    at = T + timedelta(hours=1)
+    for step in range(40):
+        at += timedelta(hours=rng.randint(1, 30))
+        roll = rng.random()
+        if roll < 0.5 or not orders:
+            member = rng.choice(invitees)
+            order_id = f"o{step}"
+            amount = rng.randint(1, 2000) * YUAN
+            orders.append((member, order_id, amount, at))
+            event = business_event("order.paid", order_paid(brand, member, amount, order_id=order_id), time=at)
+        elif roll < 0.8:
+            member, order_id, amount, _ = rng.choice(orders)
+            event = business_event("order.refunded", {"brandId": brand, "memberId": member, "orderId": order_id,
+                                                      "amountFen": rng.randint(1, amount // 2),
+                                                      "refundId": f"r{step}"}, time=at)
+        else:
+            continue
+        # EventBridge delivers late (up to a day and a half), sometimes twice.
+        for _ in range(2 if rng.random() < 0.3 else 1):
+            deliveries.append((at + timedelta(hours=rng.uniform(0, 36)), event))
+    day = T.replace(hour=16, minute=0)
+    while day < at + timedelta(days=12):
+        deliveries.append((day, scheduled_event(day)))  # the daily sweep, brand-local midnight
+        day += timedelta(days=1)
+    for _, event in sorted(deliveries, key=lambda d: d[0]):
+        assert engine.handle(event).status in ("applied", "duplicate")
+
+    for member in (inviter, top):
+        assert_ledger_balances(store, brand, member)
+    records = store.load_member(brand, inviter).holdings["commissions"]
+    for invitee in invitees:
+        net = sum(r.accrued_fen - r.clawed_fen for r in records if r.invitee_id == invitee)
+        assert 0 <= net <= 300 * YUAN
+    assert all(r.status == "settled" for r in records)
+    pending, settled = commissions(store, brand, inviter)
+    assert pending == 0 and settled == sum(r.accrued_fen - r.clawed_fen for r in records)
+    assert commissions(store, brand, top)[1] == sum(
+        r.accrued_fen - r.clawed_fen for r in store.load_member(brand, top).holdings.get("commissions", ()))
