@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Optional, Union
+from typing import Annotated, Union
 
 import strawberry
 
