@@ -21,6 +21,7 @@ from api.alert_types import (
     ResolveAlertResult,
     alert_error,
 )
+from api.audit import audit_staff_mutations
 from api.brand_types import (
     Brand,
     BrandConfigured,
@@ -34,10 +35,25 @@ from api.brand_types import (
 )
 from api.auth import Principal, issue_token
 from api.context import BAD_USER_INPUT, FORBIDDEN, INTERNAL, NOT_FOUND, Context, graphql_error
+from api.consent_types import consent_states
+from api.referral_types import BindReferralResult, ReferralBound, ReferralRefused
 from api.coupon_types import ClaimCouponResult, Coupon, CouponClaimed, CouponOffer, coupon_error
 from api.hardening import EXTENSIONS, is_internal
-from api.referral_types import BindReferralResult, ReferralBound, ReferralRefused
 from api.permissions import IsMember, IsStaff
+from api.privacy_types import (
+    AccountErased,
+    AuditEdge,
+    AuditLog,
+    AuditRecordView,
+    ConsentRecorded,
+    DataExport,
+    EraseResult,
+    ProfileUpdated,
+    SetConsentInput,
+    SetConsentResult,
+    UpdateProfileInput,
+    UpdateProfileResult,
+)
 from api.types import (
     AdjustPointsResult,
     CheckedIn,
@@ -59,12 +75,14 @@ from api.types import (
     _page_size,
     business_error,
 )
-from rules import alerts, coupons, errors, limits, points
+from rules import alerts, consent, coupons, erasure, errors, limits, points
 from rules.brand_settings import configure_brand
 from rules.brands import TierLevel
+from rules.export import export
 from rules.login import member_for_wechat
 from rules.plugins import registry
 from rules.points import PointsResult
+from rules.profile import update_profile
 from rules.registration import register_member
 
 T = TypeVar("T")
@@ -118,6 +136,7 @@ class RegisterMemberInput:
     unionid: Optional[str] = None
     referral_code: Optional[str] = None
     birthday: Optional[str] = strawberry.field(default=None, description='Month and day only: "--03-01".')
+    nickname: Optional[str] = strawberry.field(default=None, description="At most 32 characters.")
 
 
 @strawberry.input
@@ -220,6 +239,32 @@ class Query:
         return AlertConnection(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page,
                                                                end_cursor=page.end_cursor))
 
+    @strawberry.field(permission_classes=[IsMember],
+                      description="Everything Siyu holds on the calling member (PIPL right of access), as JSON.")
+    def export_my_data(self, info: Info) -> DataExport:
+        context: Context = info.context
+        p = context.principal
+        state = context.member_state(p.brand_id, p.subject)
+        brand = context.store.get_brand(p.brand_id)
+        if state is None or brand is None:
+            raise GraphQLError("this member no longer exists", extensions={"code": "NOT_FOUND"})
+        data = export(state, context.store.member_data(p.brand_id, p.subject), brand, now=context.now)
+        return DataExport(member_id=strawberry.ID(p.subject), exported_at=context.now,
+                          item_counts=data["itemCounts"], data=data)
+
+    @strawberry.field(permission_classes=[IsStaff],
+                      description="What staff of this brand changed through the API, newest first. Read-only: "
+                                  "no operation changes or deletes an audit record.")
+    def audit_log(self, info: Info, first: int = 20, after: Optional[str] = None) -> AuditLog:
+        _page_size(first)
+        context: Context = info.context
+        try:
+            page = context.store.audit_log(context.principal.brand_id, first=first, after=after)
+        except errors.InvalidInput as error:
+            raise graphql_error(error.message, BAD_USER_INPUT) from None
+        edges = [AuditEdge(cursor=c, node=AuditRecordView.of(r)) for r, c in zip(page.items, page.cursors)]
+        return AuditLog(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor))
+
 
 @strawberry.type
 class Mutation:
@@ -259,6 +304,7 @@ class Mutation:
                 context.store, brand_id=brand_id, phone_number=input.phone, channel=input.channel,
                 now=context.now, phone_key=context.settings.phone_hash_key, openid=input.openid,
                 unionid=input.unionid, referral_code=input.referral_code, birthday=input.birthday,
+                nickname=input.nickname,
             )
             # The brand's rules hear of the new member at once (welcome coupons, the referral binding); a brand
             # system announcing the same registration later changes nothing, the rules guard themselves.
@@ -364,6 +410,59 @@ class Mutation:
 
         return _typed(run)
 
+    @strawberry.mutation(permission_classes=[IsMember],
+                         description="Grant or withdraw consent for one purpose; each call adds a record to the history.")
+    def set_consent(self, info: Info, input: SetConsentInput) -> SetConsentResult:
+        context: Context = info.context
+        p = context.principal
+
+        def run():
+            records = consent.set_consent(
+                context.store, p.brand_id, p.subject, purpose=input.purpose.value, granted=input.granted,
+                policy_version=input.policy_version, channel=input.channel, now=context.now, actor=p.actor)
+            context.members.pop((p.brand_id, p.subject), None)
+            return ConsentRecorded(consent=next(c for c in consent_states(records)
+                                                if c.purpose.value == records[-1].purpose.value))
+
+        return _typed(run)
+
+    @strawberry.mutation(permission_classes=[IsMember], description="Change the calling member's own profile.")
+    def update_profile(self, info: Info, input: UpdateProfileInput) -> UpdateProfileResult:
+        context: Context = info.context
+        p = context.principal
+
+        def run():
+            update_profile(context.store, p.brand_id, p.subject, nickname=input.nickname)
+            context.members.pop((p.brand_id, p.subject), None)
+            member = _member(context, p.brand_id, p.subject)
+            if member is None:
+                raise errors.MemberNotFound(p.subject)
+            return ProfileUpdated(member=member)
+
+        return _typed(run)
+
+    @strawberry.mutation(permission_classes=[IsMember],
+                         description="Erase the calling member's personal data (PIPL right to deletion). The phone "
+                                     "and WeChat account are freed to join again; the anonymised points ledger stays.")
+    def delete_my_account(self, info: Info) -> EraseResult:
+        context: Context = info.context
+        p = context.principal
+        return _typed(lambda: _erased(erasure.erase(context.store, p.brand_id, p.subject, now=context.now,
+                                                    actor=p.actor)))
+
+    @strawberry.mutation(permission_classes=[IsStaff],
+                         description="Erase a member of the staff's brand on the member's request (e.g. made at the "
+                                     "care desk); the same as the member's own deleteMyAccount.")
+    def erase_member(self, info: Info, id: strawberry.ID) -> EraseResult:
+        context: Context = info.context
+        p = context.principal
+
+        def run():
+            if not _plausible_id(str(id)):
+                raise errors.MemberNotFound(str(id)[:128])
+            return _erased(erasure.erase(context.store, p.brand_id, str(id), now=context.now, actor=p.actor))
+
+        return _typed(run)
 
     @strawberry.mutation(permission_classes=[IsMember],
                          description="Bind the inviter whose code this is (within the brand's days after joining).")
@@ -500,7 +599,19 @@ def _alert_change(run: Callable[[], T]):
         return alert_error(failure)
 
 
+def _erased(done: erasure.Erased) -> AccountErased:
+    return AccountErased(member_id=strawberry.ID(done.member_id), erased_at=done.erased_at,
+                         freed_lookups=list(done.freed), already_erased=done.already)
+
+
 class SiyuSchema(strawberry.Schema):
+    def __init__(self, *args, **kwargs) -> None:
+        mutation = kwargs.get("mutation")
+        if mutation is not None:
+            # Before the schema is built from the types: every staff mutation, present or future, is audited.
+            audit_staff_mutations(mutation)
+        super().__init__(*args, **kwargs)
+
     def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
         # Refusals (bad token, wrong role, bad input) are answers, not incidents: log only what gets masked.
         for error in errors:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from api.consent_types import ConsentState, consent_states
 from api.context import BAD_USER_INPUT, Context, graphql_error
 from rules import errors
 from rules.brands import BrandConfig, TierLevel
@@ -177,6 +178,19 @@ class Member:
     @strawberry.field
     def channel(self) -> str:
         return self._state.profile.channel
+
+    @strawberry.field(description="The display name the member chose (personal data: exported and erased).")
+    def nickname(self) -> Optional[str]:
+        return self._state.profile.nickname
+
+    @strawberry.field(description='Month and day only: "--03-01".')
+    def birthday(self) -> Optional[str]:
+        return self._state.profile.birthday
+
+    @strawberry.field(description="The member's consent per purpose (loaded with the member: no extra read), each "
+                                  "with its full history.")
+    def consents(self) -> list[ConsentState]:
+        return consent_states(self._state.consents)
 
     @strawberry.field(description="The code this member shares to invite friends.")
     def referral_code(self) -> str:

@@ -8,12 +8,15 @@ model; `infra/store.py` knows none of them by name.
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 # side-write type -> writer(tx, write, record); tx is infra.store._Transaction
 WRITERS: dict[type, Callable[..., None]] = {}
 # pynamodb model class -> (family name, convert(item) -> domain object)
 HOLDING_READERS: dict[type, tuple[str, Callable[[Any], Any]]] = {}
+# finder(brand_id, member_id) -> (pk, sk) of items outside the member's own partitions that copy the member's
+# personal data (under `rules.erasure.PERSONAL_ATTRIBUTES` names): erasing the member strips those attributes there too
+PERSONAL_COPIES: list[Callable[[str, str], Iterable[tuple[str, str]]]] = []
 
 FAMILIES = ("infra.coupon_store", "infra.referral_store", "infra.alert_store")
 _loaded = False
@@ -33,6 +36,11 @@ def holding(model: type, family: str) -> Callable:
         return function
 
     return register
+
+
+def personal_copies(function: Callable[[str, str], Iterable[tuple[str, str]]]) -> Callable:
+    PERSONAL_COPIES.append(function)
+    return function
 
 
 def load_families() -> None:

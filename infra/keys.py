@@ -23,6 +23,7 @@ ENTRY_PREFIX = "ENTRY#"
 REVERSAL_PREFIX = "REVERSAL#"
 MARKER_PREFIX = "MARK#"
 ACTIVITY_PREFIX = "ACTIVITY#"
+CONSENT_PREFIX = "CONSENT#"
 PROCESSED = "PROCESSED"
 COUPON_PREFIX = "COUPON#"
 COUPON_COUNT_PREFIX = "COUPONCOUNT#"
@@ -74,6 +75,20 @@ def activity_sk(at: datetime, event_id: str) -> str:
 
 def marker_sk(key: str) -> str:
     return f"{MARKER_PREFIX}{key}"
+
+
+def consent_sk(at: datetime, record_id: str) -> str:
+    """In the member's partition (loaded with the profile), in time order: the history of consents."""
+    return f"{CONSENT_PREFIX}{time_key(at)}#{record_id}"
+
+
+def audit_pk(brand_id: str) -> str:
+    """The brand's audit log of staff mutations: append-only, read newest first."""
+    return f"BRAND#{brand_id}#AUDIT"
+
+
+def audit_sk(at: datetime, audit_id: str) -> str:
+    return f"{time_key(at)}#{audit_id}"
 
 
 def event_pk(event_id: str) -> str:

@@ -7,6 +7,7 @@ as typed objects (profile, lots, request records) in a single request.
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     UnicodeSetAttribute,
     DiscriminatorAttribute,
     JSONAttribute,
@@ -65,11 +66,11 @@ class BrandItem(SiyuItem, discriminator="brand"):
 class MemberItem(SiyuItem, discriminator="member"):
     brand_id = UnicodeAttribute()
     member_id = UnicodeAttribute()
-    # Null for a member created by WeChat login, who has not given a phone number.
+    # Personal data: null for a member created by WeChat login without a phone, and once erased (rules/erasure.py).
     phone_hash = UnicodeAttribute(null=True)
     phone_masked = UnicodeAttribute(null=True)
     channel = UnicodeAttribute()
-    referral_code = UnicodeAttribute()
+    referral_code = UnicodeAttribute(null=True)
     referred_by_code = UnicodeAttribute(null=True)
     # Keyed hashes (rules/identity.py): the WeChat ids themselves are never stored.
     openid_hash = UnicodeAttribute(null=True)
@@ -80,6 +81,9 @@ class MemberItem(SiyuItem, discriminator="member"):
     paid_until = UTCDateTimeAttribute(null=True)
     birthday = UnicodeAttribute(null=True)
     tags = UnicodeSetAttribute(null=True)  # the brand's groups for this member (coupon eligibility, ...)
+    nickname = UnicodeAttribute(null=True)
+    erased_at = UTCDateTimeAttribute(null=True)
+    erased_by = UnicodeAttribute(null=True)
     growth = NumberAttribute(default=0)
     balance = NumberAttribute(default=0)
     debt = NumberAttribute(default=0)
@@ -137,6 +141,31 @@ class MarkerItem(SiyuItem, discriminator="marker"):
     key = UnicodeAttribute()
     at = UTCDateTimeAttribute()
     data = JSONAttribute(null=True)
+
+
+class ConsentItem(SiyuItem, discriminator="consent"):
+    """One grant or withdrawal of consent for one purpose: written once, never changed (rules/consent.py)."""
+
+    record_id = UnicodeAttribute()
+    purpose = UnicodeAttribute()
+    granted = BooleanAttribute()
+    policy_version = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    channel = UnicodeAttribute()
+    actor = UnicodeAttribute()
+
+
+class AuditItem(SiyuItem, discriminator="audit"):
+    """One staff mutation, as it was called and how it ended: written once, never changed or deleted."""
+
+    audit_id = UnicodeAttribute()
+    brand_id = UnicodeAttribute()
+    staff_id = UnicodeAttribute()
+    mutation = UnicodeAttribute()
+    arguments = JSONAttribute()
+    at = UTCDateTimeAttribute()
+    outcome = UnicodeAttribute()
+    detail = UnicodeAttribute(null=True)
 
 
 class ProcessedItem(SiyuItem, discriminator="processed"):

@@ -18,13 +18,15 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from infra import extensions, keys
+from infra import extensions, keys, table
 from infra.alert_store import AlertStore
 from infra.models import (
     ActivityItem,
     AllocationMap,
     AttemptItem,
+    AuditItem,
     BrandItem,
+    ConsentItem,
     EntryItem,
     LookupItem,
     LotItem,
@@ -36,21 +38,27 @@ from infra.models import (
     ReversalItem,
     SiyuItem,
 )
+from rules import erasure as erasure_rules
+from rules.audit import AuditRecord
 from rules.brands import BrandConfig, RedemptionPolicy, TierLevel
-from rules.errors import Busy, InvalidInput, WriteConflict
+from rules.consent import ConsentRecord, Purpose
+from rules.errors import Busy, InvalidInput, MemberNotFound, WriteConflict
 from rules.ledger import Allocation, Entry, EntryKind, Lot, PointsState, Posting
-from rules.members import LookupKind, MemberProfile, MemberState, Registration, RequestRecord
+from rules.members import LookupKind, MemberProfile, MemberState, Registration, RequestRecord, lookups_for
 from rules.store import (
     AlreadyReversed,
     Due,
     EventAlreadyProcessed,
     EventProblem,
+    Erasure,
     EventRecord,
     LookupTaken,
     MemberChange,
+    MemberData,
     Page,
     RequestAlreadyRecorded,
     Standing,
+    StoredItem,
 )
 
 REQUEST_RECORD_DAYS = 30
@@ -125,7 +133,7 @@ class DynamoStore(AlertStore):
     # ---- members ------------------------------------------------------------------------------------------------
 
     def load_member(self, brand_id: str, member_id: str, *, request_key: str | None = None,
-                    as_of: datetime | None = None) -> MemberState | None:
+                    as_of: datetime | None = None, include_erased: bool = False) -> MemberState | None:
         wanted_request = keys.request_sk(request_key) if request_key else None
         # One Query over the member's partition. The filter drops what the page never needs (emptied lots,
         # other requests' records) from the response; the key condition keeps it to this one partition.
@@ -141,6 +149,7 @@ class DynamoStore(AlertStore):
         profile: MemberItem | None = None
         lots: list[Lot] = []
         markers: dict[str, dict] = {}
+        consents: list[ConsentRecord] = []
         request: RequestRecord | None = None
         holdings: dict[str, list] = {}
         extensions.load_families()
@@ -156,7 +165,9 @@ class DynamoStore(AlertStore):
                 request = _request_from_item(item)
             elif isinstance(item, MarkerItem):
                 markers[item.key] = item.data or {}
-        if profile is None:
+            elif isinstance(item, ConsentItem):
+                consents.append(_consent_from_item(item))
+        if profile is None or (profile.erased_at is not None and not include_erased):
             return None
         return MemberState(
             profile=_profile_from_item(profile),
@@ -164,6 +175,7 @@ class DynamoStore(AlertStore):
             request=request,
             version=int(profile.version),
             markers=MappingProxyType(markers),
+            consents=tuple(consents),
             holdings=MappingProxyType({family: tuple(items) for family, items in holdings.items()}),
         )
 
@@ -181,6 +193,7 @@ class DynamoStore(AlertStore):
             channel=p.channel, referral_code=p.referral_code, referred_by_code=p.referred_by_code,
             openid_hash=p.openid_hash, unionid_hash=p.unionid_hash, registered_at=p.registered_at, tier_code=p.tier_code,
             tier_valid_until=p.tier_valid_until, growth=p.growth, balance=0, version=0, birthday=p.birthday,
+            nickname=p.nickname,
         )
         lookups = [(kind, LookupItem(keys.lookup_pk(p.brand_id, kind, value), keys.LOOKUP, member_id=p.member_id))
                    for kind, value in registration.lookups]
@@ -197,10 +210,102 @@ class DynamoStore(AlertStore):
             raise
         return p
 
+    def set_nickname(self, brand_id: str, member_id: str, nickname: str | None) -> None:
+        member = MemberItem(keys.member_pk(brand_id, member_id), keys.PROFILE)
+        action = MemberItem.nickname.set(nickname) if nickname else MemberItem.nickname.remove()
+        try:
+            member.update(actions=[action], condition=_live_member())
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise MemberNotFound(member_id) from None
+            raise
+
+    def record_consent(self, profile: MemberProfile, record: ConsentRecord) -> None:
+        mpk = keys.member_pk(profile.brand_id, profile.member_id)
+        item = ConsentItem(mpk, keys.consent_sk(record.at, record.record_id), record_id=record.record_id,
+                           purpose=record.purpose.value, granted=record.granted, policy_version=record.policy_version,
+                           at=record.at, channel=record.channel, actor=record.actor)
+        try:
+            with TransactWrite(connection=self._connection()) as tx:
+                # Consent is recorded only for a member that exists and is not erased, in the same request.
+                tx.condition_check(MemberItem, mpk, keys.PROFILE, condition=_live_member())
+                tx.save(item, condition=ConsentItem.pk.does_not_exist())
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons or []
+            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                raise MemberNotFound(profile.member_id) from None
+            raise
+
+    def member_data(self, brand_id: str, member_id: str) -> MemberData:
+        items: list[StoredItem] = []
+        profile: MemberProfile | None = None
+        for partition, pk in (("member", keys.member_pk(brand_id, member_id)),
+                              ("history", keys.ledger_pk(brand_id, member_id))):
+            for raw in _query_partition(self._connection().client, pk):
+                items.append(_stored_item(partition, raw))
+                if partition == "member" and raw[table.SK]["S"] == keys.PROFILE:
+                    profile = _profile_from_item(MemberItem.from_raw_data(raw))
+        found: list[tuple[LookupKind, str]] = []
+        if profile is not None and not profile.erased:
+            wanted = {keys.lookup_pk(brand_id, kind, value): (kind, value) for kind, value in lookups_for(profile)}
+            for lookup in LookupItem.batch_get([(pk, keys.LOOKUP) for pk in wanted]):
+                if lookup.member_id == member_id:
+                    found.append(wanted[lookup.pk])
+        found.sort(key=lambda kv: list(LookupKind).index(kv[0]))
+        return MemberData(items=tuple(items), lookups=tuple(found))
+
+    def erase_member(self, erasure: Erasure) -> None:
+        mpk = keys.member_pk(erasure.brand_id, erasure.member_id)
+        member = MemberItem(mpk, keys.PROFILE)
+        actions = [MemberItem.erased_at.set(erasure.at), MemberItem.erased_by.set(erasure.actor),
+                   MemberItem.version.add(1), MemberItem.gsi1pk.remove(), MemberItem.gsi1sk.remove()]
+        actions += [getattr(MemberItem, name).remove() for name in erasure_rules.PERSONAL_ATTRIBUTES
+                    if name in MemberItem.get_attributes()]
+        condition = (MemberItem.version == erasure.expected_version) & MemberItem.erased_at.does_not_exist()
+        try:
+            with TransactWrite(connection=self._connection()) as tx:
+                tx.update(member, actions=actions, condition=condition)
+                for kind, value in erasure.lookups:
+                    # Freed so the phone or WeChat account can join again as a new member; a lookup that points
+                    # to someone else is never touched.
+                    tx.delete(LookupItem(keys.lookup_pk(erasure.brand_id, kind, value), keys.LOOKUP),
+                              condition=LookupItem.pk.does_not_exist() | (LookupItem.member_id == erasure.member_id))
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons or []
+            if any(r is not None and r.code in _CONFLICT_CODES for r in reasons):
+                raise WriteConflict(str(error)) from None
+            raise
+        self.scrub_member(erasure.brand_id, erasure.member_id)
+
+    def scrub_member(self, brand_id: str, member_id: str) -> int:
+        """Remove `PERSONAL_ATTRIBUTES` from every item of the member's partitions that still holds one (item types
+        that copy personal data, now or later). Idempotent; returns how many items it changed."""
+        client = self._connection().client
+        names = {f"#a{i}": name for i, name in enumerate(erasure_rules.PERSONAL_ATTRIBUTES)}
+        holding = " OR ".join(f"attribute_exists({alias})" for alias in names)
+        found: list[tuple[dict, dict[str, str]]] = []
+        for pk in (keys.member_pk(brand_id, member_id), keys.ledger_pk(brand_id, member_id)):
+            for raw in _query_partition(client, pk, filter_expression=holding, names=names):
+                found.append(({table.PK: raw[table.PK], table.SK: raw[table.SK]},
+                               {alias: name for alias, name in names.items() if name in raw}))
+        extensions.load_families()
+        for finder in extensions.PERSONAL_COPIES:
+            # Copies in other members' partitions (e.g. an inviter's list of referrals): removing an attribute
+            # that is not there is harmless, so every personal attribute name goes.
+            found += [({table.PK: {"S": pk}, table.SK: {"S": sk}}, names) for pk, sk in finder(brand_id, member_id)]
+        for key, present in found:
+            try:
+                client.update_item(
+                    TableName=SiyuItem.Meta.table_name, Key=key, UpdateExpression="REMOVE " + ", ".join(present),
+                    ConditionExpression=f"attribute_exists({table.PK})", ExpressionAttributeNames=present)
+            except client.exceptions.ConditionalCheckFailedException:
+                continue  # the copy is gone already
+        return len(found)
+
     def set_tags(self, brand_id: str, member_id: str, tags: tuple[str, ...]) -> None:
         member = MemberItem(keys.member_pk(brand_id, member_id), keys.PROFILE)
         action = MemberItem.tags.set(set(tags)) if tags else MemberItem.tags.remove()
-        member.update(actions=[action, MemberItem.version.add(1)], condition=MemberItem.pk.exists())
+        member.update(actions=[action, MemberItem.version.add(1)], condition=_live_member())
 
     def set_standing(self, profile: MemberProfile, *, growth: int, tier_code: str,
                      tier_valid_until: datetime | None) -> None:
@@ -342,6 +447,26 @@ class DynamoStore(AlertStore):
             day += timedelta(days=1)
         return found
 
+    # ---- audit ----------------------------------------------------------------------------------------------------
+
+    def record_audit(self, record: AuditRecord) -> None:
+        AuditItem(
+            keys.audit_pk(record.brand_id), keys.audit_sk(record.at, record.audit_id), audit_id=record.audit_id,
+            brand_id=record.brand_id, staff_id=record.staff_id, mutation=record.mutation,
+            arguments=dict(record.arguments), at=record.at, outcome=record.outcome, detail=record.detail,
+        ).save(condition=AuditItem.pk.does_not_exist())  # append-only: an audit record is never overwritten
+
+    def audit_log(self, brand_id: str, *, first: int, after: str | None) -> Page[AuditRecord]:
+        pk = keys.audit_pk(brand_id)
+        start = {"pk": {"S": pk}, "sk": {"S": _decode_cursor(after)}} if after else None
+        if start and not start["sk"]["S"][:1].isdigit():
+            raise InvalidInput("after", "not a cursor returned by this API")
+        results = AuditItem.query(pk, scan_index_forward=False, limit=first + 1, page_size=first + 1,
+                                  last_evaluated_key=start)
+        return _page(results, first, lambda i: i.sk, lambda i: AuditRecord(
+            audit_id=i.audit_id, brand_id=i.brand_id, staff_id=i.staff_id, mutation=i.mutation,
+            arguments=i.arguments, at=i.at, outcome=i.outcome, detail=i.detail))
+
     # ---- coupons (infra/coupon_store.py) ---------------------------------------------------------------------------
 
     def coupon_state(self, brand_id: str) -> tuple[dict[str, int], frozenset[str]]:
@@ -477,7 +602,8 @@ def _member_update(profile: MemberProfile, posting: Posting | None, standing: St
                    expected_version: int | None) -> tuple[MemberItem, list, Any]:
     member = MemberItem(keys.member_pk(profile.brand_id, profile.member_id), keys.PROFILE)
     actions = [MemberItem.version.add(1)]
-    condition = MemberItem.pk.exists()
+    # An erased member's ledger is frozen: nothing lands on it after the erasure, whatever was planned before.
+    condition = _live_member()
     if posting is not None and posting.points:
         actions.append(MemberItem.balance.add(posting.points))
         if posting.debit:
@@ -557,12 +683,83 @@ def _brand_from_item(item: BrandItem) -> BrandConfig:
 def _profile_from_item(item: MemberItem) -> MemberProfile:
     return MemberProfile(
         brand_id=item.brand_id, member_id=item.member_id, phone_hash=item.phone_hash,
-        phone_masked=item.phone_masked, channel=item.channel, referral_code=item.referral_code,
+        phone_masked=item.phone_masked, channel=item.channel, referral_code=item.referral_code or "",
         registered_at=item.registered_at, tier_code=item.tier_code, tier_valid_until=item.tier_valid_until,
         growth=int(item.growth), openid_hash=item.openid_hash, unionid_hash=item.unionid_hash,
         referred_by_code=item.referred_by_code, paid_until=item.paid_until, birthday=item.birthday,
-        tags=tuple(sorted(item.tags or ())),
+        tags=tuple(sorted(item.tags or ())), nickname=item.nickname, erased_at=item.erased_at,
     )
+
+
+def _live_member():
+    return MemberItem.pk.exists() & MemberItem.erased_at.does_not_exist()
+
+
+def _consent_from_item(item: ConsentItem) -> ConsentRecord:
+    return ConsentRecord(record_id=item.record_id, purpose=Purpose(item.purpose), granted=bool(item.granted),
+                         policy_version=item.policy_version, at=item.at, channel=item.channel, actor=item.actor)
+
+
+def _query_partition(client: Any, pk: str, *, filter_expression: str | None = None,
+                     names: dict[str, str] | None = None):
+    """Every raw item of one partition (a Query, paged): exports and erasure read items of any type this way."""
+    params: dict[str, Any] = {"TableName": SiyuItem.Meta.table_name, "KeyConditionExpression": "#pk = :pk",
+                              "ExpressionAttributeNames": {"#pk": table.PK, **(names or {})},
+                              "ExpressionAttributeValues": {":pk": {"S": pk}}}
+    if filter_expression:
+        params["FilterExpression"] = filter_expression
+    for page in client.get_paginator("query").paginate(**params):
+        yield from page.get("Items", [])
+
+
+_KEY_ATTRIBUTES = {table.PK, table.SK, "type", table.DUE_PK, table.DUE_SK}
+
+
+def _stored_item(partition: str, raw: dict[str, Any]) -> StoredItem:
+    """An item as plain JSON-ready values: decoded by its model where the type is known (dates, JSON, maps), and
+    attribute by attribute from DynamoDB's own types for anything a model does not declare."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    attributes: dict[str, Any] = {}
+    declared: set[str] = set()
+    try:
+        item = SiyuItem.from_raw_data(raw)
+    except ValueError:
+        item = None
+    if item is not None:
+        for name, attribute in type(item).get_attributes().items():
+            declared.add(attribute.attr_name)
+            if attribute.attr_name in _KEY_ATTRIBUTES:
+                continue
+            value = getattr(item, name)
+            if value is not None:
+                attributes[name] = _plain(value)
+    deserializer = TypeDeserializer()
+    for name, value in raw.items():
+        if name not in declared and name not in _KEY_ATTRIBUTES:
+            attributes[name] = _plain(deserializer.deserialize(value))
+    kind = raw.get("type", {}).get("S", "unknown")
+    return StoredItem(partition=partition, type=kind, key=raw[table.SK]["S"], attributes=attributes)
+
+
+def _plain(value: Any) -> Any:
+    from decimal import Decimal
+
+    from pynamodb.attributes import MapAttribute
+
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, MapAttribute):
+        return _plain(value.as_dict())
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode()
+    return value
 
 
 def _request_from_item(item: RequestItem) -> RequestRecord:

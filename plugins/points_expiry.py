@@ -9,7 +9,9 @@ Parameters (presets from DOMAIN.md 3.3, item 14):
   after it (1: points earned in 2026 expire when 2027 ends).
 - `days` (365), `period` ("year"), `periodsAfter` (1).
 - `remindDaysBefore` (30; one of 1, 3, 7, 14, 30): `points.expiring` goes out once per member and expiry date, this
-  many days ahead, and only for points still there to spend. 0 turns reminders off.
+  many days ahead, and only for points still there to spend. 0 turns reminders off. The reminder also asks for a
+  `notification.requested` (kind `points_expiring`) to the member; the engine sends it only if the member consented
+  to marketing messages (rules/consent.py).
 - `expiringRedemption` ({"withinDays": 30, "costPercent": 50}; null turns it off): points about to expire buy
   more (item 14's 5折): when a member pays with points (`payWithPoints`), the points taken from lots expiring
   within `withinDays` of the payment cost `costPercent`% of the usual rate, so at 50 each is worth twice as much.
@@ -24,7 +26,7 @@ from rules.hookspecs import hookimpl
 from rules.plugins import PluginInfo
 
 NAME = "points_expiry"
-VERSION = "1.1.0"
+VERSION = "1.2.0"
 # Reminder offsets a brand can choose from; the daily sweep looks at exactly these days ahead (not every day in
 # between), so reminders cost a few index Queries a day.
 REMINDER_OFFSETS = (1, 3, 7, 14, 30)
@@ -82,3 +84,5 @@ def siyu_member_due(sweep, context):
         yield Once(key=key, rule="remind-before-expiry", inputs=inputs, keep_days=ahead + 7)
         yield Emit(detail_type="points.expiring", rule="remind-before-expiry", inputs=inputs,
                    detail={"points": points, "expiresOn": day})
+        yield Emit(detail_type="notification.requested", rule="remind-before-expiry", inputs=inputs,
+                   detail={"kind": "points_expiring", "points": points, "expiresOn": day})

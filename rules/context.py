@@ -28,6 +28,8 @@ class MemberView:
     holdings: Mapping[str, tuple] = field(default_factory=dict)  # the families' items: "coupons", "commissions", ...
     tags: frozenset[str] = frozenset()
     identities: frozenset[str] = frozenset()  # keyed hashes of the WeChat openid / unionid
+    # Purpose -> whether the member's newest consent record grants it (rules.consent); absent: never asked.
+    consents: Mapping[str, bool] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def coupons(self) -> tuple:
@@ -48,6 +50,12 @@ class MemberView:
     def markers_under(self, prefix: str) -> dict[str, Mapping[str, Any]]:
         """Every claimed marker whose key starts with `prefix` (e.g. all refunds of one order)."""
         return {key: data for key, data in self.markers.items() if key.startswith(prefix)}
+
+    def consented(self, purpose: str) -> bool:
+        """Whether the member's consent for `purpose` (e.g. "behaviour_analytics") is in force. Rules that use
+        behaviour data for anything beyond the points it earns should check it. Marketing notifications need not:
+        the engine drops `notification.requested` for members without marketing consent whatever a rule asks."""
+        return bool(self.consents.get(getattr(purpose, "value", purpose), False))
 
     def spendable(self, now: datetime) -> int:
         return self.points.spendable(now)
@@ -80,13 +88,15 @@ class RuleContext:
 
 
 def member_view(profile, points: PointsState, markers: Mapping[str, Mapping[str, Any]],
-                holdings: Mapping[str, tuple] | None = None) -> MemberView:
+                holdings: Mapping[str, tuple] | None = None,
+                consents: Mapping[str, bool] | None = None) -> MemberView:
     return MemberView(
         member_id=profile.member_id, channel=profile.channel, registered_at=profile.registered_at,
         tier_code=profile.tier_code, tier_valid_until=profile.tier_valid_until, growth=profile.growth,
         points=points, markers=markers, paid_until=profile.paid_until, birthday=profile.birthday,
         holdings=MappingProxyType(dict(holdings or {})), tags=frozenset(profile.tags),
         identities=frozenset(i for i in (profile.openid_hash, profile.unionid_hash) if i),
+        consents=MappingProxyType(dict(consents or {})),
     )
 
 

@@ -91,6 +91,10 @@ class Emit(Effect):
     """Publish a follow-up event after the commit (tier.changed, notification.requested, ...).
 
     Its id is derived from the causing event, the plugin and `detail_type`, so a redelivery never duplicates it.
+
+    `notification.requested` (detail: `kind` and what the message needs) goes out only for the event's own member,
+    and only if their newest marketing-messages consent grants it; otherwise the engine keeps the request in the
+    event's record, marked `suppressed` with the reason (rules/consent.py).
     """
 
     detail_type: str

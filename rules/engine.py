@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from rules import effects as fx
+from rules import consent, effects as fx
 from rules import extensions, ids, ledger
 from rules.alerts import ALERT_SWEEP
 from rules.brands import BrandConfig
@@ -61,13 +61,19 @@ class Decision:
     plugin: str
     version: str
     effect: fx.Effect
+    # Why the engine did not carry this effect out (a notification without marketing consent); kept in the
+    # event's recorded effects so staff can see what was asked and why it did not happen.
+    suppressed: str | None = None
 
     def explanation(self) -> dict[str, Any]:
         return {"plugin": self.plugin, "version": self.version, "rule": self.effect.rule,
                 "inputs": fx.describe(self.effect)["inputs"]}
 
     def describe(self) -> dict[str, Any]:
-        return {"plugin": self.plugin, "version": self.version, **fx.describe(self.effect)}
+        body = {"plugin": self.plugin, "version": self.version, **fx.describe(self.effect)}
+        if self.suppressed:
+            body["suppressed"] = self.suppressed
+        return body
 
 
 @dataclass(frozen=True)
@@ -206,11 +212,11 @@ class Engine:
         if brand is None:
             return Summary(event.event_id, "rejected", event.detail_type, reason="unknown brand",
                            field="detail.brandId")
-        state = (self.store.load_member(brand.brand_id, event.member_id, as_of=event.time)
+        state = (self.store.load_member(brand.brand_id, event.member_id, as_of=event.time, include_erased=True)
                  if event.member_id else None)
-        if event.member_id and state is None:
-            return Summary(event.event_id, "rejected", event.detail_type, reason="unknown member",
-                           field="detail.memberId")
+        if event.member_id and (state is None or state.profile.erased):
+            return Summary(event.event_id, "rejected", event.detail_type,
+                           reason="erased member" if state else "unknown member", field="detail.memberId")
         try:
             extras = self.load_extras(brand, event, state)
             evaluation = self.evaluate(event.event_id, event.time, brand, state, HOOKS[event.detail_type],
@@ -286,9 +292,17 @@ class Engine:
         detail_type = getattr(event, "detail_type", "Scheduled Event")
         kwargs = {"event": event} if isinstance(event, BusinessEvent) else {"sweep": event}
         for attempt in range(MAX_ATTEMPTS):
-            state = self.store.load_member(brand.brand_id, member_id, as_of=event.time) if member_id else None
+            state = (self.store.load_member(brand.brand_id, member_id, as_of=event.time, include_erased=True)
+                     if member_id else None)
             if member_id and state is None:
                 return self._reject(Rejected(event_id, detail_type, f"unknown member {member_id!r}",
+                                             "detail.memberId", brand.brand_id, _raw_text(raw)))
+            if state is not None and state.profile.erased:
+                if isinstance(event, SweepEvent):
+                    # Lots of an erased member stay in the ledger (and the due index) untouched: nothing is due.
+                    return Summary(event_id, "ignored", detail_type, reason="erased member")
+                return self._reject(Rejected(event_id, detail_type,
+                                             f"member {member_id!r} was erased at their request",
                                              "detail.memberId", brand.brand_id, _raw_text(raw)))
             extras = self.load_extras(brand, event, state)
             evaluation = self.evaluate(event_id, event.time, brand, state, hook, kwargs, extras)
@@ -329,7 +343,8 @@ class Engine:
 
     def evaluate(self, event_id: str, now: datetime, brand: BrandConfig, state: MemberState | None, hook: str,
                  kwargs: Mapping[str, Any], extras: Mapping[str, Any] | None = None) -> Evaluation:
-        view = member_view(state.profile, state.points, state.markers, state.holdings) if state else None
+        view = (member_view(state.profile, state.points, state.markers, state.holdings, consent.granted(state.consents))
+                if state else None)
         extras = MappingProxyType(dict(extras or {}))
         decisions: list[Decision] = []
         for info in self.plugins.ordered(brand.plugins.keys()):
@@ -347,6 +362,7 @@ class Engine:
                 raise
             except Exception as error:  # noqa: BLE001 - any plugin failure fails this event, naming the plugin
                 raise PluginFailed(info.name, error) from error
+        decisions = [_gate(decision, state) for decision in decisions]
         change = self._member_change(event_id, now, brand, state, decisions, view)
         side = tuple(self._side_writes(event_id, now, brand, state, decisions, extras))
         _check_size(change, decisions, side)
@@ -419,7 +435,7 @@ class Engine:
                     decisions: list[Decision], now: datetime) -> Iterable[FollowUp]:
         for index, decision in enumerate(decisions):
             effect = decision.effect
-            if not isinstance(effect, fx.Emit):
+            if not isinstance(effect, fx.Emit) or decision.suppressed:
                 continue
             follow_id = hashlib.sha256(f"{event_id}|{decision.plugin}|{effect.detail_type}|{index}".encode()).hexdigest()[:32]
             detail = {**effect.detail, "id": follow_id, "brandId": brand.brand_id, "causedBy": event_id}
@@ -451,6 +467,19 @@ class Engine:
 
 
 MAX_TRANSACTION_ITEMS = 100
+
+
+def _gate(decision: Decision, state: MemberState | None) -> Decision:
+    """Marketing notifications go only to members whose newest marketing consent grants them (PIPL).
+
+    Enforced here, on every plugin's effects after they are all in, so no rule, built-in or partner, can send one
+    without consent; the suppressed request stays in the event's record with the reason."""
+    effect = decision.effect
+    if not isinstance(effect, fx.Emit) or effect.detail_type != consent.NOTIFICATION_REQUESTED:
+        return decision
+    refusal = consent.notification_refusal(state.consents if state else None,
+                                           state.profile.member_id if state else None, effect.detail)
+    return replace(decision, suppressed=refusal) if refusal else decision
 
 
 def _check_size(change: MemberChange | None, decisions: list[Decision], side: Sequence[Any] = ()) -> None:

@@ -8,12 +8,14 @@ hook of each enabled plugin, one plugin at a time in evaluation order, with:
 - `event`: the validated event (`rules.events.BusinessEvent`); read `event.detail` for its fields;
 - `context`: a read-only `rules.context.RuleContext`: the brand, this plugin's parameters, the member as they stand
   after the plugins that ran before this one (`context.member`, with their coupons in `context.member.coupons`
-  and their tags in `context.member.tags`), `context.now` (the event's time; never read the wall clock), and
+  and their tags in `context.member.tags`; `context.member.consented("behaviour_analytics")` says whether the
+  member consented to a purpose), `context.now` (the event's time; never read the wall clock), and
   `context.extras`: what the rule families loaded beyond the member (e.g. `"referral"`, `"alerts"`).
 
 Effects a plugin may return (`rules.effects`): `AwardPoints`, `TakeBackPoints`, `ExpirePoints`, `AddGrowth`,
 `SetTier`, `SetPaidMembership`, `Once` (remember a key, optionally with `due_at` to be called back by the daily
-sweep), `Emit` (a follow-up event), `IssueCoupon` and `UseCoupon` (the brand's coupon templates), and `Note` (no
+sweep), `Emit` (a follow-up event; a `notification.requested` goes out only if the event's member consented to
+marketing messages, else it is recorded as suppressed), `IssueCoupon` and `UseCoupon` (the brand's coupon templates), and `Note` (no
 write: says why a rule did not act, so "why not?" has an answer too). Effects on the brand rather than the member
 (`BrandEffect`: the crisis family's `CountFeedback`, `RaiseAlert`, `EscalateAlert` in `rules.alerts`, and
 `BrandEmit` for their follow-ups) never show in the member's own activity.

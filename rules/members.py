@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from rules import identity, ids, phone
 from rules.brands import BrandConfig
 from rules.errors import AlreadyRegistered, BrandNotConfigured, InvalidInput
 from rules.ledger import PointsState
+
+if TYPE_CHECKING:
+    from rules.consent import ConsentRecord
 
 CHANNELS = ("miniprogram", "h5", "wecom", "store")
 
@@ -41,6 +44,13 @@ class MemberProfile:
     referred_by_code: str | None = None
     paid_until: datetime | None = None  # a paid membership (百果园 心享, 元气森林 会员卡) runs until then
     birthday: str | None = None  # "--MM-DD": month and day only, the least a birthday rule needs
+    nickname: str | None = None
+    # Set when the member's personal data was erased (PIPL art. 47): only the anonymised ledger is left.
+    erased_at: datetime | None = None
+
+    @property
+    def erased(self) -> bool:
+        return self.erased_at is not None
     tags: tuple[str, ...] = ()  # groups staff put the member in (coupon eligibility reads them)
 
 
@@ -64,6 +74,8 @@ class MemberState:
     version: int = 0
     # `Once` markers the rules claimed for this member, each with the data the rule stored with it.
     markers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Every consent record of the member (rules.consent), in no particular order: the newest per purpose rules.
+    consents: tuple["ConsentRecord", ...] = ()
     # What the rule families (rules.extensions) keep in the member's partition, by family: "coupons", ...
     holdings: Mapping[str, tuple] = field(default_factory=dict)
 
@@ -86,6 +98,7 @@ def plan_registration(
     unionid: str | None = None,
     referral_code: str | None = None,
     birthday: str | None = None,
+    nickname: str | None = None,
 ) -> Registration:
     """A new member: found later by phone, openid or unionid (at least one of them), all kept as keyed hashes."""
     if brand is None:
@@ -102,6 +115,7 @@ def plan_registration(
         raise InvalidInput("referralCode", "a referral code is letters and digits")
     if birthday is not None and not _valid_birthday(birthday):
         raise InvalidInput("birthday", 'a birthday is a month and day, written "--MM-DD" (e.g. "--03-01")')
+    nickname = valid_nickname(nickname)
     profile = MemberProfile(
         brand_id=brand_id,
         member_id=ids.new_member_id(),
@@ -116,8 +130,24 @@ def plan_registration(
         unionid_hash=lookup_value(LookupKind.UNIONID, unionid, phone_key) if unionid else None,
         referred_by_code=referral_code.upper() if referral_code else None,
         birthday=birthday,
+        nickname=nickname,
     )
     return Registration(profile=profile, lookups=lookups_for(profile))
+
+
+MAX_NICKNAME = 32
+
+
+def valid_nickname(value: str | None) -> str | None:
+    """A display name, trimmed; None (or blank) means none. Personal data: exported and erased with the rest."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    if len(value) > MAX_NICKNAME or not value.isprintable():
+        raise InvalidInput("nickname", f"a nickname is at most {MAX_NICKNAME} printable characters")
+    return value
 
 
 def _valid_birthday(value: str) -> bool:

@@ -245,8 +245,9 @@ def _value_fen(policy, from_expiring: int, points: int, expiring: tuple[int, int
 
 
 def reconcile(store: Store, brand_id: str, member_id: str) -> dict:
-    """The ledger's self-check: stored balance, sum of entries and sum of lot remainders must agree."""
-    state = store.load_member(brand_id, member_id)
+    """The ledger's self-check: stored balance, sum of entries and sum of lot remainders must agree (erased
+    members included: their ledger stays for accounting)."""
+    state = store.load_member(brand_id, member_id, include_erased=True)
     if state is None:
         raise MemberNotFound(member_id)
     entries = store.entries(brand_id, member_id)

@@ -22,10 +22,12 @@ def register_member(
     unionid: str | None = None,
     referral_code: str | None = None,
     birthday: str | None = None,
+    nickname: str | None = None,
 ) -> MemberProfile:
     registration = plan_registration(
         store.get_brand(brand_id), brand_id=brand_id, phone_number=phone_number, channel=channel, now=now,
         phone_key=phone_key, openid=openid, unionid=unionid, referral_code=referral_code, birthday=birthday,
+        nickname=nickname,
     )
     for _ in range(_REFERRAL_CODE_ATTEMPTS):
         try:

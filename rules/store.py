@@ -11,7 +11,9 @@ from datetime import datetime
 from typing import Any, Generic, Mapping, Protocol, Sequence, TypeVar
 
 from rules.alerts import Alert, AlertDue, ScopeCounts
+from rules.audit import AuditRecord
 from rules.brands import BrandConfig
+from rules.consent import ConsentRecord
 from rules.ledger import Entry, Posting
 from rules.members import LookupKind, MemberProfile, MemberState, Registration, RequestRecord
 
@@ -58,16 +60,37 @@ class Store(Protocol):
 
     # Members
     def load_member(self, brand_id: str, member_id: str, *, request_key: str | None = None,
-                    as_of: datetime | None = None) -> MemberState | None:
-        """Profile, balance and lots holding points (plus the request record for `request_key`), in one read.
+                    as_of: datetime | None = None, include_erased: bool = False) -> MemberState | None:
+        """Profile, balance, lots holding points, markers and consent records (plus the request record for
+        `request_key`), in one read.
 
-        With `as_of`, markers and request records whose time-to-live ended by then are left out."""
+        With `as_of`, markers and request records whose time-to-live ended by then are left out. An erased member
+        is None unless `include_erased` (the engine, to refuse its events by name; the ledger's reconciliation)."""
 
     def find_member_id(self, brand_id: str, kind: LookupKind, value: str) -> str | None:
         ...
 
     def register(self, registration: Registration) -> MemberProfile:
         """Create the member and its lookups together; raises `LookupTaken` naming the first one already taken."""
+
+    def set_nickname(self, brand_id: str, member_id: str, nickname: str | None) -> None:
+        """Set (None: remove) the member's nickname; raises `MemberNotFound` if the member is gone or erased."""
+
+    def record_consent(self, profile: MemberProfile, record: ConsentRecord) -> None:
+        """Append one consent record (never overwriting one); raises `MemberNotFound` if the member is gone or
+        erased."""
+
+    def member_data(self, brand_id: str, member_id: str) -> MemberData:
+        """Every item of the member's partitions (state and history), whatever its type, and the lookups that
+        point to the member: what an export must show and what an erasure must clear."""
+
+    def erase_member(self, erasure: Erasure) -> None:
+        """Clear the profile's personal data, mark it erased and delete its lookups in one transaction, on the
+        version the erasure was planned from (`WriteConflict` otherwise); then remove `PERSONAL_ATTRIBUTES` from any
+        other item of the member's partitions. Entries, lots and balances are left as they are."""
+
+    def scrub_member(self, brand_id: str, member_id: str) -> int:
+        """Remove `PERSONAL_ATTRIBUTES` from every item of the member's partitions; returns how many changed."""
 
     def set_standing(self, profile: MemberProfile, *, growth: int, tier_code: str,
                      tier_valid_until: datetime | None) -> None:
@@ -172,6 +195,13 @@ class Store(Protocol):
     def paused_coupon_templates(self, brand_id: str) -> frozenset[str]:
         """Coupon templates that the brand's unresolved red alerts pause (`pauseCouponTemplatesOnRed`); one Query."""
 
+    # Audit
+    def record_audit(self, record: AuditRecord) -> None:
+        """Append a staff mutation's audit record; an existing record is never overwritten."""
+
+    def audit_log(self, brand_id: str, *, first: int, after: str | None) -> Page[AuditRecord]:
+        """The brand's audit records, newest first."""
+
 
 # ---- what the engine writes -------------------------------------------------------------------------------------
 
@@ -231,6 +261,35 @@ class EventAlreadyProcessed(Exception):
     def __init__(self, record: EventRecord) -> None:
         super().__init__(record.event_id)
         self.record = record
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """One item as stored, whatever its type: for exports, which must show everything, including item types
+    added after this code was written."""
+
+    partition: str  # "member" (state) or "history" (ledger entries, activity)
+    type: str
+    key: str
+    attributes: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class MemberData:
+    items: tuple[StoredItem, ...]
+    lookups: tuple[tuple[LookupKind, str], ...]  # those that exist and point to the member
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What erasing one member changes (planned by `rules.erasure`)."""
+
+    brand_id: str
+    member_id: str
+    expected_version: int
+    at: datetime
+    actor: str
+    lookups: tuple[tuple[LookupKind, str], ...]
 
 
 @dataclass(frozen=True)

@@ -33,13 +33,22 @@ _counter = itertools.count(1)
 
 
 def member(*, growth: int = 0, tier: str = "PU", points: int = 0, markers: Mapping[str, Mapping] | None = None,
-           brand_id: str = "test-brand", member_id: str = "m_test", at: datetime = DEFAULT_TIME) -> MemberState:
-    """A member to run events against: `points` become one lot valid for a year."""
+           brand_id: str = "test-brand", member_id: str = "m_test", at: datetime = DEFAULT_TIME,
+           consents: Mapping[str, bool] | None = None) -> MemberState:
+    """A member to run events against: `points` become one lot valid for a year; `consents` maps a purpose
+    ("marketing_messages", ...) to the member's current choice (without it, the member was never asked, so the
+    engine suppresses every `notification.requested`)."""
+    from rules.consent import plan_record
+
+    records = tuple(plan_record(purpose=purpose, granted=granted, policy_version="test", channel="miniprogram",
+                                now=at - timedelta(days=1), actor=f"member:{member_id}")
+                    for purpose, granted in (consents or {}).items())
     lots = (Lot("lot-0", points, points, at, at + timedelta(days=365)),) if points else ()
     profile = MemberProfile(brand_id=brand_id, member_id=member_id, phone_hash="0" * 64, phone_masked="138****0000",
                             channel="miniprogram", referral_code="TESTCODE", registered_at=at - timedelta(days=30),
                             tier_code=tier, growth=growth)
-    return MemberState(profile=profile, points=PointsState(points, lots), markers=dict(markers or {}))
+    return MemberState(profile=profile, points=PointsState(points, lots), markers=dict(markers or {}),
+                       consents=records)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from api.hardening import CODES
 from tests.helpers import token
 from tests.integration.test_tenancy_matrix import VICTIM_GROWTH, VICTIM_POINTS, victim_state, world  # noqa: F401
 
-EXAMPLES = 240
+EXAMPLES = 400
 # What Python internals look like in a message: a traceback, a file, an exception class, a library's name.
 INTERNALS = re.compile(r"Traceback|File \"|\.py\b|\b[A-Z][A-Za-z]*(?:Error|Exception)\b|NoneType|botocore|pynamodb|"
                        r"object has no attribute|unsupported operand|invalid literal")

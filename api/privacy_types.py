@@ -1,0 +1,97 @@
+"""GraphQL types for privacy (PIPL): consent, profile changes, data export, erasure, and the staff audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Optional, Union
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.consent_types import ConsentPurpose, ConsentState
+from api.types import InvalidInput, Member, MemberNotFound, PageInfo
+from rules.audit import AuditRecord
+
+
+@strawberry.input
+class SetConsentInput:
+    purpose: ConsentPurpose
+    granted: bool = strawberry.field(description="true grants, false withdraws.")
+    policy_version: str = strawberry.field(description="The version of the privacy policy the member was shown.")
+    channel: Optional[str] = strawberry.field(
+        default=None, description="miniprogram, h5, wecom or store; default: the channel the member joined through.")
+
+
+@strawberry.type(description="The new record is in the history and is now the member's choice for its purpose.")
+class ConsentRecorded:
+    consent: ConsentState
+
+
+SetConsentResult = Annotated[Union[ConsentRecorded, InvalidInput, MemberNotFound],
+                             strawberry.union("SetConsentResult")]
+
+
+@strawberry.input
+class UpdateProfileInput:
+    nickname: Optional[str] = strawberry.field(default=None,
+                                               description="At most 32 characters; blank removes it.")
+
+
+@strawberry.type
+class ProfileUpdated:
+    member: Member
+
+
+UpdateProfileResult = Annotated[Union[ProfileUpdated, InvalidInput, MemberNotFound],
+                                strawberry.union("UpdateProfileResult")]
+
+
+@strawberry.type(description="The member's personal data is erased and the lookups to it are freed; the anonymised "
+                             "ledger (entries, lots, balance) stays for accounting.")
+class AccountErased:
+    member_id: strawberry.ID
+    erased_at: datetime
+    freed_lookups: list[str] = strawberry.field(description="phone, openid, unionid, referralCode: free to join "
+                                                            "again as a new member.")
+    already_erased: bool = strawberry.field(description="True when the member had been erased before.")
+
+
+EraseResult = Annotated[Union[AccountErased, MemberNotFound], strawberry.union("EraseResult")]
+
+
+@strawberry.type(description="Everything Siyu holds on the member, as JSON, with a few counts.")
+class DataExport:
+    member_id: strawberry.ID
+    exported_at: datetime
+    item_counts: JSON = strawberry.field(description="Stored items by type (profile, lot, entry, consent, ...).")
+    data: JSON = strawberry.field(description="The full export: profile, consents, lookups and every stored item.")
+
+
+@strawberry.type(name="AuditRecord",
+                 description="One staff mutation: who, what (arguments with personal data masked), when, outcome.")
+class AuditRecordView:
+    id: strawberry.ID
+    at: datetime
+    staff_id: str
+    mutation: str
+    arguments: JSON
+    outcome: str = strawberry.field(description="ok, refused (a typed business failure) or error.")
+    detail: Optional[str] = strawberry.field(description="The result type, the refusal's code or the error's code.")
+
+    @classmethod
+    def of(cls, record: AuditRecord) -> "AuditRecordView":
+        return cls(id=strawberry.ID(record.audit_id), at=record.at, staff_id=record.staff_id,
+                   mutation=record.mutation, arguments=dict(record.arguments), outcome=record.outcome,
+                   detail=record.detail)
+
+
+@strawberry.type
+class AuditEdge:
+    cursor: str
+    node: AuditRecordView
+
+
+@strawberry.type
+class AuditLog:
+    edges: list[AuditEdge]
+    page_info: PageInfo
