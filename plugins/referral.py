@@ -35,7 +35,7 @@ from fractions import Fraction
 
 from plugins.refunds import owed_after, refunded_before_order
 from rules.coupons import templates
-from rules.effects import IssueCoupon, Note, Once
+from rules.effects import Emit, IssueCoupon, Note, Once
 from rules.hookspecs import hookimpl
 from rules.plugins import PluginInfo
 from rules.referrals import (
@@ -298,3 +298,7 @@ def siyu_member_due(sweep, context):
             if fen > 0:
                 yield SettleCommission(to_member=to_member, order_id=order_id, level=level, fen=fen,
                                        rule="refund-window-over", inputs={**inputs, "level": level})
+                yield Emit(detail_type="commission.settled", rule="refund-window-over",
+                           inputs={**inputs, "level": level},
+                           detail={"memberId": to_member, "inviteeId": member.member_id, "orderId": order_id,
+                                   "level": level, "fen": fen})

@@ -435,6 +435,16 @@ class Engine:
                     decisions: list[Decision], now: datetime) -> Iterable[FollowUp]:
         for index, decision in enumerate(decisions):
             effect = decision.effect
+            if isinstance(effect, fx.IssueCoupon) and state is not None:
+                # Every coupon a rule gives is announced (CONTRACT: coupon.issued), whichever plugin gave it.
+                from rules.coupons import coupon_id_for
+
+                follow_id = hashlib.sha256(f"{event_id}|{decision.plugin}|coupon.issued|{index}".encode()).hexdigest()[:32]
+                yield FollowUp(follow_id, "coupon.issued", now, {
+                    "id": follow_id, "brandId": brand.brand_id, "causedBy": event_id,
+                    "memberId": effect.to_member or state.profile.member_id, "templateId": effect.template_id,
+                    "couponId": coupon_id_for(f"{event_id}|{decision.plugin}|{index}"), "reason": effect.reason})
+                continue
             if not isinstance(effect, fx.Emit) or decision.suppressed:
                 continue
             follow_id = hashlib.sha256(f"{event_id}|{decision.plugin}|{effect.detail_type}|{index}".encode()).hexdigest()[:32]

@@ -108,6 +108,11 @@ def test_item_25_yuanqi_the_inviter_earns_10_percent_capped_at_100_yuan_and_the_
     assert commissions(store, brand, inviter) == (100 * YUAN, 0)
     engine.handle(scheduled_event(T + timedelta(days=8, hours=12)))
     assert commissions(store, brand, inviter) == (0, 100 * YUAN)
+    settled = [f.detail for f in engine.bus.published if f.detail_type == "commission.settled"]
+    assert [(s["memberId"], s["fen"], s["orderId"]) for s in settled] == [(inviter, 100 * YUAN, "o-1200")]
+    issued = [f.detail for f in engine.bus.published if f.detail_type == "coupon.issued"]
+    assert sorted((i["memberId"], i["templateId"]) for i in issued) == sorted(
+        [(invitee, "yq-new-50"), (inviter, "yq-148-20")])
     engine.handle(scheduled_event(T + timedelta(days=9, hours=12)))  # a later sweep changes nothing
     assert commissions(store, brand, inviter) == (0, 100 * YUAN)
     assert_ledger_balances(store, brand, inviter)
