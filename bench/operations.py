@@ -54,7 +54,7 @@ def main() -> int:
 
     params = {"coupons": {"templates": BAIGUOYUAN_TEMPLATES}}
     enabled = {n: plugins.validate_params(n, params.get(n, {}))
-               for n in ("points", "tiers", "points_expiry", "coupons", "referral")}
+               for n in ("points", "tiers", "points_expiry", "coupons", "referral", "crisis")}
     store.put_brand(BrandConfig("bench", "百果园", BAIGUOYUAN_LADDER, plugins=enabled))
     engine = Engine(store, plugins, InProcessBus())
     now = datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)
@@ -107,9 +107,16 @@ def main() -> int:
     # The KOL ladder grades on the inviter's tags and their invitees' sales this month: one more read, by design.
     requests_of("order.paid by an invitee (KOL ladder)", 3, lambda: engine.handle(order(invitee, 1, 50000)))
 
+    feedback = {"version": "0", "id": "bench-feedback", "detail-type": "feedback.received", "source": "siyu.care",
+                "time": now.isoformat(), "detail": {"brandId": "bench", "feedbackId": "f-1", "channel": "douyin",
+                                                    "kind": "complaint", "topic": "quality", "rating": 1}}
+    # Crisis grades the scopes its thresholds name (preset: the channel and the topic): each one's recent hours must
+    # be read, plus the brand's open alerts, plus the one write.
+    requests_of("feedback.received (crisis)", 4, lambda: engine.handle(feedback))
+
     print("DynamoDB requests per operation (floor: the fewest any design needs)")
     for label, total, floor, by_op in rows:
-        print(f"  {label:38s} {total} requests = {total / floor:.1f}x floor ({floor})   {by_op}")
+        print(f"  {label:40s} {total} requests = {total / floor:.1f}x floor ({floor})   {by_op}")
 
     # Engine time vs bare storage time: the wall time of each order.paid, against the time spent inside its own
     # DynamoDB calls (from botocore's before-call to after-call hooks), both from the same events in this run.
