@@ -115,6 +115,13 @@ def _engine_event(context: Context, event_id: str, detail_type: str, detail: dic
     return summary
 
 
+def _configured_brand(context: Context):
+    brand = context.store.get_brand(context.principal.brand_id)
+    if brand is None:
+        raise errors.BrandNotConfigured(context.principal.brand_id)
+    return brand
+
+
 def _typed(run: Callable[[], T]):
     """Run a mutation; a business failure becomes its typed result instead of an error."""
     try:
@@ -366,9 +373,7 @@ class Mutation:
 
         def run():
             context.attempt(limits.PAY_WITH_POINTS)
-            brand = context.store.get_brand(p.brand_id)
-            if brand is None:
-                raise errors.BrandNotConfigured(p.brand_id)
+            brand = _configured_brand(context)
             paid = points.pay_with_points(
                 context.store, brand, p.subject, points=input.points, order_id=input.order_id[:128],
                 order_amount_fen=input.order_amount_fen, now=context.now, idempotency_key=input.idempotency_key,
@@ -499,9 +504,7 @@ class Mutation:
 
         def run():
             context.attempt(limits.CLAIM_COUPON)
-            brand = context.store.get_brand(p.brand_id)
-            if brand is None:
-                raise errors.BrandNotConfigured(p.brand_id)
+            brand = _configured_brand(context)
             coupon = coupons.claim(context.store, brand, p.subject, template_id[:64], context.now,
                                    request_id=context.request_id)
             return CouponClaimed(coupon=Coupon.of(coupon, context.now))

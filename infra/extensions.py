@@ -7,7 +7,7 @@ model; `infra/store.py` knows none of them by name.
 
 from __future__ import annotations
 
-import importlib
+from rules.extensions import import_modules
 from typing import Any, Callable, Iterable
 
 # side-write type -> writer(tx, write, record); tx is infra.store._Transaction
@@ -45,12 +45,6 @@ def personal_copies(function: Callable[[str, str], Iterable[tuple[str, str]]]) -
 
 def load_families() -> None:
     global _loaded
-    if _loaded:
-        return
-    for module in FAMILIES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as missing:
-            if missing.name != module:
-                raise
-    _loaded = True
+    if not _loaded:
+        import_modules(FAMILIES)
+        _loaded = True

@@ -422,13 +422,7 @@ class DynamoStore(AlertStore):
         ).save()
 
     def problems(self, brand_id: str | None, *, first: int, after: str | None) -> Page[EventProblem]:
-        pk = keys.problems_pk(brand_id)
-        start = {"pk": {"S": pk}, "sk": {"S": _decode_cursor(after)}} if after else None
-        if start and not start["sk"]["S"][:1].isdigit():
-            raise InvalidInput("after", "not a cursor returned by this API")
-        results = ProblemItem.query(pk, scan_index_forward=False, limit=first + 1, page_size=first + 1,
-                                    last_evaluated_key=start)
-        return _page(results, first, lambda i: i.sk, lambda i: EventProblem(
+        return _newest_first(ProblemItem, keys.problems_pk(brand_id), first, after, lambda i: EventProblem(
             event_id=i.event_id, brand_id=i.brand_id, detail_type=i.detail_type, status=i.status, reason=i.reason,
             received_at=i.received_at, raw=i.raw, field=i.field, plugin=i.plugin))
 
@@ -457,13 +451,7 @@ class DynamoStore(AlertStore):
         ).save(condition=AuditItem.pk.does_not_exist())  # append-only: an audit record is never overwritten
 
     def audit_log(self, brand_id: str, *, first: int, after: str | None) -> Page[AuditRecord]:
-        pk = keys.audit_pk(brand_id)
-        start = {"pk": {"S": pk}, "sk": {"S": _decode_cursor(after)}} if after else None
-        if start and not start["sk"]["S"][:1].isdigit():
-            raise InvalidInput("after", "not a cursor returned by this API")
-        results = AuditItem.query(pk, scan_index_forward=False, limit=first + 1, page_size=first + 1,
-                                  last_evaluated_key=start)
-        return _page(results, first, lambda i: i.sk, lambda i: AuditRecord(
+        return _newest_first(AuditItem, keys.audit_pk(brand_id), first, after, lambda i: AuditRecord(
             audit_id=i.audit_id, brand_id=i.brand_id, staff_id=i.staff_id, mutation=i.mutation,
             arguments=i.arguments, at=i.at, outcome=i.outcome, detail=i.detail))
 
@@ -650,6 +638,16 @@ def _page(results: Any, first: int, position: Any, convert: Any) -> Page:
     cursors = [_encode_cursor(position(item)) for item in shown]
     return Page(items=[convert(item) for item in shown], cursors=cursors,
                 end_cursor=cursors[-1] if cursors else None, has_next_page=len(items) > first)
+
+
+def _newest_first(model: Any, pk: str, first: int, after: str | None, convert: Any) -> Page:
+    """A page of a partition whose sort keys start with a time, newest first (problems, audit records)."""
+    start = {"pk": {"S": pk}, "sk": {"S": _decode_cursor(after)}} if after else None
+    if start and not start["sk"]["S"][:1].isdigit():
+        raise InvalidInput("after", "not a cursor returned by this API")
+    results = model.query(pk, scan_index_forward=False, limit=first + 1, page_size=first + 1,
+                          last_evaluated_key=start)
+    return _page(results, first, lambda i: i.sk, convert)
 
 
 def _encode_cursor(entry_id: str) -> str:
