@@ -15,7 +15,11 @@ Parameters:
   - `negativeCount`: negatives in the last `windowHours` (24);
   - `negativeShare`: negatives / all feedback in the last `windowHours`, once at least `minTotal` arrived;
   - `negativeSpike`: negatives in the latest hour against the hourly average of the `baselineHours` (24)
-    before it; a level's value is the factor, and at least `minCount` negatives are needed in the hour.
+    before it; a level's value is the factor, and at least `minCount` negatives are needed in the hour;
+  - `volumeDrop`: how far all feedback (community messages sent as `chat`, reviews, ...) fell in the last
+    `windowHours` complete hours against the `windowHours` before them; a level's value is the fall (0.3 for
+    -30%), reached when the fall is at least that, once the earlier window had `minTotal`. It is read when
+    feedback arrives: a channel that falls silent altogether sends nothing to read.
   A topic-scoped threshold may list `topics` (only those), and `responseHours`: the response time of that kind
   of alert. Presets:
   | name | measure, scope | blue | yellow | red | responseHours |
@@ -24,6 +28,7 @@ Parameters:
   | `trending` | negativeSpike, topic, 24 h baseline, minCount 20 | | > 3x | > 10x | 6 (trending plan) |
   | `service-dispute` | negativeCount, topic "service", 24 h | | > 0 | > 10 | 2 (regional manager) |
   | `quality-complaint` | negativeCount, topic "quality", 24 h | > 0 | > 10 | > 50 | 48 (quality SOP) |
+  | `community-volume` | volumeDrop, channel "wecom", 24 h, minTotal 100 | | -30% (DOMAIN 50) | | level's |
 - `responseHours` by level: blue 72, yellow 48 (ours), red 4 (the golden window). An alert must be acknowledged
   within the stricter of its level's and its kind's response time; a red quality alert within 4 h, a service
   dispute within 2 h at any level.
@@ -81,6 +86,8 @@ _THRESHOLD = {
         "scope": {"enum": ["channel", "topic", "brand"], "default": "channel"},
         "topics": {"type": "array", "minItems": 1, "maxItems": 50, "uniqueItems": True,
                    "items": {"type": "string", "minLength": 1, "maxLength": 64}},
+        "channels": {"type": "array", "minItems": 1, "maxItems": 50, "uniqueItems": True,
+                     "items": {"type": "string", "minLength": 1, "maxLength": 32}},
         "windowHours": {"type": "integer", "minimum": 1, "maximum": MAX_WINDOW_HOURS, "default": 24},
         "minTotal": {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 30},
         "baselineHours": {"type": "integer", "minimum": 1, "maximum": MAX_WINDOW_HOURS - 1, "default": 24},
@@ -88,9 +95,17 @@ _THRESHOLD = {
         "levels": _LEVEL_VALUES,
         "responseHours": {"type": "number", "exclusiveMinimum": 0, "maximum": 720},
     },
-    # Only a topic-scoped threshold can pick topics: a channel's counters do not know them.
-    "if": {"required": ["topics"]},
-    "then": {"required": ["scope"], "properties": {"scope": {"const": "topic"}}},
+    "allOf": [
+        # Only a topic-scoped threshold can pick topics (a channel's counters do not know them), and only a
+        # channel-scoped one channels.
+        {"if": {"required": ["topics"]},
+         "then": {"required": ["scope"], "properties": {"scope": {"const": "topic"}}}},
+        {"if": {"required": ["channels"]},
+         "then": {"properties": {"scope": {"const": "channel"}}}},
+        # A fall compares two whole windows, and counters are kept 8 days.
+        {"if": {"properties": {"measure": {"const": "volumeDrop"}}},
+         "then": {"properties": {"windowHours": {"maximum": 72}}}},
+    ],
 }
 PRESET_THRESHOLDS = {
     "negative-posts": {"measure": "negativeCount", "scope": "channel", "windowHours": 24,
@@ -103,6 +118,8 @@ PRESET_THRESHOLDS = {
                         "levels": {"yellow": 0, "red": 10}, "responseHours": 2},
     "quality-complaint": {"measure": "negativeCount", "scope": "topic", "topics": ["quality"], "windowHours": 24,
                           "levels": {"blue": 0, "yellow": 10, "red": 50}, "responseHours": 48},
+    "community-volume": {"measure": "volumeDrop", "scope": "channel", "channels": ["wecom"], "windowHours": 24,
+                         "minTotal": 100, "levels": {"yellow": 0.3}},
 }
 PARAMS_SCHEMA = {
     "type": "object",
@@ -201,6 +218,15 @@ class Reading:
 def measure(threshold: Threshold, counts: ScopeCounts, hour: datetime) -> Reading:
     """The threshold's reading of the latest window, and the level it reaches."""
     latest = max(hour, counts.latest_hour or hour)
+    if threshold.measure == "volumeDrop":
+        # Complete hours only: the hour in progress would always look like a fall.
+        n = threshold.window_hours
+        recent = counts.total(latest - timedelta(hours=n), latest - timedelta(hours=1))
+        before = counts.total(latest - timedelta(hours=2 * n), latest - timedelta(hours=n + 1))
+        fall = round(1 - recent / before, 4) if before else 0.0
+        inputs = {"total": recent, "totalBefore": before, "windowHours": n, "minTotal": threshold.min_total}
+        return _level(threshold, fall, inputs, lambda limit: limit, eligible=before >= threshold.min_total,
+                      inclusive=True)
     if threshold.measure == "negativeSpike":
         recent = counts.negative(latest, latest)
         n = threshold.baseline_hours
@@ -219,10 +245,12 @@ def measure(threshold: Threshold, counts: ScopeCounts, hour: datetime) -> Readin
                   eligible=total >= threshold.min_total)
 
 
-def _level(threshold: Threshold, value: float, inputs: dict, bar, eligible: bool = True) -> Reading:
+def _level(threshold: Threshold, value: float, inputs: dict, bar, eligible: bool = True,
+           inclusive: bool = False) -> Reading:
     if eligible:
         for level in reversed(LEVELS):
-            if level in threshold.levels and value > bar(threshold.levels[level]):
+            if level in threshold.levels and (value >= bar(threshold.levels[level]) if inclusive
+                                              else value > bar(threshold.levels[level])):
                 return Reading(value, level, bar(threshold.levels[level]), inputs)
     return Reading(value, None, 0.0, inputs)
 

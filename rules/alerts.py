@@ -38,7 +38,7 @@ from rules.ids import time_key
 CRISIS = "crisis"  # the plugin whose parameters say what to count
 ALERT_SWEEP = "alert-deadlines"  # the hourly sweep (serverless.yml `alert-sweep`)
 LEVELS = ("blue", "yellow", "red")  # ascending severity
-MEASURES = ("negativeCount", "negativeShare", "negativeSpike")
+MEASURES = ("negativeCount", "negativeShare", "negativeSpike", "volumeDrop")
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
 # Counters outlive the longest stretch a threshold may read (a window, or a spike's baseline and its hour).
 MAX_WINDOW_HOURS = 168
@@ -86,7 +86,10 @@ class Threshold:
     `levels` maps blue/yellow/red to the value the reading must exceed; `measure` says what the reading is:
     negatives in the last `window_hours` (negativeCount), their share of all feedback once at least `min_total`
     arrived (negativeShare), or negatives in the latest hour against the hourly average of the `baseline_hours`
-    before it (negativeSpike: the level's value is the factor, and at least `min_count` negatives are needed).
+    before it (negativeSpike: the level's value is the factor, and at least `min_count` negatives are needed), or
+    how far all feedback fell in the last `window_hours` complete hours against the `window_hours` before them
+    (volumeDrop: the level's value is the fall, 0.3 for -30%, reached when the fall is at least that, once the
+    earlier window had `min_total`).
     """
 
     name: str
@@ -98,6 +101,7 @@ class Threshold:
     baseline_hours: int = 24
     min_count: int = 20
     topics: frozenset[str] | None = None  # topic scope only: just these topics
+    channels: frozenset[str] | None = None  # channel scope only: just these channels
     response_hours: float | None = None  # this kind of alert's own response time (service dispute: 2)
 
     @classmethod
@@ -109,20 +113,29 @@ class Threshold:
             min_total=int(data.get("minTotal", 30)), baseline_hours=int(data.get("baselineHours", 24)),
             min_count=int(data.get("minCount", 20)),
             topics=frozenset(t.strip().lower() for t in topics) if topics is not None else None,
+            channels=frozenset(c.strip().lower() for c in data["channels"]) if data.get("channels") else None,
             response_hours=data.get("responseHours"),
         )
 
     @property
     def lookback_hours(self) -> int:
         """How many hourly buckets a reading needs, the latest included."""
-        return self.baseline_hours + 1 if self.measure == "negativeSpike" else self.window_hours
+        if self.measure == "negativeSpike":
+            return self.baseline_hours + 1
+        if self.measure == "volumeDrop":
+            return 2 * self.window_hours + 1  # two complete windows, and the hour in progress
+        return self.window_hours
 
     def scope_for(self, channel: str | None, topic: str | None) -> str | None:
         """The scope a piece of feedback counts in for this threshold, or None if the threshold ignores it."""
         if self.scope == "brand":
             return BRAND_SCOPE
         if self.scope == "channel":
-            return channel_scope(channel) if channel and channel.strip() else None
+            if not channel or not channel.strip():
+                return None
+            if self.channels is not None and channel.strip().lower() not in self.channels:
+                return None
+            return channel_scope(channel)
         if not topic or not topic.strip():
             return None
         if self.topics is not None and topic.strip().lower() not in self.topics:

@@ -179,6 +179,27 @@ def test_a_trending_topic_spiking_against_its_baseline_needs_a_plan_within_6_hou
     assert trending.respond_by == T0 + timedelta(minutes=21, hours=4)  # red's golden window, sooner than 14:20
 
 
+def test_community_message_volume_down_30_percent_on_the_day_before_raises_an_alert(store, plugins, engine):
+    """DOMAIN 50: community message volume -30% -> alert (WeCom group messages, sent as `chat` feedback)."""
+    brand = crisis_brand(store, plugins, thresholds={"community-volume": PRESET_THRESHOLDS["community-volume"]})
+    day_before, yesterday = T0 - timedelta(hours=48), T0 - timedelta(hours=24)
+    calm = {"channel": "wecom", "kind": "chat", "rating": None, "sentiment": 0.2}
+    post(engine, brand, 100, start=day_before, every=timedelta(minutes=14), **calm)  # 100 in the 24 h before
+    post(engine, brand, 71, start=yesterday, every=timedelta(minutes=20), **calm)  # then 71: -29%
+    post(engine, brand, 1, start=T0 + timedelta(minutes=5), **calm)
+    assert store.open_alerts(brand) == ()
+    # Another brand's day: the same 100, then 70: -30% is reached.
+    quiet = crisis_brand(store, plugins, thresholds={"community-volume": PRESET_THRESHOLDS["community-volume"]})
+    post(engine, quiet, 100, start=day_before, every=timedelta(minutes=14), **calm)
+    post(engine, quiet, 70, start=yesterday, every=timedelta(minutes=20), **calm)
+    post(engine, quiet, 1, start=T0 + timedelta(minutes=5), **calm)
+    drop = the_alert(store, quiet, "community-volume")
+    assert (drop.scope, drop.level, drop.value, drop.threshold) == ("channel:wecom", "yellow", 0.3, 0.3)
+    # Reviews on 抖音 are not community messages: the threshold names its channel.
+    post(engine, quiet, 1, start=T0 + timedelta(minutes=6), channel="douyin", kind="review", rating=5)
+    assert [a.scope for a in store.open_alerts(quiet)] == ["channel:wecom"]
+
+
 def test_the_share_of_negative_feedback_counts_only_once_enough_feedback_arrived(store, plugins, engine):
     brand = crisis_brand(store, plugins, thresholds={"negative-share": PRESET_THRESHOLDS["negative-share"]})
     post(engine, brand, 30, start=T0, rating=5)
