@@ -498,15 +498,17 @@ class Mutation:
 
     @strawberry.mutation(permission_classes=[IsMember],
                          description="Claim a coupon if the member is eligible; otherwise every reason, typed.")
-    def claim_coupon(self, info: Info, template_id: str) -> ClaimCouponResult:
+    def claim_coupon(self, info: Info, template_id: str, idempotency_key: Optional[str] = None) -> ClaimCouponResult:
         context: Context = info.context
         p = context.principal
 
         def run():
             context.attempt(limits.CLAIM_COUPON)
             brand = _configured_brand(context)
+            # With a key, a retried claim (a timeout, a double tap) returns the coupon it already got.
+            request_id = f"key:{idempotency_key[:128]}" if idempotency_key else context.request_id
             coupon = coupons.claim(context.store, brand, p.subject, template_id[:64], context.now,
-                                   request_id=context.request_id)
+                                   request_id=request_id)
             return CouponClaimed(coupon=Coupon.of(coupon, context.now))
 
         try:

@@ -170,8 +170,9 @@ class AlertStore:
         # Newest first: the version (HEAD sorts after every hour), then the latest buckets, whatever hour they are.
         version = 0
         buckets: dict[datetime, tuple[int, int]] = {}
+        # Consistent: the scope's version becomes the counting write's condition.
         for item in SiyuItem.query(keys.feedback_pk(brand_id, scope), scan_index_forward=False, limit=hours + 1,
-                                   page_size=hours + 1):
+                                   page_size=hours + 1, consistent_read=True):
             if isinstance(item, FeedbackScopeItem):
                 version = int(item.version)
             elif isinstance(item, FeedbackCountItem):
@@ -180,7 +181,7 @@ class AlertStore:
 
     def open_alerts(self, brand_id: str) -> tuple[Alert, ...]:
         return tuple(_alert(item) for item in OpenAlertItem.query(
-            keys.crisis_pk(brand_id), OpenAlertItem.sk.startswith(keys.OPEN_ALERT_PREFIX)))
+            keys.crisis_pk(brand_id), OpenAlertItem.sk.startswith(keys.OPEN_ALERT_PREFIX), consistent_read=True))
 
     def alerts_due(self, until: datetime) -> list[AlertDue]:
         due = []

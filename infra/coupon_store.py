@@ -121,7 +121,8 @@ def claim(brand_id: str, member_id: str, template: Template, coupon: Coupon) -> 
     # Paused is checked by the write too, not by a read first: one request fewer, and never stale.
     tx.check("paused", CouponPauseItem, keys.brand_pk(brand_id), keys.COUPON_PAUSE_PREFIX + template.id,
              CouponPauseItem.held_by.does_not_exist())
-    tx.put("conflict", _coupon_item(brand_id, member_id, coupon), CouponItem.pk.does_not_exist())
+    # The coupon's id comes from the request's key: a retried request finds its coupon already there.
+    tx.put("coupon", _coupon_item(brand_id, member_id, coupon), CouponItem.pk.does_not_exist(), return_old=True)
     count = CouponCountItem.count
     tx.update("limit", _count(brand_id, member_id, template.id), [count.add(1), _typed(CouponCountItem)],
               count.does_not_exist() | (count < template.per_member_limit))
@@ -131,8 +132,11 @@ def claim(brand_id: str, member_id: str, template: Template, coupon: Coupon) -> 
     try:
         tx.commit(DynamoStore._connection())
     except TransactWriteError as error:
-        failed = {role for role, reason in zip(tx.roles, error.cancellation_reasons or ())
-                  if reason is not None and reason.code == "ConditionalCheckFailed"}
+        reasons_by_role = {role: reason for role, reason in zip(tx.roles, error.cancellation_reasons or ())
+                           if reason is not None and reason.code == "ConditionalCheckFailed"}
+        failed = set(reasons_by_role)
+        if "coupon" in failed and reasons_by_role["coupon"].raw_item:
+            return _coupon(CouponItem.from_raw_data(reasons_by_role["coupon"].raw_item))
         if "member" in failed:
             raise MemberNotFound(member_id) from None
         reasons = []

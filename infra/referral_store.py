@@ -119,7 +119,8 @@ def facts(brand_id: str, code: str, invitee) -> ReferralFacts:
     wechat = [v for v in (invitee.openid_hash, invitee.unionid_hash) if v]
     wanted = [(mpk, keys.PROFILE), (mpk, keys.marker_sk(BOUND)), (mpk, COUNT)]
     wanted += [(_fingerprint(brand_id, v), keys.LOOKUP) for v in phone + wechat]
-    found = {(i.pk, i.sk): i for i in SiyuItem.batch_get(wanted)}
+    # Consistent: the referrer's count becomes the binding's write condition.
+    found = {(i.pk, i.sk): i for i in SiyuItem.batch_get(wanted, consistent_read=True)}
     profile = found.get((mpk, keys.PROFILE))
     if not isinstance(profile, MemberItem):
         return ReferralFacts(code=code, referrer_id=None)
@@ -140,7 +141,8 @@ def facts(brand_id: str, code: str, invitee) -> ReferralFacts:
 
 def standing(brand_id: str, inviter_id: str, month: str) -> InviterStanding:
     mpk = keys.member_pk(brand_id, inviter_id)
-    found = {i.sk: i for i in SiyuItem.batch_get([(mpk, keys.PROFILE), (mpk, f"REFERRALSALES#{month}")])}
+    found = {i.sk: i for i in SiyuItem.batch_get([(mpk, keys.PROFILE), (mpk, f"REFERRALSALES#{month}")],
+                                                 consistent_read=True)}
     profile = found.get(keys.PROFILE)
     sales = found.get(f"REFERRALSALES#{month}")
     return InviterStanding(inviter_id, frozenset(getattr(profile, "tags", None) or ()), month,

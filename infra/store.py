@@ -153,7 +153,10 @@ class DynamoStore(AlertStore):
         request: RequestRecord | None = None
         holdings: dict[str, list] = {}
         extensions.load_families()
-        for item in SiyuItem.query(keys.member_pk(brand_id, member_id), filter_condition=condition):
+        # Strongly consistent: what is read here becomes the conditions of the write (versions, lot remainders),
+        # and a stale replica would only make the write fail and the engine read again.
+        for item in SiyuItem.query(keys.member_pk(brand_id, member_id), filter_condition=condition,
+                                   consistent_read=True):
             reader = extensions.HOLDING_READERS.get(type(item))
             if reader is not None:
                 holdings.setdefault(reader[0], []).append(reader[1](item))

@@ -144,6 +144,8 @@ def siyu_order_paid(event, context):
 def _why_not_usable(coupon, accepted, amount, now, defined) -> str | None:
     if coupon is None:
         return "the member does not hold it"
+    if any(other.coupon_id == coupon.coupon_id for other in accepted):
+        return "named twice in this order"
     state = coupon.state(now)
     if state != "available":
         return {"used": f"already used by order {coupon.order_id}", "expired": "expired",

@@ -49,7 +49,8 @@ from rules.referrals import (
 )
 
 NAME = "referral"
-VERSION = "1.0.0"
+VERSION = "1.1.0"
+MAX_SETTLEMENTS_PER_SWEEP = 10  # orders settled in one sweep event (one transaction); the rest the next day
 FOREVER_DAYS = 36500
 
 _LEVEL = {"type": "object", "additionalProperties": False, "required": ["percent"],
@@ -83,7 +84,8 @@ PARAMS_SCHEMA = {
 
 @hookimpl
 def siyu_plugin_info():
-    return PluginInfo(NAME, VERSION, PARAMS_SCHEMA, order=50, check=_check_params,
+    # An invitee who erases their account still leaves their inviter's commissions to settle.
+    return PluginInfo(NAME, VERSION, PARAMS_SCHEMA, order=50, check=_check_params, after_erasure=True,
                       description="Referral bindings, invite rewards, and commissions pending through the refund "
                                   "window.")
 
@@ -207,7 +209,8 @@ def siyu_order_paid(event, context):
     if earned:
         yield Once(key=key, keep_days=FOREVER_DAYS, due_at=settles_at, rule="commission-pending",
                    inputs={"orderId": order_id, "settlesAt": settles_at.isoformat()},
-                   data={"amountFen": amount, "l1": earned.get(1, 0), "l2": earned.get(2, 0),
+                   data={"amountFen": amount, "baseFen": net, "refundedBeforeFen": amount - net,
+                         "l1": earned.get(1, 0), "l2": earned.get(2, 0),
                          "inviter": bound["referrer"], "upline": bound.get("upline"),
                          "settlesAt": settles_at.isoformat()})
 
@@ -259,9 +262,13 @@ def siyu_order_refunded(event, context):
         yield Once(key=key, keep_days=FOREVER_DAYS, rule="refund-before-order", inputs={"orderId": order_id},
                    data={"fen": fen})
         return
-    refunded = sum(r.get("fen", 0) for r in member.markers_under(f"{NAME}:refund:{order_id}#").values()) + fen
+    # The commission was earned on what was left of the order when it arrived (`baseFen`): refunds after that
+    # take back their share of it, and refunds that came before the order were already netted out.
+    base = order.get("baseFen", order["amountFen"])
+    refunded = sum(r.get("fen", 0) for r in member.markers_under(f"{NAME}:refund:{order_id}#").values()) + fen \
+        - order.get("refundedBeforeFen", 0)
     inputs = {"orderId": order_id, "refundFen": fen, "refundedFen": refunded, "orderFen": order["amountFen"],
-              "settlesAt": order["settlesAt"]}
+              "baseFen": base, "settlesAt": order["settlesAt"]}
     if context.now >= parse_time(order["settlesAt"]):
         yield Once(key=key, keep_days=FOREVER_DAYS, rule="settled-commissions-are-final", inputs=inputs,
                    data={"fen": fen})
@@ -271,7 +278,7 @@ def siyu_order_refunded(event, context):
     settled = member.has(f"{NAME}:settled:{order_id}")
     takes = {}
     for level, to_member in ((1, order["inviter"]), (2, order.get("upline"))):
-        take = owed_after(order[f"l{level}"], order["amountFen"], refunded) - _clawed(member, order_id, level)
+        take = owed_after(order[f"l{level}"], base, refunded) - _clawed(member, order_id, level)
         if take > 0:
             takes[level] = take
             yield ClawBackCommission(to_member=to_member, order_id=order_id, level=level, fen=take,
@@ -286,10 +293,17 @@ def siyu_member_due(sweep, context):
     from rules.clock import parse_time
 
     member = context.member
-    for key, order in sorted(member.markers_under(f"{NAME}:order:").items()):
-        order_id = key[len(f"{NAME}:order:"):]
-        if member.has(f"{NAME}:settled:{order_id}") or parse_time(order["settlesAt"]) > context.now:
-            continue
+    due = [(key[len(f"{NAME}:order:"):], order) for key, order in sorted(member.markers_under(f"{NAME}:order:").items())
+           if not member.has(f"{NAME}:settled:{key[len(f'{NAME}:order:'):]}")
+           and parse_time(order["settlesAt"]) <= context.now]
+    if len(due) > MAX_SETTLEMENTS_PER_SWEEP:
+        # One event is one transaction: settle the oldest now, and be called back tomorrow for the rest.
+        day = context.local_date().isoformat()
+        if not member.has(f"{NAME}:settle-more:{day}"):
+            yield Once(key=f"{NAME}:settle-more:{day}", keep_days=3, due_at=context.now + timedelta(days=1),
+                       rule="settle-the-rest-tomorrow", inputs={"due": len(due)})
+        due = due[:MAX_SETTLEMENTS_PER_SWEEP]
+    for order_id, order in due:
         inputs = {"orderId": order_id, "settlesAt": order["settlesAt"]}
         yield Once(key=f"{NAME}:settled:{order_id}", keep_days=FOREVER_DAYS, rule="refund-window-over",
                    inputs=inputs)

@@ -82,9 +82,7 @@ def siyu_order_paid(event, context):
     refunded_fen = refunded_before_order(NAME, member, order_id)
     netted = owed_after(growth, amount, refunded_fen)
     rolling = context.params["policy"] == "rolling12"
-    keep = max(context.params["refundWindowDays"], WINDOW_DAYS + 1) if rolling else context.params["refundWindowDays"]
-    if context.params["acceleratedUpgrade"]:
-        keep = max(keep, ACCELERATION_MEMORY_DAYS)  # the months of the streak must still be remembered
+    keep = _order_memory_days(context.params)
     yield Once(key=key, rule="growth-once-per-order", inputs={"orderId": order_id}, keep_days=keep,
                data={"amountFen": amount, "growth": growth, "taken": netted, "at": context.now.isoformat()})
     added = growth - netted
@@ -115,6 +113,17 @@ def siyu_order_paid(event, context):
 
 
 ACCELERATION_MEMORY_DAYS = 100  # three calendar months and some
+
+
+def _order_memory_days(params) -> int:
+    """How long an order (and its refunds) is remembered: the refund window, or longer when the rolling 12 months
+    or the accelerated-upgrade months must still see it."""
+    keep = params["refundWindowDays"]
+    if params["policy"] == "rolling12":
+        keep = max(keep, WINDOW_DAYS + 1)
+    if params["acceleratedUpgrade"]:
+        keep = max(keep, ACCELERATION_MEMORY_DAYS)
+    return keep
 
 
 def _accelerated(context, current, order_id, amount, refunded_fen):
@@ -164,7 +173,8 @@ def _birthday_coupon(context):
     key = f"{NAME}:birthday:{today.year}"
     if member.has(key) or not _coupon_defined(context, template_id):
         return
-    inputs = {"tier": member.tier_code, "birthday": member.birthday, "templateId": template_id}
+    # The month only: explanations are kept in event records, which erasure does not reach.
+    inputs = {"tier": member.tier_code, "birthdayMonth": today.month, "templateId": template_id}
     yield Once(key=key, keep_days=400, rule="birthday-coupon", inputs=inputs)
     yield IssueCoupon(template_id=template_id, reason=f"birthday {today.year}", rule="birthday-coupon",
                       inputs=inputs)
@@ -182,7 +192,8 @@ def siyu_order_refunded(event, context):
     step = refund_step(NAME, "growth", event, member)
     if step is None:
         return
-    keep = context.params["refundWindowDays"]
+    # As long as the order itself: the rolling window and the accelerated-upgrade months read orders net of refunds.
+    keep = _order_memory_days(context.params)
     if step.order is None:
         yield Once(key=step.key, rule="refund-before-order", inputs={"orderId": step.order_id}, keep_days=keep,
                    data={"fen": step.fen, "taken": 0})

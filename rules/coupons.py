@@ -291,11 +291,14 @@ def claim(store, brand: BrandConfig, member_id: str, template_id: str, now: date
     state = store.load_member(brand.brand_id, member_id, as_of=now)
     if state is None:
         raise MemberNotFound(member_id)
+    coupon_id = coupon_id_for(f"claim|{brand.brand_id}|{member_id}|{template_id}|{request_id}")
+    already = next((c for c in state.holdings.get("coupons", ()) if c.coupon_id == coupon_id), None)
+    if already is not None:
+        return already  # the same request again: its coupon, not a second one (nor a refusal for the limit)
     view = member_view(state.profile, state.points, state.markers, state.holdings)
     # Stock and pauses are left to the write's conditions: reading them first would cost a request and be stale.
     reasons = ineligibility(template, view, now, brand, issued=0, paused=frozenset())
     if reasons:
         raise CouponNotEligible(template_id, reasons)
-    coupon = new_coupon(template, coupon_id_for(f"claim|{brand.brand_id}|{member_id}|{request_id}"), at=now,
-                        source="claim", reason="claimed by the member")
+    coupon = new_coupon(template, coupon_id, at=now, source="claim", reason="claimed by the member")
     return store.claim_coupon(brand.brand_id, member_id, template, coupon)

@@ -110,8 +110,12 @@ class IssueCoupon(Effect):
 
     template_id: str
     reason: str
-    to_member: str | None = None  # another member of the brand (an inviter's reward); None: this member
+    to_member: str | None = None  # another member (an inviter's reward: the `referral` plugin's only); None: this one
     needs_member = True
+
+    @property
+    def owner(self) -> str | None:
+        return "referral" if self.to_member is not None else None
 
     def check(self, *, brand, now, member) -> None:
         from rules.coupons import templates

@@ -297,15 +297,18 @@ class Engine:
             if member_id and state is None:
                 return self._reject(Rejected(event_id, detail_type, f"unknown member {member_id!r}",
                                              "detail.memberId", brand.brand_id, _raw_text(raw)))
+            only = None
             if state is not None and state.profile.erased:
-                if isinstance(event, SweepEvent):
+                only = [n for n in brand.plugins if n in self.plugins.infos and self.plugins.infos[n].after_erasure]
+                if isinstance(event, SweepEvent) and not only:
                     # Lots of an erased member stay in the ledger (and the due index) untouched: nothing is due.
                     return Summary(event_id, "ignored", detail_type, reason="erased member")
+            if state is not None and state.profile.erased and not isinstance(event, SweepEvent):
                 return self._reject(Rejected(event_id, detail_type,
                                              f"member {member_id!r} was erased at their request",
                                              "detail.memberId", brand.brand_id, _raw_text(raw)))
             extras = self.load_extras(brand, event, state)
-            evaluation = self.evaluate(event_id, event.time, brand, state, hook, kwargs, extras)
+            evaluation = self.evaluate(event_id, event.time, brand, state, hook, kwargs, extras, only=only)
             if isinstance(event, SweepEvent) and not evaluation.decisions:
                 return Summary(event_id, "applied", detail_type)
             record = EventRecord(event_id=event_id, brand_id=brand.brand_id, detail_type=detail_type,
@@ -342,12 +345,14 @@ class Engine:
         return extras
 
     def evaluate(self, event_id: str, now: datetime, brand: BrandConfig, state: MemberState | None, hook: str,
-                 kwargs: Mapping[str, Any], extras: Mapping[str, Any] | None = None) -> Evaluation:
+                 kwargs: Mapping[str, Any], extras: Mapping[str, Any] | None = None,
+                 only: Sequence[str] | None = None) -> Evaluation:
+        """What the brand's plugins (or `only` these of them) decide, and what that writes; nothing is written."""
         view = (member_view(state.profile, state.points, state.markers, state.holdings, consent.granted(state.consents))
                 if state else None)
         extras = MappingProxyType(dict(extras or {}))
         decisions: list[Decision] = []
-        for info in self.plugins.ordered(brand.plugins.keys()):
+        for info in self.plugins.ordered(brand.plugins.keys() if only is None else only):
             context = RuleContext(brand=brand, params={}, now=now, member=view, extras=extras).for_plugin(
                 brand.plugins[info.name])
             try:
@@ -517,6 +522,11 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
                       fx.SetPaidMembership)
     if view is None and (isinstance(effect, member_effects) or getattr(effect, "needs_member", False)):
         raise PluginFailed(plugin, f"{effect.kind} needs a member, and this event has none")
+    owner = getattr(effect, "owner", None)
+    if owner is not None and plugin != owner:
+        # Money-like effects on other members (commissions, an inviter's coupon) belong to the family that
+        # decides them: a partner plugin cannot pay anyone by returning one.
+        raise PluginFailed(plugin, f"{effect.kind} is reserved to the {owner!r} plugin")
     own_check = getattr(effect, "check", None)
     if own_check is not None:
         try:

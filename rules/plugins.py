@@ -47,6 +47,9 @@ class PluginInfo:
     due_offsets_days: tuple[int, ...] = ()
     # What JSON Schema cannot say (ids unique, references that must resolve): params -> [(field, problem)].
     check: Callable[[Mapping[str, Any]], list[tuple[str, str]]] | None = None
+    # Whether the daily sweep still calls `siyu_member_due` for a member erased at their request: for plugins
+    # that owe something to other members (an inviter's pending commission), never for the member's own ledger.
+    after_erasure: bool = False
 
 
 class PluginRegistry:

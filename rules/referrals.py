@@ -95,6 +95,7 @@ class BindReferral(Effect):
     code: str
     invites_before: int  # the inviter's count as read: the write fails (and the event is re-evaluated) if it moved
     needs_member = True
+    owner = PLUGIN
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,12 +111,10 @@ class AccrueCommission(Effect):
     month: str | None = None  # with `month_sales_before`: the inviter's month of sales this order adds to
     month_sales_before: int | None = None
     needs_member = True
+    owner = PLUGIN
 
     def check(self, *, brand, now, member) -> None:
-        if isinstance(self.fen, bool) or not isinstance(self.fen, int) or self.fen < 0:
-            raise ValueError("fen must be a whole, non-negative number of fen")
-        if self.level not in (1, 2):
-            raise ValueError("commissions go at most two levels up")
+        _check_commission(self, member)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -125,6 +124,10 @@ class SettleCommission(Effect):
     level: int
     fen: int
     needs_member = True
+    owner = PLUGIN
+
+    def check(self, *, brand, now, member) -> None:
+        _check_commission(self, member)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,6 +138,20 @@ class ClawBackCommission(Effect):
     fen: int
     from_settled: bool  # the refund fell inside the window but arrived after the sweep settled the commission
     needs_member = True
+    owner = PLUGIN
+
+    def check(self, *, brand, now, member) -> None:
+        _check_commission(self, member)
+
+
+def _check_commission(effect, member) -> None:
+    if isinstance(effect.fen, bool) or not isinstance(effect.fen, int) or effect.fen <= 0:
+        raise ValueError("fen must be a positive whole number of fen")
+    if effect.level not in (1, 2):
+        raise ValueError("commissions go at most two levels up")
+    bound = member.marker(BOUND) or {}
+    if effect.to_member != bound.get("referrer" if effect.level == 1 else "upline"):
+        raise ValueError(f"level-{effect.level} commissions go to this member's own inviter chain")
 
 
 # ---- side writes -------------------------------------------------------------------------------------------------
@@ -172,7 +189,11 @@ class CommissionEntry:
     month: str | None = None
     order_fen: int = 0
     month_sales_before: int | None = None
-    items: int = 4
+
+    @property
+    def items(self) -> int:
+        """Writes in the transaction: the entry, the record, the balance, and for an accrual the month's sales."""
+        return 4 if self.kind == "accrue" and self.month is not None else 3
 
 
 @side_writes(BindReferral)

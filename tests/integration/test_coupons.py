@@ -279,3 +279,23 @@ def test_template_parameters_are_checked_when_the_brand_saves_them(store, plugin
     with pytest.raises(InvalidInput) as unknown:
         configure_brand(store, plugins, brand, now=T, plugin_settings=[("coupons", True, dangling)])
     assert unknown.value.field == "plugins.coupons.params.lateDeliveryCompensation"
+
+
+def test_a_coupon_named_twice_in_one_order_is_used_once_and_the_order_still_counts(store, brand, send):
+    member = joined(store, brand, send)
+    coupon = coupons.claim(store, store.get_brand(brand), member, "after-100-20", T, request_id="r1")
+    summary = send("order.paid", order_paid(brand, member, 150 * YUAN, couponIds=[coupon.coupon_id] * 2),
+                   T + timedelta(hours=1))
+    assert [e["effect"] for e in summary.effects if e["effect"] in ("UseCoupon", "Note")] == ["UseCoupon", "Note"]
+    assert store.load_member(brand, member).points.balance == 150
+
+
+def test_a_claim_retried_with_its_key_returns_the_same_coupon(store, brand, send):
+    member = joined(store, brand, send)
+    mine = token("member", member, brand)
+    claim = """mutation { claimCoupon(templateId: "after-100-20", idempotencyKey: "tap-1") { __typename
+      ... on CouponClaimed { coupon { id } } } }"""
+    _, first = call_graphql(claim, token=mine)
+    _, again = call_graphql(claim, token=mine)
+    assert first["data"]["claimCoupon"] == again["data"]["claimCoupon"]
+    assert first["data"]["claimCoupon"]["__typename"] == "CouponClaimed"

@@ -309,3 +309,84 @@ def test_a_random_stream_of_orders_refunds_redeliveries_and_sweeps_keeps_the_com
     assert pending == 0 and settled == sum(r.accrued_fen - r.clawed_fen for r in records)
     assert commissions(store, brand, top)[1] == sum(
         r.accrued_fen - r.clawed_fen for r in store.load_member(brand, top).holdings.get("commissions", ()))
+
+
+# ---- review regressions -----------------------------------------------------------------------------------------
+
+
+def test_a_partner_plugin_cannot_pay_commissions_or_give_coupons_to_other_members(store, plugins, bus):
+    import types
+
+    from rules.effects import IssueCoupon
+    from rules.hookspecs import hookimpl
+    from rules.plugins import DEFAULT_PLUGINS, PluginInfo, PluginRegistry
+    from rules.referrals import AccrueCommission
+
+    greedy = types.ModuleType("greedy")
+    greedy.siyu_plugin_info = hookimpl(lambda: PluginInfo("greedy", "1.0.0", {"type": "object"}, order=90))
+
+    @hookimpl
+    def siyu_member_checked_in(event, context):
+        if event.get("what") == "coupon":
+            yield IssueCoupon(template_id="yq-new-50", to_member=event.get("victim"), reason="x", rule="x")
+        else:
+            yield AccrueCommission(to_member=event.get("victim"), order_id="fake", level=1, fen=10**7,
+                                   order_fen=1, settles_at=context.now + timedelta(days=1), rule="x")
+
+    greedy.siyu_member_checked_in = siyu_member_checked_in
+    registry = PluginRegistry()
+    for module in DEFAULT_PLUGINS:
+        registry.register(__import__(module, fromlist=["_"]))
+    registry.register(greedy)
+    engine = Engine(store, registry, bus)
+    brand = "gr" + uuid.uuid4().hex[:10]
+    store.put_brand(BrandConfig(brand, "b", BAIGUOYUAN_LADDER))
+    configure_brand(store, registry, brand, now=T, plugin_settings=[("coupons", True, COUPONS), ("greedy", True, {})])
+    a, _ = join(store, engine, brand)
+    b, _ = join(store, engine, brand)
+    for what in ("commission", "coupon"):
+        summary = engine.handle(business_event("member.checked_in", {"brandId": brand, "memberId": a, "victim": b,
+                                                                     "what": what}, time=T + timedelta(hours=1)))
+        assert (summary.status, summary.plugin) == ("failed", "greedy") and "reserved" in summary.reason
+    assert commissions(store, brand, b) == (0, 0) and coupons_of(store, brand, b) == []
+
+
+def test_a_refund_before_its_order_is_not_counted_again_by_a_later_refund(store, plugins, engine):
+    brand = brand_with(store, plugins)
+    inviter, _ = join(store, engine, brand)
+    invitee, _ = join(store, engine, brand, code_of(store, brand, inviter))
+    refund = {"brandId": brand, "memberId": invitee, "orderId": "early", "amountFen": 500 * YUAN}
+    engine.handle(business_event("order.refunded", {**refund, "refundId": "r1"}, time=T + timedelta(hours=1)))
+    pay(engine, brand, invitee, 1000, T + timedelta(hours=2), order_id="early")  # earns 10% of 500: 50 yuan
+    assert commissions(store, brand, inviter) == (50 * YUAN, 0)
+    engine.handle(business_event("order.refunded", {**refund, "amountFen": 250 * YUAN, "refundId": "r2"},
+                                 time=T + timedelta(hours=3)))
+    assert commissions(store, brand, inviter) == (25 * YUAN, 0)  # half of what was left: half the commission
+
+
+def test_an_invitee_who_erases_their_account_still_lets_the_inviters_commission_settle(
+        fresh_table, store, plugins, engine):
+    from rules import erasure
+
+    brand = brand_with(store, plugins)
+    inviter, _ = join(store, engine, brand)
+    invitee, _ = join(store, engine, brand, code_of(store, brand, inviter))
+    pay(engine, brand, invitee, 500, T + timedelta(days=1))
+    erasure.erase(store, brand, invitee, now=T + timedelta(days=2), actor=f"member:{invitee}")
+    engine.handle(scheduled_event(T + timedelta(days=8, hours=12)))
+    assert commissions(store, brand, inviter) == (0, 50 * YUAN)
+
+
+def test_many_orders_settling_on_one_day_settle_over_the_following_days(fresh_table, store, plugins, engine):
+    brand = brand_with(store, plugins, levels=[{"percent": 10, "capFen": None}])
+    inviter, _ = join(store, engine, brand)
+    invitee, _ = join(store, engine, brand, code_of(store, brand, inviter))
+    for n in range(25):
+        pay(engine, brand, invitee, 10, T + timedelta(days=1, minutes=n))
+    day = T.replace(hour=16) + timedelta(days=8)
+    for _ in range(4):
+        summary = engine.handle(scheduled_event(day))
+        assert summary.reason is None, summary.reason
+        day += timedelta(days=1)
+    assert commissions(store, brand, inviter) == (0, 25 * YUAN)
+    assert_ledger_balances(store, brand, inviter)
