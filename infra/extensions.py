@@ -7,8 +7,9 @@ model; `infra/store.py` knows none of them by name.
 
 from __future__ import annotations
 
-from rules.extensions import import_modules
 from typing import Any, Callable, Iterable
+
+from rules.extensions import import_modules
 
 # side-write type -> writer(tx, write, record); tx is infra.store._Transaction
 WRITERS: dict[type, Callable[..., None]] = {}

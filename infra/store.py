@@ -293,7 +293,7 @@ class DynamoStore(AlertStore):
                                {alias: name for alias, name in names.items() if name in raw}))
         extensions.load_families()
         for finder in extensions.PERSONAL_COPIES:
-            # Copies in other members' partitions (e.g. an inviter's list of referrals): removing an attribute
+            # Copies in other partitions (a family that lists a member elsewhere): removing an attribute
             # that is not there is harmless, so every personal attribute name goes.
             found += [({table.PK: {"S": pk}, table.SK: {"S": sk}}, names) for pk, sk in finder(brand_id, member_id)]
         for key, present in found:

@@ -215,3 +215,20 @@ def test_an_invitee_who_deletes_their_account_leaves_coupons_commissions_and_the
     # The inviter still sees that someone joined through them, and nothing about who.
     _, theirs = call_graphql("{ me { referrals { memberId } } }", token=token("member", inviter, brand))
     assert theirs["data"]["me"]["referrals"] == [{"memberId": invitee}]
+
+
+def test_a_copy_a_family_keeps_in_another_partition_is_stripped_too(brand, store, dynamodb):
+    """A family that copies personal data outside the member's partitions registers where (`personal_copies`)."""
+    from infra import extensions
+
+    member = register(store, BRAND, NOW, nickname="远方的表")
+    elsewhere = (keys.brand_pk(BRAND) + "#DIRECTORY", f"ENTRY#{member}")
+    FutureBindingItem(*elsewhere, nickname="远方的表", scene="directory").save()
+    finder = extensions.personal_copies(lambda brand_id, member_id: [elsewhere] if member_id == member else [])
+    try:
+        _, body = call_graphql(DELETE, token=token("member", member, BRAND))
+        assert body["data"]["deleteMyAccount"]["__typename"] == "AccountErased"
+    finally:
+        extensions.PERSONAL_COPIES.remove(finder)
+    copy = FutureBindingItem.get(*elsewhere)
+    assert copy.nickname is None and copy.scene == "directory"
