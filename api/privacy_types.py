@@ -9,7 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.consent_types import ConsentPurpose, ConsentState
-from api.types import InvalidInput, Member, MemberNotFound, PageInfo
+from api.types import InvalidInput, Member, MemberNotFound, PageInfo, RateLimited
 from rules.audit import AuditRecord
 
 
@@ -27,7 +27,7 @@ class ConsentRecorded:
     consent: ConsentState
 
 
-SetConsentResult = Annotated[Union[ConsentRecorded, InvalidInput, MemberNotFound],
+SetConsentResult = Annotated[Union[ConsentRecorded, InvalidInput, MemberNotFound, RateLimited],
                              strawberry.union("SetConsentResult")]
 
 
@@ -42,7 +42,7 @@ class ProfileUpdated:
     member: Member
 
 
-UpdateProfileResult = Annotated[Union[ProfileUpdated, InvalidInput, MemberNotFound],
+UpdateProfileResult = Annotated[Union[ProfileUpdated, InvalidInput, MemberNotFound, RateLimited],
                                 strawberry.union("UpdateProfileResult")]
 
 

@@ -422,6 +422,7 @@ class Mutation:
         p = context.principal
 
         def run():
+            context.attempt(limits.SET_CONSENT)
             records = consent.set_consent(
                 context.store, p.brand_id, p.subject, purpose=input.purpose.value, granted=input.granted,
                 policy_version=input.policy_version, channel=input.channel, now=context.now, actor=p.actor)
@@ -437,6 +438,7 @@ class Mutation:
         p = context.principal
 
         def run():
+            context.attempt(limits.UPDATE_PROFILE)
             update_profile(context.store, p.brand_id, p.subject, nickname=input.nickname)
             context.members.pop((p.brand_id, p.subject), None)
             member = _member(context, p.brand_id, p.subject)
@@ -481,6 +483,10 @@ class Mutation:
         cleaned = code.strip().upper()
         if not 0 < len(cleaned) <= 32 or not cleaned.isalnum():
             return InvalidInput(code="INVALID_INPUT", message="not a referral code", field="code")
+        try:
+            context.attempt(limits.BIND_REFERRAL_CODE)  # every guess runs the rules and writes: limited
+        except errors.RateLimited as limited:
+            return business_error(limited)
         summary = _engine_event(context, f"referral-{p.brand_id}-{p.subject}-{cleaned}-{context.now:%Y%m%d%H%M}",
                                 "referral.code_entered",
                                 {"brandId": p.brand_id, "memberId": p.subject, "referralCode": cleaned})

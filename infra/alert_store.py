@@ -192,7 +192,8 @@ class AlertStore:
 
     def get_alert(self, brand_id: str, alert_id: str) -> Alert | None:
         try:
-            return _alert(AlertItem.get(keys.brand_pk(brand_id), keys.alert_sk(alert_id)))
+            # Consistent: staff act on an alert they just saw, and its level becomes the write's condition.
+            return _alert(AlertItem.get(keys.brand_pk(brand_id), keys.alert_sk(alert_id), consistent_read=True))
         except AlertItem.DoesNotExist:
             return None
 

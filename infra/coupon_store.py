@@ -165,6 +165,8 @@ class CouponPauseItem(SiyuItem, discriminator="coupon_pause"):
 def _write_paused(tx, write: TemplatesPaused, record) -> None:
     for template_id in write.template_ids:
         item = CouponPauseItem(keys.brand_pk(write.brand_id), keys.COUPON_PAUSE_PREFIX + template_id)
-        action = CouponPauseItem.held_by.delete({write.by}) if write.resume else CouponPauseItem.held_by.add({write.by})
-        tx.update("conflict", item, [action, CouponPauseItem.template_id.set(template_id), _typed(CouponPauseItem)],
-                  None)
+        if write.resume:
+            tx.update("conflict", item, [CouponPauseItem.held_by.delete({write.by})], None)
+        else:
+            # Two alerts turning red in one event hold the same template: one update, both holders.
+            tx.add(item, held_by={write.by}, also_set={"template_id": template_id})

@@ -12,7 +12,7 @@ import time
 from types import MappingProxyType
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Mapping
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
@@ -519,16 +519,23 @@ class _Transaction:
     def check(self, role: str, model: type, pk: str, sk: str, condition: Any) -> None:
         self._checks.append((role, model, pk, sk, condition))
 
-    def add(self, item: SiyuItem, **deltas: int) -> None:
-        """Unconditional counters (ADD): several effects of one event adding to the same item become one update,
-        since a transaction may touch an item only once."""
+    def add(self, item: SiyuItem, *, also_set: Mapping[str, Any] | None = None, **deltas: int | set) -> None:
+        """Unconditional ADDs (counters, members of a set): several effects of one event adding to the same item
+        become one update, since a transaction may touch an item only once. `also_set` are plain values the
+        item should carry (the same whichever effect gives them)."""
         key = (item.pk, item.sk)
         for index, (role, existing, actions, condition) in enumerate(self._updates):
             if (existing.pk, existing.sk) == key and getattr(existing, "_siyu_deltas", None) is not None:
                 for name, delta in deltas.items():
-                    existing._siyu_deltas[name] = existing._siyu_deltas.get(name, 0) + delta
+                    before = existing._siyu_deltas.get(name)
+                    if before is None:
+                        existing._siyu_deltas[name] = delta
+                    else:
+                        existing._siyu_deltas[name] = before | delta if isinstance(delta, set) else before + delta
+                existing._siyu_set.update(also_set or {})
                 return
         item._siyu_deltas = dict(deltas)
+        item._siyu_set = dict(also_set or {})
         self._updates.append(("conflict", item, [], None))
 
     def put(self, role: str, item: SiyuItem, condition: Any, return_old: bool = False) -> None:
@@ -552,6 +559,7 @@ class _Transaction:
                 if deltas is not None:
                     # The item's own class names its kind: an ADD may be what creates it.
                     actions = [getattr(type(item), name).add(delta) for name, delta in deltas.items()]
+                    actions += [getattr(type(item), name).set(value) for name, value in item._siyu_set.items()]
                     actions.append(type(item).kind.set(type(item)))
                 tx.update(item, actions=actions, condition=condition)
 

@@ -273,8 +273,11 @@ def _raise(threshold: Threshold, scope: str, reading: Reading, current, event_id
     if threshold.response_hours is not None:
         hours = min(hours, threshold.response_hours)
     respond_by = now + timedelta(hours=hours)
-    if current is not None and current.status == OPEN and current.respond_by > now:
-        respond_by = min(respond_by, current.respond_by)  # a worse reading never buys time
+    if current is not None and current.status == OPEN and current.respond_by > now \
+            and current.escalated_for != current.respond_by:
+        # A worse reading never buys time; but a deadline already escalated (a late event, dated before it) is
+        # spent: the new level gets its own, which the sweep will escalate in turn.
+        respond_by = min(respond_by, current.respond_by)
     pause = tuple(context.params["pauseCouponTemplatesOnRed"]) if level == "red" else ()
     alert_id = current.alert_id if current else new_alert_id(now, f"{event_id}|{threshold.name}|{scope}")
     inputs = {"metric": threshold.name, "measure": threshold.measure, "scope": scope, **reading.inputs,

@@ -88,8 +88,11 @@ def siyu_order_paid(event, context):
         # Whole points only, rounded down: 12.9 yuan at 1 point per yuan earns 12. Rates are read as exact
         # decimals (1.15 is 115/100, not 1.149999...), so rounding never costs a member a point.
         points = int(eligible * exact(params["pointsPerYuan"]) * multiplier // 100)
+        # The multiplier says a birthday counted; naming it would keep the member's birthday in records that
+        # erasure does not reach (explanations are kept with the event).
         inputs = {"orderId": order_id, "eligibleFen": eligible, "pointsPerYuan": params["pointsPerYuan"],
-                  "multiplier": str(multiplier), "tier": context.member.tier_code, "anniversary": anniversary, "birthday": birthday, "paidMember": paid}
+                  "multiplier": str(multiplier), "tier": context.member.tier_code, "anniversary": anniversary,
+                  "paidMember": paid}
         rule = "points-per-yuan"
     # Refunds that arrived before the order are netted out now, and count as already taken back.
     refunded_fen = refunded_before_order(NAME, context.member, order_id)

@@ -49,12 +49,9 @@ def masked(value: Any, key: str = "") -> Any:
     name = key.lower().replace("_", "")
     if value is None:
         return None
-    if name in ("phone", "phonenumber", "mobile"):
-        return _masked_phone(str(value))
-    if name in ("openid", "unionid", "sessionkey"):
-        text = str(value)
-        return text[:4] + "…" if len(text) > 4 else "…"
-    if name in ("nickname", "birthday", "text", "address"):
+    # Audit records are never changed, so erasure cannot reach them: identifiers are left out, not masked.
+    if name in ("phone", "phonenumber", "mobile", "openid", "unionid", "sessionkey", "nickname", "birthday",
+                "text", "address"):
         return OMITTED
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: masked(getattr(value, f.name), f.name) for f in dataclasses.fields(value)
@@ -72,13 +69,6 @@ def masked(value: Any, key: str = "") -> Any:
     if isinstance(value, (bool, int, float)):
         return value
     return phone.redact(str(value))
-
-
-def _masked_phone(raw: str) -> str:
-    try:
-        return phone.mask(phone.normalise(raw))
-    except Exception:  # noqa: BLE001 - not a valid number: keep only its length, never its digits
-        return f"[{len(raw)} characters]"
 
 
 def _unset(value: Any) -> bool:

@@ -225,7 +225,8 @@ class Engine:
             return Summary(event.event_id, "failed", event.detail_type, reason=failure.reason,
                            plugin=failure.plugin)
         already = self.store.get_event(event.event_id)
-        return Summary(event.event_id, "duplicate" if already else "simulated", event.detail_type,
+        seen = already is not None and already.brand_id == brand.brand_id  # another brand's ids are not ours to confirm
+        return Summary(event.event_id, "duplicate" if seen else "simulated", event.detail_type,
                        effects=[d.describe() for d in evaluation.decisions],
                        follow_ups=[f.id for f in evaluation.follow_ups])
 

@@ -18,6 +18,9 @@ CHECK_IN = "checkIn"
 REDEEM_POINTS = "redeemPoints"
 PAY_WITH_POINTS = "payWithPoints"
 CLAIM_COUPON = "claimCoupon"
+BIND_REFERRAL_CODE = "bindReferralCode"
+SET_CONSENT = "setConsent"
+UPDATE_PROFILE = "updateProfile"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -35,6 +38,9 @@ DEFAULT_LIMITS: Mapping[str, AttemptLimit] = {
     REDEEM_POINTS: AttemptLimit(30, timedelta(hours=1)),
     PAY_WITH_POINTS: AttemptLimit(30, timedelta(hours=1)),
     CLAIM_COUPON: AttemptLimit(20, timedelta(hours=1)),
+    BIND_REFERRAL_CODE: AttemptLimit(10, timedelta(hours=1)),
+    SET_CONSENT: AttemptLimit(20, timedelta(hours=1)),
+    UPDATE_PROFILE: AttemptLimit(20, timedelta(hours=1)),
 }
 
 

@@ -112,3 +112,19 @@ def test_a_member_checks_in_once_a_day_through_graphql(rules_brand):
     _, second = call_graphql(query, token=member_token)
     assert first["data"]["checkIn"] == {"pointsEarned": 5, "balance": 5}
     assert second["data"]["checkIn"] == {"pointsEarned": 0, "balance": 5}
+
+
+def test_simulating_another_brands_event_id_does_not_tell_whether_it_happened(rules_brand, store):
+    from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
+
+    member = register(runtime.store(), rules_brand, NOW)
+    event = business_event("order.paid", order_paid(rules_brand, member, 1000), time=NOW)
+    assert runtime.engine().handle(event).status == "applied"
+    other = rules_brand + "x"
+    store.put_brand(BrandConfig(other, "别家", BAIGUOYUAN_LADDER))
+    guess = {**event, "detail": {**event["detail"], "brandId": other}}
+    query = "mutation($event: JSON!) { simulateEvent(event: $event) { status } }"
+    _, body = call_graphql(query, {"event": guess}, token("staff", "s2", other))
+    assert body["data"]["simulateEvent"]["status"] != "duplicate"
+    _, own = call_graphql(query, {"event": event}, token("staff", "s1", rules_brand))
+    assert own["data"]["simulateEvent"]["status"] == "duplicate"

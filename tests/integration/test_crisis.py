@@ -432,3 +432,32 @@ def test_alerts_page_newest_first_with_a_cursor(store, plugins):
     assert second["data"]["alerts"]["pageInfo"]["hasNextPage"] is False
     _, bad = call_graphql(query, {"after": "bm90IGEgY3Vyc29y"}, token=staff)
     assert error_codes(bad) == ["BAD_USER_INPUT"]
+
+
+# ---- review regressions -----------------------------------------------------------------------------------------
+
+
+def test_two_alerts_turning_red_in_one_event_both_hold_the_paused_coupon_template(store, plugins, engine):
+    thresholds = {"negative-posts": PRESET_THRESHOLDS["negative-posts"],
+                  "quality-complaint": PRESET_THRESHOLDS["quality-complaint"]}
+    brand = crisis_brand(store, plugins, thresholds=thresholds, pauseCouponTemplatesOnRed=["T1"])
+    post(engine, brand, 50, start=T0, topic="quality")
+    summary = engine.handle(feedback(brand, at=T0 + timedelta(hours=1), topic="quality"))
+    assert summary.status == "applied", summary.reason
+    assert sorted(a.level for a in store.open_alerts(brand)) == ["red", "red"]
+    assert store.coupon_state(brand)[1] == frozenset({"T1"})
+
+
+def test_a_late_post_that_raises_an_already_escalated_alert_gets_a_deadline_of_its_own(store, plugins, engine, bus):
+    thresholds = {"neg": {"measure": "negativeCount", "scope": "channel", "windowHours": 24,
+                          "levels": {"yellow": 0, "red": 2}}}
+    brand = crisis_brand(store, plugins, thresholds=thresholds)
+    post(engine, brand, 1, start=T0)  # yellow, respond by T0 + 48 h
+    post(engine, brand, 2, start=T0 + timedelta(hours=46))  # 2 in the window: still yellow
+    engine.handle(alert_sweep(T0 + timedelta(hours=48)))  # the yellow deadline is missed: escalated
+    # A post made at T0 + 47 h arrives after that sweep: 3 in the window, red.
+    assert engine.handle(feedback(brand, at=T0 + timedelta(hours=47))).status == "applied"
+    red = the_alert(store, brand, "neg")
+    assert (red.level, red.respond_by) == ("red", T0 + timedelta(hours=51))
+    engine.handle(alert_sweep(T0 + timedelta(hours=52)))
+    assert [e.detail["level"] for e in follow_ups(bus, "alert.escalated", brand)] == ["yellow", "red"]

@@ -232,3 +232,15 @@ def test_a_copy_a_family_keeps_in_another_partition_is_stripped_too(brand, store
         extensions.PERSONAL_COPIES.remove(finder)
     copy = FutureBindingItem.get(*elsewhere)
     assert copy.nickname is None and copy.scene == "directory"
+
+
+def test_erasure_leaves_no_trace_of_a_birthday_in_the_events_explanations(brand, store, plugins, dynamodb):
+    """A birthday order earns double; the explanation says the multiplier, never that it was the birthday."""
+    engine = Engine(store, plugins)
+    shanghai_today = (NOW + timedelta(hours=8)).strftime("--%m-%d")
+    member = register(store, BRAND, NOW - timedelta(days=30), birthday=shanghai_today)
+    engine.handle(business_event("order.paid", order_paid(BRAND, member, 10000), time=NOW))
+    assert store.load_member(BRAND, member).points.balance == 200  # birthday 2x
+    call_graphql(DELETE, token=token("member", member, BRAND))
+    everything = "\n".join(text for item in scan(dynamodb) for text in texts(item))
+    assert '"birthday"' not in everything and shanghai_today not in everything

@@ -390,3 +390,14 @@ def test_many_orders_settling_on_one_day_settle_over_the_following_days(fresh_ta
         day += timedelta(days=1)
     assert commissions(store, brand, inviter) == (0, 25 * YUAN)
     assert_ledger_balances(store, brand, inviter)
+
+
+def test_entering_codes_is_limited_per_member(store, plugins):
+    from tests.helpers import call_graphql, token
+
+    brand = brand_with(store, plugins)
+    member = register(store, brand, datetime.now(timezone.utc))
+    bind = 'mutation { bindReferralCode(code: "NOSUCHCODE%d") { __typename } }'
+    answers = [call_graphql(bind % n, token=token("member", member, brand))[1]["data"]["bindReferralCode"]["__typename"]
+               for n in range(12)]
+    assert answers[:10] == ["ReferralRefused"] * 10 and answers[10:] == ["RateLimited"] * 2

@@ -34,7 +34,7 @@ def test_a_redemption_costs_its_attempt_count_one_read_and_one_transaction(store
     assert dict(requests.by_operation) == {"UpdateItem": 1, "Query": 1, "TransactWriteItems": 1}
 
 
-def test_recording_a_consent_costs_one_read_and_one_transaction(store, brand_id):
+def test_recording_a_consent_costs_its_attempt_count_one_read_and_one_transaction(store, brand_id):
     member_token = token("member", register(store, brand_id, NOW), brand_id)
     mutation = ('mutation { setConsent(input: {purpose: MARKETING_MESSAGES, granted: true, policyVersion: "v1"}) '
                 '{ ... on ConsentRecorded { consent { granted history { granted } } } } }')
@@ -42,7 +42,8 @@ def test_recording_a_consent_costs_one_read_and_one_transaction(store, brand_id)
     with count_requests() as requests:
         _, body = call_graphql(mutation, token=member_token)
     assert body["data"]["setConsent"]["consent"] == {"granted": True, "history": [{"granted": True}]}
-    assert dict(requests.by_operation) == {"Query": 1, "TransactWriteItems": 1}
+    # Each consent call grows the partition every request reads: the attempt limit's counter comes first.
+    assert dict(requests.by_operation) == {"UpdateItem": 1, "Query": 1, "TransactWriteItems": 1}
 
 
 def test_coupon_offers_cost_two_queries_and_a_claim_one_query_and_one_transaction(store, plugins):
