@@ -83,7 +83,9 @@ def test_every_function_has_its_own_role_and_no_shared_role_is_declared():
 def test_no_iam_statement_allows_every_action_or_every_resource():
     for name, role in function_roles().items():
         for statement in statements(role):
-            assert statement["Effect"] == "Allow"
+            assert statement["Effect"] in ("Allow", "Deny")
+            if statement["Effect"] == "Deny":
+                continue  # a deny only narrows what is allowed
             for action in actions(statement):
                 assert action != "*" and not action.endswith(":*"), f"{name}: {action}"
             assert statement["Resource"] not in ("*", ["*"]), f"{name}: {statement}"
@@ -173,3 +175,11 @@ def test_the_event_bus_rule_routes_every_business_event_the_engine_handles():
     events = serverless()["functions"]["events"]["events"]
     (rule,) = [e["eventBridge"] for e in events if "eventBridge" in e]
     assert sorted(rule["pattern"]["detail-type"]) == sorted(HOOKS)
+
+
+def test_no_function_may_change_or_delete_an_audit_record():
+    for name, role in function_roles().items():
+        denies = [s for s in statements(role) if s["Effect"] == "Deny"]
+        assert any({"dynamodb:UpdateItem", "dynamodb:DeleteItem"} <= set(actions(s))
+                   and s["Condition"]["ForAnyValue:StringLike"]["dynamodb:LeadingKeys"] == ["BRAND#*#AUDIT"]
+                   for s in denies), name
