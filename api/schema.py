@@ -111,7 +111,8 @@ def _engine_event(context: Context, event_id: str, detail_type: str, detail: dic
                           brand_id=detail["brandId"], detail=detail)
     summary = engine().process(event)
     if summary.status == "failed":
-        raise graphql_error(f"the brand's rules could not handle this now ({summary.plugin})", "INTERNAL")
+        # A plugin failed: its reason (an exception's text) is for staff, in eventProblems, not for members.
+        raise graphql_error("the request could not be processed; it was recorded for the brand's staff", INTERNAL)
     return summary
 
 
@@ -341,23 +342,14 @@ class Mutation:
     def check_in(self, info: Info) -> CheckInResult:
         context: Context = info.context
         p = context.principal
-        from infra.runtime import engine
-        from rules.events import BusinessEvent
 
         def run():
             context.attempt(limits.CHECK_IN)
             # The event id is per member and minute: a double tap is one event; the rules decide once-per-day.
-            event_id = f"checkin-{p.brand_id}-{p.subject}-{context.now:%Y%m%d%H%M}"
-            event = BusinessEvent(event_id=event_id, detail_type="member.checked_in", source="siyu.api",
-                                  time=context.now, brand_id=p.brand_id,
-                                  detail={"brandId": p.brand_id, "memberId": p.subject})
-            summary = engine().process(event)
+            summary = _engine_event(context, f"checkin-{p.brand_id}-{p.subject}-{context.now:%Y%m%d%H%M}",
+                                    "member.checked_in", {"brandId": p.brand_id, "memberId": p.subject})
             if summary.status == "rejected":
                 raise errors.MemberNotFound(p.subject)
-            if summary.status not in ("applied", "duplicate"):
-                # A plugin failed: its reason (an exception's text) is for staff, in eventProblems, not for members.
-                raise graphql_error("the check-in could not be processed; it was recorded for the brand's staff",
-                                    INTERNAL)
             earned = sum(e.get("points", 0) for e in summary.effects if e.get("effect") == "AwardPoints")
             state = context.store.load_member(p.brand_id, p.subject, as_of=context.now)
             return CheckedIn(points_earned=earned if summary.status == "applied" else 0,

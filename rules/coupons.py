@@ -129,6 +129,12 @@ def coupon_id_for(seed: str) -> str:
     return "c" + hashlib.sha256(seed.encode()).hexdigest()[:20]
 
 
+def rule_coupon_id(event_id: str, plugin: str, index: int) -> str:
+    """The id of the coupon a rule gives: the same on every evaluation of the event, so a retry never doubles it
+    and `coupon.issued` names the coupon that was written."""
+    return coupon_id_for(f"{event_id}|{plugin}|{index}")
+
+
 def held(member, template_id: str) -> int:
     """How many coupons of this template the member was ever given (the per-member limit counts them all)."""
     return sum(1 for c in member.coupons if c.template_id == template_id)
@@ -208,7 +214,7 @@ def _plan_issue(effect: fx.IssueCoupon, plan) -> Iterable[CouponIssued]:
     if template is None:
         raise ValueError(f"IssueCoupon names template {effect.template_id!r}, which the brand's coupons plugin "
                          "does not define")
-    coupon_id = coupon_id_for(f"{plan.event_id}|{plan.plugin}|{plan.index}")
+    coupon_id = rule_coupon_id(plan.event_id, plan.plugin, plan.index)
     coupon = new_coupon(template, coupon_id, at=plan.now, source=plan.plugin, reason=effect.reason)
     yield CouponIssued(plan.brand.brand_id, effect.to_member or plan.member.profile.member_id, coupon)
 

@@ -117,6 +117,13 @@ class IssueCoupon(Effect):
     def owner(self) -> str | None:
         return "referral" if self.to_member is not None else None
 
+    def announce(self, *, event_id: str, plugin: str, index: int, member_id: str) -> tuple[str, dict]:
+        """Every coupon a rule gives goes out as `coupon.issued` (CONTRACT), whichever plugin gave it."""
+        from rules.coupons import rule_coupon_id
+
+        return "coupon.issued", {"memberId": self.to_member or member_id, "templateId": self.template_id,
+                                 "couponId": rule_coupon_id(event_id, plugin, index), "reason": self.reason}
+
     def check(self, *, brand, now, member) -> None:
         from rules.coupons import templates
 

@@ -441,15 +441,14 @@ class Engine:
                     decisions: list[Decision], now: datetime) -> Iterable[FollowUp]:
         for index, decision in enumerate(decisions):
             effect = decision.effect
-            if isinstance(effect, fx.IssueCoupon) and state is not None:
-                # Every coupon a rule gives is announced (CONTRACT: coupon.issued), whichever plugin gave it.
-                from rules.coupons import coupon_id_for
-
-                follow_id = hashlib.sha256(f"{event_id}|{decision.plugin}|coupon.issued|{index}".encode()).hexdigest()[:32]
-                yield FollowUp(follow_id, "coupon.issued", now, {
-                    "id": follow_id, "brandId": brand.brand_id, "causedBy": event_id,
-                    "memberId": effect.to_member or state.profile.member_id, "templateId": effect.template_id,
-                    "couponId": coupon_id_for(f"{event_id}|{decision.plugin}|{index}"), "reason": effect.reason})
+            announce = getattr(effect, "announce", None)
+            if announce is not None and state is not None:
+                # Effects that announce themselves (a rule's coupon: coupon.issued), whichever plugin returned them.
+                detail_type, detail = announce(event_id=event_id, plugin=decision.plugin, index=index,
+                                               member_id=state.profile.member_id)
+                follow_id = hashlib.sha256(f"{event_id}|{decision.plugin}|{detail_type}|{index}".encode()).hexdigest()[:32]
+                yield FollowUp(follow_id, detail_type, now,
+                               {**detail, "id": follow_id, "brandId": brand.brand_id, "causedBy": event_id})
                 continue
             if not isinstance(effect, fx.Emit) or decision.suppressed:
                 continue

@@ -11,7 +11,8 @@ in here, without special paths in the engine:
   that fails there (stock gone, an alert opened meanwhile) makes the engine evaluate the event again on fresh state.
 
 Effects may also define `check(brand=, now=, member=)` (raise ValueError to refuse the effect, which fails the
-event naming the plugin) and `project(member, now)` (the member as the next plugin should see it).
+event naming the plugin), `project(member, now)` (the member as the next plugin should see it) and
+`announce(event_id=, plugin=, index=, member_id=)` (a follow-up event of its own: detail-type and detail).
 """
 
 from __future__ import annotations
