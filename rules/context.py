@@ -62,13 +62,25 @@ class MemberView:
 
 
 @dataclass(frozen=True)
+class Decided:
+    """One effect an earlier plugin returned for this same event (`context.decided`)."""
+
+    plugin: str
+    version: str
+    effect: Any  # a rules.effects.Effect
+
+
+@dataclass(frozen=True)
 class RuleContext:
     brand: BrandConfig
     params: Mapping[str, Any]
     now: datetime
     member: MemberView | None
     # What the rule families loaded beyond the member (rules.extensions): e.g. "coupon_templates", "alerts".
+    # Built-ins only: a partner plugin's sandbox gets none (rules/wire.py).
     extras: Mapping[str, Any] = field(default_factory=dict)
+    # What the plugins that ran before this one decided for this event, in order (read-only).
+    decided: tuple[Decided, ...] = ()
 
     @property
     def tier(self) -> TierLevel | None:
@@ -77,6 +89,15 @@ class RuleContext:
     def local_date(self, at: datetime | None = None) -> date:
         """The brand-local calendar date of `at` (default: now), e.g. for once-a-day rules."""
         return (at or self.now).astimezone(ZoneInfo(self.brand.timezone)).date()
+
+    @property
+    def timezone(self) -> str:
+        """The brand's IANA time zone (e.g. "Asia/Shanghai"): days, weeks and months are counted in it."""
+        return self.brand.timezone
+
+    def decided_by(self, plugin: str) -> tuple:
+        """The effects `plugin` returned for this event before this plugin ran (empty if it ran after, or not)."""
+        return tuple(d.effect for d in self.decided if d.plugin == plugin)
 
     def expiry_for_new_points(self) -> datetime:
         """When points earned now expire: the `points_expiry` plugin's policy if the brand enabled it, else the

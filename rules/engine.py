@@ -24,7 +24,7 @@ from rules import consent, effects as fx
 from rules import extensions, ids, ledger
 from rules.alerts import ALERT_SWEEP
 from rules.brands import BrandConfig
-from rules.context import MemberView, RuleContext, member_view
+from rules.context import Decided, MemberView, RuleContext, member_view
 from rules.errors import SiyuError, WriteConflict
 from rules.events import BusinessEvent, Ignored, Rejected, SweepEvent, parse
 from rules.ledger import PointsState, Posting
@@ -353,9 +353,15 @@ class Engine:
                 if state else None)
         extras = MappingProxyType(dict(extras or {}))
         decisions: list[Decision] = []
-        for info in self.plugins.ordered(brand.plugins.keys() if only is None else only):
-            context = RuleContext(brand=brand, params={}, now=now, member=view, extras=extras).for_plugin(
-                brand.plugins[info.name])
+        names = list(brand.plugins.keys() if only is None else only)
+        for name in names:
+            if name not in self.plugins.infos:
+                # Applying the event without a rule the brand chose would be wrong silently and for good.
+                raise PluginFailed(name, self.plugins.unavailable(name))
+        for info in self.plugins.ordered(names):
+            decided = tuple(Decided(d.plugin, d.version, d.effect) for d in decisions)
+            context = RuleContext(brand=brand, params={}, now=now, member=view, extras=extras,
+                                  decided=decided).for_plugin(brand.plugins[info.name])
             try:
                 results = self.plugins.call(info.name, hook, context=context, **kwargs)
                 produced = [effect for result in results if result is not None for effect in result]

@@ -2,8 +2,14 @@
 entry-point group (only those named in the allow-list), loaded once per process.
 
 Partner plugins are installed with pip and must be named in `SIYU_PARTNER_PLUGINS` (comma-separated entry-point
-names) to load at all; a brand then enables them with `configureBrand`. Set `SIYU_TRACE_HOOKS=1` to log every hook
-call and its result (a cheap audit of rule decisions).
+names) to load at all; a brand then enables them with `configureBrand`. They never run in this process: each is
+loaded and called in a sandbox without credentials or secrets (rules/sandbox.py: a subprocess locally, a Lambda
+function of its own in AWS, `SIYU_PARTNER_RUNNER`). Set `SIYU_TRACE_HOOKS=1` to log every hook call and its result
+(a cheap audit of rule decisions).
+
+A plugin that cannot load or register (an import error, a name a built-in already has, a misspelt hook) is left
+out, logged, and named with its reason in `problems`; every other plugin keeps working. A brand that enabled it
+gets its events failed, naming it, rather than applied without it (rules/engine.py).
 """
 
 from __future__ import annotations
@@ -57,6 +63,10 @@ class PluginRegistry:
         self.pm = pluggy.PluginManager("siyu")
         self.pm.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
+        # Plugins left out, by the name they were loaded under (an entry point's), with why.
+        self.problems: dict[str, str] = {}
+        # Partner plugins installed in this environment but not on its allow-list.
+        self.not_allowed: set[str] = set()
         self._validators: dict[str, Draft202012Validator] = {}
         self._callers: dict[tuple[str, str], Any] = {}
         if os.environ.get("SIYU_TRACE_HOOKS"):
@@ -66,10 +76,8 @@ class PluginRegistry:
             )
 
     def register(self, plugin: Any) -> PluginInfo:
-        describe = getattr(plugin, "siyu_plugin_info", None)
-        info = describe() if callable(describe) else None
-        if not isinstance(info, PluginInfo):
-            raise TypeError(f"{plugin!r}: siyu_plugin_info must return a PluginInfo")
+        """Register one plugin, or raise saying why it cannot be (nothing of it stays registered then)."""
+        info = describe(plugin)
         if info.name in self.infos:
             raise ValueError(f"a plugin named {info.name!r} is already registered")
         try:
@@ -77,20 +85,63 @@ class PluginRegistry:
         except SchemaError as error:
             raise ValueError(f"plugin {info.name!r} has an invalid params schema: {error.message}") from None
         self.pm.register(plugin, name=info.name)
+        try:
+            # A hook implementation matching no spec (`siyu_order_payed`) would otherwise never run, silently.
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as error:
+            self.pm.unregister(name=info.name)
+            raise ValueError(f"plugin {info.name!r}: {error}") from None
         self.infos[info.name] = info
         self._validators[info.name] = Draft202012Validator(dict(info.params_schema))
         return info
 
-    def load_partner_plugins(self, allowed: Iterable[str]) -> list[str]:
+    def add(self, plugin: Any, label: str) -> PluginInfo | None:
+        """Register a plugin if it can be; if not, leave it out, log it and keep the reason under `label`."""
+        try:
+            return self.register(plugin)
+        except Exception as error:  # noqa: BLE001 - one plugin's failure must not stop the others
+            self.left_out(label, error)
+            return None
+
+    def left_out(self, label: str, error: BaseException | str) -> None:
+        reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        self.problems[label] = reason[:1000]
+        logger.error("plugin %s left out: %s", label, reason)
+
+    def load_partner_plugins(self, allowed: Iterable[str], runner: Any = None) -> list[str]:
+        """Load the allow-listed partner plugins, each through `runner` (rules/sandbox.py; by default a subprocess
+        pool); one that cannot load is left out and named in `problems`."""
         from importlib.metadata import entry_points
 
+        from rules import sandbox
+
+        installed = {entry.name: entry for entry in entry_points(group=ENTRY_POINT_GROUP)}
+        wanted = list(dict.fromkeys(name.strip() for name in allowed if name.strip()))
+        self.not_allowed = set(installed) - set(wanted)
+        runner = runner if runner is not None else sandbox.default_runner()
         loaded = []
-        wanted = {name.strip() for name in allowed if name.strip()}
-        for entry in entry_points(group=ENTRY_POINT_GROUP):
-            if entry.name in wanted:
-                self.register(entry.load())
-                loaded.append(entry.name)
+        for name in wanted:
+            entry = installed.get(name)
+            if entry is None:
+                self.left_out(name, f"{name!r} is on the allow-list but no installed package provides it")
+                continue
+            try:
+                plugin = sandbox.remote_plugin(runner, name, entry.value)
+            except Exception as error:  # noqa: BLE001 - an import error in the sandbox, a sandbox that died
+                self.left_out(name, error)
+                continue
+            if self.add(plugin, name) is not None:
+                loaded.append(name)
         return loaded
+
+    def unavailable(self, name: str) -> str:
+        """Why `name` is not a plugin this deployment can run."""
+        if name in self.problems:
+            return f"plugin {name!r} is not available in this deployment: {self.problems[name]}"
+        if name in self.not_allowed:
+            return (f"plugin {name!r} is installed but not on this deployment's allow-list "
+                    "(SIYU_PARTNER_PLUGINS)")
+        return f"no installed plugin is named {name!r}"
 
     @property
     def due_offsets_days(self) -> list[int]:
@@ -114,7 +165,7 @@ class PluginRegistry:
     def validate_params(self, plugin_name: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
         """Check a brand's parameters for a plugin; return them with the schema's defaults filled in."""
         if plugin_name not in self.infos:
-            raise InvalidInput(f"plugins.{plugin_name}", f"no installed plugin is named {plugin_name!r}")
+            raise InvalidInput(f"plugins.{plugin_name}", self.unavailable(plugin_name))
         params = dict(params or {})
         error = next(iter(sorted(self._validators[plugin_name].iter_errors(params), key=lambda e: list(e.path))), None)
         if error is not None:
@@ -128,6 +179,22 @@ class PluginRegistry:
         for where, problem in (check(filled) if check else ()):
             raise InvalidInput(f"plugins.{plugin_name}.params.{where}", problem)
         return filled
+
+
+def describe(plugin: Any) -> PluginInfo:
+    """What a plugin says about itself, or a clear error when it cannot say it."""
+    describe_hook = getattr(plugin, "siyu_plugin_info", None)
+    if describe_hook is None and getattr(plugin, "__file__", None) is None and hasattr(plugin, "__path__"):
+        # An editable install next to a project folder named like the module imports that folder instead.
+        raise TypeError(f"{getattr(plugin, '__name__', plugin)!r} was imported as an empty namespace package, not "
+                        "your module: a folder with the module's name shadows it (use a src/ layout)")
+    if not callable(describe_hook):
+        raise TypeError(f"{getattr(plugin, '__name__', plugin)!r} has no siyu_plugin_info hook")
+    info = describe_hook()
+    if not isinstance(info, PluginInfo):
+        raise TypeError(f"{getattr(plugin, '__name__', plugin)!r}: siyu_plugin_info returned "
+                        f"{type(info).__name__}, not a rules.plugins.PluginInfo")
+    return info
 
 
 def with_defaults(schema: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
@@ -150,7 +217,7 @@ def registry() -> PluginRegistry:
             if _registry is None:
                 fresh = PluginRegistry()
                 for module in DEFAULT_PLUGINS:
-                    fresh.register(importlib.import_module(module))
+                    fresh.register(importlib.import_module(module))  # built-ins that cannot load are a bad build
                 fresh.load_partner_plugins(os.environ.get("SIYU_PARTNER_PLUGINS", "").split(","))
                 _registry = fresh
     return _registry
@@ -161,3 +228,6 @@ def reset() -> None:
     global _registry
     with _lock:
         _registry = None
+    from rules import sandbox
+
+    sandbox.close_default_runner()
