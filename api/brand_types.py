@@ -14,7 +14,8 @@ from rules.plugins import PluginInfo
 from rules.store import EventProblem
 
 
-@strawberry.type(description="A rule plugin installed in this deployment, and whether this brand enabled it.")
+@strawberry.type(description="A rule plugin installed in this deployment (or one that could not load), and whether "
+                             "this brand enabled it.")
 class Plugin:
     name: str
     version: str
@@ -22,6 +23,9 @@ class Plugin:
     params_schema: JSON = strawberry.field(description="JSON Schema of the plugin's parameters.")
     enabled: bool
     params: Optional[JSON] = strawberry.field(description="This brand's parameters, defaults filled in.")
+    available: bool = strawberry.field(default=True, description="Whether this deployment runs it; false for a plugin "
+                                                                 "that could not load (see `problem`).")
+    problem: Optional[str] = strawberry.field(default=None, description="Why the plugin is not available.")
 
     @classmethod
     def of(cls, info: PluginInfo, brand: BrandConfig | None) -> "Plugin":
@@ -29,6 +33,20 @@ class Plugin:
         return cls(name=info.name, version=info.version, description=info.description,
                    params_schema=dict(info.params_schema), enabled=params is not None,
                    params=dict(params) if params is not None else None)
+
+    @classmethod
+    def unavailable(cls, name: str, problem: str, brand: BrandConfig | None) -> "Plugin":
+        params = brand.plugins.get(name) if brand else None
+        return cls(name=name, version="", description="", params_schema={}, enabled=params is not None,
+                   params=dict(params) if params is not None else None, available=False, problem=problem)
+
+
+@strawberry.type(description="A plugin this brand enabled, and whether this deployment can run it: when it cannot, "
+                             "the brand's events fail naming it (eventProblems) rather than apply without it.")
+class EnabledPlugin:
+    name: str
+    available: bool
+    problem: Optional[str] = None
 
 
 @strawberry.type
@@ -39,13 +57,20 @@ class Brand:
     tiers: list[Tier]
     enabled_plugins: list[str]
     version: int
+    plugins: list[EnabledPlugin] = strawberry.field(description="Each enabled plugin, with its availability here.")
 
     @classmethod
     def of(cls, brand: BrandConfig) -> "Brand":
+        from rules.plugins import registry
+
+        installed = registry()
+        plugins = [EnabledPlugin(name=name, available=name in installed.infos,
+                                 problem=None if name in installed.infos else installed.unavailable(name))
+                   for name in sorted(brand.plugins)]
         return cls(id=brand.brand_id, name=brand.name, timezone=brand.timezone,
                    tiers=[Tier(code=t.code, name=t.name, threshold=t.threshold, benefits=dict(t.benefits))
                           for t in brand.tiers],
-                   enabled_plugins=sorted(brand.plugins), version=brand.version)
+                   enabled_plugins=sorted(brand.plugins), version=brand.version, plugins=plugins)
 
 
 @strawberry.type

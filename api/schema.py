@@ -218,7 +218,11 @@ class Query:
         context: Context = info.context
         config = context.store.get_brand(context.principal.brand_id)
         installed = registry()
-        return [Plugin.of(info, config) for info in installed.ordered(installed.infos)]
+        listed = [Plugin.of(info, config) for info in installed.ordered(installed.infos)]
+        # Those that could not load, and those the brand enabled that this deployment no longer has: staff must
+        # see why, next to the ones that work.
+        missing = sorted((set(installed.problems) | set(config.plugins if config else ())) - set(installed.infos))
+        return listed + [Plugin.unavailable(name, installed.unavailable(name), config) for name in missing]
 
     @strawberry.field(permission_classes=[IsStaff],
                       description="Events of this brand that were rejected or failed, newest first.")

@@ -44,8 +44,12 @@ def configure_brand(
         changes["tiers"] = tuple(tiers)
     enabled = dict(current.plugins)
     for index, (plugin_name, on, params) in enumerate(plugin_settings):
+        if not on:
+            # Always possible, so a brand whose plugin this deployment lost can turn it off and work again.
+            enabled.pop(plugin_name, None)
+            continue
         if plugin_name not in plugins.infos:
-            raise InvalidInput(f"plugins[{index}].name", f"no installed plugin is named {plugin_name!r}")
+            raise InvalidInput(f"plugins[{index}].name", plugins.unavailable(plugin_name))
         if on:
             enabled[plugin_name] = plugins.validate_params(plugin_name, params)
         else:

@@ -9,7 +9,15 @@
 
 `run` validates the event exactly as production does, calls your plugin through the same engine evaluation (so
 the effect checks, ordering and explanations are the real ones), and returns what it decided plus the member as it
-would stand afterwards, ready to feed into the next `run`.
+would stand afterwards, ready to feed into the next `run`. A partner plugin (any plugin outside Siyu's own
+`plugins` package) is called through the sandbox protocol (rules/wire.py), in this process: it sees the context
+exactly as its sandbox will, and an effect that cannot cross (not JSON, reserved to the built-ins) fails here too.
+
+What it raises: `ValueError` when the event is not a valid event of its type; `rules.errors.InvalidInput` when the
+parameters do not satisfy the plugin's schema (or its `check`); `rules.engine.PluginFailed` (with `.plugin` and
+`.reason`) when the plugin raises or returns an effect the engine refuses, exactly where production would fail the
+event; `TypeError`/`ValueError` from the constructor when the plugin cannot register (its `siyu_plugin_info` does not
+return a `PluginInfo`, a misspelt hook, an invalid params schema).
 """
 
 from __future__ import annotations
@@ -74,7 +82,7 @@ class PluginCase:
                  params_for: Mapping[str, Mapping[str, Any]] | None = None, brand: BrandConfig | None = None):
         """`params` are the first plugin's; with several plugins, `params_for` maps plugin name -> params."""
         self.registry = PluginRegistry()
-        names = [self.registry.register(p).name for p in plugins]
+        names = [self.registry.register(_as_deployed(p)).name for p in plugins]
         per_plugin = {names[0]: params or {}, **(params_for or {})}
         enabled = {name: self.registry.validate_params(name, per_plugin.get(name)) for name in names}
         base = brand or BrandConfig("test-brand", "测试品牌", BAIGUOYUAN_LADDER)
@@ -96,6 +104,20 @@ class PluginCase:
         evaluation = self.engine.evaluate(envelope["id"], at, self.brand, state, HOOKS[detail_type],
                                           {"event": parsed.event}, extras)
         return Result(evaluation.decisions, evaluation.follow_ups, _after(state, evaluation))
+
+
+def _as_deployed(plugin: Any) -> Any:
+    """Built-ins run in the engine's process; every other plugin behind the sandbox protocol, as in production."""
+    if getattr(plugin, "__name__", "").startswith("plugins."):
+        return plugin
+    from rules.plugins import describe
+    from rules.sandbox import InProcessRunner, SandboxError, remote_plugin
+
+    info = describe(plugin)  # a plugin that cannot describe itself says why, here
+    try:
+        return remote_plugin(InProcessRunner({info.name: plugin}), info.name, info.name)
+    except SandboxError as error:
+        raise ValueError(f"plugin {info.name!r} cannot load: {error}") from None
 
 
 def _after(state: MemberState, evaluation) -> MemberState:
