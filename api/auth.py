@@ -42,10 +42,14 @@ def issue_token(principal: Principal, *, secret: str, issuer: str, now: datetime
         "iat": int(now.timestamp()),
         "exp": int((now + ttl).timestamp()),
     }
+    if not secret:
+        raise RuntimeError("this process holds no JWT secret (the events function is deployed without one)")
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
 def verify_token(token: str, *, secret: str, issuer: str) -> Principal:
+    if not secret:
+        raise AuthError("NoSecret")  # an empty key would accept tokens signed with an empty key
     try:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], issuer=issuer,

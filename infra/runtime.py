@@ -56,7 +56,7 @@ def engine() -> Engine:
         plugins = registry()
         with _lock:
             if _engine is None:
-                _engine = Engine(store(), plugins, bus())
+                _engine = Engine(store(), plugins, bus(), require_brand_source=settings().require_brand_source)
     return _engine
 
 

@@ -48,6 +48,8 @@ class Settings:
     wechat_timeout_seconds: float = 5.0
     # Abuse limits: attempts per member, action and window.
     attempt_limits: Mapping[str, AttemptLimit] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    # Events on the bus must come from `siyu.brand.<their brandId>[.<system>]` (rules/sources.py).
+    require_brand_source: bool = False
 
     @property
     def is_local(self) -> bool:
@@ -66,6 +68,15 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value < 1:
         raise RuntimeError(f"{name} must be a positive integer")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise RuntimeError(f"{name} must be on or off (1/0, true/false)")
+    return raw in ("1", "true", "yes", "on")
 
 
 def _wechat_apps(raw: str | None) -> dict[str, WechatApp]:
@@ -102,7 +113,10 @@ def _load() -> Settings:
     stage = env.get("SIYU_STAGE", "local")
     secret = env.get("JWT_SECRET")
     phone_key = env.get("PHONE_HASH_KEY")
-    if stage != "local" and (not secret or not phone_key):
+    # The events function signs nothing and hashes no phone: it is deployed without either secret
+    # (serverless.yml, SIYU_FUNCTION=events), so nothing running there can read them.
+    needs_secrets = env.get("SIYU_FUNCTION") != "events"
+    if stage != "local" and needs_secrets and (not secret or not phone_key):
         # A deployed stage must never fall back to the published development secrets.
         raise RuntimeError("JWT_SECRET and PHONE_HASH_KEY must be set outside the local stage")
     wechat_client = env.get("SIYU_WECHAT_CLIENT") or ("local" if stage == "local" else "wechat")
@@ -117,9 +131,9 @@ def _load() -> Settings:
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         dynamodb_endpoint=env.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
         event_bus_name=env.get("EVENT_BUS_NAME", "local"),
-        jwt_secret=secret or DEV_JWT_SECRET,
+        jwt_secret=secret or (DEV_JWT_SECRET if stage == "local" else ""),
         jwt_issuer=env.get("JWT_ISSUER", "siyu-local"),
-        phone_hash_key=phone_key or DEV_PHONE_KEY,
+        phone_hash_key=phone_key or (DEV_PHONE_KEY if stage == "local" else ""),
         brand_cache_seconds=float(env.get("SIYU_BRAND_CACHE_SECONDS", "60")),
         graphql_max_depth=_positive_int(env, "SIYU_GRAPHQL_MAX_DEPTH", 8),
         graphql_max_aliases=_positive_int(env, "SIYU_GRAPHQL_MAX_ALIASES", 15),
@@ -130,6 +144,7 @@ def _load() -> Settings:
         wechat_api_url=env.get("WECHAT_API_URL") or WECHAT_API_URL,
         wechat_timeout_seconds=float(env.get("WECHAT_TIMEOUT_SECONDS", "5")),
         attempt_limits=_attempt_limits(env.get("SIYU_ATTEMPT_LIMITS")),
+        require_brand_source=_flag(env, "SIYU_REQUIRE_BRAND_SOURCE", default=stage != "local"),
     )
 
 

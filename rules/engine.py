@@ -30,6 +30,7 @@ from rules.events import BusinessEvent, Ignored, Rejected, SweepEvent, parse
 from rules.ledger import PointsState, Posting
 from rules.members import MemberState
 from rules.plugins import PluginRegistry
+from rules.sources import source_problem
 from rules.store import EventAlreadyProcessed, EventProblem, EventRecord, MemberChange, Standing, Store
 
 logger = logging.getLogger("siyu.engine")
@@ -159,10 +160,12 @@ class EventBus:
 
 class Engine:
     def __init__(self, store: Store, plugins: PluginRegistry, bus: EventBus | None = None,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None, *, require_brand_source: bool = False) -> None:
         self.store = store
         self.plugins = plugins
         self.bus = bus
+        # Events from the bus must come from their own brand's source (rules/sources.py); off for local tools.
+        self.require_brand_source = require_brand_source
         extensions.load_families()
         # Only for stamping when a rejected event was received; rules always use the event's own time.
         self._clock = clock
@@ -178,6 +181,9 @@ class Engine:
         event = parsed.event
         if isinstance(event, SweepEvent):
             return self.sweep(event)
+        if self.require_brand_source and (problem := source_problem(event)):
+            return self._reject(Rejected(event.event_id, event.detail_type, problem, "source", event.brand_id,
+                                         _raw_text(raw)))
         return self.process(event, raw)
 
     def process(self, event: BusinessEvent, raw: Any = None) -> Summary:
