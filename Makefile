@@ -7,12 +7,14 @@ STAMP := $(VENV)/.installed
 
 .PHONY: dev test install clean schema bench package-check FORCE
 
-$(STAMP): pyproject.toml examples/wecom_group_bonus/pyproject.toml
+# The partner plugin examples (src/ layout), installed as a partner would install theirs (the suite proves they run).
+PARTNER_EXAMPLES := wecom_group_bonus member_day
+
+$(STAMP): pyproject.toml $(foreach p,$(PARTNER_EXAMPLES),examples/$(p)/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
-	# The partner plugin example, installed as a partner would install theirs (the suite proves it runs).
-	$(PY) -m pip install --quiet -e examples/wecom_group_bonus
+	$(PY) -m pip install --quiet $(foreach p,$(PARTNER_EXAMPLES),-e examples/$(p))
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -41,6 +43,8 @@ LAMBDA_EXCLUDE := infra/local.py infra/embedded_dynamodb.py infra/demo.py
 LAMBDA_FILES := $(filter-out $(LAMBDA_EXCLUDE),$(sort $(shell find $(LAMBDA_PACKAGES) -type f \
 	-not -path '*/__pycache__/*' -not -name '*.pyc' 2>/dev/null)))
 NPM_STAMP := node_modules/.installed
+PARTNER_ZIPS := $(foreach p,$(PARTNER_EXAMPLES),build/partner-$(p).zip)
+RULES_FILES := $(filter rules/%,$(LAMBDA_FILES))
 SLS := node_modules/.bin/serverless
 CFN_TEMPLATE := .serverless/cloudformation-template-update-stack.json
 
@@ -74,8 +78,24 @@ build/siyu.zip: build/lambda-deps/.installed build/lambda-files.txt $(LAMBDA_FIL
 	$(PY) -c "$$ZIP_DIR" build/lambda $@.tmp
 	mv $@.tmp $@
 
-$(CFN_TEMPLATE): build/siyu.zip serverless.yml $(NPM_STAMP)
+$(CFN_TEMPLATE): build/siyu.zip $(PARTNER_ZIPS) serverless.yml $(NPM_STAMP)
 	SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off $(SLS) package --stage ci
+
+# Each partner package runs as a Lambda function of its own (serverless.yml, rules/sandbox.py): its artifact holds
+# `rules` (the plugin SDK and the sandbox's handler), the runtime dependencies, and the package itself, installed by
+# pip with its entry-point metadata. Nothing of api, infra or the built-in plugins.
+
+.SECONDEXPANSION:
+build/partner-%.zip: build/lambda-deps/.installed $(RULES_FILES) $$(shell find examples/$$* -type f -not -path '*/__pycache__/*' -not -path '*.egg-info/*' -not -path '*/build/*')
+	rm -rf build/partner-$*
+	cp -a build/lambda-deps build/partner-$*
+	rm build/partner-$*/.installed
+	printf '%s\n' $(RULES_FILES) | tar -cf - -T - | tar -xf - -C build/partner-$*
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-compile --target build/partner-$* ./examples/$*
+	rm -rf examples/$*/build
+	$(PY) -m compileall -q --invalidation-mode unchecked-hash build/partner-$*/rules build/partner-$*/$*
+	$(PY) -c "$$ZIP_DIR" build/partner-$* $@.tmp
+	mv $@.tmp $@
 
 # cfn-lint fails on errors and warnings alike, in the region serverless.yml deploys to by default. W3005 (a
 # DependsOn that a Ref or GetAtt already implies) is ignored: serverless writes those DependsOn itself.

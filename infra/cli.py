@@ -28,6 +28,7 @@ LOCAL_DYNAMODB = "http://127.0.0.1:8001"
 
 def _environment(args: argparse.Namespace) -> None:
     if getattr(args, "cloud", False):
+        _stack_plugins(args)
         return
     os.environ.setdefault("SIYU_STAGE", "local")
     os.environ.setdefault("TABLE_NAME", "siyu-local")
@@ -37,6 +38,26 @@ def _environment(args: argparse.Namespace) -> None:
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     os.environ.setdefault("EVENT_BUS_NAME", "local")
+    _stack_plugins(args)
+
+
+def _stack_plugins(args: argparse.Namespace) -> None:
+    """Load the partner plugins the stack loads, run as the stack runs them (a set SIYU_PARTNER_PLUGINS wins)."""
+    if "SIYU_PARTNER_PLUGINS" in os.environ or args.command == "token":
+        return
+    from infra import stack_allow_list
+
+    if getattr(args, "cloud", False):
+        stage = os.environ.get("SIYU_STAGE", "dev")
+        try:
+            carried = stack_allow_list.deployed(stage)
+        except Exception as error:  # noqa: BLE001 - no such stack, no permission: say so, load no partner plugin
+            print(f"siyu: could not read the allow-list of siyu-{stage}-events ({type(error).__name__}); "
+                  "set SIYU_PARTNER_PLUGINS to the stack's", file=sys.stderr)
+            carried = {}
+    else:
+        carried = stack_allow_list.local(os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
+    os.environ.update(carried)
 
 
 def _read_event(path: str) -> Any:
@@ -46,7 +67,10 @@ def _read_event(path: str) -> Any:
     if isinstance(event, dict) and "detail" in event:
         event.setdefault("id", str(uuid.uuid4()))
         event.setdefault("time", datetime.now(timezone.utc).isoformat())
-        event.setdefault("source", "siyu.cli")
+        detail = event["detail"] if isinstance(event["detail"], dict) else {}
+        # A brand's own source, so the event passes the publisher check a deployed stage applies.
+        event.setdefault("source", f"siyu.brand.{detail['brandId']}.cli" if isinstance(detail.get("brandId"), str)
+                         else "siyu.cli")
     return event
 
 

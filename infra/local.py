@@ -25,6 +25,10 @@ def _local_environment(dynamodb_endpoint: str) -> None:
     os.environ.pop("AWS_SESSION_TOKEN", None)
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_endpoint
+    # The `siyu` CLI loads the partner plugins this stack loads (infra/stack_allow_list.py).
+    from infra import stack_allow_list
+
+    stack_allow_list.record_local(dynamodb_endpoint)
 
 
 def main(argv: list[str] | None = None) -> int:

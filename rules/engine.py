@@ -580,7 +580,7 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
             raise PluginFailed(plugin, f"Once.key {effect.key!r} was already claimed; check context.member.has()")
     elif isinstance(effect, fx.Emit):
         if effect.detail_type not in FOLLOW_UP_TYPES and not effect.detail_type.startswith(f"{plugin}."):
-            raise PluginFailed(plugin, f"may emit the follow-ups in CONTRACT.md or '{plugin}.*', not "
+            raise PluginFailed(plugin, f"may emit the follow-ups in docs/plugins.md or '{plugin}.*', not "
                                        f"{effect.detail_type!r}")
 
 

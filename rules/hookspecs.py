@@ -10,7 +10,8 @@ hook of each enabled plugin, one plugin at a time in evaluation order, with:
   after the plugins that ran before this one (`context.member`, with their coupons in `context.member.coupons`
   and their tags in `context.member.tags`; `context.member.consented("behaviour_analytics")` says whether the
   member consented to a purpose), `context.now` (the event's time; never read the wall clock), and
-  `context.extras`: what the rule families loaded beyond the member (e.g. `"referral"`, `"alerts"`).
+  `context.extras`: what the rule families loaded beyond the member (e.g. `"referral"`, `"alerts"`; built-ins only),
+  and `context.decided`: what the plugins before this one decided for the same event.
 
 Effects a plugin may return (`rules.effects`): `AwardPoints`, `TakeBackPoints`, `ExpirePoints`, `AddGrowth`,
 `SetTier`, `SetPaidMembership`, `Once` (remember a key, optionally with `due_at` to be called back by the daily
@@ -40,12 +41,23 @@ A minimal plugin::
             yield AwardPoints(points=context.params["points"], expires_at=context.expiry_for_new_points(),
                               reason="review", rule="review_bonus", inputs={"action": "review"})
 
-Publish it with an entry point in the `siyu.rules` group (see `examples/wecom_group_bonus`).
+Publish it with an entry point in the `siyu.rules` group (see `examples/wecom_group_bonus`). The whole contract, for
+partners: docs/plugins.md (a test keeps it complete).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Iterable, Optional
+
 import pluggy
+
+if TYPE_CHECKING:
+    from rules.context import RuleContext
+    from rules.effects import Effect
+    from rules.events import BusinessEvent, SweepEvent
+    from rules.plugins import PluginInfo
+
+Effects = Optional[Iterable["Effect"]]
 
 hookspec = pluggy.HookspecMarker("siyu")
 hookimpl = pluggy.HookimplMarker("siyu")
@@ -57,7 +69,7 @@ hookimpl = pluggy.HookimplMarker("siyu")
 
 
 @hookspec(firstresult=True)
-def siyu_plugin_info():
+def siyu_plugin_info() -> "PluginInfo":
     """Describe the plugin: return a `rules.plugins.PluginInfo`.
 
     Called once, when the plugin is registered. `name` is how brands enable it, `version` goes into every
@@ -69,12 +81,12 @@ def siyu_plugin_info():
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Business events (CONTRACT.md, "Business events"). Each returns an iterable of effects, or None.
+# Business events (docs/plugins.md, "Events"). Each returns an iterable of effects, or None.
 # ---------------------------------------------------------------------------------------------------------------
 
 
 @hookspec
-def siyu_member_registered(event, context):
+def siyu_member_registered(event: "BusinessEvent", context: "RuleContext") -> Effects:
     """A member joined the brand (`memberId`, `channel`, optional `referralCode`).
 
     Typical effects: a welcome `AwardPoints`, a referral binding, a new-member `IssueCoupon`.
@@ -82,50 +94,53 @@ def siyu_member_registered(event, context):
 
 
 @hookspec
-def siyu_order_paid(event, context):
+def siyu_order_paid(event: "BusinessEvent", context: "RuleContext") -> Effects:
     """A member paid an order: `orderId`, `amountFen` (integer fen), optional `items` (each with `sku`,
     `category`, `quantity`, `amountFen`), `channel`, optional `couponIds`.
 
     The same order may be announced twice (a brand system retrying with a new event id): guard per order with
-    `context.member.has(f"order:{orderId}")` and claim it with a `Once` effect.
+    `context.member.has(f"{your_plugin_name}:order:{orderId}")` and claim that key with a `Once` effect (a key must
+    start with the plugin's own name). What the built-ins decided for the order is in `context.decided`.
     """
 
 
 @hookspec
-def siyu_order_refunded(event, context):
-    """An order was refunded, fully or in part: `orderId`, `amountFen` refunded (integer fen)."""
+def siyu_order_refunded(event: "BusinessEvent", context: "RuleContext") -> Effects:
+    """An order was refunded, fully or in part: `orderId`, `amountFen` refunded (integer fen), optional `refundId`.
+
+    The `points` plugin takes back its own points; a partner's bonus is taken back only if the partner does so."""
 
 
 @hookspec
-def siyu_member_checked_in(event, context):
+def siyu_member_checked_in(event: "BusinessEvent", context: "RuleContext") -> Effects:
     """A member checked in. Brands reward this once per brand-local day: use `context.local_date()`."""
 
 
 @hookspec
-def siyu_member_engaged(event, context):
+def siyu_member_engaged(event: "BusinessEvent", context: "RuleContext") -> Effects:
     """A member did something worth noting: `action` (`review`, `share`, `group_join`, `survey`, ...), `refId`."""
 
 
 @hookspec
-def siyu_membership_paid(event, context):
+def siyu_membership_paid(event: "BusinessEvent", context: "RuleContext") -> Effects:
     """A member bought or renewed a paid membership (百果园 心享, 元气森林 会员卡): `plan`, `validUntil` (ISO time with
     zone), optional `amountFen`. Typical effect: `SetPaidMembership`."""
 
 
 @hookspec
-def siyu_referral_code_entered(event, context):
+def siyu_referral_code_entered(event: "BusinessEvent", context: "RuleContext") -> Effects:
     """A member entered an inviter's `referralCode` after registering (the `bindReferralCode` mutation, or a brand
     system). `context.extras["referral"]` holds what the built-in `referral` plugin loaded about the code."""
 
 
 @hookspec
-def siyu_order_delivered_late(event, context):
+def siyu_order_delivered_late(event: "BusinessEvent", context: "RuleContext") -> Effects:
     """The logistics system says an order arrived late (or is overdue): `orderId`, optional `promisedAt`,
     `deliveredAt`. Typical effect: a compensation `IssueCoupon`, once per order."""
 
 
 @hookspec
-def siyu_feedback_received(event, context):
+def siyu_feedback_received(event: "BusinessEvent", context: "RuleContext") -> Effects:
     """Feedback arrived (complaint, review, refund reason, chat), with optional `rating`, `sentiment`, `topic`.
 
     `context.member` is None when the feedback names no member.
@@ -138,7 +153,7 @@ def siyu_feedback_received(event, context):
 
 
 @hookspec
-def siyu_member_due(sweep, context):
+def siyu_member_due(sweep: "SweepEvent", context: "RuleContext") -> Effects:
     """The daily sweep reached a member who has something due (a lot expiring, a tier validity ending, ...).
 
     `sweep` is a `rules.events.SweepEvent`; `context.now` is its time. Return effects such as `ExpirePoints`.
@@ -147,7 +162,7 @@ def siyu_member_due(sweep, context):
 
 
 @hookspec
-def siyu_alerts_due(sweep, context):
+def siyu_alerts_due(sweep: "SweepEvent", context: "RuleContext") -> Effects:
     """The hourly alert sweep reached a brand with an open alert past its response deadline.
 
     `sweep` is a `rules.events.SweepEvent`; `context.now` is its time; `context.member` is None;

@@ -130,13 +130,48 @@ def test_the_events_function_publishes_to_its_bus_and_fails_over_to_its_queue():
     assert ("sqs:SendMessage", repr({"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]})) in granted
 
 
+def environment_of(function: str) -> dict:
+    """A function's environment as deployed: the provider's, with the function's own over it."""
+    config = serverless()
+    return {**config["provider"].get("environment", {}), **config["functions"][function].get("environment", {})}
+
+
 def test_secrets_come_from_secrets_manager_at_deploy_time_under_the_contract_names():
-    environment = serverless()["provider"]["environment"]
+    environment = environment_of("graphql")
     assert CONTRACT_ENV <= set(environment)
     text = (ROOT / "serverless.yml").read_text()
     assert "${ssm:" not in text, "serverless resolves ${ssm:...} when packaging, which needs AWS"
     for name in ("JWT_SECRET", "PHONE_HASH_KEY"):
         assert environment[name].startswith("{{resolve:secretsmanager:siyu/${sls:stage}:SecretString:"), name
+
+
+def test_the_events_function_holds_no_secret_it_does_not_use():
+    environment = environment_of("events")
+    assert not {"JWT_SECRET", "PHONE_HASH_KEY", "WECHAT_APPS"} & set(environment)
+    assert environment["SIYU_FUNCTION"] == "events" and {"TABLE_NAME", "EVENT_BUS_NAME"} <= set(environment)
+    assert not any("secretsmanager" in action for s in statements(function_roles()["events"]) for action in actions(s))
+
+
+def test_partner_plugins_run_in_functions_whose_role_can_do_nothing_but_log():
+    functions = serverless()["functions"]
+    partners = {name: f for name, f in functions.items() if f["handler"] == "rules/sandbox.lambda_handler"}
+    assert partners, "the example partner packages are deployed as functions of their own"
+    for name, function in partners.items():
+        environment = environment_of(name)
+        assert set(environment) == {"SIYU_STAGE", "SIYU_SANDBOX_PLUGIN"}, name
+        assert function["timeout"] <= 5 and function["memorySize"] <= 512, name
+        granted = [action for s in statements(function_roles()[name]) if s["Effect"] == "Allow" for action in actions(s)]
+        assert set(granted) == {"logs:CreateLogStream", "logs:PutLogEvents"}, name
+    for caller in ("events", "graphql"):
+        assert "lambda:InvokeFunction" in {a for s in statements(function_roles()[caller]) for a in actions(s)}
+
+
+def test_a_brands_publishing_role_may_only_use_its_own_sources():
+    role = serverless()["resources"]["Resources"]["BrandPublisherRole"]
+    (statement,) = statements(role)
+    assert statement["Action"] == "events:PutEvents"
+    assert statement["Condition"]["StringLike"]["events:source"] == [
+        "siyu.brand.${param:publisherBrandId}", "siyu.brand.${param:publisherBrandId}.*"]
 
 
 def test_only_the_graphql_function_gets_the_mini_programs_secrets():
@@ -179,6 +214,8 @@ def test_the_event_bus_rule_routes_every_business_event_the_engine_handles():
 
 def test_no_function_may_change_or_delete_an_audit_record():
     for name, role in function_roles().items():
+        if not any(a.startswith("dynamodb:") for s in statements(role) for a in actions(s)):
+            continue  # a partner plugin's role reaches no table at all
         denies = [s for s in statements(role) if s["Effect"] == "Deny"]
         assert any({"dynamodb:UpdateItem", "dynamodb:DeleteItem"} <= set(actions(s))
                    and s["Condition"]["ForAnyValue:StringLike"]["dynamodb:LeadingKeys"] == ["BRAND#*#AUDIT"]
