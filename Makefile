@@ -124,6 +124,7 @@ export ZIP_DIR
 # Import time of the Lambda handlers against `import boto3`, in fresh interpreters.
 bench: $(STAMP)
 	$(PY) bench/import_time.py
+	$(PY) bench/partner_latency.py
 
 FORCE:
 
