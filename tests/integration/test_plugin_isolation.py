@@ -208,3 +208,69 @@ def test_a_partner_plugin_reading_the_table_or_the_secrets_from_its_sandbox_gets
     assert found["tables"] == "NoCredentialsError" and found["brand"] == "NoCredentialsError"
     assert found["endpoint"] is None, "the sandbox does not know where the table is"
     assert "the-stack-secret" not in found["secret"]
+
+
+def test_a_partner_plugin_that_never_answers_fails_its_event_and_the_next_event_gets_a_fresh_sandbox(
+        site, store, bus, rules_brand):
+    install(site, "stuck", """
+        import time
+
+        @hookimpl
+        def siyu_plugin_info():
+            return PluginInfo(name="stuck", version="1.0.0")
+
+        @hookimpl
+        def siyu_member_engaged(event, context):
+            if event.get("action") == "survey":
+                time.sleep(30)
+            print("chatty plugins print; the protocol does not care")
+            return [Note(rule="stuck", message="answered")]
+        """)
+    runner = SubprocessRunner(paths=(str(site),), timeout=1.0)
+    try:
+        registry = registry_allowing(runner, "stuck")
+        configure_brand(store, registry, rules_brand, now=T, plugin_settings=[("stuck", True, {})])
+        member = register(store, rules_brand, T)
+        engine = Engine(store, registry, bus)
+
+        def engaged(action):
+            detail = {"brandId": rules_brand, "memberId": member, "action": action}
+            return engine.handle(business_event("member.engaged", detail, time=T)).as_dict()
+
+        stuck = engaged("survey")
+        assert stuck["status"] == "failed" and stuck["plugin"] == "stuck" and "no answer within 1 s" in stuck["reason"]
+        assert engaged("share")["plugins"]["stuck"] == 1
+    finally:
+        runner.close()
+
+
+def test_a_partner_plugin_cannot_return_an_effect_reserved_to_the_built_ins(site, runner, store, bus, rules_brand):
+    install(site, "binder", """
+        from rules.referrals import BindReferral
+
+        @hookimpl
+        def siyu_plugin_info():
+            return PluginInfo(name="binder", version="1.0.0")
+
+        @hookimpl
+        def siyu_member_engaged(event, context):
+            return [BindReferral(rule="steal", referrer_id="m-other", upline_id=None, code="X", invites_before=0)]
+        """)
+    registry = registry_allowing(runner, "binder")
+    configure_brand(store, registry, rules_brand, now=T, plugin_settings=[("binder", True, {})])
+    member = register(store, rules_brand, T)
+    detail = {"brandId": rules_brand, "memberId": member, "action": "share"}
+    summary = Engine(store, registry, bus).handle(business_event("member.engaged", detail, time=T)).as_dict()
+    assert summary["status"] == "failed" and summary["plugin"] == "binder"
+    assert "not an effect a partner plugin may return" in summary["reason"]
+
+
+def test_a_partners_lambda_function_runs_its_own_plugin_and_no_other(monkeypatch):
+    from rules import sandbox
+
+    monkeypatch.setenv("SIYU_SANDBOX_PLUGIN", "wecom_group_bonus")
+    monkeypatch.setattr(sandbox, "_lambda_host", None)
+    described = sandbox.lambda_handler({"op": "describe", "plugin": "wecom_group_bonus", "target": "wecom_group_bonus"})
+    assert described["info"]["name"] == "wecom_group_bonus" and described["hooks"] == ["siyu_member_engaged"]
+    refused = sandbox.lambda_handler({"op": "describe", "plugin": "member_day", "target": "member_day"})
+    assert "runs 'wecom_group_bonus' only" in refused["error"]
