@@ -171,7 +171,7 @@ def test_a_brands_publishing_role_may_only_use_its_own_sources():
     (statement,) = statements(role)
     assert statement["Action"] == "events:PutEvents"
     assert statement["Condition"]["StringLike"]["events:source"] == [
-        "siyu.brand.${param:publisherBrandId}", "siyu.brand.${param:publisherBrandId}.*"]
+        {"Fn::Sub": "siyu.brand.${PublisherBrandId}"}, {"Fn::Sub": "siyu.brand.${PublisherBrandId}.*"}]
 
 
 def test_only_the_graphql_function_gets_the_mini_programs_secrets():

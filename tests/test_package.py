@@ -106,8 +106,16 @@ def test_the_artifact_is_precompiled_and_within_lambda_limits(artifact):
     assert sum(info.file_size for info in artifact.infolist()) < MAX_UNZIPPED
 
 
+PARTNER_HANDLER = "rules/sandbox.lambda_handler"
+
+
+def siyu_functions(template: dict) -> dict[str, dict]:
+    return {name: f for name, f in resources_of_type(template, "AWS::Lambda::Function").items()
+            if f["Properties"]["Handler"] != PARTNER_HANDLER}
+
+
 def test_both_functions_run_the_artifact_on_python_311(template):
-    functions = resources_of_type(template, "AWS::Lambda::Function")
+    functions = siyu_functions(template)
     assert {f["Properties"]["Handler"] for f in functions.values()} == {"api/handler.handler", "events/handler.handler"}
     for function in functions.values():
         props = function["Properties"]
@@ -116,11 +124,29 @@ def test_both_functions_run_the_artifact_on_python_311(template):
         assert props["Architectures"] == [CONFIG["provider"]["architecture"]]
 
 
+def test_partner_plugins_run_from_artifacts_of_their_own_holding_rules_and_their_package_only(template):
+    partners = {f["Properties"]["Environment"]["Variables"]["SIYU_SANDBOX_PLUGIN"]: f["Properties"]
+                for f in resources_of_type(template, "AWS::Lambda::Function").values()
+                if f["Properties"]["Handler"] == PARTNER_HANDLER}
+    assert set(partners) == {"wecom_group_bonus", "member_day"}
+    for plugin, props in partners.items():
+        assert props["Code"]["S3Key"].endswith(f"/partner-{plugin}.zip") and props["Runtime"] == "python3.11"
+        with zipfile.ZipFile(ROOT / "build" / f"partner-{plugin}.zip") as zf:
+            names = set(zf.namelist())
+        assert {"rules/sandbox.py", "rules/wire.py", f"{plugin}/__init__.py"} <= names
+        assert not [n for n in names if n.startswith(("api/", "infra/", "plugins/", "events/"))], plugin
+
+
 def test_the_template_holds_no_secret_and_resolves_secrets_at_deploy_time(template):
-    for function in resources_of_type(template, "AWS::Lambda::Function").values():
-        variables = function["Properties"]["Environment"]["Variables"]
-        assert variables["JWT_SECRET"] == "{{resolve:secretsmanager:siyu/ci:SecretString:jwtSecret}}"
-        assert variables["PHONE_HASH_KEY"] == "{{resolve:secretsmanager:siyu/ci:SecretString:phoneHashKey}}"
+    functions = {f["Properties"]["Handler"]: f["Properties"]["Environment"]["Variables"]
+                 for f in resources_of_type(template, "AWS::Lambda::Function").values()}
+    graphql = functions.pop("api/handler.handler")
+    assert graphql["JWT_SECRET"] == "{{resolve:secretsmanager:siyu/ci:SecretString:jwtSecret}}"
+    assert graphql["PHONE_HASH_KEY"] == "{{resolve:secretsmanager:siyu/ci:SecretString:phoneHashKey}}"
+    assert graphql["SIYU_STAGE"] == "ci"
+    for handler, variables in functions.items():
+        # The events function signs nothing, and partner plugins must never see a secret.
+        assert not {"JWT_SECRET", "PHONE_HASH_KEY", "WECHAT_APPS"} & set(variables), handler
         assert variables["SIYU_STAGE"] == "ci"
 
 
@@ -128,7 +154,9 @@ def test_every_role_in_the_template_is_a_function_role_without_wildcard_actions(
     roles = resources_of_type(template, "AWS::IAM::Role")
     assert "IamRoleLambdaExecution" not in roles, "no shared role: each function has its own"
     used = {f["Properties"]["Role"]["Fn::GetAtt"][0] for f in resources_of_type(template, "AWS::Lambda::Function").values()}
-    assert set(roles) == used
+    # The one role no function uses: the one a brand's systems publish with, created only when a brand is named.
+    assert roles["BrandPublisherRole"]["Condition"] == "HasBrandPublisher"
+    assert set(roles) - {"BrandPublisherRole"} == used
     for name, role in roles.items():
         for policy in role["Properties"]["Policies"]:
             for statement in policy["PolicyDocument"]["Statement"]:
