@@ -2,7 +2,7 @@
 
 `parse(raw)` never raises on bad input: it returns `Parsed`, `Ignored` (a detail-type Siyu does not handle) or
 `Rejected` (with the reason and the field at fault), so a malformed event is recorded, not lost or retried forever.
-Money is integer fen and times are ISO-8601 with a zone (CONTRACT.md, "Business events").
+Money is integer fen and times are ISO-8601 with a zone (docs/plugins.md, "Events").
 """
 
 from __future__ import annotations
