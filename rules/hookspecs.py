@@ -26,9 +26,7 @@ its arguments. If it raises, the event fails with the plugin's name and nothing 
 
 A minimal plugin::
 
-    from rules.effects import AwardPoints
-    from rules.hookspecs import hookimpl
-    from rules.plugins import PluginInfo
+    from rules.sdk import AwardPoints, PluginInfo, hookimpl
 
     @hookimpl
     def siyu_plugin_info():

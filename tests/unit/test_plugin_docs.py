@@ -139,3 +139,11 @@ def test_partners_are_never_sent_outside_the_repository_for_the_contract():
 def test_the_readme_plugin_section_points_to_the_guide():
     readme = (ROOT / "README.md").read_text()
     assert "docs/plugins.md" in readme
+
+
+def test_the_sdk_module_exports_every_effect_a_partner_may_return_and_the_guide_names_all_it_exports():
+    from rules import sdk
+
+    assert set(PARTNER_EFFECTS) <= set(sdk.__all__)
+    for name in sdk.__all__:
+        assert f"`{name}`" in GUIDE, name

@@ -9,9 +9,7 @@ bonus). A refund that arrives before its order is not its business: the points p
 order's points, and the bonus doubles what the points plugin actually awarded.
 """
 
-from rules.effects import AwardPoints, Note, Once, TakeBackPoints
-from rules.hookspecs import hookimpl
-from rules.plugins import PluginInfo
+from rules.sdk import AwardPoints, Note, Once, PluginInfo, TakeBackPoints, hookimpl
 
 NAME = "member_day"
 VERSION = "1.0.0"

@@ -8,9 +8,7 @@ Parameters:
 - `groups` ([]): only these group ids count; empty means any of the brand's groups.
 """
 
-from rules.effects import AwardPoints, Once
-from rules.hookspecs import hookimpl
-from rules.plugins import PluginInfo
+from rules.sdk import AwardPoints, Once, PluginInfo, hookimpl
 
 NAME = "wecom_group_bonus"
 VERSION = "1.0.0"
