@@ -119,6 +119,23 @@ def test_a_tier_reached_on_31_august_is_judged_at_the_start_of_the_last_day_of_f
     assert standing(store, brand, member) == (500, "YIN", shanghai(2027, 2, 28))
 
 
+def test_rolling_12_months_are_calendar_months_an_order_of_1_march_2027_counts_through_29_february_2028(
+        fresh_table, store, plugins):
+    brand = "bgy" + uuid.uuid4().hex[:10]
+    store.put_brand(BrandConfig(brand, "百果园", BAIGUOYUAN_LADDER))
+    configure_brand(store, plugins, brand, now=shanghai(2027, 1, 1), plugin_settings=[
+        ("tiers", True, {"policy": "rolling12"})])
+    send = Deliveries(Engine(store, plugins), seed=12)
+    member = register(store, brand, shanghai(2027, 1, 1))
+    send.day(order(brand, member, 600, shanghai(2027, 3, 1, 10)))
+    # Twelve calendar months: the order leaves the window at the start of 1 March 2028 (366 days, a leap year).
+    assert standing(store, brand, member) == (600, "YIN", shanghai(2028, 3, 1))
+    send.sweep(shanghai(2028, 2, 29, 12))  # 365 days on: still inside the 12 months
+    assert standing(store, brand, member) == (600, "YIN", shanghai(2028, 3, 1))
+    send.sweep(shanghai(2028, 3, 1))
+    assert standing(store, brand, member) == (0, "PU", None)
+
+
 # ---- a refund takes back its own order's points -----------------------------------------------------------------
 
 
