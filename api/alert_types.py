@@ -55,11 +55,16 @@ class Alert:
     topic: Optional[str]
     level: AlertLevel
     status: AlertStatus
-    value: float = strawberry.field(description="The reading at the current level.")
+    value: float = strawberry.field(description="The reading at which it reached its current level.")
+    current_value: float = strawberry.field(
+        description="The metric's latest reading as feedback goes on being counted (while the alert is unresolved).")
     threshold: float = strawberry.field(description="What the reading exceeded for this level.")
     opened_at: datetime
-    raised_at: datetime = strawberry.field(description="When it reached its current level.")
-    respond_by: datetime = strawberry.field(description="Acknowledge by then, or it is escalated.")
+    raised_at: datetime = strawberry.field(
+        description="When Siyu raised it to its current level: the latest feedback time its scope had counted, so a "
+                    "late event never opens an alert already overdue.")
+    respond_by: datetime = strawberry.field(
+        description="Acknowledge by then, or it is escalated: the level's response time after raisedAt.")
     overdue: bool = strawberry.field(description="Open (unacknowledged) past its response deadline.")
     escalated_at: Optional[datetime]
     escalations: int
@@ -78,6 +83,7 @@ class Alert:
             id=strawberry.ID(alert.alert_id), metric=alert.metric, measure=alert.measure, scope=alert.scope,
             channel=value if kind == "channel" else None, topic=value if kind == "topic" else None,
             level=AlertLevel(alert.level), status=AlertStatus(alert.status), value=alert.value,
+            current_value=alert.value if alert.current_value is None else alert.current_value,
             threshold=alert.threshold, opened_at=alert.opened_at, raised_at=alert.raised_at,
             respond_by=alert.respond_by, overdue=alert.overdue(now), escalated_at=alert.escalated_at,
             escalations=alert.escalations, acknowledged_at=alert.acknowledged_at,

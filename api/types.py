@@ -30,7 +30,9 @@ class Tier:
     name: str
     threshold: int = strawberry.field(description="Growth value at which a member reaches this tier.")
     valid_until: Optional[datetime] = strawberry.field(
-        default=None, description="When the member's hold on this tier ends (null: no end set).")
+        default=None, description="When the member's hold on this tier ends and it is judged again: 00:00 "
+                                  "brand-local on the day the tier's validity in calendar months runs out (reached "
+                                  "2026-02-01, 6 months: 2026-08-01) (null: no end set).")
     benefits: Optional[JSON] = strawberry.field(default=None, description="What the tier gives, as brand data.")
 
 

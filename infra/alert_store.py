@@ -37,6 +37,7 @@ from rules.alerts import (
     EscalateAlertWrite,
     OpenAlertWrite,
     RaiseAlertWrite,
+    ReadingWrite,
     ScopeCounts,
 )
 from rules.coupons import TemplatesPaused
@@ -68,6 +69,7 @@ class AlertItem(SiyuItem, discriminator="alert"):
     opened_at = UTCDateTimeAttribute()
     raised_at = UTCDateTimeAttribute()
     respond_by = UTCDateTimeAttribute()
+    current_value = NumberAttribute(null=True)  # the metric's latest reading while counting goes on
     escalated_for = UTCDateTimeAttribute(null=True)
     escalated_at = UTCDateTimeAttribute(null=True)
     escalations = NumberAttribute(default=0)
@@ -97,6 +99,7 @@ class FeedbackScopeItem(SiyuItem, discriminator="feedback_scope"):
 
     scope = UnicodeAttribute()
     version = NumberAttribute(default=0)
+    latest_at = UTCDateTimeAttribute(null=True)  # the latest event time counted: alerts are raised no earlier
 
 
 # ---- writers: the crisis side writes in an event's transaction --------------------------------------------------
@@ -107,10 +110,13 @@ def _write_count(tx: Any, write: CountWrite, record: Any) -> None:
     pk = keys.feedback_pk(write.brand_id, write.scope)
     seen = (FeedbackScopeItem.version == write.seen_version) if write.seen_version \
         else FeedbackScopeItem.pk.does_not_exist()
-    tx.update("conflict", FeedbackScopeItem(pk, keys.FEEDBACK_HEAD), [
+    actions = [
         FeedbackScopeItem.kind.set(FeedbackScopeItem), FeedbackScopeItem.scope.set(write.scope),
         FeedbackScopeItem.version.add(1), FeedbackScopeItem.ttl.set(write.scope_until),
-    ], seen)
+    ]
+    if write.latest_at is not None:
+        actions.append(FeedbackScopeItem.latest_at.set(write.latest_at))
+    tx.update("conflict", FeedbackScopeItem(pk, keys.FEEDBACK_HEAD), actions, seen)
     # No condition of its own: the version above already serialises every writer of this scope.
     tx.update("conflict", FeedbackCountItem(pk, keys.feedback_sk(write.hour)), [
         FeedbackCountItem.kind.set(FeedbackCountItem), FeedbackCountItem.scope.set(write.scope),
@@ -133,7 +139,7 @@ def _write_open(tx: Any, write: OpenAlertWrite, record: Any) -> None:
 def _write_raise(tx: Any, write: RaiseAlertWrite, record: Any) -> None:
     actions = [
         AlertItem.level.set(write.level), AlertItem.status.set(OPEN), AlertItem.value.set(write.value),
-        AlertItem.threshold.set(write.threshold), AlertItem.raised_at.set(write.change.at),
+        AlertItem.current_value.set(write.value), AlertItem.threshold.set(write.threshold), AlertItem.raised_at.set(write.change.at),
         AlertItem.respond_by.set(write.respond_by), _append(write.change),
     ]
     if write.pause_coupon_templates:
@@ -142,6 +148,17 @@ def _write_raise(tx: Any, write: RaiseAlertWrite, record: Any) -> None:
            AlertItem.gsi1sk.set(keys.alert_due_sk(write.respond_by, write.brand_id, write.alert_id))]
     tx.update("conflict", OpenAlertItem(keys.crisis_pk(write.brand_id), keys.open_alert_sk(write.metric, write.scope)),
               actions + due, (OpenAlertItem.alert_id == write.alert_id) & (OpenAlertItem.level == write.from_level))
+    tx.update("conflict", AlertItem(keys.brand_pk(write.brand_id), keys.alert_sk(write.alert_id)), actions,
+              AlertItem.pk.exists() & (AlertItem.status != RESOLVED))
+
+
+@writer(ReadingWrite)
+def _write_reading(tx: Any, write: ReadingWrite, record: Any) -> None:
+    # The reading comes from counts read under the scope's version (the count write's condition); these only
+    # need the alert to be the unresolved one that was read.
+    actions = [AlertItem.current_value.set(write.value)]
+    tx.update("conflict", OpenAlertItem(keys.crisis_pk(write.brand_id), keys.open_alert_sk(write.metric, write.scope)),
+              actions, OpenAlertItem.alert_id == write.alert_id)
     tx.update("conflict", AlertItem(keys.brand_pk(write.brand_id), keys.alert_sk(write.alert_id)), actions,
               AlertItem.pk.exists() & (AlertItem.status != RESOLVED))
 
@@ -168,16 +185,16 @@ def _append(change: AlertChange) -> Any:
 class AlertStore:
     def feedback_counts(self, brand_id: str, scope: str, *, hours: int) -> ScopeCounts:
         # Newest first: the version (HEAD sorts after every hour), then the latest buckets, whatever hour they are.
-        version = 0
+        version, latest_at = 0, None
         buckets: dict[datetime, tuple[int, int]] = {}
         # Consistent: the scope's version becomes the counting write's condition.
         for item in SiyuItem.query(keys.feedback_pk(brand_id, scope), scan_index_forward=False, limit=hours + 1,
                                    page_size=hours + 1, consistent_read=True):
             if isinstance(item, FeedbackScopeItem):
-                version = int(item.version)
+                version, latest_at = int(item.version), item.latest_at
             elif isinstance(item, FeedbackCountItem):
                 buckets[item.hour] = (int(item.negative), int(item.total))
-        return ScopeCounts(scope, version, MappingProxyType(buckets))
+        return ScopeCounts(scope, version, MappingProxyType(buckets), latest_at)
 
     def open_alerts(self, brand_id: str) -> tuple[Alert, ...]:
         return tuple(_alert(item) for item in OpenAlertItem.query(
@@ -283,6 +300,7 @@ def _item(model: type, pk: str, sk: str, alert: Alert) -> AlertItem:
         pk, sk, alert_id=alert.alert_id, brand_id=alert.brand_id, metric=alert.metric, measure=alert.measure,
         scope=alert.scope, level=alert.level, status=alert.status, value=alert.value, threshold=alert.threshold,
         opened_at=alert.opened_at, raised_at=alert.raised_at, respond_by=alert.respond_by,
+        current_value=alert.current_value,
         escalated_for=alert.escalated_for, escalated_at=alert.escalated_at, escalations=alert.escalations,
         acknowledged_at=alert.acknowledged_at, acknowledged_by=alert.acknowledged_by,
         resolved_at=alert.resolved_at, resolved_by=alert.resolved_by,
@@ -301,6 +319,7 @@ def _alert(item: AlertItem) -> Alert:
         alert_id=item.alert_id, brand_id=item.brand_id, metric=item.metric, measure=item.measure, scope=item.scope,
         level=item.level, status=item.status, value=float(item.value), threshold=float(item.threshold),
         opened_at=item.opened_at, raised_at=item.raised_at, respond_by=item.respond_by,
+        current_value=None if item.current_value is None else float(item.current_value),
         escalated_for=item.escalated_for, escalated_at=item.escalated_at, escalations=int(item.escalations or 0),
         acknowledged_at=item.acknowledged_at, acknowledged_by=item.acknowledged_by, resolved_at=item.resolved_at,
         resolved_by=item.resolved_by, pause_coupon_templates=tuple(item.pause_coupon_templates or ()),

@@ -98,6 +98,7 @@ class LotItem(SiyuItem, discriminator="lot"):
     remaining = NumberAttribute()
     earned_at = UTCDateTimeAttribute()
     expires_at = UTCDateTimeAttribute()
+    source = UnicodeAttribute(null=True)  # what earned it ("points:order:o1"): a refund of it takes from here first
 
 
 class AllocationMap(MapAttribute):

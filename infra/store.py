@@ -163,7 +163,8 @@ class DynamoStore(AlertStore):
             elif isinstance(item, MemberItem):
                 profile = item
             elif isinstance(item, LotItem):
-                lots.append(Lot(item.lot_id, int(item.earned), int(item.remaining), item.earned_at, item.expires_at))
+                lots.append(Lot(item.lot_id, int(item.earned), int(item.remaining), item.earned_at, item.expires_at,
+                                item.source))
             elif isinstance(item, RequestItem):
                 request = _request_from_item(item)
             elif isinstance(item, MarkerItem):
@@ -572,7 +573,7 @@ def _posting_writes(tx: _Transaction, profile: MemberProfile, posting: Posting) 
         tx.put("conflict", LotItem(
             mpk, keys.lot_sk(lot.expires_at, lot.lot_id), brand_id=brand_id, member_id=member_id,
             lot_id=lot.lot_id, earned=lot.earned, remaining=lot.remaining, earned_at=lot.earned_at,
-            expires_at=lot.expires_at, gsi1pk=keys.due_pk(lot.expires_at, member_id),
+            expires_at=lot.expires_at, source=lot.source, gsi1pk=keys.due_pk(lot.expires_at, member_id),
             gsi1sk=keys.due_sk(lot.expires_at, "LOT", brand_id, member_id, lot.lot_id),
         ), LotItem.pk.does_not_exist())
     for entry in posting.entries:

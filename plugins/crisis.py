@@ -39,7 +39,12 @@ Readings are of the latest window: the hours up to the newer of the event's hour
 (counted in whole UTC hours: a 24-hour window is the latest hour and the 23 before it), so a late or redelivered
 event never reads an older picture than the one already counted. One alert per metric and scope stays open until
 staff resolve it; a worse reading raises its level (and its deadline becomes the stricter of the one it had and
-the new level's, counted from now), a better one leaves it as it is.
+the new level's, counted from the raise), a better one leaves its level as it is. Either way the alert shows the
+metric's current reading (`currentValue`) as counting goes on.
+
+An alert is raised at the latest event time its scope has counted, this event's included (and never before an
+earlier raise of the same alert): a late `feedback.received`, dated before what the scope already counted, raises
+it when Siyu knew, not at the event's own past time, so a red alert's 4 hours are always 4 hours.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ from rules.alerts import (
     EscalateAlert,
     RaiseAlert,
     ScopeCounts,
+    ShowReading,
     Threshold,
     hour_of,
     new_alert_id,
@@ -178,11 +184,19 @@ def siyu_feedback_received(event, context):
                         rule="count-feedback", inputs={"feedbackId": event.get("feedbackId"), "channel": channel,
                                                        "topic": topic, "negative": negative, "because": because})
     for threshold, scope in watched:
-        reading = measure(threshold, view.counts[scope].plus(hour, negative), hour)
+        counts = view.counts[scope]
+        reading = measure(threshold, counts.plus(hour, negative), hour)
         current = view.open_alert(threshold.name, scope)
         if reading.level is None or (current is not None and rank(reading.level) <= rank(current.level)):
+            if current is not None and reading.value != (current.current_value if current.current_value is not None
+                                                         else current.value):
+                # The alert keeps showing its metric as counting goes on, not only the reading that raised it.
+                yield ShowReading(alert_id=current.alert_id, metric=threshold.name, scope=scope,
+                                  value=reading.value, rule="current-reading",
+                                  inputs={"metric": threshold.name, "scope": scope, **reading.inputs,
+                                          "value": reading.value})
             continue
-        yield from _raise(threshold, scope, reading, current, event.event_id, context)
+        yield from _raise(threshold, scope, reading, current, event.event_id, context, counts.raise_time(context.now))
 
 
 @hookimpl
@@ -267,8 +281,11 @@ def _negative(event, rules) -> tuple[bool, str | None]:
     return False, None
 
 
-def _raise(threshold: Threshold, scope: str, reading: Reading, current, event_id: str, context):
-    now, level = context.now, reading.level
+def _raise(threshold: Threshold, scope: str, reading: Reading, current, event_id: str, context, at: datetime):
+    # `at`: the latest event time the scope has counted, never before a raise of this alert already recorded, so
+    # the response window counts from when Siyu raised it, whatever the date of the (possibly late) event.
+    now = max(at, current.raised_at) if current is not None else at
+    level = reading.level
     hours = context.params["responseHours"][level]
     if threshold.response_hours is not None:
         hours = min(hours, threshold.response_hours)
@@ -287,7 +304,7 @@ def _raise(threshold: Threshold, scope: str, reading: Reading, current, event_id
     yield RaiseAlert(alert_id=alert_id, metric=threshold.name, measure=threshold.measure, scope=scope, level=level,
                      from_level=current.level if current else None, value=reading.value,
                      threshold=reading.threshold, respond_by=respond_by, pause_coupon_templates=pause,
-                     rule=rule, inputs=inputs)
+                     at=now, rule=rule, inputs={**inputs, "raisedAt": now.isoformat()})
     yield BrandEmit(detail_type="alert.raised", rule=rule, inputs=inputs, detail={
         "alertId": alert_id, "metric": threshold.name, "scope": scope, "level": level,
         "previousLevel": current.level if current else None, "value": reading.value,

@@ -103,12 +103,13 @@ def siyu_order_paid(event, context):
         if net_of_refunds:
             inputs = {**inputs, "refundedBeforeOrderFen": refunded_fen, "pointsNotAwarded": net_of_refunds}
         yield AwardPoints(points=points - net_of_refunds, expires_at=context.expiry_for_new_points(),
-                          reason=f"order {order_id}", rule=rule, inputs=inputs)
+                          reason=f"order {order_id}", rule=rule, inputs=inputs, source=order_source(order_id))
 
 
 @hookimpl
 def siyu_order_refunded(event, context):
-    """Refunds take back points in proportion to the amount refunded (rounded down, on the running total)."""
+    """Refunds take back points in proportion to the amount refunded (rounded down, on the running total), from
+    the refunded order's own lot first."""
     step = refund_step(NAME, "points", event, context.member)
     if step is None:
         return
@@ -123,8 +124,10 @@ def siyu_order_refunded(event, context):
     yield Once(key=step.key, rule="proportional-refund", inputs=inputs, keep_days=keep,
                data={"fen": step.fen, "taken": step.take})
     if step.take:
+        # The order's own lot first: a refund of one order never eats another order's points while its own are
+        # there; only what was already spent of them comes from the other lots (earliest expiry first), or is owed.
         yield TakeBackPoints(points=step.take, reason=f"refund of order {step.order_id}", rule="proportional-refund",
-                             inputs=inputs)
+                             inputs=inputs, source=order_source(step.order_id))
 
 
 @hookimpl
@@ -161,6 +164,11 @@ def siyu_member_engaged(event, context):
     effects.append(AwardPoints(points=rule["points"], expires_at=context.expiry_for_new_points(),
                                reason=f"engagement: {action}", rule="engagement-points", inputs=inputs))
     return effects
+
+
+def order_source(order_id) -> str:
+    """What an order's points lot is named by, so its refunds find it."""
+    return f"{NAME}:order:{order_id}"
 
 
 def is_anniversary(context) -> bool:

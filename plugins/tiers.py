@@ -5,12 +5,14 @@ The ladder is brand data (`BrandConfig.tiers`, e.g. 百果园 普卡 0 / 银卡 
 growth deducted when its validity ends without an upgrade: 0 / 300 / 1,000 / 3,000). Growth is kept apart from
 spendable points. Parameters:
 - `growthPerYuan` (1): growth per yuan paid, rounded down (百果园: 1 yuan = 1 growth; some brands 0.01).
-- `validityMonths` (6): how long a tier is held after it is reached (a month counts as 30 days).
+- `validityMonths` (6): how long a tier is held after it is reached, in calendar months of the brand's time zone
+  (rules/months.py): reached on 2026-02-01 (brand-local), held through 2026-07-31 and judged at 00:00 brand-local
+  on 2026-08-01; reached on 31 August, judged at the start of 28 (or 29) February.
 - `refundWindowDays` (120): how long an order is remembered for refunds (as in `points`).
 - `policy` ("validity"): "validity" is 百果园's (growth accumulates; at the end of a tier's validity the deduction
-  is taken); "rolling12" grades on the growth of the last 12 months only (DOMAIN.md 2.2): each order re-grades
-  up or down, and the daily sweep re-grades when an order leaves the window, so members who stop buying are
-  downgraded automatically.
+  is taken); "rolling12" grades on the growth of the last 12 calendar months only (DOMAIN.md 2.2): an order of
+  2026-03-15 (brand-local) counts until the start of 2027-03-15; each order re-grades up or down, and the daily
+  sweep re-grades when an order leaves the window, so members who stop buying are downgraded automatically.
 - `firstOrderUpgrade` (none): e.g. {"minFen": 100, "tier": "VIP2"}: 喜茶's first order of at least 1 yuan
   lifts a new member to VIP2 whatever their growth.
 - `acceleratedUpgrade` (none): e.g. {"monthlySpendFen": 50000, "months": 3} (DOMAIN.md 2.2): a member whose net
@@ -29,9 +31,8 @@ refund takes growth back in proportion and, if that leaves the member below thei
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from plugins.points import exact
+from rules import months as calendar_months
 from rules.clock import parse_time
 from plugins.refunds import owed_after, refund_step, refunded_before_order, refunded_so_far
 from rules.effects import AddGrowth, Emit, IssueCoupon, Once, SetPaidMembership, SetTier
@@ -112,7 +113,7 @@ def siyu_order_paid(event, context):
     yield from _birthday_coupon(context)
 
 
-ACCELERATION_MEMORY_DAYS = 100  # three calendar months and some
+ACCELERATION_MEMORY_DAYS = calendar_months.longest_days(3)  # three calendar months at their longest
 
 
 def _order_memory_days(params) -> int:
@@ -120,7 +121,7 @@ def _order_memory_days(params) -> int:
     or the accelerated-upgrade months must still see it."""
     keep = params["refundWindowDays"]
     if params["policy"] == "rolling12":
-        keep = max(keep, WINDOW_DAYS + 1)
+        keep = max(keep, calendar_months.longest_days(WINDOW_MONTHS))
     if params["acceleratedUpgrade"]:
         keep = max(keep, ACCELERATION_MEMORY_DAYS)
     return keep
@@ -143,10 +144,7 @@ def _accelerated(context, current, order_id, amount, refunded_fen):
         refunded, _ = refunded_so_far(context.member.markers_under(f"{NAME}:refund:{key[len(prefix):]}#"))
         label = f"{context.local_date(parse_time(data['at'])):%Y-%m}"
         spend[label] = spend.get(label, 0) + data["amountFen"] - refunded
-    months, cursor = [], month
-    for _ in range(rule["months"]):
-        months.append(f"{cursor:%Y-%m}")
-        cursor = (cursor - timedelta(days=1)).replace(day=1)
+    months = calendar_months.month_labels_back(context.now, rule["months"], context.brand.timezone)
     if any(spend.get(label, 0) < rule["monthlySpendFen"] for label in months):
         return None
     return higher, "accelerated-upgrade", {"orderId": order_id, "months": months, "monthlySpendFen":
@@ -249,19 +247,27 @@ def siyu_member_due(sweep, context):
                       inputs=inputs)
 
 
-WINDOW_DAYS = 365
+WINDOW_MONTHS = 12
+
+
+def _leaves_window(context, at):
+    """When an order of `at` leaves the rolling window: the start of the brand-local day 12 calendar months on."""
+    return calendar_months.months_after(at, WINDOW_MONTHS, context.brand.timezone)
 
 
 def _regrade_rolling(context, extra, rule):
-    """Grade on the growth of orders in the last 12 months (less their refunds), up or down; re-grade again when
-    the oldest of them leaves the window."""
+    """Grade on the growth of orders in the last 12 calendar months (less their refunds), up or down; re-grade
+    again when the oldest of them leaves the window."""
     member = context.member
-    cutoff = context.now - timedelta(days=WINDOW_DAYS)
+    tz = context.brand.timezone
+    # The first brand-local day still inside the window (for the explanation; each order is judged on its own).
+    since = calendar_months.start_of_day(
+        calendar_months.add_months(calendar_months.local_day(context.now, tz), -WINDOW_MONTHS), tz)
     prefix = f"{NAME}:order:"
     total, oldest = 0, None
     for key, data in member.markers_under(prefix).items():
         at = parse_time(data["at"]) if data.get("at") else None
-        if at is None or at <= cutoff:
+        if at is None or _leaves_window(context, at) <= context.now:
             continue
         _, refunded = refunded_so_far(member.markers_under(f"{NAME}:refund:{key[len(prefix):]}#"))
         total += data["growth"] - data.get("taken", 0) - refunded
@@ -269,12 +275,12 @@ def _regrade_rolling(context, extra, rule):
     if extra is not None and extra[0]:
         total += extra[0]
         oldest = extra[1] if oldest is None else min(oldest, extra[1])
-    inputs = {"growthLast12Months": total, "since": cutoff.isoformat(), "from": member.tier_code}
+    inputs = {"growthLast12Months": total, "since": since.isoformat(), "from": member.tier_code}
     if total != member.growth:
         yield AddGrowth(growth=total - member.growth, rule=rule, inputs=inputs)
     current = context.brand.tier(member.tier_code)
     target = context.brand.tier_for_growth(total)
-    recheck = oldest + timedelta(days=WINDOW_DAYS) if oldest is not None and target != context.brand.entry_tier else None
+    recheck = _leaves_window(context, oldest) if oldest is not None and target != context.brand.entry_tier else None
     if target.code != current.code:
         yield SetTier(code=target.code, valid_until=recheck, rule=rule, inputs=inputs)
         yield Emit(detail_type="tier.changed", rule=rule, inputs=inputs, detail={"from": current.code, "to": target.code})
@@ -309,7 +315,8 @@ def _upgrade_gift(context, current, target):
 
 
 def _validity(context, level):
-    """The entry tier is held for good; every other tier for `validityMonths` from now."""
+    """The entry tier is held for good; every other tier for `validityMonths` calendar months from today
+    (brand-local), judged at the start of the day they end on."""
     if level.code == context.brand.entry_tier.code:
         return None
-    return context.now + timedelta(days=30 * context.params["validityMonths"])
+    return calendar_months.months_after(context.now, context.params["validityMonths"], context.brand.timezone)

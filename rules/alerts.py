@@ -168,10 +168,18 @@ class ScopeCounts:
     version: int = 0
     # hour -> (negative, total)
     hours: Mapping[datetime, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
+    latest_at: datetime | None = None  # the latest event time the scope has counted (None: never, or not kept)
 
     @property
     def latest_hour(self) -> datetime | None:
         return max(self.hours) if self.hours else None
+
+    def raise_time(self, now: datetime) -> datetime:
+        """When an alert of this scope is raised by an event dated `now`: the latest event time the scope has
+        counted, this one included. A late event (dated before what the scope already counted) raises it when Siyu
+        knew, not at its own past time, so a response window is never partly spent at birth."""
+        seen = self.latest_at or self.latest_hour
+        return max(now, seen) if seen is not None else now
 
     def plus(self, hour: datetime, negative: bool) -> "ScopeCounts":
         """These counts with one more piece of feedback in `hour`."""
@@ -212,6 +220,7 @@ class Alert:
     opened_at: datetime
     raised_at: datetime  # when it reached its current level
     respond_by: datetime
+    current_value: float | None = None  # the metric's latest reading as counting goes on (None: `value`)
     escalated_for: datetime | None = None  # the deadline already escalated, if any
     escalated_at: datetime | None = None
     escalations: int = 0
@@ -309,12 +318,25 @@ class RaiseAlert(BrandEffect):
     threshold: float
     respond_by: datetime
     pause_coupon_templates: tuple[str, ...] = ()
+    at: datetime | None = None  # when it is raised (`ScopeCounts.raise_time`); None: the event's time
 
     def check(self, *, brand: Any, now: datetime, member: Any) -> None:
         if self.level not in LEVELS or (self.from_level is not None and rank(self.from_level) >= rank(self.level)):
             raise ValueError(f"cannot go from {self.from_level!r} to {self.level!r}: levels only rise")
-        if self.respond_by.tzinfo is None or self.respond_by <= now:
-            raise ValueError("respond_by must be a time with a zone, after now")
+        if self.at is not None and (self.at.tzinfo is None or self.at < now):
+            raise ValueError("at must be a time with a zone, not before the event's")
+        if self.respond_by.tzinfo is None or self.respond_by <= (self.at or now):
+            raise ValueError("respond_by must be a time with a zone, after the raise")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShowReading(BrandEffect):
+    """The unresolved alert `alert_id` shows `value` as its metric's current reading (counting went on)."""
+
+    alert_id: str
+    metric: str
+    scope: str
+    value: float
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -344,6 +366,7 @@ class CountWrite:
     seen_version: int
     bucket_until: datetime
     scope_until: datetime
+    latest_at: datetime | None = None  # the scope's latest counted event time after this one (never earlier)
 
 
 @dataclass(frozen=True)
@@ -374,6 +397,18 @@ class RaiseAlertWrite:
 
 
 @dataclass(frozen=True)
+class ReadingWrite:
+    """The unresolved alert `alert_id` (and its live copy) shows `value` as its current reading."""
+
+    items: ClassVar[int] = 2
+    brand_id: str
+    alert_id: str
+    metric: str
+    scope: str
+    value: float
+
+
+@dataclass(frozen=True)
 class EscalateAlertWrite:
     """The alert, still open with deadline `respond_by`, is marked escalated for that deadline and leaves the due
     index."""
@@ -397,18 +432,20 @@ def _plan_count(effect: CountFeedback, plan: Any) -> Iterable[CountWrite]:
         # A late event must not shorten the life of the scope's version: it lives as long as the newest bucket.
         newest = max(effect.hour, counts.latest_hour or effect.hour)
         yield CountWrite(plan.brand.brand_id, scope, effect.hour, int(effect.negative), counts.version,
-                         bucket_until=effect.hour + COUNTERS_KEPT, scope_until=newest + COUNTERS_KEPT)
+                         bucket_until=effect.hour + COUNTERS_KEPT, scope_until=newest + COUNTERS_KEPT,
+                         latest_at=counts.raise_time(plan.now))
 
 
 @side_writes(RaiseAlert)
 def _plan_raise(effect: RaiseAlert, plan: Any) -> Iterable[Any]:
-    change = AlertChange(plan.now, "opened" if effect.from_level is None else "raised", effect.level,
+    at = effect.at or plan.now
+    change = AlertChange(at, "opened" if effect.from_level is None else "raised", effect.level,
                          effect.value, effect.threshold, by=plan.event_id)
     if effect.from_level is None:
         yield OpenAlertWrite(Alert(
             alert_id=effect.alert_id, brand_id=plan.brand.brand_id, metric=effect.metric, measure=effect.measure,
             scope=effect.scope, level=effect.level, status=OPEN, value=effect.value, threshold=effect.threshold,
-            opened_at=plan.now, raised_at=plan.now, respond_by=effect.respond_by,
+            opened_at=at, raised_at=at, respond_by=effect.respond_by, current_value=effect.value,
             pause_coupon_templates=effect.pause_coupon_templates, history=(change,)))
     else:
         yield RaiseAlertWrite(plan.brand.brand_id, effect.alert_id, effect.metric, effect.scope, effect.from_level,
@@ -418,6 +455,11 @@ def _plan_raise(effect: RaiseAlert, plan: Any) -> Iterable[Any]:
         # The coupon family's own pause items, held by this alert until it is resolved: claims check them in
         # their write, so a coupon cannot be claimed in the same instant the brand goes red.
         yield TemplatesPaused(plan.brand.brand_id, effect.pause_coupon_templates, by=effect.alert_id)
+
+
+@side_writes(ShowReading)
+def _plan_reading(effect: ShowReading, plan: Any) -> Iterable[ReadingWrite]:
+    yield ReadingWrite(plan.brand.brand_id, effect.alert_id, effect.metric, effect.scope, effect.value)
 
 
 @side_writes(EscalateAlert)

@@ -24,20 +24,25 @@ class Effect:
 
 @dataclass(frozen=True, kw_only=True)
 class AwardPoints(Effect):
-    """Add `points` to the member as a new lot that expires at `expires_at`."""
+    """Add `points` to the member as a new lot that expires at `expires_at`. `source` names what earned them
+    (e.g. "points:order:o1"), so that a `TakeBackPoints` of the same source takes this lot's points first."""
 
     points: int
     expires_at: datetime
     reason: str
+    source: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class TakeBackPoints(Effect):
-    """Take `points` back (a refund), earliest expiry first. What the member already spent becomes debt: later
-    earnings repay it first, and redemption waits until it is repaid."""
+    """Take `points` back (a refund): from the lots of `source` first (the refunded order's own points, as its
+    `AwardPoints` named them), then, for what was already spent of them, from the other lots, earliest expiry
+    first. What the member no longer has becomes debt: later earnings repay it first, and redemption waits until
+    it is repaid."""
 
     points: int
     reason: str
+    source: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -435,10 +435,11 @@ class Engine:
         if isinstance(effect, fx.AwardPoints):
             return ledger.earn(points, points=effect.points, now=now, expires_at=effect.expires_at,
                                entry_id=entry_id, reason=effect.reason, actor=actor, event_id=event_id,
-                               explanation=decision.explanation())
+                               explanation=decision.explanation(), source=effect.source)
         if isinstance(effect, fx.TakeBackPoints):
             return ledger.take_back(points, points=effect.points, now=now, entry_id=entry_id, reason=effect.reason,
-                                    actor=actor, event_id=event_id, explanation=decision.explanation())
+                                    actor=actor, event_id=event_id, explanation=decision.explanation(),
+                                    source=effect.source)
         if isinstance(effect, fx.ExpirePoints):
             posting = ledger.expire(points, now=now, entry_id=entry_id, actor=actor)
             if posting is None:
@@ -552,9 +553,11 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
             raise PluginFailed(plugin, "AwardPoints.expires_at must be a datetime with a timezone")
         if effect.expires_at <= now:
             raise PluginFailed(plugin, "AwardPoints.expires_at must be after the event's time")
+        _check_source(plugin, effect)
     elif isinstance(effect, fx.TakeBackPoints):
         if isinstance(effect.points, bool) or not isinstance(effect.points, int) or effect.points <= 0:
             raise PluginFailed(plugin, "TakeBackPoints.points must be a positive integer")
+        _check_source(plugin, effect)
     elif isinstance(effect, fx.AddGrowth):
         if isinstance(effect.growth, bool) or not isinstance(effect.growth, int):
             raise PluginFailed(plugin, "AddGrowth.growth must be an integer")
@@ -584,6 +587,13 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
                                        f"{effect.detail_type!r}")
 
 
+def _check_source(plugin: str, effect: fx.Effect) -> None:
+    source = effect.source
+    if source is not None and (not isinstance(source, str) or not source.startswith(f"{plugin}:")
+                               or len(source) > 200):
+        raise PluginFailed(plugin, f"{effect.kind}.source must start with '{plugin}:' and be at most 200 characters")
+
+
 def _project(view: MemberView | None, effect: fx.Effect, now: datetime, brand: BrandConfig) -> MemberView | None:
     """The member as the next plugin should see it, after this effect."""
     if view is None:
@@ -593,7 +603,7 @@ def _project(view: MemberView | None, effect: fx.Effect, now: datetime, brand: B
         return own_projection(view, now)
     if isinstance(effect, fx.AwardPoints):
         earned = ledger.earn(view.points, points=effect.points, now=now, expires_at=effect.expires_at,
-                             entry_id=f"pending-{len(view.points.lots)}")
+                             entry_id=f"pending-{len(view.points.lots)}", source=effect.source)
         return replace(view, points=ledger.applied(view.points, earned))
     if isinstance(effect, fx.ExpirePoints):
         lots = tuple(lot if not lot.expired(now) else replace(lot, remaining=0) for lot in view.points.lots)
@@ -606,7 +616,8 @@ def _project(view: MemberView | None, effect: fx.Effect, now: datetime, brand: B
     if isinstance(effect, fx.SetPaidMembership):
         return replace(view, paid_until=effect.until)
     if isinstance(effect, fx.TakeBackPoints):
-        taken = ledger.take_back(view.points, points=effect.points, now=now, entry_id="projection")
+        taken = ledger.take_back(view.points, points=effect.points, now=now, entry_id="projection",
+                                 source=effect.source)
         return replace(view, points=ledger.applied(view.points, taken))
     if isinstance(effect, fx.Once):
         return replace(view, markers={**view.markers, effect.key: dict(effect.data)})

@@ -13,7 +13,7 @@ past its expiry is unspendable from that instant, whether or not the expiry swee
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, Iterable, Mapping
@@ -41,6 +41,9 @@ class Lot:
     remaining: int
     earned_at: datetime
     expires_at: datetime
+    # What earned it, when a rule names it (the `points` plugin: "points:order:o1"), so a refund of that order
+    # takes back this lot's points first.
+    source: str | None = None
 
     def expired(self, now: datetime) -> bool:
         return self.expires_at <= now
@@ -160,13 +163,16 @@ def earn(
     actor: str | None = None,
     event_id: str | None = None,
     explanation: Mapping[str, Any] | None = None,
+    source: str | None = None,
 ) -> Posting:
-    """Add `points` as a new lot expiring at `expires_at` (the lot takes the entry's id)."""
+    """Add `points` as a new lot expiring at `expires_at` (the lot takes the entry's id; `source` says what
+    earned it, for a later take-back of that very thing)."""
     _positive(points)
     if expires_at <= now:
         raise InvalidInput("expiresAt", "points must expire after they are earned")
     repaid = min(points, state.debt)
-    lot = Lot(lot_id=entry_id, earned=points, remaining=points - repaid, earned_at=now, expires_at=expires_at)
+    lot = Lot(lot_id=entry_id, earned=points, remaining=points - repaid, earned_at=now, expires_at=expires_at,
+              source=source)
     entry = Entry(
         entry_id=entry_id,
         at=now,
@@ -323,11 +329,16 @@ def take_back(
     actor: str | None = None,
     event_id: str | None = None,
     explanation: Mapping[str, Any] | None = None,
+    source: str | None = None,
 ) -> Posting:
-    """Take `points` back (a refund) from the spendable lots, earliest expiry first. Whatever is no longer there
-    to take becomes debt."""
+    """Take `points` back (a refund). With a `source` (the refunded order), from that source's own lots first:
+    a refund of one order never touches another order's points while its own are still there. What is no longer
+    on them (spent, or past expiry) comes from the other spendable lots, earliest expiry first; whatever is not
+    there either becomes debt."""
     _positive(points)
-    usable = state.spendable_lots(now)
+    spendable = state.spendable_lots(now)
+    own = [lot for lot in spendable if source is not None and lot.source == source]
+    usable = own + [lot for lot in spendable if lot not in own]
     allocations: list[Allocation] = []
     updates: list[LotUpdate] = []
     left = points
@@ -368,7 +379,7 @@ def applied(state: PointsState, posting: Posting) -> PointsState:
         lot = lots.get(update.lot_id)
         if lot is not None:
             remaining = update.after_or_delta if update.is_exact else lot.remaining + update.after_or_delta
-            lots[update.lot_id] = Lot(lot.lot_id, lot.earned, remaining, lot.earned_at, lot.expires_at)
+            lots[update.lot_id] = replace(lot, remaining=remaining)
         else:
             lots[update.lot_id] = Lot(update.lot_id, update.after_or_delta, update.after_or_delta,
                                       update.expires_at, update.expires_at)
@@ -395,7 +406,7 @@ def combine(postings: Iterable[Posting]) -> Posting:
             if update.lot_id in new_lots:
                 lot = new_lots[update.lot_id]
                 remaining = update.after_or_delta if update.is_exact else lot.remaining + update.after_or_delta
-                new_lots[update.lot_id] = Lot(lot.lot_id, lot.earned, remaining, lot.earned_at, lot.expires_at)
+                new_lots[update.lot_id] = replace(lot, remaining=remaining)
             elif update.lot_id in updates and update.is_exact:
                 first = updates[update.lot_id]
                 updates[update.lot_id] = LotUpdate(update.lot_id, update.expires_at, first.before,

@@ -249,7 +249,8 @@ def _load(store, brand: BrandConfig, event, state) -> Any:
 
 
 def month_of(brand: BrandConfig, at: datetime) -> str:
-    """The brand-local calendar month of `at`, e.g. "2026-03"."""
-    from zoneinfo import ZoneInfo
+    """The brand-local calendar month of `at`, e.g. "2026-03" (a KOL's monthly sales restart at 00:00 brand-local
+    on the 1st)."""
+    from rules.months import month_label
 
-    return f"{at.astimezone(ZoneInfo(brand.timezone)):%Y-%m}"
+    return month_label(at, brand.timezone)

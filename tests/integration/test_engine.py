@@ -1,6 +1,7 @@
 """The engine through the real store: 百果园's rules, exactly once, explained, and failing cleanly."""
 
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 
 from infra.db import count_requests
@@ -26,7 +27,9 @@ def test_a_new_member_who_pays_600_yuan_earns_600_points_and_becomes_silver_in_t
     assert summary["plugins"] == {"points": 2, "tiers": 4}
     assert standing(store, rules_brand, member) == (600, 600, "YIN")
     assert [(f.detail_type, f.detail["from"], f.detail["to"]) for f in bus.published] == [("tier.changed", "PU", "YIN")]
-    assert store.load_member(rules_brand, member).profile.tier_valid_until == T + timedelta(days=180)
+    # Six calendar months, judged at the start of the day they end on (Shanghai): 1 September.
+    assert store.load_member(rules_brand, member).profile.tier_valid_until == datetime(
+        2026, 9, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 def test_a_member_with_499_growth_is_still_on_the_ordinary_card_and_the_next_yuan_makes_silver(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,6 +14,7 @@ from rules.engine import Engine
 from tests.helpers import business_event, order_paid, register, scheduled_event
 
 T = datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 YUAN = 100
 
 
@@ -77,7 +79,8 @@ def test_item_2_a_gold_member_with_2500_not_upgraded_in_six_months_loses_1000_an
     engine.handle(business_event("order.paid", order_paid(brand, member, 2500 * YUAN), time=T))
     assert standing(store, brand, member) == (2500, "JIN")
     valid_until = store.load_member(brand, member).profile.tier_valid_until
-    assert valid_until == T + timedelta(days=180)
+    # Six calendar months in Shanghai: reached on 1 March, judged at the start of 1 September (brand-local).
+    assert valid_until == datetime(2026, 9, 1, tzinfo=SHANGHAI)
 
     engine.handle(scheduled_event(valid_until - timedelta(hours=1)))
     assert standing(store, brand, member) == (2500, "JIN")  # a day early: nothing yet
@@ -85,7 +88,7 @@ def test_item_2_a_gold_member_with_2500_not_upgraded_in_six_months_loses_1000_an
     assert standing(store, brand, member) == (1500, "YIN")
     assert "tier.changed" in [f.detail_type for f in bus.published]
     renewed = store.load_member(brand, member).profile.tier_valid_until
-    assert renewed == valid_until + timedelta(hours=6) + timedelta(days=180)
+    assert renewed == datetime(2027, 3, 1, tzinfo=SHANGHAI)  # 银卡 from 1 September, for six calendar months
 
 
 @pytest.mark.parametrize("brand", [{"tiers": {"growthPerYuan": 0.01}}], indirect=True)

@@ -4,6 +4,7 @@ plain calculation of the same rules written here, independently of the plugins."
 
 from __future__ import annotations
 
+import calendar
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -17,7 +18,7 @@ from tests.helpers import business_event, order_paid, register, scheduled_event
 START = datetime(2026, 1, 1, 16, 0, tzinfo=timezone.utc)  # midnight, 2 January, in Shanghai
 DAYS = 215  # long enough for tiers reached in the first month to reach the end of their validity
 VALID_DAYS = 90  # points expiry policy for this replay: rolling 90 days
-TIER_DAYS = 180
+TIER_MONTHS = 6  # calendar months in Shanghai
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LADDER = {t.code: t for t in BAIGUOYUAN_LADDER}
 
@@ -28,6 +29,7 @@ class Lot:
     expires_at: datetime
     earned_at: datetime
     key: str
+    order_id: str | None = None
 
 
 @dataclass
@@ -46,14 +48,14 @@ class Member:
     def balance(self):
         return sum(lot.remaining for lot in self.lots)
 
-    def earn(self, points, at, key):
+    def earn(self, points, at, key, order_id=None):
         repaid = min(points, self.debt)
         self.debt -= repaid
-        self.lots.append(Lot(points - repaid, at + timedelta(days=VALID_DAYS), at, key))
+        self.lots.append(Lot(points - repaid, at + timedelta(days=VALID_DAYS), at, key, order_id))
 
-    def take_back(self, points, at):
+    def take_back(self, points, at, order_id):
         usable = sorted((lot for lot in self.lots if lot.remaining > 0 and lot.expires_at > at),
-                        key=lambda lot: (lot.expires_at, lot.earned_at, lot.key))
+                        key=lambda lot: (lot.order_id != order_id, lot.expires_at, lot.earned_at, lot.key))
         for lot in usable:
             take = min(lot.remaining, points)
             lot.remaining -= take
@@ -65,14 +67,14 @@ class Member:
 
     def move(self, code, at):
         self.tier = code
-        self.valid_until = None if code == "PU" else at + timedelta(days=TIER_DAYS)
+        self.valid_until = None if code == "PU" else six_calendar_months_on(at)
 
     def order(self, order_id, fen, at):
         points = growth = fen // 100
         self.orders[order_id] = {"fen": fen, "points": points, "growth": growth, "refunded": 0, "taken": 0,
                                  "growth_taken": 0}
         if points:
-            self.earn(points, at, f"{at.isoformat()}-{order_id}")
+            self.earn(points, at, f"{at.isoformat()}-{order_id}", order_id)
         self.growth += growth
         reached = self.tier_for(self.growth)
         if LADDER[reached].threshold > LADDER[self.tier].threshold:
@@ -83,7 +85,7 @@ class Member:
         o["refunded"] += fen
         owed = o["points"] * min(o["refunded"], o["fen"]) // o["fen"]
         if owed - o["taken"] > 0:
-            self.take_back(owed - o["taken"], at)
+            self.take_back(owed - o["taken"], at, order_id)
         o["taken"] = owed
         owed_growth = o["growth"] * min(o["refunded"], o["fen"]) // o["fen"]
         take = min(owed_growth - o["growth_taken"], self.growth)
@@ -109,6 +111,14 @@ class Member:
             if lot.remaining and lot.expires_at <= at:
                 self.expired += lot.remaining
                 lot.remaining = 0
+
+
+def six_calendar_months_on(at):
+    """00:00 in Shanghai on the same day of the month TIER_MONTHS months on (or that month's last day)."""
+    day = at.astimezone(SHANGHAI).date()
+    year, month = divmod(day.year * 12 + day.month - 1 + TIER_MONTHS, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return datetime(year, month + 1, min(day.day, last), tzinfo=SHANGHAI).astimezone(timezone.utc)
 
 
 def stream(rng: random.Random, member_ids):
