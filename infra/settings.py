@@ -48,6 +48,9 @@ class Settings:
     wechat_timeout_seconds: float = 5.0
     # Abuse limits: attempts per member, action and window.
     attempt_limits: Mapping[str, AttemptLimit] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    # Browser origins allowed to call the API (api/cors.py): `SIYU_CORS_ORIGINS`, comma-separated, `:*` for any
+    # port; locally any localhost origin, elsewhere none unless set (serverless.yml: the brand's domains).
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def is_local(self) -> bool:
@@ -130,7 +133,17 @@ def _load() -> Settings:
         wechat_api_url=env.get("WECHAT_API_URL") or WECHAT_API_URL,
         wechat_timeout_seconds=float(env.get("WECHAT_TIMEOUT_SECONDS", "5")),
         attempt_limits=_attempt_limits(env.get("SIYU_ATTEMPT_LIMITS")),
+        cors_origins=_cors_origins(env.get("SIYU_CORS_ORIGINS"), stage=stage),
     )
+
+
+LOCAL_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*", "https://localhost:*", "https://127.0.0.1:*")
+
+
+def _cors_origins(raw: str | None, *, stage: str) -> tuple[str, ...]:
+    if raw is None or not raw.strip():
+        return LOCAL_ORIGINS if stage == "local" else ()
+    return tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
 
 
 @lru_cache(maxsize=1)
