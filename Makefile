@@ -41,14 +41,17 @@ build/web/.built: $(WEB_STAMP) $(WEB_SOURCES)
 
 web: build/web/.built
 
-# The browser tests drive the OS's Chromium (never a downloaded one): installed here when missing and allowed.
+# The browser tests drive the OS's Chromium (never a downloaded one): installed here when missing and allowed, with
+# a Chinese font so the pages' screenshots are legible (phones have one; a bare server does not).
 chromium:
-	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	@if [ -x "$(CHROMIUM)" ] && { ! command -v fc-list >/dev/null || fc-list :lang=zh | grep -q .; }; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update && apt-get install -y chromium; \
+		apt-get update && apt-get install -y chromium fonts-wqy-microhei; \
+	elif [ -x "$(CHROMIUM)" ]; then \
+		echo "note: no Chinese font: screenshots show boxes (sudo apt-get install -y fonts-wqy-microhei)"; \
 	else \
 		echo "Chromium is missing at $(CHROMIUM); the browser tests need it. Install it with:"; \
-		echo "    sudo apt-get update && sudo apt-get install -y chromium"; \
+		echo "    sudo apt-get update && sudo apt-get install -y chromium fonts-wqy-microhei"; \
 		exit 1; \
 	fi
 

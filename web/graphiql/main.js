@@ -19,10 +19,10 @@ async function fetcher(params, options = {}) {
 }
 
 const token = config.memberToken || '<MEMBER_TOKEN printed by make dev>'
-const defaultQuery = `# Siyu GraphQL. The Headers tab below carries the member token \`make dev\` printed:
+const defaultQuery = `# Siyu GraphQL, as the demo member. Headers (tab below):
 #   {"Authorization": "Bearer <token>"}
-# (a staff token, STAFF_TOKEN, reaches staff operations such as member(id:) and registerMember).
-# Press the run button (or Ctrl-Enter).
+# with MEMBER_TOKEN from \`make dev\` (STAFF_TOKEN for staff
+# operations: member(id:), registerMember...). Run: Ctrl-Enter.
 query Me {
   me {
     id
