@@ -1,6 +1,6 @@
 """The demo brand that `make dev` loads: 百果园's ladder (普卡/银卡/金卡/钻卡) with a few members and points.
 
-Loading is idempotent: members are found by phone and points by idempotency key, so restarting changes nothing.
+Loading is idempotent: a demo member found by phone (an earlier run's, from the saved data) is left as it is.
 Member ids are derived from the demo phone numbers, so they (and the tokens `make dev` prints for them) are the
 same on every machine and after `make dev RESET=1`.
 """
@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+
+from pynamodb.exceptions import TransactWriteError
 
 from rules import phone, points
 from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
@@ -57,8 +59,11 @@ def load(store: Store, *, now: datetime, phone_key: str) -> dict[str, str]:
     for demo in DEMO_MEMBERS:
         hashed = phone.phone_hash(phone.normalise(demo.phone), phone_key)
         member_id = store.find_member_id(DEMO_BRAND, LookupKind.PHONE, hashed)
-        if member_id is None:
-            member_id = _register(store, brand, demo, now=now, phone_key=phone_key)
+        loaded[phone.mask(phone.normalise(demo.phone))] = member_id
+        if member_id is not None:
+            continue  # loaded by an earlier run (the data is saved): what happened to it since stays
+        member_id = loaded[phone.mask(phone.normalise(demo.phone))] = _register(store, brand, demo, now=now,
+                                                                                phone_key=phone_key)
         state = store.load_member(DEMO_BRAND, member_id)
         tier = brand.tier_for_growth(demo.growth)
         store.set_standing(state.profile, growth=demo.growth, tier_code=tier.code,
@@ -68,7 +73,6 @@ def load(store: Store, *, now: datetime, phone_key: str) -> dict[str, str]:
             points.earn(store, DEMO_BRAND, member_id, points=amount, now=earned_at,
                         expires_at=earned_at + timedelta(days=brand.points_validity_days),
                         idempotency_key=f"demo-earn-{index}", reason="demo order", actor="demo")
-        loaded[phone.mask(phone.normalise(demo.phone))] = member_id
     return loaded
 
 
@@ -83,6 +87,9 @@ def _register(store: Store, brand: BrandConfig, demo: DemoMember, *, now: dateti
     registration = Registration(replace(planned.profile, member_id=demo_member_id(demo.phone)), planned.lookups)
     try:
         return store.register(registration).member_id
+    except TransactWriteError:
+        # The demo member deleted their account (the id stays, erased): the number joins again as a new member.
+        return store.register(planned).member_id
     except LookupTaken as taken:  # loaded by another process meanwhile (or, rarely, a referral code collision)
         found = store.find_member_id(DEMO_BRAND, LookupKind.PHONE, planned.profile.phone_hash)
         if found is None:
