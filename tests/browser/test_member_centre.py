@@ -115,6 +115,49 @@ def test_a_wechat_member_binds_a_phone_and_sets_a_birthday(page, stack):
     screenshot(page, "08-profile")
 
 
+def test_a_member_grants_a_consent_and_sees_it_in_the_purposes_history(page, stack):
+    page.goto(f"{stack.base}/m/#/login")
+    page.locator("[data-test=code] input").fill("browser-consent")
+    page.locator("[data-test=login]").click()
+    expect(page.locator("[data-test=tier]")).to_be_visible()
+    page.goto(f"{stack.base}/m/#/privacy")
+    marketing = page.locator("[data-test=consent-MARKETING_MESSAGES]")
+    marketing.locator(".van-switch").click()
+    expect(toast(page)).to_contain_text("已授权")
+    expect(marketing.locator(".van-switch")).to_have_class(re.compile("van-switch--on"))
+    marketing.locator(".van-collapse-item__title").click()
+    expect(marketing).to_contain_text("授权 · 政策 2026-01 · h5")
+
+
+def test_busy_is_retried_quietly_and_a_long_rate_limit_says_when_to_come_back(page, stack):
+    page.goto(f"{stack.base}/m/#/login")
+    page.locator("[data-test=code] input").fill("browser-busy")
+    page.locator("[data-test=login]").click()
+    expect(page.locator("[data-test=balance]")).to_have_text("0")
+    answers = [{"__typename": "Busy", "code": "BUSY", "message": "too many writers"}]
+
+    def contended(route):
+        # The API's own answer to contention, once: the page must try again by itself and then succeed.
+        if answers and "CheckIn" in (route.request.post_data or ""):
+            route.fulfill(json={"data": {"checkIn": answers.pop()}})
+        else:
+            route.continue_()
+
+    page.route("**/graphql", contended)
+    page.locator("[data-test=check-in]").click()
+    expect(toast(page)).to_contain_text("签到成功")
+    assert answers == []
+    page.unroute("**/graphql")
+
+    limited = {"__typename": "RateLimited", "code": "RATE_LIMITED", "message": "too many checkIn attempts",
+               "action": "checkIn", "retryAfterSeconds": 3000}
+    page.route("**/graphql", lambda route: route.fulfill(json={"data": {"checkIn": limited}})
+               if "CheckIn" in (route.request.post_data or "") else route.continue_())
+    page.wait_for_timeout(2200)
+    page.locator("[data-test=check-in]").click()
+    expect(toast(page)).to_contain_text("操作太频繁，请 50 分钟后再试")
+
+
 def test_a_member_exports_their_data_and_sees_consents(page, stack):
     signed_in_as(page, stack, stack.exported("MEMBER_TOKEN"), "/privacy")
     expect(page.locator("[data-test=consent-MARKETING_MESSAGES]")).to_contain_text("营销消息")
