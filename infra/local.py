@@ -128,6 +128,11 @@ def _serve(args: argparse.Namespace, endpoint: str) -> int:
 
         page_config = json.dumps({"memberToken": tokens.get("member"), "staffToken": tokens.get("staff")})
         graphiql_page = graphiql_page.replace("<!--siyu-config-->", f"<script>window.__SIYU__ = {page_config}</script>")
+    else:
+        # Never the CDN page strawberry ships: it is blank offline or where unpkg.com is blocked.
+        graphiql_page = ("<!doctype html><meta charset=utf-8><title>Siyu GraphiQL</title><p>GraphiQL is not built "
+                         "here: run <code>make web</code> (<code>make dev</code> does) and restart. POST /graphql "
+                         "works meanwhile.</p>")
     app = build_app(config, graphiql_page=graphiql_page, routes=routes)
 
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
@@ -143,8 +148,8 @@ def _serve(args: argparse.Namespace, endpoint: str) -> int:
     if routes:
         print(f"siyu: member centre (H5) at http://{shown_host}:{args.port}/m/", flush=True)
     else:
-        print("siyu: the member centre and offline GraphiQL are not built (`make web`); GraphiQL falls back to "
-              "its CDN page", flush=True)
+        print("siyu: the member centre and offline GraphiQL are not built: run `make web` (make dev does)",
+              flush=True)
     if args.host in ("0.0.0.0", "::"):
         lan = _lan_address()
         if lan:

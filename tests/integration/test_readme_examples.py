@@ -43,10 +43,12 @@ def test_the_readme_has_shell_examples_and_says_why_of_each_one_not_run():
 @pytest.fixture
 def readme_stack(tmp_path):
     port, dynamodb_port = free_port(), free_port()
-    process = start_stack("--port", str(port), "--dynamodb-port", str(dynamodb_port),
+    # Bound to every interface, as `make dev HOST=0.0.0.0` for a phone on the LAN: still reached on 127.0.0.1.
+    process = start_stack("--host", "0.0.0.0", "--port", str(port), "--dynamodb-port", str(dynamodb_port),
                           "--data-dir", str(tmp_path / "siyu-data"))
     output = until_ready(process)
     assert "siyu: ready" in output, output
+    assert f"http://127.0.0.1:{port}/graphql" in output
     yield port, dynamodb_port, output
     process.send_signal(signal.SIGINT)
     process.communicate(timeout=30)

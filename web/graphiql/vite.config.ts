@@ -10,5 +10,11 @@ export default defineConfig({
     outDir: fileURLToPath(new URL('../../build/web/graphiql', import.meta.url)),
     emptyOutDir: true,
     chunkSizeWarningLimit: 4000,
+    rollupOptions: {
+      // React packages mark themselves "use client" (for server components); meaningless in a browser bundle.
+      onwarn(warning, warn) {
+        if (warning.code !== 'MODULE_LEVEL_DIRECTIVE') warn(warning)
+      },
+    },
   },
 })
