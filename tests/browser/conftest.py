@@ -4,6 +4,9 @@ needs the internet (a CDN) fails here.
 
 Chromium comes from the OS packages (`make test` installs it where it may); it is never downloaded by Playwright.
 A missing Chromium or an unbuilt front end fails the session with the command to run, never a skip.
+
+The stack and the browser live for this package only: Playwright's sync API keeps an event loop running in the main
+thread while it is open, which the other tests (mangum) cannot share, so it is closed before they run.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ class Stack:
         return re.search(rf"^export {name}=(\S+)$", self.output, re.M).group(1)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory):
     web = ROOT / "build" / "web"
     if not (web / "member" / "index.html").exists() or not (web / "graphiql" / "index.html").exists():
@@ -77,7 +80,7 @@ def stack(tmp_path_factory):
         process.wait(15)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         pytest.fail(f"Chromium is missing at {CHROMIUM}: run `sudo apt-get update && sudo apt-get install -y "

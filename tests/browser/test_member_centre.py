@@ -110,7 +110,7 @@ def test_a_wechat_member_binds_a_phone_and_sets_a_birthday(page, stack):
     page.locator("[data-test=birthday]").click()
     page.get_by_role("button", name="确认").click()
     expect(page.locator("[data-test=birthday]")).to_contain_text("1 月 1 日")
-    expect(page.locator(".van-popup")).to_be_hidden()
+    expect(page.locator(".van-popup--bottom")).to_be_hidden()
     expect(page.locator(".van-toast")).to_be_hidden()
     screenshot(page, "08-profile")
 
