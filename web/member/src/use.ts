@@ -35,7 +35,7 @@ export async function act<T extends { __typename: string }>(
       return result
     }
     const text = done(result)
-    if (text) showSuccessToast(text)
+    if (text) showSuccessToast({ message: text, wordBreak: 'break-word' })
     return result
   } catch (e) {
     closeToast()
