@@ -5,7 +5,13 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test install clean schema bench package-check FORCE
+.PHONY: dev test install clean schema bench package-check web chromium FORCE
+
+# `make dev HOST=0.0.0.0` listens on every interface (a phone on the LAN); `make dev RESET=1` starts with no saved data.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+RESET ?=
+CHROMIUM ?= /usr/bin/chromium
 
 # The partner plugin examples (src/ layout), installed as a partner would install theirs (the suite proves they run).
 PARTNER_EXAMPLES := wecom_group_bonus member_day
@@ -19,12 +25,41 @@ $(STAMP): pyproject.toml $(foreach p,$(PARTNER_EXAMPLES),examples/$(p)/pyproject
 
 install: $(STAMP)
 
-dev: $(STAMP)
-	$(PY) -m infra.local
+dev: $(STAMP) web
+	$(PY) -m infra.local --host $(HOST) --port $(PORT) $(if $(RESET),--reset)
+
+# --- Front ends (web/): the H5 member centre and the offline GraphiQL bundle, built by Vite into build/web -------
+WEB_STAMP := web/node_modules/.installed
+WEB_SOURCES := $(shell find web/member web/graphiql -type f -not -path '*/gql/generated.ts' 2>/dev/null) \
+	web/codegen.ts schema.graphql
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+build/web/.built: $(WEB_STAMP) $(WEB_SOURCES)
+	cd web && npm run --silent build
+	touch $@
+
+web: build/web/.built
+
+# The browser tests drive the OS's Chromium (never a downloaded one): installed here when missing and allowed, with
+# a Chinese font so the pages' screenshots are legible (phones have one; a bare server does not).
+chromium:
+	@if [ -x "$(CHROMIUM)" ] && { ! command -v fc-list >/dev/null || fc-list :lang=zh | grep -q .; }; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update && apt-get install -y chromium fonts-wqy-microhei; \
+	elif [ -x "$(CHROMIUM)" ]; then \
+		echo "note: no Chinese font: screenshots show boxes (sudo apt-get install -y fonts-wqy-microhei)"; \
+	else \
+		echo "Chromium is missing at $(CHROMIUM); the browser tests need it. Install it with:"; \
+		echo "    sudo apt-get update && sudo apt-get install -y chromium fonts-wqy-microhei"; \
+		exit 1; \
+	fi
 
 # Packaging first, so tests/test_package.py inspects a fresh artifact and never skips here (and a broken package
-# fails in seconds, before the slower suite).
-test: $(STAMP) package-check
+# fails in seconds, before the slower suite). The browser tests need the built pages and Chromium.
+test: $(STAMP) package-check web chromium
 	$(PY) -m pytest
 
 # The committed schema.graphql is what front ends build against; tests fail when it drifts from the code.
@@ -129,4 +164,4 @@ bench: $(STAMP)
 FORCE:
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info .serverless
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info .serverless web/node_modules

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from api.context import Context, build_context
+from api.cors import CORSMiddleware
 from api.schema import schema
 from infra.runtime import store, wechat
 from infra.settings import Settings, settings
@@ -26,13 +28,30 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def build_app(config: Settings) -> Starlette:
+class OfflineGraphiQL(SiyuGraphQL):
+    """GraphiQL from a page built from the project's own npm packages (web/graphiql), never from a CDN."""
+
+    def __init__(self, *args: Any, page: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._page = page
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return self._page
+
+
+def build_app(config: Settings, *, graphiql_page: str | None = None, routes: list | None = None) -> Starlette:
+    """`graphiql_page`: the built offline GraphiQL (the local stack passes it); `routes`: more routes (its static
+    pages)."""
     # GraphiQL only off prod: in prod GET /graphql answers 404 and introspection is refused (api/hardening.py).
-    graphql = SiyuGraphQL(schema, graphql_ide=None if config.is_prod else "graphiql", allow_queries_via_get=False)
+    ide = None if config.is_prod else "graphiql"
+    graphql = OfflineGraphiQL(schema, graphql_ide=ide, allow_queries_via_get=False, page=graphiql_page) \
+        if graphiql_page and ide else SiyuGraphQL(schema, graphql_ide=ide, allow_queries_via_get=False)
     return Starlette(routes=[
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/health", health),
-    ])
+        *(routes or []),
+    ], middleware=[Middleware(CORSMiddleware, origins=config.cors_origins)])
 
 
 app = build_app(settings())

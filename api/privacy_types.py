@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.consent_types import ConsentPurpose, ConsentState
+from api.profile_types import BirthdayChangeTooSoon
 from api.types import InvalidInput, Member, MemberNotFound, PageInfo, RateLimited
 from rules.audit import AuditRecord
 
@@ -35,6 +36,8 @@ SetConsentResult = Annotated[Union[ConsentRecorded, InvalidInput, MemberNotFound
 class UpdateProfileInput:
     nickname: Optional[str] = strawberry.field(default=None,
                                                description="At most 32 characters; blank removes it.")
+    birthday: Optional[str] = strawberry.field(
+        default=None, description='Month and day only, "--03-01"; can change once a year (null: unchanged).')
 
 
 @strawberry.type
@@ -42,7 +45,8 @@ class ProfileUpdated:
     member: Member
 
 
-UpdateProfileResult = Annotated[Union[ProfileUpdated, InvalidInput, MemberNotFound, RateLimited],
+UpdateProfileResult = Annotated[Union[ProfileUpdated, InvalidInput, MemberNotFound, RateLimited,
+                                      BirthdayChangeTooSoon],
                                 strawberry.union("UpdateProfileResult")]
 
 

@@ -40,6 +40,7 @@ from api.referral_types import BindReferralResult, ReferralBound, ReferralRefuse
 from api.coupon_types import ClaimCouponResult, Coupon, CouponClaimed, CouponOffer, coupon_error
 from api.hardening import EXTENSIONS, is_internal
 from api.permissions import IsMember, IsStaff
+from api.profile_types import ProfileMutations, profile_error
 from api.privacy_types import (
     AccountErased,
     AuditEdge,
@@ -82,7 +83,7 @@ from rules.export import export
 from rules.login import member_for_wechat
 from rules.plugins import registry
 from rules.points import PointsResult
-from rules.profile import update_profile
+from rules.profile import set_birthday, update_profile
 from rules.registration import register_member
 
 T = TypeVar("T")
@@ -279,7 +280,7 @@ class Query:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(ProfileMutations):
     @strawberry.mutation(description="Sign in from the brand's mini-program with a wx.login() code; no token needed. "
                                      "Registers the member on first sight and returns a short-lived member token.")
     def login_with_wechat(self, info: Info, brand_id: str, code: str) -> LoginResult:
@@ -435,14 +436,20 @@ class Mutation:
 
         def run():
             context.attempt(limits.UPDATE_PROFILE)
-            update_profile(context.store, p.brand_id, p.subject, nickname=input.nickname)
+            if input.nickname is not None or input.birthday is None:
+                update_profile(context.store, p.brand_id, p.subject, nickname=input.nickname)
+            if input.birthday is not None:
+                set_birthday(context.store, p.brand_id, p.subject, input.birthday, now=context.now)
             context.members.pop((p.brand_id, p.subject), None)
             member = _member(context, p.brand_id, p.subject)
             if member is None:
                 raise errors.MemberNotFound(p.subject)
             return ProfileUpdated(member=member)
 
-        return _typed(run)
+        try:
+            return run()
+        except errors.SiyuError as failure:
+            return profile_error(failure)
 
     @strawberry.mutation(permission_classes=[IsMember],
                          description="Erase the calling member's personal data (PIPL right to deletion). The phone "

@@ -1,19 +1,23 @@
 """The demo brand that `make dev` loads: 百果园's ladder (普卡/银卡/金卡/钻卡) with a few members and points.
 
-Loading is idempotent: members are found by phone and points by idempotency key, so restarting changes nothing.
+Loading is idempotent: a demo member found by phone (an earlier run's, from the saved data) is left as it is.
+Member ids are derived from the demo phone numbers, so they (and the tokens `make dev` prints for them) are the
+same on every machine and after `make dev RESET=1`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+
+from pynamodb.exceptions import TransactWriteError
 
 from rules import phone, points
 from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
 from rules.errors import AlreadyRegistered
-from rules.members import LookupKind
-from rules.registration import register_member
-from rules.store import Store
+from rules.members import LookupKind, Registration, plan_registration
+from rules.store import LookupTaken, Store
 
 DEMO_BRAND = "baiguoyuan"
 DEMO_PLUGINS = ("points", "tiers", "points_expiry", "coupons", "referral", "crisis")
@@ -54,11 +58,12 @@ def load(store: Store, *, now: datetime, phone_key: str) -> dict[str, str]:
     loaded: dict[str, str] = {}
     for demo in DEMO_MEMBERS:
         hashed = phone.phone_hash(phone.normalise(demo.phone), phone_key)
-        try:
-            member_id = register_member(store, brand_id=DEMO_BRAND, phone_number=demo.phone, channel=demo.channel,
-                                        now=now - timedelta(days=400), phone_key=phone_key).member_id
-        except AlreadyRegistered:
-            member_id = store.find_member_id(DEMO_BRAND, LookupKind.PHONE, hashed)
+        member_id = store.find_member_id(DEMO_BRAND, LookupKind.PHONE, hashed)
+        loaded[phone.mask(phone.normalise(demo.phone))] = member_id
+        if member_id is not None:
+            continue  # loaded by an earlier run (the data is saved): what happened to it since stays
+        member_id = loaded[phone.mask(phone.normalise(demo.phone))] = _register(store, brand, demo, now=now,
+                                                                                phone_key=phone_key)
         state = store.load_member(DEMO_BRAND, member_id)
         tier = brand.tier_for_growth(demo.growth)
         store.set_standing(state.profile, growth=demo.growth, tier_code=tier.code,
@@ -68,5 +73,25 @@ def load(store: Store, *, now: datetime, phone_key: str) -> dict[str, str]:
             points.earn(store, DEMO_BRAND, member_id, points=amount, now=earned_at,
                         expires_at=earned_at + timedelta(days=brand.points_validity_days),
                         idempotency_key=f"demo-earn-{index}", reason="demo order", actor="demo")
-        loaded[phone.mask(phone.normalise(demo.phone))] = member_id
     return loaded
+
+
+def demo_member_id(phone_number: str) -> str:
+    """The demo member's id: shaped like any other (`m_` and 16 hex digits), derived from the demo number."""
+    return "m_" + hashlib.sha256(f"{DEMO_BRAND}:{phone_number}".encode()).hexdigest()[:16]
+
+
+def _register(store: Store, brand: BrandConfig, demo: DemoMember, *, now: datetime, phone_key: str) -> str:
+    planned = plan_registration(brand, brand_id=DEMO_BRAND, phone_number=demo.phone, channel=demo.channel,
+                                now=now - timedelta(days=400), phone_key=phone_key)
+    registration = Registration(replace(planned.profile, member_id=demo_member_id(demo.phone)), planned.lookups)
+    try:
+        return store.register(registration).member_id
+    except TransactWriteError:
+        # The demo member deleted their account (the id stays, erased): the number joins again as a new member.
+        return store.register(planned).member_id
+    except LookupTaken as taken:  # loaded by another process meanwhile (or, rarely, a referral code collision)
+        found = store.find_member_id(DEMO_BRAND, LookupKind.PHONE, planned.profile.phone_hash)
+        if found is None:
+            raise AlreadyRegistered("phone") from taken
+        return found

@@ -14,12 +14,20 @@ Likewise moto answers every Query by sorting the whole table and then filtering 
 what they keep anyway. `_query` hands a table query just its partition, and an index query the items unsorted, so
 a Query costs what DynamoDB's would rather than the size of the table (tests with 20,000 members stay quick).
 Scans, which need moto's order for pagination, are untouched.
+
+With a `data_file`, the tables are saved to it (a pickle of moto's tables, written under the same lock as requests,
+so never half a transaction) a moment after each write and on stop, and loaded from it on start: `make dev` keeps
+its data across restarts. A file moto cannot read back (another moto version) is set aside and the store starts
+empty.
 """
 
 from __future__ import annotations
 
 import copy
+import os
+import pickle
 import threading
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from moto.dynamodb.models import DynamoDBBackend
@@ -30,13 +38,21 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import BaseWSGIServer, make_server
 
 
+_READS = ("GetItem", "BatchGetItem", "Query", "Scan", "DescribeTable", "ListTables", "DescribeTimeToLive",
+          "TransactGetItems", "DescribeContinuousBackups", "ListTagsOfResource")
+
+
 class _OneAtATime:
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self._app = app
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
+        self.writes = 0  # requests that may have changed something: the saver compares it with what it saved
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        with self._lock:
+        with self.lock:
+            target = environ.get("HTTP_X_AMZ_TARGET", "")
+            if not target.endswith(_READS):
+                self.writes += 1
             # Materialise the body under the lock: the work happens while it is produced.
             return list(self._app(environ, start_response))
 
@@ -140,19 +156,79 @@ class _QuietHandler(MotoRequestHandler):
         """Request lines are noise here; errors still surface through the clients."""
 
 
+def _backends():
+    from moto.dynamodb.models import dynamodb_backends
+
+    for account, regions in list(dynamodb_backends.items()):
+        for region, backend in list(regions.items()):
+            yield account, region, backend
+
+
 class EmbeddedDynamoDB:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    SAVE_DELAY_SECONDS = 1.0
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, data_file: str | os.PathLike | None = None) -> None:
         self._host = host
         self._port = port
+        self._data_file = Path(data_file) if data_file else None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self._app: _OneAtATime | None = None
+        self._saved = 0
+        self._stopping = threading.Event()
+        self._saver: threading.Thread | None = None
+        self.loaded_items = 0  # items read back from the data file on start
 
     def start(self) -> "EmbeddedDynamoDB":
-        app = _OneAtATime(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server(self._host, self._port, app, threaded=True, request_handler=_QuietHandler)
+        self._app = _OneAtATime(DomainDispatcherApplication(create_backend_app))
+        if self._data_file is not None:
+            self._load()
+        self._server = make_server(self._host, self._port, self._app, threaded=True, request_handler=_QuietHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="embedded-dynamodb", daemon=True)
         self._thread.start()
+        if self._data_file is not None:
+            self._saver = threading.Thread(target=self._save_while_running, name="embedded-dynamodb-saver",
+                                           daemon=True)
+            self._saver.start()
         return self
+
+    def _load(self) -> None:
+        from moto.dynamodb.models import dynamodb_backends
+
+        if not self._data_file.exists():
+            return
+        try:
+            with self._data_file.open("rb") as f:
+                saved = pickle.load(f)
+            for (account, region), tables in saved.items():
+                dynamodb_backends[account][region].tables.update(tables)
+                self.loaded_items += sum(len(t) for t in tables.values())
+        except Exception as error:  # noqa: BLE001 - an unreadable file must not stop the local stack
+            aside = self._data_file.with_suffix(".unreadable")
+            self._data_file.replace(aside)
+            print(f"siyu: could not read {self._data_file} ({type(error).__name__}); moved to {aside}, "
+                  "starting empty", flush=True)
+
+    def save(self) -> None:
+        """Write every table to the data file now (atomically: a crash leaves the previous file)."""
+        if self._data_file is None or self._app is None:
+            return
+        with self._app.lock:
+            writes = self._app.writes
+            if writes == self._saved and self._data_file.exists():
+                return
+            data = pickle.dumps({(account, region): dict(backend.tables) for account, region, backend in _backends()
+                                 if backend.tables}, protocol=pickle.HIGHEST_PROTOCOL)
+        self._data_file.parent.mkdir(parents=True, exist_ok=True)
+        partial = self._data_file.with_suffix(".partial")
+        partial.write_bytes(data)
+        partial.replace(self._data_file)
+        self._saved = writes
+
+    def _save_while_running(self) -> None:
+        while not self._stopping.wait(self.SAVE_DELAY_SECONDS):
+            if self._app is not None and self._app.writes != self._saved:
+                self.save()
 
     @property
     def endpoint(self) -> str:
@@ -161,9 +237,15 @@ class EmbeddedDynamoDB:
         return f"http://{host}:{port}"
 
     def stop(self) -> None:
+        self._stopping.set()
+        if self._saver is not None:
+            self._saver.join(timeout=5)
+            self._saver = None
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server = None
+            self.save()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server = None

@@ -1,18 +1,53 @@
 """The local stack behind `make dev`: embedded DynamoDB, the table, the demo brand, GraphQL with GraphiQL.
 
-    python -m infra.local [--host 127.0.0.1] [--port 8000] [--dynamodb-port 0]
+    python -m infra.local [--host 127.0.0.1] [--port 8000] [--dynamodb-port 0] [--data-dir .siyu] [--reset]
 
-Everything it starts runs in this one process, so Ctrl-C stops all of it.
+Everything it starts runs in this one process, so Ctrl-C stops all of it. The data is saved under `--data-dir`
+(`.siyu/`, gitignored) and loaded on the next start; `--reset` (`make dev RESET=1`) starts clean. The member centre
+(web/member, built by `make web`) is served at /m/, GraphiQL (built from npm packages, no CDN) at /graphql.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 import boto3
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _web_routes(web_dir: Path) -> tuple[list, str | None]:
+    """Static routes for the built front ends, and the offline GraphiQL page (None when not built)."""
+    from starlette.responses import RedirectResponse
+    from starlette.routing import Mount, Route
+    from starlette.staticfiles import StaticFiles
+
+    routes: list = []
+    member, graphiql = web_dir / "member", web_dir / "graphiql"
+    if (member / "index.html").exists():
+        routes.append(Route("/m", lambda request: RedirectResponse("/m/")))
+        routes.append(Mount("/m", StaticFiles(directory=member, html=True)))
+    page = None
+    if (graphiql / "index.html").exists():
+        routes.append(Mount("/graphiql", StaticFiles(directory=graphiql)))
+        page = (graphiql / "index.html").read_text(encoding="utf-8")
+    return routes, page
+
+
+def _lan_address() -> str | None:
+    """This machine's address on the LAN (for a phone), found without sending anything."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("10.255.255.255", 1))
+            return s.getsockname()[0]
+    except OSError:
+        return None
 
 
 def _local_environment(dynamodb_endpoint: str) -> None:
@@ -38,11 +73,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dynamodb-port", type=int, default=8001,
                         help="where the embedded DynamoDB listens (the `siyu` command looks there); 0 picks a free port")
     parser.add_argument("--no-demo", action="store_true", help="skip loading the demo brand")
+    parser.add_argument("--data-dir", default=str(ROOT / ".siyu"),
+                        help="where the local DynamoDB's data is saved between runs ('' keeps it in memory only)")
+    parser.add_argument("--reset", action="store_true", help="start with no saved data (the demo is loaded afresh)")
+    parser.add_argument("--web-dir", default=str(ROOT / "build" / "web"),
+                        help="the built front ends (`make web`): member/ is served at /m/, graphiql/ is GraphiQL")
     args = parser.parse_args(argv)
 
     from infra.embedded_dynamodb import EmbeddedDynamoDB
 
-    dynamodb = EmbeddedDynamoDB(port=args.dynamodb_port).start()
+    data_file = Path(args.data_dir) / "dynamodb.pickle" if args.data_dir else None
+    if data_file is not None and args.reset and data_file.exists():
+        data_file.unlink()
+        print(f"siyu: reset: removed {data_file}", flush=True)
+    dynamodb = EmbeddedDynamoDB(port=args.dynamodb_port, data_file=data_file).start()
+    if data_file is not None:
+        state = f"loaded {dynamodb.loaded_items} items from" if dynamodb.loaded_items else "saving to"
+        print(f"siyu: local data {state} {data_file} (`make dev RESET=1` starts clean)", flush=True)
     try:
         _local_environment(dynamodb.endpoint)
         return _serve(args, dynamodb.endpoint)
@@ -64,7 +111,7 @@ def _serve(args: argparse.Namespace, endpoint: str) -> int:
     config = settings.reload()
     table.create_table(boto3.client("dynamodb", endpoint_url=endpoint, region_name=config.region), config.table_name)
 
-    from api.app import app, store
+    from api.app import build_app, store
 
     now = utcnow()
     tokens: dict[str, str] = {}
@@ -78,12 +125,39 @@ def _serve(args: argparse.Namespace, endpoint: str) -> int:
         print(f"siyu: demo brand {demo.DEMO_BRAND} loaded with {len(members)} members "
               f"(the member token below signs in {first_masked}, id {first_id})", flush=True)
 
-    url = f"http://{args.host}:{args.port}/graphql"
+    routes, graphiql_page = _web_routes(Path(args.web_dir))
+    if graphiql_page is not None:
+        # GraphiQL's first tab runs `me` as the demo member: the page gets the token the terminal shows.
+        import json
+
+        page_config = json.dumps({"memberToken": tokens.get("member"), "staffToken": tokens.get("staff")})
+        graphiql_page = graphiql_page.replace("<!--siyu-config-->", f"<script>window.__SIYU__ = {page_config}</script>")
+    else:
+        # Never the CDN page strawberry ships: it is blank offline or where unpkg.com is blocked.
+        graphiql_page = ("<!doctype html><meta charset=utf-8><title>Siyu GraphiQL</title><p>GraphiQL is not built "
+                         "here: run <code>make web</code> (<code>make dev</code> does) and restart. POST /graphql "
+                         "works meanwhile.</p>")
+    app = build_app(config, graphiql_page=graphiql_page, routes=routes)
+
+    shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    url = f"http://{shown_host}:{args.port}/graphql"
     print(f"siyu: DynamoDB (embedded moto) at {endpoint}, table {config.table_name}", flush=True)
     print("siyu: events: `siyu events put order.json` publishes one; the daily sweep fires at brand-local "
           "midnight (16:00 UTC), or now with `siyu sweep --date YYYY-MM-DD`", flush=True)
     for role, token in tokens.items():
         print(f"siyu: {role} token: {token}", flush=True)
+    for role, token in tokens.items():
+        # Copy these into a shell: the README's examples use $MEMBER_TOKEN and $STAFF_TOKEN.
+        print(f"export {role.upper()}_TOKEN={token}", flush=True)
+    if routes:
+        print(f"siyu: member centre (H5) at http://{shown_host}:{args.port}/m/", flush=True)
+    else:
+        print("siyu: the member centre and offline GraphiQL are not built: run `make web` (make dev does)",
+              flush=True)
+    if args.host in ("0.0.0.0", "::"):
+        lan = _lan_address()
+        if lan:
+            print(f"siyu: on a phone on this LAN: http://{lan}:{args.port}/m/", flush=True)
     if config.wechat_client == "local":
         print("siyu: WeChat login is simulated locally, any code signs in: mutation { loginWithWechat(brandId: "
               f'"{demo.DEMO_BRAND}", code: "alice") {{ ... on LoggedIn {{ token }} }} }}', flush=True)

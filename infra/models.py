@@ -80,6 +80,7 @@ class MemberItem(SiyuItem, discriminator="member"):
     tier_valid_until = UTCDateTimeAttribute(null=True)
     paid_until = UTCDateTimeAttribute(null=True)
     birthday = UnicodeAttribute(null=True)
+    birthday_set_at = UTCDateTimeAttribute(null=True)  # by the member (updateProfile): once a year
     tags = UnicodeSetAttribute(null=True)  # the brand's groups for this member (coupon eligibility, ...)
     nickname = UnicodeAttribute(null=True)
     erased_at = UTCDateTimeAttribute(null=True)

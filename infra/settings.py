@@ -50,6 +50,9 @@ class Settings:
     attempt_limits: Mapping[str, AttemptLimit] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
     # Events on the bus must come from `siyu.brand.<their brandId>[.<system>]` (rules/sources.py).
     require_brand_source: bool = False
+    # Browser origins allowed to call the API (api/cors.py): `SIYU_CORS_ORIGINS`, comma-separated, `:*` for any
+    # port; locally any localhost origin, elsewhere none unless set (serverless.yml: the brand's domains).
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def is_local(self) -> bool:
@@ -145,7 +148,17 @@ def _load() -> Settings:
         wechat_timeout_seconds=float(env.get("WECHAT_TIMEOUT_SECONDS", "5")),
         attempt_limits=_attempt_limits(env.get("SIYU_ATTEMPT_LIMITS")),
         require_brand_source=_flag(env, "SIYU_REQUIRE_BRAND_SOURCE", default=stage != "local"),
+        cors_origins=_cors_origins(env.get("SIYU_CORS_ORIGINS"), stage=stage),
     )
+
+
+LOCAL_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*", "https://localhost:*", "https://127.0.0.1:*")
+
+
+def _cors_origins(raw: str | None, *, stage: str) -> tuple[str, ...]:
+    if raw is None or not raw.strip():
+        return LOCAL_ORIGINS if stage == "local" else ()
+    return tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
 
 
 @lru_cache(maxsize=1)

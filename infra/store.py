@@ -20,6 +20,7 @@ from pynamodb.transactions import TransactWrite
 
 from infra import extensions, keys, table
 from infra.alert_store import AlertStore
+from infra.profile_store import ProfileStore
 from infra.models import (
     ActivityItem,
     AllocationMap,
@@ -69,7 +70,7 @@ BRAND_CACHE_SIZE = 1024
 _CONFLICT_CODES = {"ConditionalCheckFailed", "TransactionConflict"}
 
 
-class DynamoStore(AlertStore):
+class DynamoStore(AlertStore, ProfileStore):
     def __init__(self, brand_cache_seconds: float = 60.0) -> None:
         self._brand_cache: dict[str, tuple[float, BrandConfig | None]] = {}
         self._brand_cache_seconds = brand_cache_seconds

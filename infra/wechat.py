@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Protocol
 
 from infra.settings import Settings, WechatApp
-from rules.errors import BrandNotConfigured, Busy, InvalidLoginCode
+from rules.errors import BrandNotConfigured, Busy, InvalidInput, InvalidLoginCode
 
 # jscode2session error codes (WeChat's documentation): the code is bad, used, or the user is blocked as high-risk.
 _REFUSED_CODES = {40029, 40163, 40226}
@@ -45,6 +45,12 @@ class WechatClient(Protocol):
         Raises `InvalidLoginCode` when WeChat refuses the code, `BrandNotConfigured` when the brand has no
         mini-program here, and `Busy` when WeChat cannot be reached or is busy (the member may try again)."""
 
+    def phone_number(self, brand_id: str, code: str) -> str:
+        """The phone number behind a `getPhoneNumber` button's code (WeChat verified it belongs to the user).
+
+        Raises `InvalidInput("code")` when WeChat refuses the code, `BrandNotConfigured` and `Busy` as above.
+        The number is personal data: hash and mask it (rules/phone.py), never log it."""
+
 
 def _identity(answer: Mapping[str, Any]) -> WechatIdentity:
     """WeChat's answer, minus the session key."""
@@ -59,10 +65,30 @@ def _identity(answer: Mapping[str, Any]) -> WechatIdentity:
     return WechatIdentity(openid=openid, unionid=unionid if isinstance(unionid, str) and unionid else None)
 
 
+def _phone(answer: Mapping[str, Any]) -> str:
+    """getuserphonenumber's answer: `phone_info.purePhoneNumber`, the number without the country code."""
+    errcode = answer.get("errcode") or 0
+    if errcode in _REFUSED_CODES:
+        raise InvalidInput("code", "the phone number code is invalid, used or expired: ask the member again")
+    if errcode:
+        raise Busy("WeChat could not check the phone number code just now; try again")
+    info = answer.get("phone_info")
+    number = info.get("purePhoneNumber") if isinstance(info, dict) else None
+    if not isinstance(number, str) or not number:
+        raise Busy("WeChat answered without a phone number; try again")
+    return number
+
+
 def _checked(code: str) -> str:
     # WeChat's codes are short and URL-safe; refusing anything else here spares WeChat (and its quota) the call.
     if not _CODE.match(code or ""):
         raise InvalidLoginCode()
+    return code
+
+
+def _checked_phone_code(code: str) -> str:
+    if not _CODE.match(code or ""):
+        raise InvalidInput("code", "not a phone number code from getPhoneNumber")
     return code
 
 
@@ -71,6 +97,7 @@ class WechatApiClient:
 
     def __init__(self, apps: Mapping[str, WechatApp], *, base_url: str, timeout: float) -> None:
         self._apps = apps
+        self._tokens: dict[str, tuple[str, float]] = {}
         self._base_url = base_url.rstrip("/")
         self._timeout = timeout
 
@@ -89,6 +116,46 @@ class WechatApiClient:
         if not isinstance(answer, dict):
             raise Busy("WeChat gave an unexpected answer; try again")
         return _identity(answer)
+
+    def phone_number(self, brand_id: str, code: str) -> str:
+        """POST /wxa/business/getuserphonenumber with an access token of the brand's mini-program."""
+        app = self._apps.get(brand_id)
+        if app is None:
+            raise BrandNotConfigured(brand_id)
+        code = _checked_phone_code(code)
+        token = self._access_token(app)
+        body = json.dumps({"code": code}).encode()
+        request = urllib.request.Request(
+            f"{self._base_url}/wxa/business/getuserphonenumber?access_token={urllib.parse.quote(token)}",
+            data=body, headers={"content-type": "application/json"}, method="POST")
+        return _phone(self._json(request, "the phone number code"))
+
+    def _access_token(self, app: WechatApp) -> str:
+        # Tokens last two hours and WeChat limits how many are issued a day: keep one per app until near its end.
+        import time
+
+        cached = self._tokens.get(app.app_id)
+        if cached and cached[1] > time.monotonic():
+            return cached[0]
+        query = urllib.parse.urlencode({"grant_type": "client_credential", "appid": app.app_id, "secret": app.secret})
+        answer = self._json(f"{self._base_url}/cgi-bin/token?{query}", "the mini-program's access")
+        token = answer.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise Busy("WeChat did not issue an access token just now; try again")
+        expires_in = answer.get("expires_in") if isinstance(answer.get("expires_in"), int) else 7200
+        self._tokens[app.app_id] = (token, time.monotonic() + max(60, expires_in - 300))
+        return token
+
+    def _json(self, request, what: str) -> dict:
+        # The URL may carry the app secret or a token: never logged, and no exception below keeps it.
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout) as r:
+                answer = json.loads(r.read(64 * 1024))
+        except (urllib.error.URLError, TimeoutError, OSError, ValueError):
+            raise Busy(f"WeChat could not be reached to check {what}; try again") from None
+        if not isinstance(answer, dict):
+            raise Busy("WeChat gave an unexpected answer; try again")
+        return answer
 
 
 class LocalWechatClient:
@@ -111,6 +178,18 @@ class LocalWechatClient:
 
     def exchange(self, brand_id: str, code: str) -> WechatIdentity:
         return _identity(self.answer(brand_id, code))
+
+    def phone_answer(self, brand_id: str, code: str) -> dict[str, Any]:
+        """What getuserphonenumber would answer: a made-up mobile number (199 + 8 digits), the same for the same
+        code, so a test knows the number to look for. A code starting with `invalid` is refused."""
+        if _checked_phone_code(code).startswith("invalid"):
+            return {"errcode": 40029, "errmsg": "invalid code"}
+        digits = str(int(self._derive(f"phone:{brand_id}:{code}"), 16))[-8:]
+        return {"errcode": 0, "phone_info": {"phoneNumber": "199" + digits, "purePhoneNumber": "199" + digits,
+                                             "countryCode": "86"}}
+
+    def phone_number(self, brand_id: str, code: str) -> str:
+        return _phone(self.phone_answer(brand_id, code))
 
     def _derive(self, text: str) -> str:
         return hmac.new(self._salt.encode(), text.encode(), hashlib.sha256).hexdigest()

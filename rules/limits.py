@@ -21,6 +21,7 @@ CLAIM_COUPON = "claimCoupon"
 BIND_REFERRAL_CODE = "bindReferralCode"
 SET_CONSENT = "setConsent"
 UPDATE_PROFILE = "updateProfile"
+BIND_PHONE = "bindPhone"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -41,6 +42,7 @@ DEFAULT_LIMITS: Mapping[str, AttemptLimit] = {
     BIND_REFERRAL_CODE: AttemptLimit(10, timedelta(hours=1)),
     SET_CONSENT: AttemptLimit(20, timedelta(hours=1)),
     UPDATE_PROFILE: AttemptLimit(20, timedelta(hours=1)),
+    BIND_PHONE: AttemptLimit(10, timedelta(hours=1)),  # each try costs a WeChat call
 }
 
 

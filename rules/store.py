@@ -76,6 +76,14 @@ class Store(Protocol):
     def set_nickname(self, brand_id: str, member_id: str, nickname: str | None) -> None:
         """Set (None: remove) the member's nickname; raises `MemberNotFound` if the member is gone or erased."""
 
+    def bind_phone(self, binding: Any) -> None:
+        """Write a `rules.profile.PhoneBinding`: the profile's phone and its lookup together, freeing the lookup it
+        replaces; `AlreadyRegistered("phone")` if another member holds the number."""
+
+    def set_birthday(self, brand_id: str, member_id: str, birthday: str, *, now: datetime,
+                     not_since: datetime) -> None:
+        """Set the birthday unless it was set after `not_since`: `rules.profile.BirthdayChangeTooSoon`."""
+
     def record_consent(self, profile: MemberProfile, record: ConsentRecord) -> None:
         """Append one consent record (never overwriting one); raises `MemberNotFound` if the member is gone or
         erased."""

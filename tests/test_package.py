@@ -177,3 +177,24 @@ def test_the_http_api_stage_is_throttled(template):
     (stage,) = resources_of_type(template, "AWS::ApiGatewayV2::Stage").values()
     settings = stage["Properties"]["DefaultRouteSettings"]
     assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
+
+
+def test_the_member_centre_is_served_from_a_private_bucket_through_cloudfront_next_to_the_api(template):
+    bucket = resources_of_type(template, "AWS::S3::Bucket")["MemberCentreBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    statement = template["Resources"]["MemberCentreBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert [s["Principal"] for s in statement] == [{"Service": "cloudfront.amazonaws.com"}]
+    config = template["Resources"]["MemberCentreDistribution"]["Properties"]["DistributionConfig"]
+    assert config["DefaultCacheBehavior"]["TargetOriginId"] == "pages"
+    assert [(b["PathPattern"], b["TargetOriginId"]) for b in config["CacheBehaviors"]] == [("/graphql", "api")]
+
+
+def test_browsers_reach_the_api_only_from_the_origins_the_stage_names(template):
+    """No API Gateway CORS (it would answer every origin): the app answers preflights from SIYU_CORS_ORIGINS."""
+    api = resources_of_type(template, "AWS::ApiGatewayV2::Api")
+    assert all("CorsConfiguration" not in a["Properties"] for a in api.values())
+    routes = {r["Properties"]["RouteKey"] for r in resources_of_type(template, "AWS::ApiGatewayV2::Route").values()}
+    assert {"POST /graphql", "OPTIONS /graphql"} <= routes
+    graphql = next(f for f in resources_of_type(template, "AWS::Lambda::Function").values()
+                   if f["Properties"]["Handler"] == "api/handler.handler")
+    assert "SIYU_CORS_ORIGINS" in graphql["Properties"]["Environment"]["Variables"]

@@ -25,13 +25,33 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def local_stack():
-    port, dynamodb_port = free_port(), free_port()
+def start_stack(*args: str) -> subprocess.Popen:
+    """`python -m infra.local` with `args`; a test gives it a data directory of its own (never the clone's .siyu)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in ("TABLE_NAME",)}
-    process = subprocess.Popen([sys.executable, "-m", "infra.local", "--port", str(port),
-                                "--dynamodb-port", str(dynamodb_port)], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen([sys.executable, "-m", "infra.local", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def until_ready(process: subprocess.Popen, timeout: float = 60) -> str:
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "siyu: ready" in line:
+            break
+    else:
+        process.kill()
+    return "".join(lines)
+
+
+@pytest.fixture
+def local_stack(tmp_path):
+    port, dynamodb_port = free_port(), free_port()
+    process = start_stack("--port", str(port), "--dynamodb-port", str(dynamodb_port),
+                          "--data-dir", str(tmp_path / "siyu-data"))
     lines: list[str] = []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
