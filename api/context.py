@@ -62,7 +62,9 @@ def build_context(store: Store, settings: Settings, now: datetime, authorization
     try:
         token = bearer(authorization)
         if token is not None:
-            context.principal = verify_token(token, secret=settings.jwt_secret, issuer=settings.jwt_issuer)
+            context.principal = verify_token(token, secret=settings.jwt_secret, issuer=settings.jwt_issuer,
+                                             lifetimes={r: settings.token_lifetime(r) for r in ("member", "staff")},
+                                             now=now)
     except AuthError as error:
         # A bad token is never silently treated as anonymous access to something: every guarded field refuses.
         context.auth_problem = str(error)
