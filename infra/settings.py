@@ -30,7 +30,7 @@ class Budget:
 
 
 # Validation cost budgets (README "Security"): fields, selections sharing one response key, all selections.
-DEFAULT_BUDGET = Budget(fields=300, same_key=40, selections=300)
+DEFAULT_BUDGET = Budget(fields=200, same_key=8, selections=200)
 ANONYMOUS_BUDGET = Budget(fields=40, same_key=4, selections=40)
 
 
