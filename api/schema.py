@@ -75,7 +75,7 @@ from api.types import (
     _page_size,
     business_error,
 )
-from rules import alerts, consent, coupons, erasure, errors, limits, points
+from rules import alerts, consent, coupons, erasure, errors, free_text, limits, points
 from rules.brand_settings import configure_brand
 from rules.brands import TierLevel
 from rules.export import export
@@ -521,7 +521,8 @@ class Mutation:
         p = context.principal
 
         def run():
-            cleaned = tuple(sorted({t.strip() for t in tags if t.strip()}))
+            # Tags are free text staff type: masked like any (rules/free_text.py), and erased with the member.
+            cleaned = tuple(sorted({free_text.scrub(t.strip()) for t in tags if t.strip()}))
             if len(cleaned) > 50 or any(len(t) > 32 for t in cleaned):
                 raise errors.InvalidInput("tags", "at most 50 tags of at most 32 characters")
             if not _plausible_id(str(member_id)) or context.store.load_member(p.brand_id, str(member_id)) is None:
