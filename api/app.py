@@ -22,7 +22,9 @@ from infra.store import utcnow
 
 class SiyuGraphQL(GraphQL):
     async def get_context(self, request: Request, response: Any) -> Context:
-        return build_context(store(), settings(), utcnow(), request.headers.get("authorization"), wechat())
+        # mangum gives API Gateway's requestContext.http.sourceIp as the client (not a header anyone can forge).
+        client = request.client.host if request.client else None
+        return build_context(store(), settings(), utcnow(), request.headers.get("authorization"), wechat(), client)
 
     def decode_json(self, data: str | bytes) -> object:
         return decode_request(data)

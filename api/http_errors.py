@@ -16,6 +16,7 @@ from cross_web import HTTPException
 from starlette.responses import JSONResponse
 
 from api.hardening import BAD_USER_INPUT, INTERNAL, INTERNAL_MESSAGE, NOT_FOUND
+from rules.free_text import clean
 
 logger = logging.getLogger("siyu.api")
 
@@ -57,7 +58,19 @@ def decode_request(data: bytes | str) -> dict[str, Any]:
         raise HTTPException(400, "Unable to parse request body as JSON") from None
     if not isinstance(decoded, dict):
         raise HTTPException(400, 'The request body must be a JSON object: {"query": "...", "variables": {...}}')
-    return decoded
+    return _valid_unicode(decoded)
+
+
+def _valid_unicode(value: Any) -> Any:
+    """JSON's `\ud800` decodes to a lone surrogate, which no store, log or encoder accepts: replaced here, once,
+    for everything downstream. (Recursion is safe: the depth was checked before decoding.)"""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, dict):
+        return {clean(k): _valid_unicode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_valid_unicode(v) for v in value]
+    return value
 
 
 def error_response(status: int, message: str) -> JSONResponse:

@@ -205,7 +205,11 @@ class Query:
         brand = context.store.get_brand(p.brand_id)
         if brand is None:
             return []
-        return [CouponOffer.of(o) for o in coupons.offers(context.store, brand, p.subject, context.now)]
+        try:
+            offers = coupons.offers(context.store, brand, p.subject, context.now)
+        except errors.MemberNotFound:  # erased (or never registered) while the token still lives
+            raise graphql_error("this member no longer exists", NOT_FOUND) from None
+        return [CouponOffer.of(o) for o in offers]
 
     @strawberry.field(permission_classes=[IsStaff], description="The staff's brand configuration.")
     def brand(self, info: Info) -> Optional[Brand]:
@@ -286,6 +290,7 @@ class Mutation:
                 raise errors.InvalidInput("brandId", "not a brand id")
             if context.store.get_brand(brand_id) is None:
                 raise errors.BrandNotConfigured(brand_id)
+            context.login_attempt(brand_id)  # before WeChat is asked or anyone is registered
             identity = context.wechat.exchange(brand_id, code)
             signed_in = member_for_wechat(context.store, brand_id=brand_id, openid=identity.openid,
                                           unionid=identity.unionid, now=context.now,
@@ -477,7 +482,7 @@ class Mutation:
             return InvalidInput(code="INVALID_INPUT", message="not a referral code", field="code")
         try:
             context.attempt(limits.BIND_REFERRAL_CODE)  # every guess runs the rules and writes: limited
-        except errors.RateLimited as limited:
+        except (errors.RateLimited, errors.MemberNotFound) as limited:
             return business_error(limited)
         summary = _engine_event(context, f"referral-{p.brand_id}-{p.subject}-{cleaned}-{context.now:%Y%m%d%H%M}",
                                 "referral.code_entered",

@@ -335,14 +335,31 @@ class DynamoStore(AlertStore):
     # ---- abuse limits -------------------------------------------------------------------------------------------
 
     def count_attempt(self, brand_id: str, member_id: str, action: str, *, window_start: datetime, limit: int,
-                      expires_at: datetime) -> bool:
+                      expires_at: datetime, live_member: bool = False) -> bool:
         # One conditional UpdateItem: concurrent attempts each add 1 only while the count is under the limit, so
         # no two of them can both take the last slot. The first attempt of a window creates the item.
         item = AttemptItem(keys.attempts_pk(brand_id, member_id), keys.attempt_sk(action, window_start))
+        actions = [AttemptItem.attempts.add(1), AttemptItem.kind.set(AttemptItem), AttemptItem.action.set(action),
+                   AttemptItem.ttl.set(expires_at)]
+        condition = AttemptItem.attempts.does_not_exist() | (AttemptItem.attempts < limit)
+        if live_member:
+            # Nothing is written about a member who is gone (erased, or never was): the member's existence is a
+            # condition of the same write, in one transaction.
+            try:
+                with TransactWrite(connection=self._connection()) as tx:
+                    tx.condition_check(MemberItem, keys.member_pk(brand_id, member_id), keys.PROFILE,
+                                       condition=_live_member())
+                    tx.update(item, actions=actions, condition=condition)
+            except TransactWriteError as error:
+                member, counter = (list(error.cancellation_reasons or []) + [None, None])[:2]
+                if member is not None and member.code == "ConditionalCheckFailed":
+                    raise MemberNotFound(member_id) from None
+                if counter is not None and counter.code == "ConditionalCheckFailed":
+                    return False
+                raise
+            return True
         try:
-            item.update(actions=[AttemptItem.attempts.add(1), AttemptItem.kind.set(AttemptItem),
-                                 AttemptItem.action.set(action), AttemptItem.ttl.set(expires_at)],
-                        condition=AttemptItem.attempts.does_not_exist() | (AttemptItem.attempts < limit))
+            item.update(actions=actions, condition=condition)
         except UpdateError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 return False
