@@ -31,7 +31,7 @@ class Budget:
 
 # Validation cost budgets (README "Security"): fields, selections sharing one response key, all selections.
 DEFAULT_BUDGET = Budget(fields=200, same_key=8, selections=200)
-ANONYMOUS_BUDGET = Budget(fields=40, same_key=4, selections=40)
+ANONYMOUS_BUDGET = Budget(fields=40, same_key=6, selections=40)
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,8 @@ class Settings:
     dynamodb_endpoint: str | None
     event_bus_name: str
     jwt_secret: str = field(repr=False)
+    # The bucket that keeps every audit record beyond overwriting (infra/audit_archive.py); None: the table only.
+    audit_bucket: str | None = None
     jwt_issuer: str = "siyu-local"
     phone_hash_key: str = field(default=DEV_PHONE_KEY, repr=False)
     brand_cache_seconds: float = 60.0
@@ -196,6 +198,7 @@ def _load() -> Settings:
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         dynamodb_endpoint=env.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
         event_bus_name=env.get("EVENT_BUS_NAME", "local"),
+        audit_bucket=env.get("AUDIT_BUCKET") or None,
         jwt_secret=secret or DEV_JWT_SECRET,
         jwt_issuer=env.get("JWT_ISSUER", "siyu-local"),
         phone_hash_key=phone_key or DEV_PHONE_KEY,
