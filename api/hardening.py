@@ -156,7 +156,8 @@ class CodedErrors(MaskErrors):
 
 def _budget() -> ValidationBudget:
     config = settings()
-    return ValidationBudget(authenticated=config.graphql_budget, anonymous=config.graphql_anonymous_budget)
+    return ValidationBudget(authenticated=config.graphql_budget, anonymous=config.graphql_anonymous_budget,
+                            introspection=not config.is_hardened)
 
 
 # Built per operation from the settings in force (a Lambda container reads them once; tests reload them).
