@@ -2,12 +2,12 @@
 
 Validation is where an unauthenticated request can burn CPU: OverlappingFieldsCanBeMerged compares every pair of
 fields that answer under the same response key, so `{ me{id} me{id} ... }` (495 times, well inside the token
-limit) took seconds before any permission check. The budget counts three things in the whole parsed document
-(fragments included, however often they are spread):
+limit) took seconds before any permission check. The budget counts three things in the parsed document, with every
+fragment counted where it is spread, as often as it is spread:
 
 - `fields`: field selections;
-- `same_key`: the field selections answering under one response key (an alias, else the field's name), wherever
-  they are in the document; this bounds the pairs that rule compares;
+- `same_key`: the field selections answering under one response-key path (`me.points.balance`: an alias, else the
+  field's name, at each level): the fields that rule compares with each other, so this bounds its pairs;
 - `selections`: every selection (fields, fragment spreads, inline fragments).
 
 A document over any of them is refused with LIMIT_EXCEEDED before validation starts. Callers without a valid
@@ -25,6 +25,7 @@ from graphql import (
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
     OperationDefinitionNode,
@@ -55,22 +56,31 @@ class Cost:
         return None
 
 
-def cost(document: DocumentNode) -> Cost:
-    """Counts the document's selections without recursion (a deep document cannot overflow the stack here)."""
-    keys: Counter[str] = Counter()
+def cost(document: DocumentNode, limit: int = 100_000) -> Cost:
+    """Counts the document's selections as validation sees them: every fragment spread expanded where it is
+    spread, fields keyed by their response-key path from the operation (fields with the same path are the ones
+    OverlappingFieldsCanBeMerged compares). Without recursion, and it stops once `limit` selections are counted
+    (a fragment spread in a cycle, or a document that expands past any budget, ends there)."""
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    keys: Counter[tuple[str, ...]] = Counter()
     selections = 0
-    stack = [d.selection_set for d in document.definitions
-             if isinstance(d, (OperationDefinitionNode, FragmentDefinitionNode)) and d.selection_set]
-    while stack:
-        selection_set = stack.pop()
+    stack = [(d.selection_set, ()) for d in document.definitions
+             if isinstance(d, OperationDefinitionNode) and d.selection_set]
+    while stack and selections <= limit:
+        selection_set, path = stack.pop()
         for node in selection_set.selections:
             selections += 1
             if isinstance(node, FieldNode):
-                keys[(node.alias or node.name).value] += 1
-            if isinstance(node, (FieldNode, InlineFragmentNode)) and node.selection_set is not None:
-                stack.append(node.selection_set)
-    key, most = keys.most_common(1)[0] if keys else (None, 0)
-    return Cost(fields=sum(keys.values()), same_key=most, selections=selections, key=key)
+                key = path + ((node.alias or node.name).value,)
+                keys[key] += 1
+                if node.selection_set is not None:
+                    stack.append((node.selection_set, key))
+            elif isinstance(node, InlineFragmentNode):
+                stack.append((node.selection_set, path))
+            elif isinstance(node, FragmentSpreadNode) and node.name.value in fragments:
+                stack.append((fragments[node.name.value].selection_set, path))
+    key, most = keys.most_common(1)[0] if keys else ((), 0)
+    return Cost(fields=sum(keys.values()), same_key=most, selections=selections, key=".".join(key) or None)
 
 
 def _introspection_only(document: DocumentNode) -> bool:
@@ -100,7 +110,8 @@ class ValidationBudget(SchemaExtension):
         if document is not None and context.pre_execution_errors is None:
             request = context.context
             signed_in = getattr(request, "principal", None) is not None
-            problem = cost(document).over(self.authenticated if signed_in else self.anonymous)
+            budget = self.authenticated if signed_in else self.anonymous
+            problem = cost(document, limit=budget.selections).over(budget)
             if problem:
                 context.pre_execution_errors = [GraphQLError(problem, extensions={"code": LIMIT_EXCEEDED})]
         yield

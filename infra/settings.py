@@ -30,8 +30,8 @@ class Budget:
 
 
 # Validation cost budgets (README "Security"): fields, selections sharing one response key, all selections.
-DEFAULT_BUDGET = Budget(fields=200, same_key=8, selections=200)
-ANONYMOUS_BUDGET = Budget(fields=40, same_key=6, selections=40)
+DEFAULT_BUDGET = Budget(fields=120, same_key=6, selections=120)
+ANONYMOUS_BUDGET = Budget(fields=60, same_key=5, selections=60)
 
 
 @dataclass(frozen=True)
