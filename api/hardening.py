@@ -28,7 +28,7 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
-from api.validation_budget import Budget, ValidationBudget
+from api.validation_budget import ValidationBudget
 from infra.settings import settings
 
 UNAUTHENTICATED = "UNAUTHENTICATED"

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -30,7 +29,7 @@ from hypothesis import strategies as st
 
 from api.hardening import CODES
 from tests.helpers import earn, new_phone, register, token
-from tests.integration.test_fuzz import INTERNALS, ALLOWED, value_node
+from tests.integration.test_fuzz import ALLOWED, INTERNALS, value_node
 from tests.integration.test_tenancy_matrix import world  # noqa: F401
 
 NOW = datetime.now(timezone.utc)
