@@ -358,6 +358,9 @@ class DynamoStore(AlertStore):
                     raise MemberNotFound(member_id) from None
                 if counter is not None and counter.code == "ConditionalCheckFailed":
                     return False
+                if any(r is not None and r.code == "TransactionConflict" for r in (member, counter)):
+                    # Two attempts of one member at the same instant: contention, answered as such.
+                    raise Busy("another attempt of this member is being counted; try again") from None
                 raise
             return True
         try:
