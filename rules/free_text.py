@@ -8,8 +8,8 @@ Free text cannot be checked for names; it can be checked for what identifies som
 - identifier-like tokens: 16 or more letters, digits, `_` or `-` with both letters and digits in them, as
   WeChat's openids and unionids (28 characters, e.g. oGZUI0egBJY1zhBYw2KhdUfwVJJE) are: replaced by `[id]`.
 
-Raw events (`eventProblems.raw`) are masked by field name as well: phone numbers masked, WeChat identifiers and
-nicknames (and the other fields of `PERSONAL_FIELDS`) left out, whatever their shape.
+Raw events (`eventProblems.raw`) are masked by field name as well: phone fields masked (138****5678), WeChat
+identifiers and nicknames (and the other fields of `PERSONAL_FIELDS`) left out, whatever their shape.
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ def masked_value(value: Any, key: str = "", depth: int = 0) -> Any:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if key and personal(key):
-        return OMITTED
+        # A phone number is masked as everywhere (staff recognise a caller by its last digits); the rest goes.
+        return scrub(str(value)) if _phone_field(key) else OMITTED
     if depth >= MAX_DEPTH:
         return "[nested too deep]"
     if isinstance(value, dict):
@@ -70,6 +71,10 @@ def masked_value(value: Any, key: str = "", depth: int = 0) -> Any:
         # erasure can find it; only a phone number written into one is masked.
         return phone.redact(clean(str(value)))
     return scrub(str(value))
+
+
+def _phone_field(key: str) -> bool:
+    return key.lower().replace("_", "").replace("-", "") in ("phone", "phonenumber", "mobile")
 
 
 def _names_a_record(key: str) -> bool:
