@@ -4,8 +4,14 @@
 by `IsStaff`, so a staff mutation added later is audited without a line of its own. The extension sits inside the
 permission check (only calls that were let through are staff actions) and around the resolver, so it sees the
 arguments as converted and the result: `ok` with the result's type, `refused` with the business failure's code, or
-`error` with the GraphQL error's code. It writes the record after the mutation (it needs the outcome); if the
-record cannot be written the request fails loudly rather than go unaudited.
+`error` with the GraphQL error's code.
+
+No change without its record: before the resolver runs, a `started` record (who, what, the arguments) is written
+with a condition that it is new; if it cannot be written the resolver never runs and the request fails. The
+outcome is a second record, written after the resolver, whose id is the first's with the outcome appended
+(`<id>.ok`): the two sort together, the outcome first (newest first). If the outcome cannot be written the request
+fails loudly; the `started` record still says the call was made. Nothing a client sends can stop a record from
+being written (rules/audit.py repairs and bounds the arguments).
 """
 
 from __future__ import annotations
@@ -31,22 +37,24 @@ class AuditStaffMutation(FieldExtension):
         self.field = field
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
+        started = _record(self.field, info, kwargs, audit.STARTED, None)
         try:
             result = next_(source, info, **kwargs)
         except Exception as error:
-            _record(self.field, info, kwargs, *_failure(error))
+            _record(self.field, info, kwargs, *_failure(error), started=started)
             raise
-        _record(self.field, info, kwargs, *_outcome(result))
+        _record(self.field, info, kwargs, *_outcome(result), started=started)
         return result
 
     async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info,
                             **kwargs: Any) -> Any:
+        started = _record(self.field, info, kwargs, audit.STARTED, None)
         try:
             result = await next_(source, info, **kwargs)
         except Exception as error:
-            _record(self.field, info, kwargs, *_failure(error))
+            _record(self.field, info, kwargs, *_failure(error), started=started)
             raise
-        _record(self.field, info, kwargs, *_outcome(result))
+        _record(self.field, info, kwargs, *_outcome(result), started=started)
         return result
 
 
@@ -87,16 +95,23 @@ def _as_sent(value: Any, info: Info) -> Any:
     return value
 
 
-def _record(field: Any, info: Info, kwargs: dict[str, Any], outcome: str, detail: str) -> None:
+def _record(field: Any, info: Info, kwargs: dict[str, Any], outcome: str, detail: str | None, *,
+            started: audit.AuditRecord | None = None) -> audit.AuditRecord:
     context: Context = info.context
     principal = context.principal
-    names = info.schema.config.name_converter
-    arguments = {names.get_graphql_name(a): _as_sent(kwargs[a.python_name], info)
-                 for a in field.arguments if a.python_name in kwargs and kwargs[a.python_name] is not UNSET}
-    record = audit.new_record(brand_id=principal.brand_id, staff_id=principal.subject, mutation=info.field_name,
-                              arguments=arguments, at=context.now, outcome=outcome, detail=detail)
+    if started is None:
+        names = info.schema.config.name_converter
+        arguments = {names.get_graphql_name(a): _as_sent(kwargs[a.python_name], info)
+                     for a in field.arguments if a.python_name in kwargs and kwargs[a.python_name] is not UNSET}
+        record = audit.new_record(brand_id=principal.brand_id, staff_id=principal.subject,
+                                  mutation=info.field_name, arguments=arguments, at=context.now, outcome=outcome,
+                                  detail=detail)
+    else:
+        record = audit.outcome_of(started, outcome=outcome, detail=detail)
     try:
         context.store.record_audit(record)
     except Exception:
-        logger.error("audit record for %s by %s could not be written", info.field_name, principal.actor)
+        logger.error("audit record (%s) for %s by %s could not be written", outcome, info.field_name,
+                     principal.actor)
         raise
+    return record

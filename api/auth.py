@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, Mapping
 
 import jwt
 
@@ -47,19 +47,38 @@ def issue_token(principal: Principal, *, secret: str, issuer: str, now: datetime
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def verify_token(token: str, *, secret: str, issuer: str) -> Principal:
+class TokenTooLong(ValueError):
+    """A token asked to live longer than its role allows (settings: MAX_TOKEN_LIFETIME, shortened by settings)."""
+
+
+def check_lifetime(role: str, ttl: timedelta, lifetimes: Mapping[str, timedelta]) -> None:
+    if ttl > lifetimes[role]:
+        raise TokenTooLong(f"{role} tokens live at most {lifetimes[role]}")
+
+
+def verify_token(token: str, *, secret: str, issuer: str, lifetimes: Mapping[str, timedelta] | None = None,
+                 now: datetime | None = None) -> Principal:
+    """The caller a token names. With `lifetimes`, a token whose life (iat to exp) or remaining life (now to exp)
+    is longer than its role's maximum is refused: a stolen long-lived token stops working by itself."""
     if not secret:
         raise AuthError("NoSecret")  # an empty key would accept tokens signed with an empty key
     try:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], issuer=issuer,
-            options={"require": ["sub", "brand", "role", "exp", "iss"]},
+            options={"require": ["sub", "brand", "role", "exp", "iss", "iat"]},
         )
     except jwt.PyJWTError as error:
         raise AuthError(type(error).__name__) from None
     role, subject, brand = claims.get("role"), claims.get("sub"), claims.get("brand")
     if role not in ROLES or not isinstance(subject, str) or not subject or not isinstance(brand, str) or not brand:
         raise AuthError("InvalidClaims")
+    if lifetimes is not None:
+        longest = lifetimes[role].total_seconds()
+        exp, iat = claims["exp"], claims["iat"]
+        remaining = exp - (now.timestamp() if now else iat)
+        if not isinstance(exp, (int, float)) or not isinstance(iat, (int, float)) or exp - iat > longest \
+                or remaining > longest:
+            raise AuthError("LifetimeTooLong")
     return Principal(role=role, subject=subject, brand_id=brand)
 
 

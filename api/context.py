@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +16,7 @@ from api.auth import AuthError, Principal, bearer, verify_token
 from api.hardening import BAD_USER_INPUT, FORBIDDEN, INTERNAL, LIMIT_EXCEEDED, NOT_FOUND, UNAUTHENTICATED
 from infra.settings import Settings
 from rules import limits
+from rules.errors import RateLimited
 from rules.members import MemberState
 from rules.store import Store
 
@@ -22,6 +25,9 @@ if TYPE_CHECKING:
 
 __all__ = ["BAD_USER_INPUT", "FORBIDDEN", "INTERNAL", "LIMIT_EXCEEDED", "NOT_FOUND", "UNAUTHENTICATED", "Context",
            "build_context", "graphql_error"]
+
+
+MAX_LOGINS_PER_REQUEST = 1
 
 
 def graphql_error(message: str, code: str) -> GraphQLError:
@@ -40,6 +46,21 @@ class Context:
     members: dict[tuple[str, str], MemberState | None] = field(default_factory=dict)
     # Names what this request creates (a claimed coupon's id), so two requests never collide.
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # The address the request came from (API Gateway's sourceIp), for limits on callers without a token.
+    client: str | None = None
+    logins: int = 0  # loginWithWechat calls in this request (aliases): one is allowed
+
+    def login_attempt(self, brand_id: str) -> None:
+        """loginWithWechat has no member to count against: one per request (15 aliased logins in one request
+        were 15 WeChat calls), and attempts per brand and client address (a keyed hash of it: an address is
+        personal data) within the window of `limits.LOGIN_WITH_WECHAT`. Raises `RateLimited`."""
+        self.logins += 1
+        if self.logins > MAX_LOGINS_PER_REQUEST:
+            raise RateLimited(limits.LOGIN_WITH_WECHAT, retry_after_seconds=1)
+        address = hmac.new(self.settings.phone_hash_key.encode(), (self.client or "unknown").encode(),
+                           hashlib.sha256).hexdigest()[:32]
+        limits.count_attempt(self.store, brand_id, f"client-{address}", limits.LOGIN_WITH_WECHAT, now=self.now,
+                             limits=self.settings.attempt_limits)
 
     def attempt(self, action: str) -> None:
         """Count one attempt of `action` by the calling member (rules/limits.py); raises `RateLimited` past the
@@ -47,7 +68,7 @@ class Context:
         p = self.principal
         assert p is not None and p.role == "member", "attempts are counted for member callers"
         limits.count_attempt(self.store, p.brand_id, p.subject, action, now=self.now,
-                             limits=self.settings.attempt_limits)
+                             limits=self.settings.attempt_limits, live_member=True)
 
     def member_state(self, brand_id: str, member_id: str) -> MemberState | None:
         key = (brand_id, member_id)
@@ -57,12 +78,14 @@ class Context:
 
 
 def build_context(store: Store, settings: Settings, now: datetime, authorization: str | None,
-                  wechat: "WechatClient | None" = None) -> Context:
-    context = Context(store=store, settings=settings, now=now, wechat=wechat)
+                  wechat: "WechatClient | None" = None, client: str | None = None) -> Context:
+    context = Context(store=store, settings=settings, now=now, wechat=wechat, client=client)
     try:
         token = bearer(authorization)
         if token is not None:
-            context.principal = verify_token(token, secret=settings.jwt_secret, issuer=settings.jwt_issuer)
+            context.principal = verify_token(token, secret=settings.jwt_secret, issuer=settings.jwt_issuer,
+                                             lifetimes={r: settings.token_lifetime(r) for r in ("member", "staff")},
+                                             now=now)
     except AuthError as error:
         # A bad token is never silently treated as anonymous access to something: every guarded field refuses.
         context.auth_problem = str(error)

@@ -1,7 +1,10 @@
 """What one GraphQL request may ask for, and the stable `extensions.code` on every error a client sees.
 
-Limits (settings, per request): document size in tokens (refused while parsing, before any work), selection depth
-and number of aliases (refused while validating, before any resolver runs). Introspection is refused in prod.
+Limits (settings, per request): document size in tokens (refused while parsing, before any work), a validation
+cost budget (fields, selections sharing a response key, all selections: refused after parsing, before any
+validation rule runs; the strictest for callers without a token, api/validation_budget.py), selection depth and
+number of aliases (refused while validating, before any resolver runs). Introspection is refused, and graphql-core's
+"Did you mean" suggestions are cut from messages, on every stage but local.
 Each refusal carries `LIMIT_EXCEEDED` (introspection: `FORBIDDEN`).
 
 Codes (README, "Security"): UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, LIMIT_EXCEEDED, NOT_FOUND, INTERNAL.
@@ -11,6 +14,7 @@ else is a bug or an outage: masked (the client sees "Internal error", code INTER
 
 from __future__ import annotations
 
+import re
 from typing import Callable, Iterator
 
 from graphql import GraphQLError, GraphQLSyntaxError, ValidationRule
@@ -24,6 +28,7 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
+from api.validation_budget import ValidationBudget
 from infra.settings import settings
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
@@ -91,13 +96,13 @@ _NO_INTROSPECTION = _coded(NoSchemaIntrospectionCustomRule, FORBIDDEN)
 
 
 class NoIntrospectionInProd(AddValidationRules):
-    """In prod the schema is not handed to whoever asks (`__schema`, `__type`); `__typename` stays allowed."""
+    """Outside local the schema is not handed to whoever asks (`__schema`, `__type`); `__typename` stays allowed."""
 
     def __init__(self) -> None:
         super().__init__([_NO_INTROSPECTION])
 
     def on_operation(self) -> Iterator[None]:
-        if settings().is_prod:
+        if settings().is_hardened:
             yield from super().on_operation()
         else:
             yield
@@ -116,9 +121,19 @@ def is_internal(error: GraphQLError) -> bool:
     return error.path is not None
 
 
+# graphql-core's suggestions ("Did you mean 'me'?", "... the enum value 'ALL'?") name fields, arguments, types and
+# values: with introspection off, they would hand the schema out one guess at a time.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+def without_suggestions(message: str) -> str:
+    return _SUGGESTION.sub("", message)
+
+
 class CodedErrors(MaskErrors):
     """Masks internal errors (code INTERNAL) and gives every other error without a code BAD_USER_INPUT: what is
-    left is about the request itself (syntax, unknown fields, wrong variable types)."""
+    left is about the request itself (syntax, unknown fields, wrong variable types). Outside local, suggestions
+    are cut from messages."""
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=is_internal, error_message=INTERNAL_MESSAGE)
@@ -130,14 +145,24 @@ class CodedErrors(MaskErrors):
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         processed = super()._process_errors(errors)
+        hardened = settings().is_hardened
         for error in processed:
             if not (error.extensions or {}).get("code"):
                 error.extensions = {**(error.extensions or {}), "code": BAD_USER_INPUT}
+            if hardened:
+                error.message = without_suggestions(error.message)
         return processed
+
+
+def _budget() -> ValidationBudget:
+    config = settings()
+    return ValidationBudget(authenticated=config.graphql_budget, anonymous=config.graphql_anonymous_budget,
+                            introspection=not config.is_hardened)
 
 
 # Built per operation from the settings in force (a Lambda container reads them once; tests reload them).
 EXTENSIONS: list[Callable[[], SchemaExtension]] = [
+    _budget,
     lambda: TokenLimit(settings().graphql_max_tokens),
     lambda: DepthLimit(settings().graphql_max_depth),
     lambda: AliasLimit(settings().graphql_max_aliases),

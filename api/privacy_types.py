@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 from api.consent_types import ConsentPurpose, ConsentState
 from api.profile_types import BirthdayChangeTooSoon
 from api.types import InvalidInput, Member, MemberNotFound, PageInfo, RateLimited
-from rules.audit import AuditRecord
+from rules.audit import AuditRecord, call_id
 
 
 @strawberry.input
@@ -75,16 +75,18 @@ class DataExport:
                  description="One staff mutation: who, what (arguments with personal data masked), when, outcome.")
 class AuditRecordView:
     id: strawberry.ID
+    call_id: strawberry.ID = strawberry.field(description="Shared by a call's `started` record and its outcome.")
     at: datetime
     staff_id: str
     mutation: str
     arguments: JSON
-    outcome: str = strawberry.field(description="ok, refused (a typed business failure) or error.")
+    outcome: str = strawberry.field(description="started (written before the mutation ran: no change without it), "
+                                                "then ok, refused (a typed business failure) or error.")
     detail: Optional[str] = strawberry.field(description="The result type, the refusal's code or the error's code.")
 
     @classmethod
     def of(cls, record: AuditRecord) -> "AuditRecordView":
-        return cls(id=strawberry.ID(record.audit_id), at=record.at, staff_id=record.staff_id,
+        return cls(id=strawberry.ID(record.audit_id), call_id=strawberry.ID(call_id(record)), at=record.at, staff_id=record.staff_id,
                    mutation=record.mutation, arguments=dict(record.arguments), outcome=record.outcome,
                    detail=record.detail)
 

@@ -76,7 +76,7 @@ from api.types import (
     _page_size,
     business_error,
 )
-from rules import alerts, consent, coupons, erasure, errors, limits, points
+from rules import alerts, consent, coupons, erasure, errors, free_text, limits, points
 from rules.brand_settings import configure_brand
 from rules.brands import TierLevel
 from rules.export import export
@@ -206,7 +206,11 @@ class Query:
         brand = context.store.get_brand(p.brand_id)
         if brand is None:
             return []
-        return [CouponOffer.of(o) for o in coupons.offers(context.store, brand, p.subject, context.now)]
+        try:
+            offers = coupons.offers(context.store, brand, p.subject, context.now)
+        except errors.MemberNotFound:  # erased (or never registered) while the token still lives
+            raise graphql_error("this member no longer exists", NOT_FOUND) from None
+        return [CouponOffer.of(o) for o in offers]
 
     @strawberry.field(permission_classes=[IsStaff], description="The staff's brand configuration.")
     def brand(self, info: Info) -> Optional[Brand]:
@@ -291,6 +295,7 @@ class Mutation(ProfileMutations):
                 raise errors.InvalidInput("brandId", "not a brand id")
             if context.store.get_brand(brand_id) is None:
                 raise errors.BrandNotConfigured(brand_id)
+            context.login_attempt(brand_id)  # before WeChat is asked or anyone is registered
             identity = context.wechat.exchange(brand_id, code)
             signed_in = member_for_wechat(context.store, brand_id=brand_id, openid=identity.openid,
                                           unionid=identity.unionid, now=context.now,
@@ -488,7 +493,7 @@ class Mutation(ProfileMutations):
             return InvalidInput(code="INVALID_INPUT", message="not a referral code", field="code")
         try:
             context.attempt(limits.BIND_REFERRAL_CODE)  # every guess runs the rules and writes: limited
-        except errors.RateLimited as limited:
+        except (errors.RateLimited, errors.MemberNotFound) as limited:
             return business_error(limited)
         summary = _engine_event(context, f"referral-{p.brand_id}-{p.subject}-{cleaned}-{context.now:%Y%m%d%H%M}",
                                 "referral.code_entered",
@@ -532,7 +537,8 @@ class Mutation(ProfileMutations):
         p = context.principal
 
         def run():
-            cleaned = tuple(sorted({t.strip() for t in tags if t.strip()}))
+            # Tags are free text staff type: masked like any (rules/free_text.py), and erased with the member.
+            cleaned = tuple(sorted({free_text.scrub(t.strip()) for t in tags if t.strip()}))
             if len(cleaned) > 50 or any(len(t) > 32 for t in cleaned):
                 raise errors.InvalidInput("tags", "at most 50 tags of at most 32 characters")
             if not _plausible_id(str(member_id)) or context.store.load_member(p.brand_id, str(member_id)) is None:

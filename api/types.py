@@ -465,5 +465,5 @@ PayWithPointsResult = Annotated[
     strawberry.union("PayWithPointsResult"),
 ]
 CheckInResult = Annotated[Union[CheckedIn, MemberNotFound, Busy, RateLimited], strawberry.union("CheckInResult")]
-LoginResult = Annotated[Union[LoggedIn, InvalidLoginCode, BrandNotConfigured, InvalidInput, Busy],
+LoginResult = Annotated[Union[LoggedIn, InvalidLoginCode, BrandNotConfigured, InvalidInput, Busy, RateLimited],
                         strawberry.union("LoginResult")]

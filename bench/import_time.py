@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import secrets
 import statistics
 import subprocess
 import sys
@@ -28,9 +29,9 @@ ENVIRONMENT = {
     "SIYU_STAGE": "bench",
     "TABLE_NAME": "siyu-bench",
     "EVENT_BUS_NAME": "siyu-bench",
-    "JWT_SECRET": "bench-secret",
+    "JWT_SECRET": secrets.token_urlsafe(32),  # outside local the settings refuse weak secrets
     "JWT_ISSUER": "siyu-bench",
-    "PHONE_HASH_KEY": "bench-phone-key",
+    "PHONE_HASH_KEY": secrets.token_urlsafe(32),
     "AWS_REGION": "ap-northeast-1",
     "AWS_DEFAULT_REGION": "ap-northeast-1",
     "AWS_ACCESS_KEY_ID": "bench",

@@ -96,8 +96,14 @@ def cmd_token(args: argparse.Namespace) -> int:
     if not subject:
         print("siyu: a member token needs --member", file=sys.stderr)
         return 2
+    ttl = timedelta(hours=args.hours) if args.hours is not None else config.token_lifetime(args.role)
+    if ttl <= timedelta(0) or ttl > config.token_lifetime(args.role):
+        # The API refuses such a token anyway; minting one would only hand out something that does not work.
+        print(f"siyu: a {args.role} token lives at most {config.token_lifetime(args.role)} on this stage",
+              file=sys.stderr)
+        return 2
     token = issue_token(Principal(args.role, subject, args.brand), secret=config.jwt_secret,
-                        issuer=config.jwt_issuer, now=datetime.now(timezone.utc), ttl=timedelta(hours=args.hours))
+                        issuer=config.jwt_issuer, now=datetime.now(timezone.utc), ttl=ttl)
     print(token)
     return 0
 
@@ -161,7 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--brand", required=True)
     token.add_argument("--member")
     token.add_argument("--staff", default="cli-staff")
-    token.add_argument("--hours", type=int, default=24)
+    token.add_argument("--hours", type=int, default=None,
+                       help="lifetime (default and maximum: member 24, staff 12, or shorter if the stage says so)")
     token.set_defaults(run=cmd_token)
 
     events = commands.add_parser("events", help="publish events, list problems")

@@ -119,7 +119,7 @@ def _serve(args: argparse.Namespace, endpoint: str) -> int:
         members = demo.load(store(), now=now, phone_key=config.phone_hash_key)
         first_masked, first_id = next(iter(members.items()))
         sign = lambda p: issue_token(p, secret=config.jwt_secret, issuer=config.jwt_issuer, now=now,  # noqa: E731
-                                     ttl=timedelta(days=30))
+                                     ttl=config.token_lifetime(p.role))  # the longest the API accepts
         tokens["member"] = sign(Principal("member", first_id, demo.DEMO_BRAND))
         tokens["staff"] = sign(Principal("staff", "demo-staff", demo.DEMO_BRAND))
         print(f"siyu: demo brand {demo.DEMO_BRAND} loaded with {len(members)} members "

@@ -208,4 +208,5 @@ class ProblemItem(SiyuItem, discriminator="problem"):
     field = UnicodeAttribute(null=True)
     plugin = UnicodeAttribute(null=True)
     received_at = UTCDateTimeAttribute()
-    raw = UnicodeAttribute()
+    raw = UnicodeAttribute(null=True)  # masked (rules/free_text.py); removed when the member it names is erased
+    member_id = UnicodeAttribute(null=True)

@@ -26,7 +26,12 @@ def store() -> DynamoStore:
             if _store is None:
                 config = settings()
                 db.bind(config)
-                _store = DynamoStore(brand_cache_seconds=config.brand_cache_seconds)
+                archive = None
+                if config.audit_bucket:
+                    from infra.audit_archive import AuditArchive
+
+                    archive = AuditArchive(config.audit_bucket)
+                _store = DynamoStore(brand_cache_seconds=config.brand_cache_seconds, audit_archive=archive)
     return _store
 
 

@@ -7,6 +7,7 @@ translated back into the domain's terms (a conflict to retry, a request seen bef
 from __future__ import annotations
 
 import base64
+import json
 import threading
 import time
 from types import MappingProxyType
@@ -71,7 +72,9 @@ _CONFLICT_CODES = {"ConditionalCheckFailed", "TransactionConflict"}
 
 
 class DynamoStore(AlertStore, ProfileStore):
-    def __init__(self, brand_cache_seconds: float = 60.0) -> None:
+    def __init__(self, brand_cache_seconds: float = 60.0, audit_archive: Any = None) -> None:
+        # infra/audit_archive.py: where audit records are also kept, beyond any function's reach to overwrite.
+        self.audit_archive = audit_archive
         self._brand_cache: dict[str, tuple[float, BrandConfig | None]] = {}
         self._brand_cache_seconds = brand_cache_seconds
         self._lock = threading.Lock()
@@ -288,11 +291,27 @@ class DynamoStore(AlertStore, ProfileStore):
         client = self._connection().client
         names = {f"#a{i}": name for i, name in enumerate(erasure_rules.PERSONAL_ATTRIBUTES)}
         holding = " OR ".join(f"attribute_exists({alias})" for alias in names)
+        text_names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        for i, (kind, attributes) in enumerate(erasure_rules.PERSONAL_TEXT.items()):
+            values[f":k{i}"] = {"S": kind}
+            for j, name in enumerate(attributes):
+                text_names[f"#t{i}_{j}"] = name
+                holding += f" OR (#type = :k{i} AND attribute_exists(#t{i}_{j}))"
         found: list[tuple[dict, dict[str, str]]] = []
         for pk in (keys.member_pk(brand_id, member_id), keys.ledger_pk(brand_id, member_id)):
-            for raw in _query_partition(client, pk, filter_expression=holding, names=names):
-                found.append(({table.PK: raw[table.PK], table.SK: raw[table.SK]},
-                               {alias: name for alias, name in names.items() if name in raw}))
+            for raw in _query_partition(client, pk, filter_expression=holding,
+                                        names={**names, **text_names, "#type": "type"}, values=values):
+                kind = raw.get("type", {}).get("S")
+                present = {alias: name for alias, name in names.items() if name in raw}
+                present |= {alias: name for alias, name in text_names.items()
+                            if name in raw and name in erasure_rules.PERSONAL_TEXT.get(kind, ())}
+                found.append(({table.PK: raw[table.PK], table.SK: raw[table.SK]}, present))
+        # Events about the member kept for staff as problems: their raw event goes (masked, but still theirs).
+        for raw in _query_partition(client, keys.problems_pk(brand_id), filter_expression="#m = :m AND "
+                                    "attribute_exists(#raw)", names={"#m": "member_id", "#raw": "raw"},
+                                    values={":m": {"S": member_id}}):
+            found.append(({table.PK: raw[table.PK], table.SK: raw[table.SK]}, {"#raw": "raw"}))
         extensions.load_families()
         for finder in extensions.PERSONAL_COPIES:
             # Copies in other partitions (a family that lists a member elsewhere): removing an attribute
@@ -320,14 +339,34 @@ class DynamoStore(AlertStore, ProfileStore):
     # ---- abuse limits -------------------------------------------------------------------------------------------
 
     def count_attempt(self, brand_id: str, member_id: str, action: str, *, window_start: datetime, limit: int,
-                      expires_at: datetime) -> bool:
+                      expires_at: datetime, live_member: bool = False) -> bool:
         # One conditional UpdateItem: concurrent attempts each add 1 only while the count is under the limit, so
         # no two of them can both take the last slot. The first attempt of a window creates the item.
         item = AttemptItem(keys.attempts_pk(brand_id, member_id), keys.attempt_sk(action, window_start))
+        actions = [AttemptItem.attempts.add(1), AttemptItem.kind.set(AttemptItem), AttemptItem.action.set(action),
+                   AttemptItem.ttl.set(expires_at)]
+        condition = AttemptItem.attempts.does_not_exist() | (AttemptItem.attempts < limit)
+        if live_member:
+            # Nothing is written about a member who is gone (erased, or never was): the member's existence is a
+            # condition of the same write, in one transaction.
+            try:
+                with TransactWrite(connection=self._connection()) as tx:
+                    tx.condition_check(MemberItem, keys.member_pk(brand_id, member_id), keys.PROFILE,
+                                       condition=_live_member())
+                    tx.update(item, actions=actions, condition=condition)
+            except TransactWriteError as error:
+                member, counter = (list(error.cancellation_reasons or []) + [None, None])[:2]
+                if member is not None and member.code == "ConditionalCheckFailed":
+                    raise MemberNotFound(member_id) from None
+                if counter is not None and counter.code == "ConditionalCheckFailed":
+                    return False
+                if any(r is not None and r.code == "TransactionConflict" for r in (member, counter)):
+                    # Two attempts of one member at the same instant: contention, answered as such.
+                    raise Busy("another attempt of this member is being counted; try again") from None
+                raise
+            return True
         try:
-            item.update(actions=[AttemptItem.attempts.add(1), AttemptItem.kind.set(AttemptItem),
-                                 AttemptItem.action.set(action), AttemptItem.ttl.set(expires_at)],
-                        condition=AttemptItem.attempts.does_not_exist() | (AttemptItem.attempts < limit))
+            item.update(actions=actions, condition=condition)
         except UpdateError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 return False
@@ -423,13 +462,13 @@ class DynamoStore(AlertStore, ProfileStore):
             keys.problems_pk(problem.brand_id), keys.problem_sk(problem.received_at, problem.event_id),
             event_id=problem.event_id, brand_id=problem.brand_id, detail_type=problem.detail_type,
             status=problem.status, reason=problem.reason, field=problem.field, plugin=problem.plugin,
-            received_at=problem.received_at, raw=problem.raw,
+            received_at=problem.received_at, raw=problem.raw, member_id=_member_named(problem.raw),
         ).save()
 
     def problems(self, brand_id: str | None, *, first: int, after: str | None) -> Page[EventProblem]:
         return _newest_first(ProblemItem, keys.problems_pk(brand_id), first, after, lambda i: EventProblem(
             event_id=i.event_id, brand_id=i.brand_id, detail_type=i.detail_type, status=i.status, reason=i.reason,
-            received_at=i.received_at, raw=i.raw, field=i.field, plugin=i.plugin))
+            received_at=i.received_at, raw=i.raw or "", field=i.field, plugin=i.plugin))
 
     def due(self, since: datetime, until: datetime) -> list[Due]:
         found: list[Due] = []
@@ -449,6 +488,8 @@ class DynamoStore(AlertStore, ProfileStore):
     # ---- audit ----------------------------------------------------------------------------------------------------
 
     def record_audit(self, record: AuditRecord) -> None:
+        if self.audit_archive is not None:
+            self.audit_archive.put(record)  # first: a record that is not archived is not written at all
         AuditItem(
             keys.audit_pk(record.brand_id), keys.audit_sk(record.at, record.audit_id), audit_id=record.audit_id,
             brand_id=record.brand_id, staff_id=record.staff_id, mutation=record.mutation,
@@ -711,12 +752,22 @@ def _consent_from_item(item: ConsentItem) -> ConsentRecord:
                          policy_version=item.policy_version, at=item.at, channel=item.channel, actor=item.actor)
 
 
+def _member_named(raw: str) -> str | None:
+    """The member an event kept as a problem is about (`detail.memberId`), so erasure finds the problem."""
+    try:
+        detail = json.loads(raw).get("detail")
+        member_id = detail.get("memberId") if isinstance(detail, dict) else None
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    return member_id if isinstance(member_id, str) and 0 < len(member_id) <= 128 else None
+
+
 def _query_partition(client: Any, pk: str, *, filter_expression: str | None = None,
-                     names: dict[str, str] | None = None):
+                     names: dict[str, str] | None = None, values: dict[str, Any] | None = None):
     """Every raw item of one partition (a Query, paged): exports and erasure read items of any type this way."""
     params: dict[str, Any] = {"TableName": SiyuItem.Meta.table_name, "KeyConditionExpression": "#pk = :pk",
                               "ExpressionAttributeNames": {"#pk": table.PK, **(names or {})},
-                              "ExpressionAttributeValues": {":pk": {"S": pk}}}
+                              "ExpressionAttributeValues": {":pk": {"S": pk}, **(values or {})}}
     if filter_expression:
         params["FilterExpression"] = filter_expression
     for page in client.get_paginator("query").paginate(**params):

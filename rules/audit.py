@@ -1,9 +1,12 @@
 """The audit log of staff actions (DOMAIN.md 9: "data security audits"): who did what, when, with which arguments,
 and how it ended. Records are append-only; nothing in Siyu updates or deletes one.
 
-Arguments are kept as the staff member sent them, less what would make the log itself a store of personal data:
-phone numbers are masked (138****8000), identifiers from WeChat are cut to a prefix, and names and birthdays are
-left out.
+Arguments are kept as the staff member sent them, less what would make the log itself a store of personal data
+(records outlive erasure): identifiers, names, birthdays and free text (reasons, comments, tags: they may name
+anyone) are left out; in the rest, phone numbers are masked (138****8000) and identity numbers and identifier-like
+tokens replaced (rules/free_text.py). Whatever a client sends, the record can be written: text that is not valid
+Unicode (a lone surrogate) is repaired, values nested deeper than `free_text.MAX_DEPTH` are cut, and arguments
+that do not serialise are described instead of kept.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Mapping
 
-from rules import phone
+from rules import free_text
 
+STARTED = "started"  # written before the mutation runs: no change without it
 OK = "ok"
 REFUSED = "refused"  # a typed business failure: nothing was written
 ERROR = "error"  # an error (forbidden input, internal failure)
@@ -34,7 +38,7 @@ class AuditRecord:
     mutation: str
     arguments: Mapping[str, Any]
     at: datetime
-    outcome: str  # ok, refused, error
+    outcome: str  # started (before the mutation ran), then ok, refused or error
     detail: str | None = None  # the result type, the refusal's code or the error's code
 
 
@@ -44,31 +48,46 @@ def new_record(*, brand_id: str, staff_id: str, mutation: str, arguments: Mappin
                        arguments=_bounded(masked(arguments)), at=at, outcome=outcome, detail=detail)
 
 
-def masked(value: Any, key: str = "") -> Any:
+# Audit records are never changed, so erasure cannot reach them: identifiers are left out, not masked, and so is
+# free text, which may name anyone.
+LEFT_OUT = frozenset({"phone", "phonenumber", "mobile", "openid", "unionid", "sessionkey", "nickname", "birthday",
+                      "text", "address", "comment", "comments", "tags", "reason", "note", "notes", "remark",
+                      "description", "message"}) | free_text.PERSONAL_FIELDS
+
+
+def outcome_of(started: AuditRecord, *, outcome: str, detail: str | None) -> AuditRecord:
+    """The record of how a started call ended: the same call, its id extended so the two sort together."""
+    return dataclasses.replace(started, audit_id=f"{started.audit_id}.{outcome}", outcome=outcome, detail=detail)
+
+
+def call_id(record: AuditRecord) -> str:
+    """The id shared by a call's `started` record and its outcome."""
+    return record.audit_id.split(".", 1)[0]
+
+
+def masked(value: Any, key: str = "", depth: int = 0) -> Any:
     """A JSON-ready copy of `value` with personal data masked or left out, by field name and by shape."""
-    name = key.lower().replace("_", "")
+    name = key.lower().replace("_", "").replace("-", "")
     if value is None:
         return None
-    # Audit records are never changed, so erasure cannot reach them: identifiers are left out, not masked.
-    if name in ("phone", "phonenumber", "mobile", "openid", "unionid", "sessionkey", "nickname", "birthday",
-                "text", "address"):
+    if name in LEFT_OUT:
         return OMITTED
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: masked(getattr(value, f.name), f.name) for f in dataclasses.fields(value)
-                if not _unset(getattr(value, f.name))}
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Mapping):
-        return {str(k): masked(v, str(k)) for k, v in value.items() if not _unset(v)}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [masked(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, str):
-        return phone.redact(value)
     if isinstance(value, (bool, int, float)):
         return value
-    return phone.redact(str(value))
+    if depth >= free_text.MAX_DEPTH:
+        return "[nested too deep]"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: masked(getattr(value, f.name), f.name, depth + 1) for f in dataclasses.fields(value)
+                if not _unset(getattr(value, f.name))}
+    if isinstance(value, Enum):
+        return masked(value.value, key, depth + 1)
+    if isinstance(value, Mapping):
+        return {free_text.scrub(str(k)): masked(v, str(k), depth + 1) for k, v in value.items() if not _unset(v)}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [masked(v, "", depth + 1) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return free_text.scrub(str(value))
 
 
 def _unset(value: Any) -> bool:
@@ -76,7 +95,13 @@ def _unset(value: Any) -> bool:
 
 
 def _bounded(arguments: Any) -> Mapping[str, Any]:
-    text = json.dumps(arguments, ensure_ascii=False, default=str)
-    if len(text.encode()) <= MAX_ARGUMENT_BYTES:
-        return arguments
-    return {"_cut": f"{len(text.encode())} bytes of arguments", "preview": text[:2000]}
+    """The arguments as kept: as they are when they fit, else described. Never raises: a record that cannot be
+    written would stop the mutation it records."""
+    try:
+        data = json.dumps(arguments, ensure_ascii=False, default=str).encode("utf-8", "replace")
+    except Exception as problem:  # noqa: BLE001 - whatever it is, the record is still written
+        return {"_unserialisable": type(problem).__name__}
+    if len(data) <= MAX_ARGUMENT_BYTES and isinstance(arguments, Mapping):
+        return json.loads(data)  # the round trip leaves only what any store can write
+    preview = data[:2000].decode("utf-8", "ignore")
+    return {"_cut": f"{len(data)} bytes of arguments", "preview": preview}

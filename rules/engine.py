@@ -628,11 +628,11 @@ MAX_KEPT_BYTES = 350_000  # a DynamoDB item holds 400 KB; EventBridge never deli
 
 
 def _clip(text: str) -> str:
-    """The raw event as received (phone numbers masked: staff read these), cut and marked only if it could not
-    fit in the record that keeps it."""
-    from rules.phone import redact
+    """The raw event as received, masked (personal fields left out, phone numbers masked: staff read these and
+    they outlive the event; rules/free_text.py), cut and marked only if it could not fit in the record."""
+    from rules.free_text import masked_raw
 
-    data = redact(text).encode()
+    data = masked_raw(text).encode()
     if len(data) <= MAX_KEPT_BYTES:
         return data.decode()
     return data[:MAX_KEPT_BYTES].decode(errors="ignore") + f"... [cut: {len(data)} bytes received]"

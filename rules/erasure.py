@@ -5,8 +5,11 @@ code and the code that referred them, and every lookup that leads to the member 
 code), so the same phone or WeChat account can join again as a new member. The profile is marked erased: events
 and requests for it are refused from then on, and nothing more is written to its ledger.
 
+Free text about the member goes too: staff's tags and the reasons of ledger entries. Events about the member that
+were kept as problems for staff (`eventProblems`) lose their raw event (kept masked until then).
+
 What stays, for accounting: the member id (a random token that identifies no one once the lookups are gone), the
-ledger entries, the lots, the balance, growth and tier, the activity records and the consent history (the proof of
+ledger entries (without their reasons), the lots, the balance, growth and tier, the activity records and the consent history (the proof of
 what was agreed, and when). Brand totals are exactly what they were.
 
 Any item type, today's or a later one, that copies personal data into a member's partitions must store it under
@@ -27,7 +30,13 @@ from rules.store import Erasure, Store
 PERSONAL_ATTRIBUTES = (
     "phone_hash", "phone_masked", "openid", "unionid", "openid_hash", "unionid_hash", "nickname", "birthday",
     "referral_code", "referred_by_code",
+    # Staff's tags on the profile: free text, masked when written (rules/free_text.py), but a name in it cannot be
+    # recognised, so erasure removes them too.
+    "tags",
 )
+# Free text that only some item types hold personal: a ledger entry's reason (staff type it; a coupon's reason is
+# the rule's own words and stays).
+PERSONAL_TEXT = {"entry": ("reason",)}
 MAX_ATTEMPTS = 10
 
 

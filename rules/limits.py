@@ -22,6 +22,7 @@ BIND_REFERRAL_CODE = "bindReferralCode"
 SET_CONSENT = "setConsent"
 UPDATE_PROFILE = "updateProfile"
 BIND_PHONE = "bindPhone"
+LOGIN_WITH_WECHAT = "loginWithWechat"  # counted per brand and client (no member yet): api/login_limits.py
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -43,12 +44,15 @@ DEFAULT_LIMITS: Mapping[str, AttemptLimit] = {
     SET_CONSENT: AttemptLimit(20, timedelta(hours=1)),
     UPDATE_PROFILE: AttemptLimit(20, timedelta(hours=1)),
     BIND_PHONE: AttemptLimit(10, timedelta(hours=1)),  # each try costs a WeChat call
+    # Per brand and client address: carrier-grade NAT puts many phones behind one address, so this is generous;
+    # it stops a script from registering members (and calling WeChat) by the thousand.
+    LOGIN_WITH_WECHAT: AttemptLimit(30, timedelta(minutes=5)),
 }
 
 
 class AttemptCounter(Protocol):
     def count_attempt(self, brand_id: str, member_id: str, action: str, *, window_start: datetime, limit: int,
-                      expires_at: datetime) -> bool:
+                      expires_at: datetime, live_member: bool = False) -> bool:
         """Add one attempt to this window's counter unless it already holds `limit`; False when it does."""
 
 
@@ -61,13 +65,14 @@ def window(now: datetime, length: timedelta) -> tuple[datetime, datetime]:
 
 
 def count_attempt(store: AttemptCounter, brand_id: str, member_id: str, action: str, *, now: datetime,
-                  limits: Mapping[str, AttemptLimit] = DEFAULT_LIMITS) -> None:
-    """Count one attempt of `action` by the member; raise `RateLimited` (nothing counted) past the limit."""
+                  limits: Mapping[str, AttemptLimit] = DEFAULT_LIMITS, live_member: bool = False) -> None:
+    """Count one attempt of `action` by the member; raise `RateLimited` (nothing counted) past the limit. With
+    `live_member`, raise `MemberNotFound` (nothing counted) for a member who does not exist or was erased."""
     limit = limits.get(action)
     if limit is None:
         raise ValueError(f"no attempt limit for action {action!r}")  # a wiring mistake, not a member's
     start, end = window(now, limit.window)
     # The counter outlives its window by one window, so DynamoDB's lazy TTL deletion never removes a live one.
     if not store.count_attempt(brand_id, member_id, action, window_start=start, limit=limit.attempts,
-                               expires_at=end + limit.window):
+                               expires_at=end + limit.window, live_member=live_member):
         raise RateLimited(action, retry_after_seconds=max(1, math.ceil((end - now).total_seconds())))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
-from rules import ids, ledger
+from rules import free_text, ids, ledger
 from fractions import Fraction
 
 from rules.brands import BrandConfig
@@ -61,9 +61,12 @@ class PointsResult:
 MAX_REASON_LENGTH = 500
 
 
-def _check_reason(reason: str | None) -> None:
+def _kept_reason(reason: str | None) -> str | None:
+    """The reason as the ledger keeps it: free text, so phone numbers, identity numbers and identifiers in it are
+    masked before it is stored (rules/free_text.py; erasure removes what is left)."""
     if reason is not None and len(reason) > MAX_REASON_LENGTH:
         raise InvalidInput("reason", f"a reason is at most {MAX_REASON_LENGTH} characters")
+    return None if reason is None else free_text.scrub(reason)
 
 
 def _check_key(key: str) -> str:
@@ -120,7 +123,7 @@ def _run(
 
 def earn(store: Store, brand_id: str, member_id: str, *, points: int, now: datetime, expires_at: datetime,
          idempotency_key: str, reason: str | None = None, actor: str | None = None) -> PointsResult:
-    _check_reason(reason)
+    reason = _kept_reason(reason)
     fp = _fingerprint("earn", points=points, expires_at=expires_at.isoformat(), reason=reason)
     return _run(store, brand_id, member_id, idempotency_key, fp, now, lambda s: ledger.earn(
         s.points, points=points, now=now, expires_at=expires_at,
@@ -129,7 +132,7 @@ def earn(store: Store, brand_id: str, member_id: str, *, points: int, now: datet
 
 def redeem(store: Store, brand_id: str, member_id: str, *, points: int, now: datetime, idempotency_key: str,
            reason: str | None = None, actor: str | None = None) -> PointsResult:
-    _check_reason(reason)
+    reason = _kept_reason(reason)
     fp = _fingerprint("redeem", points=points, reason=reason)
     return _run(store, brand_id, member_id, idempotency_key, fp, now, lambda s: ledger.spend(
         s.points, points=points, now=now, entry_id=ids.entry_id(now, idempotency_key),
@@ -139,7 +142,7 @@ def redeem(store: Store, brand_id: str, member_id: str, *, points: int, now: dat
 def adjust(store: Store, brand_id: str, member_id: str, *, points: int, reason: str, now: datetime,
            idempotency_key: str, actor: str | None = None, validity_days: int | None = None) -> PointsResult:
     """A staff correction. Added points expire like earned ones (the brand's policy) unless `validity_days` says."""
-    _check_reason(reason)
+    reason = _kept_reason(reason)
     fp = _fingerprint("adjust", points=points, reason=reason)
     if validity_days is not None:
         expires_at = now + timedelta(days=validity_days)
@@ -155,7 +158,7 @@ def adjust(store: Store, brand_id: str, member_id: str, *, points: int, reason: 
 
 def reverse(store: Store, brand_id: str, member_id: str, *, entry_id: str, now: datetime, idempotency_key: str,
             reason: str | None = None, actor: str | None = None) -> PointsResult:
-    _check_reason(reason)
+    reason = _kept_reason(reason)
     fp = _fingerprint("reverse", entry_id=entry_id, reason=reason)
     original = store.get_entry(brand_id, member_id, entry_id)
     if original is None:

@@ -106,9 +106,11 @@ class Store(Protocol):
 
     # Abuse limits (rules/limits.py)
     def count_attempt(self, brand_id: str, member_id: str, action: str, *, window_start: datetime, limit: int,
-                      expires_at: datetime) -> bool:
+                      expires_at: datetime, live_member: bool = False) -> bool:
         """Add one to the member's counter for this action and window unless it already holds `limit` (then
-        return False, changing nothing); the counter expires by itself at `expires_at`."""
+        return False, changing nothing); the counter expires by itself at `expires_at`. With `live_member`, the
+        member must exist and not be erased, as a condition of the same write (else `MemberNotFound`, nothing
+        written)."""
 
     # Ledger
     def post(

@@ -15,6 +15,11 @@ from infra.settings import settings
 from rules import points
 from rules.registration import register_member
 
+# Secrets a hardened stage accepts (32 random bytes, base64url): tests that run as prod or dev use these.
+STAGE_JWT_SECRET = "6PTp6orT3WW1nluP9qJT_tmwiKshE7twEWTO4K2CW7w"
+STAGE_PHONE_KEY = "smpH_nxiCMTUewkTdXzZL8WLWz4l_jbOGfi0fBxBi3A"
+STAGE_SECRETS = {"JWT_SECRET": STAGE_JWT_SECRET, "PHONE_HASH_KEY": STAGE_PHONE_KEY}
+
 _phones = itertools.count(13_000_000_000 + uuid.uuid4().int % 900_000_000)
 
 

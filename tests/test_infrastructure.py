@@ -220,3 +220,41 @@ def test_no_function_may_change_or_delete_an_audit_record():
         assert any({"dynamodb:UpdateItem", "dynamodb:DeleteItem"} <= set(actions(s))
                    and s["Condition"]["ForAnyValue:StringLike"]["dynamodb:LeadingKeys"] == ["BRAND#*#AUDIT"]
                    for s in denies), name
+
+
+def test_functions_publish_only_the_engines_follow_ups_and_every_built_in_emit_is_one_of_them():
+    from infra.eventbus import SOURCE
+    from rules.engine import FOLLOW_UP_TYPES
+
+    for name, role in function_roles().items():
+        (publish,) = [s for s in statements(role) if "events:PutEvents" in actions(s)]
+        condition = publish["Condition"]["ForAllValues:StringEquals"]
+        assert condition["events:source"] == [SOURCE], name
+        assert sorted(condition["events:detail-type"]) == sorted(FOLLOW_UP_TYPES), name
+        assert publish["Condition"]["Null"] == {"events:source": "false", "events:detail-type": "false"}
+    # No business event (what the events function consumes) can be put by a function.
+    from rules.engine import HOOKS
+
+    assert not set(FOLLOW_UP_TYPES) & set(HOOKS)
+    emitted = set()
+    for path in (ROOT / "plugins").glob("*.py"):
+        emitted |= set(re.findall(r'Emit\(detail_type="([\w.]+)"', path.read_text()))
+    assert emitted and emitted <= set(FOLLOW_UP_TYPES), emitted - set(FOLLOW_UP_TYPES)
+
+
+def test_audit_records_are_archived_where_only_new_objects_can_be_put_and_none_deleted():
+    config = serverless()
+    resources = config["resources"]["Resources"]
+    bucket = resources["AuditBucket"]["Properties"]
+    assert bucket["ObjectLockEnabled"] is True and bucket["VersioningConfiguration"]["Status"] == "Enabled"
+    assert bucket["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]["Mode"] == "COMPLIANCE"
+    assert resources["AuditBucket"]["DeletionPolicy"] == "Retain"
+    policy = resources["AuditBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert any(s["Effect"] == "Deny" and s["Action"] == "s3:PutObject"
+               and s["Condition"] == {"Null": {"s3:if-none-match": "true"}} for s in policy)
+    s3 = [(name, s) for name, role in function_roles().items() for s in statements(role)
+          if any(a.startswith("s3:") for a in actions(s))]
+    # Only the API writes audit records; it may put new objects and nothing else (no delete, no retention change).
+    assert [(name, actions(s), s["Condition"]) for name, s in s3] == [
+        ("graphql", ["s3:PutObject"], {"Null": {"s3:if-none-match": "false"}})]
+    assert config["functions"]["graphql"]["environment"]["AUDIT_BUCKET"] == {"Ref": "AuditBucket"}

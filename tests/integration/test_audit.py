@@ -1,4 +1,5 @@
-"""The audit log: every staff mutation in the schema, present or future, leaves one record; nothing changes one."""
+"""The audit log: every staff mutation in the schema, present or future, leaves a record before it runs and one of
+how it ended; nothing changes one."""
 
 from datetime import datetime, timezone
 
@@ -22,7 +23,8 @@ from tests.helpers import call_graphql, error_codes, register, token
 
 NOW = datetime.now(timezone.utc)
 AUDIT_LOG = """query($first: Int!, $after: String) { auditLog(first: $first, after: $after) {
-  edges { cursor node { id at staffId mutation arguments outcome detail } } pageInfo { hasNextPage endCursor } } }"""
+  edges { cursor node { id callId at staffId mutation arguments outcome detail } }
+  pageInfo { hasNextPage endCursor } } }"""
 BACKREF = "strawberry-definition"
 
 
@@ -68,8 +70,9 @@ def call_of(name, field, member_id):
 
 
 def newest(brand, first=1):
-    _, body = call_graphql(AUDIT_LOG, {"first": first}, token("staff", "auditor", brand))
-    return [edge["node"] for edge in body["data"]["auditLog"]["edges"]]
+    """The newest `first` outcomes (each call's `started` record left aside)."""
+    _, body = call_graphql(AUDIT_LOG, {"first": 2 * first}, token("staff", "auditor", brand))
+    return [edge["node"] for edge in body["data"]["auditLog"]["edges"] if edge["node"]["outcome"] != "started"]
 
 
 def test_the_matrix_covers_the_staff_mutations_we_know_of():
@@ -83,15 +86,17 @@ def test_the_matrix_covers_the_staff_mutations_we_know_of():
 
 
 @pytest.mark.parametrize("name,field", STAFF_MUTATIONS, ids=[name for name, _ in STAFF_MUTATIONS])
-def test_every_staff_mutation_leaves_exactly_one_audit_record(name, field, store, brand_id):
+def test_every_staff_mutation_leaves_a_started_record_and_one_outcome(name, field, store, brand_id):
     member = register(store, brand_id, NOW)
     document, arguments = call_of(name, field, member)
     before = len(store.audit_log(brand_id, first=100, after=None).items)
     status, body = call_graphql(document, arguments, token("staff", f"staff-{name}", brand_id))
     assert status == 200
     records = store.audit_log(brand_id, first=100, after=None).items
-    assert len(records) == before + 1, body
-    record = records[0]
+    assert len(records) == before + 2, body
+    record, started = records[0], records[1]
+    assert started.outcome == audit.STARTED and audit.call_id(record) == audit.call_id(started) == started.audit_id
+    assert started.arguments == record.arguments and started.mutation == record.mutation
     assert (record.mutation, record.staff_id, record.brand_id) == (name, f"staff-{name}", brand_id)
     assert record.outcome in (audit.OK, audit.REFUSED, audit.ERROR) and record.detail
     assert set(record.arguments) == set(arguments)
@@ -155,10 +160,13 @@ def test_staff_page_through_their_own_brands_log_newest_first_and_nobody_else_re
                      'idempotencyKey: $k}) { __typename } }', {"k": key}, staff)
     _, first = call_graphql(AUDIT_LOG, {"first": 2}, staff)
     page = first["data"]["auditLog"]
-    assert [e["node"]["arguments"]["input"]["idempotencyKey"] for e in page["edges"]] == ["k3", "k2"]
+    # Each call: its outcome, then the record written before it ran.
+    assert [(e["node"]["arguments"]["input"]["idempotencyKey"], e["node"]["outcome"]) for e in page["edges"]] == [
+        ("k3", "refused"), ("k3", "started")]
     assert page["pageInfo"]["hasNextPage"] is True
-    _, rest = call_graphql(AUDIT_LOG, {"first": 2, "after": page["pageInfo"]["endCursor"]}, staff)
-    assert [e["node"]["arguments"]["input"]["idempotencyKey"] for e in rest["data"]["auditLog"]["edges"]] == ["k1"]
+    _, rest = call_graphql(AUDIT_LOG, {"first": 10, "after": page["pageInfo"]["endCursor"]}, staff)
+    assert [e["node"]["arguments"]["input"]["idempotencyKey"] for e in rest["data"]["auditLog"]["edges"]] == [
+        "k2", "k2", "k1", "k1"]
 
     _, other_brand = call_graphql(AUDIT_LOG, {"first": 10}, token("staff", "s1", brand_id + "x"))
     assert other_brand["data"]["auditLog"]["edges"] == []

@@ -9,10 +9,10 @@ import pytest
 
 from api.hardening import CODES
 from infra.db import count_requests
-from tests.helpers import call_graphql, error_codes, register, token
+from tests.helpers import STAGE_SECRETS, call_graphql, error_codes, register, token
 
 NOW = datetime.now(timezone.utc)
-PROD = {"SIYU_STAGE": "prod", "JWT_SECRET": "prod-secret-for-tests-" * 2, "PHONE_HASH_KEY": "prod-phone-key"}
+PROD = {"SIYU_STAGE": "prod", **STAGE_SECRETS}
 HISTORY = "{ me { points { history { edges { node { id } } } } } }"  # depth 5
 
 

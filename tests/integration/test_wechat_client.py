@@ -12,6 +12,7 @@ import pytest
 from infra.settings import WechatApp, reload
 from infra.wechat import LocalWechatClient, WechatApiClient, WechatIdentity
 from rules.errors import BrandNotConfigured, Busy, InvalidLoginCode
+from tests.helpers import STAGE_JWT_SECRET, STAGE_PHONE_KEY, STAGE_SECRETS
 
 APPS = {"baiguoyuan": WechatApp("wx-bgy-app", "bgy-app-secret-value")}
 
@@ -120,16 +121,18 @@ def test_the_local_client_is_deterministic_per_brand_and_person():
 # ---- settings ----------------------------------------------------------------------------------------------------
 
 
-def test_the_local_client_is_refused_in_prod_and_the_real_one_is_the_default_outside_local(monkeypatch):
+def test_the_local_client_is_refused_on_every_stage_but_local_and_the_real_one_is_the_default(monkeypatch):
     monkeypatch.setenv("SIYU_STAGE", "prod")
-    monkeypatch.setenv("JWT_SECRET", "s" * 40)
-    monkeypatch.setenv("PHONE_HASH_KEY", "p" * 40)
+    monkeypatch.setenv("JWT_SECRET", STAGE_JWT_SECRET)
+    monkeypatch.setenv("PHONE_HASH_KEY", STAGE_PHONE_KEY)
     try:
         assert reload().wechat_client == "wechat"
         monkeypatch.setenv("SIYU_WECHAT_CLIENT", "local")
-        with pytest.raises(RuntimeError, match="local WeChat client"):
-            reload()
-        monkeypatch.setenv("SIYU_STAGE", "dev")
+        for stage in ("prod", "dev", "staging", "production"):
+            monkeypatch.setenv("SIYU_STAGE", stage)
+            with pytest.raises(RuntimeError, match="local WeChat client"):
+                reload()
+        monkeypatch.setenv("SIYU_STAGE", "local")
         assert reload().wechat_client == "local"
     finally:
         monkeypatch.undo()
@@ -167,7 +170,7 @@ def test_siyu_token_refuses_to_sign_outside_local_without_a_secret():
     refused = siyu_token(SIYU_STAGE="prod")
     assert refused.returncode == 2 and refused.stdout == "" and "set JWT_SECRET" in refused.stderr
     # With the secret but not the phone key, the settings refuse to load: said in one line, no traceback.
-    incomplete = siyu_token(SIYU_STAGE="prod", JWT_SECRET="s" * 40)
+    incomplete = siyu_token(SIYU_STAGE="prod", JWT_SECRET=STAGE_JWT_SECRET)
     assert incomplete.returncode == 2 and "PHONE_HASH_KEY" in incomplete.stderr
     assert "Traceback" not in incomplete.stderr and incomplete.stdout == ""
 
@@ -178,5 +181,6 @@ def test_siyu_token_signs_a_staff_token_locally_and_with_the_stage_secret_elsewh
     local = siyu_token(SIYU_STAGE="local")
     claims = jwt.decode(local.stdout.strip(), options={"verify_signature": False})
     assert local.returncode == 0 and claims["role"] == "staff" and claims["brand"] == "baiguoyuan"
-    prod = siyu_token(SIYU_STAGE="prod", JWT_SECRET="s" * 40, PHONE_HASH_KEY="p" * 40, JWT_ISSUER="siyu-prod")
-    assert jwt.decode(prod.stdout.strip(), "s" * 40, algorithms=["HS256"], issuer="siyu-prod")["role"] == "staff"
+    prod = siyu_token(SIYU_STAGE="prod", JWT_ISSUER="siyu-prod", **STAGE_SECRETS)
+    assert jwt.decode(prod.stdout.strip(), STAGE_JWT_SECRET, algorithms=["HS256"],
+                      issuer="siyu-prod")["role"] == "staff"

@@ -45,11 +45,12 @@ class RegisterInput:
 
 def test_audit_arguments_keep_the_request_but_not_the_person():
     arguments = {"input": RegisterInput("+86 139 1234 5678", "oWxAbCdEf", "王小明", "h5"),
-                 "note": "call 13800138000", "count": 3}
-    # Audit records outlive erasure: identifiers are left out; numbers in free text are masked.
+                 "topic": "call 13800138000", "note": "王小明 asked", "count": 3}
+    # Audit records outlive erasure: identifiers and free text (a note may name anyone) are left out; numbers in
+    # the rest are masked.
     assert audit.masked(arguments) == {
         "input": {"phone": audit.OMITTED, "openid": audit.OMITTED, "nickname": audit.OMITTED, "channel": "h5"},
-        "note": "call 138****8000", "count": 3}
+        "topic": "call 138****8000", "note": audit.OMITTED, "count": 3}
 
 
 def test_oversized_audit_arguments_are_cut_with_a_note():
