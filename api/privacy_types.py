@@ -9,7 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.consent_types import ConsentPurpose, ConsentState
-from api.types import InvalidInput, Member, MemberNotFound, PageInfo, RateLimited
+from api.types import Busy, InvalidInput, Member, MemberNotFound, PageInfo, RateLimited
 from rules.audit import AuditRecord
 
 
@@ -27,7 +27,7 @@ class ConsentRecorded:
     consent: ConsentState
 
 
-SetConsentResult = Annotated[Union[ConsentRecorded, InvalidInput, MemberNotFound, RateLimited],
+SetConsentResult = Annotated[Union[ConsentRecorded, InvalidInput, MemberNotFound, RateLimited, Busy],
                              strawberry.union("SetConsentResult")]
 
 
@@ -42,7 +42,7 @@ class ProfileUpdated:
     member: Member
 
 
-UpdateProfileResult = Annotated[Union[ProfileUpdated, InvalidInput, MemberNotFound, RateLimited],
+UpdateProfileResult = Annotated[Union[ProfileUpdated, InvalidInput, MemberNotFound, RateLimited, Busy],
                                 strawberry.union("UpdateProfileResult")]
 
 
@@ -56,7 +56,7 @@ class AccountErased:
     already_erased: bool = strawberry.field(description="True when the member had been erased before.")
 
 
-EraseResult = Annotated[Union[AccountErased, MemberNotFound], strawberry.union("EraseResult")]
+EraseResult = Annotated[Union[AccountErased, MemberNotFound, Busy], strawberry.union("EraseResult")]
 
 
 @strawberry.type(description="Everything Siyu holds on the member, as JSON, with a few counts.")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import random
+import time
 from typing import Callable, Optional, TypeVar
 
 import strawberry
@@ -123,12 +125,33 @@ def _configured_brand(context: Context):
     return brand
 
 
-def _typed(run: Callable[[], T]):
-    """Run a mutation; a business failure becomes its typed result instead of an error."""
-    try:
-        return run()
-    except errors.SiyuError as failure:
-        return business_error(failure)
+API_ATTEMPTS = 6
+API_MAX_BACKOFF_SECONDS = 0.1
+
+
+def _typed(run: Callable[[], T], context: Context | None = None, convert: Callable = business_error):
+    """Run a mutation; a business failure becomes its typed result instead of an error.
+
+    Contention is an answer too: a conflict or passing DynamoDB trouble (`WriteConflict`, `StoreUnavailable`) that
+    the domain did not absorb runs the mutation again after a jittered backoff, and past the budget it answers
+    `Busy`. A `Busy` answer gives back the attempt it counted (the member was refused by the database, not by the
+    limit)."""
+    failure: errors.SiyuError
+    for attempt in range(API_ATTEMPTS):
+        try:
+            return run()
+        except errors.Busy as busy:
+            failure = busy
+            break
+        except errors.SiyuError as refused:
+            return convert(refused)
+        except errors.WriteConflict:
+            time.sleep(random.uniform(0, min(API_MAX_BACKOFF_SECONDS, 0.005 * 2**attempt)))
+    else:
+        failure = errors.Busy("the service is busy right now; nothing was changed, try again in a moment")
+    if context is not None:
+        context.release_attempts()
+    return convert(failure)
 
 
 def _changed(result: PointsResult) -> PointsChanged:
@@ -300,7 +323,7 @@ class Mutation:
             return LoggedIn(token=token, expires_at=context.now.replace(microsecond=0) + ttl,
                             created=signed_in.created, member=member)
 
-        return _typed(run)
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsStaff], description="Register a member in the staff's brand.")
     def register_member(self, info: Info, input: RegisterMemberInput) -> RegisterMemberResult:
@@ -322,7 +345,7 @@ class Mutation:
             _engine_event(context, f"registered-{brand_id}-{profile.member_id}", "member.registered", detail)
             return RegisterMemberSuccess(member=_member(context, brand_id, profile.member_id))
 
-        return _typed(run)
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsMember], description="Spend points, earliest expiry first.")
     def redeem_points(self, info: Info, input: RedeemPointsInput) -> RedeemPointsResult:
@@ -335,7 +358,7 @@ class Mutation:
                 context.store, p.brand_id, p.subject, points=input.points, now=context.now,
                 idempotency_key=input.idempotency_key, reason=input.reason, actor=p.actor))
 
-        return _typed(run)
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsMember],
                          description="Daily check-in through the brand's rules; twice a day changes nothing the second time.")
@@ -355,7 +378,7 @@ class Mutation:
             return CheckedIn(points_earned=earned if summary.status == "applied" else 0,
                              balance=state.points.spendable(context.now), effects=summary.effects)
 
-        return _typed(run)
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsMember],
                          description="Use points as money on an order, under the brand's redemption policy.")
@@ -374,7 +397,7 @@ class Mutation:
             return PointsPaid(entry_id=strawberry.ID(r.entry_id), points=r.points, discount_fen=paid.discount_fen,
                               balance=r.balance, replayed=r.replayed)
 
-        return _typed(run)
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsStaff], description="Staff correction of a member's points.")
     def adjust_points(self, info: Info, input: AdjustPointsInput) -> AdjustPointsResult:
@@ -388,7 +411,7 @@ class Mutation:
                 context.store, p.brand_id, str(input.member_id), points=input.points, reason=input.reason,
                 now=context.now, idempotency_key=input.idempotency_key, actor=p.actor))
 
-        return _typed(run)
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsStaff], description="Undo one ledger entry with a reversing entry.")
     def reverse_points_entry(self, info: Info, input: ReversePointsEntryInput) -> ReversePointsResult:
@@ -405,7 +428,7 @@ class Mutation:
                 context.store, p.brand_id, str(input.member_id), entry_id=str(input.entry_id), now=context.now,
                 idempotency_key=input.idempotency_key, reason=input.reason, actor=p.actor))
 
-        return _typed(run)
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsMember],
                          description="Grant or withdraw consent for one purpose; each call adds a record to the history.")
@@ -422,7 +445,7 @@ class Mutation:
             return ConsentRecorded(consent=next(c for c in consent_states(records)
                                                 if c.purpose.value == records[-1].purpose.value))
 
-        return _typed(run)
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsMember], description="Change the calling member's own profile.")
     def update_profile(self, info: Info, input: UpdateProfileInput) -> UpdateProfileResult:
@@ -438,7 +461,7 @@ class Mutation:
                 raise errors.MemberNotFound(p.subject)
             return ProfileUpdated(member=member)
 
-        return _typed(run)
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsMember],
                          description="Erase the calling member's personal data (PIPL right to deletion). The phone "
@@ -447,7 +470,7 @@ class Mutation:
         context: Context = info.context
         p = context.principal
         return _typed(lambda: _erased(erasure.erase(context.store, p.brand_id, p.subject, now=context.now,
-                                                    actor=p.actor)))
+                                                    actor=p.actor)), context)
 
     @strawberry.mutation(permission_classes=[IsStaff],
                          description="Erase a member of the staff's brand on the member's request (e.g. made at the "
@@ -461,38 +484,39 @@ class Mutation:
                 raise errors.MemberNotFound(str(id)[:128])
             return _erased(erasure.erase(context.store, p.brand_id, str(id), now=context.now, actor=p.actor))
 
-        return _typed(run)
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsMember],
                          description="Bind the inviter whose code this is (within the brand's days after joining).")
     def bind_referral_code(self, info: Info, code: str) -> BindReferralResult:
         context: Context = info.context
         p = context.principal
-        brand = context.store.get_brand(p.brand_id)
-        if brand is None or "referral" not in brand.plugins:
-            return ReferralRefused(code="REFERRAL_REFUSED", message="this brand runs no referral programme",
-                                   reason="NOT_ENABLED")
-        cleaned = code.strip().upper()
-        if not 0 < len(cleaned) <= 32 or not cleaned.isalnum():
-            return InvalidInput(code="INVALID_INPUT", message="not a referral code", field="code")
-        try:
+
+        def run():
+            brand = context.store.get_brand(p.brand_id)
+            if brand is None or "referral" not in brand.plugins:
+                return ReferralRefused(code="REFERRAL_REFUSED", message="this brand runs no referral programme",
+                                       reason="NOT_ENABLED")
+            cleaned = code.strip().upper()
+            if not 0 < len(cleaned) <= 32 or not cleaned.isalnum():
+                return InvalidInput(code="INVALID_INPUT", message="not a referral code", field="code")
             context.attempt(limits.BIND_REFERRAL_CODE)  # every guess runs the rules and writes: limited
-        except errors.RateLimited as limited:
-            return business_error(limited)
-        summary = _engine_event(context, f"referral-{p.brand_id}-{p.subject}-{cleaned}-{context.now:%Y%m%d%H%M}",
-                                "referral.code_entered",
-                                {"brandId": p.brand_id, "memberId": p.subject, "referralCode": cleaned})
-        if summary.status == "rejected":
-            return MemberNotFound(code="MEMBER_NOT_FOUND", message="this member no longer exists",
-                                  member_id=strawberry.ID(p.subject))
-        state = context.store.load_member(p.brand_id, p.subject, as_of=context.now)
-        bound = state.markers.get("referral:bound") if state else None
-        if bound is not None and bound.get("code") == cleaned:
-            return ReferralBound(referrer_id=strawberry.ID(bound["referrer"]))
-        refused = next((e for e in summary.effects if e.get("rule") == "referral-refused"), None)
-        reason = refused["inputs"]["refused"] if refused else "ALREADY_BOUND"
-        message = refused["message"] if refused else "this member already has an inviter"
-        return ReferralRefused(code="REFERRAL_REFUSED", message=message, reason=reason)
+            summary = _engine_event(context, f"referral-{p.brand_id}-{p.subject}-{cleaned}-{context.now:%Y%m%d%H%M}",
+                                    "referral.code_entered",
+                                    {"brandId": p.brand_id, "memberId": p.subject, "referralCode": cleaned})
+            if summary.status == "rejected":
+                return MemberNotFound(code="MEMBER_NOT_FOUND", message="this member no longer exists",
+                                      member_id=strawberry.ID(p.subject))
+            state = context.store.load_member(p.brand_id, p.subject, as_of=context.now)
+            bound = state.markers.get("referral:bound") if state else None
+            if bound is not None and bound.get("code") == cleaned:
+                return ReferralBound(referrer_id=strawberry.ID(bound["referrer"]))
+            refused = next((e for e in summary.effects if e.get("rule") == "referral-refused"), None)
+            reason = refused["inputs"]["refused"] if refused else "ALREADY_BOUND"
+            message = refused["message"] if refused else "this member already has an inviter"
+            return ReferralRefused(code="REFERRAL_REFUSED", message=message, reason=reason)
+
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsMember],
                          description="Claim a coupon if the member is eligible; otherwise every reason, typed.")
@@ -509,10 +533,7 @@ class Mutation:
                                    request_id=request_id)
             return CouponClaimed(coupon=Coupon.of(coupon, context.now))
 
-        try:
-            return run()
-        except errors.SiyuError as failure:
-            return coupon_error(failure)
+        return _typed(run, context, coupon_error)
 
     @strawberry.mutation(permission_classes=[IsStaff],
                          description="Replace a member's tags (groups that coupon eligibility can require).")
@@ -529,7 +550,7 @@ class Mutation:
             context.store.set_tags(p.brand_id, str(member_id), cleaned)
             return RegisterMemberSuccess(member=_member(context, p.brand_id, str(member_id)))
 
-        return _typed(run)
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsStaff],
                          description="Enable plugins with parameters, set the ladder; bad parameters name the field.")
@@ -552,7 +573,7 @@ class Mutation:
                                     name=input.name, timezone=input.timezone, tiers=tiers, plugin_settings=settings_)
             return BrandConfigured(brand=Brand.of(saved))
 
-        return _typed(run)
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsStaff],
                          description="Take ownership of an alert of the staff's brand: it is no longer escalated.")
@@ -596,10 +617,7 @@ def _alert_id(value: strawberry.ID) -> str:
 
 
 def _alert_change(run: Callable[[], T]):
-    try:
-        return run()
-    except errors.SiyuError as failure:
-        return alert_error(failure)
+    return _typed(run, None, alert_error)
 
 
 def _erased(done: erasure.Erased) -> AccountErased:

@@ -194,11 +194,23 @@ def _write_commission(tx, write: CommissionEntry, record) -> None:
                       sales.does_not_exist() if not write.month_sales_before
                       else sales == write.month_sales_before)
     elif write.kind == "settle":
+        # Pending -> settled once, from the claw-backs the amount was computed on: a refund that landed meanwhile
+        # (or a second settlement) fails this write and the sweep plans again on what is left.
         tx.update("conflict", CommissionItem(mpk, sk), [CommissionItem.status.set("settled"),
                                                          CommissionItem.settled_fen.add(write.fen)],
-                  CommissionItem.pk.exists())
+                  (CommissionItem.status == "pending") & _clawed_as_read(write))
         tx.add(balance, pending_fen=-write.fen, settled_fen=write.fen)
     else:
+        # A claw-back takes from the bucket the record was read in (pending, or settled for a late refund inside
+        # the window), and from the claw-backs it was computed on.
         tx.update("conflict", CommissionItem(mpk, sk), [CommissionItem.clawed_fen.add(write.fen)],
-                  CommissionItem.pk.exists())
+                  (CommissionItem.status == write.bucket) & _clawed_as_read(write))
         tx.add(balance, **{f"{write.bucket}_fen": -write.fen})
+
+
+def _clawed_as_read(write: CommissionEntry):
+    if write.clawed_before is None:
+        return CommissionItem.pk.exists()
+    if write.clawed_before == 0:
+        return CommissionItem.clawed_fen.does_not_exist() | (CommissionItem.clawed_fen == 0)
+    return CommissionItem.clawed_fen == write.clawed_before

@@ -19,6 +19,7 @@ from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from infra import extensions, keys, table
+from infra.dynamo_errors import response_code, translating
 from infra.alert_store import AlertStore
 from infra.models import (
     ActivityItem,
@@ -119,7 +120,7 @@ class DynamoStore(AlertStore):
         try:
             item.save(condition=condition)
         except PutError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            if response_code(error) == "ConditionalCheckFailedException":
                 raise Busy("the brand's configuration changed meanwhile; nothing was saved, read it again") from None
             raise
         with self._lock:
@@ -219,7 +220,7 @@ class DynamoStore(AlertStore):
         try:
             member.update(actions=[action], condition=_live_member())
         except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            if response_code(error) == "ConditionalCheckFailedException":
                 raise MemberNotFound(member_id) from None
             raise
 
@@ -327,10 +328,18 @@ class DynamoStore(AlertStore):
                                  AttemptItem.action.set(action), AttemptItem.ttl.set(expires_at)],
                         condition=AttemptItem.attempts.does_not_exist() | (AttemptItem.attempts < limit))
         except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            if response_code(error) == "ConditionalCheckFailedException":
                 return False
             raise
         return True
+
+    def release_attempt(self, brand_id: str, member_id: str, action: str, *, window_start: datetime) -> None:
+        item = AttemptItem(keys.attempts_pk(brand_id, member_id), keys.attempt_sk(action, window_start))
+        try:
+            item.update(actions=[AttemptItem.attempts.add(-1)], condition=AttemptItem.attempts > 0)
+        except UpdateError as error:
+            if response_code(error) != "ConditionalCheckFailedException":
+                raise
 
     # ---- ledger -------------------------------------------------------------------------------------------------
 
@@ -377,6 +386,13 @@ class DynamoStore(AlertStore):
                 _posting_writes(tx, p, posting)
             if posting is not None or change.standing is not None:
                 tx.update("conflict", *_member_update(p, posting, change.standing, change.expected_version))
+            else:
+                # Markers, side writes decided on the member (commissions, claw-backs) or nothing at all: what this
+                # event read of the member is still the condition of its write, and what it wrote (a refund
+                # remembered before its order) changes what the member's next events read, so the version moves.
+                # An erased member's version still serialises the family that runs after erasure (referrals).
+                tx.update("conflict", MemberItem(mpk, keys.PROFILE), [MemberItem.version.add(1)],
+                          MemberItem.pk.exists() & (MemberItem.version == change.expected_version))
         for write in side:
             extensions.WRITERS[type(write)](tx, write, record)
         self._commit(tx, posting)
@@ -386,7 +402,7 @@ class DynamoStore(AlertStore):
             tx.commit(self._connection())
         except TransactWriteError as error:
             reasons = error.cancellation_reasons
-            if error.cause_response_code != "TransactionCanceledException" or not reasons:
+            if response_code(error) != "TransactionCanceledException" or not reasons:
                 raise
             for role, reason in zip(tx.roles, reasons):
                 if reason is None or reason.code != "ConditionalCheckFailed":
@@ -484,10 +500,10 @@ class DynamoStore(AlertStore):
                  "inviteeId": e.invitee_id, "level": int(e.level), "at": e.at, "eventId": e.event_id}
                 for e in referral_store.entries(brand_id, inviter_id)]
 
-    def claim_coupon(self, brand_id: str, member_id: str, template, coupon):
+    def claim_coupon(self, brand_id: str, member_id: str, template, coupon, expected_version: int | None = None):
         from infra import coupon_store
 
-        return coupon_store.claim(brand_id, member_id, template, coupon)
+        return coupon_store.claim(brand_id, member_id, template, coupon, expected_version)
 
     def get_entry(self, brand_id: str, member_id: str, entry_id: str) -> Entry | None:
         try:
@@ -505,6 +521,19 @@ class DynamoStore(AlertStore):
     def entries(self, brand_id: str, member_id: str) -> list[Entry]:
         lpk = keys.ledger_pk(brand_id, member_id)
         return [_entry_from_item(i) for i in EntryItem.query(lpk, EntryItem.sk.startswith(keys.ENTRY_PREFIX))]
+
+
+def _translate_public_methods(cls: type) -> None:
+    """Every public store method answers passing DynamoDB trouble (throttling, timeouts, TransactionConflict) as
+    `StoreUnavailable`, which every retry loop reads again and retries, and answers `Busy` past its budget."""
+    for klass in reversed(cls.__mro__):
+        for name, value in vars(klass).items():
+            if name.startswith("_") or isinstance(value, (staticmethod, classmethod, property)) or not callable(value):
+                continue
+            setattr(cls, name, translating(getattr(klass, name)))
+
+
+_translate_public_methods(DynamoStore)
 
 
 class _Transaction:

@@ -123,6 +123,7 @@ class SettleCommission(Effect):
     order_id: str
     level: int
     fen: int
+    clawed_before: int | None = None  # what refunds had taken back of this record as read: a condition of the write
     needs_member = True
     owner = PLUGIN
 
@@ -137,6 +138,7 @@ class ClawBackCommission(Effect):
     level: int
     fen: int
     from_settled: bool  # the refund fell inside the window but arrived after the sweep settled the commission
+    clawed_before: int | None = None  # what refunds had taken back of this record as read: a condition of the write
     needs_member = True
     owner = PLUGIN
 
@@ -189,6 +191,7 @@ class CommissionEntry:
     month: str | None = None
     order_fen: int = 0
     month_sales_before: int | None = None
+    clawed_before: int | None = None  # settle and claw-back: the record's claw-backs as the plan read them
 
     @property
     def items(self) -> int:
@@ -220,12 +223,13 @@ def _plan_accrue(effect: AccrueCommission, plan) -> Iterable[CommissionEntry]:
 
 @side_writes(SettleCommission)
 def _plan_settle(effect: SettleCommission, plan) -> Iterable[CommissionEntry]:
-    yield _entry(plan, effect, "settle", "pending")
+    yield _entry(plan, effect, "settle", "pending", clawed_before=effect.clawed_before)
 
 
 @side_writes(ClawBackCommission)
 def _plan_claw_back(effect: ClawBackCommission, plan) -> Iterable[CommissionEntry]:
-    yield _entry(plan, effect, "claw_back", "settled" if effect.from_settled else "pending")
+    yield _entry(plan, effect, "claw_back", "settled" if effect.from_settled else "pending",
+                 clawed_before=effect.clawed_before)
 
 
 # ---- loading -----------------------------------------------------------------------------------------------------
