@@ -183,7 +183,13 @@ class World:
             }
         issued, paused = self.store.coupon_state(self.brand)
         alerts = sorted((a.metric, a.scope, a.level, a.status, a.value) for a in self.store.open_alerts(self.brand))
-        return {"members": members, "issued": issued, "paused": sorted(paused), "alerts": alerts}
+        announced: dict[str, Any] = {}
+        for event in self.engine.bus.published:  # each follow-up once (a redelivery publishes the same id again)
+            if event.detail_type in ("commission.settled", "tier.changed", "points.expired", "alert.raised"):
+                detail = {k: v for k, v in event.detail.items() if k not in ("id", "causedBy", "brandId")}
+                announced.setdefault(event.id, (event.detail_type, plain(detail)))
+        return {"members": members, "issued": issued, "paused": sorted(paused), "alerts": alerts,
+                "announced": sorted(map(repr, announced.values()))}
 
 
 @contextmanager
