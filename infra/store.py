@@ -231,12 +231,14 @@ class DynamoStore(AlertStore):
                            at=record.at, channel=record.channel, actor=record.actor)
         try:
             with TransactWrite(connection=self._connection()) as tx:
-                # Consent is recorded only for a member that exists and is not erased, in the same request.
-                tx.condition_check(MemberItem, mpk, keys.PROFILE, condition=_live_member())
                 tx.save(item, condition=ConsentItem.pk.does_not_exist())
+                # Consent is recorded only for a member that exists and is not erased, in the same request; and
+                # since events read consents (marketing notifications), recording one moves the member's version.
+                tx.update(MemberItem(mpk, keys.PROFILE), actions=[MemberItem.version.add(1)],
+                          condition=_live_member())
         except TransactWriteError as error:
             reasons = error.cancellation_reasons or []
-            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+            if len(reasons) > 1 and reasons[1] is not None and reasons[1].code == "ConditionalCheckFailed":
                 raise MemberNotFound(profile.member_id) from None
             raise
 
