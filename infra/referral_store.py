@@ -146,7 +146,8 @@ def standing(brand_id: str, inviter_id: str, month: str) -> InviterStanding:
     profile = found.get(keys.PROFILE)
     sales = found.get(f"REFERRALSALES#{month}")
     return InviterStanding(inviter_id, frozenset(getattr(profile, "tags", None) or ()), month,
-                           int(sales.sales_fen) if isinstance(sales, ReferralSalesItem) else 0)
+                           int(sales.sales_fen) if isinstance(sales, ReferralSalesItem) else 0,
+                           int(profile.version) if isinstance(profile, MemberItem) else None)
 
 
 def entries(brand_id: str, inviter_id: str) -> list[CommissionEntryItem]:
@@ -187,6 +188,9 @@ def _write_commission(tx, write: CommissionEntry, record) -> None:
                                           level=write.level, accrued_fen=write.fen, accrued_at=write.at,
                                           settles_at=write.settles_at), CommissionItem.pk.does_not_exist())
         tx.add(balance, pending_fen=write.fen)
+        if write.inviter_version is not None:
+            # The rate was read from the inviter's tags (KOL or not): tagged meanwhile, the order is decided again.
+            tx.check("conflict", MemberItem, mpk, keys.PROFILE, MemberItem.version == write.inviter_version)
         if write.month is not None:
             sales = ReferralSalesItem.sales_fen
             tx.update("conflict", ReferralSalesItem(mpk, f"REFERRALSALES#{write.month}"),

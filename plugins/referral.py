@@ -210,7 +210,8 @@ def siyu_order_paid(event, context):
         kol = standing is not None and level == 1
         yield AccrueCommission(to_member=to_member, order_id=order_id, level=level, fen=fen, order_fen=amount,
                                settles_at=settles_at, month=month if kol else None,
-                               month_sales_before=standing.month_sales_fen if kol else None, rule=rule,
+                               month_sales_before=standing.month_sales_fen if kol else None,
+                               inviter_version=standing.version if kol else None, rule=rule,
                                inputs=inputs)
     if earned:
         yield Once(key=key, keep_days=FOREVER_DAYS, due_at=settles_at, rule="commission-pending",

@@ -51,6 +51,7 @@ class InviterStanding:
     tags: frozenset[str]
     month: str
     month_sales_fen: int
+    version: int | None = None  # the inviter's version as read: their tags decided the rate
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class AccrueCommission(Effect):
     settles_at: datetime
     month: str | None = None  # with `month_sales_before`: the inviter's month of sales this order adds to
     month_sales_before: int | None = None
+    inviter_version: int | None = None  # with a KOL rate: the inviter (their tags) as read
     needs_member = True
     owner = PLUGIN
 
@@ -192,11 +194,12 @@ class CommissionEntry:
     order_fen: int = 0
     month_sales_before: int | None = None
     clawed_before: int | None = None  # settle and claw-back: the record's claw-backs as the plan read them
+    inviter_version: int | None = None  # an accrual at a rate read from the inviter's tags
 
     @property
     def items(self) -> int:
         """Writes in the transaction: the entry, the record, the balance, and for an accrual the month's sales."""
-        return 4 if self.kind == "accrue" and self.month is not None else 3
+        return (4 if self.kind == "accrue" and self.month is not None else 3) + (self.inviter_version is not None)
 
 
 @side_writes(BindReferral)
@@ -218,7 +221,8 @@ def _entry(plan, effect, kind: str, bucket: str, **extra) -> CommissionEntry:
 @side_writes(AccrueCommission)
 def _plan_accrue(effect: AccrueCommission, plan) -> Iterable[CommissionEntry]:
     yield _entry(plan, effect, "accrue", "pending", settles_at=effect.settles_at, month=effect.month,
-                 order_fen=effect.order_fen, month_sales_before=effect.month_sales_before)
+                 order_fen=effect.order_fen, month_sales_before=effect.month_sales_before,
+                 inviter_version=effect.inviter_version)
 
 
 @side_writes(SettleCommission)
