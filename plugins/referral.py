@@ -292,7 +292,8 @@ def siyu_order_refunded(event, context):
             yield ClawBackCommission(to_member=to_member, order_id=order_id, level=level, fen=take,
                                      from_settled=settled, clawed_before=clawed,
                                      rule="refund-claws-back-commission",
-                                     inputs={**inputs, "level": level, "commissionBeforeFen": order[f"l{level}"] - clawed})
+                                     inputs={**inputs, "level": level,
+                                             "commissionBeforeFen": order[f"l{level}"] - clawed})
     yield Once(key=key, keep_days=FOREVER_DAYS, rule="refund-claws-back-commission", inputs=inputs,
                data={"fen": fen, "taken1": takes.get(1, 0), "taken2": takes.get(2, 0)})
 

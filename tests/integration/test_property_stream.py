@@ -119,7 +119,8 @@ def test_a_shuffled_stream_with_redeliveries_and_conflicts_leaves_every_member_a
 
         started = time.monotonic()
         with Faults(db.client(), CONFLICT, fraction=CONFLICT_SHARE, seed=11) as faults:
-            with ThreadPoolExecutor(THREADS, initializer=lambda: asyncio.set_event_loop(asyncio.new_event_loop())) as pool:
+            with ThreadPoolExecutor(THREADS, initializer=lambda: asyncio.set_event_loop(
+                    asyncio.new_event_loop())) as pool:
                 answers = list(pool.map(deliver, stream))
         streamed = time.monotonic() - started
         assert set(answers) <= {"applied", "duplicate", "PointsChanged"}, sorted(set(answers))
