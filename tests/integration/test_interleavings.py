@@ -40,11 +40,11 @@ def bound_invitee_with_order(world):
     world.order("invitee", "o1", 1000, NOW - timedelta(days=9))
 
 
-def register_with_code(role):
+def register_with_code(role, event_id=None):
     def run(world):
         code = world.store.load_member(world.brand, world.members["inviter"]).profile.referral_code
         world.send("member.registered", {"memberId": world.members[role], "channel": "miniprogram",
-                                         "referralCode": code}, NOW - timedelta(days=20), f"join-{role}")
+                                         "referralCode": code}, NOW - timedelta(days=20), event_id or f"join-{role}")
     return run
 
 
@@ -81,6 +81,8 @@ PAIRS = {
     "checkIn/checkIn": (nothing, lambda w: w.check_in("m"), lambda w: w.check_in("m"), ("m",)),
     "registration with a referral code twice": (nothing, register_with_code("a"), register_with_code("b"),
                                                 ("inviter", "a", "b")),
+    "one registration announced twice, with a referral code": (nothing, register_with_code("a", "join-shop"),
+                                                               register_with_code("a", "join-api"), ("inviter", "a")),
 }
 
 
