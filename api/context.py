@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,8 @@ from rules import limits
 from rules.errors import RateLimited
 from rules.members import MemberState
 from rules.store import Store
+
+logger = logging.getLogger("siyu.api")
 
 if TYPE_CHECKING:
     from infra.wechat import WechatClient
@@ -61,14 +64,30 @@ class Context:
                            hashlib.sha256).hexdigest()[:32]
         limits.count_attempt(self.store, brand_id, f"client-{address}", limits.LOGIN_WITH_WECHAT, now=self.now,
                              limits=self.settings.attempt_limits)
+    # Attempts this request counted (rules/limits.py): counted once however often a conflict runs it again.
+    counted: list[str] = field(default_factory=list)
 
     def attempt(self, action: str) -> None:
         """Count one attempt of `action` by the calling member (rules/limits.py); raises `RateLimited` past the
         limit. Call it first thing inside a member mutation's `_typed` run, so the refusal is a typed result."""
         p = self.principal
         assert p is not None and p.role == "member", "attempts are counted for member callers"
+        if action in self.counted:
+            return  # the same request run again after a conflict: one attempt
         limits.count_attempt(self.store, p.brand_id, p.subject, action, now=self.now,
                              limits=self.settings.attempt_limits, live_member=True)
+        self.counted.append(action)
+
+    def release_attempts(self) -> None:
+        """Give back what this request counted: it was refused as `Busy` by the database, not by the limit."""
+        p = self.principal
+        for action in self.counted:
+            try:
+                limits.release_attempt(self.store, p.brand_id, p.subject, action, now=self.now,
+                                       limits=self.settings.attempt_limits)
+            except Exception:  # noqa: BLE001 - the answer is Busy either way; one extra count is the lesser harm
+                logger.warning("could not give back an attempt of %s", action)
+        self.counted.clear()
 
     def member_state(self, brand_id: str, member_id: str) -> MemberState | None:
         key = (brand_id, member_id)

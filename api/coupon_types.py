@@ -7,7 +7,7 @@ from typing import Annotated, Optional, Union
 
 import strawberry
 
-from api.types import BrandNotConfigured, BusinessError, MemberNotFound, RateLimited, business_error
+from api.types import BrandNotConfigured, BusinessError, Busy, MemberNotFound, RateLimited, business_error
 from rules import coupons, errors
 
 
@@ -107,6 +107,7 @@ def coupon_error(error: errors.SiyuError) -> BusinessError:
 
 
 ClaimCouponResult = Annotated[
-    Union[CouponClaimed, CouponNotEligible, CouponTemplateNotFound, MemberNotFound, BrandNotConfigured, RateLimited],
+    Union[CouponClaimed, CouponNotEligible, CouponTemplateNotFound, MemberNotFound, BrandNotConfigured, RateLimited,
+          Busy],
     strawberry.union("ClaimCouponResult"),
 ]

@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 
 from api.consent_types import ConsentPurpose, ConsentState
 from api.profile_types import BirthdayChangeTooSoon
-from api.types import InvalidInput, Member, MemberNotFound, PageInfo, RateLimited
+from api.types import Busy, InvalidInput, Member, MemberNotFound, PageInfo, RateLimited
 from rules.audit import AuditRecord, call_id
 
 
@@ -28,7 +28,7 @@ class ConsentRecorded:
     consent: ConsentState
 
 
-SetConsentResult = Annotated[Union[ConsentRecorded, InvalidInput, MemberNotFound, RateLimited],
+SetConsentResult = Annotated[Union[ConsentRecorded, InvalidInput, MemberNotFound, RateLimited, Busy],
                              strawberry.union("SetConsentResult")]
 
 
@@ -46,7 +46,7 @@ class ProfileUpdated:
 
 
 UpdateProfileResult = Annotated[Union[ProfileUpdated, InvalidInput, MemberNotFound, RateLimited,
-                                      BirthdayChangeTooSoon],
+                                      BirthdayChangeTooSoon, Busy],
                                 strawberry.union("UpdateProfileResult")]
 
 
@@ -60,7 +60,7 @@ class AccountErased:
     already_erased: bool = strawberry.field(description="True when the member had been erased before.")
 
 
-EraseResult = Annotated[Union[AccountErased, MemberNotFound], strawberry.union("EraseResult")]
+EraseResult = Annotated[Union[AccountErased, MemberNotFound, Busy], strawberry.union("EraseResult")]
 
 
 @strawberry.type(description="Everything Siyu holds on the member, as JSON, with a few counts.")

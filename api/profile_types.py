@@ -21,6 +21,7 @@ from api.types import (
     RateLimited,
     business_error,
 )
+from api.retry import typed
 from rules import errors, limits
 from rules.profile import BirthdayChangeTooSoon as BirthdayTooSoonError
 from rules.profile import bind_phone
@@ -59,7 +60,8 @@ class ProfileMutations:
     def bind_phone(self, info: Info, code: str) -> BindPhoneResult:
         context: Context = info.context
         p = context.principal
-        try:
+
+        def run():
             context.attempt(limits.BIND_PHONE)
             if context.store.get_brand(p.brand_id) is None:
                 raise errors.BrandNotConfigured(p.brand_id)
@@ -67,5 +69,5 @@ class ProfileMutations:
             masked = bind_phone(context.store, p.brand_id, p.subject, number, phone_key=context.settings.phone_hash_key)
             context.members.pop((p.brand_id, p.subject), None)
             return PhoneBound(phone_masked=masked)
-        except errors.SiyuError as failure:
-            return business_error(failure)
+
+        return typed(run, context)

@@ -7,7 +7,7 @@ from typing import Annotated, Union
 
 import strawberry
 
-from api.types import BusinessError, InvalidInput, MemberNotFound, RateLimited
+from api.types import BusinessError, Busy, InvalidInput, MemberNotFound, RateLimited
 
 
 @strawberry.type(description="A member this member invited.")
@@ -49,6 +49,6 @@ class ReferralRefused(BusinessError):
 
 
 BindReferralResult = Annotated[
-    Union[ReferralBound, ReferralRefused, InvalidInput, MemberNotFound, RateLimited],
+    Union[ReferralBound, ReferralRefused, InvalidInput, MemberNotFound, RateLimited, Busy],
     strawberry.union("BindReferralResult"),
 ]

@@ -41,6 +41,7 @@ from api.coupon_types import ClaimCouponResult, Coupon, CouponClaimed, CouponOff
 from api.hardening import EXTENSIONS, is_internal
 from api.permissions import IsMember, IsStaff
 from api.profile_types import ProfileMutations, profile_error
+from api.retry import typed as _typed
 from api.privacy_types import (
     AccountErased,
     AuditEdge,
@@ -122,14 +123,6 @@ def _configured_brand(context: Context):
     if brand is None:
         raise errors.BrandNotConfigured(context.principal.brand_id)
     return brand
-
-
-def _typed(run: Callable[[], T]):
-    """Run a mutation; a business failure becomes its typed result instead of an error."""
-    try:
-        return run()
-    except errors.SiyuError as failure:
-        return business_error(failure)
 
 
 def _changed(result: PointsResult) -> PointsChanged:
@@ -310,7 +303,7 @@ class Mutation(ProfileMutations):
             return LoggedIn(token=token, expires_at=context.now.replace(microsecond=0) + ttl,
                             created=signed_in.created, member=member)
 
-        return _typed(run)
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsStaff], description="Register a member in the staff's brand.")
     def register_member(self, info: Info, input: RegisterMemberInput) -> RegisterMemberResult:
@@ -332,7 +325,7 @@ class Mutation(ProfileMutations):
             _engine_event(context, f"registered-{brand_id}-{profile.member_id}", "member.registered", detail)
             return RegisterMemberSuccess(member=_member(context, brand_id, profile.member_id))
 
-        return _typed(run)
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsMember], description="Spend points, earliest expiry first.")
     def redeem_points(self, info: Info, input: RedeemPointsInput) -> RedeemPointsResult:
@@ -345,7 +338,7 @@ class Mutation(ProfileMutations):
                 context.store, p.brand_id, p.subject, points=input.points, now=context.now,
                 idempotency_key=input.idempotency_key, reason=input.reason, actor=p.actor))
 
-        return _typed(run)
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsMember],
                          description="Daily check-in through the brand's rules; twice a day changes nothing the second time.")
@@ -365,7 +358,7 @@ class Mutation(ProfileMutations):
             return CheckedIn(points_earned=earned if summary.status == "applied" else 0,
                              balance=state.points.spendable(context.now), effects=summary.effects)
 
-        return _typed(run)
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsMember],
                          description="Use points as money on an order, under the brand's redemption policy.")
@@ -384,7 +377,7 @@ class Mutation(ProfileMutations):
             return PointsPaid(entry_id=strawberry.ID(r.entry_id), points=r.points, discount_fen=paid.discount_fen,
                               balance=r.balance, replayed=r.replayed)
 
-        return _typed(run)
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsStaff], description="Staff correction of a member's points.")
     def adjust_points(self, info: Info, input: AdjustPointsInput) -> AdjustPointsResult:
@@ -398,7 +391,7 @@ class Mutation(ProfileMutations):
                 context.store, p.brand_id, str(input.member_id), points=input.points, reason=input.reason,
                 now=context.now, idempotency_key=input.idempotency_key, actor=p.actor))
 
-        return _typed(run)
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsStaff], description="Undo one ledger entry with a reversing entry.")
     def reverse_points_entry(self, info: Info, input: ReversePointsEntryInput) -> ReversePointsResult:
@@ -415,7 +408,7 @@ class Mutation(ProfileMutations):
                 context.store, p.brand_id, str(input.member_id), entry_id=str(input.entry_id), now=context.now,
                 idempotency_key=input.idempotency_key, reason=input.reason, actor=p.actor))
 
-        return _typed(run)
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsMember],
                          description="Grant or withdraw consent for one purpose; each call adds a record to the history.")
@@ -432,7 +425,7 @@ class Mutation(ProfileMutations):
             return ConsentRecorded(consent=next(c for c in consent_states(records)
                                                 if c.purpose.value == records[-1].purpose.value))
 
-        return _typed(run)
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsMember], description="Change the calling member's own profile.")
     def update_profile(self, info: Info, input: UpdateProfileInput) -> UpdateProfileResult:
@@ -451,10 +444,7 @@ class Mutation(ProfileMutations):
                 raise errors.MemberNotFound(p.subject)
             return ProfileUpdated(member=member)
 
-        try:
-            return run()
-        except errors.SiyuError as failure:
-            return profile_error(failure)
+        return _typed(run, context, profile_error)
 
     @strawberry.mutation(permission_classes=[IsMember],
                          description="Erase the calling member's personal data (PIPL right to deletion). The phone "
@@ -463,7 +453,7 @@ class Mutation(ProfileMutations):
         context: Context = info.context
         p = context.principal
         return _typed(lambda: _erased(erasure.erase(context.store, p.brand_id, p.subject, now=context.now,
-                                                    actor=p.actor)))
+                                                    actor=p.actor)), context)
 
     @strawberry.mutation(permission_classes=[IsStaff],
                          description="Erase a member of the staff's brand on the member's request (e.g. made at the "
@@ -477,38 +467,39 @@ class Mutation(ProfileMutations):
                 raise errors.MemberNotFound(str(id)[:128])
             return _erased(erasure.erase(context.store, p.brand_id, str(id), now=context.now, actor=p.actor))
 
-        return _typed(run)
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsMember],
                          description="Bind the inviter whose code this is (within the brand's days after joining).")
     def bind_referral_code(self, info: Info, code: str) -> BindReferralResult:
         context: Context = info.context
         p = context.principal
-        brand = context.store.get_brand(p.brand_id)
-        if brand is None or "referral" not in brand.plugins:
-            return ReferralRefused(code="REFERRAL_REFUSED", message="this brand runs no referral programme",
-                                   reason="NOT_ENABLED")
-        cleaned = code.strip().upper()
-        if not 0 < len(cleaned) <= 32 or not cleaned.isalnum():
-            return InvalidInput(code="INVALID_INPUT", message="not a referral code", field="code")
-        try:
+
+        def run():
+            brand = context.store.get_brand(p.brand_id)
+            if brand is None or "referral" not in brand.plugins:
+                return ReferralRefused(code="REFERRAL_REFUSED", message="this brand runs no referral programme",
+                                       reason="NOT_ENABLED")
+            cleaned = code.strip().upper()
+            if not 0 < len(cleaned) <= 32 or not cleaned.isalnum():
+                return InvalidInput(code="INVALID_INPUT", message="not a referral code", field="code")
             context.attempt(limits.BIND_REFERRAL_CODE)  # every guess runs the rules and writes: limited
-        except (errors.RateLimited, errors.MemberNotFound) as limited:
-            return business_error(limited)
-        summary = _engine_event(context, f"referral-{p.brand_id}-{p.subject}-{cleaned}-{context.now:%Y%m%d%H%M}",
-                                "referral.code_entered",
-                                {"brandId": p.brand_id, "memberId": p.subject, "referralCode": cleaned})
-        if summary.status == "rejected":
-            return MemberNotFound(code="MEMBER_NOT_FOUND", message="this member no longer exists",
-                                  member_id=strawberry.ID(p.subject))
-        state = context.store.load_member(p.brand_id, p.subject, as_of=context.now)
-        bound = state.markers.get("referral:bound") if state else None
-        if bound is not None and bound.get("code") == cleaned:
-            return ReferralBound(referrer_id=strawberry.ID(bound["referrer"]))
-        refused = next((e for e in summary.effects if e.get("rule") == "referral-refused"), None)
-        reason = refused["inputs"]["refused"] if refused else "ALREADY_BOUND"
-        message = refused["message"] if refused else "this member already has an inviter"
-        return ReferralRefused(code="REFERRAL_REFUSED", message=message, reason=reason)
+            summary = _engine_event(context, f"referral-{p.brand_id}-{p.subject}-{cleaned}-{context.now:%Y%m%d%H%M}",
+                                    "referral.code_entered",
+                                    {"brandId": p.brand_id, "memberId": p.subject, "referralCode": cleaned})
+            if summary.status == "rejected":
+                return MemberNotFound(code="MEMBER_NOT_FOUND", message="this member no longer exists",
+                                      member_id=strawberry.ID(p.subject))
+            state = context.store.load_member(p.brand_id, p.subject, as_of=context.now)
+            bound = state.markers.get("referral:bound") if state else None
+            if bound is not None and bound.get("code") == cleaned:
+                return ReferralBound(referrer_id=strawberry.ID(bound["referrer"]))
+            refused = next((e for e in summary.effects if e.get("rule") == "referral-refused"), None)
+            reason = refused["inputs"]["refused"] if refused else "ALREADY_BOUND"
+            message = refused["message"] if refused else "this member already has an inviter"
+            return ReferralRefused(code="REFERRAL_REFUSED", message=message, reason=reason)
+
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsMember],
                          description="Claim a coupon if the member is eligible; otherwise every reason, typed.")
@@ -525,10 +516,7 @@ class Mutation(ProfileMutations):
                                    request_id=request_id)
             return CouponClaimed(coupon=Coupon.of(coupon, context.now))
 
-        try:
-            return run()
-        except errors.SiyuError as failure:
-            return coupon_error(failure)
+        return _typed(run, context, coupon_error)
 
     @strawberry.mutation(permission_classes=[IsStaff],
                          description="Replace a member's tags (groups that coupon eligibility can require).")
@@ -546,7 +534,7 @@ class Mutation(ProfileMutations):
             context.store.set_tags(p.brand_id, str(member_id), cleaned)
             return RegisterMemberSuccess(member=_member(context, p.brand_id, str(member_id)))
 
-        return _typed(run)
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsStaff],
                          description="Enable plugins with parameters, set the ladder; bad parameters name the field.")
@@ -569,7 +557,7 @@ class Mutation(ProfileMutations):
                                     name=input.name, timezone=input.timezone, tiers=tiers, plugin_settings=settings_)
             return BrandConfigured(brand=Brand.of(saved))
 
-        return _typed(run)
+        return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsStaff],
                          description="Take ownership of an alert of the staff's brand: it is no longer escalated.")
@@ -613,10 +601,7 @@ def _alert_id(value: strawberry.ID) -> str:
 
 
 def _alert_change(run: Callable[[], T]):
-    try:
-        return run()
-    except errors.SiyuError as failure:
-        return alert_error(failure)
+    return _typed(run, None, alert_error)
 
 
 def _erased(done: erasure.Erased) -> AccountErased:

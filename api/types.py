@@ -437,11 +437,11 @@ class PointsChanged:
 
 
 RegisterMemberResult = Annotated[
-    Union[RegisterMemberSuccess, InvalidInput, AlreadyRegistered, BrandNotConfigured],
+    Union[RegisterMemberSuccess, InvalidInput, AlreadyRegistered, BrandNotConfigured, Busy],
     strawberry.union("RegisterMemberResult"),
 ]
 SetMemberTagsResult = Annotated[
-    Union[RegisterMemberSuccess, InvalidInput, MemberNotFound],
+    Union[RegisterMemberSuccess, InvalidInput, MemberNotFound, Busy],
     strawberry.union("SetMemberTagsResult"),
 ]
 RedeemPointsResult = Annotated[

@@ -24,6 +24,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from infra import extensions, keys
+from infra.dynamo_errors import response_code
 from infra.extensions import writer
 from infra.models import SiyuItem
 from rules.alerts import (
@@ -283,7 +284,7 @@ class _changing:
         return None
 
     def __exit__(self, kind: Any, error: Any, traceback: Any) -> bool:
-        if isinstance(error, TransactWriteError) and error.cause_response_code == "TransactionCanceledException":
+        if isinstance(error, TransactWriteError) and response_code(error) == "TransactionCanceledException":
             raise WriteConflict(str(error)) from None
         return False
 

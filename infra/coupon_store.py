@@ -11,6 +11,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAtt
 from pynamodb.exceptions import TransactWriteError
 
 from infra import keys
+from infra.dynamo_errors import response_code
 from infra.extensions import holding, writer
 from infra.models import MemberItem, SiyuItem
 from rules.coupons import Coupon, CouponIssued, CouponUsed, Reason, Template, TemplatesPaused
@@ -112,12 +113,18 @@ def brand_state(brand_id: str) -> tuple[dict[str, int], frozenset[str]]:
     return issued, frozenset(paused)
 
 
-def claim(brand_id: str, member_id: str, template: Template, coupon: Coupon) -> Coupon:
+def claim(brand_id: str, member_id: str, template: Template, coupon: Coupon,
+          expected_version: int | None = None) -> Coupon:
     """Write a claimed coupon if the stock, the member's limit and the member still allow it."""
     from infra.store import DynamoStore, _Transaction
 
     tx = _Transaction()
-    tx.check("member", MemberItem, keys.member_pk(brand_id, member_id), keys.PROFILE, MemberItem.pk.exists())
+    member = MemberItem.pk.exists()
+    if expected_version is not None:
+        # Eligibility (tier, tags, registration) was judged on the member as read at this version: a member who
+        # changed meanwhile is judged again (a conflict), and one who is gone is found gone by that new read.
+        member &= MemberItem.version == expected_version
+    tx.check("member", MemberItem, keys.member_pk(brand_id, member_id), keys.PROFILE, member)
     # Paused is checked by the write too, not by a read first: one request fewer, and never stale.
     tx.check("paused", CouponPauseItem, keys.brand_pk(brand_id), keys.COUPON_PAUSE_PREFIX + template.id,
              CouponPauseItem.held_by.does_not_exist())
@@ -138,6 +145,8 @@ def claim(brand_id: str, member_id: str, template: Template, coupon: Coupon) -> 
         if "coupon" in failed and reasons_by_role["coupon"].raw_item:
             return _coupon(CouponItem.from_raw_data(reasons_by_role["coupon"].raw_item))
         if "member" in failed:
+            if expected_version is not None:
+                raise WriteConflict("the member changed since eligibility was judged") from None
             raise MemberNotFound(member_id) from None
         reasons = []
         if "paused" in failed:
@@ -148,7 +157,7 @@ def claim(brand_id: str, member_id: str, template: Template, coupon: Coupon) -> 
             reasons.append(Reason("LIMIT_REACHED", f"at most {template.per_member_limit} per member"))
         if reasons:
             raise CouponNotEligible(template.id, reasons) from None
-        if error.cause_response_code == "TransactionCanceledException":
+        if response_code(error) == "TransactionCanceledException":
             raise WriteConflict(str(error)) from None
         raise
     return coupon

@@ -250,3 +250,111 @@ class EmbeddedDynamoDB:
             self._thread.join(timeout=5)
         self._server = None
         self._thread = None
+
+
+# ---- fault mode ------------------------------------------------------------------------------------------------
+#
+# Real DynamoDB refuses some requests that moto always grants: a transaction touching an item another transaction
+# holds (TransactionCanceledException, reason TransactionConflict), throttling (ProvisionedThroughputExceeded), and
+# answers that never arrive although the write was applied (a ReadTimeout after the commit). `Faults` makes the
+# client answer so, through botocore's own event hooks on the client pynamodb uses: the error goes through
+# botocore's error parsing and pynamodb's exception wrapping exactly as a real one would.
+
+CONFLICT = "conflict"
+THROTTLE = "throttle"
+TIMEOUT_AFTER_COMMIT = "timeout-after-commit"
+
+
+class Faults:
+    """Answer matching requests with a fault: on every `nth` matching request, or on a `fraction` of them
+    (deterministic for a given `seed`). Use as a context manager around the code under test:
+
+        with Faults(db.client(), CONFLICT, fraction=0.05, seed=7) as faults:
+            ...
+        faults.injected  # how many requests were answered with the fault
+    """
+
+    def __init__(self, client: Any, kind: str = CONFLICT, *, operations: Iterable[str] = ("TransactWriteItems",),
+                 nth: int | None = None, fraction: float | None = None, seed: int = 0,
+                 limit: int | None = None) -> None:
+        import random
+
+        if kind not in (CONFLICT, THROTTLE, TIMEOUT_AFTER_COMMIT):
+            raise ValueError(f"unknown fault {kind!r}")
+        if (nth is None) == (fraction is None):
+            raise ValueError("give either nth or fraction")
+        self.client = client
+        self.kind = kind
+        self.operations = frozenset(operations)
+        self.nth = nth
+        self.fraction = fraction
+        self.limit = limit
+        self.seen = 0
+        self.injected = 0
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self._id = f"siyu-faults-{id(self)}"
+
+    def _chosen(self, operation: str) -> bool:
+        if operation not in self.operations:
+            return False
+        with self._lock:
+            if self.limit is not None and self.injected >= self.limit:
+                return False
+            self.seen += 1
+            chosen = (self.seen % self.nth == 0) if self.nth else self._random.random() < self.fraction
+            if chosen:
+                self.injected += 1
+            return chosen
+
+    def _before(self, model: Any, params: Any, **kwargs: Any) -> Any:
+        if self.kind == TIMEOUT_AFTER_COMMIT or not self._chosen(model.name):
+            return None
+        if self.kind == THROTTLE:
+            body = {"Error": {"Code": "ProvisionedThroughputExceededException",
+                              "Message": "The level of configured provisioned throughput for the table was "
+                                         "exceeded (fault mode)"}}
+        else:
+            import json
+
+            try:
+                count = max(1, len(json.loads(params.get("body") or b"{}").get("TransactItems", [])))
+            except (ValueError, AttributeError):
+                count = 1
+            reasons = [{"Code": "None"} for _ in range(count)]
+            reasons[0] = {"Code": "TransactionConflict",
+                          "Message": "Transaction is ongoing for the item (fault mode)"}
+            body = {"Error": {"Code": "TransactionCanceledException",
+                              "Message": "Transaction cancelled, please refer cancellation reasons for specific "
+                                         "reasons [TransactionConflict] (fault mode)"},
+                    "CancellationReasons": reasons}
+        body["ResponseMetadata"] = {"HTTPStatusCode": 400, "HTTPHeaders": {}}
+        return _FaultResponse(400), body
+
+    def _after(self, http_response: Any, parsed: Any, model: Any, **kwargs: Any) -> None:
+        if self.kind != TIMEOUT_AFTER_COMMIT or getattr(http_response, "status_code", 500) >= 300:
+            return
+        if self._chosen(model.name):
+            from botocore.exceptions import ReadTimeoutError
+
+            # The request was applied; its answer is lost on the way back.
+            raise ReadTimeoutError(endpoint_url=str(getattr(self.client.meta, "endpoint_url", "")))
+
+    def __enter__(self) -> "Faults":
+        events = self.client.meta.events
+        events.register_first("before-call.dynamodb", self._before, unique_id=self._id + "-before")
+        events.register_first("after-call.dynamodb", self._after, unique_id=self._id + "-after")
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        events = self.client.meta.events
+        events.unregister("before-call.dynamodb", self._before, unique_id=self._id + "-before")
+        events.unregister("after-call.dynamodb", self._after, unique_id=self._id + "-after")
+
+
+class _FaultResponse:
+    def __init__(self, status_code: int) -> None:
+        self.status_code = status_code
+        self.headers: dict[str, str] = {}
+        self.content = b""
+        self.raw = None

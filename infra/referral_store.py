@@ -146,7 +146,8 @@ def standing(brand_id: str, inviter_id: str, month: str) -> InviterStanding:
     profile = found.get(keys.PROFILE)
     sales = found.get(f"REFERRALSALES#{month}")
     return InviterStanding(inviter_id, frozenset(getattr(profile, "tags", None) or ()), month,
-                           int(sales.sales_fen) if isinstance(sales, ReferralSalesItem) else 0)
+                           int(sales.sales_fen) if isinstance(sales, ReferralSalesItem) else 0,
+                           int(profile.version) if isinstance(profile, MemberItem) else None)
 
 
 def entries(brand_id: str, inviter_id: str) -> list[CommissionEntryItem]:
@@ -187,6 +188,9 @@ def _write_commission(tx, write: CommissionEntry, record) -> None:
                                           level=write.level, accrued_fen=write.fen, accrued_at=write.at,
                                           settles_at=write.settles_at), CommissionItem.pk.does_not_exist())
         tx.add(balance, pending_fen=write.fen)
+        if write.inviter_version is not None:
+            # The rate was read from the inviter's tags (KOL or not): tagged meanwhile, the order is decided again.
+            tx.check("conflict", MemberItem, mpk, keys.PROFILE, MemberItem.version == write.inviter_version)
         if write.month is not None:
             sales = ReferralSalesItem.sales_fen
             tx.update("conflict", ReferralSalesItem(mpk, f"REFERRALSALES#{write.month}"),
@@ -194,11 +198,23 @@ def _write_commission(tx, write: CommissionEntry, record) -> None:
                       sales.does_not_exist() if not write.month_sales_before
                       else sales == write.month_sales_before)
     elif write.kind == "settle":
+        # Pending -> settled once, from the claw-backs the amount was computed on: a refund that landed meanwhile
+        # (or a second settlement) fails this write and the sweep plans again on what is left.
         tx.update("conflict", CommissionItem(mpk, sk), [CommissionItem.status.set("settled"),
                                                          CommissionItem.settled_fen.add(write.fen)],
-                  CommissionItem.pk.exists())
+                  (CommissionItem.status == "pending") & _clawed_as_read(write))
         tx.add(balance, pending_fen=-write.fen, settled_fen=write.fen)
     else:
+        # A claw-back takes from the bucket the record was read in (pending, or settled for a late refund inside
+        # the window), and from the claw-backs it was computed on.
         tx.update("conflict", CommissionItem(mpk, sk), [CommissionItem.clawed_fen.add(write.fen)],
-                  CommissionItem.pk.exists())
+                  (CommissionItem.status == write.bucket) & _clawed_as_read(write))
         tx.add(balance, **{f"{write.bucket}_fen": -write.fen})
+
+
+def _clawed_as_read(write: CommissionEntry):
+    if write.clawed_before is None:
+        return CommissionItem.pk.exists()
+    if write.clawed_before == 0:
+        return CommissionItem.clawed_fen.does_not_exist() | (CommissionItem.clawed_fen == 0)
+    return CommissionItem.clawed_fen == write.clawed_before

@@ -20,6 +20,7 @@ from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from infra import extensions, keys, table
+from infra.dynamo_errors import response_code, translating
 from infra.alert_store import AlertStore
 from infra.profile_store import ProfileStore
 from infra.models import (
@@ -123,7 +124,7 @@ class DynamoStore(AlertStore, ProfileStore):
         try:
             item.save(condition=condition)
         except PutError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            if response_code(error) == "ConditionalCheckFailedException":
                 raise Busy("the brand's configuration changed meanwhile; nothing was saved, read it again") from None
             raise
         with self._lock:
@@ -224,7 +225,7 @@ class DynamoStore(AlertStore, ProfileStore):
         try:
             member.update(actions=[action], condition=_live_member())
         except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            if response_code(error) == "ConditionalCheckFailedException":
                 raise MemberNotFound(member_id) from None
             raise
 
@@ -235,12 +236,14 @@ class DynamoStore(AlertStore, ProfileStore):
                            at=record.at, channel=record.channel, actor=record.actor)
         try:
             with TransactWrite(connection=self._connection()) as tx:
-                # Consent is recorded only for a member that exists and is not erased, in the same request.
-                tx.condition_check(MemberItem, mpk, keys.PROFILE, condition=_live_member())
                 tx.save(item, condition=ConsentItem.pk.does_not_exist())
+                # Consent is recorded only for a member that exists and is not erased, in the same request; and
+                # since events read consents (marketing notifications), recording one moves the member's version.
+                tx.update(MemberItem(mpk, keys.PROFILE), actions=[MemberItem.version.add(1)],
+                          condition=_live_member())
         except TransactWriteError as error:
             reasons = error.cancellation_reasons or []
-            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+            if len(reasons) > 1 and reasons[1] is not None and reasons[1].code == "ConditionalCheckFailed":
                 raise MemberNotFound(profile.member_id) from None
             raise
 
@@ -368,10 +371,18 @@ class DynamoStore(AlertStore, ProfileStore):
         try:
             item.update(actions=actions, condition=condition)
         except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            if response_code(error) == "ConditionalCheckFailedException":
                 return False
             raise
         return True
+
+    def release_attempt(self, brand_id: str, member_id: str, action: str, *, window_start: datetime) -> None:
+        item = AttemptItem(keys.attempts_pk(brand_id, member_id), keys.attempt_sk(action, window_start))
+        try:
+            item.update(actions=[AttemptItem.attempts.add(-1)], condition=AttemptItem.attempts > 0)
+        except UpdateError as error:
+            if response_code(error) != "ConditionalCheckFailedException":
+                raise
 
     # ---- ledger -------------------------------------------------------------------------------------------------
 
@@ -418,6 +429,13 @@ class DynamoStore(AlertStore, ProfileStore):
                 _posting_writes(tx, p, posting)
             if posting is not None or change.standing is not None:
                 tx.update("conflict", *_member_update(p, posting, change.standing, change.expected_version))
+            else:
+                # Markers, side writes decided on the member (commissions, claw-backs) or nothing at all: what this
+                # event read of the member is still the condition of its write, and what it wrote (a refund
+                # remembered before its order) changes what the member's next events read, so the version moves.
+                # An erased member's version still serialises the family that runs after erasure (referrals).
+                tx.update("conflict", MemberItem(mpk, keys.PROFILE), [MemberItem.version.add(1)],
+                          MemberItem.pk.exists() & (MemberItem.version == change.expected_version))
         for write in side:
             extensions.WRITERS[type(write)](tx, write, record)
         self._commit(tx, posting)
@@ -427,7 +445,7 @@ class DynamoStore(AlertStore, ProfileStore):
             tx.commit(self._connection())
         except TransactWriteError as error:
             reasons = error.cancellation_reasons
-            if error.cause_response_code != "TransactionCanceledException" or not reasons:
+            if response_code(error) != "TransactionCanceledException" or not reasons:
                 raise
             for role, reason in zip(tx.roles, reasons):
                 if reason is None or reason.code != "ConditionalCheckFailed":
@@ -527,10 +545,10 @@ class DynamoStore(AlertStore, ProfileStore):
                  "inviteeId": e.invitee_id, "level": int(e.level), "at": e.at, "eventId": e.event_id}
                 for e in referral_store.entries(brand_id, inviter_id)]
 
-    def claim_coupon(self, brand_id: str, member_id: str, template, coupon):
+    def claim_coupon(self, brand_id: str, member_id: str, template, coupon, expected_version: int | None = None):
         from infra import coupon_store
 
-        return coupon_store.claim(brand_id, member_id, template, coupon)
+        return coupon_store.claim(brand_id, member_id, template, coupon, expected_version)
 
     def get_entry(self, brand_id: str, member_id: str, entry_id: str) -> Entry | None:
         try:
@@ -548,6 +566,19 @@ class DynamoStore(AlertStore, ProfileStore):
     def entries(self, brand_id: str, member_id: str) -> list[Entry]:
         lpk = keys.ledger_pk(brand_id, member_id)
         return [_entry_from_item(i) for i in EntryItem.query(lpk, EntryItem.sk.startswith(keys.ENTRY_PREFIX))]
+
+
+def _translate_public_methods(cls: type) -> None:
+    """Every public store method answers passing DynamoDB trouble (throttling, timeouts, TransactionConflict) as
+    `StoreUnavailable`, which every retry loop reads again and retries, and answers `Busy` past its budget."""
+    for klass in reversed(cls.__mro__):
+        for name, value in vars(klass).items():
+            if name.startswith("_") or isinstance(value, (staticmethod, classmethod, property)) or not callable(value):
+                continue
+            setattr(cls, name, translating(getattr(klass, name)))
+
+
+_translate_public_methods(DynamoStore)
 
 
 class _Transaction:

@@ -23,8 +23,11 @@ or the same WeChat identity), LOOP (the inviter was invited by this member, dire
 ALREADY_BOUND (one inviter per member: a second code changes nothing), ALREADY_REFERRED (this phone number or
 WeChat identity was referred before, e.g. under an erased account), WINDOW_CLOSED.
 
-Refunds: inside the window a refund claws back the commission in proportion (on the running total of refunds);
-if it arrives late, after the sweep settled the commission, it claws back from the settled balance. A refund
+Refunds: inside the window a refund recomputes the order's commission as the rate on what is left of the order
+(net of every refund so far), within the cap room the invitee's other orders leave (pending and settled, net of
+claw-backs), and claws back the difference (元气森林: 1,200 yuan earns 100, capped; a 600-yuan refund leaves
+min(60, 100) = 60, not 50). If it arrives late, after the sweep settled the commission, it claws back from the
+settled balance. A refund
 dated after the window leaves the commission as it is: settled commissions are final.
 """
 
@@ -49,7 +52,7 @@ from rules.referrals import (
 )
 
 NAME = "referral"
-VERSION = "1.1.0"
+VERSION = "1.2.0"
 MAX_SETTLEMENTS_PER_SWEEP = 10  # orders settled in one sweep event (one transaction); the rest the next day
 FOREVER_DAYS = 36500
 
@@ -190,7 +193,10 @@ def siyu_order_paid(event, context):
     month = month_of(context.brand, context.now)
     standing = context.extras.get("referral")
     earned: dict[int, int] = {}
+    terms: dict[str, object] = {}
     for level, (to_member, percent, cap, rule) in enumerate(_levels(context, bound, standing, amount), start=1):
+        # Kept with the order: a refund recomputes its commission on the net amount at the same rate and cap.
+        terms[f"p{level}"], terms[f"c{level}"] = percent, cap
         due = int(net * Fraction(str(percent)) / 100)
         room = None if cap is None else max(0, cap - _net_so_far(member, level))
         fen = due if room is None else min(due, room)
@@ -204,7 +210,8 @@ def siyu_order_paid(event, context):
         kol = standing is not None and level == 1
         yield AccrueCommission(to_member=to_member, order_id=order_id, level=level, fen=fen, order_fen=amount,
                                settles_at=settles_at, month=month if kol else None,
-                               month_sales_before=standing.month_sales_fen if kol else None, rule=rule,
+                               month_sales_before=standing.month_sales_fen if kol else None,
+                               inviter_version=standing.version if kol else None, rule=rule,
                                inputs=inputs)
     if earned:
         yield Once(key=key, keep_days=FOREVER_DAYS, due_at=settles_at, rule="commission-pending",
@@ -212,7 +219,7 @@ def siyu_order_paid(event, context):
                    data={"amountFen": amount, "baseFen": net, "refundedBeforeFen": amount - net,
                          "l1": earned.get(1, 0), "l2": earned.get(2, 0),
                          "inviter": bound["referrer"], "upline": bound.get("upline"),
-                         "settlesAt": settles_at.isoformat()})
+                         "settlesAt": settles_at.isoformat(), **terms})
 
 
 def _levels(context, bound, standing, amount):
@@ -278,14 +285,32 @@ def siyu_order_refunded(event, context):
     settled = member.has(f"{NAME}:settled:{order_id}")
     takes = {}
     for level, to_member in ((1, order["inviter"]), (2, order.get("upline"))):
-        take = owed_after(order[f"l{level}"], base, refunded) - _clawed(member, order_id, level)
+        clawed = _clawed(member, order_id, level)
+        take = _recomputed_take(member, order, level, base, refunded, clawed)
         if take > 0:
             takes[level] = take
             yield ClawBackCommission(to_member=to_member, order_id=order_id, level=level, fen=take,
-                                     from_settled=settled, rule="refund-claws-back-commission",
-                                     inputs={**inputs, "level": level})
+                                     from_settled=settled, clawed_before=clawed,
+                                     rule="refund-claws-back-commission",
+                                     inputs={**inputs, "level": level,
+                                             "commissionBeforeFen": order[f"l{level}"] - clawed})
     yield Once(key=key, keep_days=FOREVER_DAYS, rule="refund-claws-back-commission", inputs=inputs,
                data={"fen": fen, "taken1": takes.get(1, 0), "taken2": takes.get(2, 0)})
+
+
+def _recomputed_take(member, order, level, base, refunded, clawed) -> int:
+    """What a refund takes back: the order's commission becomes the rate on what is left of it, within the cap
+    room its invitee's other orders leave (pending and settled, net of claw-backs), never more than it holds."""
+    holds = order[f"l{level}"] - clawed
+    percent = order.get(f"p{level}")
+    if percent is None:  # an order recorded before rates were kept with it: in proportion, as it was then
+        return owed_after(order[f"l{level}"], base, refunded) - clawed
+    due = int(max(0, base - refunded) * Fraction(str(percent)) / 100)
+    cap = order.get(f"c{level}")
+    if cap is not None:
+        others = _net_so_far(member, level) - holds
+        due = min(due, max(0, cap - others))
+    return max(0, holds - max(0, due))
 
 
 @hookimpl
@@ -311,6 +336,7 @@ def siyu_member_due(sweep, context):
             fen = order[f"l{level}"] - _clawed(member, order_id, level)
             if fen > 0:
                 yield SettleCommission(to_member=to_member, order_id=order_id, level=level, fen=fen,
+                                       clawed_before=_clawed(member, order_id, level),
                                        rule="refund-window-over", inputs={**inputs, "level": level})
                 yield Emit(detail_type="commission.settled", rule="refund-window-over",
                            inputs={**inputs, "level": level},

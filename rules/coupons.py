@@ -307,4 +307,4 @@ def claim(store, brand: BrandConfig, member_id: str, template_id: str, now: date
     if reasons:
         raise CouponNotEligible(template_id, reasons)
     coupon = new_coupon(template, coupon_id, at=now, source="claim", reason="claimed by the member")
-    return store.claim_coupon(brand.brand_id, member_id, template, coupon)
+    return store.claim_coupon(brand.brand_id, member_id, template, coupon, state.version)

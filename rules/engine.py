@@ -25,7 +25,7 @@ from rules import extensions, ids, ledger
 from rules.alerts import ALERT_SWEEP
 from rules.brands import BrandConfig
 from rules.context import Decided, MemberView, RuleContext, member_view
-from rules.errors import SiyuError, WriteConflict
+from rules.errors import Busy, SiyuError, WriteConflict
 from rules.events import BusinessEvent, Ignored, Rejected, SweepEvent, parse
 from rules.ledger import PointsState, Posting
 from rules.members import MemberState
@@ -187,7 +187,10 @@ class Engine:
         return self.process(event, raw)
 
     def process(self, event: BusinessEvent, raw: Any = None) -> Summary:
-        brand = self.store.get_brand(event.brand_id)
+        try:
+            brand = self.store.get_brand(event.brand_id)
+        except WriteConflict as trouble:  # StoreUnavailable: DynamoDB did not answer; the event can come again
+            raise Busy(f"event {event.event_id}: the brand could not be read just now") from trouble
         if brand is None:
             return self._reject(Rejected(event.event_id, event.detail_type, f"unknown brand {event.brand_id!r}",
                                          "detail.brandId", None, _raw_text(raw)))
@@ -296,50 +299,57 @@ class Engine:
     def _apply(self, event: BusinessEvent | SweepEvent, brand: BrandConfig, hook: str, member_id: str | None,
                raw: Any, *, event_id: str | None = None) -> Summary:
         event_id = event_id or event.event_id
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                return self._attempt(event, brand, hook, member_id, raw, event_id)
+            except WriteConflict:
+                # Another writer moved what the plan read (a member's version, a lot, a count), or DynamoDB did not
+                # answer this time (StoreUnavailable: TransactionConflict, throttling, a timeout). Back off
+                # (exponentially, with full jitter, so the losers do not collide again in step), then read again.
+                time.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.004 * 2**attempt)))
+        raise Busy(f"event {event_id}: what it is based on kept changing or DynamoDB kept refusing; nothing was "
+                   f"written and it can be delivered again")
+
+    def _attempt(self, event: BusinessEvent | SweepEvent, brand: BrandConfig, hook: str, member_id: str | None,
+                 raw: Any, event_id: str) -> Summary:
+        """One read-plan-write round; `WriteConflict` when the write's conditions no longer hold."""
         detail_type = getattr(event, "detail_type", "Scheduled Event")
         kwargs = {"event": event} if isinstance(event, BusinessEvent) else {"sweep": event}
-        for attempt in range(MAX_ATTEMPTS):
-            state = (self.store.load_member(brand.brand_id, member_id, as_of=event.time, include_erased=True)
-                     if member_id else None)
-            if member_id and state is None:
-                return self._reject(Rejected(event_id, detail_type, f"unknown member {member_id!r}",
-                                             "detail.memberId", brand.brand_id, _raw_text(raw)))
-            only = None
-            if state is not None and state.profile.erased:
-                only = [n for n in brand.plugins if n in self.plugins.infos and self.plugins.infos[n].after_erasure]
-                if isinstance(event, SweepEvent) and not only:
-                    # Lots of an erased member stay in the ledger (and the due index) untouched: nothing is due.
-                    return Summary(event_id, "ignored", detail_type, reason="erased member")
-            if state is not None and state.profile.erased and not isinstance(event, SweepEvent):
-                return self._reject(Rejected(event_id, detail_type,
-                                             f"member {member_id!r} was erased at their request",
-                                             "detail.memberId", brand.brand_id, _raw_text(raw)))
-            extras = self.load_extras(brand, event, state)
-            evaluation = self.evaluate(event_id, event.time, brand, state, hook, kwargs, extras, only=only)
-            if isinstance(event, SweepEvent) and not evaluation.decisions:
-                return Summary(event_id, "applied", detail_type)
-            record = EventRecord(event_id=event_id, brand_id=brand.brand_id, detail_type=detail_type,
-                                 at=event.time, effects=tuple(d.describe() for d in evaluation.decisions),
-                                 follow_ups=tuple(f.as_dict() for f in evaluation.follow_ups),
-                                 member_effects=tuple(d.describe() for d in evaluation.decisions
-                                                      if not isinstance(d.effect, fx.BrandEffect)))
-            try:
-                self.store.commit_event(record, evaluation.change, evaluation.side)
-            except EventAlreadyProcessed as seen:
-                # Published again because the first delivery may have died between commit and publish;
-                # the ids are the same, so consumers see each follow-up once.
-                self._publish([FollowUp.from_dict(f) for f in seen.record.follow_ups])
-                return Summary(event_id, "duplicate", detail_type, effects=list(seen.record.effects),
-                               follow_ups=[f["id"] for f in seen.record.follow_ups])
-            except WriteConflict:
-                # Brand-level writers (crisis counters) contend by design: back off (exponentially, with full
-                # jitter, so the losers do not collide again in step), then read again.
-                time.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.004 * 2**attempt)))
-                continue
-            self._publish(evaluation.follow_ups)
-            return Summary(event_id, "applied", detail_type, effects=list(record.effects),
-                           follow_ups=[f.id for f in evaluation.follow_ups])
-        raise WriteConflict(f"event {event_id}: what it is based on kept changing; EventBridge will retry")
+        state = (self.store.load_member(brand.brand_id, member_id, as_of=event.time, include_erased=True)
+                 if member_id else None)
+        if member_id and state is None:
+            return self._reject(Rejected(event_id, detail_type, f"unknown member {member_id!r}",
+                                         "detail.memberId", brand.brand_id, _raw_text(raw)))
+        only = None
+        if state is not None and state.profile.erased:
+            only = [n for n in brand.plugins if n in self.plugins.infos and self.plugins.infos[n].after_erasure]
+            if isinstance(event, SweepEvent) and not only:
+                # Lots of an erased member stay in the ledger (and the due index) untouched: nothing is due.
+                return Summary(event_id, "ignored", detail_type, reason="erased member")
+        if state is not None and state.profile.erased and not isinstance(event, SweepEvent):
+            return self._reject(Rejected(event_id, detail_type,
+                                         f"member {member_id!r} was erased at their request",
+                                         "detail.memberId", brand.brand_id, _raw_text(raw)))
+        extras = self.load_extras(brand, event, state)
+        evaluation = self.evaluate(event_id, event.time, brand, state, hook, kwargs, extras, only=only)
+        if isinstance(event, SweepEvent) and not evaluation.decisions:
+            return Summary(event_id, "applied", detail_type)
+        record = EventRecord(event_id=event_id, brand_id=brand.brand_id, detail_type=detail_type,
+                             at=event.time, effects=tuple(d.describe() for d in evaluation.decisions),
+                             follow_ups=tuple(f.as_dict() for f in evaluation.follow_ups),
+                             member_effects=tuple(d.describe() for d in evaluation.decisions
+                                                  if not isinstance(d.effect, fx.BrandEffect)))
+        try:
+            self.store.commit_event(record, evaluation.change, evaluation.side)
+        except EventAlreadyProcessed as seen:
+            # Published again because the first delivery may have died between commit and publish;
+            # the ids are the same, so consumers see each follow-up once.
+            self._publish([FollowUp.from_dict(f) for f in seen.record.follow_ups])
+            return Summary(event_id, "duplicate", detail_type, effects=list(seen.record.effects),
+                           follow_ups=[f["id"] for f in seen.record.follow_ups])
+        self._publish(evaluation.follow_ups)
+        return Summary(event_id, "applied", detail_type, effects=list(record.effects),
+                       follow_ups=[f.id for f in evaluation.follow_ups])
 
     def load_extras(self, brand: BrandConfig, event: BusinessEvent | SweepEvent,
                     state: MemberState | None) -> dict[str, Any]:

@@ -104,6 +104,11 @@ class WriteConflict(Exception):
     """Another writer changed what a plan was based on; the caller re-reads and plans again."""
 
 
+class StoreUnavailable(WriteConflict):
+    """The database did not answer this time (another transaction held an item, throttling, a timeout): read
+    again and retry, like a conflict; past the retry budget the caller answers `Busy`."""
+
+
 class Busy(SiyuError):
     """Too many concurrent writers kept winning; the request changed nothing and can be retried."""
 

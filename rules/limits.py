@@ -55,6 +55,9 @@ class AttemptCounter(Protocol):
                       expires_at: datetime, live_member: bool = False) -> bool:
         """Add one attempt to this window's counter unless it already holds `limit`; False when it does."""
 
+    def release_attempt(self, brand_id: str, member_id: str, action: str, *, window_start: datetime) -> None:
+        """Take one attempt off this window's counter (never below zero)."""
+
 
 def window(now: datetime, length: timedelta) -> tuple[datetime, datetime]:
     """The fixed window holding `now`: [start, end)."""
@@ -76,3 +79,13 @@ def count_attempt(store: AttemptCounter, brand_id: str, member_id: str, action: 
     if not store.count_attempt(brand_id, member_id, action, window_start=start, limit=limit.attempts,
                                expires_at=end + limit.window, live_member=live_member):
         raise RateLimited(action, retry_after_seconds=max(1, math.ceil((end - now).total_seconds())))
+
+
+def release_attempt(store: AttemptCounter, brand_id: str, member_id: str, action: str, *, now: datetime,
+                    limits: Mapping[str, AttemptLimit] = DEFAULT_LIMITS) -> None:
+    """Give back one counted attempt of `action` (the request was refused as `Busy`: the member did nothing)."""
+    limit = limits.get(action)
+    if limit is None:
+        return
+    start, _ = window(now, limit.window)
+    store.release_attempt(brand_id, member_id, action, window_start=start)

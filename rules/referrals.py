@@ -51,6 +51,7 @@ class InviterStanding:
     tags: frozenset[str]
     month: str
     month_sales_fen: int
+    version: int | None = None  # the inviter's version as read: their tags decided the rate
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class AccrueCommission(Effect):
     settles_at: datetime
     month: str | None = None  # with `month_sales_before`: the inviter's month of sales this order adds to
     month_sales_before: int | None = None
+    inviter_version: int | None = None  # with a KOL rate: the inviter (their tags) as read
     needs_member = True
     owner = PLUGIN
 
@@ -123,6 +125,7 @@ class SettleCommission(Effect):
     order_id: str
     level: int
     fen: int
+    clawed_before: int | None = None  # what refunds had taken back of this record as read: a condition of the write
     needs_member = True
     owner = PLUGIN
 
@@ -137,6 +140,7 @@ class ClawBackCommission(Effect):
     level: int
     fen: int
     from_settled: bool  # the refund fell inside the window but arrived after the sweep settled the commission
+    clawed_before: int | None = None  # what refunds had taken back of this record as read: a condition of the write
     needs_member = True
     owner = PLUGIN
 
@@ -189,11 +193,13 @@ class CommissionEntry:
     month: str | None = None
     order_fen: int = 0
     month_sales_before: int | None = None
+    clawed_before: int | None = None  # settle and claw-back: the record's claw-backs as the plan read them
+    inviter_version: int | None = None  # an accrual at a rate read from the inviter's tags
 
     @property
     def items(self) -> int:
         """Writes in the transaction: the entry, the record, the balance, and for an accrual the month's sales."""
-        return 4 if self.kind == "accrue" and self.month is not None else 3
+        return (4 if self.kind == "accrue" and self.month is not None else 3) + (self.inviter_version is not None)
 
 
 @side_writes(BindReferral)
@@ -215,17 +221,19 @@ def _entry(plan, effect, kind: str, bucket: str, **extra) -> CommissionEntry:
 @side_writes(AccrueCommission)
 def _plan_accrue(effect: AccrueCommission, plan) -> Iterable[CommissionEntry]:
     yield _entry(plan, effect, "accrue", "pending", settles_at=effect.settles_at, month=effect.month,
-                 order_fen=effect.order_fen, month_sales_before=effect.month_sales_before)
+                 order_fen=effect.order_fen, month_sales_before=effect.month_sales_before,
+                 inviter_version=effect.inviter_version)
 
 
 @side_writes(SettleCommission)
 def _plan_settle(effect: SettleCommission, plan) -> Iterable[CommissionEntry]:
-    yield _entry(plan, effect, "settle", "pending")
+    yield _entry(plan, effect, "settle", "pending", clawed_before=effect.clawed_before)
 
 
 @side_writes(ClawBackCommission)
 def _plan_claw_back(effect: ClawBackCommission, plan) -> Iterable[CommissionEntry]:
-    yield _entry(plan, effect, "claw_back", "settled" if effect.from_settled else "pending")
+    yield _entry(plan, effect, "claw_back", "settled" if effect.from_settled else "pending",
+                 clawed_before=effect.clawed_before)
 
 
 # ---- loading -----------------------------------------------------------------------------------------------------

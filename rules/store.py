@@ -112,6 +112,9 @@ class Store(Protocol):
         member must exist and not be erased, as a condition of the same write (else `MemberNotFound`, nothing
         written)."""
 
+    def release_attempt(self, brand_id: str, member_id: str, action: str, *, window_start: datetime) -> None:
+        """Take one attempt back off this window's counter, never below zero (a request answered `Busy`)."""
+
     # Ledger
     def post(
         self,
@@ -153,8 +156,10 @@ class Store(Protocol):
         """How many coupons of each template the brand has given out, and which templates may not be claimed now
         (a red crisis alert holds them, for instance)."""
 
-    def claim_coupon(self, brand_id: str, member_id: str, template: Any, coupon: Any) -> Any:
-        """Write a claimed coupon; raises `CouponNotEligible` (out of stock, limit reached) or `MemberNotFound`."""
+    def claim_coupon(self, brand_id: str, member_id: str, template: Any, coupon: Any,
+                     expected_version: int | None = None) -> Any:
+        """Write a claimed coupon; raises `CouponNotEligible` (out of stock, limit reached) or `MemberNotFound`,
+        and `WriteConflict` when the member changed since `expected_version` (eligibility was judged on it)."""
 
     # Events
     def commit_event(self, record: EventRecord, change: MemberChange | None, side: tuple = ()) -> None:
