@@ -75,7 +75,6 @@ from api.types import (
     ReversePointsResult,
     SetMemberTagsResult,
     _page_size,
-    business_error,
 )
 from rules import alerts, consent, coupons, erasure, errors, free_text, limits, points
 from rules.brand_settings import configure_brand
