@@ -48,6 +48,9 @@ class Settings:
     wechat_timeout_seconds: float = 5.0
     # Abuse limits: attempts per member, action and window.
     attempt_limits: Mapping[str, AttemptLimit] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    # Time sanity (rules/time_sanity.py): how far ahead of the receiving clock, and how old, an event may be.
+    event_max_skew_minutes: int = 15
+    event_max_age_days: int = 30
 
     @property
     def is_local(self) -> bool:
@@ -130,6 +133,8 @@ def _load() -> Settings:
         wechat_api_url=env.get("WECHAT_API_URL") or WECHAT_API_URL,
         wechat_timeout_seconds=float(env.get("WECHAT_TIMEOUT_SECONDS", "5")),
         attempt_limits=_attempt_limits(env.get("SIYU_ATTEMPT_LIMITS")),
+        event_max_skew_minutes=_positive_int(env, "SIYU_EVENT_MAX_SKEW_MINUTES", 15),
+        event_max_age_days=_positive_int(env, "SIYU_EVENT_MAX_AGE_DAYS", 30),
     )
 
 
