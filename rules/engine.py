@@ -140,6 +140,8 @@ class Summary:
     plugin: str | None = None
     follow_ups: list[str] = dc_field(default_factory=list)
     members: int | None = None  # sweeps: how many members had something due
+    # Internal: a write-off took as many lots as one posting holds, so more may remain (not in the summary).
+    capped: bool = False
     brands: int | None = None  # the alert sweep: how many brands had an alert past its deadline
     # Sweeps: which sweep ran, the watermark it reached (everything due up to it is handled), whether more
     # remains for the next run (the run's budget ran out), and how many days it covered.
@@ -399,8 +401,10 @@ class Engine:
                                   event_id=event_id)
             effects += summary.effects
             follow_ups += summary.follow_ups
-            if summary.status not in ("applied", "duplicate") or not any(
-                    e.get("effect") == fx.ExpirePoints.__name__ for e in summary.effects):
+            # A redelivery does not know whether its write-off was full: it looks once more, as the first run did.
+            full = summary.capped or (summary.status == "duplicate" and any(
+                e.get("effect") == fx.ExpirePoints.__name__ for e in summary.effects))
+            if not full:
                 break
         return Summary(sweeps.target_id(sweep.sweep, sweep.time, member_id), "applied", "Scheduled Event",
                        effects=effects, follow_ups=follow_ups)
@@ -496,8 +500,12 @@ class Engine:
                 time.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.004 * 2**attempt)))
                 continue
             self._publish(evaluation.follow_ups)
+            posting = evaluation.change.posting if evaluation.change else None
+            capped = posting is not None and any(
+                entry.kind is ledger.EntryKind.EXPIRE and len(entry.allocations) >= ledger.MAX_LOTS_PER_POSTING
+                for entry in posting.entries)
             return Summary(event_id, "applied", detail_type, effects=list(record.effects),
-                           follow_ups=[f.id for f in evaluation.follow_ups])
+                           follow_ups=[f.id for f in evaluation.follow_ups], capped=capped)
         raise WriteConflict(f"event {event_id}: what it is based on kept changing; EventBridge will retry")
 
     def load_extras(self, brand: BrandConfig, event: BusinessEvent | SweepEvent,

@@ -18,8 +18,8 @@ from rules.ids import time_key
 
 DAILY = "daily"
 DAY = timedelta(days=1)
-# A brand that was never swept (nothing was due for it before) is swept from where the most behind brand stands,
-# and on a table's first sweep from this far back.
+# A brand that was never swept (nothing was due for it before) is swept from where the most behind brand stands
+# (a day back when none is behind), and on a table's very first sweep from this far back.
 FIRST_SWEEP_LOOKBACK = timedelta(days=3)
 # Members one run applies before it stops and says more remains (the next run carries on from the watermark).
 MEMBERS_PER_RUN = 20_000
@@ -38,7 +38,7 @@ class Step:
 def plan(watermarks: Mapping[str, datetime], now: datetime) -> list[Step]:
     """The days to sweep, oldest first, the last one at `now`."""
     behind = [mark for mark in watermarks.values() if mark < now]
-    start = min([now - FIRST_SWEEP_LOOKBACK, *behind])
+    start = min(behind) if behind else now - (DAY if watermarks else FIRST_SWEEP_LOOKBACK)
     days = -(-(now - start) // DAY)  # whole days, rounded up
     instants = [now - DAY * k for k in range(days - 1, -1, -1)]
     return [Step(since, until) for since, until in zip([start, *instants[:-1]], instants)]
