@@ -257,6 +257,12 @@ class Engine:
 
     def simulate(self, raw: Any) -> Summary:
         """The dry run: what `handle` would do with this event against the stored state, writing nothing."""
+        try:
+            return self._simulate(raw)
+        except INPUT_ERRORS as error:  # as in `handle`: bad input is an answer, not an error
+            return Summary(_envelope_id(raw), "failed", "", reason=f"{type(error).__name__}: {_short(error)}")
+
+    def _simulate(self, raw: Any) -> Summary:
         parsed = parse(raw)
         if isinstance(parsed, Ignored):
             return Summary(parsed.event_id, "ignored", parsed.detail_type, reason=parsed.reason)
@@ -331,12 +337,16 @@ class Engine:
                         progress(done, done + len(chunk))
                     try:
                         summary = self.sweep_member(at, brand_id, member_id)
-                    except PluginFailed as failure:
+                    except (PluginFailed, *INPUT_ERRORS) as failure:
+                        # Kept for staff, once per member and day; retrying would fail the same way.
                         failures += 1
+                        reason = (failure.reason if isinstance(failure, PluginFailed)
+                                  else f"{type(failure).__name__}: {_short(failure)}")
                         self.store.record_problem(EventProblem(
                             event_id=sweeps.target_id(sweep.sweep, step.until, member_id), brand_id=brand_id,
-                            detail_type="Scheduled Event", status="failed", reason=failure.reason[:1000],
-                            received_at=self._received(sweep.time), raw="", plugin=failure.plugin))
+                            detail_type="Scheduled Event", status="failed", reason=reason[:1000],
+                            received_at=self._received(sweep.time), raw="",
+                            plugin=getattr(failure, "plugin", None)))
                         continue
                     except Exception as error:  # noqa: BLE001 - a throttled member must not stop the rest
                         logger.warning("sweep %s: %s of %s failed (%s); it will be retried", sweep.event_id,
