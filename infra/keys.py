@@ -91,8 +91,9 @@ def audit_sk(at: datetime, audit_id: str) -> str:
     return f"{time_key(at)}#{audit_id}"
 
 
-def event_pk(event_id: str) -> str:
-    return f"EVENT#{event_id}"
+def event_pk(brand_id: str, event_id: str) -> str:
+    """Processed records are the brand's: another brand's event with the same id is another event."""
+    return f"EVENT#{brand_id}#{event_id}"
 
 
 def problems_pk(brand_id: str | None) -> str:
@@ -102,6 +103,20 @@ def problems_pk(brand_id: str | None) -> str:
 
 def problem_sk(received_at: datetime, event_id: str) -> str:
     return f"{time_key(received_at)}#{event_id}"
+
+
+def problem_guard_pk(brand_id: str | None) -> str:
+    """Which problems are already kept (one per event id and content), so a redelivery is not kept twice."""
+    return f"BRAND#{brand_id}#PROBLEMKEYS" if brand_id else "PROBLEMKEYS#unknown-brand"
+
+
+def problem_guard_sk(event_id: str, fingerprint: str) -> str:
+    return f"{event_id}#{fingerprint}"
+
+
+def sweep_marks_pk(sweep: str) -> str:
+    """Every brand's watermark of one sweep, in one partition: one Query reads them all."""
+    return f"SWEEPMARKS#{sweep}"
 
 
 _LOOKUP_NAMES = {

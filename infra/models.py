@@ -179,6 +179,8 @@ class ProcessedItem(SiyuItem, discriminator="processed"):
     at = UTCDateTimeAttribute()
     effects = JSONAttribute()
     follow_ups = JSONAttribute()
+    # What the event said (rules.events.fingerprint): the same id with other content is not a duplicate.
+    fingerprint = UnicodeAttribute(null=True)
 
 
 class ActivityItem(SiyuItem, discriminator="activity"):
@@ -210,3 +212,18 @@ class ProblemItem(SiyuItem, discriminator="problem"):
     received_at = UTCDateTimeAttribute()
     raw = UnicodeAttribute(null=True)  # masked (rules/free_text.py); removed when the member it names is erased
     member_id = UnicodeAttribute(null=True)
+
+
+class ProblemGuardItem(SiyuItem, discriminator="problemguard"):
+    """Written with a problem, on a key derived from the event (id and content): its existence means that
+    problem is kept, so delivering the same bad event again keeps nothing new."""
+
+    event_id = UnicodeAttribute()
+    problem_sk = UnicodeAttribute()
+
+
+class SweepMarkItem(SiyuItem, discriminator="sweepmark"):
+    """A brand's watermark of a sweep: everything due up to `swept_until` has been handled."""
+
+    brand_id = UnicodeAttribute()
+    swept_until = UTCDateTimeAttribute()

@@ -61,7 +61,16 @@ def engine() -> Engine:
         plugins = registry()
         with _lock:
             if _engine is None:
-                _engine = Engine(store(), plugins, bus(), require_brand_source=settings().require_brand_source)
+                from datetime import datetime, timedelta, timezone
+
+                from rules.time_sanity import TimeLimits
+
+                config = settings()
+                limits = TimeLimits(max_skew=timedelta(minutes=config.event_max_skew_minutes),
+                                    max_age=timedelta(days=config.event_max_age_days))
+                # The handler's clock is the receiving clock: what an envelope's time is judged against.
+                _engine = Engine(store(), plugins, bus(), clock=lambda: datetime.now(timezone.utc), limits=limits,
+                                 require_brand_source=config.require_brand_source)
     return _engine
 
 

@@ -77,6 +77,9 @@ class Settings:
     # Browser origins allowed to call the API (api/cors.py): `SIYU_CORS_ORIGINS`, comma-separated, `:*` for any
     # port; locally any localhost origin, elsewhere none unless set (serverless.yml: the brand's domains).
     cors_origins: tuple[str, ...] = ()
+    # Time sanity (rules/time_sanity.py): how far ahead of the receiving clock, and how old, an event may be.
+    event_max_skew_minutes: int = 15
+    event_max_age_days: int = 30
 
     @property
     def is_local(self) -> bool:
@@ -236,6 +239,8 @@ def _load() -> Settings:
         attempt_limits=_attempt_limits(env.get("SIYU_ATTEMPT_LIMITS")),
         require_brand_source=_flag(env, "SIYU_REQUIRE_BRAND_SOURCE", default=stage != "local"),
         cors_origins=_cors_origins(env.get("SIYU_CORS_ORIGINS"), stage=stage),
+        event_max_skew_minutes=_positive_int(env, "SIYU_EVENT_MAX_SKEW_MINUTES", 15),
+        event_max_age_days=_positive_int(env, "SIYU_EVENT_MAX_AGE_DAYS", 30),
     )
 
 

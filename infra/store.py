@@ -35,11 +35,13 @@ from infra.models import (
     LotItem,
     MarkerItem,
     MemberItem,
+    ProblemGuardItem,
     ProblemItem,
     ProcessedItem,
     RequestItem,
     ReversalItem,
     SiyuItem,
+    SweepMarkItem,
 )
 from rules import erasure as erasure_rules
 from rules.audit import AuditRecord
@@ -66,7 +68,9 @@ from rules.store import (
 
 REQUEST_RECORD_DAYS = 30
 # EventBridge retries for up to 24 hours and a dead-letter queue keeps events 14 days: a redelivery (or a redrive)
-# within 35 days is recognised as a duplicate.
+# within 35 days is recognised as a duplicate. Records also outlive the oldest event Siyu accepts
+# (SIYU_EVENT_MAX_AGE_DAYS): an event is refused as too old before its record could have expired, so nothing
+# applies twice.
 PROCESSED_RECORD_DAYS = 35
 BRAND_CACHE_SIZE = 1024
 _CONFLICT_CODES = {"ConditionalCheckFailed", "TransactionConflict"}
@@ -403,9 +407,9 @@ class DynamoStore(AlertStore, ProfileStore):
         extensions.load_families()
         tx = _Transaction()
         tx.put("event", ProcessedItem(
-            keys.event_pk(record.event_id), keys.PROCESSED, event_id=record.event_id, brand_id=record.brand_id,
-            detail_type=record.detail_type, at=record.at, effects=list(record.effects),
-            follow_ups=list(record.follow_ups), ttl=max(record.at, utcnow()) + timedelta(days=PROCESSED_RECORD_DAYS),
+            keys.event_pk(record.brand_id, record.event_id), keys.PROCESSED, event_id=record.event_id,
+            brand_id=record.brand_id, detail_type=record.detail_type, at=record.at, effects=list(record.effects),
+            follow_ups=list(record.follow_ups), fingerprint=record.fingerprint, ttl=processed_record_expiry(record.at),
         ), ProcessedItem.pk.does_not_exist(), return_old=True)
         posting = change.posting if change else None
         if change is not None:
@@ -469,19 +473,33 @@ class DynamoStore(AlertStore, ProfileStore):
             event_id=i.event_id, brand_id=brand_id, detail_type=i.detail_type, at=i.at, effects=tuple(i.effects),
             follow_ups=()))
 
-    def get_event(self, event_id: str) -> EventRecord | None:
+    def get_event(self, brand_id: str, event_id: str) -> EventRecord | None:
         try:
-            return _event_from_item(ProcessedItem.get(keys.event_pk(event_id), keys.PROCESSED))
+            return _event_from_item(ProcessedItem.get(keys.event_pk(brand_id, event_id), keys.PROCESSED))
         except ProcessedItem.DoesNotExist:
             return None
 
-    def record_problem(self, problem: EventProblem) -> None:
-        ProblemItem(
-            keys.problems_pk(problem.brand_id), keys.problem_sk(problem.received_at, problem.event_id),
+    def record_problem(self, problem: EventProblem) -> bool:
+        sk = keys.problem_sk(problem.received_at, problem.event_id)
+        tx = _Transaction()
+        # The guard's key comes from the event, not from when it arrived: the second delivery finds it taken.
+        tx.put("problem", ProblemGuardItem(
+            keys.problem_guard_pk(problem.brand_id), keys.problem_guard_sk(problem.event_id, problem.fingerprint),
+            event_id=problem.event_id, problem_sk=sk), ProblemGuardItem.pk.does_not_exist())
+        tx.put("conflict", ProblemItem(
+            keys.problems_pk(problem.brand_id), sk,
             event_id=problem.event_id, brand_id=problem.brand_id, detail_type=problem.detail_type,
             status=problem.status, reason=problem.reason, field=problem.field, plugin=problem.plugin,
             received_at=problem.received_at, raw=problem.raw, member_id=_member_named(problem.raw),
-        ).save()
+        ), ProblemItem.pk.does_not_exist())
+        try:
+            tx.commit(self._connection())
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons or []
+            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
 
     def problems(self, brand_id: str | None, *, first: int, after: str | None) -> Page[EventProblem]:
         return _newest_first(ProblemItem, keys.problems_pk(brand_id), first, after, lambda i: EventProblem(
@@ -489,19 +507,48 @@ class DynamoStore(AlertStore, ProfileStore):
             received_at=i.received_at, raw=i.raw or "", field=i.field, plugin=i.plugin))
 
     def due(self, since: datetime, until: datetime) -> list[Due]:
-        found: list[Due] = []
+        return [due for page in self.due_pages(since, until, page_size=1000) for due in page]
+
+    def due_pages(self, since: datetime, until: datetime, *, page_size: int):
+        since, until = since.astimezone(timezone.utc), until.astimezone(timezone.utc)
         day = since.date()
         while day <= until.date():
             midday = datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
             for shard in range(keys.DUE_SHARDS):
                 pk = keys.due_pk_for_shard(midday, shard)
                 condition = SiyuItem.gsi1sk.between(keys.due_bound(since), keys.due_bound(until))
-                for item in SiyuItem.by_due.query(pk, condition):
-                    what, brand_id, member_id = keys.parse_due_sk(item.gsi1sk)
-                    found.append(Due(what=what, brand_id=brand_id, member_id=member_id,
-                                     at=keys.parse_time_key(item.gsi1sk.split("#", 1)[0])))
+                start = None
+                while True:
+                    results = SiyuItem.by_due.query(pk, condition, limit=page_size, page_size=page_size,
+                                                    last_evaluated_key=start)
+                    page = []
+                    for item in results:
+                        what, brand_id, member_id = keys.parse_due_sk(item.gsi1sk)
+                        page.append(Due(what=what, brand_id=brand_id, member_id=member_id,
+                                        at=keys.parse_time_key(item.gsi1sk.split("#", 1)[0])))
+                    if page:
+                        yield page
+                    start = results.last_evaluated_key
+                    if not start:
+                        break
             day += timedelta(days=1)
-        return found
+
+    def sweep_watermarks(self, sweep: str) -> dict[str, datetime]:
+        return {item.brand_id: item.swept_until
+                for item in SweepMarkItem.query(keys.sweep_marks_pk(sweep), consistent_read=True)}
+
+    def advance_watermark(self, sweep: str, brand_id: str, *, read: datetime | None, to: datetime) -> bool:
+        item = SweepMarkItem(keys.sweep_marks_pk(sweep), brand_id, brand_id=brand_id, swept_until=to)
+        # On the value this run read: two overlapping runs never move a watermark back, nor past work they skipped.
+        condition = (SweepMarkItem.pk.does_not_exist() if read is None
+                     else SweepMarkItem.swept_until == read)
+        try:
+            item.save(condition=condition)
+        except PutError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     # ---- audit ----------------------------------------------------------------------------------------------------
 
@@ -710,7 +757,21 @@ def _member_update(profile: MemberProfile, posting: Posting | None, standing: St
 
 def _event_from_item(item: ProcessedItem) -> EventRecord:
     return EventRecord(event_id=item.event_id, brand_id=item.brand_id, detail_type=item.detail_type, at=item.at,
-                       effects=tuple(item.effects or ()), follow_ups=tuple(item.follow_ups or ()))
+                       effects=tuple(item.effects or ()), follow_ups=tuple(item.follow_ups or ()),
+                       fingerprint=item.fingerprint)
+
+
+def processed_record_expiry(at: datetime) -> datetime:
+    """When a processed record may go: after every redelivery EventBridge or a redrive can make, and after the
+    event is too old to be accepted at all (SIYU_EVENT_MAX_AGE_DAYS), counted from its own time or from now."""
+    from infra.settings import settings
+
+    keep = max(PROCESSED_RECORD_DAYS, settings().event_max_age_days + 1)
+    start = max(at, utcnow())
+    try:
+        return start + timedelta(days=keep)
+    except OverflowError:  # an event near year 9999 (only if the settings let it through): kept as long as can be
+        return datetime.max.replace(tzinfo=timezone.utc) - timedelta(days=1)
 
 
 # ---- item <-> domain ----------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from datetime import timedelta
 
 from rules.effects import Emit, ExpirePoints, Once
 from rules.hookspecs import hookimpl
+from rules.ledger import MAX_LOTS_PER_POSTING
 from rules.plugins import PluginInfo
 
 NAME = "points_expiry"
@@ -60,7 +61,10 @@ def siyu_plugin_info():
 @hookimpl
 def siyu_member_due(sweep, context):
     lots = [lot for lot in context.member.points.lots if lot.remaining > 0]
-    expired = [lot for lot in lots if lot.expired(context.now)]
+    # Oldest first and no more than one posting holds, as the ledger writes them off: the announcement says exactly
+    # what this write-off took; the sweep calls back at once for the rest (rules/engine.py `sweep_member`).
+    expired = sorted((lot for lot in lots if lot.expired(context.now)),
+                     key=lambda lot: (lot.expires_at, lot.lot_id))[:MAX_LOTS_PER_POSTING]
     if expired:
         total = sum(lot.remaining for lot in expired)
         inputs = {"lots": [lot.lot_id for lot in expired], "points": total}

@@ -31,6 +31,8 @@ refund takes growth back in proportion and, if that leaves the member below thei
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from plugins.points import exact
 from rules import months as calendar_months
 from rules.clock import parse_time
@@ -78,6 +80,12 @@ def siyu_order_paid(event, context):
     member = context.member
     if member.has(key):
         return
+    if _validity_ended(context):
+        # The validity ended before this order: it is judged first, on the member as they stood at its end (the
+        # sweep that would have judged it may not have run yet), and this order counts from what that leaves.
+        settled, context = _judge_ended_validity(context)
+        yield from settled
+        member = context.member
     amount = event.get("amountFen")
     growth = int(amount * exact(context.params["growthPerYuan"]) // 100)
     refunded_fen = refunded_before_order(NAME, member, order_id)
@@ -186,6 +194,9 @@ def _coupon_defined(context, template_id) -> bool:
 
 @hookimpl
 def siyu_order_refunded(event, context):
+    if _validity_ended(context):
+        settled, context = _judge_ended_validity(context)
+        yield from settled
     member = context.member
     step = refund_step(NAME, "growth", event, member)
     if step is None:
@@ -232,19 +243,48 @@ def siyu_member_due(sweep, context):
     if context.params["policy"] == "rolling12":
         yield from _regrade_rolling(context, extra=None, rule="rolling-12-months-window-moved")
         return
-    current = context.brand.tier(member.tier_code)
-    deduction = min(current.deduction, member.growth)
-    growth = member.growth - deduction
-    regraded = min(current, context.brand.tier_for_growth(growth), key=lambda level: level.threshold)
-    inputs = {"tier": current.code, "validUntil": member.tier_valid_until.isoformat(), "deduction": deduction,
-              "growthBefore": member.growth, "growthAfter": growth}
-    if deduction:
-        yield AddGrowth(growth=-deduction, rule="validity-end-deduction", inputs=inputs)
-    if regraded.code != current.code:
-        yield from _move(context, current, regraded, "validity-end-regrade", inputs)
-    else:
-        yield SetTier(code=current.code, valid_until=_validity(context, current), rule="validity-end-renewal",
-                      inputs=inputs)
+    settled, _ = _judge_ended_validity(context)
+    yield from settled
+
+
+def _validity_ended(context) -> bool:
+    member = context.member
+    return (context.params["policy"] == "validity" and member.tier_valid_until is not None
+            and member.tier_valid_until <= context.now)
+
+
+MAX_JUDGEMENTS = 240  # validities judged in one event: twenty years of monthly validities
+
+
+def _judge_ended_validity(context):
+    """Every validity that ended by now, each judged at its end on the member as they stood then (whenever the
+    sweep or an event gets to it): its deduction taken once, the member re-graded, and the next validity counted
+    from that end. Returns the effects and the context with the member as they leave them."""
+    member = context.member
+    effects = []
+    for _ in range(MAX_JUDGEMENTS):
+        end = member.tier_valid_until
+        if end is None or end > context.now:
+            break
+        at_end = replace(context, now=end, member=member)
+        current = context.brand.tier(member.tier_code)
+        deduction = min(current.deduction, member.growth)
+        growth = member.growth - deduction
+        regraded = min(current, context.brand.tier_for_growth(growth), key=lambda level: level.threshold)
+        inputs = {"tier": current.code, "validUntil": end.isoformat(), "deduction": deduction,
+                  "growthBefore": member.growth, "growthAfter": growth}
+        if deduction:
+            effects.append(AddGrowth(growth=-deduction, rule="validity-end-deduction", inputs=inputs))
+        if regraded.code != current.code:
+            effects += list(_move(at_end, current, regraded, "validity-end-regrade", inputs))
+        else:
+            effects.append(SetTier(code=current.code, valid_until=_validity(at_end, current),
+                                   rule="validity-end-renewal", inputs=inputs))
+        following = _validity(at_end, regraded)
+        member = replace(member, growth=growth, tier_code=regraded.code, tier_valid_until=following)
+        if following is not None and following <= end:
+            break  # a validity that does not move forward cannot be judged again
+    return effects, replace(context, member=member)
 
 
 WINDOW_MONTHS = 12

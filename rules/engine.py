@@ -26,8 +26,10 @@ from rules.alerts import ALERT_SWEEP
 from rules.brands import BrandConfig
 from rules.context import Decided, MemberView, RuleContext, member_view
 from rules.errors import Busy, SiyuError, WriteConflict
-from rules.events import BusinessEvent, Ignored, Rejected, SweepEvent, parse
+from rules.events import BusinessEvent, Ignored, Rejected, SweepEvent, fingerprint, parse
 from rules.ledger import PointsState, Posting
+from rules import sweeps
+from rules.time_sanity import TimeLimits
 from rules.members import MemberState
 from rules.plugins import PluginRegistry
 from rules.sources import source_problem
@@ -37,8 +39,10 @@ logger = logging.getLogger("siyu.engine")
 
 MAX_ATTEMPTS = 20
 MAX_BACKOFF_SECONDS = 0.2
-# A sweep also picks up what a missed run (an outage, a failed invocation) left due in the days before.
-SWEEP_LOOKBACK = timedelta(days=3)
+# Errors that only bad input can cause (a year-9999 time overflowing, text that cannot be encoded, nesting too
+# deep): the event ends `failed` and is kept, instead of going round Lambda's retries to the dead-letter queue.
+# Infrastructure errors (throttling, timeouts) are none of these and still raise, so Lambda retries them.
+INPUT_ERRORS = (ArithmeticError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError)
 
 HOOKS = {
     "member.registered": "siyu_member_registered",
@@ -137,7 +141,15 @@ class Summary:
     plugin: str | None = None
     follow_ups: list[str] = dc_field(default_factory=list)
     members: int | None = None  # sweeps: how many members had something due
+    # Internal: a write-off took as many lots as one posting holds, so more may remain (not in the summary).
+    capped: bool = False
     brands: int | None = None  # the alert sweep: how many brands had an alert past its deadline
+    # Sweeps: which sweep ran, the watermark it reached (everything due up to it is handled), whether more
+    # remains for the next run (the run's budget ran out), and how many days it covered.
+    sweep: str | None = None
+    swept_until: str | None = None
+    more: bool | None = None
+    days: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         plugins: dict[str, int] = {}
@@ -145,9 +157,11 @@ class Summary:
             plugins[effect["plugin"]] = plugins.get(effect["plugin"], 0) + 1
         body: dict[str, Any] = {"eventId": self.event_id, "status": self.status, "detailType": self.detail_type,
                                 "effects": self.effects, "plugins": plugins, "followUps": self.follow_ups}
-        for name in ("reason", "field", "plugin", "members", "brands"):
+        for name, key in (("reason", "reason"), ("field", "field"), ("plugin", "plugin"), ("members", "members"),
+                          ("brands", "brands"), ("sweep", "sweep"), ("swept_until", "sweptUntil"),
+                          ("more", "more"), ("days", "days")):
             if getattr(self, name) is not None:
-                body[name] = getattr(self, name)
+                body[key] = getattr(self, name)
         return body
 
 
@@ -160,31 +174,75 @@ class EventBus:
 
 class Engine:
     def __init__(self, store: Store, plugins: PluginRegistry, bus: EventBus | None = None,
-                 clock: Callable[[], datetime] | None = None, *, require_brand_source: bool = False) -> None:
+                 clock: Callable[[], datetime] | None = None, limits: TimeLimits | None = None,
+                 sweep_budget: int = sweeps.MEMBERS_PER_RUN, *, require_brand_source: bool = False) -> None:
         self.store = store
         self.plugins = plugins
         self.bus = bus
         # Events from the bus must come from their own brand's source (rules/sources.py); off for local tools.
         self.require_brand_source = require_brand_source
         extensions.load_families()
-        # Only for stamping when a rejected event was received; rules always use the event's own time.
+        # The receiving clock: for judging an envelope's time (rules/time_sanity.py) and stamping when a problem
+        # was received. Rules always use the event's own time.
         self._clock = clock
+        self.limits = limits or TimeLimits.from_environment()
+        self.sweep_budget = sweep_budget
 
     # ---- entry points ---------------------------------------------------------------------------------------
 
     def handle(self, raw: Any) -> Summary:
+        """One envelope, whatever it holds: it ends applied, duplicate, ignored, rejected or failed."""
+        try:
+            return self._handle(raw)
+        except PluginFailed as failure:  # a sweep target's plugin: recorded per target already
+            return Summary(_envelope_id(raw), "failed", "", reason=failure.reason, plugin=failure.plugin)
+        except INPUT_ERRORS as error:
+            return self._fail_unexpected(raw, error)
+
+    def _handle(self, raw: Any) -> Summary:
         parsed = parse(raw)
         if isinstance(parsed, Ignored):
             return Summary(parsed.event_id, "ignored", parsed.detail_type, reason=parsed.reason)
         if isinstance(parsed, Rejected):
             return self._reject(parsed)
         event = parsed.event
+        received = self._received(None)
         if isinstance(event, SweepEvent):
+            if event.time - received > self.limits.max_skew:
+                # A sweep dated tomorrow would write off lots that are valid today.
+                return self._reject(Rejected(
+                    event.event_id, "Scheduled Event", f"a scheduled sweep dated {event.time.isoformat()} is ahead "
+                    f"of the receiving clock by more than {self.limits.max_skew}; it was not run", "time", None,
+                    _raw_text(raw), fingerprint("Scheduled Event", _raw_text(raw))))
             return self.sweep(event)
         if self.require_brand_source and (problem := source_problem(event)):
             return self._reject(Rejected(event.event_id, event.detail_type, problem, "source", event.brand_id,
-                                         _raw_text(raw)))
+                                         _raw_text(raw), fingerprint(event.detail_type, event.detail)))
+        refusal = self.limits.refusal(event.time, received)
+        if refusal is not None:
+            return self._reject(Rejected(event.event_id, event.detail_type, refusal, "time", event.brand_id,
+                                         _raw_text(raw), fingerprint(event.detail_type, event.detail)))
         return self.process(event, raw)
+
+    def _fail_unexpected(self, raw: Any, error: BaseException) -> Summary:
+        """An error only this input causes: kept (once) as `failed` with its reason, never raised to Lambda."""
+        logger.warning("event %s failed: %s", _envelope_id(raw)[:64], type(error).__name__)
+        text = _raw_text(raw)
+        envelope = raw if isinstance(raw, dict) else {}
+        detail = envelope.get("detail") if isinstance(envelope.get("detail"), dict) else {}
+        brand_id = detail.get("brandId") if isinstance(detail.get("brandId"), str) else None
+        detail_type = envelope.get("detail-type") if isinstance(envelope.get("detail-type"), str) else ""
+        event_id = _envelope_id(raw) or "unidentified-" + hashlib.sha256(text.encode(errors="backslashreplace")).hexdigest()[:16]
+        reason = f"{type(error).__name__}: {_short(error)}"
+        try:
+            known = brand_id if brand_id and self.store.get_brand(brand_id) else None
+        except INPUT_ERRORS:
+            known = None
+        self.store.record_problem(EventProblem(
+            event_id=_storable(event_id), brand_id=known, detail_type=_storable(detail_type) or "unknown",
+            status="failed", reason=_storable(reason)[:1000], received_at=self._received(None),
+            raw=_clip(_storable(text)), fingerprint=fingerprint(_storable(detail_type), detail)))
+        return Summary(_storable(event_id), "failed", _storable(detail_type), reason=_storable(reason))
 
     def process(self, event: BusinessEvent, raw: Any = None) -> Summary:
         try:
@@ -201,13 +259,19 @@ class Engine:
             self.store.record_problem(EventProblem(
                 event_id=event.event_id, brand_id=brand.brand_id, detail_type=event.detail_type, status="failed",
                 reason=failure.reason[:1000], received_at=self._received(event.time), raw=_clip(_raw_text(raw)),
-                plugin=failure.plugin,
+                plugin=failure.plugin, fingerprint=fingerprint(event.detail_type, event.detail),
             ))
             return Summary(event.event_id, "failed", event.detail_type, reason=failure.reason,
                            plugin=failure.plugin)
 
     def simulate(self, raw: Any) -> Summary:
         """The dry run: what `handle` would do with this event against the stored state, writing nothing."""
+        try:
+            return self._simulate(raw)
+        except INPUT_ERRORS as error:  # as in `handle`: bad input is an answer, not an error
+            return Summary(_envelope_id(raw), "failed", "", reason=f"{type(error).__name__}: {_short(error)}")
+
+    def _simulate(self, raw: Any) -> Summary:
         parsed = parse(raw)
         if isinstance(parsed, Ignored):
             return Summary(parsed.event_id, "ignored", parsed.detail_type, reason=parsed.reason)
@@ -233,30 +297,136 @@ class Engine:
         except PluginFailed as failure:
             return Summary(event.event_id, "failed", event.detail_type, reason=failure.reason,
                            plugin=failure.plugin)
-        already = self.store.get_event(event.event_id)
-        seen = already is not None and already.brand_id == brand.brand_id  # another brand's ids are not ours to confirm
+        already = self.store.get_event(brand.brand_id, event.event_id)  # another brand's ids are not ours to confirm
+        seen = already is not None
         return Summary(event.event_id, "duplicate" if seen else "simulated", event.detail_type,
                        effects=[d.describe() for d in evaluation.decisions],
                        follow_ups=[f.id for f in evaluation.follow_ups])
 
     def sweep(self, sweep: SweepEvent, progress: Callable[[int, int], None] | None = None) -> Summary:
-        """A scheduled sweep, at the sweep's time. `daily`: every member with something due gets `siyu_member_due`.
-        `alert-deadlines` (hourly): every brand with an alert past its response deadline gets `siyu_alerts_due`."""
+        """A scheduled sweep, at the sweep's time. `daily`: every member with something due gets `siyu_member_due`,
+        for every day since the brand's watermark (`_daily`). `alert-deadlines` (hourly): every brand with an alert
+        past its response deadline gets `siyu_alerts_due`."""
         if sweep.sweep == ALERT_SWEEP:
             brands = sorted({d.brand_id for d in self.store.alerts_due(sweep.time)})
             summary = self._sweep_each(sweep, "siyu_alerts_due", [(b, None) for b in brands], progress)
             summary.brands = len(brands)
+            summary.sweep = ALERT_SWEEP
             return summary
-        if sweep.sweep != "daily":
-            return Summary(sweep.event_id, "applied", "Scheduled Event", members=0)
-        due = list(self.store.due(sweep.time - SWEEP_LOOKBACK, sweep.time))
+        if sweep.sweep != sweeps.DAILY:
+            return Summary(sweep.event_id, "applied", "Scheduled Event", members=0, sweep=sweep.sweep)
+        return self._daily(sweep, progress)
+
+    def _daily(self, sweep: SweepEvent, progress: Callable[[int, int], None] | None) -> Summary:
+        """Every day since the oldest watermark behind, each at the instant its daily sweep would have run;
+        reminders ahead (`due_offsets_days`) only for today's: a missed day's reminder is not sent late."""
+        marks = self.store.sweep_watermarks(sweeps.DAILY)
+        steps = sweeps.plan(marks, sweep.time)
+        applied: list[dict[str, Any]] = []
+        follow_ups: list[str] = []
+        done = failures = days = 0
+        reached: datetime | None = None
+        more = False
+        held: set[str] = set()  # brands that met an infrastructure error: their watermark stays where it was
+        retry: Exception | None = None
+        for step in steps:
+            at = replace(sweep, time=step.until)
+            seen: set[tuple[str, str]] = set()
+            for chunk in self.due_work(step, reminders=step.until == sweep.time):
+                for brand_id, member_id in chunk:
+                    mark = marks.get(brand_id)
+                    if (brand_id, member_id) in seen or (mark is not None and mark >= step.until):
+                        continue
+                    if done >= self.sweep_budget:
+                        more = True
+                        break
+                    seen.add((brand_id, member_id))
+                    done += 1
+                    if progress is not None:
+                        progress(done, done + len(chunk))
+                    try:
+                        summary = self.sweep_member(at, brand_id, member_id)
+                    except (PluginFailed, *INPUT_ERRORS) as failure:
+                        # Kept for staff, once per member and day; retrying would fail the same way.
+                        failures += 1
+                        reason = (failure.reason if isinstance(failure, PluginFailed)
+                                  else f"{type(failure).__name__}: {_short(failure)}")
+                        self.store.record_problem(EventProblem(
+                            event_id=sweeps.target_id(sweep.sweep, step.until, member_id), brand_id=brand_id,
+                            detail_type="Scheduled Event", status="failed", reason=reason[:1000],
+                            received_at=self._received(sweep.time), raw="",
+                            plugin=getattr(failure, "plugin", None)))
+                        continue
+                    except Exception as error:  # noqa: BLE001 - a throttled member must not stop the rest
+                        logger.warning("sweep %s: %s of %s failed (%s); it will be retried", sweep.event_id,
+                                       member_id, brand_id, type(error).__name__)
+                        held.add(brand_id)
+                        retry = retry or error
+                        continue
+                    if summary is not None:
+                        applied += summary.effects
+                        follow_ups += summary.follow_ups
+                if more:
+                    break
+            if more:
+                break
+            days += 1
+            behind = {b for b, mark in marks.items() if mark < step.until} | {b for b, _ in seen}
+            for brand_id in sorted(behind - held):
+                self._advance(marks, brand_id, step.until)
+            reached = step.until
+        if retry is not None:
+            # Lambda retries the sweep; members already done answer as duplicates or find nothing due.
+            raise retry
+        return Summary(sweep.event_id, "applied", "Scheduled Event", effects=applied, follow_ups=follow_ups,
+                       reason=f"{failures} members failed" if failures else None, members=done,
+                       sweep=sweeps.DAILY, swept_until=reached.isoformat() if reached else None, more=more,
+                       days=days)
+
+    def _advance(self, marks: dict[str, datetime], brand_id: str, to: datetime) -> None:
+        """Move the brand's watermark on the value read; if another run moved it meanwhile, keep what it wrote."""
+        if self.store.advance_watermark(sweeps.DAILY, brand_id, read=marks.get(brand_id), to=to):
+            marks[brand_id] = to
+            return
+        fresh = self.store.sweep_watermarks(sweeps.DAILY).get(brand_id)
+        if fresh is not None:
+            marks[brand_id] = fresh
+
+    def due_work(self, step: sweeps.Step, *, reminders: bool = False) -> Iterable[list[tuple[str, str]]]:
+        """Who has something due in the step's (since, until], in bounded chunks of (brand, member); with
+        `reminders`, also those with something due exactly `due_offsets_days` after it."""
+        for page in self.store.due_pages(step.since, step.until, page_size=sweeps.PAGE_SIZE):
+            yield [(d.brand_id, d.member_id) for d in page]
+        if not reminders:
+            return
         for offset in self.plugins.due_offsets_days:
-            day = (sweep.time + timedelta(days=offset)).replace(hour=0, minute=0, second=0, microsecond=0)
-            due += self.store.due(day, day + timedelta(days=1) - timedelta(microseconds=1))
-        members = sorted({(d.brand_id, d.member_id) for d in due})
-        summary = self._sweep_each(sweep, "siyu_member_due", members, progress)
-        summary.members = len(members)
-        return summary
+            day = (step.until + timedelta(days=offset)).replace(hour=0, minute=0, second=0, microsecond=0)
+            for page in self.store.due_pages(day, day + timedelta(days=1) - timedelta(microseconds=1),
+                                             page_size=sweeps.PAGE_SIZE):
+                yield [(d.brand_id, d.member_id) for d in page]
+
+    def sweep_member(self, sweep: SweepEvent, brand_id: str, member_id: str) -> Summary | None:
+        """One member's due work at the sweep's time, idempotently: its event ids derive from the sweep's time and
+        the member, so running it again answers duplicate (or finds nothing due). A member with more expired lots
+        than one posting holds gets as many postings, each its own event, as needed. None: the brand is gone."""
+        brand = self.store.get_brand(brand_id)
+        if brand is None:
+            return None
+        effects: list[dict[str, Any]] = []
+        follow_ups: list[str] = []
+        for part in range(1, sweeps.MAX_PARTS + 1):
+            event_id = sweeps.target_id(sweep.sweep, sweep.time, member_id, part)
+            summary = self._apply(replace(sweep, event_id=event_id), brand, "siyu_member_due", member_id, None,
+                                  event_id=event_id)
+            effects += summary.effects
+            follow_ups += summary.follow_ups
+            # A redelivery does not know whether its write-off was full: it looks once more, as the first run did.
+            full = summary.capped or (summary.status == "duplicate" and any(
+                e.get("effect") == fx.ExpirePoints.__name__ for e in summary.effects))
+            if not full:
+                break
+        return Summary(sweeps.target_id(sweep.sweep, sweep.time, member_id), "applied", "Scheduled Event",
+                       effects=effects, follow_ups=follow_ups)
 
     def _sweep_each(self, sweep: SweepEvent, hook: str, targets: Sequence[tuple[str, str | None]],
                     progress: Callable[[int, int], None] | None) -> Summary:
@@ -334,22 +504,35 @@ class Engine:
         evaluation = self.evaluate(event_id, event.time, brand, state, hook, kwargs, extras, only=only)
         if isinstance(event, SweepEvent) and not evaluation.decisions:
             return Summary(event_id, "applied", detail_type)
+        print_ = fingerprint(detail_type, event.detail) if isinstance(event, BusinessEvent) else None
         record = EventRecord(event_id=event_id, brand_id=brand.brand_id, detail_type=detail_type,
                              at=event.time, effects=tuple(d.describe() for d in evaluation.decisions),
                              follow_ups=tuple(f.as_dict() for f in evaluation.follow_ups),
                              member_effects=tuple(d.describe() for d in evaluation.decisions
-                                                  if not isinstance(d.effect, fx.BrandEffect)))
+                                                  if not isinstance(d.effect, fx.BrandEffect)),
+                             fingerprint=print_)
         try:
             self.store.commit_event(record, evaluation.change, evaluation.side)
         except EventAlreadyProcessed as seen:
+            if print_ is not None and seen.record.fingerprint not in (None, print_):
+                # The id was used before for another event: neither is lost (the first stays applied, this
+                # one is kept for staff), and neither is taken for the other.
+                return self._reject(Rejected(
+                    event_id, detail_type, "ID_REUSED: this event id was applied before with other content; "
+                    "the brand system must give each event its own id", "id", brand.brand_id, _raw_text(raw),
+                    print_))
             # Published again because the first delivery may have died between commit and publish;
             # the ids are the same, so consumers see each follow-up once.
             self._publish([FollowUp.from_dict(f) for f in seen.record.follow_ups])
             return Summary(event_id, "duplicate", detail_type, effects=list(seen.record.effects),
                            follow_ups=[f["id"] for f in seen.record.follow_ups])
         self._publish(evaluation.follow_ups)
+        posting = evaluation.change.posting if evaluation.change else None
+        capped = posting is not None and any(
+            entry.kind is ledger.EntryKind.EXPIRE and len(entry.allocations) >= ledger.MAX_LOTS_PER_POSTING
+            for entry in posting.entries)
         return Summary(event_id, "applied", detail_type, effects=list(record.effects),
-                       follow_ups=[f.id for f in evaluation.follow_ups])
+                       follow_ups=[f.id for f in evaluation.follow_ups], capped=capped)
 
     def load_extras(self, brand: BrandConfig, event: BusinessEvent | SweepEvent,
                     state: MemberState | None) -> dict[str, Any]:
@@ -487,11 +670,12 @@ class Engine:
 
     def _reject(self, rejected: Rejected) -> Summary:
         received = self._received(None)
+        raw = _storable(rejected.raw)
         self.store.record_problem(EventProblem(
-            event_id=rejected.event_id or "unidentified-" + hashlib.sha256(rejected.raw.encode()).hexdigest()[:16],
+            event_id=rejected.event_id or "unidentified-" + hashlib.sha256(raw.encode()).hexdigest()[:16],
             brand_id=rejected.brand_id if rejected.brand_id and self.store.get_brand(rejected.brand_id) else None,
             detail_type=rejected.detail_type or "unknown", status="rejected", reason=rejected.reason,
-            received_at=received, raw=_clip(rejected.raw), field=rejected.field,
+            received_at=received, raw=_clip(raw), field=rejected.field, fingerprint=rejected.fingerprint,
         ))
         return Summary(rejected.event_id, "rejected", rejected.detail_type, reason=rejected.reason,
                        field=rejected.field)
@@ -649,13 +833,31 @@ def _clip(text: str) -> str:
 
 
 def _raw_text(raw: Any) -> str:
-    import json
-
     if raw is None:
         return ""
     if isinstance(raw, str):
-        return raw
+        return _storable(raw)
     try:
-        return json.dumps(raw, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        return repr(raw)
+        return _storable(json.dumps(raw, ensure_ascii=False, default=str))
+    except (TypeError, ValueError, RecursionError):
+        try:
+            return _storable(repr(raw))
+        except RecursionError:
+            return f"<{type(raw).__name__} nested too deep to keep>"
+
+
+def _storable(text: str) -> str:
+    """Text UTF-8 can hold (a lone surrogate becomes an escape), so keeping it cannot fail."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _envelope_id(raw: Any) -> str:
+    value = raw.get("id") if isinstance(raw, dict) else None
+    return _storable(value)[:128] if isinstance(value, str) else ""
+
+
+def _short(error: BaseException) -> str:
+    try:
+        return _storable(str(error))[:300]
+    except Exception:  # noqa: BLE001 - a message that cannot be printed still names its type
+        return ""

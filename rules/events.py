@@ -7,7 +7,9 @@ Money is integer fen and times are ISO-8601 with a zone (docs/plugins.md, "Event
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 from dataclasses import dataclass, field as dc_field
 from datetime import datetime
 from typing import Any, Mapping
@@ -140,29 +142,48 @@ class Rejected:
     field: str | None = None
     brand_id: str | None = None
     raw: str = dc_field(default="", repr=False)
+    # With the id, what makes another delivery "the same event" (kept once as a problem).
+    fingerprint: str = ""
+
+
+def fingerprint(detail_type: str, detail: Any) -> str:
+    """The event's content, canonically: the same id with another fingerprint is another event reusing the id."""
+    try:
+        body = json.dumps({"detail-type": detail_type, "detail": _plain(detail)}, sort_keys=True,
+                          separators=(",", ":"), ensure_ascii=True, default=str, allow_nan=True)
+    except (TypeError, ValueError, RecursionError):
+        body = _safe_repr((detail_type, detail))
+    return hashlib.sha256(body.encode("utf-8", "backslashreplace")).hexdigest()[:32]
 
 
 def parse(raw: Any) -> Parsed | Ignored | Rejected:
     """Turn one EventBridge event (as Lambda receives it) into a typed event, or say why not."""
     try:
         text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        text = repr(raw)
+    except (TypeError, ValueError, RecursionError):
+        text = _safe_repr(raw)
+    # Kept text must be storable: a lone surrogate ("\ud800") cannot be encoded as UTF-8.
+    clean_text = _storable(text)
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
-        except ValueError:
-            return Rejected("", "", "the event is not JSON", raw=text)
+        except (ValueError, RecursionError):
+            return Rejected("", "", "the event is not JSON", raw=clean_text, fingerprint=fingerprint("", clean_text))
     if not isinstance(raw, dict):
-        return Rejected("", "", "the event is not a JSON object", raw=text)
-    event_id = raw.get("id") if isinstance(raw.get("id"), str) else ""
-    detail_type = raw.get("detail-type") if isinstance(raw.get("detail-type"), str) else ""
+        return Rejected("", "", "the event is not a JSON object", raw=clean_text,
+                        fingerprint=fingerprint("", clean_text))
+    event_id = _storable(raw.get("id")) if isinstance(raw.get("id"), str) else ""
+    detail_type = _storable(raw.get("detail-type")) if isinstance(raw.get("detail-type"), str) else ""
     detail = raw.get("detail")
-    brand_guess = detail.get("brandId") if isinstance(detail, dict) and isinstance(detail.get("brandId"), str) else None
+    brand_guess = (_storable(detail.get("brandId"))
+                   if isinstance(detail, dict) and isinstance(detail.get("brandId"), str) else None)
+    print_ = fingerprint(detail_type, detail)
 
     def reject(reason: str, field_name: str | None = None) -> Rejected:
-        return Rejected(event_id, detail_type, reason, field_name, brand_guess, text)
+        return Rejected(event_id, detail_type, reason, field_name, brand_guess, clean_text, print_)
 
+    if clean_text != text:
+        return reject("the event holds text that is not valid Unicode (a lone surrogate)")
     if len(text.encode()) > MAX_EVENT_BYTES:
         return reject(f"the event is larger than {MAX_EVENT_BYTES} bytes")
     if not event_id or len(event_id) > 128:
@@ -185,10 +206,52 @@ def parse(raw: Any) -> Parsed | Ignored | Rejected:
         return reject("business events come from a siyu.<system> source", "source")
     if not isinstance(detail, dict):
         return reject("detail must be a JSON object", "detail")
+    odd = _non_finite(detail, "detail")
+    if odd is not None:
+        return reject(f"{odd} is not a finite number", odd)
     error = next(iter(sorted(_VALIDATORS[detail_type].iter_errors(detail), key=lambda e: list(e.path))), None)
     if error is not None:
         return reject(_describe(error), _field(error))
     return Parsed(BusinessEvent(event_id, detail_type, source, time, detail["brandId"], _frozen(detail)))
+
+
+def _storable(text: str) -> str:
+    """The text with anything UTF-8 cannot hold (lone surrogates) written as escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except Exception:  # noqa: BLE001 - a value too deep to print is still kept, by its type
+        return f"<{type(value).__name__} that cannot be printed>"
+
+
+def _non_finite(value: Any, path: str, depth: int = 0) -> str | None:
+    """The first NaN or infinity in the detail (JSON has none; Python's parser lets them through)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path
+    if depth > 50:
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _non_finite(item, f"{path}.{key}", depth + 1)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _non_finite(item, f"{path}.{index}", depth + 1)
+            if found:
+                return found
+    return None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _sweep_name(raw: dict) -> str:

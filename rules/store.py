@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, Mapping, Protocol, Sequence, TypeVar
+from typing import Any, Generic, Iterator, Mapping, Protocol, Sequence, TypeVar
 
 from rules.alerts import Alert, AlertDue, ScopeCounts
 from rules.audit import AuditRecord
@@ -170,20 +170,31 @@ class Store(Protocol):
         `WriteConflict` when the member changed since it was read.
         """
 
-    def get_event(self, event_id: str) -> EventRecord | None:
-        ...
+    def get_event(self, brand_id: str, event_id: str) -> EventRecord | None:
+        """The brand's processed record of this event id, if it is still kept."""
 
     def activity(self, brand_id: str, member_id: str, *, first: int, after: str | None) -> Page[EventRecord]:
         """What events did to the member (effects with explanations), newest first; kept for good."""
 
-    def record_problem(self, problem: EventProblem) -> None:
-        """Keep a rejected or failed event (the same event recorded twice is kept once)."""
+    def record_problem(self, problem: EventProblem) -> bool:
+        """Keep a rejected or failed event. The same event (id and fingerprint) is kept once however often it is
+        delivered: False when it was kept before."""
 
     def problems(self, brand_id: str | None, *, first: int, after: str | None) -> Page[EventProblem]:
         """Rejected and failed events of a brand (None: those whose brand is unknown), newest first."""
 
     def due(self, since: datetime, until: datetime) -> list[Due]:
         """What falls due in (since, until], read from the due index only."""
+
+    def due_pages(self, since: datetime, until: datetime, *, page_size: int) -> Iterator[list[Due]]:
+        """What falls due in (since, until], in pages of at most `page_size` (a day's work may be large)."""
+
+    def sweep_watermarks(self, sweep: str) -> dict[str, datetime]:
+        """Each brand's watermark of this sweep: everything due up to it has been handled."""
+
+    def advance_watermark(self, sweep: str, brand_id: str, *, read: datetime | None, to: datetime) -> bool:
+        """Move a brand's watermark from `read` (None: it had none) to `to`; False (nothing written) when it is
+        no longer `read`: another run moved it."""
 
     # Crisis alerts (rules.alerts): brand-level counters and alerts
     def feedback_counts(self, brand_id: str, scope: str, *, hours: int) -> ScopeCounts:
@@ -255,6 +266,8 @@ class EventRecord:
     follow_ups: tuple[dict, ...]
     # What the member's activity keeps (None: all the effects); brand-level effects (crisis alerts) are left out.
     member_effects: tuple[dict, ...] | None = None
+    # The event's content (rules.events.fingerprint): a later event reusing the id with other content is refused.
+    fingerprint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -270,6 +283,8 @@ class EventProblem:
     raw: str
     field: str | None = None
     plugin: str | None = None
+    # With the event id, what makes a delivery "the same problem again" (kept once).
+    fingerprint: str = ""
 
 
 class EventAlreadyProcessed(Exception):

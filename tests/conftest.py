@@ -23,6 +23,10 @@ os.environ.update(
     EVENT_BUS_NAME="local",
     # Installed partner plugins never leak into the suite; tests that want one load it explicitly.
     SIYU_PARTNER_PLUGINS="",
+    # The suite replays historical scenarios (2025-2027 dates) against today's clock: time sanity is widened to
+    # ten years either way here; tests of time sanity itself set the production defaults (test_time_sanity.py).
+    SIYU_EVENT_MAX_SKEW_MINUTES=str(10 * 366 * 24 * 60),
+    SIYU_EVENT_MAX_AGE_DAYS=str(10 * 366),
 )
 os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_SESSION_TOKEN", None)

@@ -129,7 +129,7 @@ def test_a_failure_at_any_request_leaves_nothing_partial_and_redelivery_ends_lik
                 outcome = "raised"
         if outcome == "raised":
             assert snapshot(store, rules_brand, member) == before, f"partial write after a fault at request {at}"
-            assert store.get_event(event["id"]) is None
+            assert store.get_event(rules_brand, event["id"]) is None
         redelivered = engine.handle(event).status
         assert redelivered == ("applied" if outcome == "raised" else "duplicate")
         assert snapshot(store, rules_brand, member) == expected

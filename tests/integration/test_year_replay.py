@@ -69,7 +69,18 @@ class Member:
         self.tier = code
         self.valid_until = None if code == "PU" else six_calendar_months_on(at)
 
+    def judge(self, at):
+        """Each tier validity that ended by `at`, judged at its end: the deduction, the re-grading, and the next
+        validity counted from that end (whether the sweep or the member's next order or refund gets there first)."""
+        while self.valid_until is not None and self.valid_until <= at:
+            end = self.valid_until
+            current = LADDER[self.tier]
+            self.growth -= min(current.deduction, self.growth)
+            regraded = min(current, LADDER[self.tier_for(self.growth)], key=lambda t: t.threshold)
+            self.move(regraded.code, end)
+
     def order(self, order_id, fen, at):
+        self.judge(at)
         points = growth = fen // 100
         self.orders[order_id] = {"fen": fen, "points": points, "growth": growth, "refunded": 0, "taken": 0,
                                  "growth_taken": 0}
@@ -81,6 +92,7 @@ class Member:
             self.move(reached, at)
 
     def refund(self, order_id, fen, at):
+        self.judge(at)
         o = self.orders[order_id]
         o["refunded"] += fen
         owed = o["points"] * min(o["refunded"], o["fen"]) // o["fen"]
@@ -102,11 +114,7 @@ class Member:
             self.earn(5, at, f"{at.isoformat()}-checkin")
 
     def sweep(self, at):
-        if self.valid_until is not None and self.valid_until <= at:
-            current = LADDER[self.tier]
-            self.growth -= min(current.deduction, self.growth)
-            regraded = min(current, LADDER[self.tier_for(self.growth)], key=lambda t: t.threshold)
-            self.move(regraded.code, at)
+        self.judge(at)
         for lot in self.lots:
             if lot.remaining and lot.expires_at <= at:
                 self.expired += lot.remaining
