@@ -226,12 +226,18 @@ def test_functions_publish_only_the_engines_follow_ups_and_every_built_in_emit_i
     from infra.eventbus import SOURCE
     from rules.engine import FOLLOW_UP_TYPES
 
+    publishers = 0
     for name, role in function_roles().items():
-        (publish,) = [s for s in statements(role) if "events:PutEvents" in actions(s)]
+        found = [s for s in statements(role) if "events:PutEvents" in actions(s)]
+        if name.startswith("partner") and not found:
+            continue  # a partner plugin's role can do nothing but write its logs
+        (publish,) = found
+        publishers += 1
         condition = publish["Condition"]["ForAllValues:StringEquals"]
         assert condition["events:source"] == [SOURCE], name
         assert sorted(condition["events:detail-type"]) == sorted(FOLLOW_UP_TYPES), name
         assert publish["Condition"]["Null"] == {"events:source": "false", "events:detail-type": "false"}
+    assert publishers >= 2  # the API and the events function
     # No business event (what the events function consumes) can be put by a function.
     from rules.engine import HOOKS
 
