@@ -53,6 +53,9 @@ class Settings:
     # Browser origins allowed to call the API (api/cors.py): `SIYU_CORS_ORIGINS`, comma-separated, `:*` for any
     # port; locally any localhost origin, elsewhere none unless set (serverless.yml: the brand's domains).
     cors_origins: tuple[str, ...] = ()
+    # Member import (infra/importer.py): members written per second at most, so a huge file leaves the table's
+    # capacity to the brand's live traffic. `SIYU_IMPORT_RATE`; 0 means unlimited (tests, a fresh brand).
+    import_items_per_second: float = 50.0
 
     @property
     def is_local(self) -> bool:
@@ -149,6 +152,7 @@ def _load() -> Settings:
         attempt_limits=_attempt_limits(env.get("SIYU_ATTEMPT_LIMITS")),
         require_brand_source=_flag(env, "SIYU_REQUIRE_BRAND_SOURCE", default=stage != "local"),
         cors_origins=_cors_origins(env.get("SIYU_CORS_ORIGINS"), stage=stage),
+        import_items_per_second=max(0.0, float(env.get("SIYU_IMPORT_RATE", "50"))),
     )
 
 
