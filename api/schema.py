@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Callable, Optional, TypeVar
+from typing import Annotated, Callable, Optional, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -464,7 +464,10 @@ class Mutation(ProfileMutations, ConsoleMutations):
     @strawberry.mutation(permission_classes=[IsStaff],
                          description="Erase a member of the staff's brand on the member's request (e.g. made at the "
                                      "care desk); the same as the member's own deleteMyAccount.")
-    def erase_member(self, info: Info, id: strawberry.ID) -> EraseResult:
+    def erase_member(self, info: Info, id: strawberry.ID,
+                     reason: Annotated[Optional[str], strawberry.argument(description=(
+                         "Why (the request's channel and number): kept in the audit log with the call."))
+                     ] = strawberry.UNSET) -> EraseResult:
         context: Context = info.context
         p = context.principal
 
@@ -528,7 +531,10 @@ class Mutation(ProfileMutations, ConsoleMutations):
 
     @strawberry.mutation(permission_classes=[IsStaff],
                          description="Replace a member's tags (groups that coupon eligibility can require).")
-    def set_member_tags(self, info: Info, member_id: strawberry.ID, tags: list[str]) -> SetMemberTagsResult:
+    def set_member_tags(self, info: Info, member_id: strawberry.ID, tags: list[str],
+                        reason: Annotated[Optional[str], strawberry.argument(
+                            description="Why: kept in the audit log with the call.")] = strawberry.UNSET
+                        ) -> SetMemberTagsResult:
         context: Context = info.context
         p = context.principal
 
