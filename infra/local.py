@@ -155,7 +155,7 @@ def _serve(args: argparse.Namespace, endpoint: str) -> int:
         print(f"export {role.upper()}_TOKEN={token}", flush=True)
     if routes:
         print(f"siyu: member centre (H5) at http://{shown_host}:{args.port}/m/", flush=True)
-        if (args.web_dir / "console" / "index.html").exists():
+        if (Path(args.web_dir) / "console" / "index.html").exists():
             print(f"siyu: staff console at http://{shown_host}:{args.port}/console/ (sign in with the staff token "
                   "above)", flush=True)
     else:
