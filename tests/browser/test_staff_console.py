@@ -111,6 +111,7 @@ def test_staff_adjust_points_with_a_reason_and_a_confirmation_and_the_audit_log_
     field(desk, "adjust-reason").fill("门店补录小票 #A1024")
     desk.locator("[data-test=adjust-submit]").click()
     expect(desk.locator(".el-message-box")).to_contain_text("增加 50 积分")
+    desk.wait_for_timeout(500)  # the box's fade-in, for a legible screenshot (not a condition of the test)
     screenshot(desk, "console-03-adjust-confirm")
     confirm(desk)
     expect(balance).to_have_text(str(before + 50))
@@ -159,6 +160,7 @@ def test_an_open_alert_shows_its_countdown_and_is_acknowledged(desk, stack, tmp_
     assert summary["status"] == "applied", summary
     desk.goto(f"{stack.base}/console/#/alerts")
     row = desk.locator("[data-test=alerts] .el-table__row", has_text="service-dispute").first
+    expect(row.locator("[data-test=level]")).to_have_text("黄色")
     expect(row.locator("[data-test=countdown]")).to_contain_text(re.compile(r"剩余 1 小时 \d\d 分"))
     screenshot(desk, "console-06-alerts")
     row.locator("[data-test=acknowledge]").click()
