@@ -81,6 +81,9 @@ def run(store, brand: BrandConfig, rows: Iterable[tuple[int, Mapping[str, Any] |
         planned = importing.plan_row(plan_source, number, fields)
         if isinstance(planned, RejectedRow):
             report.rejected.append(planned)
+        elif import_store.imported_member(brand.brand_id, planned.external_id) is not None:
+            # Landed before (a rerun, a resume): one read, where a refused transaction would cost writes.
+            report.skipped += 1
         else:
             if rate is not None:
                 rate.wait()

@@ -21,6 +21,7 @@ import boto3
 import pytest
 
 from infra import importer
+from infra.db import count_requests
 from infra.import_store import imported_member
 from rules import importing, phone, points
 from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
@@ -66,6 +67,15 @@ def test_a_member_from_the_old_system_arrives_with_tier_growth_and_dated_lots(st
     assert store.find_member_id(brand_id, LookupKind.PHONE, phone.phone_hash("13800138000", KEY)) == member_id
     totals = points.reconcile(store, brand_id, member_id)
     assert totals["balance"] == totals["entries"] == totals["lots"] == 500
+
+
+def test_importing_the_same_rows_again_only_reads(store, brand_id):
+    text = "external_id,phone,lots\nS1,13600000001,10@2027-01-01\nS2,13600000002,\n"
+    assert run_text(store, brand_id, text).imported == 2
+    with count_requests() as requests:
+        again = run_text(store, brand_id, text)
+    assert (again.imported, again.skipped) == (0, 2)
+    assert "TransactWriteItems" not in requests.by_operation and "PutItem" not in requests.by_operation
 
 
 def test_each_bad_row_is_reported_with_its_reason_and_the_good_rows_still_import(store, brand_id):
