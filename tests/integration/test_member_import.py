@@ -1,7 +1,7 @@
 """Bringing members over from another loyalty system: `siyu import members FILE` and the importer behind it.
 
-The big runs import generated members with lots and tiers: 1,000 by default, 10,000 with SIYU_IMPORT_10K=1 (about
-two minutes on the embedded store here, so it is not part of the default run; README "Import members").
+The big runs import generated members with lots and tiers: 1,000 by default, 10,000 with SIYU_IMPORT_10K=1 (over
+half an hour on the embedded store on a loaded machine here, so not part of the default run; README "Import members").
 """
 
 from __future__ import annotations
