@@ -28,9 +28,9 @@ install: $(STAMP)
 dev: $(STAMP) web
 	$(PY) -m infra.local --host $(HOST) --port $(PORT) $(if $(RESET),--reset)
 
-# --- Front ends (web/): the H5 member centre and the offline GraphiQL bundle, built by Vite into build/web -------
+# --- Front ends (web/): the H5 member centre, the staff console and offline GraphiQL, built by Vite into build/web
 WEB_STAMP := web/node_modules/.installed
-WEB_SOURCES := $(shell find web/member web/graphiql -type f -not -path '*/gql/generated.ts' 2>/dev/null) \
+WEB_SOURCES := $(shell find web/member web/console web/graphiql -type f -not -path '*/gql/generated.ts' 2>/dev/null) \
 	web/codegen.ts schema.graphql
 
 $(WEB_STAMP): web/package.json web/package-lock.json

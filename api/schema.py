@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Callable, Optional, TypeVar
+from typing import Annotated, Callable, Optional, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -34,6 +34,7 @@ from api.brand_types import (
     Simulation,
 )
 from api.auth import Principal, issue_token
+from api.console_types import ConsoleMutations, ConsoleQueries, simulate_with
 from api.context import BAD_USER_INPUT, FORBIDDEN, INTERNAL, NOT_FOUND, Context, graphql_error
 from api.consent_types import consent_states
 from api.referral_types import BindReferralResult, ReferralBound, ReferralRefused
@@ -172,7 +173,7 @@ class ReversePointsEntryInput:
 
 
 @strawberry.type
-class Query:
+class Query(ConsoleQueries):
     @strawberry.field(permission_classes=[IsMember], description="The calling member.")
     def me(self, info: Info) -> Member:
         context: Context = info.context
@@ -276,7 +277,7 @@ class Query:
 
 
 @strawberry.type
-class Mutation(ProfileMutations):
+class Mutation(ProfileMutations, ConsoleMutations):
     @strawberry.mutation(description="Sign in from the brand's mini-program with a wx.login() code; no token needed. "
                                      "Registers the member on first sight and returns a short-lived member token.")
     def login_with_wechat(self, info: Info, brand_id: str, code: str) -> LoginResult:
@@ -457,7 +458,10 @@ class Mutation(ProfileMutations):
     @strawberry.mutation(permission_classes=[IsStaff],
                          description="Erase a member of the staff's brand on the member's request (e.g. made at the "
                                      "care desk); the same as the member's own deleteMyAccount.")
-    def erase_member(self, info: Info, id: strawberry.ID) -> EraseResult:
+    def erase_member(self, info: Info, id: strawberry.ID,
+                     reason: Annotated[Optional[str], strawberry.argument(description=(
+                         "Why (the request's channel and number): kept in the audit log with the call."))
+                     ] = strawberry.UNSET) -> EraseResult:
         context: Context = info.context
         p = context.principal
 
@@ -519,7 +523,10 @@ class Mutation(ProfileMutations):
 
     @strawberry.mutation(permission_classes=[IsStaff],
                          description="Replace a member's tags (groups that coupon eligibility can require).")
-    def set_member_tags(self, info: Info, member_id: strawberry.ID, tags: list[str]) -> SetMemberTagsResult:
+    def set_member_tags(self, info: Info, member_id: strawberry.ID, tags: list[str],
+                        reason: Annotated[Optional[str], strawberry.argument(
+                            description="Why: kept in the audit log with the call.")] = strawberry.UNSET
+                        ) -> SetMemberTagsResult:
         context: Context = info.context
         p = context.principal
 
@@ -575,8 +582,11 @@ class Mutation(ProfileMutations):
             context.store, p.brand_id, _alert_id(id), by=p.actor, now=context.now), context.now)))
 
     @strawberry.mutation(permission_classes=[IsStaff],
-                         description="Dry run: what the engine would do with this EventBridge event; writes nothing.")
-    def simulate_event(self, info: Info, event: JSON) -> Simulation:
+                         description="Dry run: what the engine would do with this EventBridge event; writes nothing. "
+                                     "With `proposed`, against the brand's configuration as that change would make "
+                                     "it (a bad parameter comes back as status invalid, naming its field).")
+    def simulate_event(self, info: Info, event: JSON,
+                       proposed: Optional[ConfigureBrandInput] = strawberry.UNSET) -> Simulation:
         context: Context = info.context
         if not isinstance(event, dict):
             raise graphql_error("event must be a JSON object: an EventBridge event", BAD_USER_INPUT)
@@ -584,9 +594,13 @@ class Mutation(ProfileMutations):
         brand_id = detail.get("brandId") if isinstance(detail, dict) else None
         if brand_id is not None and brand_id != context.principal.brand_id:
             raise graphql_error("staff can simulate only their own brand's events", FORBIDDEN)
-        from infra.runtime import engine
-
-        summary = engine().simulate(event)
+        try:
+            summary = simulate_with(context, event, proposed)
+        except errors.InvalidInput as bad:
+            return Simulation(event_id=str(event.get("id", "")), status="invalid", effects=[], follow_ups=[],
+                              reason=bad.message, field=bad.field)
+        except errors.SiyuError as failure:
+            raise graphql_error(failure.message, BAD_USER_INPUT) from None
         return Simulation(event_id=summary.event_id, status=summary.status, effects=summary.effects,
                           follow_ups=summary.follow_ups, reason=summary.reason, field=summary.field,
                           plugin=summary.plugin)

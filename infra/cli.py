@@ -6,6 +6,7 @@
     siyu simulate order.json                                 the dry run: effects and explanations, nothing written
     siyu sweep --date 2027-03-01                             run the daily sweep for a brand-local date
     siyu events problems --brand baiguoyuan                  rejected and failed events, newest first
+    siyu import members members.csv --brand baiguoyuan       bring members over from another system (README)
 
 Without `--cloud`, commands talk to the local stack's embedded DynamoDB (`make dev`, port 8001 by default);
 with it, to the table in `TABLE_NAME` using the usual AWS credentials.
@@ -155,6 +156,50 @@ def cmd_problems(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_members(args: argparse.Namespace) -> int:
+    from infra import importer, runtime
+    from infra.settings import settings
+    from rules import importing
+
+    path = Path(args.file)
+    # The import's "now" is decided here, at the edge, once: every row is checked against the same instant.
+    now = datetime.fromisoformat(args.now) if args.now else datetime.now(timezone.utc)
+    if now.tzinfo is None:
+        print("siyu: --now needs a time zone, e.g. 2026-03-01T10:00:00+08:00", file=sys.stderr)
+        return 2
+    store = runtime.store()
+    brand = store.get_brand(args.brand, fresh=True)
+    if brand is None:
+        print(f"siyu: brand {args.brand!r} is not configured", file=sys.stderr)
+        return 2
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        total = sum(1 for line in f if line.strip())
+        f.seek(0)
+        fmt = args.format or importing.detect_format(path.name, f.read(64))
+        f.seek(0)
+        if fmt == "csv":
+            total -= 1  # the header
+        rate = importer.RateLimit(settings().import_items_per_second if args.rate is None else args.rate)
+        show = args.progress or sys.stderr.isatty()
+
+        def progress(report: "importer.ImportReport") -> None:
+            if show and (report.rows % 50 == 0 or report.rows == total):
+                width = 30
+                filled = width * report.rows // max(total, 1)
+                print(f"\rimport {path.name}: [{'#' * filled}{'.' * (width - filled)}] {report.rows}/{total} rows, "
+                      f"{report.imported} imported, {report.skipped} already there, {len(report.rejected)} rejected",
+                      end="" if report.rows < total else "\n", file=sys.stderr, flush=True)
+
+        report = importer.run(store, brand, importing.read_rows(f, fmt), source=path.name, now=now,
+                              phone_key=settings().phone_hash_key, rate=rate, progress=progress)
+    result = report.as_dict()
+    if args.report:
+        Path(args.report).write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    _print({k: v for k, v in result.items() if k != "rejected"} | {"rejectedCount": len(report.rejected)}
+           | ({"rejected": result["rejected"][:20]} if not args.report else {}))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="siyu", description="Siyu operator commands.",
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
@@ -191,6 +236,18 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--timezone", default="Asia/Shanghai")
     sweep.add_argument("--progress", action="store_true", help="always show the progress bar")
     sweep.set_defaults(run=cmd_sweep)
+
+    imports = commands.add_parser("import", help="bring members over from another loyalty system")
+    import_commands = imports.add_subparsers(dest="import_command", required=True)
+    members = import_commands.add_parser("members", help="import members from a CSV or JSONL file (README)")
+    members.add_argument("file")
+    members.add_argument("--brand", required=True)
+    members.add_argument("--format", choices=["csv", "jsonl"], help="default: from the file name or content")
+    members.add_argument("--now", help="the instant expiries are checked against (ISO 8601; default: now)")
+    members.add_argument("--rate", type=float, help="members per second at most (default: SIYU_IMPORT_RATE, 50)")
+    members.add_argument("--report", help="write the full report (every rejected row) to this JSON file")
+    members.add_argument("--progress", action="store_true", help="always show the progress bar")
+    members.set_defaults(run=cmd_import_members)
     return parser
 
 

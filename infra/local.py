@@ -33,6 +33,10 @@ def _web_routes(web_dir: Path) -> tuple[list, str | None]:
     if (member / "index.html").exists():
         routes.append(Route("/m", lambda request: RedirectResponse("/m/")))
         routes.append(Mount("/m", StaticFiles(directory=member, html=True)))
+    console = web_dir / "console"
+    if (console / "index.html").exists():
+        routes.append(Route("/console", lambda request: RedirectResponse("/console/")))
+        routes.append(Mount("/console", StaticFiles(directory=console, html=True)))
     page = None
     if (graphiql / "index.html").exists():
         routes.append(Mount("/graphiql", StaticFiles(directory=graphiql)))
@@ -151,6 +155,9 @@ def _serve(args: argparse.Namespace, endpoint: str) -> int:
         print(f"export {role.upper()}_TOKEN={token}", flush=True)
     if routes:
         print(f"siyu: member centre (H5) at http://{shown_host}:{args.port}/m/", flush=True)
+        if (Path(args.web_dir) / "console" / "index.html").exists():
+            print(f"siyu: staff console at http://{shown_host}:{args.port}/console/ (sign in with the staff token "
+                  "above)", flush=True)
     else:
         print("siyu: the member centre and offline GraphiQL are not built: run `make web` (make dev does)",
               flush=True)

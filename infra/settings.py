@@ -80,6 +80,9 @@ class Settings:
     # Time sanity (rules/time_sanity.py): how far ahead of the receiving clock, and how old, an event may be.
     event_max_skew_minutes: int = 15
     event_max_age_days: int = 30
+    # Member import (infra/importer.py): members written per second at most, so a huge file leaves the table's
+    # capacity to the brand's live traffic. `SIYU_IMPORT_RATE`; 0 means unlimited (tests, a fresh brand).
+    import_items_per_second: float = 50.0
 
     @property
     def is_local(self) -> bool:
@@ -241,6 +244,7 @@ def _load() -> Settings:
         cors_origins=_cors_origins(env.get("SIYU_CORS_ORIGINS"), stage=stage),
         event_max_skew_minutes=_positive_int(env, "SIYU_EVENT_MAX_SKEW_MINUTES", 15),
         event_max_age_days=_positive_int(env, "SIYU_EVENT_MAX_AGE_DAYS", 30),
+        import_items_per_second=max(0.0, float(env.get("SIYU_IMPORT_RATE", "50"))),
     )
 
 

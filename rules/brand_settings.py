@@ -24,6 +24,24 @@ def configure_brand(
     tiers: Iterable[TierLevel] | None = None,
     plugin_settings: Iterable[tuple[str, bool, Mapping[str, Any] | None]] = (),
 ) -> BrandConfig:
+    updated = proposed_brand(store, plugins, brand_id, now=now, name=name, timezone=timezone, tiers=tiers,
+                             plugin_settings=plugin_settings)
+    return store.put_brand(updated)
+
+
+def proposed_brand(
+    store: Store,
+    plugins: PluginRegistry,
+    brand_id: str,
+    *,
+    now: datetime,
+    name: str | None = None,
+    timezone: str | None = None,
+    tiers: Iterable[TierLevel] | None = None,
+    plugin_settings: Iterable[tuple[str, bool, Mapping[str, Any] | None]] = (),
+) -> BrandConfig:
+    """The configuration a change would give, validated as saving it would, but not saved (the console's dry run
+    simulates events against it)."""
     current = store.get_brand(brand_id, fresh=True)
     if current is None:
         if not name or tiers is None:
@@ -55,5 +73,4 @@ def configure_brand(
         else:
             enabled.pop(plugin_name, None)
     changes["plugins"] = enabled
-    updated = replace(current, **changes)  # BrandConfig validates its ladder on construction
-    return store.put_brand(updated)
+    return replace(current, **changes)  # BrandConfig validates its ladder on construction

@@ -32,6 +32,7 @@ class EntryKind(str, Enum):
     EXPIRE = "expire"
     TAKE_BACK = "take_back"  # points an event takes back (a refund); what was already spent becomes debt
     REPAY = "repay"  # newly earned points that pay that debt off first
+    IMPORT = "import"  # an opening balance brought over from another loyalty system (rules/importing.py)
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ class Stack:
 @pytest.fixture(scope="package")
 def stack(tmp_path_factory):
     web = ROOT / "build" / "web"
-    if not (web / "member" / "index.html").exists() or not (web / "graphiql" / "index.html").exists():
+    if not all((web / front / "index.html").exists() for front in ("member", "console", "graphiql")):
         pytest.fail("the front ends are not built: run `make web` (make test does)")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in ("TABLE_NAME",)}
