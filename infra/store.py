@@ -367,9 +367,9 @@ class DynamoStore(AlertStore, ProfileStore):
                     raise MemberNotFound(member_id) from None
                 if counter is not None and counter.code == "ConditionalCheckFailed":
                     return False
-                if any(r is not None and r.code == "TransactionConflict" for r in (member, counter)):
-                    # Two attempts of one member at the same instant: contention, answered as such.
-                    raise Busy("another attempt of this member is being counted; try again") from None
+                # Anything else (TransactionConflict: two attempts of one member at the same instant, throttling)
+                # is passing trouble: StoreUnavailable, which the caller's retry loop runs again and answers `Busy`
+                # past its budget.
                 raise
             return True
         try:

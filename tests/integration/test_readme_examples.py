@@ -37,7 +37,7 @@ def test_the_readme_has_shell_examples_and_says_why_of_each_one_not_run():
     skipped = [before for _, _, before in examples if before.startswith(NOT_RUN)]
     assert len(examples) - len(skipped) >= 4
     assert all(before.rstrip().endswith("-->") and len(before) > len(NOT_RUN) + 10 for before in skipped)
-    assert len(skipped) <= 4
+    assert len(skipped) <= 5  # make dev/test, two deployed-stack commands, the deployed bus, the long fuzz run
 
 
 @pytest.fixture
