@@ -236,6 +236,9 @@ def main() -> int:
           f"{'write':>6s} {'index':>5s}   requests by operation")
     for label, m, f in rows:
         print(row(label, m, f))
+    paid = rows[1][1]
+    print(f"\n{rows[1][0]}: bytes written by item kind (sort key prefix): "
+          + ", ".join(f"{kind} {size}" for kind, size in paid.bytes_written.most_common()))
 
     # $ per million order events: the bench mix (48 members with about 10 past orders, round robin) and the
     # long-standing member, each one order.paid at a time, with its CPU, log bytes and follow-ups.
