@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -144,6 +145,8 @@ class CapacityMeter:
         self._tables: dict[str, tuple[list[str], list[tuple[str, str | None]]]] = {}
         self._current: Measure | None = None
         self._lock = threading.Lock()
+        # CPU of the calling thread spent in the meter's own look-ups: a caller timing the metered code subtracts it.
+        self.overhead = 0.0
         events = client.meta.events
         events.register("before-parameter-build.dynamodb", self._before, unique_id="siyu-capacity-before")
         events.register("after-call.dynamodb", self._after, unique_id="siyu-capacity-after")
@@ -204,12 +207,26 @@ class CapacityMeter:
     def _before(self, params, model, context, **kwargs) -> None:
         if self._current is None:
             return
-        targets = self._targets(model.name, params)
-        context["siyu_capacity"] = (params, [(a, t, k, self._get(t, k)) for a, t, k in targets])
+        started = time.thread_time()
+        try:
+            self._look_before(params, model, context)
+        finally:
+            self.overhead += time.thread_time() - started
 
     def _after(self, http_response, parsed, model, context, **kwargs) -> None:
         if self._current is None or "siyu_capacity" not in context:
             return
+        started = time.thread_time()
+        try:
+            self._look_after(http_response, parsed, model, context)
+        finally:
+            self.overhead += time.thread_time() - started
+
+    def _look_before(self, params, model, context) -> None:
+        targets = self._targets(model.name, params)
+        context["siyu_capacity"] = (params, [(a, t, k, self._get(t, k)) for a, t, k in targets])
+
+    def _look_after(self, http_response, parsed, model, context) -> None:
         operation = model.name
         request = Request(operation)
         if operation in _READ_OPS:
