@@ -93,6 +93,7 @@ class Request:
     items_written: int = 0
     bytes_written: int = 0
     written: Counter = field(default_factory=Counter)  # bytes written by item kind (the sort key's prefix)
+    read: Counter = field(default_factory=Counter)  # bytes read (evaluated) by item kind
 
 
 @dataclass
@@ -120,6 +121,13 @@ class Measure:
     @property
     def index_write_units(self) -> float:
         return sum(r.index_write_units for r in self.requests)
+
+    @property
+    def bytes_read(self) -> Counter:
+        total: Counter = Counter()
+        for r in self.requests:
+            total.update(r.read)
+        return total
 
     @property
     def bytes_written(self) -> Counter:
@@ -296,6 +304,9 @@ class CapacityMeter:
         elif operation in ("Query", "Scan"):
             evaluated = self._evaluated(operation, params)
             size = sum(item_size(i) for i in evaluated)
+            sort_key = self._schema(params["TableName"])[0][-1]
+            for item in evaluated:
+                request.read[_kind(item, sort_key)] += item_size(item)
             request.read_units = read_units(size, consistent=bool(params.get("ConsistentRead")))
             request.items_read, request.bytes_read = len(evaluated), size
 

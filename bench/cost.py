@@ -164,6 +164,8 @@ def main() -> int:
         do), a check-in every fifth: the partition a long-standing member really has."""
         order_ids = []
         for k in range(orders):
+            if k and k % 500 == 0:
+                print(f"  ... {k} past orders", file=sys.stderr, flush=True)
             order_ids.append(f"h-{member[-6:]}-{k}")
             engine.handle(order(member, 9900 + 100 * (k % 7), order_ids[-1]))
             if k % 5 == 4:
@@ -236,6 +238,9 @@ def main() -> int:
           f"{'write':>6s} {'index':>5s}   requests by operation")
     for label, m, f in rows:
         print(row(label, m, f))
+    page = rows[5][1]
+    print(f"\n{rows[5][0]}: bytes read by item kind: "
+          + ", ".join(f"{kind} {size}" for kind, size in page.bytes_read.most_common()))
     paid = rows[1][1]
     print(f"\n{rows[1][0]}: bytes written by item kind (sort key prefix): "
           + ", ".join(f"{kind} {size}" for kind, size in paid.bytes_written.most_common()))
