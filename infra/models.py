@@ -177,8 +177,10 @@ class ProcessedItem(SiyuItem, discriminator="processed"):
     brand_id = UnicodeAttribute()
     detail_type = UnicodeAttribute()
     at = UTCDateTimeAttribute()
-    effects = JSONAttribute()
+    # Null when the member's activity item holds them (`member_id`): the effects are stored once.
+    effects = JSONAttribute(null=True)
     follow_ups = JSONAttribute()
+    member_id = UnicodeAttribute(null=True)
     # What the event said (rules.events.fingerprint): the same id with other content is not a duplicate.
     fingerprint = UnicodeAttribute(null=True)
 

@@ -406,16 +406,21 @@ class DynamoStore(AlertStore, ProfileStore):
     def commit_event(self, record: EventRecord, change: MemberChange | None, side: tuple = ()) -> None:
         extensions.load_families()
         tx = _Transaction()
+        shown = () if change is None else record.effects if record.member_effects is None else record.member_effects
+        # The effects are stored once: in the member's activity item when it holds them all, which the processed
+        # record then names (a duplicate delivery reads them back from there), else in the processed record.
+        in_activity = bool(shown) and tuple(shown) == tuple(record.effects)
         tx.put("event", ProcessedItem(
             keys.event_pk(record.brand_id, record.event_id), keys.PROCESSED, event_id=record.event_id,
-            brand_id=record.brand_id, detail_type=record.detail_type, at=record.at, effects=list(record.effects),
+            brand_id=record.brand_id, detail_type=record.detail_type, at=record.at,
+            effects=None if in_activity else list(record.effects),
+            member_id=change.profile.member_id if in_activity else None,
             follow_ups=list(record.follow_ups), fingerprint=record.fingerprint, ttl=processed_record_expiry(record.at),
         ), ProcessedItem.pk.does_not_exist(), return_old=True)
         posting = change.posting if change else None
         if change is not None:
             p = change.profile
             mpk = keys.member_pk(p.brand_id, p.member_id)
-            shown = record.effects if record.member_effects is None else record.member_effects
             if shown:
                 tx.put("conflict", ActivityItem(
                     keys.ledger_pk(p.brand_id, p.member_id), keys.activity_sk(record.at, record.event_id),
@@ -756,8 +761,16 @@ def _member_update(profile: MemberProfile, posting: Posting | None, standing: St
 
 
 def _event_from_item(item: ProcessedItem) -> EventRecord:
+    effects = item.effects
+    if effects is None and item.member_id:
+        # Stored once, in the member's activity (see `commit_event`): read only for a duplicate or a look-up.
+        try:
+            effects = ActivityItem.get(keys.ledger_pk(item.brand_id, item.member_id),
+                                       keys.activity_sk(item.at, item.event_id)).effects
+        except ActivityItem.DoesNotExist:  # the member's history was erased since
+            effects = None
     return EventRecord(event_id=item.event_id, brand_id=item.brand_id, detail_type=item.detail_type, at=item.at,
-                       effects=tuple(item.effects or ()), follow_ups=tuple(item.follow_ups or ()),
+                       effects=tuple(effects or ()), follow_ups=tuple(item.follow_ups or ()),
                        fingerprint=item.fingerprint)
 
 
