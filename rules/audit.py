@@ -52,7 +52,9 @@ def new_record(*, brand_id: str, staff_id: str, mutation: str, arguments: Mappin
 # free text, which may name anyone.
 LEFT_OUT = frozenset({"phone", "phonenumber", "mobile", "openid", "unionid", "sessionkey", "nickname", "birthday",
                       "text", "address", "comment", "comments", "tags", "reason", "note", "notes", "remark",
-                      "description", "message"}) | free_text.PERSONAL_FIELDS
+                      "description", "message",
+                      # an imported file's rows name members (importMembers, importPreview): its name is kept
+                      "file", "content"}) | free_text.PERSONAL_FIELDS
 
 
 def outcome_of(started: AuditRecord, *, outcome: str, detail: str | None) -> AuditRecord:
