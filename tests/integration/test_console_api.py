@@ -116,3 +116,14 @@ def test_an_upload_is_previewed_with_its_bad_row_then_imported_in_batches(store,
     assert (second["data"]["importMembers"]["imported"], second["data"]["importMembers"]["nextRow"]) == (1, None)
     _, again = call_graphql(IMPORT, {"file": file, "name": "old.csv"}, staff)
     assert (again["data"]["importMembers"]["imported"], again["data"]["importMembers"]["skipped"]) == (0, 2)
+
+
+def test_an_imported_files_rows_stay_out_of_the_audit_log_which_outlives_erasure(store, brand_id):
+    phone = new_phone()
+    file = f"external_id,phone,nickname,lots\nA1,{phone},阿花,100@2030-01-01\n"
+    _, done = call_graphql(IMPORT, {"file": file, "name": "crm.csv"}, token("staff", "ops", brand_id))
+    assert done["data"]["importMembers"]["imported"] == 1
+    kept = json.dumps([r.arguments for r in store.audit_log(brand_id, first=20, after=None).items
+                       if r.mutation == "importMembers"], ensure_ascii=False)
+    assert "crm.csv" in kept
+    assert phone[-4:] not in kept and "阿花" not in kept
