@@ -128,7 +128,7 @@ class AlertAlreadyResolved(BusinessError):
 
 
 def alert_error(error: SiyuError) -> BusinessError:
-    common = {"code": error.code, "message": error.message}
+    common = {"code": error.code, "_failure": error}
     match error:
         case domain.AlertNotFound():
             return AlertNotFound(**common, alert_id=strawberry.ID(error.alert_id))

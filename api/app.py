@@ -26,7 +26,8 @@ class SiyuGraphQL(GraphQL):
     async def get_context(self, request: Request, response: Any) -> Context:
         # mangum gives API Gateway's requestContext.http.sourceIp as the client (not a header anyone can forge).
         client = request.client.host if request.client else None
-        return build_context(store(), settings(), utcnow(), request.headers.get("authorization"), wechat(), client)
+        return build_context(store(), settings(), utcnow(), request.headers.get("authorization"), wechat(), client,
+                             accept_language=request.headers.get("accept-language"))
 
     def decode_json(self, data: str | bytes) -> object:
         return decode_request(data)

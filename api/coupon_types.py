@@ -7,7 +7,9 @@ from typing import Annotated, Optional, Union
 
 import strawberry
 
-from api.types import BrandNotConfigured, BusinessError, Busy, MemberNotFound, RateLimited, business_error
+from strawberry.types import Info
+
+from api.types import BrandNotConfigured, BusinessError, Busy, MemberNotFound, RateLimited, business_error, language
 from rules import coupons, errors
 
 
@@ -43,7 +45,11 @@ class IneligibilityReason:
     code: str = strawberry.field(description="TIER, PAID_MEMBER, NEW_MEMBER, BIRTHDAY_MONTH, TAGS, FIRST_ORDER, "
                                              "LIMIT_REACHED, OUT_OF_STOCK, NOT_STARTED, ENDED, PAUSED, "
                                              "NOT_CLAIMABLE.")
-    message: str
+    _reason: strawberry.Private[coupons.Reason]
+
+    @strawberry.field(description="The sentence to show, in the request's language (Chinese by default).")
+    def message(self, info: Info) -> str:
+        return self._reason.render(language(info))
 
 
 @strawberry.type
@@ -76,7 +82,7 @@ class CouponOffer:
     @classmethod
     def of(cls, offer: coupons.Offer) -> "CouponOffer":
         return cls(template=CouponTemplate.of(offer.template), eligible=offer.eligible,
-                   reasons=[IneligibilityReason(code=r.code, message=r.message) for r in offer.reasons],
+                   reasons=[IneligibilityReason(code=r.code, _reason=r) for r in offer.reasons],
                    stock_left=offer.stock_left)
 
 
@@ -97,10 +103,10 @@ class CouponTemplateNotFound(BusinessError):
 
 
 def coupon_error(error: errors.SiyuError) -> BusinessError:
-    common = {"code": error.code, "message": error.message}
+    common = {"code": error.code, "_failure": error}
     if isinstance(error, errors.CouponNotEligible):
         return CouponNotEligible(**common, template_id=error.template_id,
-                                 reasons=[IneligibilityReason(code=r.code, message=r.message) for r in error.reasons])
+                                 reasons=[IneligibilityReason(code=r.code, _reason=r) for r in error.reasons])
     if isinstance(error, errors.CouponTemplateNotFound):
         return CouponTemplateNotFound(**common, template_id=error.template_id)
     return business_error(error)

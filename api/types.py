@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Optional, Union
+from typing import TYPE_CHECKING, Annotated, Any, Optional, Union
 
 import strawberry
 
@@ -15,7 +15,7 @@ from strawberry.types import Info
 
 from api.consent_types import ConsentState, consent_states
 from api.context import BAD_USER_INPUT, Context, graphql_error
-from rules import errors
+from rules import errors, messages
 from rules.brands import BrandConfig, TierLevel
 from rules.ledger import Entry, Lot, PointsState
 from rules.members import MemberState
@@ -115,7 +115,7 @@ class ActivityHistory:
 
 def _page_size(first: int) -> None:
     if not 1 <= first <= MAX_PAGE:
-        raise graphql_error(f"first must be between 1 and {MAX_PAGE}", BAD_USER_INPUT)
+        raise graphql_error("invalid.page_size", BAD_USER_INPUT, max=MAX_PAGE)
 
 
 @strawberry.type(description="A member's points. `balance` is what can be spent now: expired lots never count.")
@@ -141,7 +141,7 @@ class Points:
     @strawberry.field(description="Spendable points whose expiry falls within the next `days` days.")
     def expiring_within(self, days: int) -> int:
         if not 0 <= days <= MAX_DAYS:
-            raise graphql_error(f"days must be between 0 and {MAX_DAYS}", BAD_USER_INPUT)
+            raise graphql_error("invalid.days", BAD_USER_INPUT, max=MAX_DAYS)
         return self._state.expiring_within(self._now, days)
 
     @strawberry.field(description="Ledger entries, newest first.")
@@ -151,7 +151,7 @@ class Points:
         try:
             page = context.store.history(self._brand_id, self._member_id, first=first, after=after)
         except errors.InvalidInput as error:
-            raise graphql_error(error.message, BAD_USER_INPUT) from None
+            raise graphql_error(error, BAD_USER_INPUT) from None
         edges = [PointsEntryEdge(cursor=c, node=PointsEntry.of(e)) for e, c in zip(page.items, page.cursors)]
         return PointsHistory(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page,
                                                              end_cursor=page.end_cursor))
@@ -230,7 +230,7 @@ class Member:
         try:
             page = context.store.activity(p.brand_id, p.member_id, first=first, after=after)
         except errors.InvalidInput as error:
-            raise graphql_error(error.message, BAD_USER_INPUT) from None
+            raise graphql_error(error, BAD_USER_INPUT) from None
         edges = [ActivityEdge(cursor=c, node=Activity(event_id=r.event_id, detail_type=r.detail_type, at=r.at,
                                                       effects=list(r.effects)))
                  for r, c in zip(page.items, page.cursors)]
@@ -285,8 +285,19 @@ class Member:
 
 @strawberry.interface(description="A business failure: the request was understood and refused; nothing was written.")
 class BusinessError:
-    code: str
-    message: str
+    code: str = strawberry.field(description="The stable code a client branches on (never translated).")
+    # What to say: a domain error or a `Sentence`, rendered in the request's language when the field is read.
+    _failure: strawberry.Private[Any]
+
+    @strawberry.field(description="A sentence to show the member, in the request's language (`Accept-Language`; "
+                                  "Chinese by default, English on `en`).")
+    def message(self, info: Info) -> str:
+        return self._failure.render(language(info))
+
+
+def language(info: Info) -> str:
+    """The language this request is answered in (api/context.py chose it from `Accept-Language`)."""
+    return getattr(info.context, "language", messages.DEFAULT_LANGUAGE)
 
 
 @strawberry.type
@@ -390,7 +401,7 @@ class LoggedIn:
 
 def business_error(error: errors.SiyuError) -> BusinessError:
     """The schema type for a domain failure."""
-    common = {"code": error.code, "message": error.message}
+    common = {"code": error.code, "_failure": error}
     match error:
         case errors.InvalidInput():
             return InvalidInput(**common, field=error.field)
