@@ -6,6 +6,9 @@ from datetime import datetime
 from typing import Annotated, Optional, Union
 
 import strawberry
+
+from api.enums import EventOutcome
+from api.explanation_types import Effect
 from strawberry.scalars import JSON
 
 from api.types import BrandNotConfigured, Busy, InvalidInput, PageInfo, Tier
@@ -108,9 +111,14 @@ class ConfigureBrandInput:
 
 @strawberry.type(description="What the engine would do with an event now: nothing is written.")
 class Simulation:
-    event_id: str
-    status: str = strawberry.field(description="simulated, duplicate (already applied), rejected, ignored or failed.")
-    effects: JSON = strawberry.field(description="Each effect with plugin, version, rule and inputs.")
+    event_id: strawberry.ID = strawberry.field(description="The simulated event's id.")
+    state: EventOutcome = strawberry.field(description="SIMULATED, DUPLICATE (already applied), REJECTED, IGNORED "
+                                                       "or FAILED.")
+    decisions: list[Effect] = strawberry.field(description="What the rules would decide, each with its why.")
+    status: str = strawberry.field(description="simulated, duplicate (already applied), rejected, ignored or failed.",
+                                   deprecation_reason="Use state (an enum); removed in the next release.")
+    effects: JSON = strawberry.field(description="Each effect with plugin, version, rule and inputs.",
+                                     deprecation_reason="Use decisions (typed); removed in the next release.")
     follow_ups: list[str]
     reason: Optional[str] = None
     field: Optional[str] = None
@@ -119,9 +127,11 @@ class Simulation:
 
 @strawberry.type(description="An event that was rejected (invalid) or failed (a plugin raised), kept with its reason.")
 class EventProblemView:
-    event_id: str
+    event_id: strawberry.ID
     detail_type: str
-    status: str
+    state: EventOutcome = strawberry.field(description="REJECTED (invalid) or FAILED (a plugin raised).")
+    status: str = strawberry.field(description="rejected or failed.",
+                                   deprecation_reason="Use state (an enum); removed in the next release.")
     reason: str
     field: Optional[str]
     plugin: Optional[str]
@@ -131,6 +141,7 @@ class EventProblemView:
     @classmethod
     def of(cls, problem: EventProblem) -> "EventProblemView":
         return cls(event_id=problem.event_id, detail_type=problem.detail_type, status=problem.status,
+                   state=EventOutcome(problem.status),
                    reason=problem.reason, field=problem.field, plugin=problem.plugin,
                    received_at=problem.received_at, raw=problem.raw)
 

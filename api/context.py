@@ -124,5 +124,10 @@ def build_context(store: Store, settings: Settings, now: datetime, authorization
     return context
 
 
+def language(info: Info) -> str:
+    """The language this request is answered in (chosen from `Accept-Language` in `build_context`)."""
+    return getattr(info.context, "language", messages.DEFAULT_LANGUAGE)
+
+
 def ctx(info: Info) -> Context:
     return info.context

@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Annotated, Optional, Union
 
 import strawberry
+
+from api.enums import AuditOutcome
 from strawberry.scalars import JSON
 
 from api.consent_types import ConsentPurpose, ConsentState
@@ -80,14 +82,17 @@ class AuditRecordView:
     staff_id: str
     mutation: str
     arguments: JSON
+    result: AuditOutcome = strawberry.field(description="How the call ended (STARTED is written before it runs).")
     outcome: str = strawberry.field(description="started (written before the mutation ran: no change without it), "
-                                                "then ok, refused (a typed business failure) or error.")
+                                                "then ok, refused (a typed business failure) or error.",
+                                    deprecation_reason="Use result (an enum); removed in the next release.")
     detail: Optional[str] = strawberry.field(description="The result type, the refusal's code or the error's code.")
 
     @classmethod
     def of(cls, record: AuditRecord) -> "AuditRecordView":
         return cls(id=strawberry.ID(record.audit_id), call_id=strawberry.ID(call_id(record)), at=record.at, staff_id=record.staff_id,
                    mutation=record.mutation, arguments=dict(record.arguments), outcome=record.outcome,
+                   result=AuditOutcome(record.outcome),
                    detail=record.detail)
 
 

@@ -7,6 +7,8 @@ from typing import Annotated, Union
 
 import strawberry
 
+from api.enums import CommissionState
+
 from api.types import BusinessError, Busy, InvalidInput, MemberNotFound, RateLimited
 
 
@@ -25,7 +27,9 @@ class CommissionRecord:
     accrued_fen: int
     clawed_back_fen: int
     settled_fen: int
-    status: str
+    state: CommissionState = strawberry.field(description="Pending until the refund window ends, then settled.")
+    status: str = strawberry.field(description="pending or settled.",
+                                   deprecation_reason="Use state (an enum); removed in the next release.")
     accrued_at: datetime
     settles_at: datetime
 

@@ -38,6 +38,8 @@ from api.context import BAD_USER_INPUT, FORBIDDEN, INTERNAL, NOT_FOUND, Context,
 from api.consent_types import consent_states
 from api.referral_types import BindReferralResult, ReferralBound, ReferralRefused
 from api.coupon_types import ClaimCouponResult, Coupon, CouponClaimed, CouponOffer, coupon_error
+from api.enums import EventOutcome
+from api.explanation_types import Effect
 from api.hardening import EXTENSIONS, is_internal
 from api.permissions import IsMember, IsStaff
 from api.profile_types import ProfileMutations, profile_error
@@ -71,6 +73,7 @@ from api.types import (
     PointsChanged,
     RedeemPointsResult,
     RegisterMemberResult,
+    MemberTagsSet,
     RegisterMemberSuccess,
     ReversePointsResult,
     SetMemberTagsResult,
@@ -356,7 +359,8 @@ class Mutation(ProfileMutations):
             earned = sum(e.get("points", 0) for e in summary.effects if e.get("effect") == "AwardPoints")
             state = context.store.load_member(p.brand_id, p.subject, as_of=context.now)
             return CheckedIn(points_earned=earned if summary.status == "applied" else 0,
-                             balance=state.points.spendable(context.now), effects=summary.effects)
+                             balance=state.points.spendable(context.now), effects=summary.effects,
+                             decisions=[Effect.of(e) for e in summary.effects])
 
         return _typed(run, context)
 
@@ -530,7 +534,7 @@ class Mutation(ProfileMutations):
             if not _plausible_id(str(member_id)) or context.store.load_member(p.brand_id, str(member_id)) is None:
                 raise errors.MemberNotFound(str(member_id)[:128])
             context.store.set_tags(p.brand_id, str(member_id), cleaned)
-            return RegisterMemberSuccess(member=_member(context, p.brand_id, str(member_id)))
+            return MemberTagsSet(member=_member(context, p.brand_id, str(member_id)))
 
         return _typed(run, context)
 
@@ -586,7 +590,9 @@ class Mutation(ProfileMutations):
         from infra.runtime import engine
 
         summary = engine().simulate(event)
-        return Simulation(event_id=summary.event_id, status=summary.status, effects=summary.effects,
+        return Simulation(event_id=strawberry.ID(summary.event_id), status=summary.status,
+                          state=EventOutcome(summary.status), effects=summary.effects,
+                          decisions=[Effect.of(e) for e in summary.effects],
                           follow_ups=summary.follow_ups, reason=summary.reason, field=summary.field,
                           plugin=summary.plugin)
 

@@ -9,7 +9,7 @@ staff-facing event problems. Keys:
 - `coupon.*`: why a member may not claim a coupon (the reason's `code`);
 - `referral.*`: why a referral code was refused;
 - `graphql.*`: GraphQL errors by their `extensions.code` (`{detail}` is graphql-core's own English text);
-- `entry.*`: the one-line summary of a ledger entry's "why".
+- `entry.*`, `effect.*`: the one-line summary of a ledger entry's "why" and of what the rules decided.
 
 `tests/unit/test_messages.py` checks that every key has both languages with the same parameters, and that every
 error class, reason code and key raised anywhere is in the table.
@@ -170,13 +170,28 @@ MESSAGES: dict[str, dict[str, str]] = {
     # ---- a ledger entry's "why", in one line -----------------------------------------------------------------------
     "entry.rule": {ZH: "规则「{rule}」（{plugin}）：{points} 积分", EN: "rule {rule} ({plugin}): {points} points"},
     "entry.EARN": {ZH: "获得 {points} 积分", EN: "earned {points} points"},
-    "entry.REDEEM": {ZH: "兑换使用 {points} 积分", EN: "redeemed {points} points"},
-    "entry.PAY": {ZH: "积分抵现 {points} 积分", EN: "paid {points} points towards an order"},
-    "entry.EXPIRE": {ZH: "{points} 积分过期", EN: "{points} points expired"},
-    "entry.ADJUST": {ZH: "人工调整 {points} 积分：{reason}", EN: "staff adjustment of {points} points: {reason}"},
-    "entry.REVERSE": {ZH: "冲正 {points} 积分", EN: "reversal of {points} points"},
-    "entry.CLAWBACK": {ZH: "退款收回 {points} 积分", EN: "{points} points taken back for a refund"},
-    "entry.OTHER": {ZH: "积分变动 {points}", EN: "points change of {points}"},
+    "entry.REDEEM": {ZH: "使用 {points} 积分", EN: "spent {points} points"},
+    "entry.ADJUST": {ZH: "客服调整 {points} 积分：{reason}", EN: "staff adjustment of {points} points: {reason}"},
+    "entry.REVERSE": {ZH: "撤销一笔记录，{points} 积分", EN: "reversal of an entry, {points} points"},
+    "entry.EXPIRE": {ZH: "{points} 积分已过期", EN: "{points} points expired"},
+    "entry.TAKE_BACK": {ZH: "退款收回 {points} 积分", EN: "{points} points taken back for a refund"},
+    "entry.REPAY": {ZH: "新获得的积分抵扣欠分 {points} 积分", EN: "{points} newly earned points repaid a debt"},
+
+    # ---- what the rules decided for an event (Effect.summary), by effect kind ---------------------------------------
+    "effect.AWARD_POINTS": {ZH: "获得 {points} 积分（规则 {rule}）", EN: "earned {points} points (rule {rule})"},
+    "effect.TAKE_BACK_POINTS": {ZH: "收回 {points} 积分（规则 {rule}）", EN: "took back {points} points (rule {rule})"},
+    "effect.EXPIRE_POINTS": {ZH: "过期积分已清理（规则 {rule}）", EN: "expired points written off (rule {rule})"},
+    "effect.ADD_GROWTH": {ZH: "成长值 +{growth}（规则 {rule}）", EN: "growth +{growth} (rule {rule})"},
+    "effect.SET_TIER": {ZH: "会员等级变为 {tier}（规则 {rule}）", EN: "tier set to {tier} (rule {rule})"},
+    "effect.SET_PAID_MEMBERSHIP": {ZH: "付费会员有效期已更新（规则 {rule}）",
+                                   EN: "paid membership updated (rule {rule})"},
+    "effect.ONCE": {ZH: "已记录，不会重复（规则 {rule}）", EN: "recorded so it happens once (rule {rule})"},
+    "effect.EMIT": {ZH: "已发出事件 {detail_type}（规则 {rule}）", EN: "sent {detail_type} (rule {rule})"},
+    "effect.BRAND_EMIT": {ZH: "已通知品牌 {detail_type}（规则 {rule}）", EN: "told the brand {detail_type} (rule {rule})"},
+    "effect.ISSUE_COUPON": {ZH: "发放优惠券 {template}（规则 {rule}）", EN: "issued coupon {template} (rule {rule})"},
+    "effect.USE_COUPON": {ZH: "使用了优惠券（规则 {rule}）", EN: "used a coupon (rule {rule})"},
+    "effect.NOTE": {ZH: "规则 {rule} 的说明：{message}", EN: "note from rule {rule}: {message}"},
+    "effect.OTHER": {ZH: "规则 {rule} 作出了决定", EN: "rule {rule} decided"},
 }
 
 

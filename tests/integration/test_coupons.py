@@ -265,7 +265,7 @@ def test_members_see_offers_and_claim_through_graphql_and_their_coupons_in_me(st
                                            {"name": "满50减10", "status": "expired"}]
     # Staff put the member in the community group; the group coupon opens up.
     tag = """mutation($m: ID!) { setMemberTags(memberId: $m, tags: ["community"]) { __typename
-      ... on RegisterMemberSuccess { member { tags } } } }"""
+      ... on MemberTagsSet { member { tags } } } }"""
     _, tagged = call_graphql(tag, {"m": member}, token("staff", "s1", brand))
     assert tagged["data"]["setMemberTags"]["member"]["tags"] == ["community"]
     _, again = call_graphql(claim, {"id": "group-10"}, mine)
