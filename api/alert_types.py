@@ -94,13 +94,13 @@ class Alert:
         )
 
 
-@strawberry.type
+@strawberry.type(description="One alert in a page, with the cursor that continues after it.")
 class AlertEdge:
     cursor: str
     node: Alert
 
 
-@strawberry.type
+@strawberry.type(description="A page of alerts, newest first.")
 class AlertConnection:
     edges: list[AlertEdge]
     page_info: PageInfo

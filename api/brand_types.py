@@ -54,7 +54,7 @@ class EnabledPlugin:
 
 @strawberry.type
 class Brand:
-    id: str
+    id: strawberry.ID
     name: str
     timezone: str
     tiers: list[Tier]
@@ -70,7 +70,7 @@ class Brand:
         plugins = [EnabledPlugin(name=name, available=name in installed.infos,
                                  problem=None if name in installed.infos else installed.unavailable(name))
                    for name in sorted(brand.plugins)]
-        return cls(id=brand.brand_id, name=brand.name, timezone=brand.timezone,
+        return cls(id=strawberry.ID(brand.brand_id), name=brand.name, timezone=brand.timezone,
                    tiers=[Tier(code=t.code, name=t.name, threshold=t.threshold, benefits=dict(t.benefits))
                           for t in brand.tiers],
                    enabled_plugins=sorted(brand.plugins), version=brand.version, plugins=plugins)
@@ -146,13 +146,13 @@ class EventProblemView:
                    received_at=problem.received_at, raw=problem.raw)
 
 
-@strawberry.type
+@strawberry.type(description="One problem in a page, with the cursor that continues after it.")
 class EventProblemEdge:
     cursor: str
     node: EventProblemView
 
 
-@strawberry.type
+@strawberry.type(name="EventProblemConnection", description="A page of event problems, newest first.")
 class EventProblems:
     edges: list[EventProblemEdge]
     page_info: PageInfo

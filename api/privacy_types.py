@@ -65,11 +65,19 @@ class AccountErased:
 EraseResult = Annotated[Union[AccountErased, MemberNotFound, Busy], strawberry.union("EraseResult")]
 
 
+@strawberry.type(description="How many items of one type an export holds.")
+class ItemCount:
+    item_type: str = strawberry.field(description="The stored item's type: profile, lot, entry, consent, ...")
+    count: int = strawberry.field(description="How many.")
+
+
 @strawberry.type(description="Everything Siyu holds on the member, as JSON, with a few counts.")
 class DataExport:
     member_id: strawberry.ID
     exported_at: datetime
-    item_counts: JSON = strawberry.field(description="Stored items by type (profile, lot, entry, consent, ...).")
+    counts: list[ItemCount] = strawberry.field(description="Stored items by type (profile, lot, entry, consent, ...).")
+    item_counts: JSON = strawberry.field(description="Stored items by type (profile, lot, entry, consent, ...).",
+                                         deprecation_reason="Use counts (typed); removed in the next release.")
     data: JSON = strawberry.field(description="The full export: profile, consents, lookups and every stored item.")
 
 
@@ -96,13 +104,14 @@ class AuditRecordView:
                    detail=record.detail)
 
 
-@strawberry.type
+@strawberry.type(name="AuditRecordEdge", description="One audit record in a page, with the cursor that continues "
+                                                   "after it.")
 class AuditEdge:
     cursor: str
     node: AuditRecordView
 
 
-@strawberry.type
+@strawberry.type(name="AuditRecordConnection", description="A page of audit records, newest first.")
 class AuditLog:
     edges: list[AuditEdge]
     page_info: PageInfo

@@ -38,6 +38,7 @@ from api.context import BAD_USER_INPUT, FORBIDDEN, INTERNAL, NOT_FOUND, Context,
 from api.consent_types import consent_states
 from api.referral_types import BindReferralResult, ReferralBound, ReferralRefused
 from api.coupon_types import ClaimCouponResult, Coupon, CouponClaimed, CouponOffer, coupon_error
+from api.descriptions import describe
 from api.enums import EventOutcome
 from api.explanation_types import Effect
 from api.hardening import EXTENSIONS, is_internal
@@ -52,6 +53,7 @@ from api.privacy_types import (
     ConsentRecorded,
     DataExport,
     EraseResult,
+    ItemCount,
     ProfileUpdated,
     SetConsentInput,
     SetConsentResult,
@@ -263,7 +265,8 @@ class Query:
             raise graphql_error("graphql.NOT_FOUND", NOT_FOUND)
         data = export(state, context.store.member_data(p.brand_id, p.subject), brand, now=context.now)
         return DataExport(member_id=strawberry.ID(p.subject), exported_at=context.now,
-                          item_counts=data["itemCounts"], data=data)
+                          item_counts=data["itemCounts"], data=data,
+                          counts=[ItemCount(item_type=k, count=v) for k, v in sorted(data["itemCounts"].items())])
 
     @strawberry.field(permission_classes=[IsStaff],
                       description="What staff of this brand changed through the API, newest first. Read-only: "
@@ -620,6 +623,7 @@ class SiyuSchema(strawberry.Schema):
             # Before the schema is built from the types: every staff mutation, present or future, is audited.
             audit_staff_mutations(mutation)
         super().__init__(*args, **kwargs)
+        describe(self._schema)
 
     def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
         # Refusals (bad token, wrong role, bad input) are answers, not incidents: log only what gets masked.

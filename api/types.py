@@ -91,7 +91,7 @@ class PointsEntry:
                    _sentence=why._sentence if why else entry_sentence(entry.kind.value, entry.points, entry.reason))
 
 
-@strawberry.type
+@strawberry.type(description="One ledger entry in a page, with the cursor that continues after it.")
 class PointsEntryEdge:
     cursor: str
     node: PointsEntry
@@ -103,7 +103,7 @@ class PageInfo:
     end_cursor: Optional[str]
 
 
-@strawberry.type
+@strawberry.type(name="PointsEntryConnection", description="A page of ledger entries, newest first.")
 class PointsHistory:
     edges: list[PointsEntryEdge]
     page_info: PageInfo
@@ -119,13 +119,14 @@ class Activity:
                                      deprecation_reason="Use decisions (typed); removed in the next release.")
 
 
-@strawberry.type
+@strawberry.type(description="One event in a page, with the cursor that continues after it.")
 class ActivityEdge:
     cursor: str
     node: Activity
 
 
-@strawberry.type
+@strawberry.type(name="ActivityConnection", description="A page of what events did to the member, newest "
+                                                      "first.")
 class ActivityHistory:
     edges: list[ActivityEdge]
     page_info: PageInfo
