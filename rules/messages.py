@@ -167,6 +167,14 @@ MESSAGES: dict[str, dict[str, str]] = {
                                   EN: "the request could not be processed; it was recorded for the brand's staff"},
     "graphql.OTHER_BRAND": {ZH: "工作人员只能模拟本品牌的事件", EN: "staff can simulate only their own brand's events"},
 
+    # ---- requests that are not GraphQL requests at all (api/http_errors.py) ------------------------------------------
+    "http.TOO_DEEP": {ZH: "请求体嵌套超过 {depth} 层", EN: "The request body is nested more than {depth} levels deep"},
+    "http.NOT_JSON": {ZH: "请求体不是有效的 JSON", EN: "Unable to parse request body as JSON"},
+    "http.NOT_OBJECT": {ZH: "请求体须为 JSON 对象：{{\"query\": \"...\", \"variables\": {{...}}}}",
+                        EN: 'The request body must be a JSON object: {{"query": "...", "variables": {{...}}}}'},
+    "http.404": {ZH: "未找到该地址", EN: "Not Found"},
+    "http.405": {ZH: "不支持该请求方法", EN: "Method Not Allowed"},
+
     # ---- a ledger entry's "why", in one line -----------------------------------------------------------------------
     "entry.rule": {ZH: "规则「{rule}」（{plugin}）：{points} 积分", EN: "rule {rule} ({plugin}): {points} points"},
     "entry.EARN": {ZH: "获得 {points} 积分", EN: "earned {points} points"},

@@ -58,7 +58,7 @@ def test_every_business_error_class_has_its_code_in_the_catalogue():
 
 def test_every_message_key_raised_anywhere_is_in_the_catalogue():
     # (coupon.issued, referral.code_entered: event types, not messages; reason codes are upper case)
-    used = _literals(r'["\'](?:(?:invalid|graphql|entry)\.[A-Za-z_]+|(?:coupon|referral|reversal)\.[A-Z_]+)["\']')
+    used = _literals(r'["\'](?:(?:invalid|graphql|entry|effect|http)\.[A-Za-z_0-9]+|(?:coupon|referral|reversal)\.[A-Z_]+)["\']')
     used = {u.strip("\"'") for u in used}
     assert len(used) > 40
     assert not sorted(used - set(MESSAGES)), "keys used without a message"
