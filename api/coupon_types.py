@@ -9,7 +9,7 @@ import strawberry
 
 from strawberry.types import Info
 
-from api.enums import CouponState, CouponType
+from api.enums import CouponRefusal, CouponState, CouponType
 from api.types import BrandNotConfigured, BusinessError, Busy, MemberNotFound, RateLimited, business_error
 from api.context import language
 from rules import coupons, errors
@@ -49,9 +49,7 @@ class Coupon:
 
 @strawberry.type(description="Why a member cannot claim a coupon: a stable code and a sentence to show.")
 class IneligibilityReason:
-    code: str = strawberry.field(description="TIER, PAID_MEMBER, NEW_MEMBER, BIRTHDAY_MONTH, TAGS, FIRST_ORDER, "
-                                             "LIMIT_REACHED, OUT_OF_STOCK, NOT_STARTED, ENDED, PAUSED, "
-                                             "NOT_CLAIMABLE.")
+    code: CouponRefusal = strawberry.field(description="The stable reason code.")
     _reason: strawberry.Private[coupons.Reason]
 
     @strawberry.field(description="The sentence to show, in the request's language (Chinese by default).")
@@ -91,7 +89,7 @@ class CouponOffer:
     @classmethod
     def of(cls, offer: coupons.Offer) -> "CouponOffer":
         return cls(template=CouponTemplate.of(offer.template), eligible=offer.eligible,
-                   reasons=[IneligibilityReason(code=r.code, _reason=r) for r in offer.reasons],
+                   reasons=[IneligibilityReason(code=CouponRefusal(r.code), _reason=r) for r in offer.reasons],
                    stock_left=offer.stock_left)
 
 
@@ -115,7 +113,7 @@ def coupon_error(error: errors.SiyuError) -> BusinessError:
     common = {"code": error.code, "_failure": error}
     if isinstance(error, errors.CouponNotEligible):
         return CouponNotEligible(**common, template_id=error.template_id,
-                                 reasons=[IneligibilityReason(code=r.code, _reason=r) for r in error.reasons])
+                                 reasons=[IneligibilityReason(code=CouponRefusal(r.code), _reason=r) for r in error.reasons])
     if isinstance(error, errors.CouponTemplateNotFound):
         return CouponTemplateNotFound(**common, template_id=error.template_id)
     return business_error(error)

@@ -156,8 +156,7 @@ DESCRIPTIONS: dict[str, str] = {
     "BindReferralResult": _RESULT,
     "ReferralBound": "The inviter is bound to the member.",
     "ReferralBound.referrerId": "The inviter.",
-    "ReferralRefused.reason": "UNKNOWN_CODE, SELF_REFERRAL, LOOP, ALREADY_BOUND, ALREADY_REFERRED, WINDOW_CLOSED or "
-                              "NOT_ENABLED.",
+    "ReferralRefused.reason": "The stable reason code.",
 
     # ---- brand, plugins, events, alerts (staff) ------------------------------------------------------------------
     "Brand": "A brand's configuration: its tier ladder and rule plugins.",

@@ -71,6 +71,33 @@ class Channel(Enum):
     STORE = "store"
 
 
+@strawberry.enum(description="Why a member cannot claim a coupon now (IneligibilityReason.code).")
+class CouponRefusal(Enum):
+    NOT_CLAIMABLE = "NOT_CLAIMABLE"
+    PAUSED = "PAUSED"
+    NOT_STARTED = "NOT_STARTED"
+    ENDED = "ENDED"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    LIMIT_REACHED = "LIMIT_REACHED"
+    TIER = "TIER"
+    PAID_MEMBER = "PAID_MEMBER"
+    NEW_MEMBER = "NEW_MEMBER"
+    BIRTHDAY_MONTH = "BIRTHDAY_MONTH"
+    TAGS = "TAGS"
+    FIRST_ORDER = "FIRST_ORDER"
+
+
+@strawberry.enum(description="Why a referral code was not bound (ReferralRefused.reason).")
+class ReferralRefusal(Enum):
+    UNKNOWN_CODE = "UNKNOWN_CODE"
+    SELF_REFERRAL = "SELF_REFERRAL"
+    LOOP = "LOOP"
+    ALREADY_BOUND = "ALREADY_BOUND"
+    ALREADY_REFERRED = "ALREADY_REFERRED"
+    WINDOW_CLOSED = "WINDOW_CLOSED"
+    NOT_ENABLED = "NOT_ENABLED"
+
+
 def enum_of(kind: type[E], value: str | None) -> E | None:
     """The enum member for a stored value (None for none)."""
     return None if value is None else kind(value)

@@ -7,7 +7,7 @@ from typing import Annotated, Union
 
 import strawberry
 
-from api.enums import CommissionState
+from api.enums import CommissionState, ReferralRefusal
 
 from api.types import BusinessError, Busy, InvalidInput, MemberNotFound, RateLimited
 
@@ -49,7 +49,7 @@ class ReferralBound:
 @strawberry.type(description="The code was not bound. `reason`: UNKNOWN_CODE, SELF_REFERRAL, LOOP, ALREADY_BOUND, "
                              "ALREADY_REFERRED, WINDOW_CLOSED, NOT_ENABLED.")
 class ReferralRefused(BusinessError):
-    reason: str
+    reason: ReferralRefusal
 
 
 BindReferralResult = Annotated[

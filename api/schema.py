@@ -39,7 +39,7 @@ from api.consent_types import consent_states
 from api.referral_types import BindReferralResult, ReferralBound, ReferralRefused
 from api.coupon_types import ClaimCouponResult, Coupon, CouponClaimed, CouponOffer, coupon_error
 from api.descriptions import describe
-from api.enums import EventOutcome
+from api.enums import EventOutcome, ReferralRefusal
 from api.explanation_types import Effect
 from api.hardening import EXTENSIONS, is_internal
 from api.permissions import IsMember, IsStaff
@@ -486,7 +486,7 @@ class Mutation(ProfileMutations):
             brand = context.store.get_brand(p.brand_id)
             if brand is None or "referral" not in brand.plugins:
                 return ReferralRefused(code="REFERRAL_REFUSED", _failure=Sentence("referral.NOT_ENABLED"),
-                                       reason="NOT_ENABLED")
+                                       reason=ReferralRefusal.NOT_ENABLED)
             cleaned = code.strip().upper()
             if not 0 < len(cleaned) <= 32 or not cleaned.isalnum():
                 raise errors.InvalidInput("code", "invalid.not_referral_code")
@@ -502,7 +502,8 @@ class Mutation(ProfileMutations):
                 return ReferralBound(referrer_id=strawberry.ID(bound["referrer"]))
             refused = next((e for e in summary.effects if e.get("rule") == "referral-refused"), None)
             reason = refused["inputs"]["refused"] if refused else "ALREADY_BOUND"
-            return ReferralRefused(code="REFERRAL_REFUSED", _failure=Sentence(f"referral.{reason}"), reason=reason)
+            return ReferralRefused(code="REFERRAL_REFUSED", _failure=Sentence(f"referral.{reason}"),
+                                   reason=ReferralRefusal(reason))
 
         return _typed(run, context)
 

@@ -70,6 +70,15 @@ def test_every_coupon_refusal_reason_has_a_sentence():
     assert not sorted(r for r in reasons if f"coupon.{r}" not in MESSAGES)
 
 
+def test_every_refusal_reason_raised_is_a_value_of_its_schema_enum():
+    from api.enums import CouponRefusal, ReferralRefusal
+
+    assert _literals(r'Reason\("([A-Z_]+)"') == {r.value for r in CouponRefusal}
+    assert _literals(r'_refused\("([A-Z_]+)"') | {"NOT_ENABLED"} == {r.value for r in ReferralRefusal}
+    assert all(f"coupon.{r.value}" in MESSAGES for r in CouponRefusal)
+    assert all(f"referral.{r.value}" in MESSAGES for r in ReferralRefusal)
+
+
 def test_every_referral_refusal_and_ledger_reversal_reason_has_a_sentence():
     referral = _literals(r'_refused\("([A-Z_]+)"') | {"NOT_ENABLED"}
     assert not sorted(r for r in referral if f"referral.{r}" not in MESSAGES)
@@ -100,3 +109,11 @@ def test_a_refusal_reads_in_chinese_by_default_and_in_english_on_request_with_it
 ])
 def test_the_language_follows_accept_language_with_its_q_values(header, language):
     assert language_of(header) == language
+
+
+def test_every_kind_of_effect_and_ledger_entry_has_a_summary():
+    from api.enums import PointsEntryType
+    from api.explanation_types import EffectKind
+
+    assert not [k.name for k in EffectKind if f"effect.{k.name}" not in MESSAGES]
+    assert not [k.name for k in PointsEntryType if f"entry.{k.name}" not in MESSAGES]
