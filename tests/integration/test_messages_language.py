@@ -78,3 +78,8 @@ def test_a_checked_in_member_sees_what_the_rules_decided_typed_and_in_chinese(st
     entry = history["data"]["me"]["points"]["history"]["edges"][0]["node"]
     assert entry["entryType"] == "EARN" and entry["why"]["rule"] == awarded[0]["rule"]
     assert entry["summary"] == entry["why"]["summary"] and entry["summary"].startswith("规则「")
+    _, activity = call_graphql("""{ me { activity(first: 5) { edges { node { detailType
+      decisions { kind rule summary } } } } } }""", token=mine, language="en")
+    nodes = [e["node"] for e in activity["data"]["me"]["activity"]["edges"]]
+    checked_in = next(n for n in nodes if any(d["kind"] == "AWARD_POINTS" for d in n["decisions"]))
+    assert any(d["summary"].startswith("earned ") for d in checked_in["decisions"])
