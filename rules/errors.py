@@ -38,7 +38,10 @@ class InvalidInput(SiyuError):
     code = "INVALID_INPUT"
 
     def __init__(self, field: str, key: str, /, **params: Any) -> None:
-        assert key.startswith("invalid."), f"InvalidInput takes a message key, not a sentence: {key!r}"
+        if not key.startswith("invalid."):
+            # A sentence instead of a key (code not yet moved to the catalogue): shown as it is, after a Chinese
+            # lead-in; tests/unit/test_messages.py fails on any such call in the code base.
+            key, params = "invalid.untranslated", {**params, "detail": key}
         super().__init__(key, field=field, **params)
         self.field = field
 

@@ -66,6 +66,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "REFERRAL_REFUSED": {ZH: "邀请码不可用", EN: "the referral code was refused"},
 
     # ---- why an input was refused (InvalidInput keys) --------------------------------------------------------------
+    "invalid.untranslated": {ZH: "输入有误（{field}）：{detail}", EN: "{detail}"},
     "invalid.channel": {ZH: "渠道必须是以下之一：{choices}", EN: "must be one of {choices}"},
     "invalid.identity_required": {ZH: "注册会员需要手机号或微信身份",
                                   EN: "a member registers with a phone number or a WeChat identity"},

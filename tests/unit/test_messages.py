@@ -20,7 +20,8 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 # Where one language deliberately leaves a parameter out (graphql-core's English detail is not repeated in
 # Chinese; the English plugin sentence already names the plugin).
-ONE_SIDED = {"graphql.FORBIDDEN": {"detail"}, "graphql.NOT_FOUND": set(), "invalid.plugin_unavailable": {"plugin"}}
+ONE_SIDED = {"graphql.FORBIDDEN": {"detail"}, "graphql.NOT_FOUND": set(), "invalid.plugin_unavailable": {"plugin"},
+             "invalid.untranslated": {"field"}}
 
 
 def _all_error_classes() -> set[type]:
@@ -62,6 +63,15 @@ def test_every_message_key_raised_anywhere_is_in_the_catalogue():
     used = {u.strip("\"'") for u in used}
     assert len(used) > 40
     assert not sorted(used - set(MESSAGES)), "keys used without a message"
+
+
+def test_no_input_check_raises_a_sentence_instead_of_a_catalogue_key():
+    sentences = _literals(r'InvalidInput\([^,()]+, f?"(?!invalid\.)([^"]*)"')
+    sentences |= _literals(r'graphql_error\(f?"(?!(?:graphql|invalid)\.)([^"]*)"')
+    assert not sentences, f"move these into rules/messages.py: {sorted(sentences)}"
+    # and at run time such a sentence still reaches the member, never an error of its own
+    refused = errors.InvalidInput("name", "too long")
+    assert refused.render(EN) == "too long" and refused.render(ZH) == "输入有误（name）：too long"
 
 
 def test_every_coupon_refusal_reason_has_a_sentence():
