@@ -94,13 +94,13 @@ class Alert:
         )
 
 
-@strawberry.type
+@strawberry.type(description="One alert in a page, with the cursor that continues after it.")
 class AlertEdge:
     cursor: str
     node: Alert
 
 
-@strawberry.type
+@strawberry.type(description="A page of alerts, newest first.")
 class AlertConnection:
     edges: list[AlertEdge]
     page_info: PageInfo
@@ -128,7 +128,7 @@ class AlertAlreadyResolved(BusinessError):
 
 
 def alert_error(error: SiyuError) -> BusinessError:
-    common = {"code": error.code, "message": error.message}
+    common = {"code": error.code, "_failure": error}
     match error:
         case domain.AlertNotFound():
             return AlertNotFound(**common, alert_id=strawberry.ID(error.alert_id))

@@ -19,6 +19,7 @@ from api.http_errors import HTTPException, decode_request, error_response, inter
 from api.schema import schema
 from infra.runtime import store, wechat
 from infra.settings import Settings, settings
+from rules import messages
 from infra.store import utcnow
 
 
@@ -26,7 +27,8 @@ class SiyuGraphQL(GraphQL):
     async def get_context(self, request: Request, response: Any) -> Context:
         # mangum gives API Gateway's requestContext.http.sourceIp as the client (not a header anyone can forge).
         client = request.client.host if request.client else None
-        return build_context(store(), settings(), utcnow(), request.headers.get("authorization"), wechat(), client)
+        return build_context(store(), settings(), utcnow(), request.headers.get("authorization"), wechat(), client,
+                             accept_language=request.headers.get("accept-language"))
 
     def decode_json(self, data: str | bytes) -> object:
         return decode_request(data)
@@ -34,12 +36,14 @@ class SiyuGraphQL(GraphQL):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await super().__call__(scope, receive, send)
+        request = Request(scope=scope, receive=receive)
+        language = messages.language_of(request.headers.get("accept-language"))
         try:
-            response = await self.run(Request(scope=scope, receive=receive))
+            response = await self.run(request)
         except HTTPException as refused:  # not a GraphQL request: JSON with a code, as every other answer
-            response = error_response(refused.status_code, refused.reason)
+            response = error_response(refused.status_code, refused.reason, language)
         except Exception as error:  # a bug or an outage, never the client's input: logged, masked
-            response = internal_error_response(error)
+            response = internal_error_response(error, language)
         await response(scope, receive, send)
 
 
@@ -78,7 +82,8 @@ def build_app(config: Settings, *, graphiql_page: str | None = None, routes: lis
 async def _http_error(request: Request, refused: Exception) -> JSONResponse:
     """Unknown paths and methods answer JSON with a code too (Starlette's own answers are plain text)."""
     assert isinstance(refused, StarletteHTTPException)
-    return error_response(refused.status_code, str(refused.detail))
+    return error_response(refused.status_code, str(refused.detail),
+                          messages.language_of(request.headers.get("accept-language")))
 
 
 app = build_app(settings())

@@ -6,6 +6,9 @@ from datetime import datetime
 from typing import Annotated, Optional, Union
 
 import strawberry
+
+from api.enums import EventOutcome
+from api.explanation_types import Effect
 from strawberry.scalars import JSON
 
 from api.types import BrandNotConfigured, Busy, InvalidInput, PageInfo, Tier
@@ -51,7 +54,7 @@ class EnabledPlugin:
 
 @strawberry.type
 class Brand:
-    id: str
+    id: strawberry.ID
     name: str
     timezone: str
     tiers: list[Tier]
@@ -67,7 +70,7 @@ class Brand:
         plugins = [EnabledPlugin(name=name, available=name in installed.infos,
                                  problem=None if name in installed.infos else installed.unavailable(name))
                    for name in sorted(brand.plugins)]
-        return cls(id=brand.brand_id, name=brand.name, timezone=brand.timezone,
+        return cls(id=strawberry.ID(brand.brand_id), name=brand.name, timezone=brand.timezone,
                    tiers=[Tier(code=t.code, name=t.name, threshold=t.threshold, benefits=dict(t.benefits))
                           for t in brand.tiers],
                    enabled_plugins=sorted(brand.plugins), version=brand.version, plugins=plugins)
@@ -108,9 +111,14 @@ class ConfigureBrandInput:
 
 @strawberry.type(description="What the engine would do with an event now: nothing is written.")
 class Simulation:
-    event_id: str
-    status: str = strawberry.field(description="simulated, duplicate (already applied), rejected, ignored or failed.")
-    effects: JSON = strawberry.field(description="Each effect with plugin, version, rule and inputs.")
+    event_id: strawberry.ID = strawberry.field(description="The simulated event's id.")
+    state: EventOutcome = strawberry.field(description="SIMULATED, DUPLICATE (already applied), REJECTED, IGNORED, INVALID (proposed parameters that would not be saved) "
+                                                       "or FAILED.")
+    decisions: list[Effect] = strawberry.field(description="What the rules would decide, each with its why.")
+    status: str = strawberry.field(description="simulated, duplicate (already applied), rejected, ignored or failed.",
+                                   deprecation_reason="Use state (an enum); removed in the next release.")
+    effects: JSON = strawberry.field(description="Each effect with plugin, version, rule and inputs.",
+                                     deprecation_reason="Use decisions (typed); removed in the next release.")
     follow_ups: list[str]
     reason: Optional[str] = None
     field: Optional[str] = None
@@ -119,9 +127,11 @@ class Simulation:
 
 @strawberry.type(description="An event that was rejected (invalid) or failed (a plugin raised), kept with its reason.")
 class EventProblemView:
-    event_id: str
+    event_id: strawberry.ID
     detail_type: str
-    status: str
+    state: EventOutcome = strawberry.field(description="REJECTED (invalid) or FAILED (a plugin raised).")
+    status: str = strawberry.field(description="rejected or failed.",
+                                   deprecation_reason="Use state (an enum); removed in the next release.")
     reason: str
     field: Optional[str]
     plugin: Optional[str]
@@ -131,17 +141,18 @@ class EventProblemView:
     @classmethod
     def of(cls, problem: EventProblem) -> "EventProblemView":
         return cls(event_id=problem.event_id, detail_type=problem.detail_type, status=problem.status,
+                   state=EventOutcome(problem.status),
                    reason=problem.reason, field=problem.field, plugin=problem.plugin,
                    received_at=problem.received_at, raw=problem.raw)
 
 
-@strawberry.type
+@strawberry.type(description="One problem in a page, with the cursor that continues after it.")
 class EventProblemEdge:
     cursor: str
     node: EventProblemView
 
 
-@strawberry.type
+@strawberry.type(name="EventProblemConnection", description="A page of event problems, newest first.")
 class EventProblems:
     edges: list[EventProblemEdge]
     page_info: PageInfo

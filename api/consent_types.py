@@ -8,6 +8,8 @@ from typing import Iterable, Optional
 
 import strawberry
 
+from api.enums import Channel
+
 from rules import consent
 from rules.consent import ConsentRecord
 
@@ -23,13 +25,15 @@ class ConsentRecordView:
     granted: bool
     policy_version: str = strawberry.field(description="The version of the privacy policy the member was shown.")
     at: datetime
-    channel: str
+    via: Channel = strawberry.field(description="Where the member gave or withdrew consent.")
+    channel: str = strawberry.field(description="miniprogram, h5, wecom or store.",
+                                    deprecation_reason="Use via (an enum); removed in the next release.")
     recorded_by: str = strawberry.field(description="member:<id> or staff:<id>.")
 
     @classmethod
     def of(cls, record: ConsentRecord) -> "ConsentRecordView":
         return cls(granted=record.granted, policy_version=record.policy_version, at=record.at,
-                   channel=record.channel, recorded_by=record.actor)
+                   channel=record.channel, via=Channel(record.channel), recorded_by=record.actor)
 
 
 @strawberry.type(description="The member's current choice for one purpose: the newest record. Never asked: not "
@@ -39,7 +43,9 @@ class ConsentState:
     granted: bool
     policy_version: Optional[str]
     at: Optional[datetime]
-    channel: Optional[str]
+    via: Optional[Channel] = strawberry.field(description="Where the newest choice was made (null: never asked).")
+    channel: Optional[str] = strawberry.field(description="miniprogram, h5, wecom or store.",
+                                              deprecation_reason="Use via (an enum); removed in the next release.")
     history: list[ConsentRecordView] = strawberry.field(description="Every record for this purpose, newest first.")
 
 
@@ -53,6 +59,6 @@ def consent_states(records: Iterable[ConsentRecord]) -> list[ConsentState]:
         states.append(ConsentState(
             purpose=ConsentPurpose[purpose.name], granted=bool(record and record.granted),
             policy_version=record.policy_version if record else None, at=record.at if record else None,
-            channel=record.channel if record else None,
+            channel=record.channel if record else None, via=Channel(record.channel) if record else None,
             history=[ConsentRecordView.of(r) for r in consent.history(records, purpose)]))
     return states

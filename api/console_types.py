@@ -15,8 +15,9 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from api.brand_types import ConfigureBrandInput, Simulation
-from api.context import BAD_USER_INPUT, FORBIDDEN, Context, graphql_error
+from api.brand_types import ConfigureBrandInput
+from api.explanation_types import Effect
+from api.context import BAD_USER_INPUT, Context, graphql_error
 from api.permissions import IsStaff
 from api.types import Busy, InvalidInput, Member, business_error
 from rules import errors, importing
@@ -54,10 +55,11 @@ class ImportBatch:
 
 @strawberry.type(description="A failed event put through the engine again, as the bus delivers it.")
 class EventResent:
-    event_id: str
+    event_id: strawberry.ID = strawberry.field(description="The resent event's id (the bus's, unchanged).")
     status: str = strawberry.field(description="applied, duplicate (it had landed after all), failed, rejected...")
-    reason: Optional[str] = None
-    effects: JSON = None
+    reason: Optional[str] = strawberry.field(default=None, description="Why it failed or was rejected again.")
+    decisions: list[Effect] = strawberry.field(default_factory=list,
+                                               description="What the rules decided this time, each with its why.")
 
 
 ImportMembersResult = Annotated[Union[ImportBatch, InvalidInput, Busy], strawberry.union("ImportMembersResult")]
@@ -66,7 +68,7 @@ ResendEventResult = Annotated[Union[EventResent, InvalidInput, Busy], strawberry
 
 def _rows(file: str, file_name: str):
     if len(file) > MAX_IMPORT_CHARS:
-        raise errors.InvalidInput("file", "a file this large is imported with `siyu import members`")
+        raise errors.InvalidInput("file", "invalid.import_too_large")
     fmt = importing.detect_format(file_name, file[:64])
     return importing.read_rows(importing.text_lines(file), fmt)
 
@@ -76,7 +78,7 @@ def _tiers(input: ConfigureBrandInput) -> tuple[TierLevel, ...] | None:
         return None
     for index, t in enumerate(input.tiers):
         if t.benefits is not None and not isinstance(t.benefits, dict):
-            raise errors.InvalidInput(f"tiers[{index}].benefits", "benefits are a JSON object")
+            raise errors.InvalidInput(f"tiers[{index}].benefits", "invalid.benefits_object")
     return tuple(TierLevel(t.code, t.name, t.threshold, t.deduction, t.benefits or {}) for t in input.tiers)
 
 
@@ -107,7 +109,7 @@ class ConsoleQueries:
         if not given:
             return None
         if len(given) > 1:
-            raise graphql_error("give one of phone, referralCode or id", BAD_USER_INPUT)
+            raise graphql_error("invalid.find_one_of", BAD_USER_INPUT)
         if id:
             text = str(id)
             return _member(context, text) if 0 < len(text) <= 128 and text.isprintable() else None
@@ -115,7 +117,7 @@ class ConsoleQueries:
             try:
                 value = lookup_value(LookupKind.PHONE, phone, context.settings.phone_hash_key)
             except errors.InvalidInput:
-                raise graphql_error("expected a full mainland mobile number, 11 digits", BAD_USER_INPUT) from None
+                raise graphql_error("invalid.full_phone", BAD_USER_INPUT) from None
             return _member(context, context.store.find_member_id(brand_id, LookupKind.PHONE, value))
         code = referral_code.strip().upper()
         if not 0 < len(code) <= 32 or not code.isalnum():
@@ -130,13 +132,13 @@ class ConsoleQueries:
         context: Context = info.context
         brand = context.store.get_brand(context.principal.brand_id)
         if brand is None:
-            raise graphql_error("this brand is not configured", BAD_USER_INPUT)
+            raise graphql_error(errors.BrandNotConfigured(context.principal.brand_id), BAD_USER_INPUT)
         try:
             total, rows = importer.preview(context.store, brand, _rows(file, file_name), source=file_name[:128],
                                            now=context.now, phone_key=context.settings.phone_hash_key,
                                            first=max(1, min(first, 100)))
         except errors.InvalidInput as bad:
-            raise graphql_error(bad.message, BAD_USER_INPUT) from None
+            raise graphql_error(bad, BAD_USER_INPUT) from None
         return ImportPreview(total_rows=total, rows=rows)
 
 
@@ -154,7 +156,7 @@ class ConsoleMutations:
         def run():
             batch = max_rows if isinstance(max_rows, int) else 100
             if not 1 <= batch <= MAX_BATCH_ROWS:
-                raise errors.InvalidInput("maxRows", f"between 1 and {MAX_BATCH_ROWS}")
+                raise errors.InvalidInput("maxRows", "invalid.between", low=1, high=MAX_BATCH_ROWS)
             brand = context.store.get_brand(context.principal.brand_id, fresh=True)
             if brand is None:
                 raise errors.BrandNotConfigured(context.principal.brand_id)
@@ -186,14 +188,13 @@ class ConsoleMutations:
             try:
                 raw = json.loads(problem.raw)
             except ValueError:
-                raise errors.InvalidInput("eventId", "the kept copy of this event is incomplete; send it again "
-                                                     "from its source") from None
+                raise errors.InvalidInput("eventId", "invalid.resend_incomplete") from None
             detail = raw.get("detail") if isinstance(raw, dict) else None
             if not isinstance(detail, dict) or detail.get("brandId") != brand_id:
-                raise errors.InvalidInput("eventId", "not an event of this brand")
+                raise errors.InvalidInput("eventId", "invalid.resend_other_brand")
             summary = engine().handle(raw)
-            return EventResent(event_id=summary.event_id, status=summary.status, reason=summary.reason,
-                               effects=list(summary.effects))
+            return EventResent(event_id=strawberry.ID(summary.event_id), status=summary.status,
+                               reason=summary.reason, decisions=[Effect.of(e) for e in summary.effects])
 
         try:
             return run()
@@ -208,13 +209,12 @@ def _failed_problem(context: Context, brand_id: str, event_id: str):
         for problem in page.items:
             if problem.event_id == event_id:
                 if problem.status != "failed":
-                    raise errors.InvalidInput("eventId", "only a failed event can be resent; a rejected one must "
-                                                         "be corrected at its source")
+                    raise errors.InvalidInput("eventId", "invalid.resend_not_failed")
                 return problem
         if not page.has_next_page:
             break
         after = page.end_cursor
-    raise errors.InvalidInput("eventId", "no failed event of this brand has this id")
+    raise errors.InvalidInput("eventId", "invalid.resend_unknown")
 
 
 def simulate_with(context: Context, event: dict, proposed: ConfigureBrandInput | None):
@@ -229,7 +229,7 @@ def simulate_with(context: Context, event: dict, proposed: ConfigureBrandInput |
     settings_ = [(p.name, p.enabled, p.params) for p in (proposed.plugins or [])]
     for index, (_, _, params) in enumerate(settings_):
         if params is not None and not isinstance(params, dict):
-            raise errors.InvalidInput(f"plugins[{index}].params", "parameters are a JSON object")
+            raise errors.InvalidInput(f"plugins[{index}].params", "invalid.params_object")
     brand = proposed_brand(context.store, registry(), context.principal.brand_id, now=context.now,
                            name=proposed.name, timezone=proposed.timezone, tiers=_tiers(proposed),
                            plugin_settings=settings_)

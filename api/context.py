@@ -8,7 +8,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from graphql import GraphQLError
 from strawberry.types import Info
@@ -16,7 +16,7 @@ from strawberry.types import Info
 from api.auth import AuthError, Principal, bearer, verify_token
 from api.hardening import BAD_USER_INPUT, FORBIDDEN, INTERNAL, LIMIT_EXCEEDED, NOT_FOUND, UNAUTHENTICATED
 from infra.settings import Settings
-from rules import limits
+from rules import limits, messages
 from rules.errors import RateLimited
 from rules.members import MemberState
 from rules.store import Store
@@ -33,8 +33,17 @@ __all__ = ["BAD_USER_INPUT", "FORBIDDEN", "INTERNAL", "LIMIT_EXCEEDED", "NOT_FOU
 MAX_LOGINS_PER_REQUEST = 1
 
 
-def graphql_error(message: str, code: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": code})
+def graphql_error(what: "str | Renderable", code: str, **params: Any) -> GraphQLError:
+    """A GraphQL error with its `code`; `what` is a key of rules/messages.py (with `params`) or a domain error.
+    Its text is English here; api/hardening.py renders it in the request's language before it is sent."""
+    sentence = what if hasattr(what, "render") else messages.Sentence(what, params)
+    error = GraphQLError(sentence.render(messages.EN), extensions={"code": code})
+    error.siyu_message = sentence  # type: ignore[attr-defined]
+    return error
+
+
+class Renderable(Protocol):
+    def render(self, language: str) -> str: ...
 
 
 @dataclass
@@ -52,6 +61,8 @@ class Context:
     # The address the request came from (API Gateway's sourceIp), for limits on callers without a token.
     client: str | None = None
     logins: int = 0  # loginWithWechat calls in this request (aliases): one is allowed
+    # What messages are shown in (rules/messages.py): from the request's Accept-Language, Chinese by default.
+    language: str = messages.DEFAULT_LANGUAGE
 
     def login_attempt(self, brand_id: str) -> None:
         """loginWithWechat has no member to count against: one per request (15 aliased logins in one request
@@ -97,8 +108,10 @@ class Context:
 
 
 def build_context(store: Store, settings: Settings, now: datetime, authorization: str | None,
-                  wechat: "WechatClient | None" = None, client: str | None = None) -> Context:
-    context = Context(store=store, settings=settings, now=now, wechat=wechat, client=client)
+                  wechat: "WechatClient | None" = None, client: str | None = None,
+                  accept_language: str | None = None) -> Context:
+    context = Context(store=store, settings=settings, now=now, wechat=wechat, client=client,
+                      language=messages.language_of(accept_language))
     try:
         token = bearer(authorization)
         if token is not None:
@@ -109,6 +122,11 @@ def build_context(store: Store, settings: Settings, now: datetime, authorization
         # A bad token is never silently treated as anonymous access to something: every guarded field refuses.
         context.auth_problem = str(error)
     return context
+
+
+def language(info: Info) -> str:
+    """The language this request is answered in (chosen from `Accept-Language` in `build_context`)."""
+    return getattr(info.context, "language", messages.DEFAULT_LANGUAGE)
 
 
 def ctx(info: Info) -> Context:

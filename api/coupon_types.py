@@ -7,21 +7,29 @@ from typing import Annotated, Optional, Union
 
 import strawberry
 
+from strawberry.types import Info
+
+from api.enums import CouponRefusal, CouponState, CouponType
 from api.types import BrandNotConfigured, BusinessError, Busy, MemberNotFound, RateLimited, business_error
+from api.context import language
 from rules import coupons, errors
 
 
-@strawberry.type(description="A coupon a member holds. `status`: available, used, expired or not_yet_valid.")
+@strawberry.type(description="A coupon a member holds.")
 class Coupon:
     id: strawberry.ID
-    template_id: str
+    template_id: strawberry.ID
     name: str
-    kind: str = strawberry.field(description="amount_off (满减), percent_off or gift.")
+    coupon_type: CouponType = strawberry.field(description="What the coupon gives.")
+    state: CouponState = strawberry.field(description="Where the coupon stands now.")
+    kind: str = strawberry.field(description="amount_off (满减), percent_off or gift.",
+                                 deprecation_reason="Use couponType (an enum); removed in the next release.")
     threshold_fen: int
     amount_fen: int
     discount_percent: int = strawberry.field(description="percent_off: the share paid, e.g. 75 for 75折.")
     gift: Optional[str]
-    status: str
+    status: str = strawberry.field(description="available, used, expired or not_yet_valid.",
+                                   deprecation_reason="Use state (an enum); removed in the next release.")
     valid_from: datetime
     valid_until: datetime
     issued_at: datetime
@@ -32,7 +40,8 @@ class Coupon:
 
     @classmethod
     def of(cls, c: coupons.Coupon, now: datetime) -> "Coupon":
-        return cls(id=strawberry.ID(c.coupon_id), template_id=c.template_id, name=c.name, kind=c.kind,
+        return cls(id=strawberry.ID(c.coupon_id), template_id=strawberry.ID(c.template_id), name=c.name,
+                   kind=c.kind, coupon_type=CouponType(c.kind), state=CouponState(c.state(now)),
                    threshold_fen=c.threshold_fen, amount_fen=c.amount_fen, discount_percent=c.discount_percent,
                    gift=c.gift, status=c.state(now), valid_from=c.valid_from, valid_until=c.valid_until,
                    issued_at=c.issued_at, source=c.source, reason=c.reason, used_at=c.used_at, order_id=c.order_id)
@@ -40,17 +49,21 @@ class Coupon:
 
 @strawberry.type(description="Why a member cannot claim a coupon: a stable code and a sentence to show.")
 class IneligibilityReason:
-    code: str = strawberry.field(description="TIER, PAID_MEMBER, NEW_MEMBER, BIRTHDAY_MONTH, TAGS, FIRST_ORDER, "
-                                             "LIMIT_REACHED, OUT_OF_STOCK, NOT_STARTED, ENDED, PAUSED, "
-                                             "NOT_CLAIMABLE.")
-    message: str
+    code: CouponRefusal = strawberry.field(description="The stable reason code.")
+    _reason: strawberry.Private[coupons.Reason]
+
+    @strawberry.field(description="The sentence to show, in the request's language (Chinese by default).")
+    def message(self, info: Info) -> str:
+        return self._reason.render(language(info))
 
 
 @strawberry.type
 class CouponTemplate:
-    id: str
+    id: strawberry.ID
     name: str
-    kind: str
+    coupon_type: CouponType = strawberry.field(description="What the coupon gives.")
+    kind: str = strawberry.field(description="amount_off, percent_off or gift.",
+                                 deprecation_reason="Use couponType (an enum); removed in the next release.")
     threshold_fen: int
     amount_fen: int
     discount_percent: int
@@ -61,7 +74,7 @@ class CouponTemplate:
 
     @classmethod
     def of(cls, t: coupons.Template) -> "CouponTemplate":
-        return cls(id=t.id, name=t.name, kind=t.kind, threshold_fen=t.threshold_fen, amount_fen=t.amount_fen,
+        return cls(id=strawberry.ID(t.id), name=t.name, kind=t.kind, coupon_type=CouponType(t.kind), threshold_fen=t.threshold_fen, amount_fen=t.amount_fen,
                    discount_percent=t.discount_percent, gift=t.gift, valid_days=t.valid_days,
                    valid_until=t.valid_until, per_member_limit=t.per_member_limit)
 
@@ -76,7 +89,7 @@ class CouponOffer:
     @classmethod
     def of(cls, offer: coupons.Offer) -> "CouponOffer":
         return cls(template=CouponTemplate.of(offer.template), eligible=offer.eligible,
-                   reasons=[IneligibilityReason(code=r.code, message=r.message) for r in offer.reasons],
+                   reasons=[IneligibilityReason(code=CouponRefusal(r.code), _reason=r) for r in offer.reasons],
                    stock_left=offer.stock_left)
 
 
@@ -97,10 +110,10 @@ class CouponTemplateNotFound(BusinessError):
 
 
 def coupon_error(error: errors.SiyuError) -> BusinessError:
-    common = {"code": error.code, "message": error.message}
+    common = {"code": error.code, "_failure": error}
     if isinstance(error, errors.CouponNotEligible):
         return CouponNotEligible(**common, template_id=error.template_id,
-                                 reasons=[IneligibilityReason(code=r.code, message=r.message) for r in error.reasons])
+                                 reasons=[IneligibilityReason(code=CouponRefusal(r.code), _reason=r) for r in error.reasons])
     if isinstance(error, errors.CouponTemplateNotFound):
         return CouponTemplateNotFound(**common, template_id=error.template_id)
     return business_error(error)

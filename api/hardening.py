@@ -15,7 +15,7 @@ else is a bug or an outage: masked (the client sees "Internal error", code INTER
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from graphql import GraphQLError, GraphQLSyntaxError, ValidationRule
 from graphql.validation import NoSchemaIntrospectionCustomRule
@@ -30,6 +30,7 @@ from strawberry.extensions import (
 
 from api.validation_budget import ValidationBudget
 from infra.settings import settings
+from rules import messages
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
 FORBIDDEN = "FORBIDDEN"
@@ -146,12 +147,28 @@ class CodedErrors(MaskErrors):
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         processed = super()._process_errors(errors)
         hardened = settings().is_hardened
+        language = getattr(self.execution_context.context, "language", messages.DEFAULT_LANGUAGE)
         for error in processed:
             if not (error.extensions or {}).get("code"):
                 error.extensions = {**(error.extensions or {}), "code": BAD_USER_INPUT}
             if hardened:
                 error.message = without_suggestions(error.message)
+            error.message = localised(error, language)
         return processed
+
+
+def localised(error: GraphQLError, language: str) -> str:
+    """The error's message in `language`: Siyu's own errors carry their sentence (api/context.py graphql_error);
+    graphql-core's (syntax, unknown fields, limits) are English and get a translated lead-in by code."""
+    cause: Any = error
+    while cause is not None:
+        sentence = getattr(cause, "siyu_message", None)
+        if sentence is not None:
+            return sentence.render(language)
+        cause = getattr(cause, "original_error", None)
+    if language == messages.EN:
+        return error.message
+    return messages.render(f"graphql.{error.extensions['code']}", language, {"detail": error.message})
 
 
 def _budget() -> ValidationBudget:

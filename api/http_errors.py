@@ -15,7 +15,8 @@ from typing import Any
 from cross_web import HTTPException
 from starlette.responses import JSONResponse
 
-from api.hardening import BAD_USER_INPUT, INTERNAL, INTERNAL_MESSAGE, NOT_FOUND
+from api.hardening import BAD_USER_INPUT, INTERNAL, NOT_FOUND
+from rules import messages
 from rules.free_text import clean
 
 logger = logging.getLogger("siyu.api")
@@ -51,13 +52,13 @@ def json_depth(data: bytes | str) -> int:
 def decode_request(data: bytes | str) -> dict[str, Any]:
     """The request body as a GraphQL request object, or an HTTPException saying why not."""
     if json_depth(data) > MAX_JSON_DEPTH:
-        raise HTTPException(400, f"The request body is nested more than {MAX_JSON_DEPTH} levels deep")
+        raise HTTPException(400, "http.TOO_DEEP")
     try:
         decoded = json.loads(data)
     except (ValueError, RecursionError):  # JSONDecodeError and undecodable bytes alike
-        raise HTTPException(400, "Unable to parse request body as JSON") from None
+        raise HTTPException(400, "http.NOT_JSON") from None
     if not isinstance(decoded, dict):
-        raise HTTPException(400, 'The request body must be a JSON object: {"query": "...", "variables": {...}}')
+        raise HTTPException(400, "http.NOT_OBJECT")
     return _valid_unicode(decoded)
 
 
@@ -73,12 +74,15 @@ def _valid_unicode(value: Any) -> Any:
     return value
 
 
-def error_response(status: int, message: str) -> JSONResponse:
+def error_response(status: int, reason: str, language: str = messages.DEFAULT_LANGUAGE) -> JSONResponse:
+    """`reason`: an `http.*` key of rules/messages.py, or a framework's own (English) text, kept as it is."""
     code = _CODES.get(status, BAD_USER_INPUT if status < 500 else INTERNAL)
+    key = reason if reason in messages.MESSAGES else f"http.{status}"
+    message = messages.render(key, language, {"depth": MAX_JSON_DEPTH}) if key in messages.MESSAGES else reason
     return JSONResponse({"data": None, "errors": [{"message": message, "extensions": {"code": code}}]},
                         status_code=status)
 
 
-def internal_error_response(error: BaseException) -> JSONResponse:
+def internal_error_response(error: BaseException, language: str = messages.DEFAULT_LANGUAGE) -> JSONResponse:
     logger.error("unexpected error serving an HTTP request", exc_info=error)
-    return error_response(500, INTERNAL_MESSAGE)
+    return error_response(500, "graphql.INTERNAL", language)

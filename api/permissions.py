@@ -19,8 +19,8 @@ class _HasRole(BasePermission):
         context: Context = info.context
         if context.principal is None:
             # Raised here rather than returned, so "who are you?" and "not for you" get different codes.
-            reason = "invalid token" if context.auth_problem else "authentication required"
-            raise graphql_error(f"{reason}: send a valid bearer token", UNAUTHENTICATED)
+            key = "graphql.INVALID_TOKEN" if context.auth_problem else "graphql.UNAUTHENTICATED"
+            raise graphql_error(key, UNAUTHENTICATED)
         return context.principal.role == self.role
 
 

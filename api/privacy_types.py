@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Annotated, Optional, Union
 
 import strawberry
+
+from api.enums import AuditOutcome
 from strawberry.scalars import JSON
 
 from api.consent_types import ConsentPurpose, ConsentState
@@ -63,11 +65,19 @@ class AccountErased:
 EraseResult = Annotated[Union[AccountErased, MemberNotFound, Busy], strawberry.union("EraseResult")]
 
 
+@strawberry.type(description="How many items of one type an export holds.")
+class ItemCount:
+    item_type: str = strawberry.field(description="The stored item's type: profile, lot, entry, consent, ...")
+    count: int = strawberry.field(description="How many.")
+
+
 @strawberry.type(description="Everything Siyu holds on the member, as JSON, with a few counts.")
 class DataExport:
     member_id: strawberry.ID
     exported_at: datetime
-    item_counts: JSON = strawberry.field(description="Stored items by type (profile, lot, entry, consent, ...).")
+    counts: list[ItemCount] = strawberry.field(description="Stored items by type (profile, lot, entry, consent, ...).")
+    item_counts: JSON = strawberry.field(description="Stored items by type (profile, lot, entry, consent, ...).",
+                                         deprecation_reason="Use counts (typed); removed in the next release.")
     data: JSON = strawberry.field(description="The full export: profile, consents, lookups and every stored item.")
 
 
@@ -80,24 +90,28 @@ class AuditRecordView:
     staff_id: str
     mutation: str
     arguments: JSON
+    result: AuditOutcome = strawberry.field(description="How the call ended (STARTED is written before it runs).")
     outcome: str = strawberry.field(description="started (written before the mutation ran: no change without it), "
-                                                "then ok, refused (a typed business failure) or error.")
+                                                "then ok, refused (a typed business failure) or error.",
+                                    deprecation_reason="Use result (an enum); removed in the next release.")
     detail: Optional[str] = strawberry.field(description="The result type, the refusal's code or the error's code.")
 
     @classmethod
     def of(cls, record: AuditRecord) -> "AuditRecordView":
         return cls(id=strawberry.ID(record.audit_id), call_id=strawberry.ID(call_id(record)), at=record.at, staff_id=record.staff_id,
                    mutation=record.mutation, arguments=dict(record.arguments), outcome=record.outcome,
+                   result=AuditOutcome(record.outcome),
                    detail=record.detail)
 
 
-@strawberry.type
+@strawberry.type(name="AuditRecordEdge", description="One audit record in a page, with the cursor that continues "
+                                                   "after it.")
 class AuditEdge:
     cursor: str
     node: AuditRecordView
 
 
-@strawberry.type
+@strawberry.type(name="AuditRecordConnection", description="A page of audit records, newest first.")
 class AuditLog:
     edges: list[AuditEdge]
     page_info: PageInfo

@@ -46,7 +46,7 @@ BindPhoneResult = Annotated[
 
 def profile_error(failure: errors.SiyuError):
     if isinstance(failure, BirthdayTooSoonError):
-        return BirthdayChangeTooSoon(code=failure.code, message=failure.message,
+        return BirthdayChangeTooSoon(code=failure.code, _failure=failure,
                                      next_change_at=failure.next_change_at)
     return business_error(failure)
 

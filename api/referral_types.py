@@ -7,6 +7,8 @@ from typing import Annotated, Union
 
 import strawberry
 
+from api.enums import CommissionState, ReferralRefusal
+
 from api.types import BusinessError, Busy, InvalidInput, MemberNotFound, RateLimited
 
 
@@ -25,7 +27,9 @@ class CommissionRecord:
     accrued_fen: int
     clawed_back_fen: int
     settled_fen: int
-    status: str
+    state: CommissionState = strawberry.field(description="Pending until the refund window ends, then settled.")
+    status: str = strawberry.field(description="pending or settled.",
+                                   deprecation_reason="Use state (an enum); removed in the next release.")
     accrued_at: datetime
     settles_at: datetime
 
@@ -45,7 +49,7 @@ class ReferralBound:
 @strawberry.type(description="The code was not bound. `reason`: UNKNOWN_CODE, SELF_REFERRAL, LOOP, ALREADY_BOUND, "
                              "ALREADY_REFERRED, WINDOW_CLOSED, NOT_ENABLED.")
 class ReferralRefused(BusinessError):
-    reason: str
+    reason: ReferralRefusal
 
 
 BindReferralResult = Annotated[

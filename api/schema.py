@@ -39,6 +39,9 @@ from api.context import BAD_USER_INPUT, FORBIDDEN, INTERNAL, NOT_FOUND, Context,
 from api.consent_types import consent_states
 from api.referral_types import BindReferralResult, ReferralBound, ReferralRefused
 from api.coupon_types import ClaimCouponResult, Coupon, CouponClaimed, CouponOffer, coupon_error
+from api.descriptions import describe
+from api.enums import EventOutcome, ReferralRefusal
+from api.explanation_types import Effect
 from api.hardening import EXTENSIONS, is_internal
 from api.permissions import IsMember, IsStaff
 from api.profile_types import ProfileMutations, profile_error
@@ -51,6 +54,7 @@ from api.privacy_types import (
     ConsentRecorded,
     DataExport,
     EraseResult,
+    ItemCount,
     ProfileUpdated,
     SetConsentInput,
     SetConsentResult,
@@ -72,6 +76,7 @@ from api.types import (
     PointsChanged,
     RedeemPointsResult,
     RegisterMemberResult,
+    MemberTagsSet,
     RegisterMemberSuccess,
     ReversePointsResult,
     SetMemberTagsResult,
@@ -82,6 +87,7 @@ from rules.brand_settings import configure_brand
 from rules.brands import TierLevel
 from rules.export import export
 from rules.login import member_for_wechat
+from rules.messages import Sentence
 from rules.plugins import registry
 from rules.points import PointsResult
 from rules.profile import set_birthday, update_profile
@@ -114,7 +120,7 @@ def _engine_event(context: Context, event_id: str, detail_type: str, detail: dic
     summary = engine().process(event)
     if summary.status == "failed":
         # A plugin failed: its reason (an exception's text) is for staff, in eventProblems, not for members.
-        raise graphql_error("the request could not be processed; it was recorded for the brand's staff", INTERNAL)
+        raise graphql_error("graphql.PROCESSING_FAILED", INTERNAL)
     return summary
 
 
@@ -180,7 +186,7 @@ class Query(ConsoleQueries):
         p = context.principal
         member = _member(context, p.brand_id, p.subject)
         if member is None:
-            raise graphql_error("this member no longer exists", NOT_FOUND)
+            raise graphql_error("graphql.NOT_FOUND", NOT_FOUND)
         return member
 
     @strawberry.field(permission_classes=[IsStaff], description="A member of the staff's brand; null if none.")
@@ -202,7 +208,7 @@ class Query(ConsoleQueries):
         try:
             offers = coupons.offers(context.store, brand, p.subject, context.now)
         except errors.MemberNotFound:  # erased (or never registered) while the token still lives
-            raise graphql_error("this member no longer exists", NOT_FOUND) from None
+            raise graphql_error("graphql.NOT_FOUND", NOT_FOUND) from None
         return [CouponOffer.of(o) for o in offers]
 
     @strawberry.field(permission_classes=[IsStaff], description="The staff's brand configuration.")
@@ -230,7 +236,7 @@ class Query(ConsoleQueries):
         try:
             page = context.store.problems(context.principal.brand_id, first=first, after=after)
         except errors.InvalidInput as error:
-            raise graphql_error(error.message, BAD_USER_INPUT) from None
+            raise graphql_error(error, BAD_USER_INPUT) from None
         edges = [EventProblemEdge(cursor=c, node=EventProblemView.of(p)) for p, c in zip(page.items, page.cursors)]
         return EventProblems(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page,
                                                              end_cursor=page.end_cursor))
@@ -244,7 +250,7 @@ class Query(ConsoleQueries):
         try:
             page = context.store.alerts(context.principal.brand_id, wanted, first=first, after=after)
         except errors.InvalidInput as error:
-            raise graphql_error(error.message, BAD_USER_INPUT) from None
+            raise graphql_error(error, BAD_USER_INPUT) from None
         edges = [AlertEdge(cursor=c, node=Alert.of(a, context.now)) for a, c in zip(page.items, page.cursors)]
         return AlertConnection(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page,
                                                                end_cursor=page.end_cursor))
@@ -257,10 +263,11 @@ class Query(ConsoleQueries):
         state = context.member_state(p.brand_id, p.subject)
         brand = context.store.get_brand(p.brand_id)
         if state is None or brand is None:
-            raise GraphQLError("this member no longer exists", extensions={"code": "NOT_FOUND"})
+            raise graphql_error("graphql.NOT_FOUND", NOT_FOUND)
         data = export(state, context.store.member_data(p.brand_id, p.subject), brand, now=context.now)
         return DataExport(member_id=strawberry.ID(p.subject), exported_at=context.now,
-                          item_counts=data["itemCounts"], data=data)
+                          item_counts=data["itemCounts"], data=data,
+                          counts=[ItemCount(item_type=k, count=v) for k, v in sorted(data["itemCounts"].items())])
 
     @strawberry.field(permission_classes=[IsStaff],
                       description="What staff of this brand changed through the API, newest first. Read-only: "
@@ -271,7 +278,7 @@ class Query(ConsoleQueries):
         try:
             page = context.store.audit_log(context.principal.brand_id, first=first, after=after)
         except errors.InvalidInput as error:
-            raise graphql_error(error.message, BAD_USER_INPUT) from None
+            raise graphql_error(error, BAD_USER_INPUT) from None
         edges = [AuditEdge(cursor=c, node=AuditRecordView.of(r)) for r, c in zip(page.items, page.cursors)]
         return AuditLog(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor))
 
@@ -285,7 +292,7 @@ class Mutation(ProfileMutations, ConsoleMutations):
 
         def run():
             if not _plausible_id(brand_id):
-                raise errors.InvalidInput("brandId", "not a brand id")
+                raise errors.InvalidInput("brandId", "invalid.brand_id")
             if context.store.get_brand(brand_id) is None:
                 raise errors.BrandNotConfigured(brand_id)
             context.login_attempt(brand_id)  # before WeChat is asked or anyone is registered
@@ -356,7 +363,8 @@ class Mutation(ProfileMutations, ConsoleMutations):
             earned = sum(e.get("points", 0) for e in summary.effects if e.get("effect") == "AwardPoints")
             state = context.store.load_member(p.brand_id, p.subject, as_of=context.now)
             return CheckedIn(points_earned=earned if summary.status == "applied" else 0,
-                             balance=state.points.spendable(context.now), effects=summary.effects)
+                             balance=state.points.spendable(context.now), effects=summary.effects,
+                             decisions=[Effect.of(e) for e in summary.effects])
 
         return _typed(run, context)
 
@@ -481,26 +489,25 @@ class Mutation(ProfileMutations, ConsoleMutations):
         def run():
             brand = context.store.get_brand(p.brand_id)
             if brand is None or "referral" not in brand.plugins:
-                return ReferralRefused(code="REFERRAL_REFUSED", message="this brand runs no referral programme",
-                                       reason="NOT_ENABLED")
+                return ReferralRefused(code="REFERRAL_REFUSED", _failure=Sentence("referral.NOT_ENABLED"),
+                                       reason=ReferralRefusal.NOT_ENABLED)
             cleaned = code.strip().upper()
             if not 0 < len(cleaned) <= 32 or not cleaned.isalnum():
-                return InvalidInput(code="INVALID_INPUT", message="not a referral code", field="code")
+                raise errors.InvalidInput("code", "invalid.not_referral_code")
             context.attempt(limits.BIND_REFERRAL_CODE)  # every guess runs the rules and writes: limited
             summary = _engine_event(context, f"referral-{p.brand_id}-{p.subject}-{cleaned}-{context.now:%Y%m%d%H%M}",
                                     "referral.code_entered",
                                     {"brandId": p.brand_id, "memberId": p.subject, "referralCode": cleaned})
             if summary.status == "rejected":
-                return MemberNotFound(code="MEMBER_NOT_FOUND", message="this member no longer exists",
-                                      member_id=strawberry.ID(p.subject))
+                raise errors.MemberNotFound(p.subject)
             state = context.store.load_member(p.brand_id, p.subject, as_of=context.now)
             bound = state.markers.get("referral:bound") if state else None
             if bound is not None and bound.get("code") == cleaned:
                 return ReferralBound(referrer_id=strawberry.ID(bound["referrer"]))
             refused = next((e for e in summary.effects if e.get("rule") == "referral-refused"), None)
             reason = refused["inputs"]["refused"] if refused else "ALREADY_BOUND"
-            message = refused["message"] if refused else "this member already has an inviter"
-            return ReferralRefused(code="REFERRAL_REFUSED", message=message, reason=reason)
+            return ReferralRefused(code="REFERRAL_REFUSED", _failure=Sentence(f"referral.{reason}"),
+                                   reason=ReferralRefusal(reason))
 
         return _typed(run, context)
 
@@ -534,11 +541,11 @@ class Mutation(ProfileMutations, ConsoleMutations):
             # Tags are free text staff type: masked like any (rules/free_text.py), and erased with the member.
             cleaned = tuple(sorted({free_text.scrub(t.strip()) for t in tags if t.strip()}))
             if len(cleaned) > 50 or any(len(t) > 32 for t in cleaned):
-                raise errors.InvalidInput("tags", "at most 50 tags of at most 32 characters")
+                raise errors.InvalidInput("tags", "invalid.tags")
             if not _plausible_id(str(member_id)) or context.store.load_member(p.brand_id, str(member_id)) is None:
                 raise errors.MemberNotFound(str(member_id)[:128])
             context.store.set_tags(p.brand_id, str(member_id), cleaned)
-            return RegisterMemberSuccess(member=_member(context, p.brand_id, str(member_id)))
+            return MemberTagsSet(member=_member(context, p.brand_id, str(member_id)))
 
         return _typed(run, context)
 
@@ -552,13 +559,13 @@ class Mutation(ProfileMutations, ConsoleMutations):
             if input.tiers is not None:
                 for index, t in enumerate(input.tiers):
                     if t.benefits is not None and not isinstance(t.benefits, dict):
-                        raise errors.InvalidInput(f"tiers[{index}].benefits", "benefits are a JSON object")
+                        raise errors.InvalidInput(f"tiers[{index}].benefits", "invalid.json_object")
                 tiers = tuple(TierLevel(t.code, t.name, t.threshold, t.deduction, t.benefits or {})
                               for t in input.tiers)
             settings_ = [(p.name, p.enabled, p.params) for p in (input.plugins or [])]
             for index, (_, _, params) in enumerate(settings_):
                 if params is not None and not isinstance(params, dict):
-                    raise errors.InvalidInput(f"plugins[{index}].params", "parameters are a JSON object")
+                    raise errors.InvalidInput(f"plugins[{index}].params", "invalid.json_object")
             saved = configure_brand(context.store, registry(), context.principal.brand_id, now=context.now,
                                     name=input.name, timezone=input.timezone, tiers=tiers, plugin_settings=settings_)
             return BrandConfigured(brand=Brand.of(saved))
@@ -589,19 +596,22 @@ class Mutation(ProfileMutations, ConsoleMutations):
                        proposed: Optional[ConfigureBrandInput] = strawberry.UNSET) -> Simulation:
         context: Context = info.context
         if not isinstance(event, dict):
-            raise graphql_error("event must be a JSON object: an EventBridge event", BAD_USER_INPUT)
+            raise graphql_error("invalid.event_object", BAD_USER_INPUT)
         detail = event.get("detail")
         brand_id = detail.get("brandId") if isinstance(detail, dict) else None
         if brand_id is not None and brand_id != context.principal.brand_id:
-            raise graphql_error("staff can simulate only their own brand's events", FORBIDDEN)
+            raise graphql_error("graphql.OTHER_BRAND", FORBIDDEN)
         try:
             summary = simulate_with(context, event, proposed)
         except errors.InvalidInput as bad:
-            return Simulation(event_id=str(event.get("id", "")), status="invalid", effects=[], follow_ups=[],
-                              reason=bad.message, field=bad.field)
+            return Simulation(event_id=strawberry.ID(str(event.get("id", ""))), status="invalid",
+                              state=EventOutcome.INVALID, effects=[], decisions=[], follow_ups=[],
+                              reason=bad.render(context.language), field=bad.field)
         except errors.SiyuError as failure:
-            raise graphql_error(failure.message, BAD_USER_INPUT) from None
-        return Simulation(event_id=summary.event_id, status=summary.status, effects=summary.effects,
+            raise graphql_error(failure, BAD_USER_INPUT) from None
+        return Simulation(event_id=strawberry.ID(summary.event_id), status=summary.status,
+                          state=EventOutcome(summary.status), effects=summary.effects,
+                          decisions=[Effect.of(e) for e in summary.effects],
                           follow_ups=summary.follow_ups, reason=summary.reason, field=summary.field,
                           plugin=summary.plugin)
 
@@ -629,6 +639,7 @@ class SiyuSchema(strawberry.Schema):
             # Before the schema is built from the types: every staff mutation, present or future, is audited.
             audit_staff_mutations(mutation)
         super().__init__(*args, **kwargs)
+        describe(self._schema)
 
     def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
         # Refusals (bad token, wrong role, bad input) are answers, not incidents: log only what gets masked.

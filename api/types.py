@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Optional, Union
+from typing import TYPE_CHECKING, Annotated, Any, Optional, Union
 
 import strawberry
 
@@ -14,7 +14,9 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api.consent_types import ConsentState, consent_states
-from api.context import BAD_USER_INPUT, Context, graphql_error
+from api.context import BAD_USER_INPUT, Context, graphql_error, language
+from api.enums import Channel, CommissionState, CouponState, PointsEntryType
+from api.explanation_types import Effect, Explanation, entry_sentence
 from rules import errors
 from rules.brands import BrandConfig, TierLevel
 from rules.ledger import Entry, Lot, PointsState
@@ -59,23 +61,37 @@ class PointsLot:
 
 @strawberry.type(description="One immutable ledger entry: what changed, and why.")
 class PointsEntry:
-    id: strawberry.ID
-    at: datetime
-    kind: str = strawberry.field(description="earn, redeem, adjust, reverse or expire.")
+    id: strawberry.ID = strawberry.field(description="The entry's id (reverse it by this id).")
+    at: datetime = strawberry.field(description="When the change happened.")
+    entry_type: PointsEntryType = strawberry.field(description="What the entry did.")
     points: int = strawberry.field(description="Signed change to the balance.")
-    reason: Optional[str]
-    reverses: Optional[strawberry.ID]
+    reason: Optional[str] = strawberry.field(description="The reason given with it (a staff adjustment's note).")
+    reverses: Optional[strawberry.ID] = strawberry.field(description="The entry this one reverses, if any.")
+    why: Optional[Explanation] = strawberry.field(
+        description="The plugin, its version, the rule and the inputs that decided this entry (null: no rule did).")
+    kind: str = strawberry.field(description="earn, redeem, adjust, reverse, expire, take_back or repay.",
+                                 deprecation_reason="Use entryType (an enum); removed in the next release.")
     explanation: Optional[JSON] = strawberry.field(
-        description="The plugin, its version, the rule and the inputs that decided this entry.")
+        description="The plugin, its version, the rule and the inputs that decided this entry.",
+        deprecation_reason="Use why (a typed Explanation) or summary; removed in the next release.")
+    _sentence: strawberry.Private[Any]
+
+    @strawberry.field(description="One line saying why the points changed, in the request's language.")
+    def summary(self, info: Info) -> str:
+        return self._sentence.render(language(info))
 
     @classmethod
     def of(cls, entry: Entry) -> "PointsEntry":
-        return cls(id=strawberry.ID(entry.entry_id), at=entry.at, kind=entry.kind.value, points=entry.points,
+        why = Explanation.of(entry.explanation, kind=entry.kind.value, points=entry.points, reason=entry.reason) \
+            if entry.explanation else None
+        return cls(id=strawberry.ID(entry.entry_id), at=entry.at, kind=entry.kind.value,
+                   entry_type=PointsEntryType(entry.kind.value), points=entry.points,
                    reason=entry.reason, reverses=strawberry.ID(entry.reverses) if entry.reverses else None,
-                   explanation=dict(entry.explanation) if entry.explanation else None)
+                   explanation=dict(entry.explanation) if entry.explanation else None, why=why,
+                   _sentence=why._sentence if why else entry_sentence(entry.kind.value, entry.points, entry.reason))
 
 
-@strawberry.type
+@strawberry.type(description="One ledger entry in a page, with the cursor that continues after it.")
 class PointsEntryEdge:
     cursor: str
     node: PointsEntry
@@ -87,7 +103,7 @@ class PageInfo:
     end_cursor: Optional[str]
 
 
-@strawberry.type
+@strawberry.type(name="PointsEntryConnection", description="A page of ledger entries, newest first.")
 class PointsHistory:
     edges: list[PointsEntryEdge]
     page_info: PageInfo
@@ -95,19 +111,22 @@ class PointsHistory:
 
 @strawberry.type(description="What one event did to the member, with the plugin, rule and inputs behind each effect.")
 class Activity:
-    event_id: str
-    detail_type: str
-    at: datetime
-    effects: JSON
+    event_id: strawberry.ID = strawberry.field(description="The event's id.")
+    detail_type: str = strawberry.field(description="The event's type, e.g. order.paid or member.checked_in.")
+    at: datetime = strawberry.field(description="When the event happened.")
+    decisions: list[Effect] = strawberry.field(description="What the rules decided, each with its why.")
+    effects: JSON = strawberry.field(description="The engine's own record of the effects.",
+                                     deprecation_reason="Use decisions (typed); removed in the next release.")
 
 
-@strawberry.type
+@strawberry.type(description="One event in a page, with the cursor that continues after it.")
 class ActivityEdge:
     cursor: str
     node: Activity
 
 
-@strawberry.type
+@strawberry.type(name="ActivityConnection", description="A page of what events did to the member, newest "
+                                                      "first.")
 class ActivityHistory:
     edges: list[ActivityEdge]
     page_info: PageInfo
@@ -115,7 +134,7 @@ class ActivityHistory:
 
 def _page_size(first: int) -> None:
     if not 1 <= first <= MAX_PAGE:
-        raise graphql_error(f"first must be between 1 and {MAX_PAGE}", BAD_USER_INPUT)
+        raise graphql_error("invalid.page_size", BAD_USER_INPUT, max=MAX_PAGE)
 
 
 @strawberry.type(description="A member's points. `balance` is what can be spent now: expired lots never count.")
@@ -141,7 +160,7 @@ class Points:
     @strawberry.field(description="Spendable points whose expiry falls within the next `days` days.")
     def expiring_within(self, days: int) -> int:
         if not 0 <= days <= MAX_DAYS:
-            raise graphql_error(f"days must be between 0 and {MAX_DAYS}", BAD_USER_INPUT)
+            raise graphql_error("invalid.days", BAD_USER_INPUT, max=MAX_DAYS)
         return self._state.expiring_within(self._now, days)
 
     @strawberry.field(description="Ledger entries, newest first.")
@@ -151,7 +170,7 @@ class Points:
         try:
             page = context.store.history(self._brand_id, self._member_id, first=first, after=after)
         except errors.InvalidInput as error:
-            raise graphql_error(error.message, BAD_USER_INPUT) from None
+            raise graphql_error(error, BAD_USER_INPUT) from None
         edges = [PointsEntryEdge(cursor=c, node=PointsEntry.of(e)) for e, c in zip(page.items, page.cursors)]
         return PointsHistory(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page,
                                                              end_cursor=page.end_cursor))
@@ -177,7 +196,12 @@ class Member:
     def phone_masked(self) -> Optional[str]:
         return self._state.profile.phone_masked
 
-    @strawberry.field
+    @strawberry.field(description="Where the member joined.")
+    def joined_via(self) -> Channel:
+        return Channel(self._state.profile.channel)
+
+    @strawberry.field(description="miniprogram, h5, wecom or store.",
+                      deprecation_reason="Use joinedVia (an enum); removed in the next release.")
     def channel(self) -> str:
         return self._state.profile.channel
 
@@ -230,9 +254,10 @@ class Member:
         try:
             page = context.store.activity(p.brand_id, p.member_id, first=first, after=after)
         except errors.InvalidInput as error:
-            raise graphql_error(error.message, BAD_USER_INPUT) from None
-        edges = [ActivityEdge(cursor=c, node=Activity(event_id=r.event_id, detail_type=r.detail_type, at=r.at,
-                                                      effects=list(r.effects)))
+            raise graphql_error(error, BAD_USER_INPUT) from None
+        edges = [ActivityEdge(cursor=c, node=Activity(event_id=strawberry.ID(r.event_id), detail_type=r.detail_type,
+                                                      at=r.at, effects=list(r.effects),
+                                                      decisions=[Effect.of(e) for e in r.effects]))
                  for r, c in zip(page.items, page.cursors)]
         return ActivityHistory(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page,
                                                                end_cursor=page.end_cursor))
@@ -241,13 +266,20 @@ class Member:
     def tags(self) -> list[str]:
         return list(self._state.profile.tags)
 
-    @strawberry.field(description="The member's coupons, newest first; `status` narrows them (available, used, "
-                                  "expired, not_yet_valid).")
-    def coupons(self, status: Optional[str] = None) -> list[Annotated["Coupon", strawberry.lazy("api.coupon_types")]]:
+    @strawberry.field(description="The member's coupons, newest first; `state` narrows them.")
+    def coupons(
+        self,
+        state: Annotated[Optional[CouponState], strawberry.argument(description="Only coupons in this state.")]
+        = None,
+        status: Annotated[Optional[str], strawberry.argument(
+            description="available, used, expired or not_yet_valid.",
+            deprecation_reason="Use state (an enum); removed in the next release.")] = None,
+    ) -> list[Annotated["Coupon", strawberry.lazy("api.coupon_types")]]:
         from api.coupon_types import Coupon
 
+        wanted = state.value if state is not None else status
         held = sorted(self._state.holdings.get("coupons", ()), key=lambda c: (c.issued_at, c.coupon_id), reverse=True)
-        return [Coupon.of(c, self._now) for c in held if status is None or c.state(self._now) == status]
+        return [Coupon.of(c, self._now) for c in held if wanted is None or c.state(self._now) == wanted]
 
     @strawberry.field(description="Members this member invited, newest first.")
     def referrals(self) -> list[Annotated["Referral", strawberry.lazy("api.referral_types")]]:
@@ -271,7 +303,8 @@ class Member:
             pending_fen=balance[0].pending_fen if balance else 0, settled_fen=balance[0].settled_fen if balance else 0,
             records=[CommissionRecord(invitee_id=strawberry.ID(c.invitee_id), order_id=c.order_id, level=c.level,
                                       accrued_fen=c.accrued_fen, clawed_back_fen=c.clawed_fen,
-                                      settled_fen=c.settled_fen, status=c.status, accrued_at=c.accrued_at,
+                                      settled_fen=c.settled_fen, status=c.status, state=CommissionState(c.status),
+                                      accrued_at=c.accrued_at,
                                       settles_at=c.settles_at) for c in records])
 
     @strawberry.field
@@ -285,8 +318,14 @@ class Member:
 
 @strawberry.interface(description="A business failure: the request was understood and refused; nothing was written.")
 class BusinessError:
-    code: str
-    message: str
+    code: str = strawberry.field(description="The stable code a client branches on (never translated).")
+    # What to say: a domain error or a `Sentence`, rendered in the request's language when the field is read.
+    _failure: strawberry.Private[Any]
+
+    @strawberry.field(description="A sentence to show the member, in the request's language (`Accept-Language`; "
+                                  "Chinese by default, English on `en`).")
+    def message(self, info: Info) -> str:
+        return self._failure.render(language(info))
 
 
 @strawberry.type
@@ -358,9 +397,11 @@ class PointsPaid:
 
 @strawberry.type(description="A daily check-in: what it earned (0 when the member already checked in today).")
 class CheckedIn:
-    points_earned: int
-    balance: int
-    effects: JSON = strawberry.field(description="What the rules decided, with plugin, rule and inputs.")
+    points_earned: int = strawberry.field(description="Points this check-in earned (0: already checked in today).")
+    balance: int = strawberry.field(description="Spendable points right after the check-in.")
+    decisions: list[Effect] = strawberry.field(description="What the rules decided, each with its why.")
+    effects: JSON = strawberry.field(description="What the rules decided, with plugin, rule and inputs.",
+                                     deprecation_reason="Use decisions (typed); removed in the next release.")
 
 
 @strawberry.type
@@ -390,7 +431,7 @@ class LoggedIn:
 
 def business_error(error: errors.SiyuError) -> BusinessError:
     """The schema type for a domain failure."""
-    common = {"code": error.code, "message": error.message}
+    common = {"code": error.code, "_failure": error}
     match error:
         case errors.InvalidInput():
             return InvalidInput(**common, field=error.field)
@@ -423,9 +464,14 @@ def business_error(error: errors.SiyuError) -> BusinessError:
     raise TypeError(f"no schema type for {type(error).__name__}")
 
 
-@strawberry.type
+@strawberry.type(description="The member was registered.")
 class RegisterMemberSuccess:
-    member: Member
+    member: Member = strawberry.field(description="The new member.")
+
+
+@strawberry.type(description="The member's tags were replaced.")
+class MemberTagsSet:
+    member: Member = strawberry.field(description="The member, with the new tags.")
 
 
 @strawberry.type(description="A points change that landed (or, with `replayed`, had landed for this idempotency key).")
@@ -441,7 +487,7 @@ RegisterMemberResult = Annotated[
     strawberry.union("RegisterMemberResult"),
 ]
 SetMemberTagsResult = Annotated[
-    Union[RegisterMemberSuccess, InvalidInput, MemberNotFound, Busy],
+    Union[MemberTagsSet, InvalidInput, MemberNotFound, Busy],
     strawberry.union("SetMemberTagsResult"),
 ]
 RedeemPointsResult = Annotated[

@@ -150,11 +150,11 @@ def claim(brand_id: str, member_id: str, template: Template, coupon: Coupon,
             raise MemberNotFound(member_id) from None
         reasons = []
         if "paused" in failed:
-            reasons.append(Reason("PAUSED", "this coupon is paused by the brand for now"))
+            reasons.append(Reason("PAUSED"))
         if "stock" in failed:
-            reasons.append(Reason("OUT_OF_STOCK", "all coupons of this kind are gone"))
+            reasons.append(Reason("OUT_OF_STOCK"))
         if "limit" in failed:
-            reasons.append(Reason("LIMIT_REACHED", f"at most {template.per_member_limit} per member"))
+            reasons.append(Reason("LIMIT_REACHED", {"limit": template.per_member_limit}))
         if reasons:
             raise CouponNotEligible(template.id, reasons) from None
         if response_code(error) == "TransactionCanceledException":

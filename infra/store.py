@@ -803,7 +803,7 @@ def _newest_first(model: Any, pk: str, first: int, after: str | None, convert: A
     """A page of a partition whose sort keys start with a time, newest first (problems, audit records)."""
     start = {"pk": {"S": pk}, "sk": {"S": _decode_cursor(after)}} if after else None
     if start and not start["sk"]["S"][:1].isdigit():
-        raise InvalidInput("after", "not a cursor returned by this API")
+        raise InvalidInput("after", "invalid.cursor")
     results = model.query(pk, scan_index_forward=False, limit=first + 1, page_size=first + 1,
                           last_evaluated_key=start)
     return _page(results, first, lambda i: i.sk, convert)
@@ -817,9 +817,9 @@ def _decode_cursor(cursor: str, prefix: str = "") -> str:
     try:
         decoded = base64.urlsafe_b64decode(cursor.encode()).decode()
     except Exception as exc:  # noqa: BLE001 - any garbage cursor is the caller's input error
-        raise InvalidInput("after", "not a cursor returned by this API") from exc
+        raise InvalidInput("after", "invalid.cursor") from exc
     if not decoded.startswith(prefix) or len(decoded) > 512:
-        raise InvalidInput("after", "not a cursor returned by this API")
+        raise InvalidInput("after", "invalid.cursor")
     return decoded
 
 

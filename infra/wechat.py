@@ -69,7 +69,7 @@ def _phone(answer: Mapping[str, Any]) -> str:
     """getuserphonenumber's answer: `phone_info.purePhoneNumber`, the number without the country code."""
     errcode = answer.get("errcode") or 0
     if errcode in _REFUSED_CODES:
-        raise InvalidInput("code", "the phone number code is invalid, used or expired: ask the member again")
+        raise InvalidInput("code", "invalid.phone_code")
     if errcode:
         raise Busy("WeChat could not check the phone number code just now; try again")
     info = answer.get("phone_info")
@@ -88,7 +88,7 @@ def _checked(code: str) -> str:
 
 def _checked_phone_code(code: str) -> str:
     if not _CODE.match(code or ""):
-        raise InvalidInput("code", "not a phone number code from getPhoneNumber")
+        raise InvalidInput("code", "invalid.not_phone_code")
     return code
 
 

@@ -475,7 +475,7 @@ class AlertNotFound(NotFound):
     code = "ALERT_NOT_FOUND"
 
     def __init__(self, alert_id: str) -> None:
-        super().__init__(f"no alert {alert_id} in this brand")
+        super().__init__(alert_id=alert_id)
         self.alert_id = alert_id
 
 
@@ -483,7 +483,7 @@ class AlertAlreadyResolved(SiyuError):
     code = "ALERT_ALREADY_RESOLVED"
 
     def __init__(self, alert: Alert) -> None:
-        super().__init__(f"alert {alert.alert_id} was resolved at {alert.resolved_at.isoformat()}")
+        super().__init__(alert_id=alert.alert_id, resolved_at=alert.resolved_at.isoformat())
         self.alert_id = alert.alert_id
         self.resolved_at = alert.resolved_at
 

@@ -50,13 +50,13 @@ def proposed_brand(
     changes: dict[str, Any] = {"updated_at": now}
     if name is not None:
         if not name.strip() or len(name) > 64:
-            raise InvalidInput("name", "a brand name is 1-64 characters")
+            raise InvalidInput("name", "invalid.brand_name")
         changes["name"] = name.strip()
     if timezone is not None:
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise InvalidInput("timezone", f"{timezone!r} is not an IANA time zone") from None
+            raise InvalidInput("timezone", "invalid.timezone", timezone=repr(timezone)) from None
         changes["timezone"] = timezone
     if tiers is not None:
         changes["tiers"] = tuple(tiers)
@@ -67,7 +67,8 @@ def proposed_brand(
             enabled.pop(plugin_name, None)
             continue
         if plugin_name not in plugins.infos:
-            raise InvalidInput(f"plugins[{index}].name", plugins.unavailable(plugin_name))
+            raise InvalidInput(f"plugins[{index}].name", "invalid.plugin_unavailable", plugin=plugin_name,
+                                   detail=plugins.unavailable(plugin_name))
         if on:
             enabled[plugin_name] = plugins.validate_params(plugin_name, params)
         else:

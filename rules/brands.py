@@ -34,11 +34,11 @@ class RedemptionPolicy:
 
     def __post_init__(self) -> None:
         if self.points_per_yuan < 1:
-            raise InvalidInput("redemption.pointsPerYuan", "must be at least 1")
+            raise InvalidInput("redemption.pointsPerYuan", "invalid.at_least_one")
         if self.minimum_points < 1:
-            raise InvalidInput("redemption.minimumPoints", "must be at least 1")
+            raise InvalidInput("redemption.minimumPoints", "invalid.at_least_one")
         if not 0 < self.max_share_of_order <= 1:
-            raise InvalidInput("redemption.maxShareOfOrder", "must be more than 0 and at most 1")
+            raise InvalidInput("redemption.maxShareOfOrder", "invalid.share_of_order")
 
 
 @dataclass(frozen=True)
@@ -82,18 +82,18 @@ class BrandConfig:
 
 def validate_ladder(tiers: tuple[TierLevel, ...]) -> None:
     if not tiers:
-        raise InvalidInput("tiers", "a brand needs at least one tier")
+        raise InvalidInput("tiers", "invalid.tiers_empty")
     if tiers[0].threshold != 0:
-        raise InvalidInput("tiers[0].threshold", "the entry tier starts at 0 growth")
+        raise InvalidInput("tiers[0].threshold", "invalid.entry_tier_threshold")
     codes = [t.code for t in tiers]
     if len(set(codes)) != len(codes):
-        raise InvalidInput("tiers", "tier codes must be unique")
+        raise InvalidInput("tiers", "invalid.tier_codes_unique")
     for i in range(1, len(tiers)):
         if tiers[i].threshold <= tiers[i - 1].threshold:
-            raise InvalidInput(f"tiers[{i}].threshold", "thresholds must rise strictly up the ladder")
+            raise InvalidInput(f"tiers[{i}].threshold", "invalid.thresholds_rise")
     for i, t in enumerate(tiers):
         if t.deduction < 0:
-            raise InvalidInput(f"tiers[{i}].deduction", "must not be negative")
+            raise InvalidInput(f"tiers[{i}].deduction", "invalid.not_negative")
 
 
 # 百果园's grade membership (DOMAIN.md 2.1 and 2.2): growth 1 per yuan, validity 6 months.

@@ -66,15 +66,14 @@ def plan_record(*, purpose: Purpose | str, granted: bool, policy_version: str, c
     try:
         purpose = Purpose(purpose)
     except ValueError:
-        raise InvalidInput("purpose", f"one of {', '.join(p.value for p in Purpose)}") from None
+        raise InvalidInput("purpose", "invalid.purpose", choices=", ".join(p.value for p in Purpose)) from None
     if not isinstance(granted, bool):
-        raise InvalidInput("granted", "true to grant, false to withdraw")
+        raise InvalidInput("granted", "invalid.granted")
     version = (policy_version or "").strip()
     if not version or len(version) > MAX_POLICY_VERSION or not version.isprintable():
-        raise InvalidInput("policyVersion", f"the version of the privacy policy shown, 1-{MAX_POLICY_VERSION} "
-                                            "printable characters")
+        raise InvalidInput("policyVersion", "invalid.policy_version", max=MAX_POLICY_VERSION)
     if channel not in CHANNELS:
-        raise InvalidInput("channel", f"must be one of {', '.join(CHANNELS)}")
+        raise InvalidInput("channel", "invalid.channel", choices=", ".join(CHANNELS))
     return ConsentRecord(record_id=ids.entry_id(now), purpose=purpose, granted=granted, policy_version=version,
                          at=now, channel=channel, actor=actor)
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 
 from rules import effects as fx
+from rules import messages
 from rules.brands import BrandConfig
 from rules.extensions import context_loader, side_writes
 
@@ -104,10 +105,18 @@ class Coupon:
 
 @dataclass(frozen=True)
 class Reason:
-    """Why a member cannot claim a template now: a stable code and a sentence a mini-program can show."""
+    """Why a member cannot claim a template now: a stable code (its sentence is `coupon.<code>` in
+    rules/messages.py) and the sentence's parameters."""
 
     code: str
-    message: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, language: str) -> str:
+        return messages.render(f"coupon.{self.code}", language, self.params)
+
+    @property
+    def message(self) -> str:
+        return self.render(messages.EN)
 
 
 def templates(brand: BrandConfig) -> dict[str, Template]:
@@ -148,36 +157,36 @@ def ineligibility(template: Template, member, now: datetime, brand: BrandConfig,
     reasons: list[Reason] = []
     rules = template.eligibility
     if not template.claimable:
-        reasons.append(Reason("NOT_CLAIMABLE", "this coupon is given by the brand's rules, not claimed"))
+        reasons.append(Reason("NOT_CLAIMABLE"))
     if template.id in paused:
-        reasons.append(Reason("PAUSED", "this coupon is paused by the brand for now"))
+        reasons.append(Reason("PAUSED"))
     if template.valid_days is None:
         if template.valid_from and now < template.valid_from:
-            reasons.append(Reason("NOT_STARTED", f"claims open at {template.valid_from.isoformat()}"))
+            reasons.append(Reason("NOT_STARTED", {"starts_at": template.valid_from.isoformat()}))
         if template.valid_until and now >= template.valid_until:
-            reasons.append(Reason("ENDED", "this coupon's validity has ended"))
+            reasons.append(Reason("ENDED"))
     if template.stock is not None and issued >= template.stock:
-        reasons.append(Reason("OUT_OF_STOCK", "all coupons of this kind are gone"))
+        reasons.append(Reason("OUT_OF_STOCK"))
     if held(member, template.id) >= template.per_member_limit:
-        reasons.append(Reason("LIMIT_REACHED", f"at most {template.per_member_limit} per member"))
+        reasons.append(Reason("LIMIT_REACHED", {"limit": template.per_member_limit}))
     tiers = rules.get("tiers")
     if tiers and member.tier_code not in tiers:
         names = "/".join(brand.tier(code).name for code in tiers if brand.tier(code))
-        reasons.append(Reason("TIER", f"for {names} members"))
+        reasons.append(Reason("TIER", {"tiers": names}))
     if rules.get("paidMember") and not member.is_paid_member(now):
-        reasons.append(Reason("PAID_MEMBER", "for paid members"))
+        reasons.append(Reason("PAID_MEMBER"))
     within = rules.get("newMemberWithinDays")
     if within is not None and now - member.registered_at > timedelta(days=within):
-        reasons.append(Reason("NEW_MEMBER", f"for members who joined in the last {within} days"))
+        reasons.append(Reason("NEW_MEMBER", {"days": within}))
     if rules.get("birthdayMonth"):
         month = now.astimezone(ZoneInfo(brand.timezone)).month
         if member.birthday is None or int(member.birthday[2:4]) != month:
-            reasons.append(Reason("BIRTHDAY_MONTH", "for members in their birthday month"))
+            reasons.append(Reason("BIRTHDAY_MONTH"))
     wanted = rules.get("tags")
     if wanted and not set(wanted) <= member.tags:
-        reasons.append(Reason("TAGS", "not for this member's group"))
+        reasons.append(Reason("TAGS"))
     if rules.get("firstOrder") and member.has(FIRST_ORDER_MARKER):
-        reasons.append(Reason("FIRST_ORDER", "for members who have not ordered yet"))
+        reasons.append(Reason("FIRST_ORDER"))
     return reasons
 
 

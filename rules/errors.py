@@ -5,22 +5,44 @@ They are raised by the pure planners and services in `rules/` and caught by the 
 
 from __future__ import annotations
 
+from typing import Any
+
+from rules import messages
+
 
 class SiyuError(Exception):
-    """A business failure with a stable code and a message a front end can show."""
+    """A business failure with a stable code, and a message key with parameters (rules/messages.py): the API shows
+    it in the caller's language; `message` is the English rendering, for logs and staff-facing problems."""
 
     code = "ERROR"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, key: str | None = None, /, **params: Any) -> None:
+        self.key = key or self.code
+        self.params = params
+        super().__init__(self.key)
+
+    def __str__(self) -> str:
+        return self.message
+
+    @property
+    def message(self) -> str:
+        return self.render(messages.EN)
+
+    def render(self, language: str) -> str:
+        return messages.render(self.key, language, self.params)
 
 
 class InvalidInput(SiyuError):
+    """An input was refused: `field` names it, `key` (an `invalid.*` entry of rules/messages.py) says why."""
+
     code = "INVALID_INPUT"
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, field: str, key: str, /, **params: Any) -> None:
+        if not key.startswith("invalid."):
+            # A sentence instead of a key (code not yet moved to the catalogue): shown as it is, after a Chinese
+            # lead-in; tests/unit/test_messages.py fails on any such call in the code base.
+            key, params = "invalid.untranslated", {**params, "detail": key}
+        super().__init__(key, field=field, **params)
         self.field = field
 
 
@@ -32,7 +54,7 @@ class MemberNotFound(NotFound):
     code = "MEMBER_NOT_FOUND"
 
     def __init__(self, member_id: str) -> None:
-        super().__init__(f"no member {member_id} in this brand")
+        super().__init__(member_id=member_id)
         self.member_id = member_id
 
 
@@ -40,7 +62,7 @@ class BrandNotConfigured(NotFound):
     code = "BRAND_NOT_CONFIGURED"
 
     def __init__(self, brand_id: str) -> None:
-        super().__init__(f"brand {brand_id} has no configuration")
+        super().__init__(brand_id=brand_id)
         self.brand_id = brand_id
 
 
@@ -50,15 +72,18 @@ class AlreadyRegistered(SiyuError):
     code = "ALREADY_REGISTERED"
 
     def __init__(self, field: str) -> None:
-        super().__init__(f"a member of this brand is already registered with this {field}")
+        super().__init__(field=field)
         self.field = field
+
+    def render(self, language: str) -> str:
+        return messages.render(self.key, language, {"field": messages.render(f"field.{self.field}", language)})
 
 
 class InsufficientPoints(SiyuError):
     code = "INSUFFICIENT_POINTS"
 
     def __init__(self, requested: int, available: int) -> None:
-        super().__init__(f"{requested} points requested, {available} available")
+        super().__init__(requested=requested, available=available)
         self.requested = requested
         self.available = available
 
@@ -69,7 +94,7 @@ class PointsDebtOutstanding(SiyuError):
     code = "POINTS_DEBT_OUTSTANDING"
 
     def __init__(self, debt: int) -> None:
-        super().__init__(f"{debt} points are owed from refunded orders; new earnings repay them first")
+        super().__init__(debt=debt)
         self.debt = debt
 
 
@@ -79,7 +104,7 @@ class IdempotencyKeyReused(SiyuError):
     code = "IDEMPOTENCY_KEY_REUSED"
 
     def __init__(self, key: str) -> None:
-        super().__init__(f"idempotency key {key!r} was already used for a different request")
+        super().__init__(key=key)
         self.key = key
 
 
@@ -87,17 +112,22 @@ class EntryNotFound(NotFound):
     code = "ENTRY_NOT_FOUND"
 
     def __init__(self, entry_id: str) -> None:
-        super().__init__(f"no ledger entry {entry_id} for this member")
+        super().__init__(entry_id=entry_id)
         self.entry_id = entry_id
 
 
 class EntryNotReversible(SiyuError):
     code = "ENTRY_NOT_REVERSIBLE"
 
-    def __init__(self, entry_id: str, reason: str) -> None:
-        super().__init__(f"entry {entry_id} cannot be reversed: {reason}")
+    def __init__(self, entry_id: str, reason: str, **params: Any) -> None:
         self.entry_id = entry_id
-        self.reason = reason
+        self.reason = reason  # FINAL, SPENT or ALREADY_REVERSED: `reversal.<reason>` in rules/messages.py
+        self.reason_params = params
+        super().__init__(entry_id=entry_id, reason=reason)
+
+    def render(self, language: str) -> str:
+        why = messages.render(f"reversal.{self.reason}", language, self.reason_params)
+        return messages.render(self.key, language, {"entry_id": self.entry_id, "reason": why})
 
 
 class WriteConflict(Exception):
@@ -114,6 +144,13 @@ class Busy(SiyuError):
 
     code = "BUSY"
 
+    def __init__(self, detail: str = "") -> None:
+        super().__init__()
+        self.detail = detail  # what was busy, for logs: members see the catalogue's sentence
+
+    def __str__(self) -> str:
+        return self.detail or self.message
+
 
 class TooManyLots(SiyuError):
     """One operation would have to touch more lots than one atomic write can hold."""
@@ -121,8 +158,7 @@ class TooManyLots(SiyuError):
     code = "TOO_MANY_LOTS"
 
     def __init__(self, lots: int, limit: int) -> None:
-        super().__init__(f"this would touch {lots} points lots; at most {limit} can change at once, "
-                         "so spend in smaller amounts")
+        super().__init__(lots=lots, limit=limit)
         self.lots = lots
         self.limit = limit
 
@@ -133,7 +169,7 @@ class PointsPaymentTooLarge(SiyuError):
     code = "POINTS_PAYMENT_TOO_LARGE"
 
     def __init__(self, max_points: int, max_fen: int) -> None:
-        super().__init__(f"points can pay at most {max_fen} fen of this order ({max_points} points)")
+        super().__init__(max_points=max_points, max_fen=max_fen)
         self.max_points = max_points
         self.max_fen = max_fen
 
@@ -142,7 +178,7 @@ class CouponTemplateNotFound(NotFound):
     code = "COUPON_TEMPLATE_NOT_FOUND"
 
     def __init__(self, template_id: str) -> None:
-        super().__init__(f"the brand has no coupon template {template_id}")
+        super().__init__(template_id=template_id)
         self.template_id = template_id
 
 
@@ -152,9 +188,13 @@ class CouponNotEligible(SiyuError):
     code = "COUPON_NOT_ELIGIBLE"
 
     def __init__(self, template_id: str, reasons: list) -> None:
-        super().__init__("; ".join(r.message for r in reasons) or "not eligible")
         self.template_id = template_id
         self.reasons = reasons
+        super().__init__(reasons=[r.code for r in reasons])
+
+    def render(self, language: str) -> str:
+        why = "; ".join(r.render(language) for r in self.reasons)
+        return messages.render(self.key, language, {"reasons": why})
 
 
 class RateLimited(SiyuError):
@@ -163,7 +203,7 @@ class RateLimited(SiyuError):
     code = "RATE_LIMITED"
 
     def __init__(self, action: str, retry_after_seconds: int) -> None:
-        super().__init__(f"too many {action} attempts; try again in {retry_after_seconds} seconds")
+        super().__init__(action=action, retry_after_seconds=retry_after_seconds)
         self.action = action
         self.retry_after_seconds = retry_after_seconds
 
@@ -173,5 +213,5 @@ class InvalidLoginCode(SiyuError):
 
     code = "INVALID_LOGIN_CODE"
 
-    def __init__(self, message: str = "the login code is invalid, used or expired: call wx.login() again") -> None:
-        super().__init__(message)
+    def __init__(self) -> None:
+        super().__init__()

@@ -19,7 +19,7 @@ MAX_LENGTH = 128
 def check(name: str, value: str) -> str:
     """The identifier as given, if it could be one WeChat issues."""
     if not (0 < len(value) <= MAX_LENGTH and value.isprintable() and " " not in value):
-        raise InvalidInput(name, f"{name} must be 1-{MAX_LENGTH} printable characters without spaces")
+        raise InvalidInput(name, "invalid.identifier", name=name, max=MAX_LENGTH)
     return value
 
 

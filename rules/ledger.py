@@ -149,7 +149,7 @@ class PointsState:
 
 def _positive(points: int, field_name: str = "points") -> None:
     if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
-        raise InvalidInput(field_name, "must be a positive whole number of points")
+        raise InvalidInput(field_name, "invalid.positive_points")
 
 
 def earn(
@@ -170,7 +170,7 @@ def earn(
     earned it, for a later take-back of that very thing)."""
     _positive(points)
     if expires_at <= now:
-        raise InvalidInput("expiresAt", "points must expire after they are earned")
+        raise InvalidInput("expiresAt", "invalid.expiry_after_earning")
     repaid = min(points, state.debt)
     lot = Lot(lot_id=entry_id, earned=points, remaining=points - repaid, earned_at=now, expires_at=expires_at,
               source=source)
@@ -250,9 +250,9 @@ def adjust(
 ) -> Posting:
     """A staff correction: positive adds a lot, negative spends like a redemption. A reason is mandatory."""
     if not reason or not reason.strip():
-        raise InvalidInput("reason", "a staff adjustment needs a reason")
+        raise InvalidInput("reason", "invalid.adjustment_reason")
     if isinstance(points, bool) or not isinstance(points, int) or points == 0:
-        raise InvalidInput("points", "must be a non-zero whole number of points")
+        raise InvalidInput("points", "invalid.nonzero_points")
     if points > 0:
         return earn(state, points=points, now=now, expires_at=expires_at, entry_id=entry_id,
                     kind=EntryKind.ADJUST, reason=reason.strip(), actor=actor)
@@ -277,7 +277,7 @@ def reverse(
     the same posting, so nothing past its expiry becomes spendable.
     """
     if original.kind in (EntryKind.REVERSE, EntryKind.EXPIRE, EntryKind.TAKE_BACK, EntryKind.REPAY):
-        raise EntryNotReversible(original.entry_id, f"{original.kind.value} entries are final")
+        raise EntryNotReversible(original.entry_id, "FINAL", kind=original.kind.value)
     allocations: list[Allocation] = []
     net: dict[str, int] = {}
     expiries: dict[str, datetime] = {}
@@ -311,7 +311,7 @@ def reverse(
         lot = state.lot(lot_id)
         if delta < 0:
             if lot is None or lot.remaining < -delta:
-                raise EntryNotReversible(original.entry_id, "its points were already spent or expired")
+                raise EntryNotReversible(original.entry_id, "SPENT")
             updates.append(LotUpdate(lot_id, lot.expires_at, before=lot.remaining, after_or_delta=lot.remaining + delta))
         elif lot is not None:
             updates.append(LotUpdate(lot_id, lot.expires_at, before=lot.remaining, after_or_delta=lot.remaining + delta))

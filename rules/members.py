@@ -105,16 +105,16 @@ def plan_registration(
         raise BrandNotConfigured(brand_id)
     normalised = phone.normalise(phone_number) if phone_number is not None else None
     if channel not in CHANNELS:
-        raise InvalidInput("channel", f"must be one of {', '.join(CHANNELS)}")
+        raise InvalidInput("channel", "invalid.channel", choices=", ".join(CHANNELS))
     for name, value in (("openid", openid), ("unionid", unionid)):
         if value is not None:
             identity.check(name, value)
     if normalised is None and openid is None and unionid is None:
-        raise InvalidInput("phone", "a member registers with a phone number or a WeChat identity")
+        raise InvalidInput("phone", "invalid.identity_required")
     if referral_code is not None and not (0 < len(referral_code) <= 32 and referral_code.isalnum()):
-        raise InvalidInput("referralCode", "a referral code is letters and digits")
+        raise InvalidInput("referralCode", "invalid.referral_code")
     if birthday is not None and not _valid_birthday(birthday):
-        raise InvalidInput("birthday", 'a birthday is a month and day, written "--MM-DD" (e.g. "--03-01")')
+        raise InvalidInput("birthday", "invalid.birthday")
     nickname = valid_nickname(nickname)
     profile = MemberProfile(
         brand_id=brand_id,
@@ -146,7 +146,7 @@ def valid_nickname(value: str | None) -> str | None:
     if not value:
         return None
     if len(value) > MAX_NICKNAME or not value.isprintable():
-        raise InvalidInput("nickname", f"a nickname is at most {MAX_NICKNAME} printable characters")
+        raise InvalidInput("nickname", "invalid.nickname", max=MAX_NICKNAME)
     return value
 
 

@@ -21,7 +21,7 @@ def normalise(raw: str) -> str:
             digits = digits[len(prefix):]
             break
     if not _MAINLAND_MOBILE.match(digits):
-        raise InvalidInput("phone", "expected a mainland China mobile number, 11 digits starting with 1")
+        raise InvalidInput("phone", "invalid.phone")
     return digits
 
 

@@ -165,7 +165,8 @@ class PluginRegistry:
     def validate_params(self, plugin_name: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
         """Check a brand's parameters for a plugin; return them with the schema's defaults filled in."""
         if plugin_name not in self.infos:
-            raise InvalidInput(f"plugins.{plugin_name}", self.unavailable(plugin_name))
+            raise InvalidInput(f"plugins.{plugin_name}", "invalid.plugin_unavailable", plugin=plugin_name,
+                               detail=self.unavailable(plugin_name))
         params = dict(params or {})
         error = next(iter(sorted(self._validators[plugin_name].iter_errors(params), key=lambda e: list(e.path))), None)
         if error is not None:
@@ -173,11 +174,11 @@ class PluginRegistry:
             if error.validator == "required" and "'" in error.message:
                 where = ".".join(filter(None, [where, error.message.split("'")[1]]))
             field_name = f"plugins.{plugin_name}.params" + (f".{where}" if where else "")
-            raise InvalidInput(field_name, error.message[:300])
+            raise InvalidInput(field_name, "invalid.plugin_params", detail=error.message[:300])
         filled = with_defaults(self.infos[plugin_name].params_schema, params)
         check = self.infos[plugin_name].check
         for where, problem in (check(filled) if check else ()):
-            raise InvalidInput(f"plugins.{plugin_name}.params.{where}", problem)
+            raise InvalidInput(f"plugins.{plugin_name}.params.{where}", "invalid.plugin_params", detail=problem)
         return filled
 
 

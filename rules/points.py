@@ -65,13 +65,13 @@ def _kept_reason(reason: str | None) -> str | None:
     """The reason as the ledger keeps it: free text, so phone numbers, identity numbers and identifiers in it are
     masked before it is stored (rules/free_text.py; erasure removes what is left)."""
     if reason is not None and len(reason) > MAX_REASON_LENGTH:
-        raise InvalidInput("reason", f"a reason is at most {MAX_REASON_LENGTH} characters")
+        raise InvalidInput("reason", "invalid.reason_length", max=MAX_REASON_LENGTH)
     return None if reason is None else free_text.scrub(reason)
 
 
 def _check_key(key: str) -> str:
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise InvalidInput("idempotencyKey", f"an idempotency key is 1-{MAX_KEY_LENGTH} printable characters")
+        raise InvalidInput("idempotencyKey", "invalid.idempotency_key", max=MAX_KEY_LENGTH)
     return key
 
 
@@ -168,7 +168,7 @@ def reverse(store: Store, brand_id: str, member_id: str, *, entry_id: str, now: 
             s.points, original, now=now, entry_id=ids.entry_id(now, idempotency_key),
             reason=reason, actor=actor))
     except AlreadyReversed:
-        raise EntryNotReversible(entry_id, "it was already reversed") from None
+        raise EntryNotReversible(entry_id, "ALREADY_REVERSED") from None
 
 
 def expire_due(store: Store, brand_id: str, member_id: str, *, now: datetime, actor: str = "sweep") -> PointsResult | None:
@@ -193,12 +193,11 @@ def pay_with_points(store: Store, brand: BrandConfig, member_id: str, *, points:
     `points_expiry`'s `expiringRedemption`, those about to expire are worth more (5折: half the usual cost)."""
     policy = brand.redemption
     if isinstance(points, bool) or not isinstance(points, int) or points < policy.minimum_points:
-        raise InvalidInput("points", f"at least {policy.minimum_points} points")
+        raise InvalidInput("points", "invalid.minimum_points", minimum=policy.minimum_points)
     if points * 100 % policy.points_per_yuan:
-        raise InvalidInput("points", f"{policy.points_per_yuan} points make 1 yuan: use a number that is a whole "
-                                     "number of fen")
+        raise InvalidInput("points", "invalid.points_per_yuan", per_yuan=policy.points_per_yuan)
     if isinstance(order_amount_fen, bool) or not isinstance(order_amount_fen, int) or order_amount_fen <= 0:
-        raise InvalidInput("orderAmountFen", "the order amount is a positive whole number of fen")
+        raise InvalidInput("orderAmountFen", "invalid.order_amount")
     expiring = _expiring_redemption(brand)
     value_fen = points * 100 // policy.points_per_yuan
     if expiring is not None:

@@ -21,7 +21,7 @@ class BirthdayChangeTooSoon(SiyuError):
     code = "BIRTHDAY_CHANGE_TOO_SOON"
 
     def __init__(self, next_change_at: datetime) -> None:
-        super().__init__(f"the birthday can be changed once a year; next on {next_change_at:%Y-%m-%d}")
+        super().__init__(next_change_on=f"{next_change_at:%Y-%m-%d}")
         self.next_change_at = next_change_at
 
 
@@ -47,7 +47,7 @@ def set_birthday(store, brand_id: str, member_id: str, birthday: str, *, now: da
     from rules.errors import InvalidInput
 
     if not _valid_birthday(birthday):
-        raise InvalidInput("birthday", 'a birthday is a month and day, written "--MM-DD" (e.g. "--03-01")')
+        raise InvalidInput("birthday", "invalid.birthday")
     state = store.load_member(brand_id, member_id)
     if state is None:
         raise MemberNotFound(member_id)

@@ -48,12 +48,15 @@ def earn(store, brand_id: str, member_id: str, amount: int, now: datetime, days:
 
 
 def http_api_event(query: str, variables: dict | None = None, token: str | None = None, *,
-                   base64_body: bool = False) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload format 2.0) event for POST /graphql, as Lambda receives it."""
+                   base64_body: bool = False, language: str | None = None) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload format 2.0) event for POST /graphql, as Lambda receives it. `language`:
+    the Accept-Language header (none: the API answers in Chinese)."""
     body = json.dumps({"query": query, "variables": variables or {}})
     headers = {"content-type": "application/json", "host": "api.example.com", "user-agent": "siyu-tests"}
     if token:
         headers["authorization"] = f"Bearer {token}"
+    if language:
+        headers["accept-language"] = language
     return {
         "version": "2.0",
         "routeKey": "POST /graphql",
@@ -89,11 +92,12 @@ class LambdaContext:
         return 10_000
 
 
-def call_graphql(query: str, variables: dict | None = None, token: str | None = None) -> tuple[int, dict]:
+def call_graphql(query: str, variables: dict | None = None, token: str | None = None, *,
+                 language: str | None = None) -> tuple[int, dict]:
     """Invoke the Lambda handler exactly as API Gateway would, and decode its answer."""
     from api.handler import handler
 
-    response = handler(http_api_event(query, variables, token), LambdaContext())
+    response = handler(http_api_event(query, variables, token, language=language), LambdaContext())
     body = response["body"]
     if response.get("isBase64Encoded"):
         body = base64.b64decode(body).decode()

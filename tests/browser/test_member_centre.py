@@ -72,7 +72,9 @@ def test_a_coupon_the_member_may_not_claim_says_why(page, stack):
     expect(offer.locator("[data-test=reasons]")).not_to_be_empty()
     expect(offer.locator("[data-test=claim]")).to_be_disabled()
     reasons = offer.locator("[data-test=reasons] li").all_inner_texts()
-    assert reasons and all(r.strip() for r in reasons)
+    # The API's own sentence, in Chinese (the page asks for zh-CN): this one is for a group the member is not in.
+    assert "不适用于您所在的会员群组" in [r.strip() for r in reasons]
+    screenshot(page, "05b-coupon-reasons")
 
 
 def test_a_member_redeems_points_and_sees_the_entry_with_its_reason(page, stack):
@@ -94,7 +96,7 @@ def test_redeeming_more_than_the_balance_shows_the_apis_message(page, stack):
     expect(page.locator("[data-test=points-balance]")).not_to_have_text("")
     page.locator("[data-test=redeem-amount] input").fill("9999999")
     page.locator("[data-test=redeem]").click()
-    expect(toast(page)).to_contain_text("9999999")
+    expect(toast(page)).to_contain_text("积分不足：需要 9999999 积分")
 
 
 def test_a_wechat_member_binds_a_phone_and_sets_a_birthday(page, stack):
@@ -126,7 +128,7 @@ def test_a_member_grants_a_consent_and_sees_it_in_the_purposes_history(page, sta
     expect(toast(page)).to_contain_text("已授权")
     expect(marketing.locator(".van-switch")).to_have_class(re.compile("van-switch--on"))
     marketing.locator(".van-collapse-item__title").click()
-    expect(marketing).to_contain_text("授权 · 政策 2026-01 · h5")
+    expect(marketing).to_contain_text("授权 · 政策 2026-01 · H5 网页")
 
 
 def test_busy_is_retried_quietly_and_a_long_rate_limit_says_when_to_come_back(page, stack):

@@ -194,5 +194,6 @@ def test_a_staff_mutation_whose_audit_record_cannot_be_written_fails_loudly(stor
 
     monkeypatch.setattr(runtime.store(), "record_audit", refuse)
     _, body = call_graphql('mutation { adjustPoints(input: {memberId: "m_x", points: 1, reason: "r", '
-                           'idempotencyKey: "k"}) { __typename } }', token=token("staff", "s1", brand_id))
+                           'idempotencyKey: "k"}) { __typename } }', token=token("staff", "s1", brand_id),
+                           language="en")
     assert body["data"] is None and body["errors"][0]["message"] == "Internal error"

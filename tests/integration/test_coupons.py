@@ -242,6 +242,10 @@ def test_members_see_offers_and_claim_through_graphql_and_their_coupons_in_me(st
     _, body = call_graphql("{ couponOffers { template { id name } eligible reasons { code message } stockLeft } }",
                            token=mine)
     offers = {o["template"]["id"]: o for o in body["data"]["couponOffers"]}
+    assert offers["group-10"]["reasons"] == [{"code": "TAGS", "message": "不适用于您所在的会员群组"}]
+    _, english = call_graphql("{ couponOffers { template { id } reasons { code message } } }", token=mine,
+                              language="en-US,en;q=0.9,zh;q=0.5")
+    offers = {o["template"]["id"]: o for o in english["data"]["couponOffers"]}
     assert offers["group-10"]["reasons"] == [{"code": "TAGS", "message": "not for this member's group"}]
 
     claim = """mutation($id: String!) { claimCoupon(templateId: $id) { __typename
@@ -261,7 +265,7 @@ def test_members_see_offers_and_claim_through_graphql_and_their_coupons_in_me(st
                                            {"name": "满50减10", "status": "expired"}]
     # Staff put the member in the community group; the group coupon opens up.
     tag = """mutation($m: ID!) { setMemberTags(memberId: $m, tags: ["community"]) { __typename
-      ... on RegisterMemberSuccess { member { tags } } } }"""
+      ... on MemberTagsSet { member { tags } } } }"""
     _, tagged = call_graphql(tag, {"m": member}, token("staff", "s1", brand))
     assert tagged["data"]["setMemberTags"]["member"]["tags"] == ["community"]
     _, again = call_graphql(claim, {"id": "group-10"}, mine)

@@ -86,7 +86,7 @@ def test_an_unexpected_failure_is_masked_coded_internal_and_logged_with_its_trac
 
     monkeypatch.setattr(DynamoStore, "load_member", broken)
     with caplog.at_level(logging.ERROR, logger="siyu.api"):
-        status, body = call_graphql("{ me { id } }", token=member_token)
+        status, body = call_graphql("{ me { id } }", token=member_token, language="en")
     assert status == 200
     assert body["errors"][0]["message"] == "Internal error"
     assert error_codes(body) == ["INTERNAL"]

@@ -133,7 +133,9 @@ def test_an_unexpected_failure_is_masked_and_never_a_500(brand_id, member, monke
     monkeypatch.setattr(app.store(), "load_member", broken)
     status, body = call_graphql("{ me { id } }", token=token("member", member[0], brand_id))
     assert status == 200
-    assert body["errors"][0]["message"] == "Internal error"
+    assert body["errors"][0]["message"] == "服务内部错误，已记录"  # Chinese unless the caller asks otherwise
+    _, english = call_graphql("{ me { id } }", token=token("member", member[0], brand_id), language="en")
+    assert english["errors"][0]["message"] == "Internal error"
     assert "10.0.0.7" not in str(body) and "siyu-prod" not in str(body)
 
 

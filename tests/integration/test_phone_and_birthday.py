@@ -17,7 +17,7 @@ from tests.helpers import call_graphql, register, token
 LOGIN = """mutation($brand: String!, $code: String!) { loginWithWechat(brandId: $brand, code: $code) {
   ... on LoggedIn { token member { id } } } }"""
 BIND = """mutation($code: String!) { bindPhone(code: $code) { __typename
-  ... on PhoneBound { phoneMasked } ... on BusinessError { code message } ... on AlreadyRegistered { field } } }"""
+  ... on PhoneBound { phoneMasked } ... on BusinessError { code message } ... on AlreadyRegistered { field } ... on InvalidInput { field } } }"""
 BIRTHDAY = """mutation($b: String) { updateProfile(input: {birthday: $b}) { __typename
   ... on ProfileUpdated { member { birthday nickname } } ... on BusinessError { code message }
   ... on BirthdayChangeTooSoon { nextChangeAt } } }"""
@@ -81,7 +81,8 @@ def test_a_code_wechat_refuses_is_a_clear_error_and_binds_nothing(brand_id):
     member_token, member_id = signed_in(brand_id, "phone-erin")
     _, body = call_graphql(BIND, {"code": "invalid-code"}, member_token)
     assert body["data"]["bindPhone"]["__typename"] == "InvalidInput"
-    assert "code" in body["data"]["bindPhone"]["message"]
+    assert body["data"]["bindPhone"]["field"] == "code"
+    assert body["data"]["bindPhone"]["message"] == "手机号授权码无效、已使用或已过期，请重新授权"
     assert MemberItem.get(keys.member_pk(brand_id, member_id), keys.PROFILE).phone_hash is None
 
 

@@ -136,7 +136,7 @@ def test_tags_are_masked_when_set_and_removed_when_the_member_is_erased(store, b
     member = register(store, brand_id, NOW)
     staff = token("staff", "s1", brand_id)
     _, body = call_graphql('mutation($id: ID!, $t: [String!]!) { setMemberTags(memberId: $id, tags: $t) { '
-                           '... on RegisterMemberSuccess { member { tags } } } }',
+                           '... on MemberTagsSet { member { tags } } } }',
                            {"id": member, "t": ["vip", f"call {PHONE}"]}, staff)
     assert sorted(body["data"]["setMemberTags"]["member"]["tags"]) == ["call 137****4433", "vip"]
     erase(store, brand_id, member, now=NOW, actor="staff:s1")

@@ -1,4 +1,5 @@
 // Display helpers: dates in the brand's zone (Asia/Shanghai), money in yuan from integer fen.
+import type { PointsEntryType } from './gql/generated'
 const zone = 'Asia/Shanghai'
 
 export function day(iso: string | null | undefined): string {
@@ -23,26 +24,19 @@ export function birthday(value: string | null | undefined): string {
   return `${Number(value.slice(2, 4))} 月 ${Number(value.slice(5, 7))} 日`
 }
 
-const kinds: Record<string, string> = {
-  earn: '获得', redeem: '兑换', adjust: '调整', reverse: '冲正', expire: '过期', commission: '佣金',
+const kinds: Record<PointsEntryType, string> = {
+  EARN: '获得', REDEEM: '兑换', ADJUST: '调整', REVERSE: '冲正', EXPIRE: '过期', TAKE_BACK: '退款扣回', REPAY: '抵扣欠分',
 }
-export function entryKind(kind: string): string {
+export function entryKind(kind: PointsEntryType): string {
   return kinds[kind] ?? kind
 }
 
-// The "why" of a ledger entry: the rule that decided it and what it was given, as the API explains it.
-export function why(entry: { kind: string; reason: string | null; explanation: any }): string {
-  const e = entry.explanation
-  const parts: string[] = []
-  if (entry.reason) parts.push(entry.reason)
-  if (e && typeof e === 'object') {
-    if (e.rule) parts.push(`规则：${e.rule}`)
-    if (e.plugin) parts.push(`插件：${e.plugin}${e.version ? ' v' + e.version : ''}`)
-    const inputs = e.inputs && typeof e.inputs === 'object' ? e.inputs : null
-    if (inputs) {
-      const shown = Object.entries(inputs).slice(0, 4).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`)
-      if (shown.length) parts.push(shown.join('，'))
-    }
-  }
-  return parts.join(' · ') || '—'
+// The "why" of a ledger entry: the API's one-line summary (in Chinese), the reason given with it, and the plugin
+// that decided it.
+export function why(entry: {
+  summary: string; reason: string | null; why: { plugin: string | null; version: string | null } | null
+}): string {
+  const reason = entry.reason && !entry.summary.includes(entry.reason) ? entry.reason : ''
+  const plugin = entry.why?.plugin ? `插件：${entry.why.plugin}${entry.why.version ? ' v' + entry.why.version : ''}` : ''
+  return [entry.summary, reason, plugin].filter(Boolean).join(' · ') || '—'
 }

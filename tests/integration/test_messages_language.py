@@ -1,0 +1,85 @@
+"""A Chinese mini-program shows members the API's messages as they come: Chinese unless the request asks for English.
+The `code` is the same in both."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from tests.helpers import LambdaContext, call_graphql, earn, http_api_event, register, token
+
+REDEEM = """mutation { redeemPoints(input: {points: 500, idempotencyKey: "lang-1"}) { __typename
+  ... on BusinessError { code message } } }"""
+NOW = datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)
+
+
+def test_a_member_short_of_points_reads_why_in_chinese_by_default_and_in_english_on_request(store, brand_id):
+    member = register(store, brand_id, NOW)
+    earn(store, brand_id, member, 120, NOW)
+    mine = token("member", member, brand_id)
+    _, chinese = call_graphql(REDEEM, token=mine)
+    _, english = call_graphql(REDEEM.replace("lang-1", "lang-2"), token=mine, language="en-US,en;q=0.8")
+    assert chinese["data"]["redeemPoints"] == {"__typename": "InsufficientPoints", "code": "INSUFFICIENT_POINTS",
+                                               "message": "积分不足：需要 500 积分，可用 120 积分"}
+    assert english["data"]["redeemPoints"]["code"] == "INSUFFICIENT_POINTS"
+    assert english["data"]["redeemPoints"]["message"] == "500 points requested, 120 available"
+
+
+def test_a_refused_input_names_its_field_and_says_why_in_the_requests_language(store, brand_id):
+    mine = token("member", register(store, brand_id, NOW), brand_id)
+    birthday = """mutation { updateProfile(input: {birthday: "March 1st"}) { __typename
+      ... on InvalidInput { field code message } } }"""
+    _, chinese = call_graphql(birthday, token=mine, language="zh-CN,zh;q=0.9,en;q=0.5")
+    _, english = call_graphql(birthday, token=mine, language="en")
+    assert chinese["data"]["updateProfile"]["message"].startswith("生日为月和日")
+    assert english["data"]["updateProfile"]["message"].startswith("a birthday is a month and day")
+    assert chinese["data"]["updateProfile"]["field"] == english["data"]["updateProfile"]["field"] == "birthday"
+
+
+def test_graphql_errors_are_chinese_too_and_keep_their_codes():
+    _, chinese = call_graphql("{ me { id } }")
+    _, english = call_graphql("{ me { id } }", language="en")
+    assert chinese["errors"][0]["extensions"]["code"] == english["errors"][0]["extensions"]["code"] == \
+        "UNAUTHENTICATED"
+    assert chinese["errors"][0]["message"] == "请先登录：请发送有效的 Bearer 令牌"
+    assert english["errors"][0]["message"] == "authentication required: send a valid bearer token"
+    _, unknown = call_graphql("{ nothingHere }")
+    assert unknown["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert unknown["errors"][0]["message"].startswith("请求有误：")
+    _, bad_token = call_graphql("{ me { id } }", token="not-a-token")
+    assert bad_token["errors"][0]["message"] == "令牌无效或已过期：请重新登录"
+
+
+def test_a_body_that_is_not_json_is_refused_in_the_requests_language():
+    from api.handler import handler
+
+    answers = {}
+    for language in ("zh-CN", "en"):
+        event = http_api_event("{ __typename }", language=language)
+        event["body"] = "{nope"
+        response = handler(event, LambdaContext())
+        answers[language] = json.loads(response["body"])["errors"][0]
+    assert answers["zh-CN"]["message"] == "请求体不是有效的 JSON"
+    assert answers["en"]["message"] == "Unable to parse request body as JSON"
+    assert answers["zh-CN"]["extensions"] == answers["en"]["extensions"] == {"code": "BAD_USER_INPUT"}
+
+
+def test_a_checked_in_member_sees_what_the_rules_decided_typed_and_in_chinese(store, rules_brand):
+    mine = token("member", register(store, rules_brand, NOW), rules_brand)
+    _, body = call_graphql("""mutation { checkIn { __typename ... on CheckedIn { pointsEarned
+      decisions { kind plugin rule points summary inputs { name value } } } } }""", token=mine)
+    checked = body["data"]["checkIn"]
+    awarded = [d for d in checked["decisions"] if d["kind"] == "AWARD_POINTS"]
+    assert awarded and awarded[0]["points"] == checked["pointsEarned"] > 0
+    assert awarded[0]["summary"] == f"获得 {checked['pointsEarned']} 积分（规则 {awarded[0]['rule']}）"
+    assert all("_" not in i["name"] for d in checked["decisions"] for i in d["inputs"])  # camelCase or single words
+    _, history = call_graphql("""{ me { points { history(first: 5) { edges { node { entryType points summary
+      why { plugin rule summary } } } } } } }""", token=mine)
+    entry = history["data"]["me"]["points"]["history"]["edges"][0]["node"]
+    assert entry["entryType"] == "EARN" and entry["why"]["rule"] == awarded[0]["rule"]
+    assert entry["summary"] == entry["why"]["summary"] and entry["summary"].startswith("规则「")
+    _, activity = call_graphql("""{ me { activity(first: 5) { edges { node { detailType
+      decisions { kind rule summary } } } } } }""", token=mine, language="en")
+    nodes = [e["node"] for e in activity["data"]["me"]["activity"]["edges"]]
+    checked_in = next(n for n in nodes if any(d["kind"] == "AWARD_POINTS" for d in n["decisions"]))
+    assert any(d["summary"].startswith("earned ") for d in checked_in["decisions"])
