@@ -11,6 +11,7 @@ from rules.brands import BrandConfig, TierLevel
 from rules.errors import BrandNotConfigured, InvalidInput
 from rules.plugins import PluginRegistry
 from rules.store import Store
+from rules.sweeps import DAILY
 
 
 def configure_brand(
@@ -25,6 +26,7 @@ def configure_brand(
     plugin_settings: Iterable[tuple[str, bool, Mapping[str, Any] | None]] = (),
 ) -> BrandConfig:
     current = store.get_brand(brand_id, fresh=True)
+    new = current is None
     if current is None:
         if not name or tiers is None:
             raise BrandNotConfigured(brand_id)
@@ -56,4 +58,11 @@ def configure_brand(
             enabled.pop(plugin_name, None)
     changes["plugins"] = enabled
     updated = replace(current, **changes)  # BrandConfig validates its ladder on construction
-    return store.put_brand(updated)
+    saved = store.put_brand(updated)
+    if new:
+        # The brand's sweep watermark starts when it is configured: nothing of it can fall due earlier (a late
+        # event's lot is listed after the watermark, Engine._due_floor), so its first sweep handles everything
+        # due since then however long ago, instead of the few days a brand never swept would otherwise get.
+        # Another run that set it first keeps its value.
+        store.advance_watermark(DAILY, brand_id, read=None, to=now)
+    return saved

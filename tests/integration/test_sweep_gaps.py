@@ -62,3 +62,76 @@ def test_an_order_inside_the_validity_still_earns_the_gold_rate(store, plugins, 
     ended = store.load_member(brand, member).profile.tier_valid_until
     engine.handle(business_event("order.paid", order_paid(brand, member, 10_000), time=ended - timedelta(days=1)))
     assert store.load_member(brand, member).points.balance == 2_500 + 200
+
+
+def points_brand(store, plugins, *, validity_days: int = 10) -> str:
+    """A brand whose points last `validity_days`, configured (hence watermarked) on day -90."""
+    brand = f"g{uuid.uuid4().hex[:8]}"
+    configure_brand(store, plugins, brand, now=day(-90), name="百果园", tiers=MULTIPLYING_LADDER, plugin_settings=[
+        ("points", True, {}), ("points_expiry", True, {"days": validity_days})])
+    return brand
+
+
+def test_a_lot_already_expired_when_its_late_order_arrives_is_written_off_by_the_next_sweep_once(
+        fresh_table, store, plugins, bus):
+    brand = points_brand(store, plugins)
+    member = register(store, brand, day(-60))
+    engine = Engine(store, plugins, bus, clock=lambda: day(0, 2))
+    engine.handle(scheduled_event(day(0)))
+    assert store.sweep_watermarks("daily")[brand] == day(0)
+
+    # The brand system sends a 20-day-old order two hours after today's sweep: its 10-day lot expired on day -10,
+    # before the watermark. Spendable leaves it out at once; the stored balance must lose it at the next sweep.
+    late = engine.handle(business_event("order.paid", order_paid(brand, member, 30_000), time=day(-20)))
+    assert late.status == "applied"
+    state = store.load_member(brand, member)
+    assert (state.points.balance, state.points.spendable(day(0, 2))) == (300, 0)
+
+    first = engine.handle(scheduled_event(day(1))).as_dict()
+    again = engine.handle(scheduled_event(day(1))).as_dict()
+    later = engine.handle(scheduled_event(day(2))).as_dict()
+
+    state = store.load_member(brand, member)
+    assert state.points.balance == 0 == sum(e.points for e in store.entries(brand, member))
+    assert first["members"] == 1 and later["members"] == 0 and again["status"] == "applied"
+    expired = [f for f in bus.published if f.detail_type == "points.expired" and f.detail["memberId"] == member]
+    assert len({f.id for f in expired}) == 1 and expired[0].detail["points"] == 300
+
+
+def test_a_lot_due_after_the_watermark_keeps_its_own_date(fresh_table, store, plugins, bus):
+    brand = points_brand(store, plugins)
+    member = register(store, brand, day(-60))
+    engine = Engine(store, plugins, bus, clock=lambda: day(0, 2))
+    engine.handle(scheduled_event(day(0)))
+    engine.handle(business_event("order.paid", order_paid(brand, member, 30_000), time=day(-5)))  # due on day 5
+    assert [d.at for d in store.due(day(0), day(30)) if d.member_id == member] == [day(5)]
+    engine.handle(scheduled_event(day(4)))
+    assert store.load_member(brand, member).points.balance == 300
+    engine.handle(scheduled_event(day(5)))
+    assert store.load_member(brand, member).points.balance == 0
+
+
+def test_a_brands_first_sweep_reaches_back_to_when_it_was_configured(fresh_table, store, plugins, bus):
+    # Another brand is swept every day; this one was configured 40 days ago and has never been swept since.
+    other = points_brand(store, plugins)
+    engine = Engine(store, plugins, bus)
+    engine.handle(scheduled_event(day(-1)))
+    brand = f"g{uuid.uuid4().hex[:8]}"
+    configure_brand(store, plugins, brand, now=day(-40), name="百果园", tiers=MULTIPLYING_LADDER, plugin_settings=[
+        ("points", True, {}), ("points_expiry", True, {"days": 10})])
+    assert store.sweep_watermarks("daily")[brand] == day(-40)
+    member = register(store, brand, day(-39))
+    engine.handle(business_event("order.paid", order_paid(brand, member, 30_000), time=day(-30)))  # due day -20
+
+    summary = engine.handle(scheduled_event(day(0))).as_dict()
+
+    assert store.load_member(brand, member).points.balance == 0
+    assert summary["days"] == 40 and store.sweep_watermarks("daily") == {brand: day(0), other: day(0)}
+    assert any(f.detail_type == "points.expired" and f.detail["memberId"] == member for f in bus.published)
+
+
+def test_reconfiguring_a_brand_never_moves_its_watermark(fresh_table, store, plugins, bus):
+    brand = points_brand(store, plugins)
+    Engine(store, plugins, bus).handle(scheduled_event(day(0)))
+    configure_brand(store, plugins, brand, now=day(5), name="百果园 2")
+    assert store.sweep_watermarks("daily")[brand] == day(0)
