@@ -537,16 +537,16 @@ class Engine:
     def _due_floor(self, brand_id: str, change: MemberChange | None) -> MemberChange | None:
         """The change, with its due-index entries dated no earlier than just after the brand's sweep watermark.
 
-        An event may be up to SIYU_EVENT_MAX_AGE_DAYS old, so the lot it creates (or a lot a refund restores) can
-        fall due before the watermark: the sweep lists only what falls due after it, so no sweep would ever write
-        that lot off and the stored balance would keep it (spendable already leaves it out). Dated just after the
-        watermark instead, the next sweep lists it and writes it off at once, announcing `points.expired` once,
-        like any lot. We date the entry rather than have every sweep re-list the days before its watermark: that
-        would cost reads every day for a rare case, and the lookback would have to be as long as the maximum age.
-        The watermark is read only when something falls due by the receiving clock (an ordinary lot, due months
-        ahead, costs nothing). Left open: a sweep that has already listed the day after the watermark when this
-        event commits, and then moves the watermark on, does not see the entry (the window is that run's few
-        minutes); replaying that day's sweep handles it.
+        An event may be up to SIYU_EVENT_MAX_AGE_DAYS old, so the lot it creates (or a lot a reversed redemption
+        restores) can fall due before the watermark: the sweep lists only what falls due after it, so no sweep
+        would ever write that lot off and the stored balance would keep it (spendable leaves it out). Dated just
+        after the watermark instead, the next sweep lists it and writes it off at once, announcing
+        `points.expired` once, like any lot. We date the entry rather than have every sweep re-list the days
+        before its watermark: that would cost reads every day for a rare case, with a lookback as long as the
+        maximum age. The watermark is read only when something falls due by the receiving clock (an ordinary lot,
+        due months ahead, costs nothing). Left open, and not a condition of the write: a sweep that has already
+        listed the day after the watermark when this event commits, and then moves the watermark on, does not
+        see the entry; the window is that one run's minutes, and such a lot stays out of spendable as before.
         """
         if change is None:
             return None

@@ -19,8 +19,8 @@ from rules.ids import time_key
 DAILY = "daily"
 DAY = timedelta(days=1)
 # A brand gets its watermark when it is configured (rules/brand_settings.py), so its first sweep reaches back to
-# then. One without any (set up before that, or put straight into the store) is swept from where the most behind brand stands
-# (a day back when none is behind), and on a table's very first sweep from this far back.
+# then. One without any (set up before that, or put straight into the store) is swept from where the most behind
+# brand stands (a day back when none is behind), and on a table's very first sweep from this far back.
 FIRST_SWEEP_LOOKBACK = timedelta(days=3)
 # Where the due index lists an entry that fell due before its brand's watermark (it arrived late): just after it,
 # so the next sweep's first day, (watermark, ...], lists it (Engine._due_floor).

@@ -151,7 +151,8 @@ def test_siyu_sweep_runs_the_daily_sweep_for_a_chosen_date_with_a_progress_bar(l
     # after writes it off, as the scheduled one would then (a date ahead of the clock: --allow-future).
     later = (datetime.now(timezone.utc) + timedelta(days=66)).date().isoformat()
     swept = subprocess.run([sys.executable, "-m", "infra.cli", "--dynamodb-url", dynamodb_url, "sweep", "--date",
-                            later, "--allow-future", "--progress"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+                            later, "--allow-future", "--progress"], cwd=ROOT, env=env, capture_output=True, text=True,
+                           timeout=120)
     assert swept.returncode == 0, swept.stderr
     summary = json.loads(swept.stdout)
     assert summary["status"] == "applied" and summary["members"] >= 1 and summary["effectCount"] > 0
