@@ -5,6 +5,7 @@
     siyu events put order.json                               publish an event: it runs through the engine
     siyu simulate order.json                                 the dry run: effects and explanations, nothing written
     siyu sweep --date 2027-03-01                             run the daily sweep for a brand-local date
+    siyu sweep --date 2027-03-01 --allow-future              ... even one ahead of the clock (replays, demos)
     siyu events problems --brand baiguoyuan                  rejected and failed events, newest first
     siyu import members members.csv --brand baiguoyuan       bring members over from another system (README)
 
@@ -129,8 +130,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from infra import runtime
     from rules.events import SweepEvent
 
+    from rules.time_sanity import SKEW_SETTING, TimeLimits
+
     day = date.fromisoformat(args.date)
     midnight = datetime.combine(day, time(0), ZoneInfo(args.timezone)).astimezone(timezone.utc)
+    skew = TimeLimits.from_environment().max_skew
+    if midnight - datetime.now(timezone.utc) > skew and not args.allow_future:
+        # The engine refuses a scheduled envelope dated ahead of its clock (it would write off points that are
+        # valid today); the operator's command is held to the same rule unless they say it is a replay.
+        print(f"siyu: the sweep for {day} runs at {midnight.isoformat()}, ahead of the clock by more than "
+              f"{skew} ({SKEW_SETTING}); it would write off points that are still valid today. Pass "
+              "--allow-future to run it anyway (replays, demos)", file=sys.stderr)
+        return 2
     sweep = SweepEvent(event_id=f"cli-sweep-{args.sweep}-{day.isoformat()}", sweep=args.sweep, time=midnight)
 
     unit = "members" if args.sweep == "daily" else "brands"
@@ -235,6 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--sweep", default="daily", choices=["daily", "alert-deadlines"])
     sweep.add_argument("--timezone", default="Asia/Shanghai")
     sweep.add_argument("--progress", action="store_true", help="always show the progress bar")
+    sweep.add_argument("--allow-future", action="store_true",
+                       help="run a sweep dated ahead of the clock (replays and demos only: it writes off points "
+                            "that are valid today)")
     sweep.set_defaults(run=cmd_sweep)
 
     imports = commands.add_parser("import", help="bring members over from another loyalty system")

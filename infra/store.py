@@ -430,14 +430,16 @@ class DynamoStore(AlertStore, ProfileStore):
                 marker = MarkerItem(mpk, keys.marker_sk(key), key=key, at=record.at, ttl=forget_after,
                                     data=dict(data) or None)
                 if due_at is not None:
-                    marker.gsi1pk = keys.due_pk(due_at, p.member_id)
-                    marker.gsi1sk = keys.due_sk(due_at, "MARK", p.brand_id, p.member_id, key)
+                    listed = _listed_at(due_at, change.due_floor)
+                    marker.gsi1pk = keys.due_pk(listed, p.member_id)
+                    marker.gsi1sk = keys.due_sk(listed, "MARK", p.brand_id, p.member_id, key)
                 # A marker past its TTL that DynamoDB has not deleted yet may be claimed again.
                 tx.put("conflict", marker, MarkerItem.pk.does_not_exist() | (MarkerItem.ttl <= record.at))
             if posting is not None:
-                _posting_writes(tx, p, posting)
+                _posting_writes(tx, p, posting, change.due_floor)
             if posting is not None or change.standing is not None:
-                tx.update("conflict", *_member_update(p, posting, change.standing, change.expected_version))
+                tx.update("conflict", *_member_update(p, posting, change.standing, change.expected_version,
+                                                      change.due_floor))
             else:
                 # Markers, side writes decided on the member (commissions, claw-backs) or nothing at all: what this
                 # event read of the member is still the condition of its write, and what it wrote (a refund
@@ -690,7 +692,14 @@ class _Transaction:
                 tx.update(item, actions=actions, condition=condition)
 
 
-def _posting_writes(tx: _Transaction, profile: MemberProfile, posting: Posting) -> None:
+def _listed_at(due_at: datetime, floor: datetime | None) -> datetime:
+    """Where the due index lists an entry: when it falls due, or the change's floor if that is later (an entry
+    that fell due before the brand's sweep watermark is listed just after it, so the next sweep handles it)."""
+    return due_at if floor is None or due_at >= floor else floor
+
+
+def _posting_writes(tx: _Transaction, profile: MemberProfile, posting: Posting,
+                    due_floor: datetime | None = None) -> None:
     brand_id, member_id = profile.brand_id, profile.member_id
     mpk = keys.member_pk(brand_id, member_id)
     lpk = keys.ledger_pk(brand_id, member_id)
@@ -698,8 +707,9 @@ def _posting_writes(tx: _Transaction, profile: MemberProfile, posting: Posting) 
         tx.put("conflict", LotItem(
             mpk, keys.lot_sk(lot.expires_at, lot.lot_id), brand_id=brand_id, member_id=member_id,
             lot_id=lot.lot_id, earned=lot.earned, remaining=lot.remaining, earned_at=lot.earned_at,
-            expires_at=lot.expires_at, source=lot.source, gsi1pk=keys.due_pk(lot.expires_at, member_id),
-            gsi1sk=keys.due_sk(lot.expires_at, "LOT", brand_id, member_id, lot.lot_id),
+            expires_at=lot.expires_at, source=lot.source,
+            gsi1pk=keys.due_pk(_listed_at(lot.expires_at, due_floor), member_id),
+            gsi1sk=keys.due_sk(_listed_at(lot.expires_at, due_floor), "LOT", brand_id, member_id, lot.lot_id),
         ), LotItem.pk.does_not_exist())
     for entry in posting.entries:
         tx.put("conflict", _entry_item(lpk, entry), EntryItem.pk.does_not_exist())
@@ -708,8 +718,9 @@ def _posting_writes(tx: _Transaction, profile: MemberProfile, posting: Posting) 
                                         reversed_by=posting.entries[0].entry_id), ReversalItem.pk.does_not_exist())
     for update in posting.lot_updates:
         lot = LotItem(mpk, keys.lot_sk(update.expires_at, update.lot_id))
-        due = [LotItem.gsi1pk.set(keys.due_pk(update.expires_at, member_id)),
-               LotItem.gsi1sk.set(keys.due_sk(update.expires_at, "LOT", brand_id, member_id, update.lot_id))]
+        listed = _listed_at(update.expires_at, due_floor)
+        due = [LotItem.gsi1pk.set(keys.due_pk(listed, member_id)),
+               LotItem.gsi1sk.set(keys.due_sk(listed, "LOT", brand_id, member_id, update.lot_id))]
         if update.is_exact:
             actions = [LotItem.remaining.set(update.after_or_delta)]
             if update.after_or_delta == 0:
@@ -724,7 +735,7 @@ def _posting_writes(tx: _Transaction, profile: MemberProfile, posting: Posting) 
 
 
 def _member_update(profile: MemberProfile, posting: Posting | None, standing: Standing | None,
-                   expected_version: int | None) -> tuple[MemberItem, list, Any]:
+                   expected_version: int | None, due_floor: datetime | None = None) -> tuple[MemberItem, list, Any]:
     member = MemberItem(keys.member_pk(profile.brand_id, profile.member_id), keys.PROFILE)
     actions = [MemberItem.version.add(1)]
     # An erased member's ledger is frozen: nothing lands on it after the erasure, whatever was planned before.
@@ -748,9 +759,10 @@ def _member_update(profile: MemberProfile, posting: Posting | None, standing: St
         until = standing.tier_valid_until
         if until is not None:
             # The profile falls due when its tier's validity ends: the daily sweep finds it in the due index.
+            listed = _listed_at(until, due_floor)
             actions += [MemberItem.tier_valid_until.set(until),
-                        MemberItem.gsi1pk.set(keys.due_pk(until, profile.member_id)),
-                        MemberItem.gsi1sk.set(keys.due_sk(until, "TIER", profile.brand_id, profile.member_id))]
+                        MemberItem.gsi1pk.set(keys.due_pk(listed, profile.member_id)),
+                        MemberItem.gsi1sk.set(keys.due_sk(listed, "TIER", profile.brand_id, profile.member_id))]
         else:
             actions += [MemberItem.tier_valid_until.remove(), MemberItem.gsi1pk.remove(), MemberItem.gsi1sk.remove()]
         if standing.paid_until is not None:

@@ -74,8 +74,10 @@ def siyu_order_paid(event, context):
         points, inputs, rule = 0, {"orderId": order_id, "couponIds": list(event.get("couponIds"))}, "coupon-orders-earn-nothing"
     else:
         eligible = eligible_fen(amount, event.get("items") or (), params["excludedCategories"])
-        tier_benefit = context.tier.benefits.get("pointsMultiplier", 1)
-        multiplier = exact(params["tierMultipliers"].get(context.member.tier_code, tier_benefit))
+        # The tier in force at the order's time: a validity that ended before it is judged first (the `tiers`
+        # plugin runs after this one and the sweep may not have run yet).
+        tier = context.tier_in_force()
+        multiplier = exact(params["tierMultipliers"].get(tier.code, tier.benefits.get("pointsMultiplier", 1)))
         anniversary = is_anniversary(context)
         if anniversary:
             multiplier *= exact(params["anniversaryMultiplier"])
@@ -91,7 +93,7 @@ def siyu_order_paid(event, context):
         # The multiplier says a birthday counted; naming it would keep the member's birthday in records that
         # erasure does not reach (explanations are kept with the event).
         inputs = {"orderId": order_id, "eligibleFen": eligible, "pointsPerYuan": params["pointsPerYuan"],
-                  "multiplier": str(multiplier), "tier": context.member.tier_code, "anniversary": anniversary,
+                  "multiplier": str(multiplier), "tier": tier.code, "anniversary": anniversary,
                   "paidMember": paid}
         rule = "points-per-yuan"
     # Refunds that arrived before the order are netted out now, and count as already taken back.

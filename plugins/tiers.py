@@ -36,6 +36,7 @@ from dataclasses import replace
 from plugins.points import exact
 from rules import months as calendar_months
 from rules.clock import parse_time
+from rules.context import TIER_JUDGES
 from plugins.refunds import owed_after, refund_step, refunded_before_order, refunded_so_far
 from rules.effects import AddGrowth, Emit, IssueCoupon, Once, SetPaidMembership, SetTier
 from rules.hookspecs import hookimpl
@@ -245,6 +246,22 @@ def siyu_member_due(sweep, context):
         return
     settled, _ = _judge_ended_validity(context)
     yield from settled
+
+
+def _tier_in_force(context) -> str:
+    """The tier code the member holds at `context.now` once whatever ended by then is judged, as the sweep (or
+    this plugin, on the member's next order or refund) will judge it; nothing is decided here."""
+    member = context.member
+    if member.tier_valid_until is None or member.tier_valid_until > context.now:
+        return member.tier_code
+    code = member.tier_code
+    for effect in siyu_member_due(None, context):
+        if isinstance(effect, SetTier):
+            code = effect.code
+    return code
+
+
+TIER_JUDGES[NAME] = _tier_in_force
 
 
 def _validity_ended(context) -> bool:

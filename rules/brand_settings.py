@@ -11,6 +11,7 @@ from rules.brands import BrandConfig, TierLevel
 from rules.errors import BrandNotConfigured, InvalidInput
 from rules.plugins import PluginRegistry
 from rules.store import Store
+from rules.sweeps import DAILY
 
 
 def configure_brand(
@@ -24,9 +25,17 @@ def configure_brand(
     tiers: Iterable[TierLevel] | None = None,
     plugin_settings: Iterable[tuple[str, bool, Mapping[str, Any] | None]] = (),
 ) -> BrandConfig:
+    new = store.get_brand(brand_id, fresh=True) is None
     updated = proposed_brand(store, plugins, brand_id, now=now, name=name, timezone=timezone, tiers=tiers,
                              plugin_settings=plugin_settings)
-    return store.put_brand(updated)
+    saved = store.put_brand(updated)
+    if new:
+        # The brand's sweep watermark starts when it is configured: nothing of it can fall due earlier (a late
+        # event's lot is listed after the watermark, Engine._due_floor), so its first sweep handles everything
+        # due since then however long ago, instead of the few days a brand never swept would otherwise get.
+        # Another run that set it first keeps its value.
+        store.advance_watermark(DAILY, brand_id, read=None, to=now)
+    return saved
 
 
 def proposed_brand(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo
 
 from rules.brands import BrandConfig, TierLevel
@@ -61,6 +61,14 @@ class MemberView:
         return self.points.spendable(now)
 
 
+# How the plugin that grades members (`tiers`, registered on import) judges a validity or window that ended by the
+# context's time: given a context carrying that plugin's parameters, the tier code the member holds once judged.
+# Read by `RuleContext.tier_in_force`, so plugins that run before the grading plugin (points, order 10) see the
+# tier that is in force at the event's time, not one whose validity ended before the sweep that would have judged
+# it ran.
+TIER_JUDGES: dict[str, Callable[["RuleContext"], str]] = {}
+
+
 @dataclass(frozen=True)
 class Decided:
     """One effect an earlier plugin returned for this same event (`context.decided`)."""
@@ -84,7 +92,24 @@ class RuleContext:
 
     @property
     def tier(self) -> TierLevel | None:
-        return self.brand.tier(self.member.tier_code) if self.member else None
+        """The member's tier in force now (`tier_in_force`)."""
+        return self.tier_in_force()
+
+    def tier_in_force(self) -> TierLevel | None:
+        """The tier the member holds at `now`: the stored one, unless its validity ended by now and the brand's
+        grading plugin (`tiers`) would judge it otherwise at its end (deduction, re-grade). That judgement is
+        written by the sweep or by the grading plugin itself on this event; plugins that run before it (the
+        `points` multiplier) read it here so an order after an ended validity never earns the old tier's rate."""
+        if self.member is None:
+            return None
+        if not TIER_JUDGES:
+            # A partner's sandbox process loads no built-in plugin: the grading rule is loaded for its judgement.
+            import plugins.tiers  # noqa: F401 - registers itself in TIER_JUDGES
+        code = self.member.tier_code
+        for plugin, judge in TIER_JUDGES.items():
+            if plugin in self.brand.plugins:
+                code = judge(self.for_plugin(self.brand.plugins[plugin]))
+        return self.brand.tier(code)
 
     def local_date(self, at: datetime | None = None) -> date:
         """The brand-local calendar date of `at` (default: now), e.g. for once-a-day rules."""

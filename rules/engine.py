@@ -512,7 +512,7 @@ class Engine:
                                                   if not isinstance(d.effect, fx.BrandEffect)),
                              fingerprint=print_)
         try:
-            self.store.commit_event(record, evaluation.change, evaluation.side)
+            self.store.commit_event(record, self._due_floor(brand.brand_id, evaluation.change), evaluation.side)
         except EventAlreadyProcessed as seen:
             if print_ is not None and seen.record.fingerprint not in (None, print_):
                 # The id was used before for another event: neither is lost (the first stays applied, this
@@ -533,6 +533,30 @@ class Engine:
             for entry in posting.entries)
         return Summary(event_id, "applied", detail_type, effects=list(record.effects),
                        follow_ups=[f.id for f in evaluation.follow_ups], capped=capped)
+
+    def _due_floor(self, brand_id: str, change: MemberChange | None) -> MemberChange | None:
+        """The change, with its due-index entries dated no earlier than just after the brand's sweep watermark.
+
+        An event may be up to SIYU_EVENT_MAX_AGE_DAYS old, so the lot it creates (or a lot a reversed redemption
+        restores) can fall due before the watermark: the sweep lists only what falls due after it, so no sweep
+        would ever write that lot off and the stored balance would keep it (spendable leaves it out). Dated just
+        after the watermark instead, the next sweep lists it and writes it off at once, announcing
+        `points.expired` once, like any lot. We date the entry rather than have every sweep re-list the days
+        before its watermark: that would cost reads every day for a rare case, with a lookback as long as the
+        maximum age. The watermark is read only when something falls due by the receiving clock (an ordinary lot,
+        due months ahead, costs nothing). Left open, and not a condition of the write: a sweep that has already
+        listed the day after the watermark when this event commits, and then moves the watermark on, does not
+        see the entry; the window is that one run's minutes, and such a lot stays out of spendable as before.
+        """
+        if change is None:
+            return None
+        dates = change.due_dates()
+        if not dates or min(dates) > self._received(None):
+            return change
+        mark = self.store.sweep_watermarks(sweeps.DAILY).get(brand_id)
+        if mark is None or min(dates) > mark:
+            return change
+        return replace(change, due_floor=mark + sweeps.AFTER_WATERMARK)
 
     def load_extras(self, brand: BrandConfig, event: BusinessEvent | SweepEvent,
                     state: MemberState | None) -> dict[str, Any]:

@@ -252,6 +252,20 @@ class MemberChange:
     standing: Standing | None = None
     # (key, forget after, data, due at: when the daily sweep should bring the member back to the rules, or None)
     markers: tuple[tuple[str, datetime, Mapping[str, Any], datetime | None], ...] = ()
+    # The earliest instant the due index may list this change's entries at (lots, a tier validity, markers), when
+    # one of them fell due before the brand's sweep watermark (Engine.due_floor); None: each at its own time.
+    due_floor: datetime | None = None
+
+    def due_dates(self) -> tuple[datetime, ...]:
+        """When what this change puts in the due index falls due."""
+        dates = [due for _, _, _, due in self.markers if due is not None]
+        if self.posting is not None:
+            dates += [lot.expires_at for lot in self.posting.new_lots if lot.remaining > 0]
+            dates += [u.expires_at for u in self.posting.lot_updates
+                      if not u.is_exact or (u.before == 0 and u.after_or_delta > 0)]
+        if self.standing is not None and self.standing.tier_valid_until is not None:
+            dates.append(self.standing.tier_valid_until)
+        return tuple(dates)
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,13 @@ from rules.ids import time_key
 
 DAILY = "daily"
 DAY = timedelta(days=1)
-# A brand that was never swept (nothing was due for it before) is swept from where the most behind brand stands
-# (a day back when none is behind), and on a table's very first sweep from this far back.
+# A brand gets its watermark when it is configured (rules/brand_settings.py), so its first sweep reaches back to
+# then. One without any (set up before that, or put straight into the store) is swept from where the most behind
+# brand stands (a day back when none is behind), and on a table's very first sweep from this far back.
 FIRST_SWEEP_LOOKBACK = timedelta(days=3)
+# Where the due index lists an entry that fell due before its brand's watermark (it arrived late): just after it,
+# so the next sweep's first day, (watermark, ...], lists it (Engine._due_floor).
+AFTER_WATERMARK = timedelta(microseconds=1)
 # Members one run applies before it stops and says more remains (the next run carries on from the watermark).
 MEMBERS_PER_RUN = 20_000
 # Due items read per Query page: a day's listing is read in chunks of this size, never all at once.

@@ -148,10 +148,11 @@ def test_siyu_sweep_runs_the_daily_sweep_for_a_chosen_date_with_a_progress_bar(l
     member_token = re.search(r"^siyu: member token: (\S+)$", output, re.M).group(1)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_NAME"}
     # The demo member's oldest lot (1,200 points, earned 300 days ago) expires in 65 days; the sweep for the day
-    # after writes it off, as the scheduled one would then.
+    # after writes it off, as the scheduled one would then (a date ahead of the clock: --allow-future).
     later = (datetime.now(timezone.utc) + timedelta(days=66)).date().isoformat()
     swept = subprocess.run([sys.executable, "-m", "infra.cli", "--dynamodb-url", dynamodb_url, "sweep", "--date",
-                            later, "--progress"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+                            later, "--allow-future", "--progress"], cwd=ROOT, env=env, capture_output=True, text=True,
+                           timeout=120)
     assert swept.returncode == 0, swept.stderr
     summary = json.loads(swept.stdout)
     assert summary["status"] == "applied" and summary["members"] >= 1 and summary["effectCount"] > 0
