@@ -42,6 +42,7 @@ class PointsEntryType(Enum):
     EXPIRE = "expire"
     TAKE_BACK = "take_back"
     REPAY = "repay"
+    IMPORT = "import"
 
 
 @strawberry.enum(description="How an audited staff call ended: STARTED is written before it runs (no change "

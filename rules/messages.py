@@ -198,6 +198,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "entry.REVERSE": {ZH: "撤销一笔记录，{points} 积分", EN: "reversal of an entry, {points} points"},
     "entry.EXPIRE": {ZH: "{points} 积分已过期", EN: "{points} points expired"},
     "entry.TAKE_BACK": {ZH: "退款收回 {points} 积分", EN: "{points} points taken back for a refund"},
+    "entry.IMPORT": {ZH: "从原会员系统导入 {points} 积分", EN: "{points} points brought over from the previous loyalty system"},
     "entry.REPAY": {ZH: "新获得的积分抵扣欠分 {points} 积分", EN: "{points} newly earned points repaid a debt"},
 
     # ---- what the rules decided for an event (Effect.summary), by effect kind ---------------------------------------

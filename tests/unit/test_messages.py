@@ -127,3 +127,12 @@ def test_every_kind_of_effect_and_ledger_entry_has_a_summary():
 
     assert not [k.name for k in EffectKind if f"effect.{k.name}" not in MESSAGES]
     assert not [k.name for k in PointsEntryType if f"entry.{k.name}" not in MESSAGES]
+
+
+def test_every_ledger_entry_kind_is_a_graphql_entry_type_with_a_summary():
+    from api.enums import PointsEntryType
+    from rules.ledger import EntryKind
+    from rules.messages import MESSAGES
+
+    assert {k.value for k in EntryKind} == {t.value for t in PointsEntryType}
+    assert all(f"entry.{k.name}" in MESSAGES for k in EntryKind)
