@@ -25,7 +25,7 @@ export function birthday(value: string | null | undefined): string {
 }
 
 const kinds: Record<PointsEntryType, string> = {
-  EARN: '获得', REDEEM: '兑换', ADJUST: '调整', REVERSE: '冲正', EXPIRE: '过期', TAKE_BACK: '退款扣回', REPAY: '抵扣欠分',
+  EARN: '获得', REDEEM: '兑换', ADJUST: '调整', REVERSE: '冲正', EXPIRE: '过期', TAKE_BACK: '退款扣回', REPAY: '抵扣欠分', IMPORT: '迁移导入',
 }
 export function entryKind(kind: PointsEntryType): string {
   return kinds[kind] ?? kind
