@@ -13,14 +13,14 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from api.context import Context, build_context
+from api.request import Context, build_context
 from api.cors import CORSMiddleware
 from api.http_errors import HTTPException, decode_request, error_response, internal_error_response
 from api.schema import schema
 from infra.runtime import store, wechat
 from infra.settings import Settings, settings
 from rules import messages
-from infra.store import utcnow
+from infra.dynamo_store import utcnow
 
 
 class SiyuGraphQL(GraphQL):

@@ -13,8 +13,8 @@ from strawberry.scalars import JSON
 
 from api.types import BrandNotConfigured, Busy, InvalidInput, PageInfo, Tier
 from rules.brands import BrandConfig
-from rules.plugins import PluginInfo
-from rules.store import EventProblem
+from rules.plugin_manager import PluginInfo
+from rules.persistence import EventProblem
 
 
 @strawberry.type(description="A rule plugin installed in this deployment (or one that could not load), and whether "
@@ -64,7 +64,7 @@ class Brand:
 
     @classmethod
     def of(cls, brand: BrandConfig) -> "Brand":
-        from rules.plugins import registry
+        from rules.plugin_manager import registry
 
         installed = registry()
         plugins = [EnabledPlugin(name=name, available=name in installed.infos,

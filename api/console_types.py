@@ -17,7 +17,7 @@ from strawberry.types import Info
 
 from api.brand_types import ConfigureBrandInput
 from api.explanation_types import Effect
-from api.context import BAD_USER_INPUT, Context, graphql_error
+from api.request import BAD_USER_INPUT, Context, graphql_error
 from api.permissions import IsStaff
 from api.types import Busy, InvalidInput, Member, business_error
 from rules import errors, importing
@@ -222,7 +222,7 @@ def simulate_with(context: Context, event: dict, proposed: ConfigureBrandInput |
     from infra.runtime import engine
     from rules.brand_settings import proposed_brand
     from rules.engine import Engine
-    from rules.plugins import registry
+    from rules.plugin_manager import registry
 
     if not proposed:  # None or left out (UNSET)
         return engine().simulate(event)

@@ -10,7 +10,7 @@ from typing import Any, Mapping, Optional
 import strawberry
 from strawberry.types import Info
 
-from api.context import language
+from api.request import language
 from rules.messages import Sentence
 
 

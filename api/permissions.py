@@ -7,7 +7,7 @@ from typing import Any
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from api.context import FORBIDDEN, UNAUTHENTICATED, Context, graphql_error
+from api.request import FORBIDDEN, UNAUTHENTICATED, Context, graphql_error
 
 
 class _HasRole(BasePermission):

@@ -9,7 +9,7 @@ from typing import Annotated, Union
 import strawberry
 from strawberry.types import Info
 
-from api.context import Context
+from api.request import Context
 from api.permissions import IsMember
 from api.types import (
     AlreadyRegistered,

@@ -6,7 +6,7 @@ import random
 import time
 from typing import Callable, TypeVar
 
-from api.context import Context
+from api.request import Context
 from api.types import business_error
 from rules import errors
 

@@ -10,7 +10,7 @@ from graphql import GraphQLError
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from api.alert_types import (
+from plugins.crisis.graphql import (
     AcknowledgeAlertResult,
     Alert,
     AlertAcknowledged,
@@ -21,7 +21,7 @@ from api.alert_types import (
     ResolveAlertResult,
     alert_error,
 )
-from api.audit import audit_staff_mutations
+from api.audit_trail import audit_staff_mutations
 from api.brand_types import (
     Brand,
     BrandConfigured,
@@ -35,10 +35,10 @@ from api.brand_types import (
 )
 from api.auth import Principal, issue_token
 from api.console_types import ConsoleMutations, ConsoleQueries, simulate_with
-from api.context import BAD_USER_INPUT, FORBIDDEN, INTERNAL, NOT_FOUND, Context, graphql_error
+from api.request import BAD_USER_INPUT, FORBIDDEN, INTERNAL, NOT_FOUND, Context, graphql_error
 from api.consent_types import consent_states
-from api.referral_types import BindReferralResult, ReferralBound, ReferralRefused
-from api.coupon_types import ClaimCouponResult, Coupon, CouponClaimed, CouponOffer, coupon_error
+from plugins.referral.graphql import BindReferralResult, ReferralBound, ReferralRefused
+from plugins.coupons.graphql import ClaimCouponResult, Coupon, CouponClaimed, CouponOffer, coupon_error
 from api.descriptions import describe
 from api.enums import EventOutcome, ReferralRefusal
 from api.explanation_types import Effect
@@ -82,13 +82,15 @@ from api.types import (
     SetMemberTagsResult,
     _page_size,
 )
-from rules import alerts, consent, coupons, erasure, errors, free_text, limits, points
+from rules import consent, erasure, errors, free_text, limits, points
+from plugins.crisis import model as alerts
+from plugins.coupons import model as coupons
 from rules.brand_settings import configure_brand
 from rules.brands import TierLevel
 from rules.export import export
 from rules.login import member_for_wechat
 from rules.messages import Sentence
-from rules.plugins import registry
+from rules.plugin_manager import registry
 from rules.points import PointsResult
 from rules.profile import set_birthday, update_profile
 from rules.registration import register_member

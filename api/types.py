@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional, Union
 import strawberry
 
 if TYPE_CHECKING:
-    from api.coupon_types import Coupon
-    from api.referral_types import Commissions, Referral
+    from plugins.coupons.graphql import Coupon
+    from plugins.referral.graphql import Commissions, Referral
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api.consent_types import ConsentState, consent_states
-from api.context import BAD_USER_INPUT, Context, graphql_error, language
+from api.request import BAD_USER_INPUT, Context, graphql_error, language
 from api.enums import Channel, CommissionState, CouponState, PointsEntryType
 from api.explanation_types import Effect, Explanation, entry_sentence
 from rules import errors
@@ -274,16 +274,16 @@ class Member:
         status: Annotated[Optional[str], strawberry.argument(
             description="available, used, expired or not_yet_valid.",
             deprecation_reason="Use state (an enum); removed in the next release.")] = None,
-    ) -> list[Annotated["Coupon", strawberry.lazy("api.coupon_types")]]:
-        from api.coupon_types import Coupon
+    ) -> list[Annotated["Coupon", strawberry.lazy("plugins.coupons.graphql")]]:
+        from plugins.coupons.graphql import Coupon
 
         wanted = state.value if state is not None else status
         held = sorted(self._state.holdings.get("coupons", ()), key=lambda c: (c.issued_at, c.coupon_id), reverse=True)
         return [Coupon.of(c, self._now) for c in held if wanted is None or c.state(self._now) == wanted]
 
     @strawberry.field(description="Members this member invited, newest first.")
-    def referrals(self) -> list[Annotated["Referral", strawberry.lazy("api.referral_types")]]:
-        from api.referral_types import Referral
+    def referrals(self) -> list[Annotated["Referral", strawberry.lazy("plugins.referral.graphql")]]:
+        from plugins.referral.graphql import Referral
 
         held = sorted(self._state.holdings.get("referrals", ()), key=lambda r: r.bound_at, reverse=True)
         return [Referral(member_id=strawberry.ID(r.invitee_id), bound_at=r.bound_at) for r in held]
@@ -294,8 +294,8 @@ class Member:
         return strawberry.ID(bound["referrer"]) if bound else None
 
     @strawberry.field(description="Commissions earned on invitees' orders, in fen.")
-    def commissions(self) -> Annotated["Commissions", strawberry.lazy("api.referral_types")]:
-        from api.referral_types import CommissionRecord, Commissions
+    def commissions(self) -> Annotated["Commissions", strawberry.lazy("plugins.referral.graphql")]:
+        from plugins.referral.graphql import CommissionRecord, Commissions
 
         balance = self._state.holdings.get("commission_balance", ())
         records = sorted(self._state.holdings.get("commissions", ()), key=lambda c: c.accrued_at, reverse=True)

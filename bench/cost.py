@@ -116,12 +116,12 @@ def main() -> int:
     from bench.capacity import CapacityMeter
     from bench import floor as floors
     from infra.eventbus import InProcessBus
-    from infra.store import DynamoStore
-    from plugins.coupons import BAIGUOYUAN_TEMPLATES
+    from infra.dynamo_store import DynamoStore
+    from plugins.coupons.plugin import BAIGUOYUAN_TEMPLATES
     from rules import points
     from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
     from rules.engine import Engine
-    from rules.plugins import registry
+    from rules.plugin_manager import registry
     from rules.registration import register_member
 
     meter = CapacityMeter(db.client(), looker)

@@ -41,16 +41,16 @@ def main() -> int:
 
     from infra.db import count_requests
     from infra.eventbus import InProcessBus
-    from infra.store import DynamoStore
+    from infra.dynamo_store import DynamoStore
     from rules import points
     from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
     from rules.engine import Engine
-    from rules.plugins import registry
+    from rules.plugin_manager import registry
     from rules.registration import register_member
 
     store = DynamoStore(brand_cache_seconds=3600)
     plugins = registry()
-    from plugins.coupons import BAIGUOYUAN_TEMPLATES
+    from plugins.coupons.plugin import BAIGUOYUAN_TEMPLATES
 
     params = {"coupons": {"templates": BAIGUOYUAN_TEMPLATES}}
     enabled = {n: plugins.validate_params(n, params.get(n, {}))
@@ -89,7 +89,7 @@ def main() -> int:
 
     requests_of("order.paid, all built-ins", 2, lambda: engine.handle(order(members[1], 0, 260000)))
 
-    from rules import coupons
+    from plugins.coupons import model as coupons
 
     brand = store.get_brand("bench")
     requests_of("coupon offers (member + brand counters)", 2,

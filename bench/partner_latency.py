@@ -33,11 +33,11 @@ def main() -> int:
 
     import wecom_group_bonus
 
-    from plugins import points
+    from plugins.points import plugin as points
     from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
     from rules.engine import HOOKS, Engine
     from rules.events import parse
-    from rules.plugins import PluginRegistry
+    from rules.plugin_manager import PluginRegistry
     from rules.sandbox import InProcessRunner, SubprocessRunner, remote_plugin
     from rules.testing import DEFAULT_TIME, member
 

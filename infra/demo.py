@@ -17,14 +17,14 @@ from rules import phone, points
 from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
 from rules.errors import AlreadyRegistered
 from rules.members import LookupKind, Registration, plan_registration
-from rules.store import LookupTaken, Store
+from rules.persistence import LookupTaken, Store
 
 DEMO_BRAND = "baiguoyuan"
 DEMO_PLUGINS = ("points", "tiers", "points_expiry", "coupons", "referral", "crisis")
 
 
 def _demo_params() -> dict[str, dict]:
-    from plugins.coupons import BAIGUOYUAN_TEMPLATES
+    from plugins.coupons.plugin import BAIGUOYUAN_TEMPLATES
 
     return {"coupons": {"templates": BAIGUOYUAN_TEMPLATES, "onRegistration": ["bgy-entry-50-10"]}}
 
@@ -48,7 +48,7 @@ def load(store: Store, *, now: datetime, phone_key: str) -> dict[str, str]:
     """Create (or find) the demo brand and members; returns masked phone -> member id."""
     brand = store.get_brand(DEMO_BRAND)
     if brand is None:
-        from rules.plugins import registry
+        from rules.plugin_manager import registry
 
         plugins = registry()
         params = _demo_params()

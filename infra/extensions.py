@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable
 
 from rules.extensions import import_modules
 
-# side-write type -> writer(tx, write, record); tx is infra.store._Transaction
+# side-write type -> writer(tx, write, record); tx is infra.dynamo_store._Transaction
 WRITERS: dict[type, Callable[..., None]] = {}
 # pynamodb model class -> (family name, convert(item) -> domain object)
 HOLDING_READERS: dict[type, tuple[str, Callable[[Any], Any]]] = {}
@@ -19,7 +19,7 @@ HOLDING_READERS: dict[type, tuple[str, Callable[[Any], Any]]] = {}
 # personal data (under `rules.erasure.PERSONAL_ATTRIBUTES` names): erasing the member strips those attributes there too
 PERSONAL_COPIES: list[Callable[[str, str], Iterable[tuple[str, str]]]] = []
 
-FAMILIES = ("infra.coupon_store", "infra.referral_store", "infra.alert_store")
+FAMILIES = ("plugins.coupons.storage", "plugins.referral.storage", "plugins.crisis.storage")
 _loaded = False
 
 

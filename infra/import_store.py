@@ -14,7 +14,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from infra import keys
 from infra.models import LookupItem, MemberItem
-from infra.store import DynamoStore, _posting_writes, _Transaction
+from infra.dynamo_store import DynamoStore, _posting_writes, _Transaction
 from rules.importing import PlannedMember
 from rules.members import LookupKind
 

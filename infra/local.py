@@ -110,7 +110,7 @@ def _serve(args: argparse.Namespace, endpoint: str) -> int:
 
     from api.auth import Principal, issue_token
     from infra import demo, settings, table
-    from infra.store import utcnow
+    from infra.dynamo_store import utcnow
 
     config = settings.reload()
     table.create_table(boto3.client("dynamodb", endpoint_url=endpoint, region_name=config.region), config.table_name)

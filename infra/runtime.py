@@ -9,7 +9,7 @@ import threading
 
 from infra import db
 from infra.settings import settings
-from infra.store import DynamoStore
+from infra.dynamo_store import DynamoStore
 from rules.engine import Engine, EventBus
 
 _lock = threading.RLock()  # engine() builds store() and bus() while holding it
@@ -56,7 +56,7 @@ def bus() -> EventBus:
 def engine() -> Engine:
     global _engine
     if _engine is None:
-        from rules.plugins import registry
+        from rules.plugin_manager import registry
 
         plugins = registry()
         with _lock:

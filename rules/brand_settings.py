@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rules.brands import BrandConfig, TierLevel
 from rules.errors import BrandNotConfigured, InvalidInput
-from rules.plugins import PluginRegistry
-from rules.store import Store
+from rules.plugin_manager import PluginRegistry
+from rules.persistence import Store
 from rules.sweeps import DAILY
 
 

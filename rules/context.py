@@ -33,7 +33,7 @@ class MemberView:
 
     @property
     def coupons(self) -> tuple:
-        """The member's coupons (`rules.coupons.Coupon`), whatever their status."""
+        """The member's coupons (`plugins.coupons.model.Coupon`), whatever their status."""
         return self.holdings.get("coupons", ())
 
     def is_paid_member(self, now: datetime) -> bool:
@@ -104,7 +104,7 @@ class RuleContext:
             return None
         if not TIER_JUDGES:
             # A partner's sandbox process loads no built-in plugin: the grading rule is loaded for its judgement.
-            import plugins.tiers  # noqa: F401 - registers itself in TIER_JUDGES
+            import plugins.tiers.plugin  # noqa: F401 - registers itself in TIER_JUDGES
         code = self.member.tier_code
         for plugin, judge in TIER_JUDGES.items():
             if plugin in self.brand.plugins:

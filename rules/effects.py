@@ -124,13 +124,13 @@ class IssueCoupon(Effect):
 
     def announce(self, *, event_id: str, plugin: str, index: int, member_id: str) -> tuple[str, dict]:
         """Every coupon a rule gives goes out as `coupon.issued` (CONTRACT), whichever plugin gave it."""
-        from rules.coupons import rule_coupon_id
+        from plugins.coupons.model import rule_coupon_id
 
         return "coupon.issued", {"memberId": self.to_member or member_id, "templateId": self.template_id,
                                  "couponId": rule_coupon_id(event_id, plugin, index), "reason": self.reason}
 
     def check(self, *, brand, now, member) -> None:
-        from rules.coupons import templates
+        from plugins.coupons.model import templates
 
         if self.template_id not in templates(brand):
             raise ValueError(f"template {self.template_id!r} is not one of the brand's coupon templates")
@@ -169,7 +169,7 @@ class Note(Effect):
 @dataclass(frozen=True, kw_only=True)
 class BrandEffect(Effect):
     """An effect on the brand rather than on the member the event is about (crisis counters and alerts, in
-    `rules.alerts`). It stays out of that member's activity, which the member can read."""
+    `plugins.crisis.model`). It stays out of that member's activity, which the member can read."""
 
 
 @dataclass(frozen=True, kw_only=True)

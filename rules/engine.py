@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from rules import consent, effects as fx
 from rules import extensions, ids, ledger
-from rules.alerts import ALERT_SWEEP
+from plugins.crisis.model import ALERT_SWEEP
 from rules.brands import BrandConfig
 from rules.context import Decided, MemberView, RuleContext, member_view
 from rules.errors import Busy, SiyuError, WriteConflict
@@ -31,9 +31,9 @@ from rules.ledger import PointsState, Posting
 from rules import sweeps
 from rules.time_sanity import TimeLimits
 from rules.members import MemberState
-from rules.plugins import PluginRegistry
+from rules.plugin_manager import PluginRegistry
 from rules.sources import source_problem
-from rules.store import EventAlreadyProcessed, EventProblem, EventRecord, MemberChange, Standing, Store
+from rules.persistence import EventAlreadyProcessed, EventProblem, EventRecord, MemberChange, Standing, Store
 
 logger = logging.getLogger("siyu.engine")
 

@@ -25,7 +25,7 @@ from datetime import datetime
 
 from rules.errors import Busy, MemberNotFound, WriteConflict
 from rules.members import lookups_for
-from rules.store import Erasure, Store
+from rules.persistence import Erasure, Store
 
 PERSONAL_ATTRIBUTES = (
     "phone_hash", "phone_masked", "openid", "unionid", "openid_hash", "unionid_hash", "nickname", "birthday",

@@ -183,7 +183,7 @@ class CouponTemplateNotFound(NotFound):
 
 
 class CouponNotEligible(SiyuError):
-    """The member may not claim this coupon now; `reasons` says every why (rules.coupons.Reason)."""
+    """The member may not claim this coupon now; `reasons` says every why (plugins.coupons.model.Reason)."""
 
     code = "COUPON_NOT_ELIGIBLE"
 

@@ -14,7 +14,7 @@ from typing import Any
 from rules.brands import BrandConfig
 from rules.consent import Purpose, history, newest
 from rules.members import MemberState
-from rules.store import MemberData
+from rules.persistence import MemberData
 
 FORMAT = "siyu-member-export/1"
 WITHHELD_PHONE_HASH = ("withheld: a keyed hash (HMAC) of your phone number, kept only to find your account when you "

@@ -6,7 +6,7 @@ in here, without special paths in the engine:
 
 - a **context loader** reads what the family's plugins need to decide (stock left, open alerts, the referrer) and
   hands it to every plugin as `context.extras[name]`; it may return None when the event is none of its business;
-- a **side-write planner** turns one effect type into domain-level writes (`rules.store.SideWrite`) that the store
+- a **side-write planner** turns one effect type into domain-level writes (`rules.persistence.SideWrite`) that the store
   commits in the same transaction as the event's processed record, so they too happen exactly once; a condition
   that fails there (stock gone, an alert opened meanwhile) makes the engine evaluate the event again on fresh state.
 
@@ -26,7 +26,7 @@ CONTEXT_LOADERS: dict[str, Callable[..., Any]] = {}
 SIDE_WRITE_PLANNERS: dict[type, Callable[..., Iterable[Any]]] = {}
 
 # The families that register here; imported once, before the first event.
-FAMILIES = ("rules.coupons", "rules.referrals", "rules.alerts")
+FAMILIES = ("plugins.coupons.model", "plugins.referral.model", "plugins.crisis.model")
 _loaded = False
 
 

@@ -18,7 +18,7 @@ Effects a plugin may return (`rules.effects`): `AwardPoints`, `TakeBackPoints`, 
 sweep), `Emit` (a follow-up event; a `notification.requested` goes out only if the event's member consented to
 marketing messages, else it is recorded as suppressed), `IssueCoupon` and `UseCoupon` (the brand's coupon templates), and `Note` (no
 write: says why a rule did not act, so "why not?" has an answer too). Effects on the brand rather than the member
-(`BrandEffect`: the crisis family's `CountFeedback`, `RaiseAlert`, `EscalateAlert` in `rules.alerts`, and
+(`BrandEffect`: the crisis family's `CountFeedback`, `RaiseAlert`, `EscalateAlert` in `plugins.crisis.model`, and
 `BrandEmit` for their follow-ups) never show in the member's own activity.
 
 A hook returns an iterable of effects (`rules.effects`) or None. It must be pure: no I/O, no clock, no mutation of
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from rules.context import RuleContext
     from rules.effects import Effect
     from rules.events import BusinessEvent, SweepEvent
-    from rules.plugins import PluginInfo
+    from rules.plugin_manager import PluginInfo
 
 Effects = Optional[Iterable["Effect"]]
 
@@ -68,7 +68,7 @@ hookimpl = pluggy.HookimplMarker("siyu")
 
 @hookspec(firstresult=True)
 def siyu_plugin_info() -> "PluginInfo":
-    """Describe the plugin: return a `rules.plugins.PluginInfo`.
+    """Describe the plugin: return a `rules.plugin_manager.PluginInfo`.
 
     Called once, when the plugin is registered. `name` is how brands enable it, `version` goes into every
     explanation the plugin's effects produce, `params_schema` is the JSON Schema that a brand's parameters must
@@ -164,7 +164,7 @@ def siyu_alerts_due(sweep: "SweepEvent", context: "RuleContext") -> Effects:
     """The hourly alert sweep reached a brand with an open alert past its response deadline.
 
     `sweep` is a `rules.events.SweepEvent`; `context.now` is its time; `context.member` is None;
-    `context.extras["alerts"]` (a `rules.alerts.AlertsView`) holds the brand's unresolved alerts. Return effects such
-    as `rules.alerts.EscalateAlert` with an `alert.escalated` follow-up. Called once per brand per sweep, however
+    `context.extras["alerts"]` (a `plugins.crisis.model.AlertsView`) holds the brand's unresolved alerts. Return effects such
+    as `plugins.crisis.model.EscalateAlert` with an `alert.escalated` follow-up. Called once per brand per sweep, however
     many times the sweep event is delivered.
     """

@@ -13,7 +13,7 @@ from datetime import datetime
 from rules.errors import AlreadyRegistered, Busy
 from rules.members import LookupKind, lookup_value
 from rules.registration import register_member
-from rules.store import Store
+from rules.persistence import Store
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from rules.errors import (
 )
 from rules.ledger import Posting
 from rules.members import MemberState, RequestRecord
-from rules.store import AlreadyReversed, RequestAlreadyRecorded, Store
+from rules.persistence import AlreadyReversed, RequestAlreadyRecorded, Store
 
 MAX_ATTEMPTS = 40
 MAX_KEY_LENGTH = 128

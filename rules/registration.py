@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rules.members import LookupKind, MemberProfile, already_registered, plan_registration, with_new_referral_code
-from rules.store import LookupTaken, Store
+from rules.persistence import LookupTaken, Store
 
 _REFERRAL_CODE_ATTEMPTS = 5
 

@@ -53,7 +53,7 @@ class SandboxError(Exception):
 def remote_plugin(runner: Any, name: str, target: str) -> types.ModuleType:
     """A stand-in for a partner plugin that runs in `runner`'s sandbox: its `PluginInfo` as the sandbox describes
     it, and one hook implementation for each hook the real plugin implements."""
-    from rules.plugins import PluginInfo
+    from rules.plugin_manager import PluginInfo
 
     described = runner.request(name, target, {"op": "describe"})
     data = described["info"]
@@ -256,7 +256,7 @@ class Host:
 
     def _load(self, name: str, target: str) -> tuple[Any, Any]:
         if name not in self._loaded:
-            from rules.plugins import PluginRegistry
+            from rules.plugin_manager import PluginRegistry
 
             if self._only is not None and name != self._only:
                 raise SandboxError(f"this sandbox runs {self._only!r} only")

@@ -10,7 +10,7 @@ from rules.effects import (AddGrowth, AwardPoints, Effect, Emit, ExpirePoints, I
                            SetPaidMembership, SetTier, TakeBackPoints, UseCoupon)
 from rules.events import BusinessEvent, SweepEvent
 from rules.hookspecs import hookimpl
-from rules.plugins import PluginInfo
+from rules.plugin_manager import PluginInfo
 
 __all__ = [
     "AddGrowth", "AwardPoints", "BusinessEvent", "Decided", "Effect", "Emit", "ExpirePoints", "IssueCoupon",

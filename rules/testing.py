@@ -34,7 +34,7 @@ from rules.engine import Decision, Engine, FollowUp
 from rules.events import BusinessEvent, Parsed, parse
 from rules.ledger import Lot, PointsState, applied
 from rules.members import MemberProfile, MemberState
-from rules.plugins import PluginRegistry
+from rules.plugin_manager import PluginRegistry
 
 DEFAULT_TIME = datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)
 _counter = itertools.count(1)
@@ -110,7 +110,7 @@ def _as_deployed(plugin: Any) -> Any:
     """Built-ins run in the engine's process; every other plugin behind the sandbox protocol, as in production."""
     if getattr(plugin, "__name__", "").startswith("plugins."):
         return plugin
-    from rules.plugins import describe
+    from rules.plugin_manager import describe
     from rules.sandbox import InProcessRunner, SandboxError, remote_plugin
 
     info = describe(plugin)  # a plugin that cannot describe itself says why, here

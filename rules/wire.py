@@ -170,7 +170,7 @@ def load_context(data: Mapping[str, Any]) -> RuleContext:
     raw_member = data["member"]
     member = None
     if raw_member is not None:
-        from rules.coupons import Coupon
+        from plugins.coupons.model import Coupon
 
         points = raw_member["points"]
         member = MemberView(

@@ -33,7 +33,7 @@ os.environ.pop("AWS_SESSION_TOKEN", None)
 
 from infra import db, settings, table  # noqa: E402
 from infra.embedded_dynamodb import EmbeddedDynamoDB  # noqa: E402
-from infra.store import DynamoStore  # noqa: E402
+from infra.dynamo_store import DynamoStore  # noqa: E402
 from rules.brands import BAIGUOYUAN_LADDER, BrandConfig  # noqa: E402
 
 
@@ -89,7 +89,7 @@ BUILT_INS = ("points", "tiers", "points_expiry")
 
 @pytest.fixture
 def plugins():
-    from rules.plugins import registry
+    from rules.plugin_manager import registry
 
     return registry()
 

@@ -25,11 +25,11 @@ import boto3
 
 from infra import db, runtime, settings, table
 from infra.eventbus import InProcessBus
-from infra.store import DynamoStore
+from infra.dynamo_store import DynamoStore
 from rules.brand_settings import configure_brand
 from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
 from rules.engine import Engine
-from rules.plugins import registry
+from rules.plugin_manager import registry
 from tests.helpers import business_event, call_graphql, order_paid, scheduled_event, token
 
 YUAN = 100

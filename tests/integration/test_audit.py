@@ -15,7 +15,7 @@ from graphql import (
 )
 from pynamodb.exceptions import PutError
 
-from api.audit import is_audited
+from api.audit_trail import is_audited
 from api.permissions import IsStaff
 from api.schema import schema
 from rules import audit

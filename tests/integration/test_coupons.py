@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from rules import coupons
+from plugins.coupons import model as coupons
 from rules.brand_settings import configure_brand
 from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
 from rules.engine import Engine
@@ -217,7 +217,7 @@ def test_a_late_delivery_gives_one_compensation_coupon_per_order(store, brand, s
 
 
 def test_a_paused_template_cannot_be_claimed(store, brand, send):
-    from rules.coupons import TemplatesPaused
+    from plugins.coupons.model import TemplatesPaused
 
     member = joined(store, brand, send)
     engine_writes = [TemplatesPaused(brand, ("after-100-20",), by="alert-1")]
@@ -231,7 +231,7 @@ def test_a_paused_template_cannot_be_claimed(store, brand, send):
 
 
 def _record(event_id, brand):
-    from rules.store import EventRecord
+    from rules.persistence import EventRecord
 
     return EventRecord(event_id=event_id, brand_id=brand, detail_type="test", at=T, effects=(), follow_ups=())
 

@@ -11,8 +11,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from infra.db import count_requests
-from plugins.crisis import PRESET_THRESHOLDS
-from rules import alerts, coupons
+from plugins.crisis.plugin import PRESET_THRESHOLDS
+from plugins.crisis import model as alerts
+from plugins.coupons import model as coupons
 from rules.brand_settings import configure_brand
 from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
 from rules.engine import Engine

@@ -9,7 +9,7 @@ from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
 from rules.effects import AwardPoints
 from rules.engine import Engine
 from rules.hookspecs import hookimpl
-from rules.plugins import PluginInfo, PluginRegistry
+from rules.plugin_manager import PluginInfo, PluginRegistry
 from tests.helpers import business_event, order_paid, register, scheduled_event
 
 T = datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)
@@ -110,7 +110,7 @@ def test_a_crashing_plugin_fails_its_event_by_name_writes_nothing_and_spares_oth
     from rules.engine import Engine
 
     registry = PluginRegistry()
-    for module in ("plugins.points", "plugins.tiers", "plugins.points_expiry"):
+    for module in ("plugins.points.plugin", "plugins.tiers.plugin", "plugins.expiry.plugin"):
         registry.register(__import__(module, fromlist=["_"]))
     registry.register(Exploding())
     engine = Engine(store, registry, bus)

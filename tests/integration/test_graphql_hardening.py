@@ -79,7 +79,7 @@ def test_mistakes_in_the_request_are_bad_user_input_and_shown_as_they_are(member
 
 def test_an_unexpected_failure_is_masked_coded_internal_and_logged_with_its_traceback(
         store, brand_id, member_token, monkeypatch, caplog):
-    from infra.store import DynamoStore
+    from infra.dynamo_store import DynamoStore
 
     def broken(*args, **kwargs):
         raise RuntimeError("connection to 10.0.3.7 failed in /var/task/infra/store.py")

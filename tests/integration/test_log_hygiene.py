@@ -17,7 +17,7 @@ from infra import runtime
 from infra.wechat import LocalWechatClient
 from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
 from rules.hookspecs import hookimpl
-from rules.plugins import PluginInfo, PluginRegistry
+from rules.plugin_manager import PluginInfo, PluginRegistry
 from tests.helpers import business_event, call_graphql, new_phone, order_paid, token
 
 NOW = datetime.now(timezone.utc)
@@ -72,7 +72,7 @@ def brand(store, plugins, monkeypatch):
     from rules.engine import Engine
 
     registry = PluginRegistry()
-    for module in ("plugins.points", "plugins.tiers", "plugins.points_expiry"):
+    for module in ("plugins.points.plugin", "plugins.tiers.plugin", "plugins.expiry.plugin"):
         registry.register(__import__(module, fromlist=["_"]))
     registry.register(ExplodingOnCheckIn())
     enabled = {name: plugins.validate_params(name, {}) for name in ("points", "tiers", "points_expiry")}

@@ -11,7 +11,7 @@ from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
 from rules.effects import Emit
 from rules.engine import Engine
 from rules.hookspecs import hookimpl
-from rules.plugins import PluginInfo, PluginRegistry
+from rules.plugin_manager import PluginInfo, PluginRegistry
 from rules import testing
 from tests.helpers import business_event, order_paid, register, scheduled_event
 
@@ -42,7 +42,7 @@ class ThankYou:
 @pytest.fixture
 def partner(store, plugins, bus):
     registry = PluginRegistry()
-    for module in ("plugins.points", "plugins.tiers", "plugins.points_expiry"):
+    for module in ("plugins.points.plugin", "plugins.tiers.plugin", "plugins.expiry.plugin"):
         registry.register(__import__(module, fromlist=["_"]))
     registry.register(ThankYou())
 

@@ -8,7 +8,7 @@ import pytest
 from rules.brand_settings import configure_brand
 from rules.engine import Engine
 from rules.errors import InvalidInput
-from rules.plugins import DEFAULT_PLUGINS, ENTRY_POINT_GROUP, PluginRegistry
+from rules.plugin_manager import DEFAULT_PLUGINS, ENTRY_POINT_GROUP, PluginRegistry
 from tests.helpers import business_event, register
 
 T = datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)

@@ -12,11 +12,11 @@ from datetime import datetime, timezone
 
 import pytest
 
-from rules import plugins as plugin_module
+from rules import plugin_manager as plugin_module
 from rules.brand_settings import configure_brand
 from rules.engine import Engine
 from rules.errors import InvalidInput
-from rules.plugins import DEFAULT_PLUGINS, PluginRegistry
+from rules.plugin_manager import DEFAULT_PLUGINS, PluginRegistry
 from rules.sandbox import SubprocessRunner
 from tests.helpers import business_event, call_graphql, order_paid, register, token
 
@@ -25,7 +25,7 @@ T = datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)
 INFO = """
 from rules.effects import AwardPoints, Note
 from rules.hookspecs import hookimpl
-from rules.plugins import PluginInfo
+from rules.plugin_manager import PluginInfo
 """
 
 
@@ -117,7 +117,7 @@ def test_a_plugin_that_fails_to_import_or_describe_itself_is_left_out_saying_why
         """)
     registry = registry_allowing(runner, "broken_import", "wrong_info", "wecom_group_bonus")
     assert "a_module_nobody_installed" in registry.problems["broken_import"]
-    assert "returned dict, not a rules.plugins.PluginInfo" in registry.problems["wrong_info"]
+    assert "returned dict, not a rules.plugin_manager.PluginInfo" in registry.problems["wrong_info"]
     assert "wecom_group_bonus" in registry.infos
 
 
@@ -246,7 +246,7 @@ def test_a_partner_plugin_that_never_answers_fails_its_event_and_the_next_event_
 
 def test_a_partner_plugin_cannot_return_an_effect_reserved_to_the_built_ins(site, runner, store, bus, rules_brand):
     install(site, "binder", """
-        from rules.referrals import BindReferral
+        from plugins.referral.model import BindReferral
 
         @hookimpl
         def siyu_plugin_info():

@@ -319,8 +319,8 @@ def test_a_partner_plugin_cannot_pay_commissions_or_give_coupons_to_other_member
 
     from rules.effects import IssueCoupon
     from rules.hookspecs import hookimpl
-    from rules.plugins import DEFAULT_PLUGINS, PluginInfo, PluginRegistry
-    from rules.referrals import AccrueCommission
+    from rules.plugin_manager import DEFAULT_PLUGINS, PluginInfo, PluginRegistry
+    from plugins.referral.model import AccrueCommission
 
     greedy = types.ModuleType("greedy")
     greedy.siyu_plugin_info = hookimpl(lambda: PluginInfo("greedy", "1.0.0", {"type": "object"}, order=90))

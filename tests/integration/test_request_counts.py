@@ -50,7 +50,7 @@ def test_recording_a_consent_costs_its_attempt_count_one_read_and_one_transactio
 def test_coupon_offers_cost_two_queries_and_a_claim_one_query_and_one_transaction(store, plugins):
     import uuid
 
-    from plugins.coupons import BAIGUOYUAN_TEMPLATES
+    from plugins.coupons.plugin import BAIGUOYUAN_TEMPLATES
     from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
 
     brand = "rc" + uuid.uuid4().hex[:10]

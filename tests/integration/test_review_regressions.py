@@ -14,7 +14,7 @@ from rules.effects import AwardPoints, Once
 from rules.engine import Engine
 from rules.errors import TooManyLots
 from rules.hookspecs import hookimpl
-from rules.plugins import PluginInfo, PluginRegistry
+from rules.plugin_manager import PluginInfo, PluginRegistry
 from rules.testing import PluginCase
 from tests.helpers import business_event, call_graphql, earn, error_codes, order_paid, register, token
 
@@ -60,7 +60,7 @@ def test_two_earnings_at_once_cannot_both_repay_the_same_debt(store, plugins, ru
 
 
 def test_refunds_of_one_order_never_count_against_another_whose_id_extends_it():
-    import plugins.points as points_plugin
+    import plugins.points.plugin as points_plugin
 
     case = PluginCase(points_plugin)
     first = case.run("order.paid", order_paid("test-brand", "m_test", 10000, order_id="o1"))
@@ -71,7 +71,7 @@ def test_refunds_of_one_order_never_count_against_another_whose_id_extends_it():
 
 
 def test_rates_are_exact_decimals_so_rounding_never_costs_a_point():
-    import plugins.points as points_plugin
+    import plugins.points.plugin as points_plugin
 
     case = PluginCase(points_plugin, params={"tierMultipliers": {"PU": 1.15}})
     assert case.run("order.paid", order_paid("test-brand", "m_test", 6000)).points_awarded == 69

@@ -11,7 +11,7 @@ import pytest
 
 from infra import db, settings, table
 from infra.eventbus import InProcessBus
-from infra.store import DynamoStore
+from infra.dynamo_store import DynamoStore
 from rules import ids
 from rules.brand_settings import configure_brand
 from rules.brands import BAIGUOYUAN_LADDER, BrandConfig

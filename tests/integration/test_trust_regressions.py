@@ -360,7 +360,7 @@ def test_siyu_token_will_not_mint_a_token_longer_than_its_role_allows():
 
 def test_an_archived_audit_record_cannot_be_put_again(dynamodb_endpoint, store):
     from infra.audit_archive import AuditArchive
-    from infra.store import DynamoStore
+    from infra.dynamo_store import DynamoStore
 
     s3 = boto3.client("s3", endpoint_url=dynamodb_endpoint)
     bucket = f"siyu-audit-{uuid.uuid4().hex[:8]}"

@@ -198,8 +198,8 @@ def _swap_payload(signed: str, claims: dict) -> str:
 
 
 def test_logins_naming_many_unknown_brands_do_not_grow_the_brand_cache_without_bound(dynamodb_endpoint, monkeypatch):
-    from infra import store as store_module
-    from infra.store import DynamoStore
+    from infra import dynamo_store as store_module
+    from infra.dynamo_store import DynamoStore
 
     monkeypatch.setattr(store_module, "BRAND_CACHE_SIZE", 8)
     cache = DynamoStore()

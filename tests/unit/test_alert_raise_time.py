@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-import plugins.crisis as crisis
-from rules.alerts import ShowReading
+import plugins.crisis.plugin as crisis
+from plugins.crisis.model import ShowReading
 from rules.testing import PluginCase
 from tests.unit.test_crisis_plugin import DOUYIN, HOUR, NOW, POSTS_ONLY, alert, counts, post, raised, view
 

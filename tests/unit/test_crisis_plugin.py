@@ -8,8 +8,8 @@ from types import MappingProxyType
 
 import pytest
 
-import plugins.crisis as crisis
-from rules.alerts import (
+import plugins.crisis.plugin as crisis
+from plugins.crisis.model import (
     ACKNOWLEDGED,
     OPEN,
     Alert,

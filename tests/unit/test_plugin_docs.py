@@ -14,7 +14,7 @@ from rules import hookspecs
 from rules.context import MemberView, RuleContext
 from rules.engine import FOLLOW_UP_TYPES
 from rules.events import DETAIL_SCHEMAS, BusinessEvent, SweepEvent
-from rules.plugins import PluginInfo
+from rules.plugin_manager import PluginInfo
 from rules.wire import PARTNER_EFFECTS
 
 ROOT = Path(__file__).resolve().parents[2]

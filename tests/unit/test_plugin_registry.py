@@ -5,7 +5,7 @@ import types
 import pytest
 
 from rules.hookspecs import hookimpl
-from rules.plugins import PluginInfo, PluginRegistry
+from rules.plugin_manager import PluginInfo, PluginRegistry
 
 
 def test_a_package_shadowed_by_a_folder_of_its_name_is_named_as_the_src_layout_trap():
@@ -18,7 +18,7 @@ def test_a_package_shadowed_by_a_folder_of_its_name_is_named_as_the_src_layout_t
 
 def test_a_plugin_info_that_is_not_a_plugin_info_is_refused_saying_what_it_was():
     plugin = types.SimpleNamespace(siyu_plugin_info=hookimpl(lambda: ("my_plugin", "1.0.0")))
-    with pytest.raises(TypeError, match="returned tuple, not a rules.plugins.PluginInfo"):
+    with pytest.raises(TypeError, match="returned tuple, not a rules.plugin_manager.PluginInfo"):
         PluginRegistry().register(plugin)
 
 

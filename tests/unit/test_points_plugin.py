@@ -3,7 +3,7 @@
 from dataclasses import replace
 from datetime import datetime, timezone
 
-import plugins.points as points_plugin
+import plugins.points.plugin as points_plugin
 from rules.brands import BAIGUOYUAN_LADDER, BrandConfig, TierLevel
 from rules.testing import PluginCase, member
 

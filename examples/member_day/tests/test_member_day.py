@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import member_day
 import pytest
-from plugins import points
+from plugins.points import plugin as points
 from rules.engine import PluginFailed
 from rules.testing import PluginCase
 

@@ -25,7 +25,7 @@ from strawberry.types import Info
 from strawberry.types.base import has_object_definition
 from strawberry.types.unset import UNSET
 
-from api.context import Context
+from api.request import Context
 from api.permissions import IsStaff
 from rules import audit
 

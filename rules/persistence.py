@@ -1,6 +1,6 @@
 """The `Store` protocol: everything `rules/` needs from persistence, and nothing about DynamoDB.
 
-`infra.store.DynamoStore` implements it on one DynamoDB table. Writes are all-or-nothing: each method that writes
+`infra.dynamo_store.DynamoStore` implements it on one DynamoDB table. Writes are all-or-nothing: each method that writes
 either lands every item it was given or raises and lands none.
 """
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Iterator, Mapping, Protocol, Sequence, TypeVar
 
-from rules.alerts import Alert, AlertDue, ScopeCounts
+from plugins.crisis.model import Alert, AlertDue, ScopeCounts
 from rules.audit import AuditRecord
 from rules.brands import BrandConfig
 from rules.consent import ConsentRecord
@@ -143,10 +143,10 @@ class Store(Protocol):
 
     # Referrals
     def referral_facts(self, brand_id: str, code: str, invitee: MemberProfile) -> Any:
-        """Who owns a referral code and what binding to them must respect (`rules.referrals.ReferralFacts`)."""
+        """Who owns a referral code and what binding to them must respect (`plugins.referral.model.ReferralFacts`)."""
 
     def inviter_standing(self, brand_id: str, inviter_id: str, month: str) -> Any:
-        """An inviter's tags and their invitees' sales in a month (`rules.referrals.InviterStanding`)."""
+        """An inviter's tags and their invitees' sales in a month (`plugins.referral.model.InviterStanding`)."""
 
     def commission_entries(self, brand_id: str, inviter_id: str) -> list[dict]:
         """Every entry of the inviter's commission ledger, oldest first."""
@@ -196,7 +196,7 @@ class Store(Protocol):
         """Move a brand's watermark from `read` (None: it had none) to `to`; False (nothing written) when it is
         no longer `read`: another run moved it."""
 
-    # Crisis alerts (rules.alerts): brand-level counters and alerts
+    # Crisis alerts (plugins.crisis.model): brand-level counters and alerts
     def feedback_counts(self, brand_id: str, scope: str, *, hours: int) -> ScopeCounts:
         """The scope's latest `hours` hourly counters (hours without feedback have none) and its version."""
 

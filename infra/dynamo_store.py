@@ -1,4 +1,4 @@
-"""`DynamoStore`: the `rules.store.Store` protocol on one DynamoDB table, through pynamodb.
+"""`DynamoStore`: the `rules.persistence.Store` protocol on one DynamoDB table, through pynamodb.
 
 Every write is one TransactWriteItems whose conditions encode what the plan was based on; a failed condition is
 translated back into the domain's terms (a conflict to retry, a request seen before, a lookup already taken).
@@ -21,7 +21,7 @@ from pynamodb.transactions import TransactWrite
 
 from infra import extensions, keys, table
 from infra.dynamo_errors import response_code, translating
-from infra.alert_store import AlertStore
+from plugins.crisis.storage import AlertStore
 from infra.profile_store import ProfileStore
 from infra.models import (
     ActivityItem,
@@ -50,7 +50,7 @@ from rules.consent import ConsentRecord, Purpose
 from rules.errors import Busy, InvalidInput, MemberNotFound, WriteConflict
 from rules.ledger import Allocation, Entry, EntryKind, Lot, PointsState, Posting
 from rules.members import LookupKind, MemberProfile, MemberState, Registration, RequestRecord, lookups_for
-from rules.store import (
+from rules.persistence import (
     AlreadyReversed,
     Due,
     EventAlreadyProcessed,
@@ -576,31 +576,31 @@ class DynamoStore(AlertStore, ProfileStore):
     # ---- coupons (infra/coupon_store.py) ---------------------------------------------------------------------------
 
     def coupon_state(self, brand_id: str) -> tuple[dict[str, int], frozenset[str]]:
-        from infra import coupon_store
+        from plugins.coupons import storage as coupon_store
 
         return coupon_store.brand_state(brand_id)
 
     # ---- referrals (infra/referral_store.py) ------------------------------------------------------------------------
 
     def referral_facts(self, brand_id: str, code: str, invitee: MemberProfile):
-        from infra import referral_store
+        from plugins.referral import storage as referral_store
 
         return referral_store.facts(brand_id, code, invitee)
 
     def inviter_standing(self, brand_id: str, inviter_id: str, month: str):
-        from infra import referral_store
+        from plugins.referral import storage as referral_store
 
         return referral_store.standing(brand_id, inviter_id, month)
 
     def commission_entries(self, brand_id: str, inviter_id: str) -> list[dict]:
-        from infra import referral_store
+        from plugins.referral import storage as referral_store
 
         return [{"kind": e.entry_kind, "fen": int(e.fen), "bucket": e.bucket, "orderId": e.order_id,
                  "inviteeId": e.invitee_id, "level": int(e.level), "at": e.at, "eventId": e.event_id}
                 for e in referral_store.entries(brand_id, inviter_id)]
 
     def claim_coupon(self, brand_id: str, member_id: str, template, coupon, expected_version: int | None = None):
-        from infra import coupon_store
+        from plugins.coupons import storage as coupon_store
 
         return coupon_store.claim(brand_id, member_id, template, coupon, expected_version)
 

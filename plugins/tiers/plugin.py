@@ -33,14 +33,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from plugins.points import exact
+from plugins.points.plugin import exact
 from rules import months as calendar_months
 from rules.clock import parse_time
 from rules.context import TIER_JUDGES
-from plugins.refunds import owed_after, refund_step, refunded_before_order, refunded_so_far
+from rules.refunds import owed_after, refund_step, refunded_before_order, refunded_so_far
 from rules.effects import AddGrowth, Emit, IssueCoupon, Once, SetPaidMembership, SetTier
 from rules.hookspecs import hookimpl
-from rules.plugins import PluginInfo
+from rules.plugin_manager import PluginInfo
 
 NAME = "tiers"
 VERSION = "1.2.0"
@@ -188,7 +188,7 @@ def _birthday_coupon(context):
 
 
 def _coupon_defined(context, template_id) -> bool:
-    from rules.coupons import templates
+    from plugins.coupons.model import templates
 
     return template_id in templates(context.brand)
 

@@ -52,7 +52,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from rules.alerts import (
+from plugins.crisis.model import (
     LEVELS,
     MAX_WINDOW_HOURS,
     MEASURES,
@@ -71,7 +71,7 @@ from rules.alerts import (
 )
 from rules.effects import BrandEmit
 from rules.hookspecs import hookimpl
-from rules.plugins import PluginInfo
+from rules.plugin_manager import PluginInfo
 
 NAME = "crisis"
 VERSION = "1.0.0"

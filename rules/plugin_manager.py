@@ -30,12 +30,12 @@ from rules.errors import InvalidInput
 
 ENTRY_POINT_GROUP = "siyu.rules"
 DEFAULT_PLUGINS = (
-    "plugins.points",
-    "plugins.tiers",
-    "plugins.points_expiry",
-    "plugins.coupons",
-    "plugins.referral",
-    "plugins.crisis",
+    "plugins.points.plugin",
+    "plugins.tiers.plugin",
+    "plugins.expiry.plugin",
+    "plugins.coupons.plugin",
+    "plugins.referral.plugin",
+    "plugins.crisis.plugin",
 )
 
 logger = logging.getLogger("siyu.plugins")
@@ -194,7 +194,7 @@ def describe(plugin: Any) -> PluginInfo:
     info = describe_hook()
     if not isinstance(info, PluginInfo):
         raise TypeError(f"{getattr(plugin, '__name__', plugin)!r}: siyu_plugin_info returned "
-                        f"{type(info).__name__}, not a rules.plugins.PluginInfo")
+                        f"{type(info).__name__}, not a rules.plugin_manager.PluginInfo")
     return info
 
 

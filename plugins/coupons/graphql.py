@@ -11,8 +11,9 @@ from strawberry.types import Info
 
 from api.enums import CouponRefusal, CouponState, CouponType
 from api.types import BrandNotConfigured, BusinessError, Busy, MemberNotFound, RateLimited, business_error
-from api.context import language
-from rules import coupons, errors
+from api.request import language
+from rules import errors
+from plugins.coupons import model as coupons
 
 
 @strawberry.type(description="A coupon a member holds.")

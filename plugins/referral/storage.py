@@ -17,7 +17,7 @@ from infra import keys
 from infra.extensions import holding, writer
 from infra.models import LookupItem, MarkerItem, MemberItem, SiyuItem
 from rules.members import LookupKind
-from rules.referrals import (
+from plugins.referral.model import (
     BOUND,
     Commission,
     CommissionBalance,

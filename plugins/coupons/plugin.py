@@ -16,10 +16,10 @@ the list. A coupon that fails any of these is not used, and the event's explanat
 
 from __future__ import annotations
 
-from rules.coupons import FIRST_ORDER_MARKER, templates
+from plugins.coupons.model import FIRST_ORDER_MARKER, templates
 from rules.effects import IssueCoupon, Note, Once, UseCoupon
 from rules.hookspecs import hookimpl
-from rules.plugins import PluginInfo
+from rules.plugin_manager import PluginInfo
 
 NAME = "coupons"
 VERSION = "1.0.0"

@@ -24,7 +24,7 @@ from datetime import timedelta
 from rules.effects import Emit, ExpirePoints, Once
 from rules.hookspecs import hookimpl
 from rules.ledger import MAX_LOTS_PER_POSTING
-from rules.plugins import PluginInfo
+from rules.plugin_manager import PluginInfo
 
 NAME = "points_expiry"
 VERSION = "1.2.0"

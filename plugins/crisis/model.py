@@ -28,7 +28,7 @@ from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import Any, ClassVar, Iterable, Mapping
 
-from rules.coupons import TemplatesPaused
+from plugins.coupons.model import TemplatesPaused
 from rules.effects import BrandEffect
 from rules.errors import Busy, NotFound, SiyuError, WriteConflict
 from rules.events import SweepEvent

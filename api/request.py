@@ -19,7 +19,7 @@ from infra.settings import Settings
 from rules import limits, messages
 from rules.errors import RateLimited
 from rules.members import MemberState
-from rules.store import Store
+from rules.persistence import Store
 
 logger = logging.getLogger("siyu.api")
 

@@ -1,4 +1,4 @@
-"""The DynamoDB side of `rules.alerts`: the items (key layout in `infra/keys.py`), the writers that add the crisis
+"""The DynamoDB side of `plugins.crisis.model`: the items (key layout in `infra/keys.py`), the writers that add the crisis
 side writes to an event's transaction, and `AlertStore`, the alert methods of `DynamoStore`.
 
 An unresolved alert is kept twice, written together: as the alert (`BRAND#b`, `ALERT#<id>`, kept for good) and as
@@ -27,7 +27,7 @@ from infra import extensions, keys
 from infra.dynamo_errors import response_code
 from infra.extensions import writer
 from infra.models import SiyuItem
-from rules.alerts import (
+from plugins.crisis.model import (
     ACKNOWLEDGED,
     OPEN,
     RESOLVED,
@@ -41,9 +41,9 @@ from rules.alerts import (
     ReadingWrite,
     ScopeCounts,
 )
-from rules.coupons import TemplatesPaused
+from plugins.coupons.model import TemplatesPaused
 from rules.errors import WriteConflict
-from rules.store import Page
+from rules.persistence import Page
 
 # ---- items ------------------------------------------------------------------------------------------------------
 
@@ -216,7 +216,7 @@ class AlertStore:
             return None
 
     def alerts(self, brand_id: str, status: str | None, *, first: int, after: str | None) -> Page[Alert]:
-        from infra.store import _decode_cursor, _page  # infra.store imports this module first
+        from infra.dynamo_store import _decode_cursor, _page  # infra.dynamo_store imports this module first
 
         before = _decode_cursor(after, keys.ALERT_PREFIX) if after else None  # an alert's sort key
         if status in (OPEN, ACKNOWLEDGED):

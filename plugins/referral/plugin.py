@@ -36,12 +36,12 @@ from __future__ import annotations
 from datetime import timedelta
 from fractions import Fraction
 
-from plugins.refunds import owed_after, refunded_before_order
-from rules.coupons import templates
+from rules.refunds import owed_after, refunded_before_order
+from plugins.coupons.model import templates
 from rules.effects import Emit, IssueCoupon, Note, Once
 from rules.hookspecs import hookimpl
-from rules.plugins import PluginInfo
-from rules.referrals import (
+from rules.plugin_manager import PluginInfo
+from plugins.referral.model import (
     BOUND,
     AccrueCommission,
     BindReferral,

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from plugins.refunds import owed_after, refund_step, refunded_before_order
+from rules.refunds import owed_after, refund_step, refunded_before_order
 from rules.effects import AwardPoints, Once, TakeBackPoints
 from rules.hookspecs import hookimpl
-from rules.plugins import PluginInfo
+from rules.plugin_manager import PluginInfo
 
 NAME = "points"
 VERSION = "1.0.0"

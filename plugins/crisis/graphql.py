@@ -9,7 +9,7 @@ from typing import Annotated, Optional, Union
 import strawberry
 
 from api.types import BusinessError, Busy, PageInfo, business_error
-from rules import alerts as domain
+from plugins.crisis import model as domain
 from rules.errors import SiyuError
 
 

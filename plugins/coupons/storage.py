@@ -14,7 +14,7 @@ from infra import keys
 from infra.dynamo_errors import response_code
 from infra.extensions import holding, writer
 from infra.models import MemberItem, SiyuItem
-from rules.coupons import Coupon, CouponIssued, CouponUsed, Reason, Template, TemplatesPaused
+from plugins.coupons.model import Coupon, CouponIssued, CouponUsed, Reason, Template, TemplatesPaused
 from rules.errors import CouponNotEligible, MemberNotFound, WriteConflict
 
 
@@ -116,7 +116,7 @@ def brand_state(brand_id: str) -> tuple[dict[str, int], frozenset[str]]:
 def claim(brand_id: str, member_id: str, template: Template, coupon: Coupon,
           expected_version: int | None = None) -> Coupon:
     """Write a claimed coupon if the stock, the member's limit and the member still allow it."""
-    from infra.store import DynamoStore, _Transaction
+    from infra.dynamo_store import DynamoStore, _Transaction
 
     tx = _Transaction()
     member = MemberItem.pk.exists()
