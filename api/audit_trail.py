@@ -72,7 +72,7 @@ def is_audited(field: Any) -> bool:
 
 
 def _outcome(result: Any) -> tuple[str, str]:
-    from api.types import BusinessError
+    from api.results import BusinessError
 
     if isinstance(result, BusinessError):
         return audit.REFUSED, result.code

@@ -19,7 +19,8 @@ from api.brand_types import ConfigureBrandInput
 from api.explanation_types import Effect
 from api.request import BAD_USER_INPUT, Context, graphql_error
 from api.permissions import IsStaff
-from api.types import Busy, InvalidInput, Member, business_error
+from api.results import business_error
+from api.types import Busy, InvalidInput, Member
 from rules import errors, importing
 from rules.brands import TierLevel
 from rules.members import LookupKind, lookup_value

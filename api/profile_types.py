@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from api.request import Context
 from api.permissions import IsMember
-from api.types import (
+from api.results import (
     AlreadyRegistered,
     BrandNotConfigured,
     BusinessError,

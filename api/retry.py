@@ -7,7 +7,7 @@ import time
 from typing import Callable, TypeVar
 
 from api.request import Context
-from api.types import business_error
+from api.results import business_error
 from rules import errors
 
 T = TypeVar("T")

@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Callable, Optional, TypeVar
+from typing import Annotated, Optional, TypeVar
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.scalars import JSON
+from strawberry.tools import merge_types
 from strawberry.types import Info
 
-from plugins.crisis.graphql import (
-    AcknowledgeAlertResult,
-    Alert,
-    AlertAcknowledged,
-    AlertConnection,
-    AlertEdge,
-    AlertResolved,
-    AlertStatusFilter,
-    ResolveAlertResult,
-    alert_error,
-)
 from api.audit_trail import audit_staff_mutations
 from api.brand_types import (
     Brand,
@@ -35,16 +25,15 @@ from api.brand_types import (
 )
 from api.auth import Principal, issue_token
 from api.console_types import ConsoleMutations, ConsoleQueries, simulate_with
-from api.request import BAD_USER_INPUT, FORBIDDEN, INTERNAL, NOT_FOUND, Context, graphql_error
+from api.request import BAD_USER_INPUT, FORBIDDEN, NOT_FOUND, Context, graphql_error
 from api.consent_types import consent_states
-from plugins.referral.graphql import BindReferralResult, ReferralBound, ReferralRefused
-from plugins.coupons.graphql import ClaimCouponResult, Coupon, CouponClaimed, CouponOffer, coupon_error
 from api.descriptions import describe
-from api.enums import EventOutcome, ReferralRefusal
+from api.enums import EventOutcome
 from api.explanation_types import Effect
 from api.hardening import EXTENSIONS, is_internal
 from api.permissions import IsMember, IsStaff
 from api.profile_types import ProfileMutations, profile_error
+from api.resolving import configured_brand, engine_event, plausible_id
 from api.retry import typed as _typed
 from api.privacy_types import (
     AccountErased,
@@ -65,10 +54,8 @@ from api.types import (
     AdjustPointsResult,
     CheckedIn,
     CheckInResult,
-    InvalidInput,
     LoggedIn,
     LoginResult,
-    MemberNotFound,
     PageInfo,
     PayWithPointsResult,
     PointsPaid,
@@ -80,16 +67,14 @@ from api.types import (
     RegisterMemberSuccess,
     ReversePointsResult,
     SetMemberTagsResult,
-    _page_size,
+    check_page_size,
 )
 from rules import consent, erasure, errors, free_text, limits, points
-from plugins.crisis import model as alerts
-from plugins.coupons import model as coupons
 from rules.brand_settings import configure_brand
 from rules.brands import TierLevel
 from rules.export import export
 from rules.login import member_for_wechat
-from rules.messages import Sentence
+from rules.family import families
 from rules.plugin_manager import registry
 from rules.points import PointsResult
 from rules.profile import set_birthday, update_profile
@@ -105,32 +90,6 @@ def _member(context: Context, brand_id: str, member_id: str) -> Member | None:
     if state is None or brand is None:
         return None
     return Member(_state=state, _brand=brand, _now=context.now)
-
-
-def _plausible_id(value: str) -> bool:
-    """Ids Siyu issues are short and printable; anything else cannot name a member or an entry."""
-    return 0 < len(value) <= 128 and value.isprintable()
-
-
-def _engine_event(context: Context, event_id: str, detail_type: str, detail: dict):
-    """Put an event through the brand's rules now (the API's own events: check-ins, registrations, codes)."""
-    from infra.runtime import engine
-    from rules.events import BusinessEvent
-
-    event = BusinessEvent(event_id=event_id, detail_type=detail_type, source="siyu.api", time=context.now,
-                          brand_id=detail["brandId"], detail=detail)
-    summary = engine().process(event)
-    if summary.status == "failed":
-        # A plugin failed: its reason (an exception's text) is for staff, in eventProblems, not for members.
-        raise graphql_error("graphql.PROCESSING_FAILED", INTERNAL)
-    return summary
-
-
-def _configured_brand(context: Context):
-    brand = context.store.get_brand(context.principal.brand_id)
-    if brand is None:
-        raise errors.BrandNotConfigured(context.principal.brand_id)
-    return brand
 
 
 def _changed(result: PointsResult) -> PointsChanged:
@@ -181,7 +140,7 @@ class ReversePointsEntryInput:
 
 
 @strawberry.type
-class Query(ConsoleQueries):
+class CoreQuery(ConsoleQueries):
     @strawberry.field(permission_classes=[IsMember], description="The calling member.")
     def me(self, info: Info) -> Member:
         context: Context = info.context
@@ -194,24 +153,9 @@ class Query(ConsoleQueries):
     @strawberry.field(permission_classes=[IsStaff], description="A member of the staff's brand; null if none.")
     def member(self, info: Info, id: strawberry.ID) -> Optional[Member]:
         context: Context = info.context
-        if not _plausible_id(str(id)):
+        if not plausible_id(str(id)):
             return None
         return _member(context, context.principal.brand_id, str(id))
-
-    @strawberry.field(permission_classes=[IsMember],
-                      description="Every coupon template of the brand, with whether the member may claim it now and, "
-                                  "when not, every reason.")
-    def coupon_offers(self, info: Info) -> list[CouponOffer]:
-        context: Context = info.context
-        p = context.principal
-        brand = context.store.get_brand(p.brand_id)
-        if brand is None:
-            return []
-        try:
-            offers = coupons.offers(context.store, brand, p.subject, context.now)
-        except errors.MemberNotFound:  # erased (or never registered) while the token still lives
-            raise graphql_error("graphql.NOT_FOUND", NOT_FOUND) from None
-        return [CouponOffer.of(o) for o in offers]
 
     @strawberry.field(permission_classes=[IsStaff], description="The staff's brand configuration.")
     def brand(self, info: Info) -> Optional[Brand]:
@@ -233,7 +177,7 @@ class Query(ConsoleQueries):
     @strawberry.field(permission_classes=[IsStaff],
                       description="Events of this brand that were rejected or failed, newest first.")
     def event_problems(self, info: Info, first: int = 20, after: Optional[str] = None) -> EventProblems:
-        _page_size(first)
+        check_page_size(first)
         context: Context = info.context
         try:
             page = context.store.problems(context.principal.brand_id, first=first, after=after)
@@ -242,20 +186,6 @@ class Query(ConsoleQueries):
         edges = [EventProblemEdge(cursor=c, node=EventProblemView.of(p)) for p, c in zip(page.items, page.cursors)]
         return EventProblems(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page,
                                                              end_cursor=page.end_cursor))
-
-    @strawberry.field(permission_classes=[IsStaff], description="The brand's crisis alerts, newest first.")
-    def alerts(self, info: Info, status: AlertStatusFilter = AlertStatusFilter.ALL, first: int = 20,
-               after: Optional[str] = None) -> AlertConnection:
-        _page_size(first)
-        context: Context = info.context
-        wanted = None if status is AlertStatusFilter.ALL else status.value
-        try:
-            page = context.store.alerts(context.principal.brand_id, wanted, first=first, after=after)
-        except errors.InvalidInput as error:
-            raise graphql_error(error, BAD_USER_INPUT) from None
-        edges = [AlertEdge(cursor=c, node=Alert.of(a, context.now)) for a, c in zip(page.items, page.cursors)]
-        return AlertConnection(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page,
-                                                               end_cursor=page.end_cursor))
 
     @strawberry.field(permission_classes=[IsMember],
                       description="Everything Siyu holds on the calling member (PIPL right of access), as JSON.")
@@ -275,7 +205,7 @@ class Query(ConsoleQueries):
                       description="What staff of this brand changed through the API, newest first. Read-only: "
                                   "no operation changes or deletes an audit record.")
     def audit_log(self, info: Info, first: int = 20, after: Optional[str] = None) -> AuditLog:
-        _page_size(first)
+        check_page_size(first)
         context: Context = info.context
         try:
             page = context.store.audit_log(context.principal.brand_id, first=first, after=after)
@@ -286,14 +216,14 @@ class Query(ConsoleQueries):
 
 
 @strawberry.type
-class Mutation(ProfileMutations, ConsoleMutations):
+class CoreMutation(ProfileMutations, ConsoleMutations):
     @strawberry.mutation(description="Sign in from the brand's mini-program with a wx.login() code; no token needed. "
                                      "Registers the member on first sight and returns a short-lived member token.")
     def login_with_wechat(self, info: Info, brand_id: str, code: str) -> LoginResult:
         context: Context = info.context
 
         def run():
-            if not _plausible_id(brand_id):
+            if not plausible_id(brand_id):
                 raise errors.InvalidInput("brandId", "invalid.brand_id")
             if context.store.get_brand(brand_id) is None:
                 raise errors.BrandNotConfigured(brand_id)
@@ -331,7 +261,7 @@ class Mutation(ProfileMutations, ConsoleMutations):
             detail = {"brandId": brand_id, "memberId": profile.member_id, "channel": profile.channel}
             if input.referral_code:
                 detail["referralCode"] = input.referral_code[:32]
-            _engine_event(context, f"registered-{brand_id}-{profile.member_id}", "member.registered", detail)
+            engine_event(context, f"registered-{brand_id}-{profile.member_id}", "member.registered", detail)
             return RegisterMemberSuccess(member=_member(context, brand_id, profile.member_id))
 
         return _typed(run, context)
@@ -358,7 +288,7 @@ class Mutation(ProfileMutations, ConsoleMutations):
         def run():
             context.attempt(limits.CHECK_IN)
             # The event id is per member and minute: a double tap is one event; the rules decide once-per-day.
-            summary = _engine_event(context, f"checkin-{p.brand_id}-{p.subject}-{context.now:%Y%m%d%H%M}",
+            summary = engine_event(context, f"checkin-{p.brand_id}-{p.subject}-{context.now:%Y%m%d%H%M}",
                                     "member.checked_in", {"brandId": p.brand_id, "memberId": p.subject})
             if summary.status == "rejected":
                 raise errors.MemberNotFound(p.subject)
@@ -378,7 +308,7 @@ class Mutation(ProfileMutations, ConsoleMutations):
 
         def run():
             context.attempt(limits.PAY_WITH_POINTS)
-            brand = _configured_brand(context)
+            brand = configured_brand(context)
             paid = points.pay_with_points(
                 context.store, brand, p.subject, points=input.points, order_id=input.order_id[:128],
                 order_amount_fen=input.order_amount_fen, now=context.now, idempotency_key=input.idempotency_key,
@@ -395,7 +325,7 @@ class Mutation(ProfileMutations, ConsoleMutations):
         p = context.principal
 
         def run():
-            if not _plausible_id(str(input.member_id)):
+            if not plausible_id(str(input.member_id)):
                 raise errors.MemberNotFound(str(input.member_id)[:128])
             return _changed(points.adjust(
                 context.store, p.brand_id, str(input.member_id), points=input.points, reason=input.reason,
@@ -409,10 +339,10 @@ class Mutation(ProfileMutations, ConsoleMutations):
         p = context.principal
 
         def run():
-            if not _plausible_id(str(input.member_id)) or \
+            if not plausible_id(str(input.member_id)) or \
                     context.store.load_member(p.brand_id, str(input.member_id)) is None:
                 raise errors.MemberNotFound(str(input.member_id)[:128])
-            if not _plausible_id(str(input.entry_id)):
+            if not plausible_id(str(input.entry_id)):
                 raise errors.EntryNotFound(str(input.entry_id)[:128])
             return _changed(points.reverse(
                 context.store, p.brand_id, str(input.member_id), entry_id=str(input.entry_id), now=context.now,
@@ -476,59 +406,11 @@ class Mutation(ProfileMutations, ConsoleMutations):
         p = context.principal
 
         def run():
-            if not _plausible_id(str(id)):
+            if not plausible_id(str(id)):
                 raise errors.MemberNotFound(str(id)[:128])
             return _erased(erasure.erase(context.store, p.brand_id, str(id), now=context.now, actor=p.actor))
 
         return _typed(run, context)
-
-    @strawberry.mutation(permission_classes=[IsMember],
-                         description="Bind the inviter whose code this is (within the brand's days after joining).")
-    def bind_referral_code(self, info: Info, code: str) -> BindReferralResult:
-        context: Context = info.context
-        p = context.principal
-
-        def run():
-            brand = context.store.get_brand(p.brand_id)
-            if brand is None or "referral" not in brand.plugins:
-                return ReferralRefused(code="REFERRAL_REFUSED", _failure=Sentence("referral.NOT_ENABLED"),
-                                       reason=ReferralRefusal.NOT_ENABLED)
-            cleaned = code.strip().upper()
-            if not 0 < len(cleaned) <= 32 or not cleaned.isalnum():
-                raise errors.InvalidInput("code", "invalid.not_referral_code")
-            context.attempt(limits.BIND_REFERRAL_CODE)  # every guess runs the rules and writes: limited
-            summary = _engine_event(context, f"referral-{p.brand_id}-{p.subject}-{cleaned}-{context.now:%Y%m%d%H%M}",
-                                    "referral.code_entered",
-                                    {"brandId": p.brand_id, "memberId": p.subject, "referralCode": cleaned})
-            if summary.status == "rejected":
-                raise errors.MemberNotFound(p.subject)
-            state = context.store.load_member(p.brand_id, p.subject, as_of=context.now)
-            bound = state.markers.get("referral:bound") if state else None
-            if bound is not None and bound.get("code") == cleaned:
-                return ReferralBound(referrer_id=strawberry.ID(bound["referrer"]))
-            refused = next((e for e in summary.effects if e.get("rule") == "referral-refused"), None)
-            reason = refused["inputs"]["refused"] if refused else "ALREADY_BOUND"
-            return ReferralRefused(code="REFERRAL_REFUSED", _failure=Sentence(f"referral.{reason}"),
-                                   reason=ReferralRefusal(reason))
-
-        return _typed(run, context)
-
-    @strawberry.mutation(permission_classes=[IsMember],
-                         description="Claim a coupon if the member is eligible; otherwise every reason, typed.")
-    def claim_coupon(self, info: Info, template_id: str, idempotency_key: Optional[str] = None) -> ClaimCouponResult:
-        context: Context = info.context
-        p = context.principal
-
-        def run():
-            context.attempt(limits.CLAIM_COUPON)
-            brand = _configured_brand(context)
-            # With a key, a retried claim (a timeout, a double tap) returns the coupon it already got.
-            request_id = f"key:{idempotency_key[:128]}" if idempotency_key else context.request_id
-            coupon = coupons.claim(context.store, brand, p.subject, template_id[:64], context.now,
-                                   request_id=request_id)
-            return CouponClaimed(coupon=Coupon.of(coupon, context.now))
-
-        return _typed(run, context, coupon_error)
 
     @strawberry.mutation(permission_classes=[IsStaff],
                          description="Replace a member's tags (groups that coupon eligibility can require).")
@@ -544,7 +426,7 @@ class Mutation(ProfileMutations, ConsoleMutations):
             cleaned = tuple(sorted({free_text.scrub(t.strip()) for t in tags if t.strip()}))
             if len(cleaned) > 50 or any(len(t) > 32 for t in cleaned):
                 raise errors.InvalidInput("tags", "invalid.tags")
-            if not _plausible_id(str(member_id)) or context.store.load_member(p.brand_id, str(member_id)) is None:
+            if not plausible_id(str(member_id)) or context.store.load_member(p.brand_id, str(member_id)) is None:
                 raise errors.MemberNotFound(str(member_id)[:128])
             context.store.set_tags(p.brand_id, str(member_id), cleaned)
             return MemberTagsSet(member=_member(context, p.brand_id, str(member_id)))
@@ -575,22 +457,6 @@ class Mutation(ProfileMutations, ConsoleMutations):
         return _typed(run, context)
 
     @strawberry.mutation(permission_classes=[IsStaff],
-                         description="Take ownership of an alert of the staff's brand: it is no longer escalated.")
-    def acknowledge_alert(self, info: Info, id: strawberry.ID) -> AcknowledgeAlertResult:
-        context: Context = info.context
-        p = context.principal
-        return _alert_change(lambda: AlertAcknowledged(alert=Alert.of(alerts.acknowledge(
-            context.store, p.brand_id, _alert_id(id), by=p.actor, now=context.now), context.now)))
-
-    @strawberry.mutation(permission_classes=[IsStaff],
-                         description="Close an alert of the staff's brand; a later bad reading opens a new one.")
-    def resolve_alert(self, info: Info, id: strawberry.ID) -> ResolveAlertResult:
-        context: Context = info.context
-        p = context.principal
-        return _alert_change(lambda: AlertResolved(alert=Alert.of(alerts.resolve(
-            context.store, p.brand_id, _alert_id(id), by=p.actor, now=context.now), context.now)))
-
-    @strawberry.mutation(permission_classes=[IsStaff],
                          description="Dry run: what the engine would do with this EventBridge event; writes nothing. "
                                      "With `proposed`, against the brand's configuration as that change would make "
                                      "it (a bad parameter comes back as status invalid, naming its field).")
@@ -618,17 +484,6 @@ class Mutation(ProfileMutations, ConsoleMutations):
                           plugin=summary.plugin)
 
 
-def _alert_id(value: strawberry.ID) -> str:
-    """Alert ids are looked up in the staff's own brand only: another brand's id is simply not found there."""
-    if not _plausible_id(str(value)) or "#" in str(value):
-        raise alerts.AlertNotFound(str(value)[:128])
-    return str(value)
-
-
-def _alert_change(run: Callable[[], T]):
-    return _typed(run, None, alert_error)
-
-
 def _erased(done: erasure.Erased) -> AccountErased:
     return AccountErased(member_id=strawberry.ID(done.member_id), erased_at=done.erased_at,
                          freed_lookups=list(done.freed), already_erased=done.already)
@@ -649,6 +504,16 @@ class SiyuSchema(strawberry.Schema):
             if is_internal(error):
                 logger.error("unexpected error in %s", error.path, exc_info=error.original_error)
 
+
+def _merged(name: str, core: type) -> type:
+    """The core's root type with every family's (`Query`, `Mutation` of their GraphQL halves), merged with
+    strawberry's `merge_types`: the core's fields first, then each family's in family order."""
+    parts = [getattr(module, name) for module in families().modules("graphql") if hasattr(module, name)]
+    return merge_types(name, (core, *parts))
+
+
+Query = _merged("Query", CoreQuery)
+Mutation = _merged("Mutation", CoreMutation)
 
 schema = SiyuSchema(
     query=Query,

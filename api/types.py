@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Optional, Union
+from typing import Annotated, Any, Optional, Union
 
 import strawberry
 
-if TYPE_CHECKING:
-    from plugins.coupons.graphql import Coupon
-    from plugins.referral.graphql import Commissions, Referral
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api.consent_types import ConsentState, consent_states
 from api.request import BAD_USER_INPUT, Context, graphql_error, language
-from api.enums import Channel, CommissionState, CouponState, PointsEntryType
+from api.enums import Channel, PointsEntryType
 from api.explanation_types import Effect, Explanation, entry_sentence
+# Re-exported for the core's resolvers, which build results from both modules.
+from api.results import (AlreadyRegistered, BrandNotConfigured, Busy, EntryNotFound,  # noqa: F401
+                         EntryNotReversible, IdempotencyKeyReused, InsufficientPoints, InvalidInput, InvalidLoginCode,
+                         MemberNotFound, PageInfo, PointsDebtOutstanding, PointsPaymentTooLarge, RateLimited,
+                         TooManyLots, check_page_size)
 from rules import errors
 from rules.brands import BrandConfig, TierLevel
 from rules.ledger import Entry, Lot, PointsState
 from rules.members import MemberState
 
-MAX_PAGE = 100
 MAX_DAYS = 3660
 
 
@@ -97,12 +98,6 @@ class PointsEntryEdge:
     node: PointsEntry
 
 
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: Optional[str]
-
-
 @strawberry.type(name="PointsEntryConnection", description="A page of ledger entries, newest first.")
 class PointsHistory:
     edges: list[PointsEntryEdge]
@@ -130,11 +125,6 @@ class ActivityEdge:
 class ActivityHistory:
     edges: list[ActivityEdge]
     page_info: PageInfo
-
-
-def _page_size(first: int) -> None:
-    if not 1 <= first <= MAX_PAGE:
-        raise graphql_error("invalid.page_size", BAD_USER_INPUT, max=MAX_PAGE)
 
 
 @strawberry.type(description="A member's points. `balance` is what can be spent now: expired lots never count.")
@@ -165,7 +155,7 @@ class Points:
 
     @strawberry.field(description="Ledger entries, newest first.")
     def history(self, info: Info, first: int = 20, after: Optional[str] = None) -> PointsHistory:
-        _page_size(first)
+        check_page_size(first)
         context: Context = info.context
         try:
             page = context.store.history(self._brand_id, self._member_id, first=first, after=after)
@@ -181,8 +171,10 @@ def _tier(level: TierLevel, valid_until: datetime | None = None) -> Tier:
                 benefits=dict(level.benefits))
 
 
-@strawberry.type(description="A member of one brand.")
-class Member:
+@strawberry.type
+class MemberCore:
+    """The core's fields of `Member`; the families add theirs (`MemberFields` of their GraphQL half)."""
+
     _state: strawberry.Private[MemberState]
     _brand: strawberry.Private[BrandConfig]
     _now: strawberry.Private[datetime]
@@ -248,7 +240,7 @@ class Member:
 
     @strawberry.field(description="What events did to this member and why (growth, tiers, points...), newest first.")
     def activity(self, info: Info, first: int = 20, after: Optional[str] = None) -> ActivityHistory:
-        _page_size(first)
+        check_page_size(first)
         context: Context = info.context
         p = self._state.profile
         try:
@@ -266,46 +258,12 @@ class Member:
     def tags(self) -> list[str]:
         return list(self._state.profile.tags)
 
-    @strawberry.field(description="The member's coupons, newest first; `state` narrows them.")
-    def coupons(
-        self,
-        state: Annotated[Optional[CouponState], strawberry.argument(description="Only coupons in this state.")]
-        = None,
-        status: Annotated[Optional[str], strawberry.argument(
-            description="available, used, expired or not_yet_valid.",
-            deprecation_reason="Use state (an enum); removed in the next release.")] = None,
-    ) -> list[Annotated["Coupon", strawberry.lazy("plugins.coupons.graphql")]]:
-        from plugins.coupons.graphql import Coupon
 
-        wanted = state.value if state is not None else status
-        held = sorted(self._state.holdings.get("coupons", ()), key=lambda c: (c.issued_at, c.coupon_id), reverse=True)
-        return [Coupon.of(c, self._now) for c in held if wanted is None or c.state(self._now) == wanted]
 
-    @strawberry.field(description="Members this member invited, newest first.")
-    def referrals(self) -> list[Annotated["Referral", strawberry.lazy("plugins.referral.graphql")]]:
-        from plugins.referral.graphql import Referral
-
-        held = sorted(self._state.holdings.get("referrals", ()), key=lambda r: r.bound_at, reverse=True)
-        return [Referral(member_id=strawberry.ID(r.invitee_id), bound_at=r.bound_at) for r in held]
-
-    @strawberry.field(description="The member who invited this one (null: nobody).")
-    def referred_by(self) -> Optional[strawberry.ID]:
-        bound = self._state.markers.get("referral:bound")
-        return strawberry.ID(bound["referrer"]) if bound else None
-
-    @strawberry.field(description="Commissions earned on invitees' orders, in fen.")
-    def commissions(self) -> Annotated["Commissions", strawberry.lazy("plugins.referral.graphql")]:
-        from plugins.referral.graphql import CommissionRecord, Commissions
-
-        balance = self._state.holdings.get("commission_balance", ())
-        records = sorted(self._state.holdings.get("commissions", ()), key=lambda c: c.accrued_at, reverse=True)
-        return Commissions(
-            pending_fen=balance[0].pending_fen if balance else 0, settled_fen=balance[0].settled_fen if balance else 0,
-            records=[CommissionRecord(invitee_id=strawberry.ID(c.invitee_id), order_id=c.order_id, level=c.level,
-                                      accrued_fen=c.accrued_fen, clawed_back_fen=c.clawed_fen,
-                                      settled_fen=c.settled_fen, status=c.status, state=CommissionState(c.status),
-                                      accrued_at=c.accrued_at,
-                                      settles_at=c.settles_at) for c in records])
+@strawberry.type
+class MemberPoints:
+    _state: strawberry.Private[MemberState]
+    _now: strawberry.Private[datetime]
 
     @strawberry.field
     def points(self) -> Points:
@@ -313,77 +271,21 @@ class Member:
         return Points(_state=self._state.points, _brand_id=p.brand_id, _member_id=p.member_id, _now=self._now)
 
 
+def _member_type() -> type:
+    """`Member`: the core's fields, then each family's `MemberFields` in family order, then the points."""
+    from rules.family import families
+
+    parts = [module.MemberFields for module in families().modules("graphql") if hasattr(module, "MemberFields")]
+    # strawberry lists the last base's fields first, then the others' in order: the core's, the families' (first
+    # family first), the points.
+    return strawberry.type(type("Member", (*parts, MemberPoints, MemberCore), {"__module__": __name__}),
+                           description="A member of one brand.")
+
+
+Member = _member_type()
+
+
 # ---- typed business results ----------------------------------------------------------------------------------------
-
-
-@strawberry.interface(description="A business failure: the request was understood and refused; nothing was written.")
-class BusinessError:
-    code: str = strawberry.field(description="The stable code a client branches on (never translated).")
-    # What to say: a domain error or a `Sentence`, rendered in the request's language when the field is read.
-    _failure: strawberry.Private[Any]
-
-    @strawberry.field(description="A sentence to show the member, in the request's language (`Accept-Language`; "
-                                  "Chinese by default, English on `en`).")
-    def message(self, info: Info) -> str:
-        return self._failure.render(language(info))
-
-
-@strawberry.type
-class InvalidInput(BusinessError):
-    field: str = strawberry.field(description="The input field at fault.")
-
-
-@strawberry.type
-class AlreadyRegistered(BusinessError):
-    field: str = strawberry.field(description="phone, openid or unionid.")
-
-
-@strawberry.type
-class InsufficientPoints(BusinessError):
-    requested: int
-    available: int
-
-
-@strawberry.type
-class PointsDebtOutstanding(BusinessError):
-    debt: int
-
-
-@strawberry.type
-class IdempotencyKeyReused(BusinessError):
-    key: str
-
-
-@strawberry.type
-class MemberNotFound(BusinessError):
-    member_id: strawberry.ID
-
-
-@strawberry.type
-class BrandNotConfigured(BusinessError):
-    brand_id: str
-
-
-@strawberry.type
-class EntryNotFound(BusinessError):
-    entry_id: strawberry.ID
-
-
-@strawberry.type
-class EntryNotReversible(BusinessError):
-    entry_id: strawberry.ID
-    reason: str
-
-
-@strawberry.type
-class Busy(BusinessError):
-    pass
-
-
-@strawberry.type
-class PointsPaymentTooLarge(BusinessError):
-    max_points: int
-    max_fen: int
 
 
 @strawberry.type(description="Points used as money on an order.")
@@ -404,64 +306,12 @@ class CheckedIn:
                                      deprecation_reason="Use decisions (typed); removed in the next release.")
 
 
-@strawberry.type
-class TooManyLots(BusinessError):
-    lots: int
-    limit: int
-
-
-@strawberry.type(description="Too many attempts of this action by this member in a short time; nothing was done.")
-class RateLimited(BusinessError):
-    action: str
-    retry_after_seconds: int = strawberry.field(description="When the member may try again.")
-
-
-@strawberry.type(description="WeChat refused the login code (unknown, used or expired): call wx.login() again.")
-class InvalidLoginCode(BusinessError):
-    pass
-
-
 @strawberry.type(description="A member signed in: a short-lived bearer token for that member.")
 class LoggedIn:
     token: str = strawberry.field(description="Bearer token (JWT, role member); send it as `Authorization: Bearer`.")
     expires_at: datetime
     created: bool = strawberry.field(description="True when this login registered the member.")
     member: Member
-
-
-def business_error(error: errors.SiyuError) -> BusinessError:
-    """The schema type for a domain failure."""
-    common = {"code": error.code, "_failure": error}
-    match error:
-        case errors.InvalidInput():
-            return InvalidInput(**common, field=error.field)
-        case errors.AlreadyRegistered():
-            return AlreadyRegistered(**common, field=error.field)
-        case errors.InsufficientPoints():
-            return InsufficientPoints(**common, requested=error.requested, available=error.available)
-        case errors.PointsDebtOutstanding():
-            return PointsDebtOutstanding(**common, debt=error.debt)
-        case errors.IdempotencyKeyReused():
-            return IdempotencyKeyReused(**common, key=error.key)
-        case errors.MemberNotFound():
-            return MemberNotFound(**common, member_id=strawberry.ID(error.member_id))
-        case errors.BrandNotConfigured():
-            return BrandNotConfigured(**common, brand_id=error.brand_id)
-        case errors.EntryNotFound():
-            return EntryNotFound(**common, entry_id=strawberry.ID(error.entry_id))
-        case errors.EntryNotReversible():
-            return EntryNotReversible(**common, entry_id=strawberry.ID(error.entry_id), reason=error.reason)
-        case errors.Busy():
-            return Busy(**common)
-        case errors.PointsPaymentTooLarge():
-            return PointsPaymentTooLarge(**common, max_points=error.max_points, max_fen=error.max_fen)
-        case errors.TooManyLots():
-            return TooManyLots(**common, lots=error.lots, limit=error.limit)
-        case errors.RateLimited():
-            return RateLimited(**common, action=error.action, retry_after_seconds=error.retry_after_seconds)
-        case errors.InvalidLoginCode():
-            return InvalidLoginCode(**common)
-    raise TypeError(f"no schema type for {type(error).__name__}")
 
 
 @strawberry.type(description="The member was registered.")

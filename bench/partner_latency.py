@@ -35,7 +35,8 @@ def main() -> int:
 
     from plugins.points import plugin as points
     from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
-    from rules.engine import HOOKS, Engine
+    from rules.engine import Engine
+    from rules.events import hooks
     from rules.events import parse
     from rules.plugin_manager import PluginRegistry
     from rules.sandbox import InProcessRunner, SubprocessRunner, remote_plugin
@@ -68,7 +69,7 @@ def main() -> int:
                           "refId": "g-1"}}
         event = parse(raw).event
         started = time.perf_counter()
-        evaluation = engines[name].evaluate(event.event_id, event.time, brand, state, HOOKS["member.engaged"],
+        evaluation = engines[name].evaluate(event.event_id, event.time, brand, state, hooks()["member.engaged"],
                                             {"event": event})
         elapsed = time.perf_counter() - started
         assert sum(d.effect.points for d in evaluation.decisions if d.effect.kind == "AwardPoints") == 10

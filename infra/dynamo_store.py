@@ -13,15 +13,16 @@ import time
 from types import MappingProxyType
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from infra import extensions, keys, table
+from infra import family_storage, keys, table
+from infra.paging import decode_cursor, newest_first, page
+from infra.transactions import Transaction, connection
 from infra.dynamo_errors import response_code, translating
-from plugins.crisis.storage import AlertStore
 from infra.profile_store import ProfileStore
 from infra.models import (
     ActivityItem,
@@ -47,7 +48,7 @@ from rules import erasure as erasure_rules
 from rules.audit import AuditRecord
 from rules.brands import BrandConfig, RedemptionPolicy, TierLevel
 from rules.consent import ConsentRecord, Purpose
-from rules.errors import Busy, InvalidInput, MemberNotFound, WriteConflict
+from rules.errors import Busy, MemberNotFound, WriteConflict
 from rules.ledger import Allocation, Entry, EntryKind, Lot, PointsState, Posting
 from rules.members import LookupKind, MemberProfile, MemberState, Registration, RequestRecord, lookups_for
 from rules.persistence import (
@@ -76,7 +77,10 @@ BRAND_CACHE_SIZE = 1024
 _CONFLICT_CODES = {"ConditionalCheckFailed", "TransactionConflict"}
 
 
-class DynamoStore(AlertStore, ProfileStore):
+class CoreStore(ProfileStore):
+    """The core's half of the store: brands, members, the ledger, events, sweeps, audit. `DynamoStore` below is
+    this with the families' `Storage` classes (infra/family_storage.py)."""
+
     def __init__(self, brand_cache_seconds: float = 60.0, audit_archive: Any = None) -> None:
         # infra/audit_archive.py: where audit records are also kept, beyond any function's reach to overwrite.
         self.audit_archive = audit_archive
@@ -86,7 +90,7 @@ class DynamoStore(AlertStore, ProfileStore):
 
     @staticmethod
     def _connection() -> Connection:
-        return SiyuItem._get_connection().connection
+        return connection()
 
     # ---- brands -------------------------------------------------------------------------------------------------
 
@@ -161,12 +165,12 @@ class DynamoStore(AlertStore, ProfileStore):
         consents: list[ConsentRecord] = []
         request: RequestRecord | None = None
         holdings: dict[str, list] = {}
-        extensions.load_families()
+        readers = family_storage.holdings()
         # Strongly consistent: what is read here becomes the conditions of the write (versions, lot remainders),
         # and a stale replica would only make the write fail and the engine read again.
         for item in SiyuItem.query(keys.member_pk(brand_id, member_id), filter_condition=condition,
                                    consistent_read=True):
-            reader = extensions.HOLDING_READERS.get(type(item))
+            reader = readers.get(type(item))
             if reader is not None:
                 holdings.setdefault(reader[0], []).append(reader[1](item))
             elif isinstance(item, MemberItem):
@@ -319,8 +323,7 @@ class DynamoStore(AlertStore, ProfileStore):
                                     "attribute_exists(#raw)", names={"#m": "member_id", "#raw": "raw"},
                                     values={":m": {"S": member_id}}):
             found.append(({table.PK: raw[table.PK], table.SK: raw[table.SK]}, {"#raw": "raw"}))
-        extensions.load_families()
-        for finder in extensions.PERSONAL_COPIES:
+        for finder in family_storage.personal_copies():
             # Copies in other partitions (a family that lists a member elsewhere): removing an attribute
             # that is not there is harmless, so every personal attribute name goes.
             found += [({table.PK: {"S": pk}, table.SK: {"S": sk}}, names) for pk, sk in finder(brand_id, member_id)]
@@ -391,7 +394,7 @@ class DynamoStore(AlertStore, ProfileStore):
     # ---- ledger -------------------------------------------------------------------------------------------------
 
     def post(self, profile: MemberProfile, posting: Posting, *, request: RequestRecord | None = None) -> None:
-        tx = _Transaction()
+        tx = Transaction()
         if request is not None:
             record = RequestItem(keys.member_pk(profile.brand_id, profile.member_id), keys.request_sk(request.key),
                                  key=request.key, fingerprint=request.fingerprint, result=request.result,
@@ -399,13 +402,12 @@ class DynamoStore(AlertStore, ProfileStore):
             # A record past its TTL is forgotten (reads skip it too): after REQUEST_RECORD_DAYS a key is new again.
             tx.put("request", record, RequestItem.pk.does_not_exist() | (RequestItem.ttl <= request.at),
                    return_old=True)
-        _posting_writes(tx, profile, posting)
+        posting_writes(tx, profile, posting)
         tx.update("conflict", *_member_update(profile, posting, None, None))
         self._commit(tx, posting)
 
     def commit_event(self, record: EventRecord, change: MemberChange | None, side: tuple = ()) -> None:
-        extensions.load_families()
-        tx = _Transaction()
+        tx = Transaction()
         shown = () if change is None else record.effects if record.member_effects is None else record.member_effects
         # The effects are stored once: in the member's activity item when it holds them all, which the processed
         # record then names (a duplicate delivery reads them back from there), else in the processed record.
@@ -436,7 +438,7 @@ class DynamoStore(AlertStore, ProfileStore):
                 # A marker past its TTL that DynamoDB has not deleted yet may be claimed again.
                 tx.put("conflict", marker, MarkerItem.pk.does_not_exist() | (MarkerItem.ttl <= record.at))
             if posting is not None:
-                _posting_writes(tx, p, posting, change.due_floor)
+                posting_writes(tx, p, posting, change.due_floor)
             if posting is not None or change.standing is not None:
                 tx.update("conflict", *_member_update(p, posting, change.standing, change.expected_version,
                                                       change.due_floor))
@@ -447,11 +449,12 @@ class DynamoStore(AlertStore, ProfileStore):
                 # An erased member's version still serialises the family that runs after erasure (referrals).
                 tx.update("conflict", MemberItem(mpk, keys.PROFILE), [MemberItem.version.add(1)],
                           MemberItem.pk.exists() & (MemberItem.version == change.expected_version))
+        writers = family_storage.writers()
         for write in side:
-            extensions.WRITERS[type(write)](tx, write, record)
+            writers[type(write)](tx, write, record)
         self._commit(tx, posting)
 
-    def _commit(self, tx: "_Transaction", posting: Posting | None) -> None:
+    def _commit(self, tx: "Transaction", posting: Posting | None) -> None:
         try:
             tx.commit(self._connection())
         except TransactWriteError as error:
@@ -473,10 +476,10 @@ class DynamoStore(AlertStore, ProfileStore):
 
     def activity(self, brand_id: str, member_id: str, *, first: int, after: str | None) -> Page[EventRecord]:
         lpk = keys.ledger_pk(brand_id, member_id)
-        start = {"pk": {"S": lpk}, "sk": {"S": _decode_cursor(after, keys.ACTIVITY_PREFIX)}} if after else None
+        start = {"pk": {"S": lpk}, "sk": {"S": decode_cursor(after, keys.ACTIVITY_PREFIX)}} if after else None
         results = ActivityItem.query(lpk, ActivityItem.sk.startswith(keys.ACTIVITY_PREFIX), scan_index_forward=False,
                                      limit=first + 1, page_size=first + 1, last_evaluated_key=start)
-        return _page(results, first, lambda i: i.sk, lambda i: EventRecord(
+        return page(results, first, lambda i: i.sk, lambda i: EventRecord(
             event_id=i.event_id, brand_id=brand_id, detail_type=i.detail_type, at=i.at, effects=tuple(i.effects),
             follow_ups=()))
 
@@ -488,7 +491,7 @@ class DynamoStore(AlertStore, ProfileStore):
 
     def record_problem(self, problem: EventProblem) -> bool:
         sk = keys.problem_sk(problem.received_at, problem.event_id)
-        tx = _Transaction()
+        tx = Transaction()
         # The guard's key comes from the event, not from when it arrived: the second delivery finds it taken.
         tx.put("problem", ProblemGuardItem(
             keys.problem_guard_pk(problem.brand_id), keys.problem_guard_sk(problem.event_id, problem.fingerprint),
@@ -509,7 +512,7 @@ class DynamoStore(AlertStore, ProfileStore):
         return True
 
     def problems(self, brand_id: str | None, *, first: int, after: str | None) -> Page[EventProblem]:
-        return _newest_first(ProblemItem, keys.problems_pk(brand_id), first, after, lambda i: EventProblem(
+        return newest_first(ProblemItem, keys.problems_pk(brand_id), first, after, lambda i: EventProblem(
             event_id=i.event_id, brand_id=i.brand_id, detail_type=i.detail_type, status=i.status, reason=i.reason,
             received_at=i.received_at, raw=i.raw or "", field=i.field, plugin=i.plugin))
 
@@ -569,40 +572,9 @@ class DynamoStore(AlertStore, ProfileStore):
         ).save(condition=AuditItem.pk.does_not_exist())  # append-only: an audit record is never overwritten
 
     def audit_log(self, brand_id: str, *, first: int, after: str | None) -> Page[AuditRecord]:
-        return _newest_first(AuditItem, keys.audit_pk(brand_id), first, after, lambda i: AuditRecord(
+        return newest_first(AuditItem, keys.audit_pk(brand_id), first, after, lambda i: AuditRecord(
             audit_id=i.audit_id, brand_id=i.brand_id, staff_id=i.staff_id, mutation=i.mutation,
             arguments=i.arguments, at=i.at, outcome=i.outcome, detail=i.detail))
-
-    # ---- coupons (infra/coupon_store.py) ---------------------------------------------------------------------------
-
-    def coupon_state(self, brand_id: str) -> tuple[dict[str, int], frozenset[str]]:
-        from plugins.coupons import storage as coupon_store
-
-        return coupon_store.brand_state(brand_id)
-
-    # ---- referrals (infra/referral_store.py) ------------------------------------------------------------------------
-
-    def referral_facts(self, brand_id: str, code: str, invitee: MemberProfile):
-        from plugins.referral import storage as referral_store
-
-        return referral_store.facts(brand_id, code, invitee)
-
-    def inviter_standing(self, brand_id: str, inviter_id: str, month: str):
-        from plugins.referral import storage as referral_store
-
-        return referral_store.standing(brand_id, inviter_id, month)
-
-    def commission_entries(self, brand_id: str, inviter_id: str) -> list[dict]:
-        from plugins.referral import storage as referral_store
-
-        return [{"kind": e.entry_kind, "fen": int(e.fen), "bucket": e.bucket, "orderId": e.order_id,
-                 "inviteeId": e.invitee_id, "level": int(e.level), "at": e.at, "eventId": e.event_id}
-                for e in referral_store.entries(brand_id, inviter_id)]
-
-    def claim_coupon(self, brand_id: str, member_id: str, template, coupon, expected_version: int | None = None):
-        from plugins.coupons import storage as coupon_store
-
-        return coupon_store.claim(brand_id, member_id, template, coupon, expected_version)
 
     def get_entry(self, brand_id: str, member_id: str, entry_id: str) -> Entry | None:
         try:
@@ -612,10 +584,10 @@ class DynamoStore(AlertStore, ProfileStore):
 
     def history(self, brand_id: str, member_id: str, *, first: int, after: str | None) -> Page[Entry]:
         lpk = keys.ledger_pk(brand_id, member_id)
-        start = {"pk": {"S": lpk}, "sk": {"S": keys.entry_sk(_decode_cursor(after))}} if after else None
+        start = {"pk": {"S": lpk}, "sk": {"S": keys.entry_sk(decode_cursor(after))}} if after else None
         results = EntryItem.query(lpk, EntryItem.sk.startswith(keys.ENTRY_PREFIX), scan_index_forward=False,
                                   limit=first + 1, page_size=first + 1, last_evaluated_key=start)
-        return _page(results, first, lambda i: i.entry_id, _entry_from_item)
+        return page(results, first, lambda i: i.entry_id, _entry_from_item)
 
     def entries(self, brand_id: str, member_id: str) -> list[Entry]:
         lpk = keys.ledger_pk(brand_id, member_id)
@@ -632,64 +604,12 @@ def _translate_public_methods(cls: type) -> None:
             setattr(cls, name, translating(getattr(klass, name)))
 
 
+DynamoStore = type("DynamoStore", (*family_storage.mixins(), CoreStore), {
+    "__doc__": "The store: the core's half and every family's `Storage`, on one DynamoDB table.",
+    "__module__": __name__})
 _translate_public_methods(DynamoStore)
 
 
-class _Transaction:
-    """Collects a TransactWriteItems in the order pynamodb sends it (checks, puts, updates), so each cancellation
-    reason can be matched to the role of the item it is about."""
-
-    def __init__(self) -> None:
-        self._checks: list[tuple[str, type, str, str, Any]] = []
-        self._puts: list[tuple[str, SiyuItem, Any, str | None]] = []
-        self._updates: list[tuple[str, SiyuItem, list, Any]] = []
-
-    def check(self, role: str, model: type, pk: str, sk: str, condition: Any) -> None:
-        self._checks.append((role, model, pk, sk, condition))
-
-    def add(self, item: SiyuItem, *, also_set: Mapping[str, Any] | None = None, **deltas: int | set) -> None:
-        """Unconditional ADDs (counters, members of a set): several effects of one event adding to the same item
-        become one update, since a transaction may touch an item only once. `also_set` are plain values the
-        item should carry (the same whichever effect gives them)."""
-        key = (item.pk, item.sk)
-        for index, (role, existing, actions, condition) in enumerate(self._updates):
-            if (existing.pk, existing.sk) == key and getattr(existing, "_siyu_deltas", None) is not None:
-                for name, delta in deltas.items():
-                    before = existing._siyu_deltas.get(name)
-                    if before is None:
-                        existing._siyu_deltas[name] = delta
-                    else:
-                        existing._siyu_deltas[name] = before | delta if isinstance(delta, set) else before + delta
-                existing._siyu_set.update(also_set or {})
-                return
-        item._siyu_deltas = dict(deltas)
-        item._siyu_set = dict(also_set or {})
-        self._updates.append(("conflict", item, [], None))
-
-    def put(self, role: str, item: SiyuItem, condition: Any, return_old: bool = False) -> None:
-        self._puts.append((role, item, condition, "ALL_OLD" if return_old else None))
-
-    def update(self, role: str, item: SiyuItem, actions: list, condition: Any) -> None:
-        self._updates.append((role, item, actions, condition))
-
-    @property
-    def roles(self) -> list[str]:
-        return [c[0] for c in self._checks] + [p[0] for p in self._puts] + [u[0] for u in self._updates]
-
-    def commit(self, connection: Connection) -> None:
-        with TransactWrite(connection=connection) as tx:
-            for _, model, pk, sk, condition in self._checks:
-                tx.condition_check(model, pk, sk, condition=condition)
-            for _, item, condition, return_values in self._puts:
-                tx.save(item, condition=condition, return_values=return_values)
-            for _, item, actions, condition in self._updates:
-                deltas = getattr(item, "_siyu_deltas", None)
-                if deltas is not None:
-                    # The item's own class names its kind: an ADD may be what creates it.
-                    actions = [getattr(type(item), name).add(delta) for name, delta in deltas.items()]
-                    actions += [getattr(type(item), name).set(value) for name, value in item._siyu_set.items()]
-                    actions.append(type(item).kind.set(type(item)))
-                tx.update(item, actions=actions, condition=condition)
 
 
 def _listed_at(due_at: datetime, floor: datetime | None) -> datetime:
@@ -698,7 +618,7 @@ def _listed_at(due_at: datetime, floor: datetime | None) -> datetime:
     return due_at if floor is None or due_at >= floor else floor
 
 
-def _posting_writes(tx: _Transaction, profile: MemberProfile, posting: Posting,
+def posting_writes(tx: Transaction, profile: MemberProfile, posting: Posting,
                     due_floor: datetime | None = None) -> None:
     brand_id, member_id = profile.brand_id, profile.member_id
     mpk = keys.member_pk(brand_id, member_id)
@@ -802,37 +722,12 @@ def processed_record_expiry(at: datetime) -> datetime:
 # ---- item <-> domain ----------------------------------------------------------------------------------------------
 
 
-def _page(results: Any, first: int, position: Any, convert: Any) -> Page:
-    """A page from a Query that asked for one more item than `first`: the extra one only says a next page exists."""
-    items = list(results)
-    shown = items[:first]
-    cursors = [_encode_cursor(position(item)) for item in shown]
-    return Page(items=[convert(item) for item in shown], cursors=cursors,
-                end_cursor=cursors[-1] if cursors else None, has_next_page=len(items) > first)
 
 
-def _newest_first(model: Any, pk: str, first: int, after: str | None, convert: Any) -> Page:
-    """A page of a partition whose sort keys start with a time, newest first (problems, audit records)."""
-    start = {"pk": {"S": pk}, "sk": {"S": _decode_cursor(after)}} if after else None
-    if start and not start["sk"]["S"][:1].isdigit():
-        raise InvalidInput("after", "invalid.cursor")
-    results = model.query(pk, scan_index_forward=False, limit=first + 1, page_size=first + 1,
-                          last_evaluated_key=start)
-    return _page(results, first, lambda i: i.sk, convert)
 
 
-def _encode_cursor(entry_id: str) -> str:
-    return base64.urlsafe_b64encode(entry_id.encode()).decode()
 
 
-def _decode_cursor(cursor: str, prefix: str = "") -> str:
-    try:
-        decoded = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except Exception as exc:  # noqa: BLE001 - any garbage cursor is the caller's input error
-        raise InvalidInput("after", "invalid.cursor") from exc
-    if not decoded.startswith(prefix) or len(decoded) > 512:
-        raise InvalidInput("after", "invalid.cursor")
-    return decoded
 
 
 def _brand_from_item(item: BrandItem) -> BrandConfig:
@@ -887,8 +782,8 @@ def _query_partition(client: Any, pk: str, *, filter_expression: str | None = No
                               "ExpressionAttributeValues": {":pk": {"S": pk}, **(values or {})}}
     if filter_expression:
         params["FilterExpression"] = filter_expression
-    for page in client.get_paginator("query").paginate(**params):
-        yield from page.get("Items", [])
+    for response in client.get_paginator("query").paginate(**params):
+        yield from response.get("Items", [])
 
 
 _KEY_ATTRIBUTES = {table.PK, table.SK, "type", table.DUE_PK, table.DUE_SK}

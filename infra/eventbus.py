@@ -7,10 +7,10 @@ import logging
 import time
 from typing import Any, Callable, Sequence
 
-from rules.engine import FOLLOW_UP_TYPES, EventBus, FollowUp
+from rules.engine import EventBus, FollowUp, follow_up_types
 
 SOURCE = "siyu.engine"
-# The functions' roles may put only rules.engine.FOLLOW_UP_TYPES, from SOURCE, on the bus (serverless.yml,
+# The functions' roles may put only rules.engine.follow_up_types(), from SOURCE, on the bus (serverless.yml,
 # custom.followUpPublishing; a test keeps the two equal). A plugin's own `<plugin>.x` follow-ups stay in the
 # event's record and are not published: the role would refuse the whole batch.
 BATCH = 10  # PutEvents takes at most 10 entries per call
@@ -34,12 +34,12 @@ class EventBridgeBus(EventBus):
         self.client = client or boto3.client("events")
 
     def publish(self, events: Sequence[FollowUp]) -> None:
-        unknown = [e for e in events if e.detail_type not in FOLLOW_UP_TYPES]
+        unknown = [e for e in events if e.detail_type not in follow_up_types()]
         if unknown:
             # IAM would refuse the whole batch: the others still go out, these are named for the operator.
             logger.warning("not published (not a follow-up type the role may put): %s",
                            ", ".join(sorted({e.detail_type for e in unknown})))
-            events = [e for e in events if e.detail_type in FOLLOW_UP_TYPES]
+            events = [e for e in events if e.detail_type in follow_up_types()]
         for start in range(0, len(events), BATCH):
             self._put([self._entry(e) for e in events[start:start + BATCH]])
 

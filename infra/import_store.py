@@ -14,7 +14,8 @@ from pynamodb.exceptions import TransactWriteError
 
 from infra import keys
 from infra.models import LookupItem, MemberItem
-from infra.dynamo_store import DynamoStore, _posting_writes, _Transaction
+from infra.dynamo_store import DynamoStore, posting_writes
+from infra.transactions import Transaction, connection
 from rules.importing import PlannedMember
 from rules.members import LookupKind
 
@@ -39,7 +40,7 @@ def imported_member(brand_id: str, external_id: str) -> str | None:
 
 def write_member(store: DynamoStore, planned: PlannedMember) -> Outcome:
     p = planned.registration.profile
-    tx = _Transaction()
+    tx = Transaction()
     tx.put("import", LookupItem(import_pk(p.brand_id, planned.external_id), keys.LOOKUP, member_id=p.member_id),
            LookupItem.pk.does_not_exist())
     member = MemberItem(
@@ -57,9 +58,9 @@ def write_member(store: DynamoStore, planned: PlannedMember) -> Outcome:
     for kind, value in planned.registration.lookups:
         tx.put(kind.value, LookupItem(keys.lookup_pk(p.brand_id, kind, value), keys.LOOKUP, member_id=p.member_id),
                LookupItem.pk.does_not_exist())
-    _posting_writes(tx, p, planned.posting)
+    posting_writes(tx, p, planned.posting)
     try:
-        tx.commit(store._connection())
+        tx.commit(connection())
     except TransactWriteError as error:
         reasons = error.cancellation_reasons or []
         failed = {role for role, reason in zip(tx.roles, reasons)

@@ -163,7 +163,7 @@ def due_sk(due_at: datetime, what: str, brand_id: str, member_id: str, ref: str 
     return f"{time_key(due_at)}#{what}#{brand_id}#{member_id}#{ref}"
 
 
-# ---- crisis alerts (rules/alerts.py, infra/alert_store.py) --------------------------------------------------------
+# ---- crisis alerts (plugins/crisis/) --------------------------------------------------------
 #
 # | item                       | pk                          | sk                        |
 # | alert                      | BRAND#b                     | ALERT#<alert id>          | time-sortable id: newest first

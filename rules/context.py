@@ -84,7 +84,7 @@ class RuleContext:
     params: Mapping[str, Any]
     now: datetime
     member: MemberView | None
-    # What the rule families loaded beyond the member (rules.extensions): e.g. "coupon_templates", "alerts".
+    # What the rule families loaded beyond the member (`Family.loaders`): e.g. "coupon_templates", "alerts".
     # Built-ins only: a partner plugin's sandbox gets none (rules/wire.py).
     extras: Mapping[str, Any] = field(default_factory=dict)
     # What the plugins that ran before this one decided for this event, in order (read-only).
@@ -103,8 +103,14 @@ class RuleContext:
         if self.member is None:
             return None
         if not TIER_JUDGES:
-            # A partner's sandbox process loads no built-in plugin: the grading rule is loaded for its judgement.
-            import plugins.tiers.plugin  # noqa: F401 - registers itself in TIER_JUDGES
+            # A partner's sandbox process loads no built-in plugin: the families' plugins are loaded for their
+            # judgement (the grading rule registers itself in TIER_JUDGES).
+            import importlib
+
+            from rules.family import families
+
+            for module in families().plugin_modules:
+                importlib.import_module(module)
         code = self.member.tier_code
         for plugin, judge in TIER_JUDGES.items():
             if plugin in self.brand.plugins:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,55 +107,29 @@ class Emit(Effect):
 
 
 @dataclass(frozen=True, kw_only=True)
-class IssueCoupon(Effect):
-    """Give the member a coupon of the brand's template `template_id` (a template of the `coupons` plugin).
+class FamilyEffect(Effect):
+    """An effect a rule family declares (rules/family.py). These methods are the engine's whole protocol with it:
 
-    Rule-issued coupons are a promise already made: they are issued even when the template's claim stock is out,
-    and count toward it. Guard repeats yourself (a `Once` per tier, per year, per order)."""
+    - `check(brand=, now=, member=)`: raise ValueError to refuse the effect (the event fails, naming the plugin);
+    - `project(member, now)`: the member as the next plugin should see it after this effect;
+    - `announce(event_id=, plugin=, index=, member_id=)`: a follow-up of its own (detail-type, detail) or None.
 
-    template_id: str
-    reason: str
-    to_member: str | None = None  # another member (an inviter's reward: the `referral` plugin's only); None: this one
-    needs_member = True
+    `needs_member`: the effect is about the event's member, so an event without one cannot carry it. `owner`: the
+    one plugin allowed to return it (money-like effects on other members: an inviter's commission), None for any.
+    What an effect writes is its family's planner (`Family.planners`), keyed by its type.
+    """
 
-    @property
-    def owner(self) -> str | None:
-        return "referral" if self.to_member is not None else None
+    needs_member: ClassVar[bool] = False
+    owner: ClassVar[str | None] = None
 
-    def announce(self, *, event_id: str, plugin: str, index: int, member_id: str) -> tuple[str, dict]:
-        """Every coupon a rule gives goes out as `coupon.issued` (CONTRACT), whichever plugin gave it."""
-        from plugins.coupons.model import rule_coupon_id
+    def check(self, *, brand: Any, now: datetime, member: Any) -> None:
+        return None
 
-        return "coupon.issued", {"memberId": self.to_member or member_id, "templateId": self.template_id,
-                                 "couponId": rule_coupon_id(event_id, plugin, index), "reason": self.reason}
+    def project(self, member: Any, now: datetime) -> Any:
+        return member
 
-    def check(self, *, brand, now, member) -> None:
-        from plugins.coupons.model import templates
-
-        if self.template_id not in templates(brand):
-            raise ValueError(f"template {self.template_id!r} is not one of the brand's coupon templates")
-
-
-@dataclass(frozen=True, kw_only=True)
-class UseCoupon(Effect):
-    """Mark the member's coupon `coupon_id` used by order `order_id`. It must be available at the event's time;
-    a coupon is used exactly once (a second use fails the write and the event is evaluated again)."""
-
-    coupon_id: str
-    order_id: str
-    needs_member = True
-
-    def check(self, *, brand, now, member) -> None:
-        coupon = next((c for c in member.coupons if c.coupon_id == self.coupon_id), None)
-        if coupon is None or coupon.state(now) != "available":
-            raise ValueError(f"coupon {self.coupon_id!r} is not available to this member")
-
-    def project(self, member, now):
-        from dataclasses import replace
-
-        coupons = tuple(replace(c, status="used", used_at=now, order_id=self.order_id)
-                        if c.coupon_id == self.coupon_id else c for c in member.coupons)
-        return replace(member, holdings={**member.holdings, "coupons": coupons})
+    def announce(self, *, event_id: str, plugin: str, index: int, member_id: str) -> tuple[str, dict] | None:
+        return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -167,9 +141,9 @@ class Note(Effect):
 
 
 @dataclass(frozen=True, kw_only=True)
-class BrandEffect(Effect):
-    """An effect on the brand rather than on the member the event is about (crisis counters and alerts, in
-    `plugins.crisis.model`). It stays out of that member's activity, which the member can read."""
+class BrandEffect(FamilyEffect):
+    """An effect on the brand rather than on the member the event is about (a family's brand-wide counters). It
+    stays out of that member's activity, which the member can read."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -21,12 +21,12 @@ from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from rules import consent, effects as fx
-from rules import extensions, ids, ledger
-from plugins.crisis.model import ALERT_SWEEP
+from rules import ids, ledger
 from rules.brands import BrandConfig
 from rules.context import Decided, MemberView, RuleContext, member_view
 from rules.errors import Busy, SiyuError, WriteConflict
-from rules.events import BusinessEvent, Ignored, Rejected, SweepEvent, fingerprint, parse
+from rules.events import BusinessEvent, Ignored, Rejected, SweepEvent, fingerprint, hooks, parse
+from rules.family import families
 from rules.ledger import PointsState, Posting
 from rules import sweeps
 from rules.time_sanity import TimeLimits
@@ -44,21 +44,14 @@ MAX_BACKOFF_SECONDS = 0.2
 # Infrastructure errors (throttling, timeouts) are none of these and still raise, so Lambda retries them.
 INPUT_ERRORS = (ArithmeticError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError)
 
-HOOKS = {
-    "member.registered": "siyu_member_registered",
-    "order.paid": "siyu_order_paid",
-    "order.refunded": "siyu_order_refunded",
-    "member.checked_in": "siyu_member_checked_in",
-    "member.engaged": "siyu_member_engaged",
-    "feedback.received": "siyu_feedback_received",
-    "membership.paid": "siyu_membership_paid",
-    "order.delivered_late": "siyu_order_delivered_late",
-    "referral.code_entered": "siyu_referral_code_entered",
-}
-FOLLOW_UP_TYPES = frozenset({
-    "tier.changed", "points.expiring", "points.expired", "commission.settled", "coupon.issued",
-    "alert.raised", "alert.escalated", "notification.requested",
-})
+# The follow-ups any plugin may emit; each family adds its own (`Family.follow_ups`), and a plugin may always emit
+# `<its name>.*`.
+CORE_FOLLOW_UPS = frozenset({consent.NOTIFICATION_REQUESTED})
+
+
+def follow_up_types() -> frozenset[str]:
+    """Every follow-up detail type the built-in families and the core put on the bus (serverless.yml lists them)."""
+    return CORE_FOLLOW_UPS | families().follow_ups
 
 
 @dataclass(frozen=True)
@@ -112,7 +105,7 @@ class Evaluation:
     decisions: tuple[Decision, ...]
     change: MemberChange | None
     follow_ups: tuple[FollowUp, ...]
-    side: tuple[Any, ...] = ()  # writes beyond the member (rules.extensions), in the same transaction
+    side: tuple[Any, ...] = ()  # writes beyond the member (the families' planners), in the same transaction
 
 
 @dataclass(frozen=True)
@@ -181,7 +174,7 @@ class Engine:
         self.bus = bus
         # Events from the bus must come from their own brand's source (rules/sources.py); off for local tools.
         self.require_brand_source = require_brand_source
-        extensions.load_families()
+        self.families = families()
         # The receiving clock: for judging an envelope's time (rules/time_sanity.py) and stamping when a problem
         # was received. Rules always use the event's own time.
         self._clock = clock
@@ -253,7 +246,7 @@ class Engine:
             return self._reject(Rejected(event.event_id, event.detail_type, f"unknown brand {event.brand_id!r}",
                                          "detail.brandId", None, _raw_text(raw)))
         try:
-            return self._apply(event, brand, HOOKS[event.detail_type], event.member_id, raw)
+            return self._apply(event, brand, hooks()[event.detail_type], event.member_id, raw)
         except PluginFailed as failure:
             logger.warning("event %s failed in plugin %s", event.event_id, failure.plugin)
             self.store.record_problem(EventProblem(
@@ -292,7 +285,7 @@ class Engine:
                            reason="erased member" if state else "unknown member", field="detail.memberId")
         try:
             extras = self.load_extras(brand, event, state)
-            evaluation = self.evaluate(event.event_id, event.time, brand, state, HOOKS[event.detail_type],
+            evaluation = self.evaluate(event.event_id, event.time, brand, state, hooks()[event.detail_type],
                                        {"event": event}, extras)
         except PluginFailed as failure:
             return Summary(event.event_id, "failed", event.detail_type, reason=failure.reason,
@@ -305,17 +298,18 @@ class Engine:
 
     def sweep(self, sweep: SweepEvent, progress: Callable[[int, int], None] | None = None) -> Summary:
         """A scheduled sweep, at the sweep's time. `daily`: every member with something due gets `siyu_member_due`,
-        for every day since the brand's watermark (`_daily`). `alert-deadlines` (hourly): every brand with an alert
-        past its response deadline gets `siyu_alerts_due`."""
-        if sweep.sweep == ALERT_SWEEP:
-            brands = sorted({d.brand_id for d in self.store.alerts_due(sweep.time)})
-            summary = self._sweep_each(sweep, "siyu_alerts_due", [(b, None) for b in brands], progress)
-            summary.brands = len(brands)
-            summary.sweep = ALERT_SWEEP
-            return summary
-        if sweep.sweep != sweeps.DAILY:
+        for every day since the brand's watermark (`_daily`). A family's own sweep (`Family.sweeps`,
+        e.g. the crisis family's hourly `alert-deadlines`) calls its hook for each of its targets."""
+        if sweep.sweep == sweeps.DAILY:
+            return self._daily(sweep, progress)
+        own = self.families.sweeps.get(sweep.sweep)
+        if own is None:
             return Summary(sweep.event_id, "applied", "Scheduled Event", members=0, sweep=sweep.sweep)
-        return self._daily(sweep, progress)
+        targets = list(own.targets(self.store, sweep.time))
+        summary = self._sweep_each(sweep, own.hook, targets, progress)
+        setattr(summary, own.counts, len(targets))
+        summary.sweep = own.name
+        return summary
 
     def _daily(self, sweep: SweepEvent, progress: Callable[[int, int], None] | None) -> Summary:
         """Every day since the oldest watermark behind, each at the instant its daily sweep would have run;
@@ -560,9 +554,9 @@ class Engine:
 
     def load_extras(self, brand: BrandConfig, event: BusinessEvent | SweepEvent,
                     state: MemberState | None) -> dict[str, Any]:
-        """What the rule families (rules.extensions) load beyond the member, for this event."""
+        """What the rule families (`Family.loaders`) load beyond the member, for this event."""
         extras: dict[str, Any] = {}
-        for name, loader in extensions.CONTEXT_LOADERS.items():
+        for name, loader in self.families.loaders.items():
             value = loader(self.store, brand, event, state)
             if value is not None:
                 extras[name] = value
@@ -608,7 +602,8 @@ class Engine:
     def _side_writes(event_id: str, now: datetime, brand: BrandConfig, state: MemberState | None,
                      decisions: list[Decision], extras: Mapping[str, Any]) -> Iterable[Any]:
         for index, decision in enumerate(decisions):
-            planner = extensions.SIDE_WRITE_PLANNERS.get(type(decision.effect))
+            planner = next((families().planners[k] for k in type(decision.effect).__mro__
+                            if k in families().planners), None)
             if planner is None:
                 continue
             plan = Plan(event_id, now, brand, state, extras, decision.plugin, index)
@@ -671,11 +666,12 @@ class Engine:
                     decisions: list[Decision], now: datetime) -> Iterable[FollowUp]:
         for index, decision in enumerate(decisions):
             effect = decision.effect
-            announce = getattr(effect, "announce", None)
-            if announce is not None and state is not None:
+            announced = (effect.announce(event_id=event_id, plugin=decision.plugin, index=index,
+                                         member_id=state.profile.member_id)
+                         if isinstance(effect, fx.FamilyEffect) and state is not None else None)
+            if announced is not None:
                 # Effects that announce themselves (a rule's coupon: coupon.issued), whichever plugin returned them.
-                detail_type, detail = announce(event_id=event_id, plugin=decision.plugin, index=index,
-                                               member_id=state.profile.member_id)
+                detail_type, detail = announced
                 follow_id = hashlib.sha256(f"{event_id}|{decision.plugin}|{detail_type}|{index}".encode()).hexdigest()[:32]
                 yield FollowUp(follow_id, detail_type, now,
                                {**detail, "id": follow_id, "brandId": brand.brand_id, "causedBy": event_id})
@@ -751,17 +747,16 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
         raise PluginFailed(plugin, f"{effect.kind} names no rule")
     member_effects = (fx.AwardPoints, fx.TakeBackPoints, fx.ExpirePoints, fx.AddGrowth, fx.SetTier, fx.Once,
                       fx.SetPaidMembership)
-    if view is None and (isinstance(effect, member_effects) or getattr(effect, "needs_member", False)):
+    family_effect = isinstance(effect, fx.FamilyEffect)
+    if view is None and (isinstance(effect, member_effects) or (family_effect and effect.needs_member)):
         raise PluginFailed(plugin, f"{effect.kind} needs a member, and this event has none")
-    owner = getattr(effect, "owner", None)
-    if owner is not None and plugin != owner:
+    if family_effect and effect.owner is not None and plugin != effect.owner:
         # Money-like effects on other members (commissions, an inviter's coupon) belong to the family that
         # decides them: a partner plugin cannot pay anyone by returning one.
-        raise PluginFailed(plugin, f"{effect.kind} is reserved to the {owner!r} plugin")
-    own_check = getattr(effect, "check", None)
-    if own_check is not None:
+        raise PluginFailed(plugin, f"{effect.kind} is reserved to the {effect.owner!r} plugin")
+    if family_effect:
         try:
-            own_check(brand=brand, now=now, member=view)
+            effect.check(brand=brand, now=now, member=view)
         except ValueError as refused:
             raise PluginFailed(plugin, f"{effect.kind}: {refused}") from None
     if isinstance(effect, fx.AwardPoints):
@@ -800,7 +795,7 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
         if view is not None and view.has(effect.key):
             raise PluginFailed(plugin, f"Once.key {effect.key!r} was already claimed; check context.member.has()")
     elif isinstance(effect, fx.Emit):
-        if effect.detail_type not in FOLLOW_UP_TYPES and not effect.detail_type.startswith(f"{plugin}."):
+        if effect.detail_type not in follow_up_types() and not effect.detail_type.startswith(f"{plugin}."):
             raise PluginFailed(plugin, f"may emit the follow-ups in docs/plugins.md or '{plugin}.*', not "
                                        f"{effect.detail_type!r}")
 
@@ -816,9 +811,8 @@ def _project(view: MemberView | None, effect: fx.Effect, now: datetime, brand: B
     """The member as the next plugin should see it, after this effect."""
     if view is None:
         return None
-    own_projection = getattr(effect, "project", None)
-    if own_projection is not None:
-        return own_projection(view, now)
+    if isinstance(effect, fx.FamilyEffect):
+        return effect.project(view, now)
     if isinstance(effect, fx.AwardPoints):
         earned = ledger.earn(view.points, points=effect.points, now=now, expires_at=effect.expires_at,
                              entry_id=f"pending-{len(view.points.lots)}", source=effect.source)

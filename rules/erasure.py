@@ -15,7 +15,7 @@ what was agreed, and when). Brand totals are exactly what they were.
 Any item type, today's or a later one, that copies personal data into a member's partitions must store it under
 one of `PERSONAL_ATTRIBUTES`: erasure removes those attributes from every item of both partitions. A copy kept in
 someone else's partition (an invitee's masked phone on the inviter's list of referrals) is found by a finder the
-family registers with `infra.extensions.personal_copies`, and stripped the same way.
+family declares in its storage module's `PERSONAL_COPIES`, and stripped the same way.
 """
 
 from __future__ import annotations

@@ -21,77 +21,84 @@ from rules.clock import parse_time
 MAX_EVENT_BYTES = 256 * 1024  # EventBridge's own limit: anything bigger did not come through EventBridge intact
 MAX_FEN = 10**11  # one billion yuan: a typo guard, not a business limit
 
-_ID = {"type": "string", "minLength": 1, "maxLength": 128, "pattern": r"^[A-Za-z0-9_.:@\-]+$"}
-_FEN = {"type": "integer", "minimum": 0, "maximum": MAX_FEN}
+ID_FIELD = {"type": "string", "minLength": 1, "maxLength": 128, "pattern": r"^[A-Za-z0-9_.:@\-]+$"}
+FEN_FIELD = {"type": "integer", "minimum": 0, "maximum": MAX_FEN}
 _CHANNEL = {"type": "string", "enum": ["miniprogram", "h5", "wecom", "store", "pos", "app", "douyin", "tmall"]}
 
 DETAIL_SCHEMAS: dict[str, dict[str, Any]] = {
     "member.registered": {
         "required": ["brandId", "memberId", "channel"],
-        "properties": {"brandId": _ID, "memberId": _ID, "channel": _CHANNEL,
+        "properties": {"brandId": ID_FIELD, "memberId": ID_FIELD, "channel": _CHANNEL,
                        "referralCode": {"type": "string", "maxLength": 32}},
     },
     "order.paid": {
         "required": ["brandId", "memberId", "orderId", "amountFen", "channel"],
         "properties": {
-            "brandId": _ID, "memberId": _ID, "orderId": _ID, "amountFen": _FEN, "channel": _CHANNEL,
+            "brandId": ID_FIELD, "memberId": ID_FIELD, "orderId": ID_FIELD, "amountFen": FEN_FIELD, "channel": _CHANNEL,
             "items": {"type": "array", "maxItems": 500, "items": {
                 "type": "object", "required": ["sku", "amountFen"],
-                "properties": {"sku": _ID, "category": {"type": "string", "maxLength": 64},
+                "properties": {"sku": ID_FIELD, "category": {"type": "string", "maxLength": 64},
                                "quantity": {"type": "integer", "minimum": 1, "maximum": 100000},
-                               "amountFen": _FEN}}},
-            "couponIds": {"type": "array", "maxItems": 20, "items": _ID},
+                               "amountFen": FEN_FIELD}}},
+            "couponIds": {"type": "array", "maxItems": 20, "items": ID_FIELD},
         },
     },
     "order.refunded": {
         "required": ["brandId", "memberId", "orderId", "amountFen"],
-        "properties": {"brandId": _ID, "memberId": _ID, "orderId": _ID, "amountFen": _FEN,
-                       "refundId": _ID},
+        "properties": {"brandId": ID_FIELD, "memberId": ID_FIELD, "orderId": ID_FIELD, "amountFen": FEN_FIELD,
+                       "refundId": ID_FIELD},
     },
     "member.checked_in": {
         "required": ["brandId", "memberId"],
-        "properties": {"brandId": _ID, "memberId": _ID},
+        "properties": {"brandId": ID_FIELD, "memberId": ID_FIELD},
     },
     "member.engaged": {
         "required": ["brandId", "memberId", "action"],
-        "properties": {"brandId": _ID, "memberId": _ID,
+        "properties": {"brandId": ID_FIELD, "memberId": ID_FIELD,
                        "action": {"type": "string", "minLength": 1, "maxLength": 32, "pattern": r"^[a-z_]+$"},
-                       "refId": _ID},
+                       "refId": ID_FIELD},
     },
     "membership.paid": {
         "required": ["brandId", "memberId", "plan", "validUntil"],
-        "properties": {"brandId": _ID, "memberId": _ID, "plan": {"type": "string", "minLength": 1, "maxLength": 32},
+        "properties": {"brandId": ID_FIELD, "memberId": ID_FIELD, "plan": {"type": "string", "minLength": 1, "maxLength": 32},
                        "validUntil": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$"},
-                       "amountFen": _FEN},
-    },
-    "referral.code_entered": {
-        "required": ["brandId", "memberId", "referralCode"],
-        "properties": {"brandId": _ID, "memberId": _ID, "referralCode": {"type": "string", "minLength": 1,
-                                                                         "maxLength": 32}},
+                       "amountFen": FEN_FIELD},
     },
     "order.delivered_late": {
         "required": ["brandId", "memberId", "orderId"],
-        "properties": {"brandId": _ID, "memberId": _ID, "orderId": _ID,
+        "properties": {"brandId": ID_FIELD, "memberId": ID_FIELD, "orderId": ID_FIELD,
                        "promisedAt": {"type": "string", "maxLength": 40},
                        "deliveredAt": {"type": "string", "maxLength": 40}},
     },
-    "feedback.received": {
-        "required": ["brandId", "feedbackId", "channel", "kind"],
-        "properties": {
-            "brandId": _ID, "feedbackId": _ID, "memberId": _ID,
-            "channel": {"type": "string", "minLength": 1, "maxLength": 32},
-            "kind": {"type": "string", "enum": ["complaint", "review", "refund_reason", "chat"]},
-            "rating": {"type": "integer", "minimum": 1, "maximum": 5},
-            "sentiment": {"type": "number", "minimum": -1, "maximum": 1},
-            "topic": {"type": "string", "maxLength": 64},
-            "text": {"type": "string", "maxLength": 4000},
-        },
-    },
 }
-_VALIDATORS = {name: Draft202012Validator({"type": "object", **schema}) for name, schema in DETAIL_SCHEMAS.items()}
+_VALIDATORS: dict[str, Draft202012Validator] = {}
+
+
+def detail_schemas() -> dict[str, Mapping[str, Any]]:
+    """Every business event this deployment handles: the core's above and those the rule families declare."""
+    from rules.family import families
+
+    return {**DETAIL_SCHEMAS, **{name: e.schema for name, e in families().events.items()}}
+
+
+def hooks() -> dict[str, str]:
+    """Each business event's hook: the core's (`siyu_<detail type with _ for .>`) and the families' own."""
+    from rules.family import families
+
+    return {**{name: "siyu_" + name.replace(".", "_") for name in DETAIL_SCHEMAS},
+            **{name: e.hook for name, e in families().events.items()}}
+
+
+def _validator(detail_type: str) -> Draft202012Validator | None:
+    if detail_type not in _VALIDATORS:
+        schema = detail_schemas().get(detail_type)
+        if schema is None:
+            return None
+        _VALIDATORS[detail_type] = Draft202012Validator({"type": "object", **schema})
+    return _VALIDATORS[detail_type]
 
 SCHEDULED = "Scheduled Event"
-SWEEPS = ("daily", "alert-deadlines")
+DAILY = "daily"
 
 
 @dataclass(frozen=True)
@@ -200,7 +207,8 @@ def parse(raw: Any) -> Parsed | Ignored | Rejected:
         if source != "aws.events":
             return reject("scheduled events come from aws.events", "source")
         return Parsed(SweepEvent(event_id, _sweep_name(raw), time))
-    if detail_type not in _VALIDATORS:
+    validator = _validator(detail_type)
+    if validator is None:
         return Ignored(event_id, detail_type, f"Siyu does not handle {detail_type!r} events")
     if not source.startswith("siyu."):
         return reject("business events come from a siyu.<system> source", "source")
@@ -209,7 +217,7 @@ def parse(raw: Any) -> Parsed | Ignored | Rejected:
     odd = _non_finite(detail, "detail")
     if odd is not None:
         return reject(f"{odd} is not a finite number", odd)
-    error = next(iter(sorted(_VALIDATORS[detail_type].iter_errors(detail), key=lambda e: list(e.path))), None)
+    error = next(iter(sorted(validator.iter_errors(detail), key=lambda e: list(e.path))), None)
     if error is not None:
         return reject(_describe(error), _field(error))
     return Parsed(BusinessEvent(event_id, detail_type, source, time, detail["brandId"], _frozen(detail)))
@@ -256,10 +264,13 @@ def _plain(value: Any) -> Any:
 
 def _sweep_name(raw: dict) -> str:
     detail = raw.get("detail") if isinstance(raw.get("detail"), dict) else {}
-    if detail.get("sweep") in SWEEPS:
+    from rules.family import families
+
+    sweeps = families().sweeps
+    if detail.get("sweep") == DAILY or detail.get("sweep") in sweeps:
         return detail["sweep"]
     resources = " ".join(r for r in raw.get("resources") or [] if isinstance(r, str))
-    return "alert-deadlines" if "alert-sweep" in resources else "daily"
+    return next((s.name for s in sweeps.values() if s.resource in resources), DAILY)
 
 
 def _field(error) -> str:

@@ -1,4 +1,5 @@
-"""The hooks a Siyu rule plugin can implement.
+"""The hooks a Siyu rule plugin can implement: the core's here, and those a rule family adds in its own `hooks`
+module (`Family.hookspecs`: `siyu_referral_code_entered`, `siyu_feedback_received`, `siyu_alerts_due`).
 
 A plugin is a module (or object) with functions marked `@hookimpl` whose names match the specs below. It is
 registered under the name its `siyu_plugin_info` returns, and a brand turns it on with `configureBrand`, giving it
@@ -10,16 +11,15 @@ hook of each enabled plugin, one plugin at a time in evaluation order, with:
   after the plugins that ran before this one (`context.member`, with their coupons in `context.member.coupons`
   and their tags in `context.member.tags`; `context.member.consented("behaviour_analytics")` says whether the
   member consented to a purpose), `context.now` (the event's time; never read the wall clock), and
-  `context.extras`: what the rule families loaded beyond the member (e.g. `"referral"`, `"alerts"`; built-ins only),
+  `context.extras`: what the rule families loaded beyond the member (their `loaders`; built-ins only),
   and `context.decided`: what the plugins before this one decided for the same event.
 
 Effects a plugin may return (`rules.effects`): `AwardPoints`, `TakeBackPoints`, `ExpirePoints`, `AddGrowth`,
 `SetTier`, `SetPaidMembership`, `Once` (remember a key, optionally with `due_at` to be called back by the daily
 sweep), `Emit` (a follow-up event; a `notification.requested` goes out only if the event's member consented to
-marketing messages, else it is recorded as suppressed), `IssueCoupon` and `UseCoupon` (the brand's coupon templates), and `Note` (no
+marketing messages, else it is recorded as suppressed), the effects the rule families declare (`IssueCoupon` and `UseCoupon` of the coupons family), and `Note` (no
 write: says why a rule did not act, so "why not?" has an answer too). Effects on the brand rather than the member
-(`BrandEffect`: the crisis family's `CountFeedback`, `RaiseAlert`, `EscalateAlert` in `plugins.crisis.model`, and
-`BrandEmit` for their follow-ups) never show in the member's own activity.
+(`BrandEffect`, e.g. the crisis family's counters and alerts, and `BrandEmit` for their follow-ups) never show in the member's own activity.
 
 A hook returns an iterable of effects (`rules.effects`) or None. It must be pure: no I/O, no clock, no mutation of
 its arguments. If it raises, the event fails with the plugin's name and nothing of it is written.
@@ -126,23 +126,9 @@ def siyu_membership_paid(event: "BusinessEvent", context: "RuleContext") -> Effe
 
 
 @hookspec
-def siyu_referral_code_entered(event: "BusinessEvent", context: "RuleContext") -> Effects:
-    """A member entered an inviter's `referralCode` after registering (the `bindReferralCode` mutation, or a brand
-    system). `context.extras["referral"]` holds what the built-in `referral` plugin loaded about the code."""
-
-
-@hookspec
 def siyu_order_delivered_late(event: "BusinessEvent", context: "RuleContext") -> Effects:
     """The logistics system says an order arrived late (or is overdue): `orderId`, optional `promisedAt`,
     `deliveredAt`. Typical effect: a compensation `IssueCoupon`, once per order."""
-
-
-@hookspec
-def siyu_feedback_received(event: "BusinessEvent", context: "RuleContext") -> Effects:
-    """Feedback arrived (complaint, review, refund reason, chat), with optional `rating`, `sentiment`, `topic`.
-
-    `context.member` is None when the feedback names no member.
-    """
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -156,15 +142,4 @@ def siyu_member_due(sweep: "SweepEvent", context: "RuleContext") -> Effects:
 
     `sweep` is a `rules.events.SweepEvent`; `context.now` is its time. Return effects such as `ExpirePoints`.
     Called once per member per sweep, however many times the sweep event is delivered.
-    """
-
-
-@hookspec
-def siyu_alerts_due(sweep: "SweepEvent", context: "RuleContext") -> Effects:
-    """The hourly alert sweep reached a brand with an open alert past its response deadline.
-
-    `sweep` is a `rules.events.SweepEvent`; `context.now` is its time; `context.member` is None;
-    `context.extras["alerts"]` (a `plugins.crisis.model.AlertsView`) holds the brand's unresolved alerts. Return effects such
-    as `plugins.crisis.model.EscalateAlert` with an `alert.escalated` follow-up. Called once per brand per sweep, however
-    many times the sweep event is delivered.
     """

@@ -76,7 +76,7 @@ class MemberState:
     markers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # Every consent record of the member (rules.consent), in no particular order: the newest per purpose rules.
     consents: tuple["ConsentRecord", ...] = ()
-    # What the rule families (rules.extensions) keep in the member's partition, by family: "coupons", ...
+    # What the rule families (`Family.storage` HOLDINGS) keep in the member's partition, by family: "coupons", ...
     holdings: Mapping[str, tuple] = field(default_factory=dict)
 
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Iterator, Mapping, Protocol, Sequence, TypeVar
 
-from plugins.crisis.model import Alert, AlertDue, ScopeCounts
 from rules.audit import AuditRecord
 from rules.brands import BrandConfig
 from rules.consent import ConsentRecord
@@ -51,6 +50,9 @@ class AlreadyReversed(Exception):
 
 
 class Store(Protocol):
+    """The core's persistence. A rule family's own reads and writes are its storage half's (`Family.storage`),
+    whose `Storage` methods the concrete store gains; this protocol names none of them."""
+
     # Brands
     def get_brand(self, brand_id: str, *, fresh: bool = False) -> BrandConfig | None:
         """The brand's configuration (implementations may cache it for a short while; `fresh` reads it now)."""
@@ -141,29 +143,9 @@ class Store(Protocol):
     def set_tags(self, brand_id: str, member_id: str, tags: tuple[str, ...]) -> None:
         """Replace the member's tags (the member must exist)."""
 
-    # Referrals
-    def referral_facts(self, brand_id: str, code: str, invitee: MemberProfile) -> Any:
-        """Who owns a referral code and what binding to them must respect (`plugins.referral.model.ReferralFacts`)."""
-
-    def inviter_standing(self, brand_id: str, inviter_id: str, month: str) -> Any:
-        """An inviter's tags and their invitees' sales in a month (`plugins.referral.model.InviterStanding`)."""
-
-    def commission_entries(self, brand_id: str, inviter_id: str) -> list[dict]:
-        """Every entry of the inviter's commission ledger, oldest first."""
-
-    # Coupons
-    def coupon_state(self, brand_id: str) -> tuple[dict[str, int], frozenset[str]]:
-        """How many coupons of each template the brand has given out, and which templates may not be claimed now
-        (a red crisis alert holds them, for instance)."""
-
-    def claim_coupon(self, brand_id: str, member_id: str, template: Any, coupon: Any,
-                     expected_version: int | None = None) -> Any:
-        """Write a claimed coupon; raises `CouponNotEligible` (out of stock, limit reached) or `MemberNotFound`,
-        and `WriteConflict` when the member changed since `expected_version` (eligibility was judged on it)."""
-
     # Events
     def commit_event(self, record: EventRecord, change: MemberChange | None, side: tuple = ()) -> None:
-        """Write an event's processed record, its member changes and its side writes (`rules.extensions`: coupon
+        """Write an event's processed record, its member changes and its side writes (the families' planners: coupon
         stock, alerts, another member's commissions) in one transaction.
 
         Raises `EventAlreadyProcessed` (with the earlier record) when the event id was applied before, and
@@ -195,31 +177,6 @@ class Store(Protocol):
     def advance_watermark(self, sweep: str, brand_id: str, *, read: datetime | None, to: datetime) -> bool:
         """Move a brand's watermark from `read` (None: it had none) to `to`; False (nothing written) when it is
         no longer `read`: another run moved it."""
-
-    # Crisis alerts (plugins.crisis.model): brand-level counters and alerts
-    def feedback_counts(self, brand_id: str, scope: str, *, hours: int) -> ScopeCounts:
-        """The scope's latest `hours` hourly counters (hours without feedback have none) and its version."""
-
-    def open_alerts(self, brand_id: str) -> tuple[Alert, ...]:
-        """The brand's unresolved alerts (open or acknowledged), in one Query."""
-
-    def alerts_due(self, until: datetime) -> list[AlertDue]:
-        """Open alerts whose response deadline is at or before `until` and not yet escalated, every brand."""
-
-    def get_alert(self, brand_id: str, alert_id: str) -> Alert | None:
-        ...
-
-    def alerts(self, brand_id: str, status: str | None, *, first: int, after: str | None) -> Page[Alert]:
-        """The brand's alerts with this status (None: all), newest first, with an opaque cursor."""
-
-    def acknowledge_alert(self, alert: Alert, *, by: str, at: datetime) -> None:
-        """Acknowledge `alert` as read; raises `WriteConflict` if it changed since."""
-
-    def resolve_alert(self, alert: Alert, *, by: str, at: datetime) -> None:
-        """Resolve `alert` as read and free its key; raises `WriteConflict` if it changed since."""
-
-    def paused_coupon_templates(self, brand_id: str) -> frozenset[str]:
-        """Coupon templates that the brand's unresolved red alerts pause (`pauseCouponTemplatesOnRed`); one Query."""
 
     # Audit
     def record_audit(self, record: AuditRecord) -> None:

@@ -1,4 +1,4 @@
-"""The plugin manager: built-in rule plugins from `DEFAULT_PLUGINS`, partner plugins from the `siyu.rules`
+"""The plugin manager: built-in rule plugins from the rule families (rules/family.py), partner plugins from the `siyu.rules`
 entry-point group (only those named in the allow-list), loaded once per process.
 
 Partner plugins are installed with pip and must be named in `SIYU_PARTNER_PLUGINS` (comma-separated entry-point
@@ -29,14 +29,6 @@ from rules import hookspecs
 from rules.errors import InvalidInput
 
 ENTRY_POINT_GROUP = "siyu.rules"
-DEFAULT_PLUGINS = (
-    "plugins.points.plugin",
-    "plugins.tiers.plugin",
-    "plugins.expiry.plugin",
-    "plugins.coupons.plugin",
-    "plugins.referral.plugin",
-    "plugins.crisis.plugin",
-)
 
 logger = logging.getLogger("siyu.plugins")
 
@@ -62,6 +54,10 @@ class PluginRegistry:
     def __init__(self) -> None:
         self.pm = pluggy.PluginManager("siyu")
         self.pm.add_hookspecs(hookspecs)
+        from rules.family import families
+
+        for module in families().hookspec_modules:
+            self.pm.add_hookspecs(importlib.import_module(module))
         self.infos: dict[str, PluginInfo] = {}
         # Plugins left out, by the name they were loaded under (an entry point's), with why.
         self.problems: dict[str, str] = {}
@@ -217,7 +213,9 @@ def registry() -> PluginRegistry:
         with _lock:
             if _registry is None:
                 fresh = PluginRegistry()
-                for module in DEFAULT_PLUGINS:
+                from rules.family import families
+
+                for module in families().plugin_modules:
                     fresh.register(importlib.import_module(module))  # built-ins that cannot load are a bad build
                 fresh.load_partner_plugins(os.environ.get("SIYU_PARTNER_PLUGINS", "").split(","))
                 _registry = fresh

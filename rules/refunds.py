@@ -8,6 +8,7 @@ refunds take back exactly what one refund of the same sum would, never a point m
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, Mapping
 
 
@@ -53,3 +54,8 @@ def refund_step(plugin: str, field: str, event: Any, member: Any) -> RefundStep 
 def refunded_before_order(plugin: str, member: Any, order_id: str) -> int:
     """Fen refunded on an order before the order itself arrived."""
     return refunded_so_far(member.markers_under(f"{plugin}:refund:{order_id}#"))[0]
+
+
+def exact(rate) -> Fraction:
+    """A rate from JSON (1, 1.15, 0.7) as the exact decimal the brand wrote."""
+    return Fraction(str(rate))

@@ -38,7 +38,13 @@ from rules.hookspecs import hookimpl
 
 logger = logging.getLogger("siyu.sandbox")
 
-SWEEP_HOOKS = frozenset({"siyu_member_due", "siyu_alerts_due"})
+
+
+def sweep_hooks() -> frozenset[str]:
+    """Hooks called with a `sweep` rather than an `event`: the daily member sweep's and the families' own."""
+    from rules.family import families
+
+    return frozenset({"siyu_member_due"} | {s.hook for s in families().sweeps.values()})
 DEFAULT_TIMEOUT_SECONDS = 3.0
 DEFAULT_MEMORY_MB = 256
 
@@ -90,7 +96,7 @@ def _forwarding_hook(runner: Any, name: str, target: str, plugin: str, hook: str
             raise PluginFailed(plugin, str(error)) from None
 
     # pluggy passes hook arguments by name, so the stand-in takes the spec's own.
-    if hook in SWEEP_HOOKS:
+    if hook in sweep_hooks():
         def implementation(sweep, context):
             return forward(sweep, context)
     else:
@@ -289,7 +295,7 @@ class Host:
             if op == "call":
                 subject = wire.load_event(message["event"])
                 context = wire.load_context(message["context"])
-                argument = "sweep" if message["hook"] in SWEEP_HOOKS else "event"
+                argument = "sweep" if message["hook"] in sweep_hooks() else "event"
                 results = registry.call(info.name, message["hook"], context=context, **{argument: subject})
                 return {"effects": [wire.dump_effect(effect) for result in results if result is not None
                                     for effect in result]}

@@ -99,9 +99,9 @@ class PluginCase:
         parsed = parse(envelope)
         if not isinstance(parsed, Parsed) or not isinstance(parsed.event, BusinessEvent):
             raise ValueError(f"not a valid {detail_type} event: {getattr(parsed, 'reason', parsed)}")
-        from rules.engine import HOOKS
+        from rules.events import hooks
 
-        evaluation = self.engine.evaluate(envelope["id"], at, self.brand, state, HOOKS[detail_type],
+        evaluation = self.engine.evaluate(envelope["id"], at, self.brand, state, hooks()[detail_type],
                                           {"event": parsed.event}, extras)
         return Result(evaluation.decisions, evaluation.follow_ups, _after(state, evaluation))
 

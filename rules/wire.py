@@ -25,12 +25,24 @@ from rules.context import Decided, MemberView, RuleContext
 from rules.events import BusinessEvent, SweepEvent
 from rules.ledger import Lot, PointsState
 
-# The effects a partner plugin may return; the others (crisis counters and alerts, referral bindings and
-# commissions, `BrandEmit`) are reserved to the built-in families and cannot be sent back at all.
-PARTNER_EFFECTS: dict[str, type[fx.Effect]] = {cls.__name__: cls for cls in (
-    fx.AwardPoints, fx.TakeBackPoints, fx.ExpirePoints, fx.AddGrowth, fx.SetTier, fx.SetPaidMembership, fx.Once,
-    fx.Emit, fx.IssueCoupon, fx.UseCoupon, fx.Note,
-)}
+# The core effects a partner plugin may return, with those the families declare for partners
+# (`Family.partner_effects`); the others (a family's brand counters, bindings, commissions, `BrandEmit`) are reserved
+# to the built-in families and cannot be sent back at all.
+CORE_PARTNER_EFFECTS = (fx.AwardPoints, fx.TakeBackPoints, fx.ExpirePoints, fx.AddGrowth, fx.SetTier,
+                        fx.SetPaidMembership, fx.Once, fx.Emit, fx.Note)
+
+
+def partner_effects() -> dict[str, type[fx.Effect]]:
+    from rules.family import families
+
+    return {cls.__name__: cls for cls in (*CORE_PARTNER_EFFECTS, *families().partner_effects)}
+
+
+def shared_holdings() -> dict[str, type]:
+    """What of a member's holdings partners see (`Family.shared_holdings`: name -> the dataclass of one item)."""
+    from rules.family import families
+
+    return dict(families().shared_holdings)
 
 
 class WireError(ValueError):
@@ -93,7 +105,7 @@ def load_effect(data: Any) -> fx.Effect:
     if not isinstance(data, Mapping) or not isinstance(data.get("effect"), str):
         raise WireError("an effect must be an object naming its `effect`")
     kind = data["effect"]
-    cls = PARTNER_EFFECTS.get(kind)
+    cls = partner_effects().get(kind)
     if cls is None:
         raise WireError(f"{kind} is not an effect a partner plugin may return (reserved to the built-ins, or unknown)")
     fields = {f.name for f in dataclasses.fields(cls) if f.init}
@@ -150,11 +162,11 @@ def dump_context(context: RuleContext) -> dict[str, Any]:
             "points": {"balance": member.points.balance, "debt": member.points.debt,
                        "lots": encode(member.points.lots)},
             "markers": encode(member.markers), "tags": encode(member.tags), "consents": encode(member.consents),
-            "coupons": encode(member.coupons),
+            "holdings": {name: encode(member.holdings.get(name, ())) for name in shared_holdings()},
         },
         # Only what a partner may itself return: what the built-ins decided about the brand stays with them.
         "decided": [{"plugin": d.plugin, "version": d.version, "effect": dump_effect(d.effect)}
-                    for d in context.decided if d.effect.kind in PARTNER_EFFECTS],
+                    for d in context.decided if d.effect.kind in partner_effects()],
     }
 
 
@@ -170,8 +182,6 @@ def load_context(data: Mapping[str, Any]) -> RuleContext:
     raw_member = data["member"]
     member = None
     if raw_member is not None:
-        from plugins.coupons.model import Coupon
-
         points = raw_member["points"]
         member = MemberView(
             member_id=raw_member["memberId"], channel=raw_member["channel"],
@@ -181,7 +191,8 @@ def load_context(data: Mapping[str, Any]) -> RuleContext:
                                points.get("debt", 0)),
             markers=decode(raw_member["markers"]), paid_until=decode(raw_member["paidUntil"]),
             birthday=raw_member["birthday"],
-            holdings=MappingProxyType({"coupons": tuple(Coupon(**_thaw(decode(c))) for c in raw_member["coupons"])}),
+            holdings=MappingProxyType({name: tuple(kind(**_thaw(decode(item))) for item in raw_member["holdings"].get(name, ()))
+                                       for name, kind in shared_holdings().items()}),
             tags=frozenset(raw_member["tags"]), consents=decode(raw_member["consents"]),
         )
     decided = tuple(Decided(d["plugin"], d["version"], load_effect(d["effect"])) for d in data["decided"])

@@ -205,7 +205,9 @@ def test_the_artifact_is_built_for_the_architecture_the_functions_run_on():
 
 
 def test_the_event_bus_rule_routes_every_business_event_the_engine_handles():
-    from rules.engine import HOOKS
+    from rules.events import hooks
+
+    HOOKS = hooks()
 
     events = serverless()["functions"]["events"]["events"]
     (rule,) = [e["eventBridge"] for e in events if "eventBridge" in e]
@@ -224,7 +226,9 @@ def test_no_function_may_change_or_delete_an_audit_record():
 
 def test_functions_publish_only_the_engines_follow_ups_and_every_built_in_emit_is_one_of_them():
     from infra.eventbus import SOURCE
-    from rules.engine import FOLLOW_UP_TYPES
+    from rules.engine import follow_up_types
+
+    FOLLOW_UP_TYPES = follow_up_types()
 
     publishers = 0
     for name, role in function_roles().items():
@@ -239,7 +243,9 @@ def test_functions_publish_only_the_engines_follow_ups_and_every_built_in_emit_i
         assert publish["Condition"]["Null"] == {"events:source": "false", "events:detail-type": "false"}
     assert publishers >= 2  # the API and the events function
     # No business event (what the events function consumes) can be put by a function.
-    from rules.engine import HOOKS
+    from rules.events import hooks
+
+    HOOKS = hooks()
 
     assert not set(FOLLOW_UP_TYPES) & set(HOOKS)
     emitted = set()

@@ -1,0 +1,18 @@
+"""Coupons: the brand's templates, claims within stock and limits, coupons rules give, and their use on orders."""
+
+from plugins.coupons import model
+from plugins.coupons.effects import IssueCoupon, UseCoupon
+from rules.family import Family
+
+FAMILY = Family(
+    name="coupons",
+    plugins=("plugins.coupons.plugin",),
+    follow_ups=frozenset({"coupon.issued"}),
+    loaders={"coupon_templates": model.load_templates},
+    planners={IssueCoupon: model.plan_issue, UseCoupon: model.plan_use},
+    effects=(IssueCoupon, UseCoupon),
+    partner_effects=(IssueCoupon, UseCoupon),
+    shared_holdings={"coupons": model.Coupon},
+    storage="plugins.coupons.storage",
+    graphql="plugins.coupons.graphql",
+)

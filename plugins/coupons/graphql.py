@@ -10,8 +10,13 @@ import strawberry
 from strawberry.types import Info
 
 from api.enums import CouponRefusal, CouponState, CouponType
-from api.types import BrandNotConfigured, BusinessError, Busy, MemberNotFound, RateLimited, business_error
-from api.request import language
+from api.results import BrandNotConfigured, BusinessError, Busy, MemberNotFound, RateLimited, business_error
+from api.permissions import IsMember
+from api.request import NOT_FOUND, Context, graphql_error, language
+from api.resolving import configured_brand
+from api.retry import typed
+from rules import limits
+from rules.members import MemberState
 from rules import errors
 from plugins.coupons import model as coupons
 
@@ -125,3 +130,63 @@ ClaimCouponResult = Annotated[
           Busy],
     strawberry.union("ClaimCouponResult"),
 ]
+
+
+# ---- the family's part of the schema (merged by api/schema.py) -----------------------------------------------------
+
+
+@strawberry.type
+class MemberFields:
+    _state: strawberry.Private[MemberState]
+    _now: strawberry.Private[datetime]
+
+    @strawberry.field(description="The member's coupons, newest first; `state` narrows them.")
+    def coupons(
+        self,
+        state: Annotated[Optional[CouponState], strawberry.argument(description="Only coupons in this state.")]
+        = None,
+        status: Annotated[Optional[str], strawberry.argument(
+            description="available, used, expired or not_yet_valid.",
+            deprecation_reason="Use state (an enum); removed in the next release.")] = None,
+    ) -> list[Coupon]:
+        wanted = state.value if state is not None else status
+        held = sorted(self._state.holdings.get("coupons", ()), key=lambda c: (c.issued_at, c.coupon_id), reverse=True)
+        return [Coupon.of(c, self._now) for c in held if wanted is None or c.state(self._now) == wanted]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(permission_classes=[IsMember],
+                      description="Every coupon template of the brand, with whether the member may claim it now and, "
+                                  "when not, every reason.")
+    def coupon_offers(self, info: Info) -> list[CouponOffer]:
+        context: Context = info.context
+        p = context.principal
+        brand = context.store.get_brand(p.brand_id)
+        if brand is None:
+            return []
+        try:
+            offers = coupons.offers(context.store, brand, p.subject, context.now)
+        except errors.MemberNotFound:  # erased (or never registered) while the token still lives
+            raise graphql_error("graphql.NOT_FOUND", NOT_FOUND) from None
+        return [CouponOffer.of(o) for o in offers]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(permission_classes=[IsMember],
+                         description="Claim a coupon if the member is eligible; otherwise every reason, typed.")
+    def claim_coupon(self, info: Info, template_id: str, idempotency_key: Optional[str] = None) -> ClaimCouponResult:
+        context: Context = info.context
+        p = context.principal
+
+        def run():
+            context.attempt(limits.CLAIM_COUPON)
+            brand = configured_brand(context)
+            # With a key, a retried claim (a timeout, a double tap) returns the coupon it already got.
+            request_id = f"key:{idempotency_key[:128]}" if idempotency_key else context.request_id
+            coupon = coupons.claim(context.store, brand, p.subject, template_id[:64], context.now,
+                                   request_id=request_id)
+            return CouponClaimed(coupon=Coupon.of(coupon, context.now))
+
+        return typed(run, context, coupon_error)

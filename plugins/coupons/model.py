@@ -9,17 +9,14 @@ event see them with the member's one Query.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 
-from rules import effects as fx
+from plugins.coupons.effects import PLUGIN, IssueCoupon, UseCoupon, coupon_id_for, rule_coupon_id
 from rules import messages
 from rules.brands import BrandConfig
-from rules.extensions import context_loader, side_writes
 
-PLUGIN = "coupons"
 
 
 @dataclass(frozen=True)
@@ -134,16 +131,6 @@ def new_coupon(template: Template, coupon_id: str, *, at: datetime, source: str,
                   discount_percent=template.discount_percent, gift=template.gift)
 
 
-def coupon_id_for(seed: str) -> str:
-    return "c" + hashlib.sha256(seed.encode()).hexdigest()[:20]
-
-
-def rule_coupon_id(event_id: str, plugin: str, index: int) -> str:
-    """The id of the coupon a rule gives: the same on every evaluation of the event, so a retry never doubles it
-    and `coupon.issued` names the coupon that was written."""
-    return coupon_id_for(f"{event_id}|{plugin}|{index}")
-
-
 def held(member, template_id: str) -> int:
     """How many coupons of this template the member was ever given (the per-member limit counts them all)."""
     return sum(1 for c in member.coupons if c.template_id == template_id)
@@ -217,8 +204,7 @@ class CouponUsed:
     items: int = 1
 
 
-@side_writes(fx.IssueCoupon)
-def _plan_issue(effect: fx.IssueCoupon, plan) -> Iterable[CouponIssued]:
+def plan_issue(effect: IssueCoupon, plan) -> Iterable[CouponIssued]:
     template = templates(plan.brand).get(effect.template_id)
     if template is None:
         raise ValueError(f"IssueCoupon names template {effect.template_id!r}, which the brand's coupons plugin "
@@ -228,8 +214,7 @@ def _plan_issue(effect: fx.IssueCoupon, plan) -> Iterable[CouponIssued]:
     yield CouponIssued(plan.brand.brand_id, effect.to_member or plan.member.profile.member_id, coupon)
 
 
-@side_writes(fx.UseCoupon)
-def _plan_use(effect: fx.UseCoupon, plan) -> Iterable[CouponUsed]:
+def plan_use(effect: UseCoupon, plan) -> Iterable[CouponUsed]:
     coupon = next((c for c in plan.member.holdings.get("coupons", ()) if c.coupon_id == effect.coupon_id), None)
     if coupon is None:
         raise ValueError(f"UseCoupon names coupon {effect.coupon_id!r}, which the member does not hold")
@@ -237,28 +222,13 @@ def _plan_use(effect: fx.UseCoupon, plan) -> Iterable[CouponUsed]:
                      effect.order_id, plan.now)
 
 
-@context_loader("coupon_templates")
-def _load_templates(store, brand: BrandConfig, event, state) -> Mapping[str, Template] | None:
+def load_templates(store, brand: BrandConfig, event, state) -> Mapping[str, Template] | None:
     # Plugins read templates from the brand (already loaded): no request here.
     found = templates(brand)
     return found or None
 
 
 # ---- pausing templates (a crisis, an operator) ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TemplatesPaused:
-    """A side write: these templates of the brand may not be claimed while `by` (e.g. an alert id) holds them."""
-
-    brand_id: str
-    template_ids: tuple[str, ...]
-    by: str
-    resume: bool = False  # True: `by` lets go of them
-
-    @property
-    def items(self) -> int:
-        return len(self.template_ids)
 
 
 # ---- services: offers and claims ---------------------------------------------------------------------------------

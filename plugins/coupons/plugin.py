@@ -17,7 +17,8 @@ the list. A coupon that fails any of these is not used, and the event's explanat
 from __future__ import annotations
 
 from plugins.coupons.model import FIRST_ORDER_MARKER, templates
-from rules.effects import IssueCoupon, Note, Once, UseCoupon
+from plugins.coupons.effects import IssueCoupon, UseCoupon
+from rules.effects import Note, Once
 from rules.hookspecs import hookimpl
 from rules.plugin_manager import PluginInfo
 

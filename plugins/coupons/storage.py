@@ -2,7 +2,7 @@
 
 A claim is one TransactWriteItems whose conditions are the business rules that must hold under concurrency: the
 stock counter below the template's stock (no oversell), the member's count of the template below its limit, the
-member existing. Rule-issued coupons and uses ride in the event's own transaction (`rules.extensions`).
+member existing. Rule-issued coupons and uses ride in the event's own transaction (the family's `WRITERS`).
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from pynamodb.exceptions import TransactWriteError
 
 from infra import keys
 from infra.dynamo_errors import response_code
-from infra.extensions import holding, writer
+from infra.transactions import Transaction, connection
 from infra.models import MemberItem, SiyuItem
-from plugins.coupons.model import Coupon, CouponIssued, CouponUsed, Reason, Template, TemplatesPaused
+from plugins.coupons.effects import TemplatesPaused
+from plugins.coupons.model import Coupon, CouponIssued, CouponUsed, Reason, Template
 from rules.errors import CouponNotEligible, MemberNotFound, WriteConflict
 
 
@@ -59,7 +60,6 @@ def _coupon_item(brand_id: str, member_id: str, c: Coupon) -> CouponItem:
     )
 
 
-@holding(CouponItem, "coupons")
 def _coupon(item: CouponItem) -> Coupon:
     return Coupon(
         coupon_id=item.coupon_id, template_id=item.template_id, name=item.name, kind=item.coupon_kind,
@@ -83,7 +83,6 @@ def _stock(brand_id: str, template_id: str) -> CouponStockItem:
     return CouponStockItem(keys.brand_pk(brand_id), keys.COUPON_STOCK_PREFIX + template_id)
 
 
-@writer(CouponIssued)
 def _write_issued(tx, write: CouponIssued, record) -> None:
     # A rule's coupon is a promise already made: no stock or limit condition, but it counts toward both.
     tx.put("conflict", _coupon_item(write.brand_id, write.member_id, write.coupon), CouponItem.pk.does_not_exist())
@@ -91,7 +90,6 @@ def _write_issued(tx, write: CouponIssued, record) -> None:
     tx.add(_stock(write.brand_id, write.coupon.template_id), issued=1)
 
 
-@writer(CouponUsed)
 def _write_used(tx, write: CouponUsed, record) -> None:
     item = CouponItem(keys.member_pk(write.brand_id, write.member_id), keys.COUPON_PREFIX + write.coupon_id)
     # Used exactly once: a coupon another order took meanwhile fails this write, and the event is re-evaluated.
@@ -116,9 +114,7 @@ def brand_state(brand_id: str) -> tuple[dict[str, int], frozenset[str]]:
 def claim(brand_id: str, member_id: str, template: Template, coupon: Coupon,
           expected_version: int | None = None) -> Coupon:
     """Write a claimed coupon if the stock, the member's limit and the member still allow it."""
-    from infra.dynamo_store import DynamoStore, _Transaction
-
-    tx = _Transaction()
+    tx = Transaction()
     member = MemberItem.pk.exists()
     if expected_version is not None:
         # Eligibility (tier, tags, registration) was judged on the member as read at this version: a member who
@@ -137,7 +133,7 @@ def claim(brand_id: str, member_id: str, template: Template, coupon: Coupon,
     tx.update("stock", _stock(brand_id, template.id), [issued.add(1), _typed(CouponStockItem)],
               None if template.stock is None else issued.does_not_exist() | (issued < template.stock))
     try:
-        tx.commit(DynamoStore._connection())
+        tx.commit(connection())
     except TransactWriteError as error:
         reasons_by_role = {role: reason for role, reason in zip(tx.roles, error.cancellation_reasons or ())
                            if reason is not None and reason.code == "ConditionalCheckFailed"}
@@ -170,7 +166,6 @@ class CouponPauseItem(SiyuItem, discriminator="coupon_pause"):
     held_by = UnicodeSetAttribute(null=True)
 
 
-@writer(TemplatesPaused)
 def _write_paused(tx, write: TemplatesPaused, record) -> None:
     for template_id in write.template_ids:
         item = CouponPauseItem(keys.brand_pk(write.brand_id), keys.COUPON_PAUSE_PREFIX + template_id)
@@ -179,3 +174,22 @@ def _write_paused(tx, write: TemplatesPaused, record) -> None:
         else:
             # Two alerts turning red in one event hold the same template: one update, both holders.
             tx.add(item, held_by={write.by}, also_set={"template_id": template_id})
+
+
+class Storage:
+    """What the store gains from the coupons family (infra/family_storage.py)."""
+
+    def coupon_state(self, brand_id: str) -> tuple[dict[str, int], frozenset[str]]:
+        """How many coupons of each template the brand has given out, and which templates may not be claimed now
+        (a red crisis alert holds them, for instance)."""
+        return brand_state(brand_id)
+
+    def claim_coupon(self, brand_id: str, member_id: str, template: Template, coupon: Coupon,
+                     expected_version: int | None = None) -> Coupon:
+        """Write a claimed coupon; raises `CouponNotEligible` (out of stock, limit reached) or `MemberNotFound`,
+        and `WriteConflict` when the member changed since `expected_version` (eligibility was judged on it)."""
+        return claim(brand_id, member_id, template, coupon, expected_version)
+
+
+WRITERS = {CouponIssued: _write_issued, CouponUsed: _write_used, TemplatesPaused: _write_paused}
+HOLDINGS = {CouponItem: ("coupons", _coupon)}

@@ -8,7 +8,14 @@ from typing import Annotated, Optional, Union
 
 import strawberry
 
-from api.types import BusinessError, Busy, PageInfo, business_error
+from strawberry.types import Info
+
+from api.permissions import IsStaff
+from api.request import BAD_USER_INPUT, Context, graphql_error
+from api.resolving import plausible_id
+from api.results import BusinessError, Busy, PageInfo, business_error, check_page_size
+from api.retry import typed
+from rules import errors
 from plugins.crisis import model as domain
 from rules.errors import SiyuError
 
@@ -142,3 +149,53 @@ AcknowledgeAlertResult = Annotated[Union[AlertAcknowledged, AlertNotFound, Alert
                                    strawberry.union("AcknowledgeAlertResult")]
 ResolveAlertResult = Annotated[Union[AlertResolved, AlertNotFound, AlertAlreadyResolved, Busy],
                                strawberry.union("ResolveAlertResult")]
+
+
+# ---- the family's part of the schema (merged by api/schema.py) -----------------------------------------------------
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(permission_classes=[IsStaff], description="The brand's crisis alerts, newest first.")
+    def alerts(self, info: Info, status: AlertStatusFilter = AlertStatusFilter.ALL, first: int = 20,
+               after: Optional[str] = None) -> AlertConnection:
+        check_page_size(first)
+        context: Context = info.context
+        wanted = None if status is AlertStatusFilter.ALL else status.value
+        try:
+            page = context.store.alerts(context.principal.brand_id, wanted, first=first, after=after)
+        except errors.InvalidInput as error:
+            raise graphql_error(error, BAD_USER_INPUT) from None
+        edges = [AlertEdge(cursor=c, node=Alert.of(a, context.now)) for a, c in zip(page.items, page.cursors)]
+        return AlertConnection(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page,
+                                                               end_cursor=page.end_cursor))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(permission_classes=[IsStaff],
+                         description="Take ownership of an alert of the staff's brand: it is no longer escalated.")
+    def acknowledge_alert(self, info: Info, id: strawberry.ID) -> AcknowledgeAlertResult:
+        context: Context = info.context
+        p = context.principal
+        return _alert_change(lambda: AlertAcknowledged(alert=Alert.of(domain.acknowledge(
+            context.store, p.brand_id, _alert_id(id), by=p.actor, now=context.now), context.now)))
+
+    @strawberry.mutation(permission_classes=[IsStaff],
+                         description="Close an alert of the staff's brand; a later bad reading opens a new one.")
+    def resolve_alert(self, info: Info, id: strawberry.ID) -> ResolveAlertResult:
+        context: Context = info.context
+        p = context.principal
+        return _alert_change(lambda: AlertResolved(alert=Alert.of(domain.resolve(
+            context.store, p.brand_id, _alert_id(id), by=p.actor, now=context.now), context.now)))
+
+
+def _alert_id(value: strawberry.ID) -> str:
+    """Alert ids are looked up in the staff's own brand only: another brand's id is simply not found there."""
+    if not plausible_id(str(value)) or "#" in str(value):
+        raise domain.AlertNotFound(str(value)[:128])
+    return str(value)
+
+
+def _alert_change(run):
+    return typed(run, None, alert_error)

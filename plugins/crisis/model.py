@@ -1,4 +1,4 @@
-"""The alerts family (`rules.extensions`): brand-level crisis state that the `crisis` plugin reads and changes.
+"""The crisis family's model: brand-level crisis state that the `crisis` plugin reads and changes.
 
 An event's member is one partition; a crisis is the whole brand's. This module is the brand-level half:
 
@@ -14,7 +14,7 @@ An event's member is one partition; a crisis is the whole brand's. This module i
 What plugins see is `context.extras["alerts"]` (an `AlertsView`), loaded for `feedback.received` events and for
 the hourly alert sweep of brands that enabled `crisis`. Their effects (`CountFeedback`, `RaiseAlert`,
 `EscalateAlert`) become side writes (`CountWrite`, `OpenAlertWrite`, `RaiseAlertWrite`, `EscalateAlertWrite`) that
-`infra/alert_store.py` adds to the event's transaction. Staff acknowledge and resolve alerts with `acknowledge` and
+`plugins/crisis/storage.py` adds to the event's transaction. Staff acknowledge and resolve alerts with `acknowledge` and
 `resolve` below.
 """
 
@@ -28,11 +28,10 @@ from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import Any, ClassVar, Iterable, Mapping
 
-from plugins.coupons.model import TemplatesPaused
+from plugins.coupons.effects import TemplatesPaused
 from rules.effects import BrandEffect
 from rules.errors import Busy, NotFound, SiyuError, WriteConflict
 from rules.events import SweepEvent
-from rules.extensions import context_loader, side_writes
 from rules.ids import time_key
 
 CRISIS = "crisis"  # the plugin whose parameters say what to count
@@ -262,7 +261,6 @@ class AlertDue:
     at: datetime
 
 
-@context_loader("alerts")
 def load_alerts(store: Any, brand: Any, event: Any, member: Any) -> AlertsView | None:
     """A few Queries, never a Scan: the brand's unresolved alerts, then each scope's latest buckets."""
     params = brand.plugins.get(CRISIS)
@@ -350,7 +348,7 @@ class EscalateAlert(BrandEffect):
     respond_by: datetime
 
 
-# ---- side writes (infra/alert_store.py writes them) -------------------------------------------------------------
+# ---- side writes (plugins/crisis/storage.py writes them) -------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -422,8 +420,7 @@ class EscalateAlertWrite:
     change: AlertChange
 
 
-@side_writes(CountFeedback)
-def _plan_count(effect: CountFeedback, plan: Any) -> Iterable[CountWrite]:
+def plan_count(effect: CountFeedback, plan: Any) -> Iterable[CountWrite]:
     view = plan.extras.get("alerts")
     for scope in effect.scopes:
         counts = view.counts.get(scope) if view is not None else None
@@ -436,8 +433,7 @@ def _plan_count(effect: CountFeedback, plan: Any) -> Iterable[CountWrite]:
                          latest_at=counts.raise_time(plan.now))
 
 
-@side_writes(RaiseAlert)
-def _plan_raise(effect: RaiseAlert, plan: Any) -> Iterable[Any]:
+def plan_raise(effect: RaiseAlert, plan: Any) -> Iterable[Any]:
     at = effect.at or plan.now
     change = AlertChange(at, "opened" if effect.from_level is None else "raised", effect.level,
                          effect.value, effect.threshold, by=plan.event_id)
@@ -457,13 +453,11 @@ def _plan_raise(effect: RaiseAlert, plan: Any) -> Iterable[Any]:
         yield TemplatesPaused(plan.brand.brand_id, effect.pause_coupon_templates, by=effect.alert_id)
 
 
-@side_writes(ShowReading)
-def _plan_reading(effect: ShowReading, plan: Any) -> Iterable[ReadingWrite]:
+def plan_reading(effect: ShowReading, plan: Any) -> Iterable[ReadingWrite]:
     yield ReadingWrite(plan.brand.brand_id, effect.alert_id, effect.metric, effect.scope, effect.value)
 
 
-@side_writes(EscalateAlert)
-def _plan_escalation(effect: EscalateAlert, plan: Any) -> Iterable[EscalateAlertWrite]:
+def plan_escalation(effect: EscalateAlert, plan: Any) -> Iterable[EscalateAlertWrite]:
     yield EscalateAlertWrite(plan.brand.brand_id, effect.alert_id, effect.metric, effect.scope, effect.respond_by,
                              AlertChange(plan.now, "escalated", effect.level, by=plan.event_id))
 
@@ -530,3 +524,8 @@ def _change(store: Any, brand_id: str, alert_id: str, step: Any) -> Alert:
             continue
         return unchanged or store.get_alert(brand_id, alert_id)
     raise Busy("the alert kept changing; nothing was written, try again")
+
+
+def brands_with_alerts_due(store: Any, until: datetime) -> list[tuple[str, None]]:
+    """The hourly sweep's targets: every brand with an open alert past its response deadline, once each."""
+    return [(brand_id, None) for brand_id in sorted({d.brand_id for d in store.alerts_due(until)})]

@@ -1,5 +1,5 @@
 """The DynamoDB side of `plugins.crisis.model`: the items (key layout in `infra/keys.py`), the writers that add the crisis
-side writes to an event's transaction, and `AlertStore`, the alert methods of `DynamoStore`.
+side writes to an event's transaction, and `Storage`, the alert methods the store gains.
 
 An unresolved alert is kept twice, written together: as the alert (`BRAND#b`, `ALERT#<id>`, kept for good) and as
 its live copy under the key `OPEN#<metric>#<scope>` (`BRAND#b#CRISIS`). The live copy is what enforces one alert
@@ -23,9 +23,9 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from infra import extensions, keys
+from infra import family_storage, keys
 from infra.dynamo_errors import response_code
-from infra.extensions import writer
+from infra.paging import decode_cursor, page
 from infra.models import SiyuItem
 from plugins.crisis.model import (
     ACKNOWLEDGED,
@@ -106,7 +106,6 @@ class FeedbackScopeItem(SiyuItem, discriminator="feedback_scope"):
 # ---- writers: the crisis side writes in an event's transaction --------------------------------------------------
 
 
-@writer(CountWrite)
 def _write_count(tx: Any, write: CountWrite, record: Any) -> None:
     pk = keys.feedback_pk(write.brand_id, write.scope)
     seen = (FeedbackScopeItem.version == write.seen_version) if write.seen_version \
@@ -126,7 +125,6 @@ def _write_count(tx: Any, write: CountWrite, record: Any) -> None:
     ], None)
 
 
-@writer(OpenAlertWrite)
 def _write_open(tx: Any, write: OpenAlertWrite, record: Any) -> None:
     alert = write.alert
     live = _item(OpenAlertItem, keys.crisis_pk(alert.brand_id), keys.open_alert_sk(alert.metric, alert.scope), alert)
@@ -136,7 +134,6 @@ def _write_open(tx: Any, write: OpenAlertWrite, record: Any) -> None:
            AlertItem.pk.does_not_exist())
 
 
-@writer(RaiseAlertWrite)
 def _write_raise(tx: Any, write: RaiseAlertWrite, record: Any) -> None:
     actions = [
         AlertItem.level.set(write.level), AlertItem.status.set(OPEN), AlertItem.value.set(write.value),
@@ -153,7 +150,6 @@ def _write_raise(tx: Any, write: RaiseAlertWrite, record: Any) -> None:
               AlertItem.pk.exists() & (AlertItem.status != RESOLVED))
 
 
-@writer(ReadingWrite)
 def _write_reading(tx: Any, write: ReadingWrite, record: Any) -> None:
     # The reading comes from counts read under the scope's version (the count write's condition); these only
     # need the alert to be the unresolved one that was read.
@@ -164,7 +160,6 @@ def _write_reading(tx: Any, write: ReadingWrite, record: Any) -> None:
               AlertItem.pk.exists() & (AlertItem.status != RESOLVED))
 
 
-@writer(EscalateAlertWrite)
 def _write_escalation(tx: Any, write: EscalateAlertWrite, record: Any) -> None:
     actions = [AlertItem.escalated_for.set(write.respond_by), AlertItem.escalated_at.set(write.change.at),
                AlertItem.escalations.add(1), _append(write.change)]
@@ -183,7 +178,7 @@ def _append(change: AlertChange) -> Any:
 # ---- reads and staff changes (DynamoStore inherits these) -------------------------------------------------------
 
 
-class AlertStore:
+class Storage:
     def feedback_counts(self, brand_id: str, scope: str, *, hours: int) -> ScopeCounts:
         # Newest first: the version (HEAD sorts after every hour), then the latest buckets, whatever hour they are.
         version, latest_at = 0, None
@@ -216,21 +211,20 @@ class AlertStore:
             return None
 
     def alerts(self, brand_id: str, status: str | None, *, first: int, after: str | None) -> Page[Alert]:
-        from infra.dynamo_store import _decode_cursor, _page  # infra.dynamo_store imports this module first
 
-        before = _decode_cursor(after, keys.ALERT_PREFIX) if after else None  # an alert's sort key
+        before = decode_cursor(after, keys.ALERT_PREFIX) if after else None  # an alert's sort key
         if status in (OPEN, ACKNOWLEDGED):
             # Unresolved alerts are few (one per metric and scope at most): read their live copies, not history.
             found = sorted((a for a in self.open_alerts(brand_id) if a.status == status
                             and (before is None or keys.alert_sk(a.alert_id) < before)),
                            key=lambda a: a.alert_id, reverse=True)
-            return _page(found[:first + 1], first, lambda a: keys.alert_sk(a.alert_id), lambda a: a)
+            return page(found[:first + 1], first, lambda a: keys.alert_sk(a.alert_id), lambda a: a)
         pk = keys.brand_pk(brand_id)
         query = AlertItem.query(pk, AlertItem.sk.startswith(keys.ALERT_PREFIX), scan_index_forward=False,
                                 filter_condition=(AlertItem.status == status) if status else None,
                                 limit=first + 1, page_size=first + 1,
                                 last_evaluated_key={"pk": {"S": pk}, "sk": {"S": before}} if before else None)
-        return _page(query, first, lambda item: item.sk, _alert)
+        return page(query, first, lambda item: item.sk, _alert)
 
     def acknowledge_alert(self, alert: Alert, *, by: str, at: datetime) -> None:
         actions = [AlertItem.status.set(ACKNOWLEDGED), AlertItem.acknowledged_at.set(at),
@@ -245,7 +239,6 @@ class AlertStore:
                           condition=as_read & (OpenAlertItem.alert_id == alert.alert_id))
 
     def resolve_alert(self, alert: Alert, *, by: str, at: datetime) -> None:
-        extensions.load_families()
         actions = [AlertItem.status.set(RESOLVED), AlertItem.resolved_at.set(at), AlertItem.resolved_by.set(by),
                    _append(AlertChange(at, "resolved", alert.level, by=by))]
         with _changing():
@@ -257,7 +250,7 @@ class AlertStore:
                 if alert.pause_coupon_templates:
                     resume = TemplatesPaused(alert.brand_id, alert.pause_coupon_templates, by=alert.alert_id,
                                              resume=True)
-                    extensions.WRITERS[TemplatesPaused](_Updates(tx), resume, None)
+                    family_storage.writers()[TemplatesPaused](_Updates(tx), resume, None)
 
     def paused_coupon_templates(self, brand_id: str) -> frozenset[str]:
         paused: set[str] = set()
@@ -328,3 +321,7 @@ def _alert(item: AlertItem) -> Alert:
                                   None if c.threshold is None else float(c.threshold), c.by)
                       for c in item.history or ()),
     )
+
+
+WRITERS = {CountWrite: _write_count, OpenAlertWrite: _write_open, RaiseAlertWrite: _write_raise,
+           ReadingWrite: _write_reading, EscalateAlertWrite: _write_escalation}

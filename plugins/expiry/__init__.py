@@ -1,0 +1,6 @@
+"""Points expiry: lots written off when they fall due (the daily sweep), with reminders ahead of time."""
+
+from rules.family import Family
+
+FAMILY = Family(name="expiry", plugins=("plugins.expiry.plugin",),
+                follow_ups=frozenset({"points.expiring", "points.expired"}))

@@ -18,9 +18,8 @@ Parameters (presets from DOMAIN.md section 3.1, item 11):
 
 from __future__ import annotations
 
-from fractions import Fraction
 
-from rules.refunds import owed_after, refund_step, refunded_before_order
+from rules.refunds import exact, owed_after, refund_step, refunded_before_order
 from rules.effects import AwardPoints, Once, TakeBackPoints
 from rules.hookspecs import hookimpl
 from rules.plugin_manager import PluginInfo
@@ -184,11 +183,6 @@ def is_birthday(context) -> bool:
     birthday = context.member.birthday
     today = context.local_date()
     return bool(birthday) and birthday == f"--{today.month:02d}-{today.day:02d}"
-
-
-def exact(rate) -> Fraction:
-    """A rate from JSON (1, 1.15, 0.7) as the exact decimal the brand wrote."""
-    return Fraction(str(rate))
 
 
 def eligible_fen(amount_fen: int, items, excluded_categories) -> int:

@@ -19,11 +19,12 @@ from typing import Any, Iterable, Mapping
 
 from rules import ids
 from rules.brands import BrandConfig
-from rules.effects import Effect
-from rules.extensions import context_loader, side_writes
+from plugins.coupons.effects import IssueCoupon
+from rules.effects import FamilyEffect
 
 PLUGIN = "referral"
 BOUND = f"{PLUGIN}:bound"
+REFUSED_RULE = f"{PLUGIN}-refused"  # the rule of the Note saying why a code was refused
 
 
 # ---- what the rules read -----------------------------------------------------------------------------------------
@@ -88,7 +89,7 @@ class Referred:
 
 
 @dataclass(frozen=True, kw_only=True)
-class BindReferral(Effect):
+class BindReferral(FamilyEffect):
     """Bind this member to the inviter `referrer_id` (and their inviter `upline_id`, for a second level)."""
 
     referrer_id: str
@@ -100,7 +101,7 @@ class BindReferral(Effect):
 
 
 @dataclass(frozen=True, kw_only=True)
-class AccrueCommission(Effect):
+class AccrueCommission(FamilyEffect):
     """Owe `to_member` a pending commission for this member's order, settled when the refund window ends."""
 
     to_member: str
@@ -120,7 +121,7 @@ class AccrueCommission(Effect):
 
 
 @dataclass(frozen=True, kw_only=True)
-class SettleCommission(Effect):
+class SettleCommission(FamilyEffect):
     to_member: str
     order_id: str
     level: int
@@ -134,7 +135,7 @@ class SettleCommission(Effect):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ClawBackCommission(Effect):
+class ClawBackCommission(FamilyEffect):
     to_member: str
     order_id: str
     level: int
@@ -146,6 +147,14 @@ class ClawBackCommission(Effect):
 
     def check(self, *, brand, now, member) -> None:
         _check_commission(self, member)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InviterCoupon(IssueCoupon):
+    """A coupon for the inviter (`to_member`), the referral family's reward: reserved to the `referral` plugin, so
+    no other plugin can give someone else a coupon. Recorded and announced as any `IssueCoupon`."""
+
+    owner = PLUGIN
 
 
 def _check_commission(effect, member) -> None:
@@ -202,8 +211,7 @@ class CommissionEntry:
         return (4 if self.kind == "accrue" and self.month is not None else 3) + (self.inviter_version is not None)
 
 
-@side_writes(BindReferral)
-def _plan_bind(effect: BindReferral, plan) -> Iterable[ReferralBound]:
+def plan_bind(effect: BindReferral, plan) -> Iterable[ReferralBound]:
     profile = plan.member.profile
     identities = tuple(i for i in (profile.openid_hash, profile.unionid_hash) if i)
     yield ReferralBound(plan.brand.brand_id, effect.referrer_id, profile.member_id, profile.phone_hash or None,
@@ -218,20 +226,17 @@ def _entry(plan, effect, kind: str, bucket: str, **extra) -> CommissionEntry:
         **extra)
 
 
-@side_writes(AccrueCommission)
-def _plan_accrue(effect: AccrueCommission, plan) -> Iterable[CommissionEntry]:
+def plan_accrue(effect: AccrueCommission, plan) -> Iterable[CommissionEntry]:
     yield _entry(plan, effect, "accrue", "pending", settles_at=effect.settles_at, month=effect.month,
                  order_fen=effect.order_fen, month_sales_before=effect.month_sales_before,
                  inviter_version=effect.inviter_version)
 
 
-@side_writes(SettleCommission)
-def _plan_settle(effect: SettleCommission, plan) -> Iterable[CommissionEntry]:
+def plan_settle(effect: SettleCommission, plan) -> Iterable[CommissionEntry]:
     yield _entry(plan, effect, "settle", "pending", clawed_before=effect.clawed_before)
 
 
-@side_writes(ClawBackCommission)
-def _plan_claw_back(effect: ClawBackCommission, plan) -> Iterable[CommissionEntry]:
+def plan_claw_back(effect: ClawBackCommission, plan) -> Iterable[CommissionEntry]:
     yield _entry(plan, effect, "claw_back", "settled" if effect.from_settled else "pending",
                  clawed_before=effect.clawed_before)
 
@@ -239,8 +244,7 @@ def _plan_claw_back(effect: ClawBackCommission, plan) -> Iterable[CommissionEntr
 # ---- loading -----------------------------------------------------------------------------------------------------
 
 
-@context_loader("referral")
-def _load(store, brand: BrandConfig, event, state) -> Any:
+def load_referral(store, brand: BrandConfig, event, state) -> Any:
     params = brand.plugins.get(PLUGIN)
     if params is None or state is None:
         return None
@@ -262,3 +266,17 @@ def month_of(brand: BrandConfig, at: datetime) -> str:
     from rules.months import month_label
 
     return month_label(at, brand.timezone)
+
+
+def inviter_of(state: Any, *, code: str | None = None) -> str | None:
+    """Who invited this member (None: nobody); with `code`, only if they were bound through that code."""
+    bound = state.markers.get(BOUND)
+    if bound is None or (code is not None and bound.get("code") != code):
+        return None
+    return bound["referrer"]
+
+
+def refusal(effects: Iterable[Mapping[str, Any]]) -> str | None:
+    """Why the referral plugin refused a code, from the effects of the event that carried it (None: not refused)."""
+    refused = next((e for e in effects if e.get("rule") == REFUSED_RULE), None)
+    return refused["inputs"]["refused"] if refused else None

@@ -37,14 +37,16 @@ from datetime import timedelta
 from fractions import Fraction
 
 from rules.refunds import owed_after, refunded_before_order
-from plugins.coupons.model import templates
-from rules.effects import Emit, IssueCoupon, Note, Once
+from plugins.coupons.effects import IssueCoupon, template_ids
+from rules.effects import Emit, Note, Once
 from rules.hookspecs import hookimpl
 from rules.plugin_manager import PluginInfo
 from plugins.referral.model import (
     BOUND,
+    REFUSED_RULE,
     AccrueCommission,
     BindReferral,
+    InviterCoupon,
     ClawBackCommission,
     ReferralFacts,
     SettleCommission,
@@ -155,7 +157,7 @@ def _bind(context, code):
 
 
 def _refused(reason, message, code):
-    return Note(message=f"referral refused: {message}", rule="referral-refused",
+    return Note(message=f"referral refused: {message}", rule=REFUSED_RULE,
                 inputs={"refused": reason, "code": code})
 
 
@@ -163,11 +165,12 @@ def _coupon(context, template_id, to_member, reason, rule):
     if not template_id:
         return
     inputs = {"templateId": template_id, "toMember": to_member}
-    if template_id not in templates(context.brand):
+    if template_id not in template_ids(context.brand):
         yield Note(message=f"no coupon given: the coupons plugin has no template {template_id}", rule=rule,
                    inputs=inputs)
         return
-    yield IssueCoupon(template_id=template_id, to_member=to_member, reason=reason, rule=rule, inputs=inputs)
+    coupon = IssueCoupon if to_member is None else InviterCoupon
+    yield coupon(template_id=template_id, to_member=to_member, reason=reason, rule=rule, inputs=inputs)
 
 
 # ---- commissions ---------------------------------------------------------------------------------------------------

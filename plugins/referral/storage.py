@@ -10,11 +10,11 @@ ids, kept when an account is erased so the same person cannot be referred twice;
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
 from infra import keys
-from infra.extensions import holding, writer
 from infra.models import LookupItem, MarkerItem, MemberItem, SiyuItem
 from rules.members import LookupKind
 from plugins.referral.model import (
@@ -92,18 +92,15 @@ def _commission_sk(invitee_id: str, order_id: str, level: int) -> str:
 # ---- reading -----------------------------------------------------------------------------------------------------
 
 
-@holding(ReferredItem, "referrals")
 def _referred(item: ReferredItem) -> Referred:
     return Referred(item.invitee_id, item.bound_at)
 
 
-@holding(CommissionItem, "commissions")
 def _commission(item: CommissionItem) -> Commission:
     return Commission(item.invitee_id, item.order_id, int(item.level), int(item.accrued_fen), int(item.clawed_fen),
                       int(item.settled_fen), item.status, item.accrued_at, item.settles_at)
 
 
-@holding(CommissionBalanceItem, "commission_balance")
 def _balance(item: CommissionBalanceItem) -> CommissionBalance:
     return CommissionBalance(int(item.pending_fen), int(item.settled_fen))
 
@@ -158,7 +155,6 @@ def entries(brand_id: str, inviter_id: str) -> list[CommissionEntryItem]:
 # ---- writing -----------------------------------------------------------------------------------------------------
 
 
-@writer(ReferralBound)
 def _write_bound(tx, write: ReferralBound, record) -> None:
     mpk = keys.member_pk(write.brand_id, write.referrer_id)
     tx.put("conflict", ReferredItem(mpk, REFERRED_PREFIX + write.invitee_id, invitee_id=write.invitee_id,
@@ -173,7 +169,6 @@ def _write_bound(tx, write: ReferralBound, record) -> None:
                ReferredMarkItem.pk.does_not_exist())
 
 
-@writer(CommissionEntry)
 def _write_commission(tx, write: CommissionEntry, record) -> None:
     mpk = keys.member_pk(write.brand_id, write.inviter_id)
     sk = _commission_sk(write.invitee_id, write.order_id, write.level)
@@ -218,3 +213,26 @@ def _clawed_as_read(write: CommissionEntry):
     if write.clawed_before == 0:
         return CommissionItem.clawed_fen.does_not_exist() | (CommissionItem.clawed_fen == 0)
     return CommissionItem.clawed_fen == write.clawed_before
+
+
+class Storage:
+    """What the store gains from the referral family (infra/family_storage.py)."""
+
+    def referral_facts(self, brand_id: str, code: str, invitee: Any) -> ReferralFacts:
+        """Who owns a referral code and what binding to them must respect."""
+        return facts(brand_id, code, invitee)
+
+    def inviter_standing(self, brand_id: str, inviter_id: str, month: str) -> InviterStanding:
+        """An inviter's tags and their invitees' sales in a month."""
+        return standing(brand_id, inviter_id, month)
+
+    def commission_entries(self, brand_id: str, inviter_id: str) -> list[dict]:
+        """Every entry of the inviter's commission ledger, oldest first."""
+        return [{"kind": e.entry_kind, "fen": int(e.fen), "bucket": e.bucket, "orderId": e.order_id,
+                 "inviteeId": e.invitee_id, "level": int(e.level), "at": e.at, "eventId": e.event_id}
+                for e in entries(brand_id, inviter_id)]
+
+
+WRITERS = {ReferralBound: _write_bound, CommissionEntry: _write_commission}
+HOLDINGS = {ReferredItem: ("referrals", _referred), CommissionItem: ("commissions", _commission),
+            CommissionBalanceItem: ("commission_balance", _balance)}

@@ -33,12 +33,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from plugins.points.plugin import exact
+from rules.refunds import exact
 from rules import months as calendar_months
 from rules.clock import parse_time
 from rules.context import TIER_JUDGES
 from rules.refunds import owed_after, refund_step, refunded_before_order, refunded_so_far
-from rules.effects import AddGrowth, Emit, IssueCoupon, Once, SetPaidMembership, SetTier
+from plugins.coupons.effects import IssueCoupon, template_ids
+from rules.effects import AddGrowth, Emit, Once, SetPaidMembership, SetTier
 from rules.hookspecs import hookimpl
 from rules.plugin_manager import PluginInfo
 
@@ -188,9 +189,7 @@ def _birthday_coupon(context):
 
 
 def _coupon_defined(context, template_id) -> bool:
-    from plugins.coupons.model import templates
-
-    return template_id in templates(context.brand)
+    return template_id in template_ids(context.brand)
 
 
 @hookimpl

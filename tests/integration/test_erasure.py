@@ -217,19 +217,17 @@ def test_an_invitee_who_deletes_their_account_leaves_coupons_commissions_and_the
     assert theirs["data"]["me"]["referrals"] == [{"memberId": invitee}]
 
 
-def test_a_copy_a_family_keeps_in_another_partition_is_stripped_too(brand, store, dynamodb):
-    """A family that copies personal data outside the member's partitions registers where (`personal_copies`)."""
-    from infra import extensions
+def test_a_copy_a_family_keeps_in_another_partition_is_stripped_too(brand, store, dynamodb, monkeypatch):
+    """A family that copies personal data outside the member's partitions declares where (`PERSONAL_COPIES`)."""
+    from plugins.referral import storage as a_family_storage
 
     member = register(store, BRAND, NOW, nickname="远方的表")
     elsewhere = (keys.brand_pk(BRAND) + "#DIRECTORY", f"ENTRY#{member}")
     FutureBindingItem(*elsewhere, nickname="远方的表", scene="directory").save()
-    finder = extensions.personal_copies(lambda brand_id, member_id: [elsewhere] if member_id == member else [])
-    try:
-        _, body = call_graphql(DELETE, token=token("member", member, BRAND))
-        assert body["data"]["deleteMyAccount"]["__typename"] == "AccountErased"
-    finally:
-        extensions.PERSONAL_COPIES.remove(finder)
+    finder = lambda brand_id, member_id: [elsewhere] if member_id == member else []  # noqa: E731
+    monkeypatch.setattr(a_family_storage, "PERSONAL_COPIES", (finder,), raising=False)
+    _, body = call_graphql(DELETE, token=token("member", member, BRAND))
+    assert body["data"]["deleteMyAccount"]["__typename"] == "AccountErased"
     copy = FutureBindingItem.get(*elsewhere)
     assert copy.nickname is None and copy.scene == "directory"
 

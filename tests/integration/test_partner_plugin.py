@@ -8,7 +8,8 @@ import pytest
 from rules.brand_settings import configure_brand
 from rules.engine import Engine
 from rules.errors import InvalidInput
-from rules.plugin_manager import DEFAULT_PLUGINS, ENTRY_POINT_GROUP, PluginRegistry
+from rules.family import families
+from rules.plugin_manager import ENTRY_POINT_GROUP, PluginRegistry
 from tests.helpers import business_event, register
 
 T = datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)
@@ -16,7 +17,7 @@ T = datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)
 
 def registry_allowing(*names):
     registry = PluginRegistry()
-    for module in DEFAULT_PLUGINS:
+    for module in families().plugin_modules:
         registry.register(__import__(module, fromlist=["_"]))
     registry.load_partner_plugins(names)
     return registry

@@ -16,7 +16,8 @@ from rules import plugin_manager as plugin_module
 from rules.brand_settings import configure_brand
 from rules.engine import Engine
 from rules.errors import InvalidInput
-from rules.plugin_manager import DEFAULT_PLUGINS, PluginRegistry
+from rules.family import families
+from rules.plugin_manager import PluginRegistry
 from rules.sandbox import SubprocessRunner
 from tests.helpers import business_event, call_graphql, order_paid, register, token
 
@@ -55,7 +56,7 @@ def install(site, entry: str, source: str) -> None:
 
 def registry_allowing(runner, *names) -> PluginRegistry:
     registry = PluginRegistry()
-    for module in DEFAULT_PLUGINS:
+    for module in families().plugin_modules:
         registry.register(__import__(module, fromlist=["_"]))
     registry.load_partner_plugins(names, runner=runner)
     return registry

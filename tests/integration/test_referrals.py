@@ -317,9 +317,10 @@ def test_a_random_stream_of_orders_refunds_redeliveries_and_sweeps_keeps_the_com
 def test_a_partner_plugin_cannot_pay_commissions_or_give_coupons_to_other_members(store, plugins, bus):
     import types
 
-    from rules.effects import IssueCoupon
+    from plugins.coupons.effects import IssueCoupon
     from rules.hookspecs import hookimpl
-    from rules.plugin_manager import DEFAULT_PLUGINS, PluginInfo, PluginRegistry
+    from rules.family import families
+    from rules.plugin_manager import PluginInfo, PluginRegistry
     from plugins.referral.model import AccrueCommission
 
     greedy = types.ModuleType("greedy")
@@ -335,7 +336,7 @@ def test_a_partner_plugin_cannot_pay_commissions_or_give_coupons_to_other_member
 
     greedy.siyu_member_checked_in = siyu_member_checked_in
     registry = PluginRegistry()
-    for module in DEFAULT_PLUGINS:
+    for module in families().plugin_modules:
         registry.register(__import__(module, fromlist=["_"]))
     registry.register(greedy)
     engine = Engine(store, registry, bus)

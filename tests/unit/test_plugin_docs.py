@@ -2,6 +2,7 @@
 or an event field added without documenting it fails here (after datasette's test_plugin_hooks_are_documented)."""
 
 import dataclasses
+import importlib
 import inspect
 import re
 import typing
@@ -12,15 +13,23 @@ import pytest
 from rules import effects as fx
 from rules import hookspecs
 from rules.context import MemberView, RuleContext
-from rules.engine import FOLLOW_UP_TYPES
-from rules.events import DETAIL_SCHEMAS, BusinessEvent, SweepEvent
+from rules.engine import follow_up_types
+from rules.events import BusinessEvent, SweepEvent, detail_schemas
+from rules.family import families
 from rules.plugin_manager import PluginInfo
-from rules.wire import PARTNER_EFFECTS
+from rules.wire import partner_effects
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = (ROOT / "docs" / "plugins.md").read_text()
 HEADINGS = [line for line in GUIDE.splitlines() if line.startswith("#")]
-HOOKS = sorted(name for name, f in vars(hookspecs).items() if name.startswith("siyu_") and callable(f))
+PARTNER_EFFECTS = partner_effects()
+DETAIL_SCHEMAS = detail_schemas()
+FOLLOW_UP_TYPES = follow_up_types()
+# The core's hooks and those the families add (`Family.hookspecs`), each from the module that specifies it.
+SPEC_MODULES = [hookspecs, *(importlib.import_module(m) for m in families().hookspec_modules)]
+SPECS = {name: (module, f) for module in SPEC_MODULES for name, f in vars(module).items()
+         if name.startswith("siyu_") and callable(f) and hasattr(f, "siyu_spec")}
+HOOKS = sorted(SPECS)
 
 
 def section(title: str) -> str:
@@ -46,8 +55,9 @@ def test_every_hook_has_a_heading(hook):
 
 @pytest.mark.parametrize("hook", HOOKS)
 def test_every_hook_spec_is_typed(hook):
-    hints = typing.get_type_hints(getattr(hookspecs, hook), globalns={**vars(hookspecs), **_sdk_types()})
-    parameters = inspect.signature(getattr(hookspecs, hook)).parameters
+    module, spec = SPECS[hook]
+    hints = typing.get_type_hints(spec, globalns={**vars(module), **_sdk_types()})
+    parameters = inspect.signature(spec).parameters
     assert set(parameters) <= set(hints) and "return" in hints, hook
 
 
@@ -89,9 +99,7 @@ def test_every_effect_a_partner_may_return_has_a_heading_with_its_fields(effect)
 
 
 def test_every_effect_reserved_to_a_built_in_is_listed_as_such():
-    from rules import extensions
-
-    extensions.load_families()
+    families()
     reserved = section("Effects reserved to built-ins")
 
     def every(cls):
@@ -100,7 +108,7 @@ def test_every_effect_reserved_to_a_built_in_is_listed_as_such():
             yield from every(sub)
 
     for cls in every(fx.Effect):
-        if cls.__name__ not in PARTNER_EFFECTS and cls is not fx.BrandEffect:
+        if cls.__name__ not in PARTNER_EFFECTS and cls not in (fx.BrandEffect, fx.FamilyEffect):
             assert f"`{cls.__name__}`" in reserved, cls.__name__
 
 
@@ -144,6 +152,6 @@ def test_the_readme_plugin_section_points_to_the_guide():
 def test_the_sdk_module_exports_every_effect_a_partner_may_return_and_the_guide_names_all_it_exports():
     from rules import sdk
 
-    assert set(PARTNER_EFFECTS) <= set(sdk.__all__)
+    assert all(getattr(sdk, name) is PARTNER_EFFECTS[name] for name in PARTNER_EFFECTS)
     for name in sdk.__all__:
         assert f"`{name}`" in GUIDE, name

@@ -1,0 +1,40 @@
+"""The families' DynamoDB halves, put together for the core store: each family's `storage` module
+(`Family.storage`) declares what it adds, and `infra/dynamo_store.py` knows none of them by name.
+
+- `Storage`: a class whose methods the store gains (the family's reads and staff writes);
+- `WRITERS`: side-write type -> `writer(tx, write, record)`, adding the write to an event's one transaction
+  (`infra.transactions.Transaction`);
+- `HOLDINGS`: pynamodb model -> (holding name, convert(item)): the family's items in a member's partition, read by
+  the member Query into `MemberState.holdings[name]`;
+- `PERSONAL_COPIES`: finders `(brand_id, member_id) -> [(pk, sk)]` of items outside the member's partitions that
+  copy personal data (`rules.erasure.PERSONAL_ATTRIBUTES` names): erasing the member strips them there too.
+
+Importing the modules also registers the families' item classes with the table's polymorphic model, before any
+Query needs to decode them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+from rules.family import families
+
+
+def _modules() -> list[Any]:
+    return families().modules("storage")
+
+
+def mixins() -> tuple[type, ...]:
+    return tuple(module.Storage for module in _modules() if hasattr(module, "Storage"))
+
+
+def writers() -> dict[type, Callable[..., None]]:
+    return {kind: writer for module in _modules() for kind, writer in getattr(module, "WRITERS", {}).items()}
+
+
+def holdings() -> dict[type, tuple[str, Callable[[Any], Any]]]:
+    return {model: reader for module in _modules() for model, reader in getattr(module, "HOLDINGS", {}).items()}
+
+
+def personal_copies() -> list[Callable[[str, str], Iterable[tuple[str, str]]]]:
+    return [finder for module in _modules() for finder in getattr(module, "PERSONAL_COPIES", ())]
