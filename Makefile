@@ -79,7 +79,9 @@ LAMBDA_FILES := $(filter-out $(LAMBDA_EXCLUDE),$(sort $(shell find $(LAMBDA_PACK
 	-not -path '*/__pycache__/*' -not -name '*.pyc' 2>/dev/null)))
 NPM_STAMP := node_modules/.installed
 PARTNER_ZIPS := $(foreach p,$(PARTNER_EXAMPLES),build/partner-$(p).zip)
-RULES_FILES := $(filter rules/%,$(LAMBDA_FILES))
+# What a partner's sandbox holds: the core and SDK, and the families' pure halves (their declared effects and the
+# holdings partners see), never their storage or GraphQL halves.
+RULES_FILES := $(filter rules/%,$(LAMBDA_FILES)) $(filter-out %/storage.py %/graphql.py,$(filter plugins/%,$(LAMBDA_FILES)))
 SLS := node_modules/.bin/serverless
 CFN_TEMPLATE := .serverless/cloudformation-template-update-stack.json
 
@@ -117,8 +119,9 @@ $(CFN_TEMPLATE): build/siyu.zip $(PARTNER_ZIPS) serverless.yml $(NPM_STAMP)
 	SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off $(SLS) package --stage ci
 
 # Each partner package runs as a Lambda function of its own (serverless.yml, rules/sandbox.py): its artifact holds
-# `rules` (the plugin SDK and the sandbox's handler), the runtime dependencies, and the package itself, installed by
-# pip with its entry-point metadata. Nothing of api, infra or the built-in plugins.
+# `rules` (the plugin SDK and the sandbox's handler) with the families' pure halves, the runtime dependencies, and
+# the package itself, installed by pip with its entry-point metadata. Nothing of api, infra or events, and no
+# family's storage or GraphQL half.
 
 .SECONDEXPANSION:
 build/partner-%.zip: build/lambda-deps/.installed $(RULES_FILES) $$(shell find examples/$$* -type f -not -path '*/__pycache__/*' -not -path '*.egg-info/*' -not -path '*/build/*')
@@ -128,7 +131,7 @@ build/partner-%.zip: build/lambda-deps/.installed $(RULES_FILES) $$(shell find e
 	printf '%s\n' $(RULES_FILES) | tar -cf - -T - | tar -xf - -C build/partner-$*
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-compile --target build/partner-$* ./examples/$*
 	rm -rf examples/$*/build
-	$(PY) -m compileall -q --invalidation-mode unchecked-hash build/partner-$*/rules build/partner-$*/$*
+	$(PY) -m compileall -q --invalidation-mode unchecked-hash build/partner-$*/rules build/partner-$*/plugins build/partner-$*/$*
 	$(PY) -c "$$ZIP_DIR" build/partner-$* $@.tmp
 	mv $@.tmp $@
 

@@ -39,7 +39,8 @@ def main() -> int:
     from rules.events import hooks
     from rules.events import parse
     from rules.plugin_manager import PluginRegistry
-    from rules.sandbox import InProcessRunner, SubprocessRunner, remote_plugin
+    from rules.sandbox import SubprocessRunner, remote_plugin
+    from rules.sandbox_host import InProcessRunner
     from rules.testing import DEFAULT_TIME, member
 
     def registry(partner) -> PluginRegistry:

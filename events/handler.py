@@ -17,6 +17,6 @@ logger = logging.getLogger("siyu.events")
 
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
-    summary = runtime.engine().handle(event).as_dict()
+    summary = runtime.deliver(event)
     logger.info("event %s %s: %d effects", summary["eventId"], summary["status"], len(summary["effects"]))
     return summary

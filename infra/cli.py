@@ -111,9 +111,9 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 def cmd_events_put(args: argparse.Namespace) -> int:
-    from events.handler import handler
+    from infra.runtime import deliver
 
-    summary = handler(_read_event(args.file), None)
+    summary = deliver(_read_event(args.file))
     _print(summary)
     return 0 if summary["status"] in ("applied", "duplicate", "ignored") else 1
 

@@ -20,13 +20,22 @@ from rules.members import LookupKind, Registration, plan_registration
 from rules.persistence import LookupTaken, Store
 
 DEMO_BRAND = "baiguoyuan"
-DEMO_PLUGINS = ("points", "tiers", "points_expiry", "coupons", "referral", "crisis")
+
+
+def demo_plugins() -> list[str]:
+    """Every built-in plugin of every family (the demo brand enables them all)."""
+    import importlib
+
+    from rules.family import families
+    from rules.plugin_manager import describe
+
+    return [describe(importlib.import_module(module)).name for module in families().plugin_modules]
 
 
 def _demo_params() -> dict[str, dict]:
-    from plugins.coupons.plugin import BAIGUOYUAN_TEMPLATES
+    from rules.family import families
 
-    return {"coupons": {"templates": BAIGUOYUAN_TEMPLATES, "onRegistration": ["bgy-entry-50-10"]}}
+    return {name: dict(params) for name, params in families().demo_params.items()}
 
 
 @dataclass(frozen=True)
@@ -52,7 +61,7 @@ def load(store: Store, *, now: datetime, phone_key: str) -> dict[str, str]:
 
         plugins = registry()
         params = _demo_params()
-        enabled = {name: plugins.validate_params(name, params.get(name, {})) for name in DEMO_PLUGINS
+        enabled = {name: plugins.validate_params(name, params.get(name, {})) for name in demo_plugins()
                    if name in plugins.infos}
         brand = store.put_brand(BrandConfig(DEMO_BRAND, "百果园", BAIGUOYUAN_LADDER, plugins=enabled))
     loaded: dict[str, str] = {}

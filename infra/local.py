@@ -216,21 +216,25 @@ class Scheduler:
             next_hour = (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
             if self._stop.wait((next_hour - now).total_seconds()):
                 return
+            from rules.family import families
+
             rule = "siyu-local-daily-sweep" if next_hour.hour == self.DAILY_UTC_HOUR else None
-            for name in filter(None, [rule, "siyu-local-alert-sweep"]):
+            # The families' own sweeps (the crisis family's alert deadlines) run hourly, as in serverless.yml.
+            hourly = [f"siyu-local-{sweep.resource}" for sweep in families().sweeps.values()]
+            for name in filter(None, [rule, *hourly]):
                 self._fire(name, next_hour)
 
     @staticmethod
     def _fire(rule: str, at) -> None:
         import uuid
 
-        from events.handler import handler
+        from infra.runtime import deliver
 
         event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
                  "account": "local", "time": at.isoformat().replace("+00:00", "Z"), "region": "local",
                  "resources": [f"arn:aws:events:local:000000000000:rule/{rule}"], "detail": {}}
         try:
-            summary = handler(event, None)
+            summary = deliver(event)
             print(f"siyu: {rule} at {at:%Y-%m-%d %H:%M}Z: {summary['status']}, "
                   f"{len(summary['effects'])} effects", flush=True)
         except Exception as error:  # noqa: BLE001 - a failed sweep must not stop the local stack

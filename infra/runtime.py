@@ -7,10 +7,24 @@ from __future__ import annotations
 
 import threading
 
+import os
+from typing import Any
+
 from infra import db
-from infra.settings import settings
 from infra.dynamo_store import DynamoStore
+from infra.settings import settings
+from rules import sandbox
 from rules.engine import Engine, EventBus
+
+
+def _lambda_runner(timeout: float) -> Any:
+    from infra.partner_lambda import LambdaRunner
+
+    return LambdaRunner(os.environ["SIYU_PARTNER_FUNCTION_PREFIX"], timeout=timeout)
+
+
+# In AWS, partner plugins run in Lambda functions of their own (SIYU_PARTNER_RUNNER=lambda, serverless.yml).
+sandbox.install_runner("lambda", _lambda_runner)
 
 _lock = threading.RLock()  # engine() builds store() and bus() while holding it
 _store: DynamoStore | None = None
@@ -42,10 +56,9 @@ def bus() -> EventBus:
             if _bus is None:
                 name = settings().event_bus_name
                 if name == "local":
-                    from events.handler import handler
                     from infra.eventbus import InProcessBus
 
-                    _bus = InProcessBus(handler)
+                    _bus = InProcessBus(lambda event, _context: deliver(event))
                 else:
                     from infra.eventbus import EventBridgeBus
 
@@ -72,6 +85,12 @@ def engine() -> Engine:
                 _engine = Engine(store(), plugins, bus(), clock=lambda: datetime.now(timezone.utc), limits=limits,
                                  require_brand_source=config.require_brand_source)
     return _engine
+
+
+def deliver(event: Any) -> dict[str, Any]:
+    """One envelope through the engine, answered as the events Lambda answers it (the local bus, the CLI, the
+    local scheduler; `events/handler.py` is this plus its log line)."""
+    return engine().handle(event).as_dict()
 
 
 def wechat():

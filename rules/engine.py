@@ -24,7 +24,7 @@ from rules import consent, effects as fx
 from rules import ids, ledger
 from rules.brands import BrandConfig
 from rules.context import Decided, MemberView, RuleContext, member_view
-from rules.errors import Busy, SiyuError, WriteConflict
+from rules.errors import Busy, PluginFailed, SiyuError, WriteConflict
 from rules.events import BusinessEvent, Ignored, Rejected, SweepEvent, fingerprint, hooks, parse
 from rules.family import families
 from rules.ledger import PointsState, Posting
@@ -90,14 +90,6 @@ class FollowUp:
         from rules.clock import parse_time
 
         return cls(data["id"], data["detail-type"], parse_time(data["time"]), data["detail"])
-
-
-class PluginFailed(Exception):
-    def __init__(self, plugin: str, error: BaseException | str) -> None:
-        reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-        super().__init__(f"plugin {plugin!r} failed: {reason}")
-        self.plugin = plugin
-        self.reason = reason
 
 
 @dataclass(frozen=True)

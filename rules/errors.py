@@ -215,3 +215,13 @@ class InvalidLoginCode(SiyuError):
 
     def __init__(self) -> None:
         super().__init__()
+
+
+class PluginFailed(Exception):
+    """A plugin raised, or returned what the engine refuses: the event fails, naming the plugin."""
+
+    def __init__(self, plugin: str, error: BaseException | str) -> None:
+        reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        super().__init__(f"plugin {plugin!r} failed: {reason}")
+        self.plugin = plugin
+        self.reason = reason

@@ -113,7 +113,7 @@ def plan_registration(
         raise InvalidInput("phone", "invalid.identity_required")
     if referral_code is not None and not (0 < len(referral_code) <= 32 and referral_code.isalnum()):
         raise InvalidInput("referralCode", "invalid.referral_code")
-    if birthday is not None and not _valid_birthday(birthday):
+    if birthday is not None and not valid_birthday(birthday):
         raise InvalidInput("birthday", "invalid.birthday")
     nickname = valid_nickname(nickname)
     profile = MemberProfile(
@@ -150,7 +150,7 @@ def valid_nickname(value: str | None) -> str | None:
     return value
 
 
-def _valid_birthday(value: str) -> bool:
+def valid_birthday(value: str) -> bool:
     import re
     from datetime import date
 

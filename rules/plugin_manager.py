@@ -18,8 +18,7 @@ import importlib
 import logging
 import os
 import threading
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 import pluggy
 from jsonschema import Draft202012Validator
@@ -27,27 +26,11 @@ from jsonschema.exceptions import SchemaError
 
 from rules import hookspecs
 from rules.errors import InvalidInput
+from rules.plugin_info import PluginInfo  # noqa: F401 - where plugins have always imported it from
 
 ENTRY_POINT_GROUP = "siyu.rules"
 
 logger = logging.getLogger("siyu.plugins")
-
-
-@dataclass(frozen=True)
-class PluginInfo:
-    name: str
-    version: str
-    params_schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "object"})
-    order: int = 100
-    description: str = ""
-    # Days ahead the daily sweep should also look at, for plugins that act before a date (expiry reminders): the
-    # members with something due exactly that many days from now get `siyu_member_due` too.
-    due_offsets_days: tuple[int, ...] = ()
-    # What JSON Schema cannot say (ids unique, references that must resolve): params -> [(field, problem)].
-    check: Callable[[Mapping[str, Any]], list[tuple[str, str]]] | None = None
-    # Whether the daily sweep still calls `siyu_member_due` for a member erased at their request: for plugins
-    # that owe something to other members (an inviter's pending commission), never for the member's own ledger.
-    after_erasure: bool = False
 
 
 class PluginRegistry:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from rules import phone
 from rules.errors import AlreadyRegistered, MemberNotFound, SiyuError
-from rules.members import LookupKind, _valid_birthday, valid_nickname
+from rules.members import LookupKind, valid_birthday, valid_nickname
 
 # "Once a year": a year after the last setting, counted in days so that a leap day never locks a member out.
 BIRTHDAY_CHANGE_INTERVAL = timedelta(days=365)
@@ -46,7 +46,7 @@ def set_birthday(store, brand_id: str, member_id: str, birthday: str, *, now: da
     no-op. A birthday given at registration counts as set on the registration day."""
     from rules.errors import InvalidInput
 
-    if not _valid_birthday(birthday):
+    if not valid_birthday(birthday):
         raise InvalidInput("birthday", "invalid.birthday")
     state = store.load_member(brand_id, member_id)
     if state is None:

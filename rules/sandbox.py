@@ -15,12 +15,11 @@ The protocol, one JSON object each way: `{"op": "describe" | "check" | "call", "
 "target": <module[:attribute]>, ...}`, answered with `{"info":..., "hooks": [...]}`, `{"problems": [...]}`,
 `{"effects": [...]}`, or `{"error": "..."}`.
 
-Run a sandbox by hand: `python -m rules.sandbox` reads requests from stdin, one per line.
+The sandbox itself (the process that loads the partner plugin) is rules/sandbox_host.py.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import os
@@ -59,7 +58,7 @@ class SandboxError(Exception):
 def remote_plugin(runner: Any, name: str, target: str) -> types.ModuleType:
     """A stand-in for a partner plugin that runs in `runner`'s sandbox: its `PluginInfo` as the sandbox describes
     it, and one hook implementation for each hook the real plugin implements."""
-    from rules.plugin_manager import PluginInfo
+    from rules.plugin_info import PluginInfo
 
     described = runner.request(name, target, {"op": "describe"})
     data = described["info"]
@@ -86,7 +85,7 @@ def remote_plugin(runner: Any, name: str, target: str) -> types.ModuleType:
 
 def _forwarding_hook(runner: Any, name: str, target: str, plugin: str, hook: str) -> Callable:
     def forward(subject, context):
-        from rules.engine import PluginFailed
+        from rules.errors import PluginFailed
 
         try:
             answer = runner.request(name, target, {"op": "call", "hook": hook, "event": wire.dump_event(subject),
@@ -154,7 +153,7 @@ def sandbox_environment(home: str) -> dict[str, str]:
 class _Worker:
     def __init__(self, memory_mb: int, paths: tuple[str, ...]) -> None:
         self._home = tempfile.TemporaryDirectory(prefix="siyu-sandbox-")
-        command = [sys.executable, "-E", "-s", "-m", "rules.sandbox"]
+        command = [sys.executable, "-E", "-s", "-m", "rules.sandbox_host"]
         for path in paths:
             command += ["--path", path]
 
@@ -205,22 +204,14 @@ class _Worker:
         self._home.cleanup()
 
 
-class InProcessRunner:
-    """The same protocol with no process boundary: for `rules.testing.PluginCase` (a partner's own tests, which
-    hold no credentials) and for measuring what the boundary costs (bench/). Never used by a deployment."""
-
-    def __init__(self, plugins: Mapping[str, Any]) -> None:
-        self.host = Host(preloaded=plugins)
-
-    def request(self, name: str, target: str, message: Mapping[str, Any]) -> dict[str, Any]:
-        answer = self.host.handle(json.loads(json.dumps({**message, "plugin": name, "target": target})))
-        answer = json.loads(json.dumps(answer))
-        if "error" in answer:
-            raise SandboxError(answer["error"])
-        return answer
-
-
 _default: Any = None
+# Runners the deployment provides beyond the subprocess one, by `SIYU_PARTNER_RUNNER` name: factory(timeout) ->
+# runner. The composition root installs the AWS one (infra/runtime.py: a Lambda function per partner package).
+RUNNERS: dict[str, Callable[[float], Any]] = {}
+
+
+def install_runner(kind: str, factory: Callable[[float], Any]) -> None:
+    RUNNERS[kind] = factory
 
 
 def default_runner() -> Any:
@@ -229,15 +220,14 @@ def default_runner() -> Any:
     if _default is None:
         kind = os.environ.get("SIYU_PARTNER_RUNNER", "subprocess")
         timeout = float(os.environ.get("SIYU_PARTNER_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS))
-        if kind == "lambda":
-            from infra.partner_lambda import LambdaRunner
-
-            _default = LambdaRunner(os.environ["SIYU_PARTNER_FUNCTION_PREFIX"], timeout=timeout)
+        if kind in RUNNERS:
+            _default = RUNNERS[kind](timeout)
         elif kind == "subprocess":
             _default = SubprocessRunner(timeout=timeout,
                                         memory_mb=int(os.environ.get("SIYU_PARTNER_MEMORY_MB", DEFAULT_MEMORY_MB)))
         else:
-            raise RuntimeError("SIYU_PARTNER_RUNNER must be subprocess or lambda")
+            raise RuntimeError(f"SIYU_PARTNER_RUNNER must be subprocess or one of {sorted(RUNNERS)} (installed by "
+                               "the composition root)")
     return _default
 
 
@@ -246,99 +236,3 @@ def close_default_runner() -> None:
     if _default is not None and hasattr(_default, "close"):
         _default.close()
     _default = None
-
-
-# ---- the sandbox's side ----------------------------------------------------------------------------------------
-
-
-class Host:
-    """Loads partner plugins and answers the protocol. `only`: the one plugin this sandbox may load (a partner's
-    Lambda function loads its own package and nothing else)."""
-
-    def __init__(self, preloaded: Mapping[str, Any] | None = None, only: str | None = None) -> None:
-        self._preloaded = dict(preloaded or {})
-        self._only = only
-        self._loaded: dict[str, tuple[Any, Any]] = {}
-
-    def _load(self, name: str, target: str) -> tuple[Any, Any]:
-        if name not in self._loaded:
-            from rules.plugin_manager import PluginRegistry
-
-            if self._only is not None and name != self._only:
-                raise SandboxError(f"this sandbox runs {self._only!r} only")
-            plugin = self._preloaded.get(name)
-            if plugin is None:
-                module, _, attribute = target.partition(":")
-                plugin = importlib.import_module(module)
-                for part in filter(None, attribute.split(".")):
-                    plugin = getattr(plugin, part)
-            registry = PluginRegistry()
-            info = registry.register(plugin)  # the same checks as the engine's, misspelt hooks included
-            self._loaded[name] = (registry, info)
-        return self._loaded[name]
-
-    def handle(self, message: Mapping[str, Any]) -> dict[str, Any]:
-        try:
-            registry, info = self._load(message["plugin"], message.get("target", message["plugin"]))
-            op = message["op"]
-            if op == "describe":
-                hooks = sorted(caller.name for caller in registry.pm.get_hookcallers(registry.pm.get_plugin(info.name))
-                               if caller.name != "siyu_plugin_info")
-                return {"info": {"name": info.name, "version": info.version,
-                                 "paramsSchema": wire.encode(info.params_schema), "order": info.order,
-                                 "description": info.description, "dueOffsetsDays": list(info.due_offsets_days),
-                                 "hasCheck": info.check is not None, "afterErasure": info.after_erasure},
-                        "hooks": hooks}
-            if op == "check":
-                params = wire.decode(message["params"])
-                return {"problems": [list(p) for p in (info.check(params) if info.check else [])]}
-            if op == "call":
-                subject = wire.load_event(message["event"])
-                context = wire.load_context(message["context"])
-                argument = "sweep" if message["hook"] in sweep_hooks() else "event"
-                results = registry.call(info.name, message["hook"], context=context, **{argument: subject})
-                return {"effects": [wire.dump_effect(effect) for result in results if result is not None
-                                    for effect in result]}
-            return {"error": f"unknown op {op!r}"}
-        except Exception as error:  # noqa: BLE001 - whatever the plugin raised goes back, by name, as the answer
-            return {"error": f"{type(error).__name__}: {error}"[:1000]}
-
-
-_lambda_host: Host | None = None
-
-
-def lambda_handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
-    """A partner's Lambda function (serverless.yml): `SIYU_SANDBOX_PLUGIN` names the one plugin it runs."""
-    global _lambda_host
-    if _lambda_host is None:
-        _lambda_host = Host(only=os.environ.get("SIYU_SANDBOX_PLUGIN") or None)
-    return _lambda_host.handle(event)
-
-
-def main(argv: list[str] | None = None) -> int:  # pragma: no cover - runs as the subprocess
-    argv = list(sys.argv[1:] if argv is None else argv)
-    while "--path" in argv:
-        at = argv.index("--path")
-        sys.path.insert(0, argv[at + 1])
-        del argv[at:at + 2]
-    # The protocol keeps the real stdout; a plugin's print() goes to stderr (the logs) instead of corrupting it.
-    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    host = Host()
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        try:
-            message = json.loads(line)
-        except ValueError:
-            answer: dict[str, Any] = {"error": "the request is not JSON"}
-        else:
-            answer = host.handle(message)
-        protocol.write(json.dumps(answer, ensure_ascii=False) + "\n")
-        protocol.flush()
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

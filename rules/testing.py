@@ -111,7 +111,8 @@ def _as_deployed(plugin: Any) -> Any:
     if getattr(plugin, "__name__", "").startswith("plugins."):
         return plugin
     from rules.plugin_manager import describe
-    from rules.sandbox import InProcessRunner, SandboxError, remote_plugin
+    from rules.sandbox import SandboxError, remote_plugin
+    from rules.sandbox_host import InProcessRunner
 
     info = describe(plugin)  # a plugin that cannot describe itself says why, here
     try:

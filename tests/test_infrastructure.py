@@ -154,7 +154,7 @@ def test_the_events_function_holds_no_secret_it_does_not_use():
 
 def test_partner_plugins_run_in_functions_whose_role_can_do_nothing_but_log():
     functions = serverless()["functions"]
-    partners = {name: f for name, f in functions.items() if f["handler"] == "rules/sandbox.lambda_handler"}
+    partners = {name: f for name, f in functions.items() if f["handler"] == "rules/sandbox_host.lambda_handler"}
     assert partners, "the example partner packages are deployed as functions of their own"
     for name, function in partners.items():
         environment = environment_of(name)

@@ -106,7 +106,7 @@ def test_the_artifact_is_precompiled_and_within_lambda_limits(artifact):
     assert sum(info.file_size for info in artifact.infolist()) < MAX_UNZIPPED
 
 
-PARTNER_HANDLER = "rules/sandbox.lambda_handler"
+PARTNER_HANDLER = "rules/sandbox_host.lambda_handler"
 
 
 def siyu_functions(template: dict) -> dict[str, dict]:
@@ -133,8 +133,9 @@ def test_partner_plugins_run_from_artifacts_of_their_own_holding_rules_and_their
         assert props["Code"]["S3Key"].endswith(f"/partner-{plugin}.zip") and props["Runtime"] == "python3.11"
         with zipfile.ZipFile(ROOT / "build" / f"partner-{plugin}.zip") as zf:
             names = set(zf.namelist())
-        assert {"rules/sandbox.py", "rules/wire.py", f"{plugin}/__init__.py"} <= names
-        assert not [n for n in names if n.startswith(("api/", "infra/", "plugins/", "events/"))], plugin
+        assert {"rules/sandbox_host.py", "rules/wire.py", "plugins/coupons/effects.py", f"{plugin}/__init__.py"} <= names
+        assert not [n for n in names if n.startswith(("api/", "infra/", "events/"))], plugin
+        assert not [n for n in names if n.startswith("plugins/") and n.endswith(("/storage.py", "/graphql.py"))]
 
 
 def test_the_template_holds_no_secret_and_resolves_secrets_at_deploy_time(template):

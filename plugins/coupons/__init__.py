@@ -1,6 +1,7 @@
 """Coupons: the brand's templates, claims within stock and limits, coupons rules give, and their use on orders."""
 
 from plugins.coupons import model
+from plugins.coupons.plugin import BAIGUOYUAN_TEMPLATES
 from plugins.coupons.effects import IssueCoupon, UseCoupon
 from rules.family import Family
 
@@ -15,4 +16,5 @@ FAMILY = Family(
     shared_holdings={"coupons": model.Coupon},
     storage="plugins.coupons.storage",
     graphql="plugins.coupons.graphql",
+    demo_params={"coupons": {"templates": BAIGUOYUAN_TEMPLATES, "onRegistration": ["bgy-entry-50-10"]}},
 )

@@ -41,7 +41,7 @@ from plugins.crisis.model import (
     ReadingWrite,
     ScopeCounts,
 )
-from plugins.coupons.model import TemplatesPaused
+from plugins.coupons.effects import TemplatesPaused
 from rules.errors import WriteConflict
 from rules.persistence import Page
 

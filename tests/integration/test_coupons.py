@@ -217,7 +217,7 @@ def test_a_late_delivery_gives_one_compensation_coupon_per_order(store, brand, s
 
 
 def test_a_paused_template_cannot_be_claimed(store, brand, send):
-    from plugins.coupons.model import TemplatesPaused
+    from plugins.coupons.effects import TemplatesPaused
 
     member = joined(store, brand, send)
     engine_writes = [TemplatesPaused(brand, ("after-100-20",), by="alert-1")]

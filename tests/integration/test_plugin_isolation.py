@@ -267,7 +267,7 @@ def test_a_partner_plugin_cannot_return_an_effect_reserved_to_the_built_ins(site
 
 
 def test_a_partners_lambda_function_runs_its_own_plugin_and_no_other(monkeypatch):
-    from rules import sandbox
+    from rules import sandbox_host as sandbox
 
     monkeypatch.setenv("SIYU_SANDBOX_PLUGIN", "wecom_group_bonus")
     monkeypatch.setattr(sandbox, "_lambda_host", None)
