@@ -8,6 +8,8 @@ Keys: "Type", "Type.field" or "Type.field(argument)", as GraphQL names them.
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from graphql import (
     GraphQLInputObjectType,
     GraphQLInterfaceType,
@@ -15,27 +17,24 @@ from graphql import (
     GraphQLSchema,
 )
 
-_FIRST = "How many to return (1-100)."
-_AFTER = "The `endCursor` of the previous page (null: from the start)."
-_EDGES = "The items of this page, each with its cursor."
-_PAGE = "Where this page ends and whether there is more."
-_CURSOR = "Pass it as `after` to continue after this item."
-_NODE = "The item."
-_KEY = "Chosen by the caller, unique per operation: a retry with the same key changes nothing twice."
-_RESULT = "The outcome, or the business refusal: ask for `__typename` and `... on BusinessError { code message }`."
+FIRST = "How many to return (1-100)."
+AFTER = "The `endCursor` of the previous page (null: from the start)."
+EDGES = "The items of this page, each with its cursor."
+PAGE = "Where this page ends and whether there is more."
+CURSOR = "Pass it as `after` to continue after this item."
+NODE = "The item."
+KEY = "Chosen by the caller, unique per operation: a retry with the same key changes nothing twice."
+RESULT = "The outcome, or the business refusal: ask for `__typename` and `... on BusinessError { code message }`."
 
 DESCRIPTIONS: dict[str, str] = {
     # ---- roots ---------------------------------------------------------------------------------------------------
     "Query": "What can be read: the member's own data with a member token, the brand's with a staff token.",
     "Mutation": "What can be changed; business refusals are typed results, never errors.",
     "Query.member(id)": "The member's id.",
-    "Query.eventProblems(first)": _FIRST,
-    "Query.eventProblems(after)": _AFTER,
-    "Query.alerts(status)": "Which alerts: open ones (not resolved) or all.",
-    "Query.alerts(first)": _FIRST,
-    "Query.alerts(after)": _AFTER,
-    "Query.auditLog(first)": _FIRST,
-    "Query.auditLog(after)": _AFTER,
+    "Query.eventProblems(first)": FIRST,
+    "Query.eventProblems(after)": AFTER,
+    "Query.auditLog(first)": FIRST,
+    "Query.auditLog(after)": AFTER,
     "Query.findMember(phone)": "The member's full mainland mobile number (any separators, +86 accepted); matched "
                                "through its keyed hash, never listed.",
     "Query.findMember(referralCode)": "The member's own referral code (any case).",
@@ -70,14 +69,9 @@ DESCRIPTIONS: dict[str, str] = {
     "Mutation.setConsent(input)": "The purpose, the choice and the policy version shown.",
     "Mutation.updateProfile(input)": "What to change; fields left out stay as they are.",
     "Mutation.eraseMember(id)": "The member to erase.",
-    "Mutation.bindReferralCode(code)": "The inviter's referral code.",
-    "Mutation.claimCoupon(templateId)": "The coupon template to claim (from `couponOffers`).",
-    "Mutation.claimCoupon(idempotencyKey)": _KEY,
     "Mutation.setMemberTags(memberId)": "The member to tag.",
     "Mutation.setMemberTags(tags)": "The member's new tags (replacing the old ones): at most 50, 32 characters each.",
     "Mutation.configureBrand(input)": "What to change in the brand's configuration.",
-    "Mutation.acknowledgeAlert(id)": "The alert.",
-    "Mutation.resolveAlert(id)": "The alert.",
     "Mutation.simulateEvent(event)": "An EventBridge event (detail-type, detail...) of the staff's own brand.",
 
     # ---- members, tiers, points ----------------------------------------------------------------------------------
@@ -85,8 +79,8 @@ DESCRIPTIONS: dict[str, str] = {
     "Member.registeredAt": "When the member joined.",
     "Member.tier": "The member's tier now.",
     "Member.points": "Points: balance, lots with their expiry, and history.",
-    "Member.activity(first)": _FIRST,
-    "Member.activity(after)": _AFTER,
+    "Member.activity(first)": FIRST,
+    "Member.activity(after)": AFTER,
     "Tier.code": "The tier's stable code, e.g. gold.",
     "Tier.name": "The tier's name to show, e.g. 金卡.",
     "NextTier": "The next rung up the ladder, and how far away it is.",
@@ -95,22 +89,22 @@ DESCRIPTIONS: dict[str, str] = {
     "PageInfo": "Where a page ends, for asking the next one.",
     "PageInfo.hasNextPage": "True when more items follow.",
     "PageInfo.endCursor": "Pass it as `after` for the next page (null: empty page).",
-    "ActivityConnection.edges": _EDGES,
-    "ActivityConnection.pageInfo": _PAGE,
-    "ActivityEdge.cursor": _CURSOR,
-    "ActivityEdge.node": _NODE,
+    "ActivityConnection.edges": EDGES,
+    "ActivityConnection.pageInfo": PAGE,
+    "ActivityEdge.cursor": CURSOR,
+    "ActivityEdge.node": NODE,
     "Points.expiringWithin(days)": "The window in days from now (0-3660).",
-    "Points.history(first)": _FIRST,
-    "Points.history(after)": _AFTER,
+    "Points.history(first)": FIRST,
+    "Points.history(after)": AFTER,
     "PointsLot.id": "The lot's id.",
     "PointsLot.earned": "Points the lot started with.",
     "PointsLot.remaining": "Points of the lot not yet spent.",
     "PointsLot.earnedAt": "When the points were earned.",
     "PointsLot.expiresAt": "When what remains of the lot expires.",
-    "PointsEntryConnection.edges": _EDGES,
-    "PointsEntryConnection.pageInfo": _PAGE,
-    "PointsEntryEdge.cursor": _CURSOR,
-    "PointsEntryEdge.node": _NODE,
+    "PointsEntryConnection.edges": EDGES,
+    "PointsEntryConnection.pageInfo": PAGE,
+    "PointsEntryEdge.cursor": CURSOR,
+    "PointsEntryEdge.node": NODE,
 
     # ---- consents, privacy, audit --------------------------------------------------------------------------------
     "ConsentState.purpose": "What the consent is for.",
@@ -121,67 +115,17 @@ DESCRIPTIONS: dict[str, str] = {
     "ConsentRecord.at": "When it was recorded.",
     "DataExport.memberId": "The member exported.",
     "DataExport.exportedAt": "When the export was made.",
-    "AuditRecordConnection.edges": _EDGES,
-    "AuditRecordConnection.pageInfo": _PAGE,
-    "AuditRecordEdge.cursor": _CURSOR,
-    "AuditRecordEdge.node": _NODE,
+    "AuditRecordConnection.edges": EDGES,
+    "AuditRecordConnection.pageInfo": PAGE,
+    "AuditRecordEdge.cursor": CURSOR,
+    "AuditRecordEdge.node": NODE,
     "AuditRecord.id": "The record's id (`<callId>` for the started record, `<callId>.<outcome>` for the outcome).",
     "AuditRecord.at": "When the call was made.",
     "AuditRecord.staffId": "The staff member who called.",
     "AuditRecord.mutation": "The mutation called.",
     "AuditRecord.arguments": "Its arguments, with personal data masked (free-form: each mutation has its own).",
 
-    # ---- coupons -------------------------------------------------------------------------------------------------
-    "Coupon.id": "The coupon's id.",
-    "Coupon.templateId": "The template it was issued from.",
-    "Coupon.name": "The coupon's name to show, e.g. 满100减20.",
-    "Coupon.thresholdFen": "The order amount from which it applies, in fen (0: any order).",
-    "Coupon.amountFen": "AMOUNT_OFF: the amount taken off, in fen.",
-    "Coupon.gift": "GIFT: what is given.",
-    "Coupon.validFrom": "From when it can be used.",
-    "Coupon.validUntil": "Until when it can be used (exclusive).",
-    "Coupon.issuedAt": "When the member got it.",
-    "Coupon.reason": "Why it was given (claimed, a tier upgrade, a birthday...).",
-    "Coupon.usedAt": "When it was used (null: not used).",
-    "Coupon.orderId": "The order it was used on (null: not used).",
-    "CouponTemplate": "A kind of coupon the brand gives.",
-    "CouponTemplate.id": "The template's id (claim it by this id).",
-    "CouponTemplate.name": "The coupon's name to show.",
-    "CouponTemplate.thresholdFen": "The order amount from which it applies, in fen (0: any order).",
-    "CouponTemplate.amountFen": "AMOUNT_OFF: the amount taken off, in fen.",
-    "CouponTemplate.discountPercent": "PERCENT_OFF: the share paid, e.g. 75 for 75折.",
-    "CouponTemplate.gift": "GIFT: what is given.",
-    "CouponTemplate.perMemberLimit": "How many one member may ever get.",
-    "CouponOffer.template": "The coupon on offer.",
-    "CouponOffer.eligible": "True when the member may claim it now.",
-    "ClaimCouponResult": _RESULT,
-    "CouponClaimed": "The coupon is the member's.",
-    "CouponClaimed.coupon": "The coupon claimed.",
-    "CouponNotEligible.templateId": "The template asked for.",
-    "CouponNotEligible.reasons": "Every reason the member may not claim it.",
-    "CouponTemplateNotFound": "The brand has no coupon template with this id.",
-    "CouponTemplateNotFound.templateId": "The template asked for.",
-
-    # ---- referrals -----------------------------------------------------------------------------------------------
-    "Referral.memberId": "The invited member.",
-    "Referral.boundAt": "When they entered this member's code.",
-    "Commissions.pendingFen": "Commissions waiting out the refund window, in fen.",
-    "Commissions.settledFen": "Commissions settled, in fen.",
-    "Commissions.records": "Each commission, newest first.",
-    "CommissionRecord.inviteeId": "The invited member whose order earned it.",
-    "CommissionRecord.orderId": "The order.",
-    "CommissionRecord.level": "1: the member invited the buyer; 2: invited the buyer's inviter.",
-    "CommissionRecord.accruedFen": "What the order earned, in fen.",
-    "CommissionRecord.clawedBackFen": "What refunds took back, in fen.",
-    "CommissionRecord.settledFen": "What was paid, in fen.",
-    "CommissionRecord.accruedAt": "When the order earned it.",
-    "CommissionRecord.settlesAt": "When the refund window ends and it settles.",
-    "BindReferralResult": _RESULT,
-    "ReferralBound": "The inviter is bound to the member.",
-    "ReferralBound.referrerId": "The inviter.",
-    "ReferralRefused.reason": "The stable reason code.",
-
-    # ---- brand, plugins, events, alerts (staff) ------------------------------------------------------------------
+    # ---- brand, plugins, events (staff); the families' own are in their GraphQL halves -------------------------
     "Brand": "A brand's configuration: its tier ladder and rule plugins.",
     "Brand.id": "The brand's id.",
     "Brand.name": "The brand's name.",
@@ -196,10 +140,10 @@ DESCRIPTIONS: dict[str, str] = {
     "Plugin.version": "The installed version.",
     "Plugin.description": "What the plugin does.",
     "Plugin.enabled": "True when the calling staff's brand runs it.",
-    "EventProblemConnection.edges": _EDGES,
-    "EventProblemConnection.pageInfo": _PAGE,
-    "EventProblemEdge.cursor": _CURSOR,
-    "EventProblemEdge.node": _NODE,
+    "EventProblemConnection.edges": EDGES,
+    "EventProblemConnection.pageInfo": PAGE,
+    "EventProblemEdge.cursor": CURSOR,
+    "EventProblemEdge.node": NODE,
     "EventProblemView.eventId": "The event's id.",
     "EventProblemView.detailType": "The event's detail-type.",
     "EventProblemView.reason": "What was wrong (for staff, in English).",
@@ -207,39 +151,7 @@ DESCRIPTIONS: dict[str, str] = {
     "EventProblemView.plugin": "The plugin that failed (failed events).",
     "EventProblemView.receivedAt": "When the event arrived.",
     "EventProblemView.raw": "The event as received, with personal fields masked or left out.",
-    "AlertConnection.edges": _EDGES,
-    "AlertConnection.pageInfo": _PAGE,
-    "AlertEdge.cursor": _CURSOR,
-    "AlertEdge.node": _NODE,
-    "Alert.id": "The alert's id.",
-    "Alert.channel": "The channel counted, when the scope is a channel (e.g. douyin).",
-    "Alert.topic": "The topic counted, when the scope is a topic (e.g. quality).",
-    "Alert.level": "How serious it is now.",
-    "Alert.status": "Open, acknowledged or resolved.",
-    "Alert.openedAt": "When it was raised.",
-    "Alert.escalatedAt": "When it was last escalated (null: never).",
-    "Alert.escalations": "How often it was escalated.",
-    "Alert.acknowledgedAt": "When someone took it on (null: nobody yet).",
-    "Alert.acknowledgedBy": "Who took it on.",
-    "Alert.resolvedAt": "When it was resolved (null: not yet).",
-    "Alert.resolvedBy": "Who resolved it.",
-    "Alert.history": "Each step of its life, oldest first.",
-    "AlertStatus": "Where an alert stands: open, acknowledged or resolved.",
-    "AlertChange.at": "When the step happened.",
-    "AlertChange.level": "The level after the step.",
-    "AlertStatusFilter": "Which alerts to list.",
-    "AcknowledgeAlertResult": _RESULT,
-    "AlertAcknowledged": "Someone owns the alert now: it stops escalating.",
-    "AlertAcknowledged.alert": "The alert, acknowledged.",
-    "AlertNotFound": "The brand has no alert with this id.",
-    "AlertNotFound.alertId": "The alert asked for.",
-    "AlertAlreadyResolved": "The alert was already resolved: nothing changed.",
-    "AlertAlreadyResolved.alertId": "The alert.",
-    "AlertAlreadyResolved.resolvedAt": "When it was resolved.",
-    "ResolveAlertResult": _RESULT,
-    "AlertResolved": "The alert is resolved.",
-    "AlertResolved.alert": "The alert, resolved.",
-    "ConfigureBrandResult": _RESULT,
+    "ConfigureBrandResult": RESULT,
     "BrandConfigured": "The brand's configuration changed.",
     "BrandConfigured.brand": "The configuration now.",
     "ConfigureBrandInput.name": "The brand's new name (1-64 characters).",
@@ -270,15 +182,15 @@ DESCRIPTIONS: dict[str, str] = {
     "BrandNotConfigured.brandId": "The brand.",
     "Busy": "Too many concurrent changes: nothing was written; try again in a moment.",
     "RateLimited.action": "The action limited, e.g. redeemPoints.",
-    "LoginResult": _RESULT,
+    "LoginResult": RESULT,
     "LoggedIn.expiresAt": "When the token stops working.",
     "LoggedIn.member": "The member signed in.",
-    "RegisterMemberResult": _RESULT,
+    "RegisterMemberResult": RESULT,
     "RegisterMemberInput": "Who to register: a phone number or a WeChat identity, and where they joined.",
     "RegisterMemberInput.openid": "The member's openid in the brand's mini-program.",
     "RegisterMemberInput.unionid": "The member's unionid across the brand's WeChat apps.",
     "RegisterMemberInput.referralCode": "The inviter's referral code, if any.",
-    "RedeemPointsResult": _RESULT,
+    "RedeemPointsResult": RESULT,
     "PointsChanged.entryId": "The ledger entry written.",
     "PointsChanged.points": "The signed change.",
     "InsufficientPoints": "The member has fewer spendable points than asked for.",
@@ -294,8 +206,8 @@ DESCRIPTIONS: dict[str, str] = {
     "RedeemPointsInput": "Points the member spends on a reward.",
     "RedeemPointsInput.points": "How many points (positive).",
     "RedeemPointsInput.reason": "What they are spent on.",
-    "CheckInResult": _RESULT,
-    "PayWithPointsResult": _RESULT,
+    "CheckInResult": RESULT,
+    "PayWithPointsResult": RESULT,
     "PointsPaid.entryId": "The ledger entry written.",
     "PointsPaid.points": "Points spent.",
     "PointsPaid.balance": "Spendable points after paying.",
@@ -307,12 +219,12 @@ DESCRIPTIONS: dict[str, str] = {
     "PayWithPointsInput.orderId": "The order.",
     "PayWithPointsInput.orderAmountFen": "The order's amount, in fen.",
     "PayWithPointsInput.points": "Points to pay with (a whole number of fen's worth).",
-    "PayWithPointsInput.idempotencyKey": _KEY,
-    "AdjustPointsResult": _RESULT,
+    "PayWithPointsInput.idempotencyKey": KEY,
+    "AdjustPointsResult": RESULT,
     "AdjustPointsInput": "A staff correction of a member's points.",
     "AdjustPointsInput.memberId": "The member.",
-    "AdjustPointsInput.idempotencyKey": _KEY,
-    "ReversePointsResult": _RESULT,
+    "AdjustPointsInput.idempotencyKey": KEY,
+    "ReversePointsResult": RESULT,
     "EntryNotFound": "The member has no ledger entry with this id.",
     "EntryNotFound.entryId": "The entry asked for.",
     "EntryNotReversible": "The entry cannot be reversed.",
@@ -321,25 +233,27 @@ DESCRIPTIONS: dict[str, str] = {
     "ReversePointsEntryInput": "A ledger entry to undo with an opposite entry.",
     "ReversePointsEntryInput.memberId": "The member.",
     "ReversePointsEntryInput.entryId": "The entry.",
-    "ReversePointsEntryInput.idempotencyKey": _KEY,
+    "ReversePointsEntryInput.idempotencyKey": KEY,
     "ReversePointsEntryInput.reason": "Why it is reversed.",
-    "SetConsentResult": _RESULT,
+    "SetConsentResult": RESULT,
     "ConsentRecorded.consent": "The member's consent for this purpose now.",
     "SetConsentInput": "A member's choice for one purpose.",
     "SetConsentInput.purpose": "What the consent is for.",
-    "UpdateProfileResult": _RESULT,
+    "UpdateProfileResult": RESULT,
     "ProfileUpdated": "The profile changed.",
     "ProfileUpdated.member": "The member now.",
     "UpdateProfileInput": "What the member changes; fields left out stay as they are.",
-    "EraseResult": _RESULT,
+    "EraseResult": RESULT,
     "AccountErased.memberId": "The member erased.",
     "AccountErased.erasedAt": "When.",
-    "SetMemberTagsResult": _RESULT,
+    "SetMemberTagsResult": RESULT,
 }
 
 
-def describe(schema: GraphQLSchema) -> None:
-    """Fill in what the code left undescribed (the code's own description wins)."""
+def describe(schema: GraphQLSchema, more: Mapping[str, str] | None = None) -> None:
+    """Fill in what the code left undescribed (the code's own description wins); `more`: the families' own
+    (`DESCRIPTIONS` of their GraphQL halves)."""
+    DESCRIPTIONS = {**globals()["DESCRIPTIONS"], **(more or {})}  # noqa: N806 - the module's table, widened
     for name, kind in schema.type_map.items():
         if name.startswith("__"):
             continue
@@ -355,4 +269,4 @@ def describe(schema: GraphQLSchema) -> None:
                         arg.description = DESCRIPTIONS[f"{key}({arg_name})"]
 
 
-__all__ = ["DESCRIPTIONS", "describe"]
+__all__ = ["AFTER", "CURSOR", "DESCRIPTIONS", "EDGES", "FIRST", "KEY", "NODE", "PAGE", "RESULT", "describe"]

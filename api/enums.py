@@ -12,27 +12,6 @@ import strawberry
 E = TypeVar("E", bound=Enum)
 
 
-@strawberry.enum(description="Where a coupon stands for its holder now.")
-class CouponState(Enum):
-    AVAILABLE = "available"
-    USED = "used"
-    EXPIRED = "expired"
-    NOT_YET_VALID = "not_yet_valid"
-
-
-@strawberry.enum(description="What a coupon gives: an amount off (满减), a percentage off (折扣) or a gift.")
-class CouponType(Enum):
-    AMOUNT_OFF = "amount_off"
-    PERCENT_OFF = "percent_off"
-    GIFT = "gift"
-
-
-@strawberry.enum(description="A commission waits out the refund window (PENDING), then is paid (SETTLED).")
-class CommissionState(Enum):
-    PENDING = "pending"
-    SETTLED = "settled"
-
-
 @strawberry.enum(description="What a points ledger entry did.")
 class PointsEntryType(Enum):
     EARN = "earn"
@@ -73,31 +52,6 @@ class Channel(Enum):
     STORE = "store"
 
 
-@strawberry.enum(description="Why a member cannot claim a coupon now (IneligibilityReason.code).")
-class CouponRefusal(Enum):
-    NOT_CLAIMABLE = "NOT_CLAIMABLE"
-    PAUSED = "PAUSED"
-    NOT_STARTED = "NOT_STARTED"
-    ENDED = "ENDED"
-    OUT_OF_STOCK = "OUT_OF_STOCK"
-    LIMIT_REACHED = "LIMIT_REACHED"
-    TIER = "TIER"
-    PAID_MEMBER = "PAID_MEMBER"
-    NEW_MEMBER = "NEW_MEMBER"
-    BIRTHDAY_MONTH = "BIRTHDAY_MONTH"
-    TAGS = "TAGS"
-    FIRST_ORDER = "FIRST_ORDER"
-
-
-@strawberry.enum(description="Why a referral code was not bound (ReferralRefused.reason).")
-class ReferralRefusal(Enum):
-    UNKNOWN_CODE = "UNKNOWN_CODE"
-    SELF_REFERRAL = "SELF_REFERRAL"
-    LOOP = "LOOP"
-    ALREADY_BOUND = "ALREADY_BOUND"
-    ALREADY_REFERRED = "ALREADY_REFERRED"
-    WINDOW_CLOSED = "WINDOW_CLOSED"
-    NOT_ENABLED = "NOT_ENABLED"
 
 
 def enum_of(kind: type[E], value: str | None) -> E | None:

@@ -158,7 +158,7 @@ class CodedErrors(MaskErrors):
 
 
 def localised(error: GraphQLError, language: str) -> str:
-    """The error's message in `language`: Siyu's own errors carry their sentence (api/context.py graphql_error);
+    """The error's message in `language`: Siyu's own errors carry their sentence (api/request.py graphql_error);
     graphql-core's (syntax, unknown fields, limits) are English and get a translated lead-in by code."""
     cause: Any = error
     while cause is not None:

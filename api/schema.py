@@ -496,7 +496,8 @@ class SiyuSchema(strawberry.Schema):
             # Before the schema is built from the types: every staff mutation, present or future, is audited.
             audit_staff_mutations(mutation)
         super().__init__(*args, **kwargs)
-        describe(self._schema)
+        describe(self._schema, {key: text for module in families().modules("graphql")
+                                for key, text in getattr(module, "DESCRIPTIONS", {}).items()})
 
     def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
         # Refusals (bad token, wrong role, bad input) are answers, not incidents: log only what gets masked.

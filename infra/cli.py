@@ -144,7 +144,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return 2
     sweep = SweepEvent(event_id=f"cli-sweep-{args.sweep}-{day.isoformat()}", sweep=args.sweep, time=midnight)
 
-    unit = "members" if args.sweep == "daily" else "brands"
+    from rules.family import families
+
+    own = families().sweeps.get(args.sweep)
+    if args.sweep != "daily" and own is None:
+        print(f"unknown sweep {args.sweep!r}: daily or one of {sorted(families().sweeps)}", file=sys.stderr)
+        return 2
+    unit = "members" if own is None else own.counts
 
     def progress(done: int, total: int) -> None:
         if total >= 20 and sys.stderr.isatty() or args.progress:
@@ -243,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep = commands.add_parser("sweep", help="run a scheduled sweep for a brand-local date")
     sweep.add_argument("--date", required=True, help="YYYY-MM-DD")
-    sweep.add_argument("--sweep", default="daily", choices=["daily", "alert-deadlines"])
+    sweep.add_argument("--sweep", default="daily", help="daily, or a family's own sweep (alert-deadlines)")
     sweep.add_argument("--timezone", default="Asia/Shanghai")
     sweep.add_argument("--progress", action="store_true", help="always show the progress bar")
     sweep.add_argument("--allow-future", action="store_true",

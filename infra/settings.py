@@ -9,7 +9,7 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Mapping
 
-from rules.limits import DEFAULT_LIMITS, AttemptLimit
+from rules.limits import AttemptLimit, default_limits
 
 DEV_JWT_SECRET = "siyu-local-dev-secret-change-me-0123456789"
 DEV_PHONE_KEY = "siyu-local-phone-hash-key"
@@ -71,7 +71,7 @@ class Settings:
     wechat_api_url: str = WECHAT_API_URL
     wechat_timeout_seconds: float = 5.0
     # Abuse limits: attempts per member, action and window.
-    attempt_limits: Mapping[str, AttemptLimit] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    attempt_limits: Mapping[str, AttemptLimit] = field(default_factory=default_limits)
     # Events on the bus must come from `siyu.brand.<their brandId>[.<system>]` (rules/sources.py).
     require_brand_source: bool = False
     # Browser origins allowed to call the API (api/cors.py): `SIYU_CORS_ORIGINS`, comma-separated, `:*` for any
@@ -136,7 +136,7 @@ def _wechat_apps(raw: str | None) -> dict[str, WechatApp]:
 
 def _attempt_limits(raw: str | None) -> dict[str, AttemptLimit]:
     """`SIYU_ATTEMPT_LIMITS`: {"<action>": {"attempts": 20, "windowSeconds": 3600}} over the defaults."""
-    limits = dict(DEFAULT_LIMITS)
+    limits = default_limits()
     if not raw:
         return limits
     try:

@@ -174,29 +174,6 @@ class PointsPaymentTooLarge(SiyuError):
         self.max_fen = max_fen
 
 
-class CouponTemplateNotFound(NotFound):
-    code = "COUPON_TEMPLATE_NOT_FOUND"
-
-    def __init__(self, template_id: str) -> None:
-        super().__init__(template_id=template_id)
-        self.template_id = template_id
-
-
-class CouponNotEligible(SiyuError):
-    """The member may not claim this coupon now; `reasons` says every why (plugins.coupons.model.Reason)."""
-
-    code = "COUPON_NOT_ELIGIBLE"
-
-    def __init__(self, template_id: str, reasons: list) -> None:
-        self.template_id = template_id
-        self.reasons = reasons
-        super().__init__(reasons=[r.code for r in reasons])
-
-    def render(self, language: str) -> str:
-        why = "; ".join(r.render(language) for r in self.reasons)
-        return messages.render(self.key, language, {"reasons": why})
-
-
 class RateLimited(SiyuError):
     """The member attempted this action too often in the current window; nothing was done."""
 

@@ -80,6 +80,10 @@ class Family:
     sweeps: tuple[Sweep, ...] = ()
     storage: str | None = None
     graphql: str | None = None
+    # Its sentences, by key, in Chinese and English (rules/messages.py renders them with the core's).
+    messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Attempt limits of its member-facing actions (rules/limits.py), by action name.
+    limits: Mapping[str, Any] = field(default_factory=dict)
     # The parameters the local demo brand gives the family's plugins (infra/demo.py), by plugin name.
     demo_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -109,6 +113,8 @@ class Families:
         self.plugin_modules = tuple(m for f in self.all for m in f.plugins)
         self.hookspec_modules = tuple(f.hookspecs for f in self.all if f.hookspecs)
         self.effect_types = tuple(t for f in self.all for t in f.effects)
+        self.messages = {key: text for f in self.all for key, text in f.messages.items()}
+        self.limits = {action: limit for f in self.all for action, limit in f.limits.items()}
         self.demo_params = {name: params for f in self.all for name, params in f.demo_params.items()}
         self.partner_effects = tuple(t for f in self.all for t in f.partner_effects)
         self.shared_holdings = {name: kind for f in self.all for name, kind in f.shared_holdings.items()}

@@ -17,8 +17,6 @@ from rules.errors import RateLimited
 CHECK_IN = "checkIn"
 REDEEM_POINTS = "redeemPoints"
 PAY_WITH_POINTS = "payWithPoints"
-CLAIM_COUPON = "claimCoupon"
-BIND_REFERRAL_CODE = "bindReferralCode"
 SET_CONSENT = "setConsent"
 UPDATE_PROFILE = "updateProfile"
 BIND_PHONE = "bindPhone"
@@ -34,13 +32,12 @@ class AttemptLimit:
 
 
 # Far above what a person does by hand (one check-in a day, a few orders), low enough that a script hammering one
-# account is stopped within minutes. Override per deployment with SIYU_ATTEMPT_LIMITS.
+# account is stopped within minutes. Override per deployment with SIYU_ATTEMPT_LIMITS. The families add their own
+# actions' limits (`Family.limits`): `default_limits()`.
 DEFAULT_LIMITS: Mapping[str, AttemptLimit] = {
     CHECK_IN: AttemptLimit(10, timedelta(hours=1)),
     REDEEM_POINTS: AttemptLimit(30, timedelta(hours=1)),
     PAY_WITH_POINTS: AttemptLimit(30, timedelta(hours=1)),
-    CLAIM_COUPON: AttemptLimit(20, timedelta(hours=1)),
-    BIND_REFERRAL_CODE: AttemptLimit(10, timedelta(hours=1)),
     SET_CONSENT: AttemptLimit(20, timedelta(hours=1)),
     UPDATE_PROFILE: AttemptLimit(20, timedelta(hours=1)),
     BIND_PHONE: AttemptLimit(10, timedelta(hours=1)),  # each try costs a WeChat call
@@ -48,6 +45,13 @@ DEFAULT_LIMITS: Mapping[str, AttemptLimit] = {
     # it stops a script from registering members (and calling WeChat) by the thousand.
     LOGIN_WITH_WECHAT: AttemptLimit(30, timedelta(minutes=5)),
 }
+
+
+def default_limits() -> dict[str, AttemptLimit]:
+    """The core's limits and the families' (a coupon claim, a referral code guess)."""
+    from rules.family import families
+
+    return {**DEFAULT_LIMITS, **families().limits}
 
 
 class AttemptCounter(Protocol):
@@ -68,10 +72,10 @@ def window(now: datetime, length: timedelta) -> tuple[datetime, datetime]:
 
 
 def count_attempt(store: AttemptCounter, brand_id: str, member_id: str, action: str, *, now: datetime,
-                  limits: Mapping[str, AttemptLimit] = DEFAULT_LIMITS, live_member: bool = False) -> None:
+                  limits: Mapping[str, AttemptLimit] | None = None, live_member: bool = False) -> None:
     """Count one attempt of `action` by the member; raise `RateLimited` (nothing counted) past the limit. With
     `live_member`, raise `MemberNotFound` (nothing counted) for a member who does not exist or was erased."""
-    limit = limits.get(action)
+    limit = (default_limits() if limits is None else limits).get(action)
     if limit is None:
         raise ValueError(f"no attempt limit for action {action!r}")  # a wiring mistake, not a member's
     start, end = window(now, limit.window)
@@ -82,9 +86,9 @@ def count_attempt(store: AttemptCounter, brand_id: str, member_id: str, action: 
 
 
 def release_attempt(store: AttemptCounter, brand_id: str, member_id: str, action: str, *, now: datetime,
-                    limits: Mapping[str, AttemptLimit] = DEFAULT_LIMITS) -> None:
+                    limits: Mapping[str, AttemptLimit] | None = None) -> None:
     """Give back one counted attempt of `action` (the request was refused as `Busy`: the member did nothing)."""
-    limit = limits.get(action)
+    limit = (default_limits() if limits is None else limits).get(action)
     if limit is None:
         return
     start, _ = window(now, limit.window)

@@ -1,7 +1,7 @@
 """Every sentence Siyu shows a member or a front end, in Chinese (the default) and English, keyed by stable codes.
 
 The domain raises codes and parameters (`rules/errors.py`, coupon `Reason`s); the API picks the language from the
-request's `Accept-Language` (api/context.py) and renders here. English renderings also serve logs and the
+request's `Accept-Language` (api/request.py) and renders here. English renderings also serve logs and the
 staff-facing event problems. Keys:
 
 - business error codes (`INSUFFICIENT_POINTS`, ...), the `code` of typed results;
@@ -51,19 +51,12 @@ MESSAGES: dict[str, dict[str, str]] = {
                           "smaller amounts"},
     "POINTS_PAYMENT_TOO_LARGE": {ZH: "本订单积分最多抵扣 {max_fen} 分（{max_points} 积分）",
                                  EN: "points can pay at most {max_fen} fen of this order ({max_points} points)"},
-    "COUPON_TEMPLATE_NOT_FOUND": {ZH: "品牌没有优惠券模板 {template_id}",
-                                  EN: "the brand has no coupon template {template_id}"},
-    "COUPON_NOT_ELIGIBLE": {ZH: "暂不能领取：{reasons}", EN: "not eligible: {reasons}"},
     "RATE_LIMITED": {ZH: "操作太频繁（{action}），请 {retry_after_seconds} 秒后再试",
                      EN: "too many {action} attempts; try again in {retry_after_seconds} seconds"},
     "INVALID_LOGIN_CODE": {ZH: "登录码无效、已使用或已过期，请重新调用 wx.login()",
                            EN: "the login code is invalid, used or expired: call wx.login() again"},
     "BIRTHDAY_CHANGE_TOO_SOON": {ZH: "生日每年只能修改一次，下次可修改日期：{next_change_on}",
                                  EN: "the birthday can be changed once a year; next on {next_change_on}"},
-    "ALERT_NOT_FOUND": {ZH: "本品牌没有告警 {alert_id}", EN: "no alert {alert_id} in this brand"},
-    "ALERT_ALREADY_RESOLVED": {ZH: "告警 {alert_id} 已于 {resolved_at} 解决",
-                               EN: "alert {alert_id} was resolved at {resolved_at}"},
-    "REFERRAL_REFUSED": {ZH: "邀请码不可用", EN: "the referral code was refused"},
 
     # ---- why an input was refused (InvalidInput keys) --------------------------------------------------------------
     "invalid.untranslated": {ZH: "输入有误（{field}）：{detail}", EN: "{detail}"},
@@ -71,7 +64,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "invalid.identity_required": {ZH: "注册会员需要手机号或微信身份",
                                   EN: "a member registers with a phone number or a WeChat identity"},
     "invalid.referral_code": {ZH: "邀请码由字母和数字组成", EN: "a referral code is letters and digits"},
-    "invalid.not_referral_code": {ZH: "这不是一个邀请码", EN: "not a referral code"},
     "invalid.birthday": {ZH: "生日为月和日，格式为 \"--MM-DD\"（例如 \"--03-01\"）",
                          EN: 'a birthday is a month and day, written "--MM-DD" (e.g. "--03-01")'},
     "invalid.nickname": {ZH: "昵称最多 {max} 个可打印字符", EN: "a nickname is at most {max} printable characters"},
@@ -145,29 +137,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "field.unionid": {ZH: "微信开放平台账号", EN: "unionid"},
 
     # ---- why a coupon cannot be claimed (coupon Reason codes) ------------------------------------------------------
-    "coupon.NOT_CLAIMABLE": {ZH: "该券由品牌规则发放，不能领取", EN: "this coupon is given by the brand's rules, not claimed"},
-    "coupon.PAUSED": {ZH: "品牌已暂停发放该券", EN: "this coupon is paused by the brand for now"},
-    "coupon.NOT_STARTED": {ZH: "{starts_at} 开始领取", EN: "claims open at {starts_at}"},
-    "coupon.ENDED": {ZH: "该券已过有效期", EN: "this coupon's validity has ended"},
-    "coupon.OUT_OF_STOCK": {ZH: "已被领完", EN: "all coupons of this kind are gone"},
-    "coupon.LIMIT_REACHED": {ZH: "每位会员限领 {limit} 张", EN: "at most {limit} per member"},
-    "coupon.TIER": {ZH: "仅限{tiers}会员", EN: "for {tiers} members"},
-    "coupon.PAID_MEMBER": {ZH: "仅限付费会员", EN: "for paid members"},
-    "coupon.NEW_MEMBER": {ZH: "仅限 {days} 天内注册的新会员", EN: "for members who joined in the last {days} days"},
-    "coupon.BIRTHDAY_MONTH": {ZH: "仅限生日月的会员", EN: "for members in their birthday month"},
-    "coupon.TAGS": {ZH: "不适用于您所在的会员群组", EN: "not for this member's group"},
-    "coupon.FIRST_ORDER": {ZH: "仅限尚未下单的会员", EN: "for members who have not ordered yet"},
 
     # ---- why a referral code was refused ---------------------------------------------------------------------------
-    "referral.NOT_ENABLED": {ZH: "本品牌没有邀请活动", EN: "this brand runs no referral programme"},
-    "referral.ALREADY_BOUND": {ZH: "您已经绑定过邀请人", EN: "this member already has an inviter"},
-    "referral.UNKNOWN_CODE": {ZH: "本品牌没有会员使用这个邀请码", EN: "no member of this brand has this code"},
-    "referral.SELF_REFERRAL": {ZH: "不能邀请自己", EN: "members cannot invite themselves"},
-    "referral.LOOP": {ZH: "邀请人是由您邀请的，不能互相邀请", EN: "the inviter was invited by this member"},
-    "referral.ALREADY_REFERRED": {ZH: "该手机号或微信账号以前已被邀请过",
-                                  EN: "this phone number or WeChat account was referred before"},
-    "referral.WINDOW_CLOSED": {ZH: "已超过注册后可填写邀请码的期限",
-                               EN: "codes are accepted only within the brand's days after joining"},
 
     # ---- GraphQL errors, by extensions.code ------------------------------------------------------------------------
     "graphql.UNAUTHENTICATED": {ZH: "请先登录：请发送有效的 Bearer 令牌",
@@ -241,9 +212,20 @@ def parameters(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
+def catalogue() -> dict[str, dict[str, str]]:
+    """Every sentence: the core's and those the rule families bring (`Family.messages`)."""
+    from rules.family import families
+
+    return {**MESSAGES, **families().messages}
+
+
 def render(key: str, language: str = DEFAULT_LANGUAGE, params: Mapping[str, Any] | None = None) -> str:
     """The sentence for `key` in `language` (falling back to Chinese, then to the key itself)."""
     entry = MESSAGES.get(key)
+    if entry is None:
+        from rules.family import families
+
+        entry = families().messages.get(key)
     if entry is None:
         return key
     template = entry.get(language) or entry[DEFAULT_LANGUAGE]

@@ -249,7 +249,7 @@ def test_functions_publish_only_the_engines_follow_ups_and_every_built_in_emit_i
 
     assert not set(FOLLOW_UP_TYPES) & set(HOOKS)
     emitted = set()
-    for path in (ROOT / "plugins").glob("*.py"):
+    for path in (ROOT / "plugins").rglob("*.py"):
         emitted |= set(re.findall(r'Emit\(detail_type="([\w.]+)"', path.read_text()))
     assert emitted and emitted <= set(FOLLOW_UP_TYPES), emitted - set(FOLLOW_UP_TYPES)
 

@@ -1,9 +1,13 @@
 """Coupons: the brand's templates, claims within stock and limits, coupons rules give, and their use on orders."""
 
+from datetime import timedelta
+
 from plugins.coupons import model
 from plugins.coupons.plugin import BAIGUOYUAN_TEMPLATES
 from plugins.coupons.effects import IssueCoupon, UseCoupon
+from plugins.coupons.messages import MESSAGES
 from rules.family import Family
+from rules.limits import AttemptLimit
 
 FAMILY = Family(
     name="coupons",
@@ -16,5 +20,7 @@ FAMILY = Family(
     shared_holdings={"coupons": model.Coupon},
     storage="plugins.coupons.storage",
     graphql="plugins.coupons.graphql",
+    messages=MESSAGES,
+    limits={model.CLAIM_COUPON: AttemptLimit(20, timedelta(hours=1))},
     demo_params={"coupons": {"templates": BAIGUOYUAN_TEMPLATES, "onRegistration": ["bgy-entry-50-10"]}},
 )

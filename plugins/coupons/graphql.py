@@ -5,20 +5,52 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Optional, Union
 
+from enum import Enum
+
 import strawberry
 
 from strawberry.types import Info
 
-from api.enums import CouponRefusal, CouponState, CouponType
 from api.results import BrandNotConfigured, BusinessError, Busy, MemberNotFound, RateLimited, business_error
+from api.descriptions import KEY, RESULT
 from api.permissions import IsMember
 from api.request import NOT_FOUND, Context, graphql_error, language
 from api.resolving import configured_brand
 from api.retry import typed
-from rules import limits
 from rules.members import MemberState
 from rules import errors
 from plugins.coupons import model as coupons
+
+
+@strawberry.enum(description="Where a coupon stands for its holder now.")
+class CouponState(Enum):
+    AVAILABLE = "available"
+    USED = "used"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+
+
+@strawberry.enum(description="What a coupon gives: an amount off (满减), a percentage off (折扣) or a gift.")
+class CouponType(Enum):
+    AMOUNT_OFF = "amount_off"
+    PERCENT_OFF = "percent_off"
+    GIFT = "gift"
+
+
+@strawberry.enum(description="Why a member cannot claim a coupon now (IneligibilityReason.code).")
+class CouponRefusal(Enum):
+    NOT_CLAIMABLE = "NOT_CLAIMABLE"
+    PAUSED = "PAUSED"
+    NOT_STARTED = "NOT_STARTED"
+    ENDED = "ENDED"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    LIMIT_REACHED = "LIMIT_REACHED"
+    TIER = "TIER"
+    PAID_MEMBER = "PAID_MEMBER"
+    NEW_MEMBER = "NEW_MEMBER"
+    BIRTHDAY_MONTH = "BIRTHDAY_MONTH"
+    TAGS = "TAGS"
+    FIRST_ORDER = "FIRST_ORDER"
 
 
 @strawberry.type(description="A coupon a member holds.")
@@ -117,10 +149,10 @@ class CouponTemplateNotFound(BusinessError):
 
 def coupon_error(error: errors.SiyuError) -> BusinessError:
     common = {"code": error.code, "_failure": error}
-    if isinstance(error, errors.CouponNotEligible):
+    if isinstance(error, coupons.CouponNotEligible):
         return CouponNotEligible(**common, template_id=error.template_id,
                                  reasons=[IneligibilityReason(code=CouponRefusal(r.code), _reason=r) for r in error.reasons])
-    if isinstance(error, errors.CouponTemplateNotFound):
+    if isinstance(error, coupons.CouponTemplateNotFound):
         return CouponTemplateNotFound(**common, template_id=error.template_id)
     return business_error(error)
 
@@ -181,7 +213,7 @@ class Mutation:
         p = context.principal
 
         def run():
-            context.attempt(limits.CLAIM_COUPON)
+            context.attempt(coupons.CLAIM_COUPON)
             brand = configured_brand(context)
             # With a key, a retried claim (a timeout, a double tap) returns the coupon it already got.
             request_id = f"key:{idempotency_key[:128]}" if idempotency_key else context.request_id
@@ -190,3 +222,39 @@ class Mutation:
             return CouponClaimed(coupon=Coupon.of(coupon, context.now))
 
         return typed(run, context, coupon_error)
+
+
+# Descriptions of this family's types and fields (api/descriptions.py applies them with the core's).
+DESCRIPTIONS: dict[str, str] = {
+    "Mutation.claimCoupon(templateId)": "The coupon template to claim (from `couponOffers`).",
+    "Mutation.claimCoupon(idempotencyKey)": KEY,
+    "Coupon.id": "The coupon's id.",
+    "Coupon.templateId": "The template it was issued from.",
+    "Coupon.name": "The coupon's name to show, e.g. 满100减20.",
+    "Coupon.thresholdFen": "The order amount from which it applies, in fen (0: any order).",
+    "Coupon.amountFen": "AMOUNT_OFF: the amount taken off, in fen.",
+    "Coupon.gift": "GIFT: what is given.",
+    "Coupon.validFrom": "From when it can be used.",
+    "Coupon.validUntil": "Until when it can be used (exclusive).",
+    "Coupon.issuedAt": "When the member got it.",
+    "Coupon.reason": "Why it was given (claimed, a tier upgrade, a birthday...).",
+    "Coupon.usedAt": "When it was used (null: not used).",
+    "Coupon.orderId": "The order it was used on (null: not used).",
+    "CouponTemplate": "A kind of coupon the brand gives.",
+    "CouponTemplate.id": "The template's id (claim it by this id).",
+    "CouponTemplate.name": "The coupon's name to show.",
+    "CouponTemplate.thresholdFen": "The order amount from which it applies, in fen (0: any order).",
+    "CouponTemplate.amountFen": "AMOUNT_OFF: the amount taken off, in fen.",
+    "CouponTemplate.discountPercent": "PERCENT_OFF: the share paid, e.g. 75 for 75折.",
+    "CouponTemplate.gift": "GIFT: what is given.",
+    "CouponTemplate.perMemberLimit": "How many one member may ever get.",
+    "CouponOffer.template": "The coupon on offer.",
+    "CouponOffer.eligible": "True when the member may claim it now.",
+    "ClaimCouponResult": RESULT,
+    "CouponClaimed": "The coupon is the member's.",
+    "CouponClaimed.coupon": "The coupon claimed.",
+    "CouponNotEligible.templateId": "The template asked for.",
+    "CouponNotEligible.reasons": "Every reason the member may not claim it.",
+    "CouponTemplateNotFound": "The brand has no coupon template with this id.",
+    "CouponTemplateNotFound.templateId": "The template asked for.",
+}

@@ -16,6 +16,32 @@ from typing import Any, Iterable, Mapping
 from plugins.coupons.effects import PLUGIN, IssueCoupon, UseCoupon, coupon_id_for, rule_coupon_id
 from rules import messages
 from rules.brands import BrandConfig
+from rules.errors import NotFound, SiyuError
+
+CLAIM_COUPON = "claimCoupon"  # the attempt-limited action (rules/limits.py)
+
+
+class CouponTemplateNotFound(NotFound):
+    code = "COUPON_TEMPLATE_NOT_FOUND"
+
+    def __init__(self, template_id: str) -> None:
+        super().__init__(template_id=template_id)
+        self.template_id = template_id
+
+
+class CouponNotEligible(SiyuError):
+    """The member may not claim this coupon now; `reasons` says every why (plugins.coupons.model.Reason)."""
+
+    code = "COUPON_NOT_ELIGIBLE"
+
+    def __init__(self, template_id: str, reasons: list) -> None:
+        self.template_id = template_id
+        self.reasons = reasons
+        super().__init__(reasons=[r.code for r in reasons])
+
+    def render(self, language: str) -> str:
+        why = "; ".join(r.render(language) for r in self.reasons)
+        return messages.render(self.key, language, {"reasons": why})
 
 
 
@@ -268,7 +294,7 @@ def claim(store, brand: BrandConfig, member_id: str, template_id: str, now: date
     """Claim a coupon: every eligibility rule checked on the member as loaded, then stock and the per-member limit
     enforced by the write itself (concurrent claims cannot oversell). `request_id` makes the coupon's id."""
     from rules.context import member_view
-    from rules.errors import CouponNotEligible, CouponTemplateNotFound, MemberNotFound
+    from rules.errors import MemberNotFound
 
     template = templates(brand).get(template_id)
     if template is None:

@@ -16,7 +16,8 @@ from infra.transactions import Transaction, connection
 from infra.models import MemberItem, SiyuItem
 from plugins.coupons.effects import TemplatesPaused
 from plugins.coupons.model import Coupon, CouponIssued, CouponUsed, Reason, Template
-from rules.errors import CouponNotEligible, MemberNotFound, WriteConflict
+from plugins.coupons.model import CouponNotEligible
+from rules.errors import MemberNotFound, WriteConflict
 
 
 class CouponItem(SiyuItem, discriminator="coupon"):

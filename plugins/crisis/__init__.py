@@ -3,6 +3,7 @@ escalated by an hourly sweep; coupon templates paused while a red alert is open.
 
 from plugins.crisis import model
 from rules.events import ID_FIELD
+from plugins.crisis.messages import MESSAGES
 from rules.family import EventType, Family, Sweep
 
 FAMILY = Family(
@@ -28,6 +29,7 @@ FAMILY = Family(
     effects=(model.CountFeedback, model.RaiseAlert, model.ShowReading, model.EscalateAlert),
     sweeps=(Sweep(model.ALERT_SWEEP, resource="alert-sweep", hook="siyu_alerts_due",
                   targets=model.brands_with_alerts_due),),
+    messages=MESSAGES,
     storage="plugins.crisis.storage",
     graphql="plugins.crisis.graphql",
 )

@@ -10,6 +10,7 @@ import strawberry
 
 from strawberry.types import Info
 
+from api.descriptions import AFTER, CURSOR, EDGES, FIRST, NODE, PAGE, RESULT
 from api.permissions import IsStaff
 from api.request import BAD_USER_INPUT, Context, graphql_error
 from api.resolving import plausible_id
@@ -199,3 +200,45 @@ def _alert_id(value: strawberry.ID) -> str:
 
 def _alert_change(run):
     return typed(run, None, alert_error)
+
+
+# Descriptions of this family's types and fields (api/descriptions.py applies them with the core's).
+DESCRIPTIONS: dict[str, str] = {
+    "Query.alerts(status)": "Which alerts: open ones (not resolved) or all.",
+    "Query.alerts(first)": FIRST,
+    "Query.alerts(after)": AFTER,
+    "Mutation.acknowledgeAlert(id)": "The alert.",
+    "Mutation.resolveAlert(id)": "The alert.",
+    "AlertConnection.edges": EDGES,
+    "AlertConnection.pageInfo": PAGE,
+    "AlertEdge.cursor": CURSOR,
+    "AlertEdge.node": NODE,
+    "Alert.id": "The alert's id.",
+    "Alert.channel": "The channel counted, when the scope is a channel (e.g. douyin).",
+    "Alert.topic": "The topic counted, when the scope is a topic (e.g. quality).",
+    "Alert.level": "How serious it is now.",
+    "Alert.status": "Open, acknowledged or resolved.",
+    "Alert.openedAt": "When it was raised.",
+    "Alert.escalatedAt": "When it was last escalated (null: never).",
+    "Alert.escalations": "How often it was escalated.",
+    "Alert.acknowledgedAt": "When someone took it on (null: nobody yet).",
+    "Alert.acknowledgedBy": "Who took it on.",
+    "Alert.resolvedAt": "When it was resolved (null: not yet).",
+    "Alert.resolvedBy": "Who resolved it.",
+    "Alert.history": "Each step of its life, oldest first.",
+    "AlertStatus": "Where an alert stands: open, acknowledged or resolved.",
+    "AlertChange.at": "When the step happened.",
+    "AlertChange.level": "The level after the step.",
+    "AlertStatusFilter": "Which alerts to list.",
+    "AcknowledgeAlertResult": RESULT,
+    "AlertAcknowledged": "Someone owns the alert now: it stops escalating.",
+    "AlertAcknowledged.alert": "The alert, acknowledged.",
+    "AlertNotFound": "The brand has no alert with this id.",
+    "AlertNotFound.alertId": "The alert asked for.",
+    "AlertAlreadyResolved": "The alert was already resolved: nothing changed.",
+    "AlertAlreadyResolved.alertId": "The alert.",
+    "AlertAlreadyResolved.resolvedAt": "When it was resolved.",
+    "ResolveAlertResult": RESULT,
+    "AlertResolved": "The alert is resolved.",
+    "AlertResolved.alert": "The alert, resolved.",
+}

@@ -1,9 +1,13 @@
 """Referral: binding an invitee to their inviter, and commissions on invitees' orders (accrued, settled after the
 refund window, clawed back on refunds)."""
 
+from datetime import timedelta
+
 from plugins.referral import model
 from rules.events import ID_FIELD
+from plugins.referral.messages import MESSAGES
 from rules.family import EventType, Family
+from rules.limits import AttemptLimit
 
 FAMILY = Family(
     name="referral",
@@ -20,6 +24,8 @@ FAMILY = Family(
               model.SettleCommission: model.plan_settle, model.ClawBackCommission: model.plan_claw_back},
     effects=(model.BindReferral, model.AccrueCommission, model.SettleCommission, model.ClawBackCommission,
              model.InviterCoupon),
+    messages=MESSAGES,
+    limits={model.BIND_REFERRAL_CODE: AttemptLimit(10, timedelta(hours=1))},
     storage="plugins.referral.storage",
     graphql="plugins.referral.graphql",
 )

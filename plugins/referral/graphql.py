@@ -5,20 +5,39 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Optional, Union
 
+from enum import Enum
+
 import strawberry
 
-from api.enums import CommissionState, ReferralRefusal
 
+from api.descriptions import RESULT
 from api.permissions import IsMember
 from api.request import Context
 from api.resolving import engine_event
 from api.results import BusinessError, Busy, InvalidInput, MemberNotFound, RateLimited
 from api.retry import typed
 from plugins.referral import model
-from rules import errors, limits
+from rules import errors
 from rules.members import MemberState
 from rules.messages import Sentence
 from strawberry.types import Info
+
+
+@strawberry.enum(description="A commission waits out the refund window (PENDING), then is paid (SETTLED).")
+class CommissionState(Enum):
+    PENDING = "pending"
+    SETTLED = "settled"
+
+
+@strawberry.enum(description="Why a referral code was not bound (ReferralRefused.reason).")
+class ReferralRefusal(Enum):
+    UNKNOWN_CODE = "UNKNOWN_CODE"
+    SELF_REFERRAL = "SELF_REFERRAL"
+    LOOP = "LOOP"
+    ALREADY_BOUND = "ALREADY_BOUND"
+    ALREADY_REFERRED = "ALREADY_REFERRED"
+    WINDOW_CLOSED = "WINDOW_CLOSED"
+    NOT_ENABLED = "NOT_ENABLED"
 
 
 @strawberry.type(description="A member this member invited.")
@@ -113,7 +132,7 @@ class Mutation:
             cleaned = code.strip().upper()
             if not 0 < len(cleaned) <= 32 or not cleaned.isalnum():
                 raise errors.InvalidInput("code", "invalid.not_referral_code")
-            context.attempt(limits.BIND_REFERRAL_CODE)  # every guess runs the rules and writes: limited
+            context.attempt(model.BIND_REFERRAL_CODE)  # every guess runs the rules and writes: limited
             summary = engine_event(context, f"referral-{p.brand_id}-{p.subject}-{cleaned}-{context.now:%Y%m%d%H%M}",
                                     "referral.code_entered",
                                     {"brandId": p.brand_id, "memberId": p.subject, "referralCode": cleaned})
@@ -128,3 +147,26 @@ class Mutation:
                                    reason=ReferralRefusal(reason))
 
         return typed(run, context)
+
+
+# Descriptions of this family's types and fields (api/descriptions.py applies them with the core's).
+DESCRIPTIONS: dict[str, str] = {
+    "Mutation.bindReferralCode(code)": "The inviter's referral code.",
+    "Referral.memberId": "The invited member.",
+    "Referral.boundAt": "When they entered this member's code.",
+    "Commissions.pendingFen": "Commissions waiting out the refund window, in fen.",
+    "Commissions.settledFen": "Commissions settled, in fen.",
+    "Commissions.records": "Each commission, newest first.",
+    "CommissionRecord.inviteeId": "The invited member whose order earned it.",
+    "CommissionRecord.orderId": "The order.",
+    "CommissionRecord.level": "1: the member invited the buyer; 2: invited the buyer's inviter.",
+    "CommissionRecord.accruedFen": "What the order earned, in fen.",
+    "CommissionRecord.clawedBackFen": "What refunds took back, in fen.",
+    "CommissionRecord.settledFen": "What was paid, in fen.",
+    "CommissionRecord.accruedAt": "When the order earned it.",
+    "CommissionRecord.settlesAt": "When the refund window ends and it settles.",
+    "BindReferralResult": RESULT,
+    "ReferralBound": "The inviter is bound to the member.",
+    "ReferralBound.referrerId": "The inviter.",
+    "ReferralRefused.reason": "The stable reason code.",
+}

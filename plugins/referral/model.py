@@ -24,6 +24,7 @@ from rules.effects import FamilyEffect
 
 PLUGIN = "referral"
 BOUND = f"{PLUGIN}:bound"
+BIND_REFERRAL_CODE = "bindReferralCode"  # the attempt-limited action (rules/limits.py)
 REFUSED_RULE = f"{PLUGIN}-refused"  # the rule of the Note saying why a code was refused
 
 

@@ -1,4 +1,4 @@
-"""Referrals and commissions in the table (see `rules/referrals.py` for the model).
+"""Referrals and commissions in the table (see `plugins/referral/model.py` for the model).
 
 Inviter partition (`BRAND#b#MEMBER#inviter`): `REFERRED#<invitee>` per invitee, `REFERRALCOUNT` (the count that
 ladders read, updated only from the count it was read at), `COMMISSION#<invitee>#<order>#<level>` records,

@@ -9,6 +9,7 @@ import pytest
 from infra import keys, runtime
 from infra.models import AttemptItem
 from rules import limits
+from plugins.coupons.model import CLAIM_COUPON
 from rules.errors import RateLimited
 from rules.limits import AttemptLimit, count_attempt, window
 from tests.helpers import call_graphql, earn, register, token
@@ -97,14 +98,14 @@ def test_the_next_window_starts_afresh_and_the_counter_expires_by_itself(store, 
 
 
 def test_the_coupon_claim_hook_uses_the_default_limit():
-    assert limits.DEFAULT_LIMITS[limits.CLAIM_COUPON] == AttemptLimit(20, timedelta(hours=1))
+    assert limits.default_limits()[CLAIM_COUPON] == AttemptLimit(20, timedelta(hours=1))
 
 
 def test_the_claim_coupon_hook_refuses_the_21st_claim_in_an_hour(store, brand_id, now):
     for _ in range(20):
-        count_attempt(store, brand_id, "m_farmer", limits.CLAIM_COUPON, now=now)
+        count_attempt(store, brand_id, "m_farmer", CLAIM_COUPON, now=now)
     with pytest.raises(RateLimited) as refused:
-        count_attempt(store, brand_id, "m_farmer", limits.CLAIM_COUPON, now=now)
+        count_attempt(store, brand_id, "m_farmer", CLAIM_COUPON, now=now)
     assert refused.value.action == "claimCoupon"
 
 

@@ -21,6 +21,7 @@ from infra.models import AttemptItem
 from infra import keys
 from rules import engine as engine_module
 from rules import limits
+from plugins.coupons.model import CLAIM_COUPON
 from rules.errors import Busy
 from tests.interleave import NOW, fresh_world
 
@@ -28,7 +29,7 @@ T = NOW - timedelta(days=2)
 
 
 def attempts_counted(world, role, action):
-    start, _ = limits.window(datetime.now(timezone.utc), limits.DEFAULT_LIMITS[action].window)
+    start, _ = limits.window(datetime.now(timezone.utc), limits.default_limits()[action].window)
     try:
         item = AttemptItem.get(keys.attempts_pk(world.brand, world.members[role]), keys.attempt_sk(action, start))
     except AttemptItem.DoesNotExist:
@@ -64,7 +65,7 @@ def test_a_claim_that_meets_transaction_conflicts_is_retried_and_gets_its_coupon
         with Faults(db.client(), CONFLICT, nth=1, limit=2) as faults:
             assert world.claim("a", "limited-1") == "CouponClaimed"
         assert faults.injected == 2
-        assert attempts_counted(world, "a", limits.CLAIM_COUPON) == 1
+        assert attempts_counted(world, "a", CLAIM_COUPON) == 1
         assert world.snapshot()["issued"] == {"limited-1": 1}
 
 
@@ -72,7 +73,7 @@ def test_a_claim_that_keeps_meeting_conflicts_answers_busy_and_counts_no_attempt
     with fresh_world(("a",)) as world:
         with Faults(db.client(), CONFLICT, nth=1):
             assert world.claim("a", "limited-1") == "Busy"
-        assert attempts_counted(world, "a", limits.CLAIM_COUPON) == 0
+        assert attempts_counted(world, "a", CLAIM_COUPON) == 0
         assert world.snapshot()["issued"] == {}
         assert world.claim("a", "limited-1") == "CouponClaimed"  # and once DynamoDB answers again, it works
 
@@ -108,7 +109,7 @@ def test_a_member_mutation_during_an_outage_answers_busy_not_internal(mutation, 
                       "claim": lambda: world.claim("m", "limited-1")}[mutation]()
         assert answer == "Busy"
         assert world.snapshot()["members"]["m"]["balance"] == 300
-        action = {"redeem": limits.REDEEM_POINTS, "checkIn": limits.CHECK_IN, "claim": limits.CLAIM_COUPON}[mutation]
+        action = {"redeem": limits.REDEEM_POINTS, "checkIn": limits.CHECK_IN, "claim": CLAIM_COUPON}[mutation]
         assert attempts_counted(world, "m", action) == 0
 
 

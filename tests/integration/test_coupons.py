@@ -13,7 +13,7 @@ from plugins.coupons import model as coupons
 from rules.brand_settings import configure_brand
 from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
 from rules.engine import Engine
-from rules.errors import CouponNotEligible
+from plugins.coupons.model import CouponNotEligible
 from tests.helpers import business_event, call_graphql, order_paid, register, token
 
 T = datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)

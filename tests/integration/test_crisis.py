@@ -17,7 +17,8 @@ from plugins.coupons import model as coupons
 from rules.brand_settings import configure_brand
 from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
 from rules.engine import Engine
-from rules.errors import Busy, CouponNotEligible, WriteConflict
+from plugins.coupons.model import CouponNotEligible
+from rules.errors import Busy, WriteConflict
 from tests.helpers import business_event, call_graphql, error_codes, register, scheduled_event, token
 
 T0 = datetime(2026, 6, 1, 8, 0, tzinfo=timezone.utc)

@@ -12,7 +12,10 @@ import pytest
 
 from api import hardening
 from rules import errors, messages
-from rules.messages import EN, MESSAGES, ZH, language_of, parameters, render
+from rules.messages import EN, ZH, catalogue, language_of, parameters, render
+
+# The core's sentences and the families' (`Family.messages`).
+MESSAGES = catalogue()
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [p for d in ("rules", "api", "infra", "plugins", "events") for p in (ROOT / d).rglob("*.py")]
@@ -81,7 +84,8 @@ def test_every_coupon_refusal_reason_has_a_sentence():
 
 
 def test_every_refusal_reason_raised_is_a_value_of_its_schema_enum():
-    from api.enums import CouponRefusal, ReferralRefusal
+    from plugins.coupons.graphql import CouponRefusal
+    from plugins.referral.graphql import ReferralRefusal
 
     assert _literals(r'Reason\("([A-Z_]+)"') == {r.value for r in CouponRefusal}
     assert _literals(r'_refused\("([A-Z_]+)"') | {"NOT_ENABLED"} == {r.value for r in ReferralRefusal}
@@ -132,7 +136,6 @@ def test_every_kind_of_effect_and_ledger_entry_has_a_summary():
 def test_every_ledger_entry_kind_is_a_graphql_entry_type_with_a_summary():
     from api.enums import PointsEntryType
     from rules.ledger import EntryKind
-    from rules.messages import MESSAGES
 
     assert {k.value for k in EntryKind} == {t.value for t in PointsEntryType}
     assert all(f"entry.{k.name}" in MESSAGES for k in EntryKind)
