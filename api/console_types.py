@@ -9,6 +9,7 @@ here is staff-only, so the schema's audit wrapper records it like any other staf
 from __future__ import annotations
 
 import json
+from enum import Enum
 from typing import Annotated, Optional, Union
 
 import strawberry
@@ -37,11 +38,61 @@ def _member(context: Context, member_id: str | None) -> Member | None:
     return Member(_state=state, _brand=brand, _now=context.now)
 
 
+@strawberry.enum(description="What importing a row would do.")
+class ImportRowStatus(Enum):
+    READY = "ready"
+    SKIPPED = "skipped"  # imported before (same brand and external id): unchanged
+    REJECTED = "rejected"
+
+
+@strawberry.type(description="Why a row of an import file cannot be imported as it is.")
+class ImportProblem:
+    field: str = strawberry.field(description="The column at fault.")
+    code: str = strawberry.field(description="A stable code: bad_value, missing, phone_taken, ...")
+    message: str = strawberry.field(description="What is wrong, for the operator.")
+
+    @classmethod
+    def of(cls, problem: dict) -> "ImportProblem":
+        return cls(field=str(problem.get("field", "")), code=str(problem.get("code", "")),
+                   message=str(problem.get("message", "")))
+
+
+@strawberry.type(description="One row of an import file as it would import.")
+class ImportRow:
+    row: int = strawberry.field(description="The row's number in the file (1: the first data row).")
+    external_id: Optional[str] = strawberry.field(description="The member's id in the old system.")
+    status: ImportRowStatus = strawberry.field(description="Ready, skipped (imported before) or rejected.")
+    problems: list[ImportProblem] = strawberry.field(description="Every problem of the row (none when ready).")
+    phone_masked: Optional[str] = strawberry.field(description="The row's phone number, masked.")
+    points: int = strawberry.field(description="The points the row's lots hold.")
+    tier: Optional[str] = strawberry.field(description="The tier the member would be on.")
+
+    @classmethod
+    def of(cls, row: dict) -> "ImportRow":
+        return cls(row=int(row["row"]), external_id=row.get("externalId"), status=ImportRowStatus(row["status"]),
+                   problems=[ImportProblem.of(p) for p in row.get("problems") or ()],
+                   phone_masked=row.get("phoneMasked"), points=int(row.get("points") or 0), tier=row.get("tier"))
+
+
+@strawberry.type(description="A row an import refused, with every reason.")
+class ImportRejection:
+    row: int = strawberry.field(description="The row's number in the file.")
+    external_id: Optional[str] = strawberry.field(description="The member's id in the old system.")
+    problems: list[ImportProblem] = strawberry.field(description="Every reason.")
+
+    @classmethod
+    def of(cls, rejected: dict) -> "ImportRejection":
+        return cls(row=int(rejected["row"]), external_id=rejected.get("externalId"),
+                   problems=[ImportProblem.of(p) for p in rejected.get("problems") or ()])
+
+
 @strawberry.type(description="The first rows of an import file as they would import, each with its problems.")
 class ImportPreview:
     total_rows: int
     rows: JSON = strawberry.field(description="row, externalId, status (ready, skipped: imported before, rejected), "
-                                              "problems [{field, code, message}], phoneMasked, points, tier.")
+                                              "problems [{field, code, message}], phoneMasked, points, tier.",
+                                  deprecation_reason="Use previewRows (typed); removed in the next release.")
+    preview_rows: list[ImportRow] = strawberry.field(description="The first rows, each as it would import.")
 
 
 @strawberry.type(description="One batch of an import: rows startRow.. up to maxRows.")
@@ -50,7 +101,9 @@ class ImportBatch:
     imported: int
     skipped: int = strawberry.field(description="Rows imported before (same brand and external id): unchanged.")
     points: int
-    rejected: JSON = strawberry.field(description="[{row, externalId, problems: [{field, code, message}]}]")
+    rejected: JSON = strawberry.field(description="[{row, externalId, problems: [{field, code, message}]}]",
+                                      deprecation_reason="Use rejectedRows (typed); removed in the next release.")
+    rejected_rows: list[ImportRejection] = strawberry.field(description="The rows this batch refused, with why.")
     next_row: Optional[int] = strawberry.field(description="Where the next batch starts; null when the file is done.")
 
 
@@ -140,7 +193,7 @@ class ConsoleQueries:
                                            first=max(1, min(first, 100)))
         except errors.InvalidInput as bad:
             raise graphql_error(bad, BAD_USER_INPUT) from None
-        return ImportPreview(total_rows=total, rows=rows)
+        return ImportPreview(total_rows=total, rows=rows, preview_rows=[ImportRow.of(r) for r in rows])
 
 
 @strawberry.type
@@ -167,7 +220,8 @@ class ConsoleMutations:
                                   start_row=max(1, start_row if isinstance(start_row, int) else 1), max_rows=batch)
             data = report.as_dict()
             return ImportBatch(rows=report.rows, imported=report.imported, skipped=report.skipped,
-                               points=report.points, rejected=data["rejected"], next_row=report.next_row)
+                               points=report.points, rejected=data["rejected"],
+                               rejected_rows=[ImportRejection.of(r) for r in data["rejected"]], next_row=report.next_row)
 
         try:
             return run()

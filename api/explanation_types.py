@@ -11,7 +11,7 @@ import strawberry
 from strawberry.types import Info
 
 from api.request import language
-from rules.messages import Sentence
+from rules.messages import Sentence, known
 
 
 @strawberry.enum(description="What kind of thing a rule decided.")
@@ -70,9 +70,12 @@ class Effect:
         growth = described.get("growth") if isinstance(described.get("growth"), int) else None
         tier = described.get("code") if name == "SetTier" else None
         template = described.get("template_id") if name == "IssueCoupon" else None
-        params = {"rule": described.get("rule") or "", "points": points, "growth": growth, "tier": tier,
-                  "template": template, "message": described.get("message") or "",
-                  "detail_type": described.get("detail_type") or ""}
+        inputs = described.get("inputs") if isinstance(described.get("inputs"), Mapping) else {}
+        message: Any = described.get("message") or ""
+        if isinstance(described.get("sentence"), str) and known(described["sentence"]):
+            message = Sentence(described["sentence"], dict(inputs))
+        params = {"rule": rule_label(described.get("rule")), "points": points, "growth": growth, "tier": tier,
+                  "template": template, "message": message, "detail_type": described.get("detail_type") or ""}
         return cls(kind=kind, plugin=described.get("plugin"), rule=str(described.get("rule") or ""), points=points,
                    growth=growth, tier_code=tier, coupon_template_id=strawberry.ID(template) if template else None,
                    suppressed=described.get("suppressed"), inputs=rule_inputs(described.get("inputs")),
@@ -97,13 +100,20 @@ class Explanation:
         owed = explanation.get("owed")
         rule = explanation.get("rule")
         if rule:
-            sentence = Sentence("entry.rule", {"rule": rule, "plugin": explanation.get("plugin") or "",
+            sentence = Sentence("entry.rule", {"rule": rule_label(rule), "plugin": explanation.get("plugin") or "",
                                                "points": points})
         else:
             sentence = entry_sentence(kind, points, reason)
         return cls(plugin=explanation.get("plugin"), version=explanation.get("version"), rule=rule,
                    inputs=rule_inputs(explanation.get("inputs")), owed=owed if isinstance(owed, int) else None,
                    _sentence=sentence)
+
+
+def rule_label(rule: Any) -> Any:
+    """A rule's name as people read it: its sentence `rule.<name>` from the catalogue (the families bring theirs),
+    else the name itself (a brand's own threshold, a partner's rule)."""
+    name = str(rule or "")
+    return Sentence(f"rule.{name}") if name and known(f"rule.{name}") else name
 
 
 def entry_sentence(kind: str, points: int, reason: str | None) -> Sentence:

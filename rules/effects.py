@@ -135,9 +135,14 @@ class FamilyEffect(Effect):
 @dataclass(frozen=True, kw_only=True)
 class Note(Effect):
     """Write nothing; record why a rule did not act (a coupon already used, a referral refused), so the event's
-    explanation answers "why not?" as well as "why?"."""
+    explanation answers "why not?" as well as "why?".
+
+    `message` is for logs and staff (any language); `sentence` names a catalogue key (rules/messages.py, or the
+    family's `messages`) whose text, filled in from `inputs`, is what members and staff read in their language.
+    Without one, or with a key the catalogue does not have, `message` is shown."""
 
     message: str
+    sentence: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

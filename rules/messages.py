@@ -186,6 +186,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "effect.ISSUE_COUPON": {ZH: "发放优惠券 {template}（规则 {rule}）", EN: "issued coupon {template} (rule {rule})"},
     "effect.USE_COUPON": {ZH: "使用了优惠券（规则 {rule}）", EN: "used a coupon (rule {rule})"},
     "effect.NOTE": {ZH: "规则 {rule} 的说明：{message}", EN: "note from rule {rule}: {message}"},
+    # A rule several families share by name.
+    "rule.refund-before-order": {ZH: "先退款后到单", EN: "a refund that arrived before its order"},
     "effect.OTHER": {ZH: "规则 {rule} 作出了决定", EN: "rule {rule} decided"},
 }
 
@@ -229,10 +231,17 @@ def render(key: str, language: str = DEFAULT_LANGUAGE, params: Mapping[str, Any]
     if entry is None:
         return key
     template = entry.get(language) or entry[DEFAULT_LANGUAGE]
-    return template.format_map(_Lenient({k: _shown(v) for k, v in (params or {}).items()}))
+    return template.format_map(_Lenient({k: _shown(v, language) for k, v in (params or {}).items()}))
 
 
-def _shown(value: Any) -> Any:
+def known(key: str) -> bool:
+    """Whether the catalogue (the core's or a family's) has a sentence for `key`."""
+    return key in MESSAGES or key in catalogue()
+
+
+def _shown(value: Any, language: str) -> Any:
+    if isinstance(value, Sentence):  # a sentence inside a sentence (a rule's name, a note) in the same language
+        return value.render(language)
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     return value

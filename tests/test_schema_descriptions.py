@@ -20,9 +20,7 @@ SCHEMA = schema._schema
 BUILT_IN = {"String", "Int", "Float", "Boolean", "ID"}
 # Free-form by nature: brand data, a plugin's own parameters, the export itself and masked mutation arguments.
 JSON_ON_PURPOSE = {"Tier.benefits", "Plugin.paramsSchema", "Plugin.params", "DataExport.data",
-                   "AuditRecord.arguments",
-                   # Still to be typed (import rows and their problems): the console reads them as JSON today.
-                   "ImportPreview.rows", "ImportBatch.rejected"}
+                   "AuditRecord.arguments"}
 
 
 def _types():

@@ -53,6 +53,12 @@ class CouponRefusal(Enum):
     FIRST_ORDER = "FIRST_ORDER"
 
 
+@strawberry.enum(description="How a member came to hold a coupon.")
+class CouponOrigin(Enum):
+    CLAIMED = "claimed"
+    GIVEN_BY_RULE = "given_by_rule"
+
+
 @strawberry.type(description="A coupon a member holds.")
 class Coupon:
     id: strawberry.ID
@@ -71,7 +77,10 @@ class Coupon:
     valid_from: datetime
     valid_until: datetime
     issued_at: datetime
-    source: str = strawberry.field(description="claim, or the rule plugin that gave it.")
+    source: str = strawberry.field(description="claim, or the rule plugin that gave it.",
+                                   deprecation_reason="Use origin and givenBy; removed in the next release.")
+    origin: CouponOrigin = strawberry.field(description="Claimed by the member, or given by a rule.")
+    given_by: Optional[str] = strawberry.field(description="The rule plugin that gave it (null: claimed).")
     reason: str
     used_at: Optional[datetime]
     order_id: Optional[str]
@@ -82,7 +91,9 @@ class Coupon:
                    kind=c.kind, coupon_type=CouponType(c.kind), state=CouponState(c.state(now)),
                    threshold_fen=c.threshold_fen, amount_fen=c.amount_fen, discount_percent=c.discount_percent,
                    gift=c.gift, status=c.state(now), valid_from=c.valid_from, valid_until=c.valid_until,
-                   issued_at=c.issued_at, source=c.source, reason=c.reason, used_at=c.used_at, order_id=c.order_id)
+                   issued_at=c.issued_at, source=c.source,
+                   origin=CouponOrigin.CLAIMED if c.source == coupons.CLAIMED else CouponOrigin.GIVEN_BY_RULE,
+                   given_by=None if c.source == coupons.CLAIMED else c.source, reason=c.reason, used_at=c.used_at, order_id=c.order_id)
 
 
 @strawberry.type(description="Why a member cannot claim a coupon: a stable code and a sentence to show.")

@@ -18,4 +18,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "coupon.BIRTHDAY_MONTH": {ZH: "仅限生日月的会员", EN: "for members in their birthday month"},
     "coupon.TAGS": {ZH: "不适用于您所在的会员群组", EN: "not for this member's group"},
     "coupon.FIRST_ORDER": {ZH: "仅限尚未下单的会员", EN: "for members who have not ordered yet"},
+    # the names of the family's rules, and the sentences of its notes
+    "rule.welcome-coupon": {ZH: "新人券", EN: "welcome coupon"},
+    "rule.coupon-used-by-order": {ZH: "订单用券", EN: "coupon used by an order"},
+    "rule.coupon-not-usable": {ZH: "优惠券不可用", EN: "coupon not usable"},
+    "rule.first-order-recorded": {ZH: "记录首单", EN: "first order recorded"},
+    "rule.late-delivery-compensation": {ZH: "延迟送达补偿券", EN: "late-delivery compensation coupon"},
+    "note.coupon_not_usable": {ZH: "优惠券 {couponId} 未使用", EN: "coupon {couponId} was not used"},
 }

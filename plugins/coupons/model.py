@@ -19,6 +19,7 @@ from rules.brands import BrandConfig
 from rules.errors import NotFound, SiyuError
 
 CLAIM_COUPON = "claimCoupon"  # the attempt-limited action (rules/limits.py)
+CLAIMED = "claim"  # a coupon's source when the member claimed it (else: the rule plugin that gave it)
 
 
 class CouponTemplateNotFound(NotFound):
@@ -311,5 +312,5 @@ def claim(store, brand: BrandConfig, member_id: str, template_id: str, now: date
     reasons = ineligibility(template, view, now, brand, issued=0, paused=frozenset())
     if reasons:
         raise CouponNotEligible(template_id, reasons)
-    coupon = new_coupon(template, coupon_id, at=now, source="claim", reason="claimed by the member")
+    coupon = new_coupon(template, coupon_id, at=now, source=CLAIMED, reason="claimed by the member")
     return store.claim_coupon(brand.brand_id, member_id, template, coupon, state.version)

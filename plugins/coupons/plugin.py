@@ -135,7 +135,8 @@ def siyu_order_paid(event, context):
         why_not = _why_not_usable(coupon, accepted, amount, context.now, defined)
         inputs = {"couponId": coupon_id, "orderId": order_id, "amountFen": amount}
         if why_not:
-            yield Note(message=f"coupon {coupon_id} not used: {why_not}", rule="coupon-not-usable", inputs=inputs)
+            yield Note(message=f"coupon {coupon_id} not used: {why_not}", rule="coupon-not-usable", inputs=inputs,
+                       sentence="note.coupon_not_usable")
             continue
         accepted.append(coupon)
         yield UseCoupon(coupon_id=coupon_id, order_id=order_id, rule="coupon-used-by-order",

@@ -43,10 +43,36 @@ class AlertStatusFilter(Enum):
     ALL = "all"
 
 
+@strawberry.enum(description="What a feedback count measures.")
+class AlertMeasure(Enum):
+    NEGATIVE_COUNT = "negativeCount"
+    NEGATIVE_SHARE = "negativeShare"
+    NEGATIVE_SPIKE = "negativeSpike"
+    VOLUME_DROP = "volumeDrop"
+
+
+@strawberry.enum(description="Where an alert's feedback was counted.")
+class AlertScope(Enum):
+    CHANNEL = "channel"
+    TOPIC = "topic"
+    BRAND = "brand"
+
+
+@strawberry.enum(description="A step in an alert's life.")
+class AlertAction(Enum):
+    OPENED = "opened"
+    RAISED = "raised"
+    ESCALATED = "escalated"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
 @strawberry.type(description="One step in an alert's life.")
 class AlertChange:
     at: datetime
-    action: str = strawberry.field(description="opened, raised, escalated, acknowledged or resolved.")
+    action: str = strawberry.field(description="opened, raised, escalated, acknowledged or resolved.",
+                                   deprecation_reason="Use kind (an enum); removed in the next release.")
+    kind: AlertAction = strawberry.field(description="What happened.")
     level: AlertLevel
     value: Optional[float] = strawberry.field(description="The reading that opened or raised it.")
     threshold: Optional[float] = strawberry.field(description="What the reading exceeded.")
@@ -57,8 +83,13 @@ class AlertChange:
 class Alert:
     id: strawberry.ID
     metric: str = strawberry.field(description="The threshold's name in the crisis plugin, e.g. negative-posts.")
-    measure: str = strawberry.field(description="negativeCount, negativeShare or negativeSpike.")
-    scope: str = strawberry.field(description='Where it was counted: "channel:douyin", "topic:quality", "brand".')
+    measure: str = strawberry.field(description="negativeCount, negativeShare, negativeSpike or volumeDrop.",
+                                    deprecation_reason="Use measureKind (an enum); removed in the next release.")
+    measure_kind: AlertMeasure = strawberry.field(description="What the metric measures.")
+    scope: str = strawberry.field(description='Where it was counted: "channel:douyin", "topic:quality", "brand".',
+                                  deprecation_reason="Use scopeKind with channel or topic; removed in the next "
+                                                     "release.")
+    scope_kind: AlertScope = strawberry.field(description="Where it was counted: a channel, a topic, the brand.")
     channel: Optional[str]
     topic: Optional[str]
     level: AlertLevel
@@ -88,7 +119,8 @@ class Alert:
     def of(cls, alert: domain.Alert, now: datetime) -> "Alert":
         kind, value = domain.scope_parts(alert.scope)
         return cls(
-            id=strawberry.ID(alert.alert_id), metric=alert.metric, measure=alert.measure, scope=alert.scope,
+            id=strawberry.ID(alert.alert_id), metric=alert.metric, measure=alert.measure,
+            measure_kind=AlertMeasure(alert.measure), scope=alert.scope, scope_kind=AlertScope(kind),
             channel=value if kind == "channel" else None, topic=value if kind == "topic" else None,
             level=AlertLevel(alert.level), status=AlertStatus(alert.status), value=alert.value,
             current_value=alert.value if alert.current_value is None else alert.current_value,
@@ -97,7 +129,8 @@ class Alert:
             escalations=alert.escalations, acknowledged_at=alert.acknowledged_at,
             acknowledged_by=alert.acknowledged_by, resolved_at=alert.resolved_at, resolved_by=alert.resolved_by,
             paused_coupon_templates=list(alert.pause_coupon_templates) if alert.unresolved else [],
-            history=[AlertChange(at=c.at, action=c.action, level=AlertLevel(c.level), value=c.value,
+            history=[AlertChange(at=c.at, action=c.action, kind=AlertAction(c.action), level=AlertLevel(c.level),
+                                 value=c.value,
                                  threshold=c.threshold, by=c.by) for c in alert.history],
         )
 

@@ -158,7 +158,7 @@ def _bind(context, code):
 
 def _refused(reason, message, code):
     return Note(message=f"referral refused: {message}", rule=REFUSED_RULE,
-                inputs={"refused": reason, "code": code})
+                inputs={"refused": reason, "code": code}, sentence="note.referral_refused")
 
 
 def _coupon(context, template_id, to_member, reason, rule):
@@ -167,7 +167,7 @@ def _coupon(context, template_id, to_member, reason, rule):
     inputs = {"templateId": template_id, "toMember": to_member}
     if template_id not in template_ids(context.brand):
         yield Note(message=f"no coupon given: the coupons plugin has no template {template_id}", rule=rule,
-                   inputs=inputs)
+                   inputs=inputs, sentence="note.no_template")
         return
     coupon = IssueCoupon if to_member is None else InviterCoupon
     yield coupon(template_id=template_id, to_member=to_member, reason=reason, rule=rule, inputs=inputs)
@@ -207,7 +207,7 @@ def siyu_order_paid(event, context):
                   "earnedBeforeFen": _net_so_far(member, level), "level": level}
         if fen <= 0:
             yield Note(message=f"no level-{level} commission: the cap per invitee is reached", rule=rule,
-                       inputs=inputs)
+                       inputs=inputs, sentence="note.cap_reached")
             continue
         earned[level] = fen
         kol = standing is not None and level == 1
@@ -283,7 +283,7 @@ def siyu_order_refunded(event, context):
         yield Once(key=key, keep_days=FOREVER_DAYS, rule="settled-commissions-are-final", inputs=inputs,
                    data={"fen": fen})
         yield Note(message="the refund came after the refund window: the commission stands",
-                   rule="settled-commissions-are-final", inputs=inputs)
+                   rule="settled-commissions-are-final", inputs=inputs, sentence="note.after_window")
         return
     settled = member.has(f"{NAME}:settled:{order_id}")
     takes = {}

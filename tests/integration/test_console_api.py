@@ -91,8 +91,10 @@ def test_a_failed_event_is_resent_once_its_cause_is_fixed_and_a_second_resend_ch
 
 IMPORT = """mutation($file: String!, $name: String!, $start: Int, $max: Int) {
   importMembers(file: $file, fileName: $name, startRow: $start, maxRows: $max) { __typename
-  ... on ImportBatch { rows imported skipped points rejected nextRow } } }"""
-PREVIEW = """query($file: String!, $name: String!) { importPreview(file: $file, fileName: $name) { totalRows rows } }"""
+  ... on ImportBatch { rows imported skipped points rejected nextRow
+                       rejectedRows { row externalId problems { field code message } } } } }"""
+PREVIEW = """query($file: String!, $name: String!) { importPreview(file: $file, fileName: $name) { totalRows rows
+  previewRows { row externalId status problems { field code } phoneMasked points tier } } }"""
 
 
 def test_an_upload_is_previewed_with_its_bad_row_then_imported_in_batches(store, brand_id):
@@ -107,11 +109,17 @@ def test_an_upload_is_previewed_with_its_bad_row_then_imported_in_batches(store,
     assert preview["data"]["importPreview"]["totalRows"] == 3
     assert [r["status"] for r in rows] == ["ready", "rejected", "ready"]
     assert rows[1]["problems"][0]["field"] == "tier" and rows[0]["phoneMasked"].count("*") == 4
+    typed = preview["data"]["importPreview"]["previewRows"]
+    assert [(r["row"], r["externalId"], r["status"], r["points"], r["tier"]) for r in typed] == [
+        (1, "C1", "READY", 100, "YIN"), (2, "C2", "REJECTED", 0, None), (3, "C3", "READY", 50, "PU")]
+    assert typed[1]["problems"] == [{"field": "tier", "code": rows[1]["problems"][0]["code"]}]
     assert not any(p in json.dumps(preview) for p in phones)
     _, first = call_graphql(IMPORT, {"file": file, "name": "old.csv", "max": 2}, staff)
     batch = first["data"]["importMembers"]
     assert (batch["rows"], batch["imported"], batch["nextRow"]) == (2, 1, 3)
     assert batch["rejected"][0]["problems"][0]["code"] == "UNKNOWN_TIER"
+    assert [(r["row"], r["externalId"], [p["code"] for p in r["problems"]]) for r in batch["rejectedRows"]] == [
+        (2, "C2", ["UNKNOWN_TIER"])]
     _, second = call_graphql(IMPORT, {"file": file, "name": "old.csv", "start": 3, "max": 2}, staff)
     assert (second["data"]["importMembers"]["imported"], second["data"]["importMembers"]["nextRow"]) == (1, None)
     _, again = call_graphql(IMPORT, {"file": file, "name": "old.csv"}, staff)

@@ -259,10 +259,11 @@ def test_members_see_offers_and_claim_through_graphql_and_their_coupons_in_me(st
     _, unknown = call_graphql(claim, {"id": "nope"}, mine)
     assert unknown["data"]["claimCoupon"]["__typename"] == "CouponTemplateNotFound"
 
-    _, me = call_graphql('{ me { coupons { name status } } }', token=mine)
+    _, me = call_graphql('{ me { coupons { name status origin givenBy } } }', token=mine)
     # The entry coupon was given at registration (event time T) and has expired by the wall clock's today.
-    assert me["data"]["me"]["coupons"] == [{"name": "满100减20", "status": "available"},
-                                           {"name": "满50减10", "status": "expired"}]
+    assert me["data"]["me"]["coupons"] == [
+        {"name": "满100减20", "status": "available", "origin": "CLAIMED", "givenBy": None},
+        {"name": "满50减10", "status": "expired", "origin": "GIVEN_BY_RULE", "givenBy": "coupons"}]
     # Staff put the member in the community group; the group coupon opens up.
     tag = """mutation($m: ID!) { setMemberTags(memberId: $m, tags: ["community"]) { __typename
       ... on MemberTagsSet { member { tags } } } }"""

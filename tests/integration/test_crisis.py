@@ -360,8 +360,8 @@ def test_counting_one_piece_of_feedback_costs_a_query_per_scope_one_for_the_aler
 
 
 def _alerts_query(status: str = "ALL") -> str:
-    return ("query { alerts(status: %s) { edges { cursor node { id level status channel scope respondBy "
-            "acknowledgedBy history { action level } } } pageInfo { hasNextPage } } }" % status)
+    return ("query { alerts(status: %s) { edges { cursor node { id level status channel scope scopeKind measureKind "
+            "respondBy acknowledgedBy history { action kind level } } } pageInfo { hasNextPage } } }" % status)
 
 
 ACKNOWLEDGE = ("mutation($id: ID!) { acknowledgeAlert(id: $id) { __typename ... on AlertAcknowledged { alert "
@@ -381,6 +381,7 @@ def test_staff_see_acknowledge_and_resolve_their_own_brands_alerts_and_no_one_el
     _, body = call_graphql(_alerts_query("OPEN"), token=staff)
     edges = body["data"]["alerts"]["edges"]
     assert [(e["node"]["level"], e["node"]["channel"]) for e in edges] == [("YELLOW", "douyin")]
+    assert (edges[0]["node"]["scopeKind"], edges[0]["node"]["measureKind"]) == ("CHANNEL", "NEGATIVE_COUNT")
     alert_id = edges[0]["node"]["id"]
 
     _, body = call_graphql(_alerts_query(), token=outsider)
@@ -415,6 +416,7 @@ def test_staff_see_acknowledge_and_resolve_their_own_brands_alerts_and_no_one_el
     _, body = call_graphql(_alerts_query("RESOLVED"), token=staff)
     (edge,) = body["data"]["alerts"]["edges"]
     assert [h["action"] for h in edge["node"]["history"]] == ["opened", "raised", "acknowledged", "resolved"]
+    assert [h["kind"] for h in edge["node"]["history"]] == ["OPENED", "RAISED", "ACKNOWLEDGED", "RESOLVED"]
 
 
 def test_alerts_page_newest_first_with_a_cursor(store, plugins):

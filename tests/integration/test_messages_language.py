@@ -71,15 +71,43 @@ def test_a_checked_in_member_sees_what_the_rules_decided_typed_and_in_chinese(st
     checked = body["data"]["checkIn"]
     awarded = [d for d in checked["decisions"] if d["kind"] == "AWARD_POINTS"]
     assert awarded and awarded[0]["points"] == checked["pointsEarned"] > 0
-    assert awarded[0]["summary"] == f"获得 {checked['pointsEarned']} 积分（规则 {awarded[0]['rule']}）"
+    # The rule is named as people read it, in the member's language (the points family's `rule.check-in-points`).
+    assert awarded[0]["rule"] == "check-in-points"
+    assert awarded[0]["summary"] == f"获得 {checked['pointsEarned']} 积分（规则 签到积分）"
     assert all("_" not in i["name"] for d in checked["decisions"] for i in d["inputs"])  # camelCase or single words
     _, history = call_graphql("""{ me { points { history(first: 5) { edges { node { entryType points summary
       why { plugin rule summary } } } } } } }""", token=mine)
     entry = history["data"]["me"]["points"]["history"]["edges"][0]["node"]
     assert entry["entryType"] == "EARN" and entry["why"]["rule"] == awarded[0]["rule"]
-    assert entry["summary"] == entry["why"]["summary"] and entry["summary"].startswith("规则「")
+    assert entry["summary"] == entry["why"]["summary"] == f"规则「签到积分」（points）：{checked['pointsEarned']} 积分"
     _, activity = call_graphql("""{ me { activity(first: 5) { edges { node { detailType
       decisions { kind rule summary } } } } } }""", token=mine, language="en")
     nodes = [e["node"] for e in activity["data"]["me"]["activity"]["edges"]]
     checked_in = next(n for n in nodes if any(d["kind"] == "AWARD_POINTS" for d in n["decisions"]))
-    assert any(d["summary"].startswith("earned ") for d in checked_in["decisions"])
+    assert f"earned {checked['pointsEarned']} points (rule check-in points)" in [d["summary"] for d in checked_in["decisions"]]
+
+
+def test_a_rule_that_did_not_act_says_why_in_the_members_language(store, plugins):
+    """A coupon named on an order that the member does not hold is not used: the note says so in Chinese (and in
+    English on request), from the coupons family's own sentence, not the plugin's English log text."""
+    import uuid
+
+    from infra.runtime import engine
+    from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
+    from tests.helpers import business_event, order_paid
+
+    rules_brand = f"n{uuid.uuid4().hex[:10]}"
+    enabled = {name: plugins.validate_params(name, {}) for name in ("points", "coupons")}
+    store.put_brand(BrandConfig(rules_brand, "百果园", BAIGUOYUAN_LADDER, plugins=enabled))
+    member = register(store, rules_brand, NOW)
+    engine().handle(business_event("order.paid", order_paid(rules_brand, member, 8800, couponIds=["c-nobody"]),
+                                   time=NOW))
+    query = "{ me { activity(first: 5) { edges { node { decisions { kind rule summary } } } } } }"
+    summaries = {}
+    for language in ("zh-CN", "en"):
+        _, body = call_graphql(query, token=token("member", member, rules_brand), language=language)
+        notes = [d for e in body["data"]["me"]["activity"]["edges"] for d in e["node"]["decisions"]
+                 if d["kind"] == "NOTE"]
+        summaries[language] = [n["summary"] for n in notes if n["rule"] == "coupon-not-usable"]
+    assert summaries["zh-CN"] == ["规则 优惠券不可用 的说明：优惠券 c-nobody 未使用"]
+    assert summaries["en"] == ["note from rule coupon not usable: coupon c-nobody was not used"]

@@ -139,3 +139,17 @@ def test_every_ledger_entry_kind_is_a_graphql_entry_type_with_a_summary():
 
     assert {k.value for k in EntryKind} == {t.value for t in PointsEntryType}
     assert all(f"entry.{k.name}" in MESSAGES for k in EntryKind)
+
+
+def test_every_rule_a_built_in_names_has_a_name_people_read_and_every_note_a_sentence():
+    """A rule's name shows in the member centre and the console's "why" column: each literal rule of the built-in
+    families has its `rule.<name>` sentence, and each note names a sentence the catalogue has."""
+    plugin_sources = [p for p in (ROOT / "plugins").rglob("plugin.py")]
+    rules = {m for p in plugin_sources for m in re.findall(r'rule="([a-z0-9-]+)"', p.read_text(encoding="utf-8"))}
+    assert len(rules) > 30
+    assert not sorted(r for r in rules if f"rule.{r}" not in MESSAGES), "rules without a name"
+    notes = {m for p in plugin_sources for m in re.findall(r'sentence="([a-z_.]+)"', p.read_text(encoding="utf-8"))}
+    assert notes and not sorted(n for n in notes if n not in MESSAGES), "notes without a sentence"
+    untranslated = [p for p in plugin_sources if re.search(r"Note\((?![^)]*sentence=)[^)]*\)", p.read_text(
+        encoding="utf-8"), re.S)]
+    assert not untranslated, f"notes with no sentence in {untranslated}"
