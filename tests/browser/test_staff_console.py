@@ -393,7 +393,8 @@ def test_a_failed_event_is_resent_after_its_cause_is_fixed_and_applies_once(brow
         amount.fill("120")  # the failed order's amount, in yuan
         amount.press("Tab")
         page.locator("[data-test=dry-run-go]").click()
-        expect(page.locator("[data-test=dry-run-before]")).to_contain_text("failed")
+        expect(page.locator("[data-test=dry-run-before] [data-test=dry-run-status]")).to_contain_text("失败")
+        expect(page.locator("[data-test=dry-run-after] [data-test=dry-run-status]")).to_have_text("试算成功")
         expect(page.locator("[data-test=dry-run-after] .el-table__row", has_text="AwardPoints")).to_contain_text("120")
         screenshot(page, "console-15-fix-dry-run")
         page.locator("[data-test=save]").click()
@@ -407,11 +408,13 @@ def test_a_failed_event_is_resent_after_its_cause_is_fixed_and_applies_once(brow
         expect(box(page)).to_contain_text("已处理过的事件不会重复生效")
         confirm(page)
         expect(page.locator(".el-message--success", has_text="已重新处理")).to_be_visible()
+        expect(problem.locator("[data-test=resent]")).to_have_text("已重发，已生效")
         screenshot(page, "console-16-resent")
         # Resending again (a second click, a colleague's, a redelivery meanwhile) applies nothing more.
         problem.locator("[data-test=resend]").click()
         confirm(page)
         expect(page.locator(".el-message--success", has_text="该事件已处理过，未重复生效")).to_be_visible()
+        expect(problem.locator("[data-test=resent]")).to_have_text("已重发，此前已生效")
         assert api(stack, FIND, staff, {"id": member_id})["data"]["findMember"]["points"]["balance"] == 120
         page.goto(f"{stack.base}/console/#/members/{member_id}")
         expect(page.locator("[data-test=balance]")).to_have_text("120")
