@@ -30,7 +30,7 @@ dev: $(STAMP) web
 
 # --- Front ends (web/): the H5 member centre, the staff console and offline GraphiQL, built by Vite into build/web
 WEB_STAMP := web/node_modules/.installed
-WEB_SOURCES := $(shell find web/member web/console web/graphiql -type f -not -path '*/gql/generated.ts' 2>/dev/null) \
+WEB_SOURCES := $(shell find web/member web/console web/graphiql web/shared -type f -not -path '*/gql/generated.ts' 2>/dev/null) \
 	web/codegen.ts schema.graphql
 
 $(WEB_STAMP): web/package.json web/package-lock.json

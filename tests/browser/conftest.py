@@ -115,8 +115,10 @@ def page(browser):
 
 
 def screenshot(page, name: str) -> None:
+    """A full-page screenshot of the page at rest: transitions under way are finished first (a tag or a dialog
+    caught half faded in is not what anyone sees)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, animations="disabled")
 
 
 def signed_in_as(page, stack: Stack, token: str, path: str) -> None:

@@ -15,5 +15,6 @@ export default defineConfig({
     emptyOutDir: true,
     chunkSizeWarningLimit: 2500,
   },
-  server: { port: 5174 },
+  // web/shared (the GraphQL core both front ends use) sits outside this root: the dev server may serve it.
+  server: { port: 5174, fs: { allow: [fileURLToPath(new URL('..', import.meta.url))] } },
 })

@@ -16,6 +16,8 @@ export default defineConfig({
   },
   server: {
     port: 5173,
+    // web/shared (the GraphQL core both front ends use) sits outside this root: the dev server may serve it.
+    fs: { allow: [fileURLToPath(new URL('..', import.meta.url))] },
     // `npm run dev:member`: the page on :5173 calls the local API on :8000 (CORS allows any localhost origin).
   },
 })

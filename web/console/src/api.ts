@@ -1,9 +1,10 @@
 // The console's GraphQL client: one POST per operation with the staff token, Busy retried after a short pause.
 import operations from './operations.graphql?raw'
+import { ApiError, type Client, operationDocuments, post, sleep } from '../../shared/graphql'
 
 const TOKEN_KEY = 'siyu.console.token'
 
-export const API_URL: string = import.meta.env.VITE_SIYU_API_URL || new URL('../graphql', window.location.href).href
+export { API_URL, ApiError } from '../../shared/graphql'
 
 export const session = {
   get token(): string | null { return localStorage.getItem(TOKEN_KEY) },
@@ -18,54 +19,29 @@ export const session = {
   },
 }
 
-export class ApiError extends Error {
-  constructor(message: string, public code: string) { super(message) }
+const client: Client = {
+  documentFor: operationDocuments(operations),
+  headers: () => ({ 'accept-language': 'zh-CN', ...(session.token ? { authorization: `Bearer ${session.token}` } : {}) }),
+  onError(code) {
+    if (code === 'UNAUTHENTICATED') {
+      session.signOut()
+      return new ApiError('登录已过期，请重新登录', code)
+    }
+    if (code === 'FORBIDDEN') return new ApiError('此令牌没有后台权限（需要员工令牌）', code)
+    return undefined
+  },
 }
-
-const definitions = new Map<string, string>()
-for (const block of operations.split(/^(?=(?:query|mutation|fragment) )/m)) {
-  const match = block.match(/^(?:query|mutation|fragment) (\w+)/)
-  if (match) definitions.set(match[1], block.replace(/^#.*$/gm, '').trim())
-}
-
-function documentFor(name: string): string {
-  const text = definitions.get(name)
-  if (!text) throw new Error(`unknown operation ${name}`)
-  const fragments = [...text.matchAll(/\.\.\.(\w+)/g)].map((m) => m[1]).filter((f) => definitions.has(f))
-  return [text, ...[...new Set(fragments)].map((f) => definitions.get(f))].join('\n')
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export async function gql<T = any>(name: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'accept-language': 'zh-CN' }
-  if (session.token) headers.authorization = `Bearer ${session.token}`
   for (let attempt = 0; ; attempt++) {
-    let response: Response
-    try {
-      response = await fetch(API_URL, {
-        method: 'POST', headers, body: JSON.stringify({ query: documentFor(name), variables, operationName: name }),
-      })
-    } catch {
-      throw new ApiError('网络不可用，请检查网络后重试', 'NETWORK')
-    }
-    const body = await response.json().catch(() => null)
-    if (!body) throw new ApiError(`服务暂时不可用（${response.status}）`, 'HTTP')
-    if (body.errors?.length) {
-      const code = body.errors[0].extensions?.code ?? 'ERROR'
-      if (code === 'UNAUTHENTICATED' || code === 'FORBIDDEN') {
-        if (code === 'UNAUTHENTICATED') session.signOut()
-        throw new ApiError(code === 'FORBIDDEN' ? '此令牌没有后台权限（需要员工令牌）' : '登录已过期，请重新登录', code)
-      }
-      throw new ApiError(body.errors[0].message, code)
-    }
+    const data = await post<T>(client, name, variables)
     // A mutation's union answered Busy (contention): try again shortly, at most three times.
-    const first = body.data && Object.values(body.data)[0] as { __typename?: string } | null
+    const first = data && Object.values(data)[0] as { __typename?: string } | null
     if (first?.__typename === 'Busy' && attempt < 3) {
       await sleep(400 * (attempt + 1))
       continue
     }
-    return body.data as T
+    return data
   }
 }
 

@@ -1,6 +1,6 @@
 import { createApp } from 'vue'
 import { createRouter, createWebHashHistory } from 'vue-router'
-import ElementPlus from 'element-plus'
+import ElementPlus, { ElMessage } from 'element-plus'
 import zhCn from 'element-plus/es/locale/lang/zh-cn'
 import 'element-plus/dist/index.css'
 import './style.css'
@@ -28,6 +28,9 @@ const router = createRouter({
     { path: '/audit', component: Audit, meta: { title: '操作日志' } },
   ],
 })
+
+// A toast belongs to the page it was raised on: leaving the page takes it away (stacked toasts hid the next page).
+router.afterEach(() => ElMessage.closeAll())
 
 router.beforeEach((to) => {
   if (!to.meta.public && !session.token) return { path: '/login' }

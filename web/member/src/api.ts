@@ -1,12 +1,12 @@
 // The GraphQL client of the member centre: one POST per operation, the member's token as a bearer header, and a
 // polite retry when the API says Busy (contention: try again shortly) or RateLimited (wait as long as it says).
 import operations from './operations.graphql?raw'
+import { type Client, operationDocuments, post as send, sleep } from '../../shared/graphql'
 
 const TOKEN_KEY = 'siyu.member.token'
 const BRAND_KEY = 'siyu.member.brand'
 
-// The API is the page's own origin (`make dev`, CloudFront's /graphql behaviour) unless the build names another.
-export const API_URL: string = import.meta.env.VITE_SIYU_API_URL || new URL('../graphql', window.location.href).href
+export { API_URL, ApiError } from '../../shared/graphql'
 
 export const session = {
   get token(): string | null { return localStorage.getItem(TOKEN_KEY) },
@@ -18,50 +18,22 @@ export const session = {
   signOut() { localStorage.removeItem(TOKEN_KEY) },
 }
 
-export class ApiError extends Error {
-  constructor(message: string, public code: string) { super(message) }
-}
-
 export interface Failure { __typename: string; code: string; message: string; retryAfterSeconds?: number }
 
-// Operations by name, each with the fragments it spreads (one document per request keeps requests small).
-const definitions = new Map<string, string>()
-for (const block of operations.split(/^(?=(?:query|mutation|fragment) )/m)) {
-  const match = block.match(/^(?:query|mutation|fragment) (\w+)/)
-  if (match) definitions.set(match[1], block.replace(/^#.*$/gm, '').trim())
-}
-
-function documentFor(name: string): string {
-  const text = definitions.get(name)
-  if (!text) throw new Error(`unknown operation ${name}`)
-  const fragments = [...text.matchAll(/\.\.\.(\w+)/g)].map((m) => m[1]).filter((f) => definitions.has(f))
-  return [text, ...new Set(fragments).values()].map((f) => (f === text ? f : definitions.get(f))).join('\n')
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function post<T>(name: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'accept-language': 'zh-CN' }
-  if (session.token) headers.authorization = `Bearer ${session.token}`
-  let response: Response
-  try {
-    response = await fetch(API_URL, {
-      method: 'POST', headers, body: JSON.stringify({ query: documentFor(name), variables, operationName: name }),
-    })
-  } catch {
-    throw new ApiError('网络不可用，请检查网络后重试', 'NETWORK')
-  }
-  const body = await response.json().catch(() => null)
-  if (!body) throw new ApiError(`服务暂时不可用（${response.status}）`, 'HTTP')
-  if (body.errors?.length) {
-    const code = body.errors[0].extensions?.code ?? 'ERROR'
+const client: Client = {
+  documentFor: operationDocuments(operations),
+  headers: () => ({ 'accept-language': 'zh-CN', ...(session.token ? { authorization: `Bearer ${session.token}` } : {}) }),
+  onError(code) {
     if (code === 'UNAUTHENTICATED') {
       session.signOut()
       window.location.hash = '#/login'
     }
-    throw new ApiError(body.errors[0].message, code)
-  }
-  return body.data as T
+    return undefined
+  },
+}
+
+function post<T>(name: string, variables: Record<string, unknown> = {}): Promise<T> {
+  return send<T>(client, name, variables)
 }
 
 export function query<T>(name: string, variables?: Record<string, unknown>): Promise<T> {
