@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Optional, Union
 
 import strawberry
+from strawberry.types import Info
 
 from api.enums import EventOutcome
 from api.explanation_types import Effect
@@ -137,13 +138,21 @@ class EventProblemView:
     plugin: Optional[str]
     received_at: datetime
     raw: str
+    _brand_id: strawberry.Private[Optional[str]] = None
+
+    @strawberry.field(description="Whether the event has been applied since (a resend once its cause was fixed, or a "
+                                  "later delivery): read from its processed record, so never stale.")
+    def applied_since(self, info: Info) -> bool:
+        if self._brand_id is None:
+            return False
+        return info.context.store.get_event(self._brand_id, str(self.event_id)) is not None
 
     @classmethod
     def of(cls, problem: EventProblem) -> "EventProblemView":
         return cls(event_id=problem.event_id, detail_type=problem.detail_type, status=problem.status,
                    state=EventOutcome(problem.status),
                    reason=problem.reason, field=problem.field, plugin=problem.plugin,
-                   received_at=problem.received_at, raw=problem.raw)
+                   received_at=problem.received_at, raw=problem.raw, _brand_id=problem.brand_id)
 
 
 @strawberry.type(description="One problem in a page, with the cursor that continues after it.")

@@ -80,11 +80,19 @@ def test_a_failed_event_is_resent_once_its_cause_is_fixed_and_a_second_resend_ch
     store.put_brand(BrandConfig(broken, "坏配置", BAIGUOYUAN_LADDER, plugins=dict(brand.plugins),
                                 version=store.get_brand(broken, fresh=True).version))
     runtime.store().forget_brands()
+    problems = "{ eventProblems(first: 5) { edges { node { eventId state appliedSince } } } }"
+    _, before = call_graphql(problems, token=staff)
+    assert [n["node"] for n in before["data"]["eventProblems"]["edges"]] == [
+        {"eventId": event["id"], "state": "FAILED", "appliedSince": False}]
     _, first = call_graphql(RESEND, {"id": event["id"]}, staff)
     assert first["data"]["resendEvent"] == {"__typename": "EventResent", "status": "applied", "reason": None}
     _, again = call_graphql(RESEND, {"id": event["id"]}, staff)
     assert again["data"]["resendEvent"]["status"] == "duplicate"
     assert store.load_member(broken, member).points.balance == 200
+    # The failure stays in the record (what happened, and why), and the list says the event has landed since.
+    _, after = call_graphql(problems, token=staff)
+    assert [n["node"] for n in after["data"]["eventProblems"]["edges"]] == [
+        {"eventId": event["id"], "state": "FAILED", "appliedSince": True}]
     _, unknown = call_graphql(RESEND, {"id": "no-such-event"}, staff)
     assert unknown["data"]["resendEvent"]["field"] == "eventId"
 
