@@ -205,16 +205,38 @@ def with_refund(orders: tuple[OrderFact, ...], order_id: str, refund_id: str, fe
 
 @dataclass(frozen=True, kw_only=True)
 class UpdateSegments(FamilyEffect):
-    """The member's new segment state; `entered` (code -> since) and `left` keep the per-segment index and counts."""
+    """The member's new stage and segments; `entered` (code -> since) and `left` keep the per-segment index and
+    counts. The order or refund that changed the judgement is carried as a delta (`order`: id, at, fen; `refund`:
+    orderId, refundId, fen), so the event's explanation stays small however many orders the member has."""
 
-    state: SegmentState
+    stage: str
+    stage_since: datetime
+    segments: Mapping[str, datetime]
     entered: Mapping[str, datetime]
     left: tuple[str, ...]
+    next_due: datetime | None = None
+    first_order_at: datetime | None = None
+    last_order_at: datetime | None = None
+    order: Mapping[str, Any] | None = None
+    refund: Mapping[str, Any] | None = None
     needs_member = True
     owner = PLUGIN
 
+    def applied(self, held: SegmentState | None, now: datetime) -> SegmentState:
+        """The state after this effect, from the state as held."""
+        orders = held.orders if held else ()
+        if self.order is not None:
+            orders = with_order(orders, OrderFact(self.order["id"], self.order["at"], self.order["fen"]), now)
+        if self.refund is not None:
+            orders = with_refund(orders, self.refund["orderId"], self.refund["refundId"], self.refund["fen"])
+        return SegmentState(stage=self.stage, stage_since=self.stage_since, segments=dict(self.segments),
+                            orders=orders, first_order_at=self.first_order_at, last_order_at=self.last_order_at,
+                            next_due=self.next_due, computed_at=now)
+
     def project(self, member: Any, now: datetime) -> Any:
-        return replace(member, holdings={**member.holdings, HOLDING: (self.state,)})
+        held = member.holdings.get(HOLDING, ())
+        state = self.applied(held[0] if held else None, now)
+        return replace(member, holdings={**member.holdings, HOLDING: (state,)})
 
 
 @dataclass(frozen=True)
@@ -233,5 +255,7 @@ class SegmentsWritten:
 
 
 def plan_update(effect: UpdateSegments, plan: Any) -> Iterable[SegmentsWritten]:
-    yield SegmentsWritten(plan.brand.brand_id, plan.member.profile.member_id, effect.state, dict(effect.entered),
+    held = plan.member.holdings.get(HOLDING, ())
+    state = effect.applied(held[0] if held else None, plan.now)
+    yield SegmentsWritten(plan.brand.brand_id, plan.member.profile.member_id, state, dict(effect.entered),
                           tuple(effect.left))

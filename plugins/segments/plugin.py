@@ -116,7 +116,8 @@ def siyu_order_paid(event, context):
     first = min(filter(None, (base.first_order_at, context.now))) if fen > 0 else base.first_order_at
     state = replace(base, orders=with_order(orders, OrderFact(order_id, context.now, fen), context.now),
                     first_order_at=first)
-    return _judge(context, held, "order-makes-active", state)
+    return _judge(context, held, "order-makes-active", state,
+                  order={"id": order_id, "at": context.now, "fen": fen})
 
 
 @hookimpl
@@ -132,7 +133,8 @@ def siyu_order_refunded(event, context):
         return [Note(message=f"refund {refund_id} was netted before", rule="refund-netted",
                      inputs={"refundId": refund_id})]
     state = replace(held, orders=with_refund(held.orders, order_id, refund_id, event.get("amountFen")))
-    return _judge(context, held, "refund-netted", state)
+    return _judge(context, held, "refund-netted", state,
+                  refund={"orderId": order_id, "refundId": refund_id, "fen": event.get("amountFen")})
 
 
 @hookimpl
@@ -150,7 +152,8 @@ def _blank(context) -> SegmentState:
     return SegmentState(stage="PROSPECT", stage_since=context.member.registered_at)
 
 
-def _judge(context, held: SegmentState | None, rule: str, state: SegmentState | None = None) -> Iterable[Any]:
+def _judge(context, held: SegmentState | None, rule: str, state: SegmentState | None = None, *,
+           order: dict | None = None, refund: dict | None = None) -> Iterable[Any]:
     """Judge the member now, write the state if anything moved, announce what changed, start journeys, and ask
     the sweep to come back when the judgement would next change."""
     member, now = context.member, context.now
@@ -182,7 +185,10 @@ def _judge(context, held: SegmentState | None, rule: str, state: SegmentState | 
     if not changed and (new.orders, new.next_due, new.last_order_at) == (held.orders, held.next_due,
                                                                            held.last_order_at):
         return []
-    out: list[Any] = [UpdateSegments(state=new, entered=entered, left=left, rule=rule, inputs=inputs)]
+    out: list[Any] = [UpdateSegments(stage=new.stage, stage_since=new.stage_since, segments=new.segments,
+                                     entered=entered, left=left, next_due=new.next_due,
+                                     first_order_at=new.first_order_at, last_order_at=new.last_order_at,
+                                     order=order, refund=refund, rule=rule, inputs=inputs)]
     if due is not None and (held is None or due != held.next_due):
         key = f"{NAME}:due:{time_key(due)}"
         if not member.has(key):
