@@ -73,16 +73,20 @@ def test_orders_on_day_0_and_10_make_a_member_active_on_day_30_sleeping_41_dorma
     assert stage(store, brand, member, day(0)) == "NEW"  # the first order, within 30 days
     pay(engine, brand, member, 6600, day(10))
     # The daily sweep runs every day; it calls the member back only on the days their stage changes.
-    seen, called = {}, 0
+    seen, runs = {}, {}
     for n in (29, 30, 39, 40, 41, 189, 190, 191, 374, 375, 376):  # each run catches up every day since the last
-        called += sweep(engine, day(n)).members
+        runs[n] = sweep(engine, day(n))
         seen[n] = stage(store, brand, member, day(n))
     assert seen[29] == "NEW" and seen[30] == "ACTIVE"
     assert seen[40] == "SLEEPING" and seen[39] == "ACTIVE" and seen[41] == "SLEEPING"
     assert seen[189] == "SLEEPING" and seen[190] == "DORMANT" and seen[191] == "DORMANT"
     assert seen[374] == "DORMANT" and seen[375] == "LOST" and seen[376] == "LOST"
-    # Over those 376 days the sweep brought the member back exactly on the four days their stage changed.
-    assert called == 4
+    # Over those 376 days the sweep wrote the member's segments on exactly the four days their stage changed.
+    wrote = {n for n, run in runs.items() if any(e["effect"] == "UpdateSegments" for e in run.effects)}
+    assert wrote == {30, 40, 190, 375}
+    # Its other calls are the core's reminder look-ahead (every due item is also listed the days before it, for
+    # expiry reminders): one read each, the day before each change, nothing written.
+    assert {n for n, run in runs.items() if run.members} == {29, 30, 39, 40, 189, 190, 374, 375}
     state = store.load_member(brand, member)
     assert state.holdings["segment_state"][0].stage_since == day(10) + timedelta(days=365)
 
