@@ -138,6 +138,25 @@ def siyu_order_refunded(event, context):
 
 
 @hookimpl
+def siyu_member_checked_in(event, context):
+    return _overdue(context, "event-rejudges")
+
+
+@hookimpl
+def siyu_member_engaged(event, context):
+    return _overdue(context, "event-rejudges")
+
+
+def _overdue(context, rule: str):
+    """Any event of the member brings a change that fell due since the last sweep at once (no extra read: the
+    state came with the member)."""
+    held = state_of(context.member)
+    if held is not None and (held.next_due is None or held.next_due > context.now):
+        return None
+    return _judge(context, held, rule)
+
+
+@hookimpl
 def siyu_member_due(sweep, context):
     held = state_of(context.member)
     if held is None or held.next_due is None or held.next_due > context.now:
