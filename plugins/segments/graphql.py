@@ -117,7 +117,7 @@ class Query:
                         after: Optional[str] = None) -> SegmentMemberConnection:
         check_page_size(first)
         if code not in ALL_CODES:
-            raise graphql_error("segment.UNKNOWN", BAD_USER_INPUT)
+            raise graphql_error("invalid.unknown_segment", BAD_USER_INPUT)
         context: Context = info.context
         try:
             page = context.store.segment_members(context.principal.brand_id, code, first=first, after=after)
