@@ -201,8 +201,11 @@ def ineligibility(template: Template, member, now: datetime, brand: BrandConfig,
         reasons.append(Reason("TAGS"))
     if rules.get("firstOrder") and member.has(FIRST_ORDER_MARKER):
         reasons.append(Reason("FIRST_ORDER"))
-    reasons += [Reason(code) for code in segment_requirements.unmet(member, stages=rules.get("stages"),
-                                                                      segments=rules.get("segments"))]
+    unmet = segment_requirements.unmet(member, stages=rules.get("stages"), segments=rules.get("segments"))
+    if "STAGE" in unmet:
+        reasons.append(Reason("STAGE"))
+    if "SEGMENTS" in unmet:
+        reasons.append(Reason("SEGMENTS"))
     return reasons
 
 
