@@ -116,9 +116,9 @@ class Query:
     def segment_members(self, info: Info, code: str, first: int = 20,
                         after: Optional[str] = None) -> SegmentMemberConnection:
         check_page_size(first)
-        if code not in ALL_CODES:
-            raise graphql_error("invalid.unknown_segment", BAD_USER_INPUT)
         context: Context = info.context
+        if code not in ALL_CODES:  # no such segment has no members (the codes are listed by `segments`)
+            return SegmentMemberConnection(edges=[], page_info=PageInfo(has_next_page=False, end_cursor=None))
         try:
             page = context.store.segment_members(context.principal.brand_id, code, first=first, after=after)
         except errors.InvalidInput as error:
@@ -130,7 +130,8 @@ class Query:
 
 
 DESCRIPTIONS: dict[str, str] = {
-    "Query.segmentMembers(code)": "The segment's code, e.g. STAGE_DORMANT, VALUE_HIGH, RFM_IMPORTANT_VALUE.",
+    "Query.segmentMembers(code)": "The segment's code, e.g. STAGE_DORMANT, VALUE_HIGH, RFM_IMPORTANT_VALUE (`segments` "
+                                  "lists them); a code that is no segment has no members.",
     "Query.segmentMembers(first)": FIRST,
     "Query.segmentMembers(after)": AFTER,
     "SegmentMemberConnection.edges": EDGES,

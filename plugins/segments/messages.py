@@ -29,7 +29,6 @@ NAMES: dict[str, dict[str, str]] = {
 
 MESSAGES: dict[str, dict[str, str]] = {
     **{f"segment.{code}": text for code, text in NAMES.items()},
-    "invalid.unknown_segment": {ZH: "没有这个分群", EN: "no such segment"},
     "coupon.STAGE": {ZH: "仅限特定生命周期阶段的会员", EN: "only for members in certain lifecycle stages"},
     "coupon.SEGMENTS": {ZH: "仅限特定分群的会员", EN: "only for members in certain segments"},
 }
