@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import pytest
 
 from plugins.segments.storage import SegmentMemberItem, segment_pk
 from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
