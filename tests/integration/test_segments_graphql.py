@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 
-
 from plugins.segments.storage import SegmentMemberItem, segment_pk
 from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
 from tests.helpers import business_event, call_graphql, order_paid, register, token
