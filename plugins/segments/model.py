@@ -31,7 +31,7 @@ from plugins.segments.effects import (
     OrderFact,
     SegmentState,
 )
-from rules.effects import FamilyEffect
+from rules.effects import BrandEffect
 
 DAY = timedelta(days=1)
 # Orders older than this are forgotten (the year-on-year persona compares two 12-month windows); at most this many
@@ -204,9 +204,10 @@ def with_refund(orders: tuple[OrderFact, ...], order_id: str, refund_id: str, fe
 
 
 @dataclass(frozen=True, kw_only=True)
-class UpdateSegments(FamilyEffect):
+class UpdateSegments(BrandEffect):
     """The member's new stage and segments; `entered` (code -> since) and `left` keep the per-segment index and
-    counts. The order or refund that changed the judgement is carried as a delta (`order`: id, at, fen; `refund`:
+    counts. The brand's judgement of the member: it stays out of the member's own activity (the brand decides
+    whether members see their segments, `membersSeeSegments`). The order or refund that changed the judgement is carried as a delta (`order`: id, at, fen; `refund`:
     orderId, refundId, fen), so the event's explanation stays small however many orders the member has."""
 
     stage: str

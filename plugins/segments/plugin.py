@@ -36,7 +36,7 @@ from plugins.segments.model import (
     with_order,
     with_refund,
 )
-from rules.effects import Emit, Note, Once
+from rules.effects import BrandEmit, Emit, Note, Once
 from rules.hookspecs import hookimpl
 from rules.ids import time_key
 from rules.plugin_info import PluginInfo
@@ -213,14 +213,16 @@ def _judge(context, held: SegmentState | None, rule: str, state: SegmentState | 
         if not member.has(key):
             out.append(Once(key=key, due_at=due, keep_days=(due - now).days + 2, rule=rule,
                             inputs={"nextChangeAt": due.isoformat()}))
+    # Announced for the brand's systems (BrandEmit: kept out of the member's own activity), naming the member.
+    who = {"memberId": member.member_id}
     if held is not None and new.stage != held.stage:
-        out.append(Emit(detail_type="lifecycle.changed", rule=rule, inputs=inputs,
-                        detail={"from": held.stage, "to": new.stage, "since": stage_since.isoformat()}))
+        out.append(BrandEmit(detail_type="lifecycle.changed", rule=rule, inputs=inputs,
+                             detail={**who, "from": held.stage, "to": new.stage, "since": stage_since.isoformat()}))
     for code in left:
-        out.append(Emit(detail_type="segment.left", rule=rule, inputs=inputs, detail={"segment": code}))
+        out.append(BrandEmit(detail_type="segment.left", rule=rule, inputs=inputs, detail={**who, "segment": code}))
     for code, since in entered.items():
-        out.append(Emit(detail_type="segment.entered", rule=rule, inputs=inputs,
-                        detail={"segment": code, "since": since.isoformat()}))
+        out.append(BrandEmit(detail_type="segment.entered", rule=rule, inputs=inputs,
+                             detail={**who, "segment": code, "since": since.isoformat()}))
     out += _journeys(context, entered, held)
     return out
 

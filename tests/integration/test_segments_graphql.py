@@ -78,12 +78,18 @@ def test_members_see_their_own_segments_only_where_the_brand_allows(store, plugi
     hidden = make_brand(store, plugins)
     shown = make_brand(store, plugins, membersSeeSegments=True)
     query = "{ me { lifecycle { stage } segments { code } } }"
+    members = {}
     for brand, expected in ((hidden, {"lifecycle": None, "segments": []}),
                             (shown, {"lifecycle": {"stage": "NEW"}, "segments": [{"code": "STAGE_NEW"}]})):
-        member = register(store, brand, DAY0)
+        member = members[brand] = register(store, brand, DAY0)
         buy(engine, brand, member, DAY0)
         _, body = call_graphql(query, token=token("member", member, brand))
         assert body["data"]["me"] == expected
+    # Nor does the member's own activity show the judgement or its follow-ups: they are the brand's.
+    _, body = call_graphql("{ me { activity { edges { node { decisions { kind rule } } } } } }",
+                           token=token("member", members[hidden], hidden))
+    [order] = body["data"]["me"]["activity"]["edges"]
+    assert [d["kind"] for d in order["node"]["decisions"]] == ["ONCE"]  # the sweep's call back
 
 
 def test_a_coupon_for_active_members_is_refused_to_a_dormant_member_with_the_reason(store, plugins, engine):

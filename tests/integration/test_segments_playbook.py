@@ -181,7 +181,7 @@ def test_a_refund_that_takes_a_member_below_the_high_value_line_moves_them_down_
     assert summary.status == "applied"
     segments = segments_of(store.load_member(brand, member, as_of=day(6)))
     assert "VALUE_HIGH" not in segments and "VALUE_MEDIUM" in segments  # 4,900 yuan net: below the line
-    left = [e for e in summary.effects if e["effect"] == "Emit" and e["detail_type"] == "segment.left"]
+    left = [e for e in summary.effects if e["effect"] == "BrandEmit" and e["detail_type"] == "segment.left"]
     assert {e["detail"]["segment"] for e in left} >= {"VALUE_HIGH"}
     # The same refund again (another event id, same refundId) is netted once.
     engine.handle(business_event("order.refunded", {"brandId": brand, "memberId": member, "orderId": "big-2",
