@@ -51,6 +51,8 @@ class CouponRefusal(Enum):
     BIRTHDAY_MONTH = "BIRTHDAY_MONTH"
     TAGS = "TAGS"
     FIRST_ORDER = "FIRST_ORDER"
+    STAGE = "STAGE"
+    SEGMENTS = "SEGMENTS"
 
 
 @strawberry.enum(description="How a member came to hold a coupon.")

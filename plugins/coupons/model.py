@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 
 from plugins.coupons.effects import PLUGIN, IssueCoupon, UseCoupon, coupon_id_for, rule_coupon_id
+import plugins.segments.effects as segment_requirements
 from rules import messages
 from rules.brands import BrandConfig
 from rules.errors import NotFound, SiyuError
@@ -201,6 +202,11 @@ def ineligibility(template: Template, member, now: datetime, brand: BrandConfig,
         reasons.append(Reason("TAGS"))
     if rules.get("firstOrder") and member.has(FIRST_ORDER_MARKER):
         reasons.append(Reason("FIRST_ORDER"))
+    unmet = segment_requirements.unmet(member, stages=rules.get("stages"), segments=rules.get("segments"))
+    if "STAGE" in unmet:
+        reasons.append(Reason("STAGE"))
+    if "SEGMENTS" in unmet:
+        reasons.append(Reason("SEGMENTS"))
     return reasons
 
 

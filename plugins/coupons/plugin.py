@@ -4,7 +4,8 @@ Parameters (presets from DOMAIN.md 5.1 and 5.3, item 33):
 - `templates`: each with `id`, `name`, `kind` (`amount_off` 满减: `thresholdFen` and `amountFen`; `percent_off`:
   `discountPercent` paid, e.g. 75 for 75折; `gift`: `gift`), a validity (`validDays` from the claim, or a fixed
   `validFrom`/`validUntil` window), `eligibility` (`tiers`, `paidMember`, `newMemberWithinDays`, `birthdayMonth`,
-  `tags`, `firstOrder`), `perMemberLimit` (1), `stock` (none: unlimited), `stackableWith` (template ids this one
+  `tags`, `firstOrder`, `stages`: any of these lifecycle stages, `segments`: all of these segments, as the
+  `segments` family judged the member), `perMemberLimit` (1), `stock` (none: unlimited), `stackableWith` (template ids this one
   may be used together with in one order; none by default), `claimable` (true; false for coupons only rules give).
 - `onRegistration` ([]): templates every new member gets (e.g. 满50减10 at entry).
 - `lateDeliveryCompensation` (none): the template given once per order on `order.delivered_late`.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from plugins.coupons.model import FIRST_ORDER_MARKER, templates
 from plugins.coupons.effects import IssueCoupon, UseCoupon
+from plugins.segments.effects import STAGES
 from rules.effects import Note, Once
 from rules.hookspecs import hookimpl
 from rules.plugin_manager import PluginInfo
@@ -52,6 +54,9 @@ TEMPLATE_SCHEMA = {
                 "birthdayMonth": {"type": "boolean"},
                 "tags": {"type": "array", "items": {"type": "string", "maxLength": 32}, "minItems": 1},
                 "firstOrder": {"type": "boolean"},
+                # The segments family's lifecycle stages (any of) and segments (all of): plugins/segments/README.
+                "stages": {"type": "array", "items": {"enum": list(STAGES)}, "minItems": 1},
+                "segments": {"type": "array", "items": {"type": "string", "maxLength": 48}, "minItems": 1},
             },
         },
         "perMemberLimit": {"type": "integer", "minimum": 1, "maximum": 1000},

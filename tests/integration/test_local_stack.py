@@ -127,8 +127,10 @@ def test_an_order_published_with_siyu_events_put_flows_through_the_engine_into_m
     assert dry.returncode == 0, dry.stderr
     simulated = json.loads(dry.stdout)
     # points: the award and its once-per-order marker; tiers: growth, marker, the upgrade and its tier.changed, the
-    # 钻卡 gift pack and its marker; coupons: the first-order marker.
-    assert simulated["status"] == "simulated" and simulated["plugins"] == {"points": 2, "tiers": 6, "coupons": 1}
+    # 钻卡 gift pack and its marker; coupons: the first-order marker; segments: the member's first judgement (NEW),
+    # the sweep's call back when it would change, and segment.entered (brand effects: not in the member's activity).
+    assert simulated["status"] == "simulated" and simulated["plugins"] == {"points": 2, "tiers": 6, "coupons": 1,
+                                                                           "segments": 3}
     unchanged = post(port, "{ me { points { balance } tier { code } } }", member_token)["data"]["me"]
     assert unchanged == {"points": {"balance": 2300}, "tier": {"code": "JIN"}}
     published = subprocess.run([*siyu, "events", "put", str(tmp_path / "order.json")], cwd=ROOT, env=env,

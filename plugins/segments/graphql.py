@@ -1,0 +1,151 @@
+"""GraphQL for segments: a member's lifecycle and segments, the brand's segments with counts, and a segment's
+members paged through the per-segment index (staff; `me` shows a member their own only where the brand allows)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Optional
+
+import strawberry
+from strawberry.types import Info
+
+from api.descriptions import AFTER, CURSOR, EDGES, FIRST, NODE, PAGE
+from api.permissions import IsStaff
+from api.request import BAD_USER_INPUT, Context, graphql_error, language
+from api.results import PageInfo, check_page_size
+from plugins.segments.effects import PLUGIN, state_of
+from plugins.segments.model import ALL_CODES
+from rules import errors, messages
+from rules.members import MemberState
+
+
+@strawberry.enum(description="Where a member is in their lifecycle (the segments plugin's thresholds).")
+class LifecycleStage(Enum):
+    PROSPECT = "PROSPECT"
+    NEW = "NEW"
+    ACTIVE = "ACTIVE"
+    SLEEPING = "SLEEPING"
+    DORMANT = "DORMANT"
+    LOST = "LOST"
+
+
+@strawberry.type(description="A member's lifecycle stage and since when.")
+class Lifecycle:
+    stage: LifecycleStage
+    since: datetime
+
+
+@strawberry.type(description="A segment a member is in.")
+class MemberSegment:
+    code: str
+    name: str
+    since: datetime
+
+
+@strawberry.type(description="One of the brand's segments and how many members are in it.")
+class Segment:
+    code: str
+    name: str
+    count: int
+
+
+@strawberry.type(description="A member in a segment.")
+class SegmentMember:
+    member_id: strawberry.ID
+    since: datetime
+
+
+@strawberry.type(description="One member of a segment, with the cursor that continues after it.")
+class SegmentMemberEdge:
+    cursor: str
+    node: SegmentMember
+
+
+@strawberry.type(description="A page of a segment's members, in member id order.")
+class SegmentMemberConnection:
+    edges: list[SegmentMemberEdge]
+    page_info: PageInfo
+
+
+def _shown(info: Info, state: MemberState, brand) -> bool:
+    """Staff see every member's segments; a member sees their own only where the brand allows it."""
+    principal = getattr(info.context, "principal", None)
+    if principal is not None and principal.role == "staff":
+        return True
+    params = (brand.plugins.get(PLUGIN) or {}) if brand is not None else {}
+    return bool(params.get("membersSeeSegments", False))
+
+
+def _name(code: str, info: Info) -> str:
+    return messages.render(f"segment.{code}", language(info))
+
+
+# ---- the family's part of the schema (merged by api/schema.py) -----------------------------------------------------
+
+
+@strawberry.type
+class MemberFields:
+    _state: strawberry.Private[MemberState]
+
+    @strawberry.field(description="The member's lifecycle stage (null: not judged yet, or not shown to members).")
+    def lifecycle(self, info: Info) -> Optional[Lifecycle]:
+        held = state_of(self._state)
+        if held is None or not _shown(info, self._state, getattr(self, "_brand", None)):
+            return None
+        return Lifecycle(stage=LifecycleStage(held.stage), since=held.stage_since)
+
+    @strawberry.field(description="The segments the member is in: stage, value layer, RFM group, personas.")
+    def segments(self, info: Info) -> list[MemberSegment]:
+        held = state_of(self._state)
+        if held is None or not _shown(info, self._state, getattr(self, "_brand", None)):
+            return []
+        return [MemberSegment(code=code, name=_name(code, info), since=since)
+                for code, since in sorted(held.segments.items())]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(permission_classes=[IsStaff], description="Every segment of the brand, with its members' count.")
+    def segments(self, info: Info) -> list[Segment]:
+        context: Context = info.context
+        counts = context.store.segment_counts(context.principal.brand_id)
+        return [Segment(code=code, name=_name(code, info), count=max(0, counts.get(code, 0))) for code in ALL_CODES]
+
+    @strawberry.field(permission_classes=[IsStaff], description="The members of one segment, a page at a time.")
+    def segment_members(self, info: Info, code: str, first: int = 20,
+                        after: Optional[str] = None) -> SegmentMemberConnection:
+        check_page_size(first)
+        context: Context = info.context
+        if code not in ALL_CODES:  # no such segment has no members (the codes are listed by `segments`)
+            return SegmentMemberConnection(edges=[], page_info=PageInfo(has_next_page=False, end_cursor=None))
+        try:
+            page = context.store.segment_members(context.principal.brand_id, code, first=first, after=after)
+        except errors.InvalidInput as error:
+            raise graphql_error(error, BAD_USER_INPUT) from None
+        edges = [SegmentMemberEdge(cursor=cursor, node=SegmentMember(member_id=strawberry.ID(m), since=since))
+                 for (m, since), cursor in zip(page.items, page.cursors)]
+        return SegmentMemberConnection(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page,
+                                                                       end_cursor=page.end_cursor))
+
+
+DESCRIPTIONS: dict[str, str] = {
+    "Query.segmentMembers(code)": "The segment's code, e.g. STAGE_DORMANT, VALUE_HIGH, RFM_IMPORTANT_VALUE (`segments` "
+                                  "lists them); a code that is no segment has no members.",
+    "Query.segmentMembers(first)": FIRST,
+    "Query.segmentMembers(after)": AFTER,
+    "SegmentMemberConnection.edges": EDGES,
+    "SegmentMemberConnection.pageInfo": PAGE,
+    "SegmentMemberEdge.cursor": CURSOR,
+    "SegmentMemberEdge.node": NODE,
+    "SegmentMember.memberId": "The member.",
+    "SegmentMember.since": "When they entered the segment.",
+    "Lifecycle.stage": "The stage.",
+    "Lifecycle.since": "When the member reached it.",
+    "MemberSegment.code": "The segment's stable code.",
+    "MemberSegment.name": "Its name, in the request's language.",
+    "MemberSegment.since": "When the member entered it.",
+    "Segment.code": "The segment's stable code.",
+    "Segment.name": "Its name, in the request's language.",
+    "Segment.count": "How many members are in it now.",
+}

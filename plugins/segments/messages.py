@@ -1,0 +1,34 @@
+"""The segments family's sentences, in Chinese and English: the names of stages and segments, and the coupon
+eligibility reasons it adds."""
+
+from rules.messages import EN, ZH
+
+NAMES: dict[str, dict[str, str]] = {
+    "STAGE_PROSPECT": {ZH: "潜在会员（未购买）", EN: "prospect (no order yet)"},
+    "STAGE_NEW": {ZH: "新客", EN: "new"},
+    "STAGE_ACTIVE": {ZH: "活跃", EN: "active"},
+    "STAGE_SLEEPING": {ZH: "沉睡", EN: "sleeping"},
+    "STAGE_DORMANT": {ZH: "休眠", EN: "dormant"},
+    "STAGE_LOST": {ZH: "流失", EN: "lost"},
+    "VALUE_HIGH": {ZH: "高价值", EN: "high value"},
+    "VALUE_MEDIUM": {ZH: "中价值", EN: "medium value"},
+    "VALUE_LOW": {ZH: "低价值", EN: "low value"},
+    "RFM_IMPORTANT_VALUE": {ZH: "重要价值客户", EN: "important value"},
+    "RFM_IMPORTANT_KEEP": {ZH: "重要保持客户", EN: "important to keep"},
+    "RFM_IMPORTANT_DEVELOP": {ZH: "重要发展客户", EN: "important to develop"},
+    "RFM_IMPORTANT_RETAIN": {ZH: "重要挽留客户", EN: "important to win back"},
+    "RFM_GENERAL_VALUE": {ZH: "一般价值客户", EN: "general value"},
+    "RFM_GENERAL_KEEP": {ZH: "一般保持客户", EN: "general to keep"},
+    "RFM_GENERAL_DEVELOP": {ZH: "一般发展客户", EN: "general to develop"},
+    "RFM_GENERAL_RETAIN": {ZH: "一般挽留客户", EN: "general to win back"},
+    "PERSONA_HIGH_NET_WORTH": {ZH: "高净值型", EN: "high net worth"},
+    "PERSONA_HIGH_FREQUENCY": {ZH: "高频活跃型", EN: "high frequency"},
+    "PERSONA_GROWTH": {ZH: "潜力成长型", EN: "growing"},
+    "PERSONA_DORMANT": {ZH: "沉睡流失型", EN: "dormant or lost"},
+}
+
+MESSAGES: dict[str, dict[str, str]] = {
+    **{f"segment.{code}": text for code, text in NAMES.items()},
+    "coupon.STAGE": {ZH: "仅限特定生命周期阶段的会员", EN: "only for members in certain lifecycle stages"},
+    "coupon.SEGMENTS": {ZH: "仅限特定分群的会员", EN: "only for members in certain segments"},
+}
