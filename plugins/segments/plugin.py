@@ -111,7 +111,7 @@ def siyu_order_paid(event, context):
     orders = held.orders if held else ()
     if any(o.order_id == order_id for o in orders):
         return [Note(message=f"order {order_id} was counted before", rule="order-counted-once",
-                     inputs={"orderId": order_id})]
+                     inputs={"orderId": order_id}, sentence="note.segments_order_counted")]
     base = held or _blank(context)
     first = min(filter(None, (base.first_order_at, context.now))) if fen > 0 else base.first_order_at
     state = replace(base, orders=with_order(orders, OrderFact(order_id, context.now, fen), context.now),
@@ -128,10 +128,10 @@ def siyu_order_refunded(event, context):
     order = next((o for o in (held.orders if held else ()) if o.order_id == order_id), None)
     if order is None:
         return [Note(message=f"order {order_id} is not among the orders segmentation keeps", rule="refund-netted",
-                     inputs={"orderId": order_id})]
+                     inputs={"orderId": order_id}, sentence="note.segments_order_unknown")]
     if refund_id in order.refund_ids:
         return [Note(message=f"refund {refund_id} was netted before", rule="refund-netted",
-                     inputs={"refundId": refund_id})]
+                     inputs={"refundId": refund_id}, sentence="note.segments_refund_netted")]
     state = replace(held, orders=with_refund(held.orders, order_id, refund_id, event.get("amountFen")))
     return _judge(context, held, "refund-netted", state,
                   refund={"orderId": order_id, "refundId": refund_id, "fen": event.get("amountFen")})
@@ -240,7 +240,7 @@ def _journeys(context, entered: dict[str, datetime], held: SegmentState | None) 
         key = f"{NAME}:journey:{jid}:{time_key(entered[segment])}"
         if member.has(key):
             yield Note(message=f"journey {jid} already ran for this entry into {segment}", rule=JOURNEY_RULE,
-                       inputs=inputs)
+                       inputs=inputs, sentence="note.journey_already_ran")
             continue
         cooldown = timedelta(days=journey.get("cooldownDays", 30))
         recent = [data.get("at") for data in member.markers_under(f"{NAME}:journey:{jid}:").values()
@@ -248,12 +248,14 @@ def _journeys(context, entered: dict[str, datetime], held: SegmentState | None) 
         if recent:
             yield Note(message=f"journey {jid} did not run: it ran at {max(recent)}, within its "
                                f"{cooldown.days}-day cool-down", rule=JOURNEY_RULE,
-                       inputs={**inputs, "lastRunAt": max(recent), "cooldownDays": cooldown.days})
+                       inputs={**inputs, "lastRunAt": max(recent), "cooldownDays": cooldown.days},
+                       sentence="note.journey_cooldown")
             continue
         template = journey.get("couponTemplateId")
         if template is not None and template not in templates:
             yield Note(message=f"journey {jid} did not run: coupon template {template} is not configured",
-                       rule=JOURNEY_RULE, inputs={**inputs, "couponTemplateId": template})
+                       rule=JOURNEY_RULE, inputs={**inputs, "couponTemplateId": template},
+                       sentence="note.journey_no_template")
             continue
         yield Once(key=key, keep_days=max(cooldown.days, 1), data={"at": now.isoformat()}, rule=JOURNEY_RULE,
                    inputs=inputs)
