@@ -22,6 +22,14 @@ REQUEST_PREFIX = "REQ#"
 ENTRY_PREFIX = "ENTRY#"
 REVERSAL_PREFIX = "REVERSAL#"
 MARKER_PREFIX = "MARK#"
+# Markers about one order or one reference (`points:order:o1`, `tiers:refund:o1#r2`, `points:engaged:share:x`): one
+# more with every order, so they sort after everything the member page reads (`PAGE_END`), which then never pays
+# for them. Events still load them (the rules ask `has(key)` and sum an order's refunds).
+PER_ORDER_MARKER_PREFIX = "~MARK#"
+PER_ORDER_MARKER_KINDS = ("order", "refund", "settled", "engaged")
+# The member page reads its partition below this sort key: profile, lots, consents, coupons, referrals and the
+# markers it shows; request records (REQ#) and per-order markers (~MARK#) sort after it.
+PAGE_END = REQUEST_PREFIX
 ACTIVITY_PREFIX = "ACTIVITY#"
 CONSENT_PREFIX = "CONSENT#"
 PROCESSED = "PROCESSED"
@@ -74,6 +82,9 @@ def activity_sk(at: datetime, event_id: str) -> str:
 
 
 def marker_sk(key: str) -> str:
+    parts = key.split(":", 2)
+    if len(parts) == 3 and parts[1] in PER_ORDER_MARKER_KINDS:
+        return f"{PER_ORDER_MARKER_PREFIX}{key}"
     return f"{MARKER_PREFIX}{key}"
 
 

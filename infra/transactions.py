@@ -16,11 +16,12 @@ def connection() -> Connection:
     return SiyuItem._get_connection().connection
 
 class Transaction:
-    """Collects a TransactWriteItems in the order pynamodb sends it (checks, puts, updates), so each cancellation
+    """Collects a TransactWriteItems in the order pynamodb sends it (checks, deletes, puts, updates), so each cancellation
     reason can be matched to the role of the item it is about."""
 
     def __init__(self) -> None:
         self._checks: list[tuple[str, type, str, str, Any]] = []
+        self._deletes: list[tuple[str, SiyuItem, Any]] = []
         self._puts: list[tuple[str, SiyuItem, Any, str | None]] = []
         self._updates: list[tuple[str, SiyuItem, list, Any]] = []
 
@@ -46,6 +47,9 @@ class Transaction:
         item._siyu_set = dict(also_set or {})
         self._updates.append(("conflict", item, [], None))
 
+    def delete(self, role: str, item: SiyuItem, condition: Any) -> None:
+        self._deletes.append((role, item, condition))
+
     def put(self, role: str, item: SiyuItem, condition: Any, return_old: bool = False) -> None:
         self._puts.append((role, item, condition, "ALL_OLD" if return_old else None))
 
@@ -54,12 +58,15 @@ class Transaction:
 
     @property
     def roles(self) -> list[str]:
-        return [c[0] for c in self._checks] + [p[0] for p in self._puts] + [u[0] for u in self._updates]
+        return ([c[0] for c in self._checks] + [d[0] for d in self._deletes] + [p[0] for p in self._puts]
+                + [u[0] for u in self._updates])
 
     def commit(self, connection: Connection) -> None:
         with TransactWrite(connection=connection) as tx:
             for _, model, pk, sk, condition in self._checks:
                 tx.condition_check(model, pk, sk, condition=condition)
+            for _, item, condition in self._deletes:
+                tx.delete(item, condition=condition)
             for _, item, condition, return_values in self._puts:
                 tx.save(item, condition=condition, return_values=return_values)
             for _, item, actions, condition in self._updates:
