@@ -34,6 +34,7 @@ from infra.models import (
     EntryItem,
     LookupItem,
     LotItem,
+    MarkerGroupItem,
     MarkerItem,
     MemberItem,
     ProblemGuardItem,
@@ -183,6 +184,10 @@ class CoreStore(ProfileStore):
                 request = _request_from_item(item)
             elif isinstance(item, MarkerItem):
                 markers[item.key] = item.data or {}
+            elif isinstance(item, MarkerGroupItem):
+                for key, (data, forget_after) in item.marks.items():
+                    if as_of is None or datetime.fromisoformat(forget_after) > as_of:
+                        markers[key] = data or {}
             elif isinstance(item, ConsentItem):
                 consents.append(_consent_from_item(item))
         if profile is None or (profile.erased_at is not None and not include_erased):
@@ -429,7 +434,18 @@ class CoreStore(ProfileStore):
                     keys.ledger_pk(p.brand_id, p.member_id), keys.activity_sk(record.at, record.event_id),
                     event_id=record.event_id, detail_type=record.detail_type, at=record.at,
                     packed=list(shown)), ActivityItem.pk.does_not_exist())
+            grouped = {key: [dict(data) or None, forget_after.isoformat()]
+                       for key, forget_after, data, due_at in change.markers
+                       if due_at is None and keys.is_per_order_marker(key)}
+            if grouped:
+                # What the rules read (`has(key)`) is a condition of this write through the member's version below.
+                tx.put("conflict", MarkerGroupItem(
+                    mpk, keys.marker_group_sk(record.at, record.event_id), at=record.at, marks=grouped,
+                    ttl=max(forget for key, forget, _, due in change.markers if key in grouped)),
+                    MarkerGroupItem.pk.does_not_exist())
             for key, forget_after, data, due_at in change.markers:
+                if key in grouped:
+                    continue
                 marker = MarkerItem(mpk, keys.marker_sk(key), key=key, at=record.at, ttl=forget_after,
                                     data=dict(data) or None)
                 if due_at is not None:

@@ -81,11 +81,18 @@ def activity_sk(at: datetime, event_id: str) -> str:
     return f"{ACTIVITY_PREFIX}{time_key(at)}#{event_id}"
 
 
-def marker_sk(key: str) -> str:
+def is_per_order_marker(key: str) -> bool:
     parts = key.split(":", 2)
-    if len(parts) == 3 and parts[1] in PER_ORDER_MARKER_KINDS:
-        return f"{PER_ORDER_MARKER_PREFIX}{key}"
-    return f"{MARKER_PREFIX}{key}"
+    return len(parts) == 3 and parts[1] in PER_ORDER_MARKER_KINDS
+
+
+def marker_sk(key: str) -> str:
+    return f"{PER_ORDER_MARKER_PREFIX if is_per_order_marker(key) else MARKER_PREFIX}{key}"
+
+
+def marker_group_sk(at: datetime, event_id: str) -> str:
+    """One event's per-order markers, together (infra.models.MarkerGroupItem); after `PAGE_END` like each."""
+    return f"{PER_ORDER_MARKER_PREFIX}{time_key(at)}#{event_id}"
 
 
 def consent_sk(at: datetime, record_id: str) -> str:

@@ -164,6 +164,16 @@ class MarkerItem(SiyuItem, discriminator="marker"):
     data = JSONAttribute(null=True)
 
 
+class MarkerGroupItem(SiyuItem, discriminator="marks"):
+    """An event's markers about single orders (`keys.is_per_order_marker`), in one item: a transactional write
+    costs 2 units per KB however small the item, and two or three small markers fit one KB. Claimed under the
+    member's version like every marker (the write is conditioned on the version the event read).
+    `marks`: {key: [data or null, forget after (ISO 8601)]}; the item's TTL is the latest of them."""
+
+    at = UTCDateTimeAttribute()
+    marks = JSONAttribute()
+
+
 class ConsentItem(SiyuItem, discriminator="consent"):
     """One grant or withdrawal of consent for one purpose: written once, never changed (rules/consent.py)."""
 
