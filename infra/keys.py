@@ -22,11 +22,12 @@ REQUEST_PREFIX = "REQ#"
 ENTRY_PREFIX = "ENTRY#"
 REVERSAL_PREFIX = "REVERSAL#"
 MARKER_PREFIX = "MARK#"
-# Markers about one order or one reference (`points:order:o1`, `tiers:refund:o1#r2`, `points:engaged:share:x`): one
-# more with every order, so they sort after everything the member page reads (`PAGE_END`), which then never pays
-# for them. Events still load them (the rules ask `has(key)` and sum an order's refunds).
+# Markers about one order, one reference or one day (`points:order:o1`, `tiers:refund:o1#r2`,
+# `points:engaged:share:x`, `points:checkin:2026-03-01`): more of them with every order or visit, so they sort after
+# everything the member page reads (`PAGE_END`), which then never pays for them. Events still load them (the rules
+# ask `has(key)` and sum an order's refunds).
 PER_ORDER_MARKER_PREFIX = "~MARK#"
-PER_ORDER_MARKER_KINDS = ("order", "refund", "settled", "engaged")
+PER_ORDER_MARKER_KINDS = ("order", "refund", "settled", "engaged", "checkin")
 # The member page reads its partition below this sort key: profile, lots, consents, coupons, referrals and the
 # markers it shows; request records (REQ#) and per-order markers (~MARK#) sort after it.
 PAGE_END = REQUEST_PREFIX
