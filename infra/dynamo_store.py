@@ -159,6 +159,10 @@ class CoreStore(ProfileStore):
             not_other_requests = not_other_requests | (SiyuItem.sk == wanted_request)
         holding_lots = ~SiyuItem.sk.startswith(keys.LOT_PREFIX) | (LotItem.remaining > 0)
         condition = holding_lots if page else not_other_requests & holding_lots
+        if as_of is not None:
+            # Markers and request records past their TTL are gone as far as the rules are concerned, whether or
+            # not DynamoDB has deleted them yet (it takes up to a couple of days).
+            condition &= SiyuItem.ttl.does_not_exist() | (SiyuItem.ttl > as_of)
         profile: MemberItem | None = None
         lots: list[Lot] = []
         markers: dict[str, dict] = {}
