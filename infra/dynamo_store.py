@@ -154,11 +154,15 @@ class CoreStore(ProfileStore):
         # by earlier versions, other requests' records) from the response; the key condition keeps it to this
         # one partition, and for the page to the part below `PAGE_END` (no request records, no per-order
         # markers): what the page pays for does not grow with the member's orders.
-        not_other_requests = ~SiyuItem.sk.startswith(keys.REQUEST_PREFIX)
+        not_other_requests = (~SiyuItem.sk.startswith(keys.REQUEST_PREFIX)
+                              & ~SiyuItem.sk.startswith(keys.LEGACY_REQUEST_PREFIX))
         if wanted_request:
-            not_other_requests = not_other_requests | (SiyuItem.sk == wanted_request)
+            not_other_requests = (not_other_requests | (SiyuItem.sk == wanted_request)
+                                  | (SiyuItem.sk == keys.legacy_request_sk(request_key)))
         holding_lots = ~SiyuItem.sk.startswith(keys.LOT_PREFIX) | (LotItem.remaining > 0)
-        condition = holding_lots if page else not_other_requests & holding_lots
+        # The page's range still holds request records of the earlier layout (`REQ#`), until their TTL.
+        condition = holding_lots & ~SiyuItem.sk.startswith(keys.LEGACY_REQUEST_PREFIX) if page \
+            else not_other_requests & holding_lots
         if as_of is not None:
             # Markers and request records past their TTL are gone as far as the rules are concerned, whether or
             # not DynamoDB has deleted them yet (it takes up to a couple of days).

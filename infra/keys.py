@@ -18,7 +18,10 @@ PROFILE = "PROFILE"
 CONFIG = "CONFIG"
 LOOKUP = "LOOKUP"
 LOT_PREFIX = "LOT#"
-REQUEST_PREFIX = "REQ#"
+# Request records sort after everything the member page reads (`PAGE_END`); `REQ#` is where earlier versions
+# wrote them, still read for a request key.
+REQUEST_PREFIX = "~REQ#"
+LEGACY_REQUEST_PREFIX = "REQ#"
 ENTRY_PREFIX = "ENTRY#"
 REVERSAL_PREFIX = "REVERSAL#"
 MARKER_PREFIX = "MARK#"
@@ -28,9 +31,9 @@ MARKER_PREFIX = "MARK#"
 # ask `has(key)` and sum an order's refunds).
 PER_ORDER_MARKER_PREFIX = "~MARK#"
 PER_ORDER_MARKER_KINDS = ("order", "refund", "settled", "engaged", "checkin")
-# The member page reads its partition below this sort key: profile, lots, consents, coupons, referrals and the
-# markers it shows; request records (REQ#) and per-order markers (~MARK#) sort after it.
-PAGE_END = REQUEST_PREFIX
+# The member page reads its partition below this sort key: profile, lots, consents, every family's holdings and the
+# markers it shows; request records (~REQ#) and per-order markers (~MARK#) sort after it.
+PAGE_END = "~"
 ACTIVITY_PREFIX = "ACTIVITY#"
 CONSENT_PREFIX = "CONSENT#"
 PROCESSED = "PROCESSED"
@@ -68,6 +71,10 @@ def lot_sk(expires_at: datetime, lot_id: str) -> str:
 
 def request_sk(key: str) -> str:
     return f"{REQUEST_PREFIX}{key}"
+
+
+def legacy_request_sk(key: str) -> str:
+    return f"{LEGACY_REQUEST_PREFIX}{key}"
 
 
 def entry_sk(entry_id: str) -> str:
