@@ -55,7 +55,7 @@ class Context:
     auth_problem: str | None = None
     wechat: "WechatClient | None" = None  # exchanges mini-program login codes (infra/wechat.py)
     # Members loaded during this request, so nested fields never read the same member twice.
-    members: dict[tuple[str, str], MemberState | None] = field(default_factory=dict)
+    members: dict[tuple[str, ...], MemberState | None] = field(default_factory=dict)
     # Names what this request creates (a claimed coupon's id), so two requests never collide.
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     # The address the request came from (API Gateway's sourceIp), for limits on callers without a token.
@@ -100,10 +100,15 @@ class Context:
                 logger.warning("could not give back an attempt of %s", action)
         self.counted.clear()
 
-    def member_state(self, brand_id: str, member_id: str) -> MemberState | None:
-        key = (brand_id, member_id)
+    def member_state(self, brand_id: str, member_id: str, *, page: bool = False) -> MemberState | None:
+        """The member as this request sees it, read once. `page`: for a query that only shows it (never in a
+        mutation, whose answer must show what it just wrote), the cheaper page read (Store.load_member)."""
+        full, shown = (brand_id, member_id), (brand_id, member_id, "page")
+        if full in self.members:
+            return self.members[full]
+        key = shown if page else full
         if key not in self.members:
-            self.members[key] = self.store.load_member(brand_id, member_id, as_of=self.now)
+            self.members[key] = self.store.load_member(brand_id, member_id, as_of=self.now, page=page)
         return self.members[key]
 
 

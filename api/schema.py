@@ -84,8 +84,8 @@ T = TypeVar("T")
 logger = logging.getLogger("siyu.api")
 
 
-def _member(context: Context, brand_id: str, member_id: str) -> Member | None:
-    state = context.member_state(brand_id, member_id)
+def _member(context: Context, brand_id: str, member_id: str, *, page: bool = False) -> Member | None:
+    state = context.member_state(brand_id, member_id, page=page)
     brand = context.store.get_brand(brand_id)
     if state is None or brand is None:
         return None
@@ -145,7 +145,7 @@ class CoreQuery(ConsoleQueries):
     def me(self, info: Info) -> Member:
         context: Context = info.context
         p = context.principal
-        member = _member(context, p.brand_id, p.subject)
+        member = _member(context, p.brand_id, p.subject, page=True)
         if member is None:
             raise graphql_error("graphql.NOT_FOUND", NOT_FOUND)
         return member
@@ -155,7 +155,7 @@ class CoreQuery(ConsoleQueries):
         context: Context = info.context
         if not plausible_id(str(id)):
             return None
-        return _member(context, context.principal.brand_id, str(id))
+        return _member(context, context.principal.brand_id, str(id), page=True)
 
     @strawberry.field(permission_classes=[IsStaff], description="The staff's brand configuration.")
     def brand(self, info: Info) -> Optional[Brand]:

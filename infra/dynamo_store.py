@@ -34,6 +34,7 @@ from infra.models import (
     EntryItem,
     LookupItem,
     LotItem,
+    MarkerGroupItem,
     MarkerItem,
     MemberItem,
     ProblemGuardItem,
@@ -146,15 +147,22 @@ class CoreStore(ProfileStore):
     # ---- members ------------------------------------------------------------------------------------------------
 
     def load_member(self, brand_id: str, member_id: str, *, request_key: str | None = None,
-                    as_of: datetime | None = None, include_erased: bool = False) -> MemberState | None:
+                    as_of: datetime | None = None, include_erased: bool = False,
+                    page: bool = False) -> MemberState | None:
         wanted_request = keys.request_sk(request_key) if request_key else None
-        # One Query over the member's partition. The filter drops what the page never needs (emptied lots,
-        # other requests' records) from the response; the key condition keeps it to this one partition.
-        not_other_requests = ~SiyuItem.sk.startswith(keys.REQUEST_PREFIX)
+        # One Query over the member's partition. The filter drops what the rules never need (emptied lots stored
+        # by earlier versions, other requests' records) from the response; the key condition keeps it to this
+        # one partition, and for the page to the part below `PAGE_END` (no request records, no per-order
+        # markers): what the page pays for does not grow with the member's orders.
+        not_other_requests = (~SiyuItem.sk.startswith(keys.REQUEST_PREFIX)
+                              & ~SiyuItem.sk.startswith(keys.LEGACY_REQUEST_PREFIX))
         if wanted_request:
-            not_other_requests = not_other_requests | (SiyuItem.sk == wanted_request)
+            not_other_requests = (not_other_requests | (SiyuItem.sk == wanted_request)
+                                  | (SiyuItem.sk == keys.legacy_request_sk(request_key)))
         holding_lots = ~SiyuItem.sk.startswith(keys.LOT_PREFIX) | (LotItem.remaining > 0)
-        condition = not_other_requests & holding_lots
+        # The page's range still holds request records of the earlier layout (`REQ#`), until their TTL.
+        condition = holding_lots & ~SiyuItem.sk.startswith(keys.LEGACY_REQUEST_PREFIX) if page \
+            else not_other_requests & holding_lots
         if as_of is not None:
             # Markers and request records past their TTL are gone as far as the rules are concerned, whether or
             # not DynamoDB has deleted them yet (it takes up to a couple of days).
@@ -167,9 +175,11 @@ class CoreStore(ProfileStore):
         holdings: dict[str, list] = {}
         readers = family_storage.holdings()
         # Strongly consistent: what is read here becomes the conditions of the write (versions, lot remainders),
-        # and a stale replica would only make the write fail and the engine read again.
-        for item in SiyuItem.query(keys.member_pk(brand_id, member_id), filter_condition=condition,
-                                   consistent_read=True):
+        # and a stale replica would only make the write fail and the engine read again. The read-only page
+        # (`page`) writes nothing, and reads eventually consistent at half the price (README, "Benchmarks").
+        for item in SiyuItem.query(keys.member_pk(brand_id, member_id),
+                                   SiyuItem.sk < keys.PAGE_END if page else None, filter_condition=condition,
+                                   consistent_read=not page):
             reader = readers.get(type(item))
             if reader is not None:
                 holdings.setdefault(reader[0], []).append(reader[1](item))
@@ -182,6 +192,10 @@ class CoreStore(ProfileStore):
                 request = _request_from_item(item)
             elif isinstance(item, MarkerItem):
                 markers[item.key] = item.data or {}
+            elif isinstance(item, MarkerGroupItem):
+                for key, (data, forget_after) in item.marks.items():
+                    if as_of is None or datetime.fromisoformat(forget_after) > as_of:
+                        markers[key] = data or {}
             elif isinstance(item, ConsentItem):
                 consents.append(_consent_from_item(item))
         if profile is None or (profile.erased_at is not None and not include_erased):
@@ -427,8 +441,19 @@ class CoreStore(ProfileStore):
                 tx.put("conflict", ActivityItem(
                     keys.ledger_pk(p.brand_id, p.member_id), keys.activity_sk(record.at, record.event_id),
                     event_id=record.event_id, detail_type=record.detail_type, at=record.at,
-                    effects=list(shown)), ActivityItem.pk.does_not_exist())
+                    packed=list(shown)), ActivityItem.pk.does_not_exist())
+            grouped = {key: [dict(data) or None, forget_after.isoformat()]
+                       for key, forget_after, data, due_at in change.markers
+                       if due_at is None and keys.is_per_order_marker(key)}
+            if grouped:
+                # What the rules read (`has(key)`) is a condition of this write through the member's version below.
+                tx.put("conflict", MarkerGroupItem(
+                    mpk, keys.marker_group_sk(record.at, record.event_id), at=record.at, marks=grouped,
+                    ttl=max(forget for key, forget, _, due in change.markers if key in grouped)),
+                    MarkerGroupItem.pk.does_not_exist())
             for key, forget_after, data, due_at in change.markers:
+                if key in grouped:
+                    continue
                 marker = MarkerItem(mpk, keys.marker_sk(key), key=key, at=record.at, ttl=forget_after,
                                     data=dict(data) or None)
                 if due_at is not None:
@@ -480,7 +505,7 @@ class CoreStore(ProfileStore):
         results = ActivityItem.query(lpk, ActivityItem.sk.startswith(keys.ACTIVITY_PREFIX), scan_index_forward=False,
                                      limit=first + 1, page_size=first + 1, last_evaluated_key=start)
         return page(results, first, lambda i: i.sk, lambda i: EventRecord(
-            event_id=i.event_id, brand_id=brand_id, detail_type=i.detail_type, at=i.at, effects=tuple(i.effects),
+            event_id=i.event_id, brand_id=brand_id, detail_type=i.detail_type, at=i.at, effects=tuple(i.what_happened),
             follow_ups=()))
 
     def get_event(self, brand_id: str, event_id: str) -> EventRecord | None:
@@ -641,17 +666,27 @@ def posting_writes(tx: Transaction, profile: MemberProfile, posting: Posting,
         listed = _listed_at(update.expires_at, due_floor)
         due = [LotItem.gsi1pk.set(keys.due_pk(listed, member_id)),
                LotItem.gsi1sk.set(keys.due_sk(listed, "LOT", brand_id, member_id, update.lot_id))]
-        if update.is_exact:
-            actions = [LotItem.remaining.set(update.after_or_delta)]
-            if update.after_or_delta == 0:
-                actions += [LotItem.gsi1pk.remove(), LotItem.gsi1sk.remove()]
-            elif update.before == 0:
-                actions += due
-            condition = LotItem.remaining == update.before
+        # A lot not in the loaded state (None), or loaded empty, was emptied earlier and so deleted (or, stored
+        # by an earlier version, kept at 0): a refill brings it back with what the entry names.
+        restored = [LotItem.kind.set(LotItem), LotItem.brand_id.set(LotItem.brand_id | brand_id),
+                    LotItem.member_id.set(LotItem.member_id | member_id),
+                    LotItem.lot_id.set(LotItem.lot_id | update.lot_id),
+                    LotItem.earned.set(LotItem.earned | max(update.after_or_delta, 0)),
+                    LotItem.earned_at.set(LotItem.earned_at | update.expires_at),
+                    LotItem.expires_at.set(LotItem.expires_at | update.expires_at), *due]
+        if update.is_exact and update.after_or_delta == 0:
+            # An emptied lot leaves the member's state partition (and the due index): every read of the member
+            # would pay for it, and the ledger keeps its history (each entry's allocations name the lot).
+            tx.delete("conflict", lot, LotItem.remaining == update.before)
+        elif update.is_exact and update.before == 0:
+            tx.update("conflict", lot, [LotItem.remaining.set(update.after_or_delta), *restored],
+                      LotItem.pk.does_not_exist() | (LotItem.remaining == 0))
+        elif update.is_exact:
+            tx.update("conflict", lot, [LotItem.remaining.set(update.after_or_delta)],
+                      LotItem.remaining == update.before)
         else:
-            actions = [LotItem.remaining.add(update.after_or_delta), *due]
-            condition = LotItem.pk.exists()
-        tx.update("conflict", lot, actions, condition)
+            # Refills only raise a remainder, so concurrent ones may both add.
+            tx.update("conflict", lot, [LotItem.remaining.add(update.after_or_delta), *restored], None)
 
 
 def _member_update(profile: MemberProfile, posting: Posting | None, standing: Standing | None,
@@ -698,7 +733,7 @@ def _event_from_item(item: ProcessedItem) -> EventRecord:
         # Stored once, in the member's activity (see `commit_event`): read only for a duplicate or a look-up.
         try:
             effects = ActivityItem.get(keys.ledger_pk(item.brand_id, item.member_id),
-                                       keys.activity_sk(item.at, item.event_id)).effects
+                                       keys.activity_sk(item.at, item.event_id)).what_happened
         except ActivityItem.DoesNotExist:  # the member's history was erased since
             effects = None
     return EventRecord(event_id=item.event_id, brand_id=item.brand_id, detail_type=item.detail_type, at=item.at,

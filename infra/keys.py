@@ -18,10 +18,22 @@ PROFILE = "PROFILE"
 CONFIG = "CONFIG"
 LOOKUP = "LOOKUP"
 LOT_PREFIX = "LOT#"
-REQUEST_PREFIX = "REQ#"
+# Request records sort after everything the member page reads (`PAGE_END`); `REQ#` is where earlier versions
+# wrote them, still read for a request key.
+REQUEST_PREFIX = "~REQ#"
+LEGACY_REQUEST_PREFIX = "REQ#"
 ENTRY_PREFIX = "ENTRY#"
 REVERSAL_PREFIX = "REVERSAL#"
 MARKER_PREFIX = "MARK#"
+# Markers about one order, one reference or one day (`points:order:o1`, `tiers:refund:o1#r2`,
+# `points:engaged:share:x`, `points:checkin:2026-03-01`): more of them with every order or visit, so they sort after
+# everything the member page reads (`PAGE_END`), which then never pays for them. Events still load them (the rules
+# ask `has(key)` and sum an order's refunds).
+PER_ORDER_MARKER_PREFIX = "~MARK#"
+PER_ORDER_MARKER_KINDS = ("order", "refund", "settled", "engaged", "checkin")
+# The member page reads its partition below this sort key: profile, lots, consents, every family's holdings and the
+# markers it shows; request records (~REQ#) and per-order markers (~MARK#) sort after it.
+PAGE_END = "~"
 ACTIVITY_PREFIX = "ACTIVITY#"
 CONSENT_PREFIX = "CONSENT#"
 PROCESSED = "PROCESSED"
@@ -61,6 +73,10 @@ def request_sk(key: str) -> str:
     return f"{REQUEST_PREFIX}{key}"
 
 
+def legacy_request_sk(key: str) -> str:
+    return f"{LEGACY_REQUEST_PREFIX}{key}"
+
+
 def entry_sk(entry_id: str) -> str:
     return f"{ENTRY_PREFIX}{entry_id}"
 
@@ -73,8 +89,18 @@ def activity_sk(at: datetime, event_id: str) -> str:
     return f"{ACTIVITY_PREFIX}{time_key(at)}#{event_id}"
 
 
+def is_per_order_marker(key: str) -> bool:
+    parts = key.split(":", 2)
+    return len(parts) == 3 and parts[1] in PER_ORDER_MARKER_KINDS
+
+
 def marker_sk(key: str) -> str:
-    return f"{MARKER_PREFIX}{key}"
+    return f"{PER_ORDER_MARKER_PREFIX if is_per_order_marker(key) else MARKER_PREFIX}{key}"
+
+
+def marker_group_sk(at: datetime, event_id: str) -> str:
+    """One event's per-order markers, together (infra.models.MarkerGroupItem); after `PAGE_END` like each."""
+    return f"{PER_ORDER_MARKER_PREFIX}{time_key(at)}#{event_id}"
 
 
 def consent_sk(at: datetime, record_id: str) -> str:

@@ -62,12 +62,16 @@ class Store(Protocol):
 
     # Members
     def load_member(self, brand_id: str, member_id: str, *, request_key: str | None = None,
-                    as_of: datetime | None = None, include_erased: bool = False) -> MemberState | None:
+                    as_of: datetime | None = None, include_erased: bool = False,
+                    page: bool = False) -> MemberState | None:
         """Profile, balance, lots holding points, markers and consent records (plus the request record for
         `request_key`), in one read.
 
         With `as_of`, markers and request records whose time-to-live ended by then are left out. An erased member
-        is None unless `include_erased` (the engine, to refuse its events by name; the ledger's reconciliation)."""
+        is None unless `include_erased` (the engine, to refuse its events by name; the ledger's reconciliation).
+        With `page`, what a read-only page shows, for a price that does not grow with the member's history: an
+        eventually consistent read, without request records and without the markers about single orders (a
+        state read so must never decide a write)."""
 
     def find_member_id(self, brand_id: str, kind: LookupKind, value: str) -> str | None:
         ...

@@ -63,7 +63,7 @@ def test_the_export_holds_the_profile_consents_points_activity_and_every_stored_
     assert [lookup["kind"] for lookup in data["lookups"]] == ["phone", "openid", "unionid", "referralCode"]
 
     kinds = export["itemCounts"]
-    for kind in ("member", "lot", "marker", "consent", "request", "entry", "activity", "test-coupon",
+    for kind in ("member", "lot", "marks", "consent", "request", "entry", "activity", "test-coupon",
                  "test-unknown-kind"):
         assert kinds.get(kind), f"no {kind} item in the export: {kinds}"
     items = {(i["partition"], i["type"]): i for i in data["items"]}
