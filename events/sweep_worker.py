@@ -20,7 +20,8 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     failures = []
     for record in (event or {}).get("Records", []):
         try:
-            summary = runtime.engine().sweep_message(json.loads(record["body"]))
+            message = json.loads(record["body"])
+            summary = runtime.engine().sweep_message(message)
             logger.info("sweep message %s: %s members, %d effects", record.get("messageId"), summary.members,
                         len(summary.effects))
         except Exception as error:  # noqa: BLE001 - this record alone comes back (then the dead-letter queue)
