@@ -11,6 +11,7 @@ and the inputs that decided it.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import random
@@ -455,7 +456,13 @@ class Engine:
         offsets = self.reminder_offsets(marks) if reminders else {}
         members: list[tuple[str, str]] = []
         seen: set[tuple[str, str]] = set()
-        for chunk in self.due_work(step, offsets=offsets):
+        # Once more, the one instant a late entry is dated at when its event read the watermark the day before
+        # moved (`_due_floor`: just after it): an event that committed while that day's batches were out, after
+        # its listing, is found now instead of never.
+        before = step.since - sweeps.DAY
+        again = self.store.due_pages(before, before + sweeps.AFTER_WATERMARK, page_size=sweeps.PAGE_SIZE)
+        for chunk in itertools.chain(self.due_work(step, offsets=offsets),
+                                     ([(d.brand_id, d.member_id) for d in page] for page in again)):
             for pair in chunk:
                 mark = marks.get(pair[0])
                 if pair in seen or (mark is not None and mark >= step.until):
@@ -625,9 +632,10 @@ class Engine:
         `points.expired` once, like any lot. We date the entry rather than have every sweep re-list the days
         before its watermark: that would cost reads every day for a rare case, with a lookback as long as the
         maximum age. The watermark is read only when something falls due by the receiving clock (an ordinary lot,
-        due months ahead, costs nothing). Left open, and not a condition of the write: a sweep that has already
-        listed the day after the watermark when this event commits, and then moves the watermark on, does not
-        see the entry; the window is that one run's minutes, and such a lot stays out of spendable as before.
+        due months ahead, costs nothing). Not a condition of the write: a sweep that has already listed the day
+        after the watermark when this event commits, and then moves the watermark on, does not see the entry that
+        day; the next day's listing queries this one instant again (`_listing`), so it is written off a day late
+        (spendable left it out all along) instead of never.
         """
         if change is None:
             return None

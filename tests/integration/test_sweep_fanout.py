@@ -107,3 +107,25 @@ def test_only_the_reminder_day_a_brand_chose_is_queried_and_its_members_alone_ar
     assert ahead == [14]  # not 1, 3, 7, 14 and 30
     assert summary.members == 2
     assert sum(1 for f in summary.effects if f.get("rule") == "remind-before-expiry") >= 2
+
+
+def test_a_late_lot_dated_while_its_day_was_being_swept_is_written_off_the_next_day(fresh_table, store, plugins):
+    brand_with_due_members(store, plugins, "straggle", 3)
+    queue = RecordingQueue()
+    engine = Engine(store, plugins, None, sweep_queue=queue)
+    engine.sweep(SweepEvent("d0", DAILY, DAY - timedelta(days=1)))
+    mark = store.sweep_watermarks(DAILY)["straggle"]
+    engine.sweep(SweepEvent("d1", DAILY, DAY))  # the day is listed; its batches are out
+
+    # Meanwhile a 20-day-old order's lot, already expired, is listed just after the watermark the event read
+    # (Engine._due_floor): inside the day already listed.
+    (late,) = seed("straggle", 1, mark + timedelta(microseconds=1))
+    while queue.messages:
+        engine.sweep_message(queue.messages.pop(0))
+    assert store.sweep_watermarks(DAILY)["straggle"] == DAY
+    assert store.load_member("straggle", late).points.balance == 10  # missed by that day
+
+    engine.sweep(SweepEvent("d2", DAILY, DAY + timedelta(days=1)))
+    while queue.messages:
+        engine.sweep_message(queue.messages.pop(0))
+    assert store.load_member("straggle", late).points.balance == 0  # the next day looked at that instant again
