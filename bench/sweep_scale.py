@@ -53,14 +53,16 @@ class RecordingQueue:
     def send(self, messages: Sequence[dict[str, Any]]) -> None:
         self.messages.extend(messages)
 
-    def abandoned(self, run: sweeps.SweepRun, now: datetime) -> bool:
-        return now - run.opened_at > fanout.RELIST_AFTER
+    def abandoned(self, run: sweeps.SweepRun, now: datetime) -> bool:  # as infra/sweep_queue.py's
+        return run.total is None or now - run.opened_at > fanout.RELIST_AFTER
 
 
 @dataclass
 class Measure:
-    members: int
-    batches: int
+    members: int  # due on the day, all listed by the coordinator
+    batches: int  # delivered to workers
+    applied: int  # members in the delivered batches
+    handed: int  # batches the coordinator handed out
     coordinator_requests: int
     worker_requests: int
     worker_seconds: float
@@ -72,7 +74,7 @@ class Measure:
 
     @property
     def worker_per_member(self) -> float:
-        return self.worker_requests / self.members
+        return self.worker_requests / self.applied
 
     @property
     def seconds_per_batch(self) -> float:
@@ -101,8 +103,10 @@ def seed(brand_id: str, members: int, due: datetime) -> list[str]:
 
 
 def measure(store: DynamoStore, plugins: Any, members: int, *, brand_id: str | None = None,
-            reminders: int = 0) -> Measure:
-    """Sweep one day on which `members` members have a lot falling due; count each part's requests."""
+            reminders: int = 0, sample: int | None = None) -> Measure:
+    """Sweep one day on which `members` members have a lot falling due; count each part's requests. With `sample`,
+    the coordinator lists and hands out the whole day but only the first `sample` batches are delivered (the
+    workers' figures are then theirs; the day stays unfinished)."""
     brand_id = brand_id or f"scale{uuid.uuid4().hex[:6]}"
     store.put_brand(BrandConfig(brand_id, "百果园", BAIGUOYUAN_LADDER))
     configure_brand(store, plugins, brand_id, now=DAY - timedelta(days=1, hours=1), plugin_settings=[
@@ -113,7 +117,8 @@ def measure(store: DynamoStore, plugins: Any, members: int, *, brand_id: str | N
     engine.sweep(SweepEvent(event_id=f"scale-{members}", sweep=DAILY, time=DAY - timedelta(days=1)))
     with db.count_requests() as coordinator:
         engine.sweep(SweepEvent(event_id=f"scale-{members}", sweep=DAILY, time=DAY))
-    batches = [m for m in queue.messages if m["kind"] == fanout.BATCH]
+    handed = [m for m in queue.messages if m["kind"] == fanout.BATCH]
+    batches = handed[:sample] if sample else handed
     queue.messages.clear()
     worker_seconds = 0.0
     expired = 0
@@ -127,8 +132,10 @@ def measure(store: DynamoStore, plugins: Any, members: int, *, brand_id: str | N
     with db.count_requests() as callback:
         for message in list(queue.messages):
             engine.sweep_message(message)
-    assert store.sweep_watermarks(DAILY)[brand_id] == DAY, "the day must be done once its batches are"
-    return Measure(members=members, batches=len(batches),
+    applied = sum(len(m["members"]) for m in batches)
+    if batches is handed:
+        assert store.sweep_watermarks(DAILY)[brand_id] == DAY, "the day must be done once its batches are"
+    return Measure(members=members, batches=len(batches), applied=applied, handed=len(handed),
                    coordinator_requests=coordinator.total + callback.total, worker_requests=workers.total,
                    worker_seconds=worker_seconds, expired=expired)
 
@@ -145,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs=2, default=(2_000, 100_000))
     parser.add_argument("--workers", type=int, default=10, help="worker concurrency (serverless.yml sweepWorkers)")
+    parser.add_argument("--sample-batches", type=int, default=None,
+                        help="deliver only this many batches per size (the coordinator still lists everything)")
     args = parser.parse_args(argv)
     import boto3
 
@@ -160,14 +169,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = []
         for size in args.sizes:
             store = fresh_store(boto3.client("dynamodb", endpoint_url=server.endpoint))
-            results.append(measure(store, plugins, size))
+            results.append(measure(store, plugins, size, sample=args.sample_batches))
     finally:
         server.stop()
-    print(f"{'due members':>12} {'batches':>8} {'coordinator req/member':>23} {'worker req/member':>18} "
-          f"{'s per batch':>12}")
+    print(f"{'due members':>12} {'batches out':>11} {'applied':>8} {'coordinator req/member':>23} "
+          f"{'worker req/member':>18} {'s per batch':>12}")
     for r in results:
-        print(f"{r.members:>12,} {r.batches:>8,} {r.coordinator_per_member:>23.4f} {r.worker_per_member:>18.4f} "
-              f"{r.seconds_per_batch:>12.3f}")
+        print(f"{r.members:>12,} {r.handed:>11,} {r.applied:>8,} {r.coordinator_per_member:>23.4f} "
+              f"{r.worker_per_member:>18.4f} {r.seconds_per_batch:>12.3f}")
     per_batch = max(r.seconds_per_batch for r in results)
     million_batches = -(-1_000_000 // sweeps.BATCH_SIZE)
     hours = million_batches * per_batch / args.workers / 3600

@@ -46,5 +46,7 @@ class SqsSweepQueue:
                 raise RuntimeError(f"SQS refused {len(entries)} sweep batches")
 
     def abandoned(self, run: SweepRun, now: datetime) -> bool:
-        # Workers elsewhere hold the batches; only a listing far older than any retry can take is given up.
-        return now - run.opened_at > RELIST_AFTER
+        # A listing that never finished (its coordinator timed out: Lambda retries the scheduled event) is listed
+        # again at once; one whose batches are all out is given up only far later than any retry can take, since
+        # workers elsewhere hold them.
+        return run.total is None or now - run.opened_at > RELIST_AFTER

@@ -37,6 +37,8 @@ def test_a_queued_listing_is_given_up_only_after_relist_after():
     run = SweepRun(until=NOW, attempt="1", opened_at=NOW, covers=frozenset({"b"}), total=3, done=1)
     assert not queue.abandoned(run, NOW + timedelta(hours=1))
     assert queue.abandoned(run, NOW + fanout.RELIST_AFTER + timedelta(minutes=1))
+    # A listing whose coordinator died before it handed everything out is listed again at once.
+    assert queue.abandoned(SweepRun(until=NOW, attempt="1", opened_at=NOW, covers=frozenset({"b"})), NOW)
 
 
 def test_a_record_the_worker_cannot_read_is_reported_alone():
