@@ -324,17 +324,28 @@ class Engine:
         reached: datetime | None = None
         days = handed = 0
         more = False
+        again = True  # the first day, and each day after one whose batches were out, looks once more (`_listing`)
         for step in sweeps.plan(marks, sweep.time):
             behind = frozenset(b for b, mark in marks.items() if mark < step.until)
             run = _retrying(self.store.sweep_run, sweeps.DAILY, step.until)
-            if run is None or not behind <= run.covers or (not run.complete and queue.abandoned(run, sweep.time)):
-                members = self._listing(step, marks, reminders=step.until == sweep.time)
+            reuse = (run is not None and behind <= run.covers
+                     and (run.complete or not queue.abandoned(run, sweep.time)))
+            members = None
+            if reuse and run.complete and queue.in_process:
+                # In process the listing is cheap, and a brand put in the store without a watermark (the demo, a
+                # test's) is known only by it: a finished day is looked at again for brands it did not cover.
+                members = self._listing(step, marks, reminders=step.until == sweep.time, again=again)
+                reuse = not members
+            if not reuse:
+                if members is None:
+                    members = self._listing(step, marks, reminders=step.until == sweep.time, again=again)
                 covers = behind | {brand_id for brand_id, _ in members}
                 if not members:
                     for brand_id in sorted(covers):
                         self._advance(marks, brand_id, step.until)
                     days += 1
                     reached = step.until
+                    again = False  # no batches were out: the watermark moved the moment the day was listed
                     continue
                 if queue.in_process and tally.members and tally.members + len(members) > self.sweep_budget:
                     more = True
@@ -352,6 +363,7 @@ class Engine:
                     self._advance(marks, brand_id, step.until)
             days += 1
             reached = step.until
+            again = True
         return Summary(sweep.event_id, "applied", "Scheduled Event", effects=tally.effects,
                        follow_ups=tally.follow_ups,
                        reason=f"{tally.failures} members failed" if tally.failures else None,
@@ -450,8 +462,8 @@ class Engine:
         if fresh is not None:
             marks[brand_id] = fresh
 
-    def _listing(self, step: sweeps.Step, marks: Mapping[str, datetime], *,
-                 reminders: bool) -> list[tuple[str, str]]:
+    def _listing(self, step: sweeps.Step, marks: Mapping[str, datetime], *, reminders: bool,
+                 again: bool = True) -> list[tuple[str, str]]:
         """Who has something due on the day for a brand the day is still ahead for, each once, by shard."""
         offsets = self.reminder_offsets(marks) if reminders else {}
         members: list[tuple[str, str]] = []
@@ -460,9 +472,10 @@ class Engine:
         # moved (`_due_floor`: just after it): an event that committed while that day's batches were out, after
         # its listing, is found now instead of never.
         before = step.since - sweeps.DAY
-        again = self.store.due_pages(before, before + sweeps.AFTER_WATERMARK, page_size=sweeps.PAGE_SIZE)
+        late = (self.store.due_pages(before, before + sweeps.AFTER_WATERMARK, page_size=sweeps.PAGE_SIZE)
+                if again else ())
         for chunk in itertools.chain(self.due_work(step, offsets=offsets),
-                                     ([(d.brand_id, d.member_id) for d in page] for page in again)):
+                                     ([(d.brand_id, d.member_id) for d in page] for page in late)):
             for pair in chunk:
                 mark = marks.get(pair[0])
                 if pair in seen or (mark is not None and mark >= step.until):
