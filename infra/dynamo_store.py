@@ -24,6 +24,7 @@ from infra.paging import decode_cursor, newest_first, page
 from infra.transactions import Transaction, connection
 from infra.dynamo_errors import response_code, translating
 from infra.profile_store import ProfileStore
+from infra.sweep_runs import SweepRunStorage
 from infra.models import (
     ActivityItem,
     AllocationMap,
@@ -629,7 +630,7 @@ def _translate_public_methods(cls: type) -> None:
             setattr(cls, name, translating(getattr(klass, name)))
 
 
-DynamoStore = type("DynamoStore", (*family_storage.mixins(), CoreStore), {
+DynamoStore = type("DynamoStore", (*family_storage.mixins(), SweepRunStorage, CoreStore), {
     "__doc__": "The store: the core's half and every family's `Storage`, on one DynamoDB table.",
     "__module__": __name__})
 _translate_public_methods(DynamoStore)

@@ -82,8 +82,13 @@ def engine() -> Engine:
                 limits = TimeLimits(max_skew=timedelta(minutes=config.event_max_skew_minutes),
                                     max_age=timedelta(days=config.event_max_age_days))
                 # The handler's clock is the receiving clock: what an envelope's time is judged against.
+                queue = None
+                if config.sweep_queue_url:
+                    from infra.sweep_queue import SqsSweepQueue
+
+                    queue = SqsSweepQueue(config.sweep_queue_url)
                 _engine = Engine(store(), plugins, bus(), clock=lambda: datetime.now(timezone.utc), limits=limits,
-                                 require_brand_source=config.require_brand_source)
+                                 require_brand_source=config.require_brand_source, sweep_queue=queue)
     return _engine
 
 

@@ -83,6 +83,8 @@ class Settings:
     # Member import (infra/importer.py): members written per second at most, so a huge file leaves the table's
     # capacity to the brand's live traffic. `SIYU_IMPORT_RATE`; 0 means unlimited (tests, a fresh brand).
     import_items_per_second: float = 50.0
+    # The daily sweep's SQS queue (serverless.yml SweepQueue); None: batches run in process (rules/fanout.py).
+    sweep_queue_url: str | None = None
 
     @property
     def is_local(self) -> bool:
@@ -221,6 +223,7 @@ def _load() -> Settings:
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         dynamodb_endpoint=env.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
         event_bus_name=env.get("EVENT_BUS_NAME", "local"),
+        sweep_queue_url=env.get("SIYU_SWEEP_QUEUE_URL") or None,
         audit_bucket=env.get("AUDIT_BUCKET") or None,
         jwt_secret=secret or (DEV_JWT_SECRET if stage == "local" else ""),
         jwt_issuer=env.get("JWT_ISSUER", "siyu-local"),

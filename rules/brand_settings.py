@@ -29,12 +29,14 @@ def configure_brand(
     updated = proposed_brand(store, plugins, brand_id, now=now, name=name, timezone=timezone, tiers=tiers,
                              plugin_settings=plugin_settings)
     saved = store.put_brand(updated)
-    if new:
-        # The brand's sweep watermark starts when it is configured: nothing of it can fall due earlier (a late
-        # event's lot is listed after the watermark, Engine._due_floor), so its first sweep handles everything
-        # due since then however long ago, instead of the few days a brand never swept would otherwise get.
-        # Another run that set it first keeps its value.
-        store.advance_watermark(DAILY, brand_id, read=None, to=now)
+    # The brand's sweep watermark starts when it is configured: nothing of it can fall due earlier (a late
+    # event's lot is listed after the watermark, Engine._due_floor), so its first sweep handles everything
+    # due since then however long ago, instead of the few days a brand never swept would otherwise get. A brand
+    # put in the store without one gets it at its first configuration; one that has a watermark keeps it (the
+    # write is conditioned on there being none). The sweep knows brands by their watermarks: it asks those
+    # brands which reminder days ahead they chose (Engine.reminder_offsets).
+    del new
+    store.advance_watermark(DAILY, brand_id, read=None, to=now)
     return saved
 
 

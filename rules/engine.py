@@ -11,6 +11,7 @@ and the inputs that decided it.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import random
@@ -24,11 +25,11 @@ from rules import consent, effects as fx
 from rules import ids, ledger
 from rules.brands import BrandConfig
 from rules.context import Decided, MemberView, RuleContext, member_view
-from rules.errors import Busy, PluginFailed, SiyuError, WriteConflict
+from rules.errors import Busy, PluginFailed, SiyuError, StoreUnavailable, WriteConflict
 from rules.events import BusinessEvent, Ignored, Rejected, SweepEvent, fingerprint, hooks, parse
 from rules.family import families
 from rules.ledger import PointsState, Posting
-from rules import sweeps
+from rules import fanout, sweeps
 from rules.time_sanity import TimeLimits
 from rules.members import MemberState
 from rules.plugin_manager import PluginRegistry
@@ -160,7 +161,8 @@ class EventBus:
 class Engine:
     def __init__(self, store: Store, plugins: PluginRegistry, bus: EventBus | None = None,
                  clock: Callable[[], datetime] | None = None, limits: TimeLimits | None = None,
-                 sweep_budget: int = sweeps.MEMBERS_PER_RUN, *, require_brand_source: bool = False) -> None:
+                 sweep_budget: int = sweeps.MEMBERS_PER_RUN, *, require_brand_source: bool = False,
+                 sweep_queue: fanout.SweepQueue | None = None) -> None:
         self.store = store
         self.plugins = plugins
         self.bus = bus
@@ -172,6 +174,8 @@ class Engine:
         self._clock = clock
         self.limits = limits or TimeLimits.from_environment()
         self.sweep_budget = sweep_budget
+        # Where the daily sweep's batches go: SQS in AWS (infra/sweep_queue.py), drained in process otherwise.
+        self.sweep_queue = sweep_queue if sweep_queue is not None else fanout.InProcessQueue()
 
     # ---- entry points ---------------------------------------------------------------------------------------
 
@@ -304,92 +308,203 @@ class Engine:
         return summary
 
     def _daily(self, sweep: SweepEvent, progress: Callable[[int, int], None] | None) -> Summary:
-        """Every day since the oldest watermark behind, each at the instant its daily sweep would have run;
-        reminders ahead (`due_offsets_days`) only for today's: a missed day's reminder is not sent late."""
+        """The coordinator. Every day since the oldest watermark behind, in order, each at the instant its daily
+        sweep would have run: the day's due work is listed shard by shard, handed to workers in batches through
+        the sweep queue (rules/fanout.py), and the watermark of every brand the listing covers moves to the day
+        only once every batch of it is done. Reminders ahead only for today's day: a missed day's is not sent late.
+
+        With the in-process queue this run drains the batches itself, day after day, and stops at the end of a day
+        once it has applied `sweep_budget` members (`more`). With SQS it returns once a day's batches are out
+        (`more`): the worker that finishes the day's last batch queues `coordinate`, which calls this again."""
+        queue = self.sweep_queue
+        tally = _Tally(progress)
+        if queue.in_process:
+            self._drain(tally)  # what a run that stopped on an error left behind
         marks = self.store.sweep_watermarks(sweeps.DAILY)
-        steps = sweeps.plan(marks, sweep.time)
-        applied: list[dict[str, Any]] = []
-        follow_ups: list[str] = []
-        done = failures = days = 0
         reached: datetime | None = None
+        days = handed = 0
         more = False
-        held: set[str] = set()  # brands that met an infrastructure error: their watermark stays where it was
-        retry: Exception | None = None
-        for step in steps:
-            at = replace(sweep, time=step.until)
-            seen: set[tuple[str, str]] = set()
-            for chunk in self.due_work(step, reminders=step.until == sweep.time):
-                for brand_id, member_id in chunk:
-                    mark = marks.get(brand_id)
-                    if (brand_id, member_id) in seen or (mark is not None and mark >= step.until):
-                        continue
-                    if done >= self.sweep_budget:
-                        more = True
-                        break
-                    seen.add((brand_id, member_id))
-                    done += 1
-                    if progress is not None:
-                        progress(done, done + len(chunk))
-                    try:
-                        summary = self.sweep_member(at, brand_id, member_id)
-                    except (PluginFailed, *INPUT_ERRORS) as failure:
-                        # Kept for staff, once per member and day; retrying would fail the same way.
-                        failures += 1
-                        reason = (failure.reason if isinstance(failure, PluginFailed)
-                                  else f"{type(failure).__name__}: {_short(failure)}")
-                        self.store.record_problem(EventProblem(
-                            event_id=sweeps.target_id(sweep.sweep, step.until, member_id), brand_id=brand_id,
-                            detail_type="Scheduled Event", status="failed", reason=reason[:1000],
-                            received_at=self._received(sweep.time), raw="",
-                            plugin=getattr(failure, "plugin", None)))
-                        continue
-                    except Exception as error:  # noqa: BLE001 - a throttled member must not stop the rest
-                        logger.warning("sweep %s: %s of %s failed (%s); it will be retried", sweep.event_id,
-                                       member_id, brand_id, type(error).__name__)
-                        held.add(brand_id)
-                        retry = retry or error
-                        continue
-                    if summary is not None:
-                        applied += summary.effects
-                        follow_ups += summary.follow_ups
-                if more:
+        again = True  # the first day, and each day after one whose batches were out, looks once more (`_listing`)
+        for step in sweeps.plan(marks, sweep.time):
+            behind = frozenset(b for b, mark in marks.items() if mark < step.until)
+            run = _retrying(self.store.sweep_run, sweeps.DAILY, step.until)
+            reuse = (run is not None and behind <= run.covers
+                     and (run.complete or not queue.abandoned(run, sweep.time)))
+            members = None
+            if reuse and run.complete and queue.in_process:
+                # In process the listing is cheap, and a brand put in the store without a watermark (the demo, a
+                # test's) is known only by it: a finished day is looked at again for brands it did not cover.
+                members = self._listing(step, marks, reminders=step.until == sweep.time, again=again)
+                reuse = not members
+            if not reuse:
+                if members is None:
+                    members = self._listing(step, marks, reminders=step.until == sweep.time, again=again)
+                covers = behind | {brand_id for brand_id, _ in members}
+                if not members:
+                    for brand_id in sorted(covers):
+                        self._advance(marks, brand_id, step.until)
+                    days += 1
+                    reached = step.until
+                    again = False  # no batches were out: the watermark moved the moment the day was listed
+                    continue
+                if queue.in_process and tally.members and tally.members + len(members) > self.sweep_budget:
+                    more = True
                     break
-            if more:
+                run = self._open(sweep, step.until, run, covers, members)
+                handed += len(members)
+            if queue.in_process and run is not None and not run.complete:
+                self._drain(tally)
+                run = _retrying(self.store.sweep_run, sweeps.DAILY, step.until)
+            if run is None or not run.complete or not behind <= run.covers:
+                more = True  # its batches are with the workers; the last one calls the coordinator back
                 break
+            for brand_id in sorted(run.covers):
+                if brand_id not in marks or marks[brand_id] < step.until:
+                    self._advance(marks, brand_id, step.until)
             days += 1
-            behind = {b for b, mark in marks.items() if mark < step.until} | {b for b, _ in seen}
-            for brand_id in sorted(behind - held):
-                self._advance(marks, brand_id, step.until)
             reached = step.until
+            again = True
+        return Summary(sweep.event_id, "applied", "Scheduled Event", effects=tally.effects,
+                       follow_ups=tally.follow_ups,
+                       reason=f"{tally.failures} members failed" if tally.failures else None,
+                       members=tally.members if queue.in_process else handed, sweep=sweeps.DAILY,
+                       swept_until=reached.isoformat() if reached else None, more=more, days=days)
+
+    def _open(self, sweep: SweepEvent, until: datetime, previous: sweeps.SweepRun | None, covers: frozenset[str],
+              members: Sequence[tuple[str, str]]) -> sweeps.SweepRun | None:
+        """List the day as a new attempt and hand its batches out; the run as it then stands (another
+        coordinator's, if it listed the day first)."""
+        run = sweeps.SweepRun(until=until, attempt=sweeps.next_attempt(previous), opened_at=sweep.time,
+                              covers=covers)
+        opened = _retrying(self.store.open_sweep_run, sweeps.DAILY, run,
+                           replacing=previous.attempt if previous else None)
+        if not opened:
+            current = _retrying(self.store.sweep_run, sweeps.DAILY, until)
+            # A write that succeeded but answered with a timeout reads back as ours.
+            if current is None or (current.attempt, current.opened_at) != (run.attempt, run.opened_at):
+                return current
+        chunks = sweeps.batches(members)
+        self.sweep_queue.send([fanout.batch_message(sweep.sweep, sweep.event_id, sweep.time, until, run.attempt,
+                                                    number, chunk) for number, chunk in enumerate(chunks, start=1)])
+        return _retrying(self.store.close_sweep_listing, sweeps.DAILY, until, run.attempt, len(chunks))
+
+    def _drain(self, tally: "_Tally") -> None:
+        """Work through the in-process queue as SQS workers would; a batch that met an infrastructure error stays
+        queued and the error is raised (as Lambda would retry), after the other batches ran."""
+        queue = self.sweep_queue
+        failed: list[dict[str, Any]] = []
+        error: Exception | None = None
+        while (message := queue.take()) is not None:
+            if message.get("kind") != fanout.BATCH:
+                continue  # `coordinate`: this run is the coordinator
+            try:
+                self.sweep_batch(message, tally)
+            except Exception as trouble:  # noqa: BLE001 - re-raised below, once the others ran
+                failed.append(message)
+                error = error or trouble
+        if error is not None:
+            queue.put_back(failed)
+            raise error
+
+    def sweep_message(self, message: Mapping[str, Any]) -> Summary:
+        """One message of the sweep queue (the SQS worker): a batch, or a call back to the coordinator."""
+        if message.get("kind") == fanout.BATCH:
+            return self.sweep_batch(message)
+        at = datetime.fromisoformat(message["runAt"])
+        return self._daily(SweepEvent(event_id=message["eventId"], sweep=message["sweep"], time=at), None)
+
+    def sweep_batch(self, message: Mapping[str, Any], tally: "_Tally | None" = None) -> Summary:
+        """A worker's batch: each member's due work at the day's instant (idempotent: ids derive from it and the
+        member), then the batch is counted done. An infrastructure error raises after the other members ran,
+        uncounted, so the queue delivers the batch again; a plugin's or an input's failure is kept for staff."""
+        tally = tally or _Tally(None)
+        until = datetime.fromisoformat(message["until"])
+        day = SweepEvent(event_id=message["eventId"], sweep=message["sweep"], time=until)
+        retry: Exception | None = None
+        for brand_id, member_id in message["members"]:
+            tally.tick()
+            try:
+                summary = self.sweep_member(day, brand_id, member_id)
+            except (PluginFailed, *INPUT_ERRORS) as failure:
+                # Kept for staff, once per member and day; retrying would fail the same way.
+                tally.failures += 1
+                reason = (failure.reason if isinstance(failure, PluginFailed)
+                          else f"{type(failure).__name__}: {_short(failure)}")
+                _retrying(self.store.record_problem, EventProblem(
+                    event_id=sweeps.target_id(day.sweep, until, member_id), brand_id=brand_id,
+                    detail_type="Scheduled Event", status="failed", reason=reason[:1000],
+                    received_at=self._received(until), raw="", plugin=getattr(failure, "plugin", None)))
+                continue
+            except Exception as error:  # noqa: BLE001 - a throttled member must not stop the rest
+                logger.warning("sweep %s: %s of %s failed (%s); the batch will be retried", day.event_id,
+                               member_id, brand_id, type(error).__name__)
+                retry = retry or error
+                continue
+            if summary is not None:
+                tally.effects += summary.effects
+                tally.follow_ups += summary.follow_ups
         if retry is not None:
-            # Lambda retries the sweep; members already done answer as duplicates or find nothing due.
             raise retry
-        return Summary(sweep.event_id, "applied", "Scheduled Event", effects=applied, follow_ups=follow_ups,
-                       reason=f"{failures} members failed" if failures else None, members=done,
-                       sweep=sweeps.DAILY, swept_until=reached.isoformat() if reached else None, more=more,
-                       days=days)
+        run = _retrying(self.store.finish_sweep_batch, day.sweep, until, message["attempt"], int(message["number"]))
+        if run is not None and run.complete and not self.sweep_queue.in_process:
+            self.sweep_queue.send([fanout.coordinate_message(day.sweep, day.event_id,
+                                                             datetime.fromisoformat(message["runAt"]))])
+        return Summary(day.event_id, "applied", "Scheduled Event", effects=tally.effects,
+                       follow_ups=tally.follow_ups, members=len(message["members"]), sweep=day.sweep,
+                       reason=f"{tally.failures} members failed" if tally.failures else None)
 
     def _advance(self, marks: dict[str, datetime], brand_id: str, to: datetime) -> None:
         """Move the brand's watermark on the value read; if another run moved it meanwhile, keep what it wrote."""
-        if self.store.advance_watermark(sweeps.DAILY, brand_id, read=marks.get(brand_id), to=to):
+        if _retrying(self.store.advance_watermark, sweeps.DAILY, brand_id, read=marks.get(brand_id), to=to):
             marks[brand_id] = to
             return
-        fresh = self.store.sweep_watermarks(sweeps.DAILY).get(brand_id)
+        fresh = _retrying(self.store.sweep_watermarks, sweeps.DAILY).get(brand_id)
         if fresh is not None:
             marks[brand_id] = fresh
 
-    def due_work(self, step: sweeps.Step, *, reminders: bool = False) -> Iterable[list[tuple[str, str]]]:
+    def _listing(self, step: sweeps.Step, marks: Mapping[str, datetime], *, reminders: bool,
+                 again: bool = True) -> list[tuple[str, str]]:
+        """Who has something due on the day for a brand the day is still ahead for, each once, by shard."""
+        offsets = self.reminder_offsets(marks) if reminders else {}
+        members: list[tuple[str, str]] = []
+        seen: set[tuple[str, str]] = set()
+        # Once more, the one instant a late entry is dated at when its event read the watermark the day before
+        # moved (`_due_floor`: just after it): an event that committed while that day's batches were out, after
+        # its listing, is found now instead of never.
+        before = step.since - sweeps.DAY
+        late = (self.store.due_pages(before, before + sweeps.AFTER_WATERMARK, page_size=sweeps.PAGE_SIZE)
+                if again else ())
+        for chunk in itertools.chain(self.due_work(step, offsets=offsets),
+                                     ([(d.brand_id, d.member_id) for d in page] for page in late)):
+            for pair in chunk:
+                mark = marks.get(pair[0])
+                if pair in seen or (mark is not None and mark >= step.until):
+                    continue
+                seen.add(pair)
+                members.append(pair)
+        return members
+
+    def reminder_offsets(self, brand_ids: Iterable[str]) -> dict[str, frozenset[int]]:
+        """Each brand's configured days ahead (`PluginInfo.due_offsets`): only those are queried."""
+        offsets = {}
+        for brand_id in brand_ids:
+            brand = self.store.get_brand(brand_id)
+            if brand is not None:
+                offsets[brand_id] = self.plugins.brand_due_offsets(brand.plugins)
+        return offsets
+
+    def due_work(self, step: sweeps.Step, *,
+                 offsets: Mapping[str, frozenset[int]] | None = None) -> Iterable[list[tuple[str, str]]]:
         """Who has something due in the step's (since, until], in bounded chunks of (brand, member); with
-        `reminders`, also those with something due exactly `due_offsets_days` after it."""
+        `offsets` (brand -> days ahead), also whoever has something due exactly that many days after it, for the
+        brands that chose that day: each day ahead no brand chose is never queried."""
         for page in self.store.due_pages(step.since, step.until, page_size=sweeps.PAGE_SIZE):
             yield [(d.brand_id, d.member_id) for d in page]
-        if not reminders:
-            return
-        for offset in self.plugins.due_offsets_days:
+        for offset in sorted(set().union(*offsets.values()) if offsets else ()):
             day = (step.until + timedelta(days=offset)).replace(hour=0, minute=0, second=0, microsecond=0)
             for page in self.store.due_pages(day, day + timedelta(days=1) - timedelta(microseconds=1),
                                              page_size=sweeps.PAGE_SIZE):
-                yield [(d.brand_id, d.member_id) for d in page]
+                yield [(d.brand_id, d.member_id) for d in page if offset in offsets.get(d.brand_id, ())]
 
     def sweep_member(self, sweep: SweepEvent, brand_id: str, member_id: str) -> Summary | None:
         """One member's due work at the sweep's time, idempotently: its event ids derive from the sweep's time and
@@ -530,9 +645,10 @@ class Engine:
         `points.expired` once, like any lot. We date the entry rather than have every sweep re-list the days
         before its watermark: that would cost reads every day for a rare case, with a lookback as long as the
         maximum age. The watermark is read only when something falls due by the receiving clock (an ordinary lot,
-        due months ahead, costs nothing). Left open, and not a condition of the write: a sweep that has already
-        listed the day after the watermark when this event commits, and then moves the watermark on, does not
-        see the entry; the window is that one run's minutes, and such a lot stays out of spendable as before.
+        due months ahead, costs nothing). Not a condition of the write: a sweep that has already listed the day
+        after the watermark when this event commits, and then moves the watermark on, does not see the entry that
+        day; the next day's listing queries this one instant again (`_listing`), so it is written off a day late
+        (spendable left it out all along) instead of never.
         """
         if change is None:
             return None
@@ -871,3 +987,31 @@ def _short(error: BaseException) -> str:
         return _storable(str(error))[:300]
     except Exception:  # noqa: BLE001 - a message that cannot be printed still names its type
         return ""
+
+
+class _Tally:
+    """What a sweep run did, added up across the batches it drained (and its progress bar's count)."""
+
+    def __init__(self, progress: Callable[[int, int], None] | None) -> None:
+        self.progress = progress
+        self.effects: list[dict[str, Any]] = []
+        self.follow_ups: list[str] = []
+        self.members = 0
+        self.failures = 0
+
+    def tick(self) -> None:
+        self.members += 1
+        if self.progress is not None:
+            self.progress(self.members, self.members + 1)
+
+
+def _retrying(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """A sweep's own bookkeeping (its run, its batches, the watermark): every such write is idempotent or
+    conditioned on what it read, so DynamoDB's passing trouble (StoreUnavailable) is simply tried again."""
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            return call(*args, **kwargs)
+        except StoreUnavailable:
+            if attempt == MAX_ATTEMPTS - 1:
+                raise
+            time.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.004 * 2**attempt)))

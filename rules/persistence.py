@@ -15,6 +15,7 @@ from rules.brands import BrandConfig
 from rules.consent import ConsentRecord
 from rules.ledger import Entry, Posting
 from rules.members import LookupKind, MemberProfile, MemberState, Registration, RequestRecord
+from rules.sweeps import SweepRun
 
 T = TypeVar("T")
 
@@ -181,6 +182,22 @@ class Store(Protocol):
     def advance_watermark(self, sweep: str, brand_id: str, *, read: datetime | None, to: datetime) -> bool:
         """Move a brand's watermark from `read` (None: it had none) to `to`; False (nothing written) when it is
         no longer `read`: another run moved it."""
+
+    # A day of the daily sweep fanned out to workers (rules/fanout.py)
+    def sweep_run(self, sweep: str, until: datetime) -> SweepRun | None:
+        """The day's `rules.sweeps.SweepRun` (read strongly consistent), or None if no run listed it yet."""
+
+    def open_sweep_run(self, sweep: str, run: SweepRun, *, replacing: str | None) -> bool:
+        """Write a new listing of the day (`SweepRun`, total None) if the day has none (`replacing` None) or its
+        listing is still attempt `replacing`; False (nothing written) when another run got there first."""
+
+    def close_sweep_listing(self, sweep: str, until: datetime, attempt: str, total: int) -> SweepRun | None:
+        """Record that attempt `attempt` handed out `total` batches; the run as it is now, None if another
+        attempt replaced it."""
+
+    def finish_sweep_batch(self, sweep: str, until: datetime, attempt: str, number: int) -> SweepRun | None:
+        """Count batch `number` of the attempt as done, once however often it is delivered; the run as it is now,
+        None if another attempt replaced it."""
 
     # Audit
     def record_audit(self, record: AuditRecord) -> None:

@@ -126,6 +126,17 @@ class PluginRegistry:
     def due_offsets_days(self) -> list[int]:
         return sorted({offset for info in self.infos.values() for offset in info.due_offsets_days})
 
+    def brand_due_offsets(self, plugins: Mapping[str, Mapping[str, Any]]) -> frozenset[int]:
+        """The days ahead the daily sweep looks at for a brand with these plugins and parameters."""
+        offsets: set[int] = set()
+        for name, params in plugins.items():
+            info = self.infos.get(name)
+            if info is None or not info.due_offsets_days:
+                continue
+            chosen = info.due_offsets(params or {}) if info.due_offsets is not None else info.due_offsets_days
+            offsets.update(offset for offset in chosen if offset in info.due_offsets_days)
+        return frozenset(offsets)
+
     def ordered(self, names: Iterable[str]) -> list[PluginInfo]:
         """The given plugins (unknown names skipped) in evaluation order."""
         known = [self.infos[n] for n in names if n in self.infos]

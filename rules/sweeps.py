@@ -4,15 +4,17 @@ A run handles every day since the oldest watermark that is behind, each day at t
 have run that day (the sweep's own time of day), so one run after an outage leaves every member as the missed
 daily runs would have. Each brand's watermark moves to a day once everything due by then was handled for it.
 
-Kept apart from the engine so the work can later be fanned out by shard: listing due work (`Engine.due_work`) and
-applying one member's due work (`Engine.sweep_member`) are separate steps.
+The work fans out (rules/fanout.py): a coordinator lists one day's due work shard by shard (`Engine.due_work`),
+hands it to workers as batches through a queue, and moves the watermark only once every batch of that day is done
+(a `SweepRun`, counted by the store); each worker applies one member's due work (`Engine.sweep_member`) under ids
+derived from the day's time and the member, so a batch delivered twice changes nothing the second time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from rules.ids import time_key
 
@@ -25,8 +27,11 @@ FIRST_SWEEP_LOOKBACK = timedelta(days=3)
 # Where the due index lists an entry that fell due before its brand's watermark (it arrived late): just after it,
 # so the next sweep's first day, (watermark, ...], lists it (Engine._due_floor).
 AFTER_WATERMARK = timedelta(microseconds=1)
-# Members one run applies before it stops and says more remains (the next run carries on from the watermark).
+# Members an in-process run (the local stack, the CLI, tests) applies before it stops at the end of a day and says
+# more remains; a queued run (SQS) has no such budget: each finished day's last batch calls the coordinator back.
 MEMBERS_PER_RUN = 20_000
+# Members per batch handed to one worker: 39 ms each on the bench is about 4 s, far inside a worker's timeout.
+BATCH_SIZE = 100
 # Due items read per Query page: a day's listing is read in chunks of this size, never all at once.
 PAGE_SIZE = 500
 # A member whose expired lots need more postings than this in one day is left for the next run.
@@ -52,3 +57,30 @@ def target_id(sweep: str, at: datetime, member_id: str, part: int = 1) -> str:
     """One member's work on one sweep day: the same id whichever run (or redelivery) gets to it."""
     base = f"{sweep}:{time_key(at)}:{member_id}"
     return base if part == 1 else f"{base}#{part}"
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    """One day of the daily sweep fanned out: the listing `attempt` that owns it, which brands it covers, how many
+    batches it handed out (None while it is still listing) and how many of them are done."""
+
+    until: datetime
+    attempt: str
+    opened_at: datetime  # the sweep time of the run that listed it (not a clock): an abandoned run is re-listed
+    covers: frozenset[str]
+    total: int | None = None
+    done: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.total is not None and self.done >= self.total
+
+
+def batches(members: Sequence[tuple[str, str]], size: int = BATCH_SIZE) -> list[list[tuple[str, str]]]:
+    return [list(members[start:start + size]) for start in range(0, len(members), size)]
+
+
+def next_attempt(run: SweepRun | None) -> str:
+    """Each listing of a day is a new attempt (a number that only grows), so a batch of an abandoned listing is
+    never counted as one of the new listing's."""
+    return "1" if run is None else str(int(run.attempt) + 1)

@@ -55,7 +55,14 @@ PARAMS_SCHEMA = {
 @hookimpl
 def siyu_plugin_info():
     return PluginInfo(NAME, VERSION, PARAMS_SCHEMA, order=30, due_offsets_days=REMINDER_OFFSETS,
+                      due_offsets=reminder_offsets,
                       description="Expiry policy for earned points, reminders before expiry, write-off after.")
+
+
+def reminder_offsets(params):
+    """The one day ahead a brand's reminders look at (none when they are off)."""
+    ahead = params.get("remindDaysBefore", PARAMS_SCHEMA["properties"]["remindDaysBefore"]["default"])
+    return (ahead,) if ahead else ()
 
 
 @hookimpl
