@@ -23,6 +23,10 @@ DUE_SK = "gsi1sk"
 # carry an epoch-seconds expiry here and DynamoDB deletes them in the background.
 TTL_ATTRIBUTE = "ttl"
 
+# The table's change stream: what the brand KPIs are counted from, off the event path (plugins/insights/). Both
+# images, so a change says what an item was and what it became (a coupon turning "used", a tier moving).
+STREAM_SPECIFICATION = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+
 KEY_ATTRIBUTES = {PK: "S", SK: "S", DUE_PK: "S", DUE_SK: "S"}
 
 TABLE_KEYS = [
@@ -54,6 +58,7 @@ def create_table_kwargs(table_name: str) -> dict[str, Any]:
         "AttributeDefinitions": attribute_definitions(),
         "GlobalSecondaryIndexes": GLOBAL_SECONDARY_INDEXES,
         "BillingMode": "PAY_PER_REQUEST",
+        "StreamSpecification": STREAM_SPECIFICATION,
     }
 
 

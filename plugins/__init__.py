@@ -9,4 +9,5 @@ FAMILIES = (
     "plugins.coupons",
     "plugins.referral",
     "plugins.crisis",
+    "plugins.insights",
 )

@@ -2,4 +2,5 @@
 
 from rules.family import Family
 
-FAMILY = Family(name="tiers", plugins=("plugins.tiers.plugin",), follow_ups=frozenset({"tier.changed"}))
+FAMILY = Family(name="tiers", plugins=("plugins.tiers.plugin",), follow_ups=frozenset({"tier.changed"}),
+                kpis="plugins.tiers.kpis")
