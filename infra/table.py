@@ -66,6 +66,9 @@ def create_table(client: Any, table_name: str) -> None:
     """Create the table (and its TTL) if it is missing; safe to call on every start."""
     existing = client.list_tables().get("TableNames", [])
     if table_name in existing:
+        # A table kept from before the stream was declared (`make dev`'s saved data) gets it now.
+        if not client.describe_table(TableName=table_name)["Table"].get("StreamSpecification", {}).get("StreamEnabled"):
+            client.update_table(TableName=table_name, StreamSpecification=STREAM_SPECIFICATION)
         return
     client.create_table(**create_table_kwargs(table_name))
     client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 200})

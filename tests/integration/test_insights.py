@@ -20,7 +20,7 @@ import pytest
 from events import stream as stream_lambda
 from infra import keys, runtime
 from infra.db import count_requests
-from infra.models import EntryItem, MemberItem
+from infra.models import EntryItem
 from rules import points
 from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
 from rules.engine import Engine
@@ -165,11 +165,30 @@ def test_a_generated_month_of_kpis_equals_a_plain_recount_even_when_batches_are_
         assert shown[day]["netGmvFen"] == expected[day]["gmvFen"] - expected[day]["refundFen"]
     assert sum(shown[d]["pointsRedeemed"] for d in shown) > 0
     # Tier moves are dated when the table changed: the last day holds every member in their tier as stored now.
-    tiers = Counter(item.tier_code for item in MemberItem.query(keys.member_pk(brand, members[0][0]))
-                    if False)  # (placeholder removed below)
     final = Counter(store.load_member(brand, member, as_of=datetime.now(timezone.utc)).profile.tier_code
                     for member, _ in members)
     (distribution,) = shown[last]["distributions"]
     assert distribution["name"] == "tiers"
     assert {b["value"]: b["members"] for b in distribution["buckets"]} == dict(final)
-    assert not tiers
+
+
+def test_an_order_costs_the_same_requests_with_the_kpis_as_without_them(store, rules_brand, plugins):
+    """The KPIs are counted from the stream, after the fact: the order's own path reads and writes nothing more."""
+    from plugins import FAMILIES
+    from rules import family
+
+    engine = Engine(store, plugins, runtime.bus())
+    member = register(store, rules_brand, datetime(2026, 3, 1, tzinfo=timezone.utc))
+    engine.handle(business_event("member.checked_in", {"brandId": rules_brand, "memberId": member}))  # warm caches
+    costs = {}
+    try:
+        for label, modules in (("without", [m for m in FAMILIES if m != "plugins.insights"]), ("with", FAMILIES)):
+            family.use(family.load(modules))
+            with count_requests() as requests:
+                summary = engine.handle(business_event("order.paid", order_paid(rules_brand, member, 25000),
+                                                       time=datetime(2026, 3, 2, tzinfo=timezone.utc)))
+            assert summary.status == "applied"
+            costs[label] = dict(requests.by_operation)
+    finally:
+        family.use(None)
+    assert costs["with"] == costs["without"] == {"Query": 1, "TransactWriteItems": 1}
