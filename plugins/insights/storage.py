@@ -37,6 +37,8 @@ logger = logging.getLogger("siyu.insights")
 SHARDS = 8
 SEEN_FOR = timedelta(days=2)
 ATTEMPTS = 8
+GROUP = 25  # records per transaction
+MAX_ITEMS = 100  # what one TransactWriteItems takes
 _METRIC = "m:"
 
 
@@ -93,33 +95,65 @@ class _Plan:
 
 def consume_changes(store: Any, changes: list[Change]) -> list[str]:
     """Apply a batch of stream records in order; the sequence numbers of those not applied (the first failure and
-    everything after it: the stream hands them again, and those already applied are recognised by their marker)."""
+    everything after it: the stream hands them again, and those already applied are recognised by their marker).
+
+    Records are applied a group at a time (one transaction for up to `GROUP` records, their counters merged); a
+    group holding a record counted before is applied record by record, each one's marker deciding."""
     contributors = _contributors()
-    for index, change in enumerate(changes):
+    pending = [(change, found) for change in changes if (found := _contributions(change, contributors))]
+    done = 0
+    while done < len(pending):
+        group = pending[done:done + GROUP]
         try:
-            apply_change(store, change, contributors)
+            applied = _apply(store, group)
         except Exception:
-            logger.exception("insights: stream record %s not applied", change.record_id)
-            return [c.sequence for c in changes[index:]]
+            logger.exception("insights: stream record %s not applied", group[0][0].record_id)
+            first = changes.index(group[0][0])
+            return [c.sequence for c in changes[first:]]
+        done += applied
     return []
 
 
-def apply_change(store: Any, change: Change, contributors: Mapping[str, list[Callable[..., Iterable[Any]]]]) -> bool:
-    """Count one stream record once; False when it counts nothing or was counted before."""
+def _contributions(change: Change, contributors: Mapping[str, list[Callable[..., Iterable[Any]]]]) -> list[Any]:
     image = change.new or change.old or {}
-    found = [c for contribute in contributors.get(str(image.get("type")), ())
-             for c in contribute(change.old, change.new, change.at)]
-    if not found:
-        return False
+    return [c for contribute in contributors.get(str(image.get("type")), ())
+            for c in contribute(change.old, change.new, change.at)]
+
+
+class _Redelivered(Exception):
+    """A record of the group was counted before."""
+
+
+def _apply(store: Any, group: list[tuple[Change, list[Any]]]) -> int:
+    """Apply the group (or as much of its start as fits one transaction); how many records were dealt with."""
+    while True:
+        try:
+            _commit(store, group)
+            return len(group)
+        except _TooBig:
+            group = group[:len(group) // 2]
+        except _Redelivered:
+            if len(group) == 1:
+                return 1  # counted before: a redelivered batch
+            for one in group:
+                _apply(store, [one])
+            return len(group)
+
+
+class _TooBig(Exception):
+    """More items than one transaction takes."""
+
+
+def _commit(store: Any, group: list[tuple[Change, list[Any]]]) -> None:
     dropped: set[tuple[str, str]] = set()
     client = db.client()
     for _ in range(ATTEMPTS):
-        plan = _plan(store, change, found, dropped, client)
-        if plan is None:
-            return False
+        plan = _plan(store, group, dropped, client)
+        if len(plan.items) > MAX_ITEMS and len(group) > 1:
+            raise _TooBig()
         try:
             client.transact_write_items(TransactItems=plan.items)
-            return True
+            return
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise
@@ -127,14 +161,14 @@ def apply_change(store: Any, change: Change, contributors: Mapping[str, list[Cal
             failed = [role for role, reason in zip(plan.roles, reasons)
                       if reason.get("Code") == "ConditionalCheckFailed"]
             if any(kind == "seen" for kind, _ in failed):
-                return False  # this record was counted before: a redelivered batch
-            # A key already counted that day drops out of this record's counts; a purchase state that moved on
-            # (another record of the member's, on another shard of the stream) is read again.
+                raise _Redelivered() from None
+            # A key already counted that day drops out of these counts; a purchase state that moved on (another
+            # record of the member's, on another shard of the stream) is read again.
             dropped |= {key for kind, key in failed if kind == "distinct"}
-    raise WriteConflict("insights: the record's counters kept moving")
+    raise WriteConflict("insights: the records' counters kept moving")
 
 
-def _plan(store: Any, change: Change, found: list[Any], dropped: set, client: Any) -> _Plan | None:
+def _plan(store: Any, group: list[tuple[Change, list[Any]]], dropped: set, client: Any) -> _Plan:
     zones: dict[str, str] = {}
 
     def day_of(brand_id: str, at: datetime) -> date:
@@ -144,28 +178,30 @@ def _plan(store: Any, change: Change, found: list[Any], dropped: set, client: An
         return local_day(at, zones[brand_id])
 
     plan = _Plan()
-    plan.put(("seen", None), {"pk": _s(f"KPISEEN#{change.record_id}"), "sk": _s("SEEN"), "type": _s("kpi_seen"),
-                              "ttl": _epoch(change.at + SEEN_FOR)}, "attribute_not_exists(pk)")
     deltas: dict[tuple[str, date], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    counts: list[Count] = []
-    for c in found:
-        if isinstance(c, Purchase):
-            counts += _purchase(plan, c, client)
-        else:
-            counts.append(c)
-    for c in counts:
-        day = day_of(c.brand_id, c.at)
-        if c.distinct is not None:
-            key = (f"BRAND#{c.brand_id}#KPIDISTINCT#{day.isoformat()}#{c.distinct}", c.metric)
-            if key in dropped:
-                continue
-            plan.put(("distinct", key), {"pk": _s(key[0]), "sk": _s(key[1]), "type": _s("kpi_distinct"),
-                                         "ttl": _epoch(datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
-                                                       + SEEN_FOR)},
-                     "attribute_not_exists(pk)")
-        deltas[(c.brand_id, day)][model.stored_metric(c)] += c.delta
-    shard = _shard(change.record_id)
-    updates = 0
+    purchases: dict[str, _Purchases] = {}
+    claimed: set[tuple[str, str]] = set()
+    for change, found in group:
+        plan.put(("seen", None), {"pk": _s(f"KPISEEN#{change.record_id}"), "sk": _s("SEEN"),
+                                  "type": _s("kpi_seen"), "ttl": _epoch(change.at + SEEN_FOR)},
+                 "attribute_not_exists(pk)")
+        counts: list[Count] = []
+        for c in found:
+            counts += _purchase(purchases, c, client) if isinstance(c, Purchase) else [c]
+        for c in counts:
+            day = day_of(c.brand_id, c.at)
+            if c.distinct is not None:
+                key = (f"BRAND#{c.brand_id}#KPIDISTINCT#{day.isoformat()}#{c.distinct}", c.metric)
+                if key in dropped or key in claimed:
+                    continue
+                claimed.add(key)
+                expires = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + SEEN_FOR
+                plan.put(("distinct", key), {"pk": _s(key[0]), "sk": _s(key[1]), "type": _s("kpi_distinct"),
+                                             "ttl": _epoch(expires)}, "attribute_not_exists(pk)")
+            deltas[(c.brand_id, day)][model.stored_metric(c)] += c.delta
+    for state in purchases.values():
+        state.write(plan)
+    shard = _shard(group[0][0].record_id)
     for (brand_id, day), metrics in deltas.items():
         metrics = {m: d for m, d in metrics.items() if d}
         if not metrics:
@@ -179,28 +215,44 @@ def _plan(store: Any, change: Change, found: list[Any], dropped: set, client: An
             "ExpressionAttributeValues": {**values, ":t": _s("kpi_day")},
         }})
         plan.roles.append(("counter", (brand_id, day)))
-        updates += 1
-    if updates == 0 and not any(kind == "purchase" for kind, _ in plan.roles):
-        return None
     return plan
 
 
-def _purchase(plan: _Plan, purchase: Purchase, client: Any) -> list[Count]:
-    """The member's first two orders with this one, written back under the version read; the cohort deltas."""
-    key = {"pk": _s(f"BRAND#{purchase.brand_id}#MEMBER#{purchase.member_id}#KPI"), "sk": _s("PURCHASES")}
-    item = client.get_item(TableName=_table(), Key=key, ConsistentRead=True).get("Item")
-    version = int(item["version"]["N"]) if item else 0
-    before = (_time(item, "first"), _time(item, "second")) if item else (None, None)
+class _Purchases:
+    """A member's first two orders: as read (and its version), and as the group's orders leave them."""
+
+    def __init__(self, key: dict[str, Any], item: Mapping[str, Any] | None) -> None:
+        self.key = key
+        self.version = int(item["version"]["N"]) if item else None
+        self.read = (_time(item, "first"), _time(item, "second")) if item else (None, None)
+        self.now = self.read
+
+    def write(self, plan: _Plan) -> None:
+        if self.now == self.read:
+            return
+        first, second = self.now
+        state = {**self.key, "type": _s("kpi_purchases"), "version": _n((self.version or 0) + 1),
+                 "first": _s(first.isoformat())}
+        if second is not None:
+            state["second"] = _s(second.isoformat())
+        if self.version is None:
+            plan.put(("purchase", None), state, "attribute_not_exists(pk)")
+        else:
+            plan.put(("purchase", None), state, "version = :v", {":v": _n(self.version)})
+
+
+def _purchase(purchases: dict[str, _Purchases], purchase: Purchase, client: Any) -> list[Count]:
+    """The cohort deltas of one more order of the member's (read once per group, written once)."""
+    pk = f"BRAND#{purchase.brand_id}#MEMBER#{purchase.member_id}#KPI"
+    if pk not in purchases:
+        key = {"pk": _s(pk), "sk": _s("PURCHASES")}
+        purchases[pk] = _Purchases(key, client.get_item(TableName=_table(), Key=key, ConsistentRead=True).get("Item"))
+    state = purchases[pk]
+    before = state.now
     after = model.two_earliest(*before, purchase.at)
     if after == before:
         return []  # a third order or later: the cohort is settled
-    state = {**key, "type": _s("kpi_purchases"), "version": _n(version + 1), "first": _s(after[0].isoformat())}
-    if after[1] is not None:
-        state["second"] = _s(after[1].isoformat())
-    if item:
-        plan.put(("purchase", None), state, "version = :v", {":v": _n(version)})
-    else:
-        plan.put(("purchase", None), state, "attribute_not_exists(pk)")
+    state.now = after
     return model.cohort_change(purchase.brand_id, before, after)
 
 
