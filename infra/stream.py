@@ -59,8 +59,15 @@ def change(record: Mapping[str, Any]) -> Change:
 
 def consume(store: Any, records: Iterable[Mapping[str, Any]]) -> list[str]:
     """Every consuming family gets the batch; the sequence numbers any of them could not apply."""
-    changes = [change(r) for r in records]
+    changes: list[Change] = []
     failed: set[str] = set()
+    records = list(records)
+    for index, record in enumerate(records):
+        try:
+            changes.append(change(record))
+        except (KeyError, TypeError, ValueError):  # not a stream record as DynamoDB writes them: kept back
+            failed |= {str(r.get("dynamodb", {}).get("SequenceNumber", index)) for r in records[index:]}
+            break
     for module in families().modules("storage"):
         consumer = getattr(module, "consume_changes", None)
         if consumer is not None:

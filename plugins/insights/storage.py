@@ -37,7 +37,7 @@ logger = logging.getLogger("siyu.insights")
 SHARDS = 8
 SEEN_FOR = timedelta(days=2)
 ATTEMPTS = 8
-GROUP = 25  # records per transaction
+GROUP = 33  # records per transaction (about three items each)
 MAX_ITEMS = 100  # what one TransactWriteItems takes
 _METRIC = "m:"
 
@@ -100,7 +100,16 @@ def consume_changes(store: Any, changes: list[Change]) -> list[str]:
     Records are applied a group at a time (one transaction for up to `GROUP` records, their counters merged); a
     group holding a record counted before is applied record by record, each one's marker deciding."""
     contributors = _contributors()
-    pending = [(change, found) for change in changes if (found := _contributions(change, contributors))]
+    pending, unreadable = [], None
+    for index, change in enumerate(changes):
+        try:
+            found = _contributions(change, contributors)
+        except Exception:  # an image a contributor cannot read: reported (and retried), never skipped
+            logger.exception("insights: stream record %s not understood", change.record_id)
+            unreadable = index
+            break
+        if found:
+            pending.append((change, found))
     done = 0
     while done < len(pending):
         group = pending[done:done + GROUP]
@@ -111,7 +120,7 @@ def consume_changes(store: Any, changes: list[Change]) -> list[str]:
             first = changes.index(group[0][0])
             return [c.sequence for c in changes[first:]]
         done += applied
-    return []
+    return [] if unreadable is None else [c.sequence for c in changes[unreadable:]]
 
 
 def _contributions(change: Change, contributors: Mapping[str, list[Callable[..., Iterable[Any]]]]) -> list[Any]:
@@ -121,23 +130,27 @@ def _contributions(change: Change, contributors: Mapping[str, list[Callable[...,
 
 
 class _Redelivered(Exception):
-    """A record of the group was counted before."""
+    """Records of the group were counted before (their markers exist)."""
+
+    def __init__(self, record_ids: set[str]) -> None:
+        super().__init__(sorted(record_ids))
+        self.record_ids = record_ids
 
 
 def _apply(store: Any, group: list[tuple[Change, list[Any]]]) -> int:
     """Apply the group (or as much of its start as fits one transaction); how many records were dealt with."""
-    while True:
+    size = len(group)
+    while group:
         try:
             _commit(store, group)
-            return len(group)
+            return size
         except _TooBig:
             group = group[:len(group) // 2]
-        except _Redelivered:
-            if len(group) == 1:
-                return 1  # counted before: a redelivered batch
-            for one in group:
-                _apply(store, [one])
-            return len(group)
+            size = len(group)
+        except _Redelivered as seen:
+            # Counted before (a redelivered batch): the others are applied without them.
+            group = [(change, found) for change, found in group if change.record_id not in seen.record_ids]
+    return size
 
 
 class _TooBig(Exception):
@@ -160,8 +173,9 @@ def _commit(store: Any, group: list[tuple[Change, list[Any]]]) -> None:
             reasons = error.response.get("CancellationReasons") or []
             failed = [role for role, reason in zip(plan.roles, reasons)
                       if reason.get("Code") == "ConditionalCheckFailed"]
-            if any(kind == "seen" for kind, _ in failed):
-                raise _Redelivered() from None
+            seen = {record_id for kind, record_id in failed if kind == "seen"}
+            if seen:
+                raise _Redelivered(seen) from None
             # A key already counted that day drops out of these counts; a purchase state that moved on (another
             # record of the member's, on another shard of the stream) is read again.
             dropped |= {key for kind, key in failed if kind == "distinct"}
@@ -179,10 +193,10 @@ def _plan(store: Any, group: list[tuple[Change, list[Any]]], dropped: set, clien
 
     plan = _Plan()
     deltas: dict[tuple[str, date], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    purchases: dict[str, _Purchases] = {}
+    purchases = _load_purchases(group, client)
     claimed: set[tuple[str, str]] = set()
     for change, found in group:
-        plan.put(("seen", None), {"pk": _s(f"KPISEEN#{change.record_id}"), "sk": _s("SEEN"),
+        plan.put(("seen", change.record_id), {"pk": _s(f"KPISEEN#{change.record_id}"), "sk": _s("SEEN"),
                                   "type": _s("kpi_seen"), "ttl": _epoch(change.at + SEEN_FOR)},
                  "attribute_not_exists(pk)")
         counts: list[Count] = []
@@ -241,13 +255,26 @@ class _Purchases:
             plan.put(("purchase", None), state, "version = :v", {":v": _n(self.version)})
 
 
+def _purchases_pk(purchase: Purchase) -> str:
+    return f"BRAND#{purchase.brand_id}#MEMBER#{purchase.member_id}#KPI"
+
+
+def _load_purchases(group: list[tuple[Change, list[Any]]], client: Any) -> dict[str, _Purchases]:
+    """The purchase states of the group's members, in one strongly consistent BatchGetItem."""
+    pks = sorted({_purchases_pk(c) for _, found in group for c in found if isinstance(c, Purchase)})
+    found: dict[str, Mapping[str, Any]] = {}
+    keys = [{"pk": _s(pk), "sk": _s("PURCHASES")} for pk in pks]
+    while keys:
+        answer = client.batch_get_item(RequestItems={_table(): {"Keys": keys, "ConsistentRead": True}})
+        for item in answer.get("Responses", {}).get(_table(), []):
+            found[item["pk"]["S"]] = item
+        keys = answer.get("UnprocessedKeys", {}).get(_table(), {}).get("Keys", [])
+    return {pk: _Purchases({"pk": _s(pk), "sk": _s("PURCHASES")}, found.get(pk)) for pk in pks}
+
+
 def _purchase(purchases: dict[str, _Purchases], purchase: Purchase, client: Any) -> list[Count]:
     """The cohort deltas of one more order of the member's (read once per group, written once)."""
-    pk = f"BRAND#{purchase.brand_id}#MEMBER#{purchase.member_id}#KPI"
-    if pk not in purchases:
-        key = {"pk": _s(pk), "sk": _s("PURCHASES")}
-        purchases[pk] = _Purchases(key, client.get_item(TableName=_table(), Key=key, ConsistentRead=True).get("Item"))
-    state = purchases[pk]
+    state = purchases[_purchases_pk(purchase)]
     before = state.now
     after = model.two_earliest(*before, purchase.at)
     if after == before:
