@@ -216,12 +216,16 @@ class StreamPoller:
         self._stop.set()
         self._thread.join(timeout=5)
 
-    def _run(self) -> None:
+    def poll_once(self) -> int:
+        """Hand what the stream holds beyond what was read to the aggregator; how many records were read."""
         from infra import runtime, stream
 
+        return stream.poll(self._streams, self._table_name, self._positions, runtime.store())
+
+    def _run(self) -> None:
         while not self._stop.wait(self.INTERVAL_SECONDS):
             try:
-                stream.poll(self._streams, self._table_name, self._positions, runtime.store())
+                self.poll_once()
             except Exception as error:  # noqa: BLE001 - a failed poll is tried again; it must not stop the stack
                 print(f"siyu: reading the table's stream failed: {type(error).__name__}", flush=True)
 

@@ -328,3 +328,20 @@ def test_an_order_costs_the_same_requests_with_the_kpis_as_without_them(store, r
         family.use(None)
     # (Small orders, so neither crosses a tier line: an upgrade would read the coupon templates for its gift.)
     assert costs["with"] == costs["without"] == {"Query": 1, "TransactWriteItems": 1}
+
+
+def test_the_local_stack_reads_the_embedded_tables_stream_into_the_same_counters(fresh_table, dynamodb_endpoint,
+                                                                                store, plugins):
+    from infra.local import StreamPoller
+
+    brand = f"l{uuid.uuid4().hex[:8]}"
+    store.put_brand(BrandConfig(brand, "百果园", BAIGUOYUAN_LADDER))
+    at = datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc)
+    member = register(store, brand, at)
+    poller = StreamPoller(dynamodb_endpoint, fresh_table, "us-east-1")
+    assert poller.poll_once() > 0
+    Engine(store, plugins, runtime.bus()).handle(business_event("order.paid", order_paid(brand, member, 8800),
+                                                                time=at, source=f"siyu.brand.{brand}"))
+    assert poller.poll_once() > 0 and poller.poll_once() == 0
+    (day,) = insights(brand, local(at), local(at)).values()
+    assert (day["newMembers"], day["orders"], day["gmvFen"], day["aovFen"]) == (1, 1, 8800, 8800)
