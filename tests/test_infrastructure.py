@@ -279,7 +279,7 @@ def test_the_kpis_are_counted_off_the_event_path_from_the_tables_stream_in_batch
     assert function["handler"] == "events/stream.handler"
     (source,) = [e["stream"] for e in function["events"]]
     assert source["type"] == "dynamodb" and source["arn"] == {"Fn::GetAtt": ["SiyuTable", "StreamArn"]}
-    assert source["batchSize"] > 1 and source["maximumBatchingWindow"] > 0
+    assert source["batchSize"] > 1 and source["batchWindow"] > 0
     assert source["functionResponseType"] == "ReportBatchItemFailures" and source["bisectBatchOnFunctionError"]
     assert source["destinations"]["onFailure"]["arn"] == {"Fn::GetAtt": ["InsightsDeadLetterQueue", "Arn"]}
     resources = config["resources"]["Resources"]

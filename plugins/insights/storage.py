@@ -3,7 +3,7 @@
 | item                          | pk                                    | sk            |
 | day counters, one shard       | BRAND#b#KPI#<shard>                   | DAY#<date>    | `m:<metric>` numbers, ADDed to
 | a stream record applied       | KPISEEN#<record id>                   | SEEN          | TTL: 2 days (a stream keeps 24 h)
-| counted once a day (active)   | BRAND#b#KPIDISTINCT#<date>#<key>      | <metric>      | TTL: 2 days after the day
+| counted once a day (active)   | BRAND#b#KPIDISTINCT#<date>#<key>      | <metric>      | TTL: 400 days after the day
 | a member's first two orders   | BRAND#b#MEMBER#m#KPI                  | PURCHASES     | versioned
 |                               |                                       |               |
 
@@ -36,6 +36,9 @@ logger = logging.getLogger("siyu.insights")
 
 SHARDS = 8
 SEEN_FOR = timedelta(days=2)
+# A once-a-day key outlives any event that can still be applied for its day (events older than
+# SIYU_EVENT_MAX_AGE_DAYS, 30 by default, are refused).
+DISTINCT_FOR = timedelta(days=400)
 ATTEMPTS = 8
 GROUP = 33  # records per transaction (about three items each)
 MAX_ITEMS = 100  # what one TransactWriteItems takes
@@ -209,7 +212,7 @@ def _plan(store: Any, group: list[tuple[Change, list[Any]]], dropped: set, clien
                 if key in dropped or key in claimed:
                     continue
                 claimed.add(key)
-                expires = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + SEEN_FOR
+                expires = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + DISTINCT_FOR
                 plan.put(("distinct", key), {"pk": _s(key[0]), "sk": _s(key[1]), "type": _s("kpi_distinct"),
                                              "ttl": _epoch(expires)}, "attribute_not_exists(pk)")
             deltas[(c.brand_id, day)][model.stored_metric(c)] += c.delta
