@@ -345,3 +345,18 @@ def test_the_local_stack_reads_the_embedded_tables_stream_into_the_same_counters
     assert poller.poll_once() > 0 and poller.poll_once() == 0
     (day,) = insights(brand, local(at), local(at)).values()
     assert (day["newMembers"], day["orders"], day["gmvFen"], day["aovFen"]) == (1, 1, 8800, 8800)
+
+
+def test_a_backwards_or_overlong_range_is_refused_clearly_and_members_cannot_read_a_brands_kpis(store, brand_id):
+    from tests.helpers import error_codes
+
+    query = 'query ($from: Date!, $to: Date!) { insights(from: $from, to: $to) { date orders } }'
+    for start, end in (("2026-03-02", "2026-03-01"), ("2025-01-01", "2026-03-01")):
+        _, body = call_graphql(query, {"from": start, "to": end}, token=token("staff", "analyst", brand_id))
+        assert error_codes(body) == ["BAD_USER_INPUT"], body
+        assert "366" in body["errors"][0]["message"]
+    member = register(store, brand_id, datetime(2026, 3, 1, tzinfo=timezone.utc))
+    _, body = call_graphql(query, {"from": "2026-03-01", "to": "2026-03-01"}, token=token("member", member, brand_id))
+    assert error_codes(body) == ["FORBIDDEN"]
+    _, body = call_graphql(query, {"from": "2026-03-01", "to": "2026-03-02"}, token=token("staff", "analyst", brand_id))
+    assert [d["orders"] for d in body["data"]["insights"]] == [0, 0]  # a brand with nothing counted yet: zeros
