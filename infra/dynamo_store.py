@@ -433,6 +433,7 @@ class CoreStore(ProfileStore):
             effects=None if in_activity else list(record.effects),
             member_id=change.profile.member_id if in_activity else None,
             follow_ups=list(record.follow_ups), fingerprint=record.fingerprint, ttl=processed_record_expiry(record.at),
+            subject_id=record.member_id, amount_fen=record.amount_fen,
         ), ProcessedItem.pk.does_not_exist(), return_old=True)
         posting = change.posting if change else None
         if change is not None:

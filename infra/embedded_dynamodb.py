@@ -87,10 +87,16 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
         if marker not in snapshots:
             current = table.get_item(hash_value, range_value)
             snapshots[marker] = (table, hash_value, range_value, copy.deepcopy(current))
+    # DynamoDB streams a transaction's writes only if it commits; moto streams each write as it applies it, so
+    # what a cancelled transaction streamed is taken back with it (the KPIs would count it otherwise).
+    streamed = {id(t): (t.stream_shard, len(t.stream_shard.items)) for t, _, _, _ in snapshots.values()
+                if t.stream_shard is not None}
     _whole_table_snapshots.skip = True
     try:
         _moto_transact_write_items(self, transact_items)
     except BaseException:
+        for shard, length in streamed.values():
+            del shard.items[length:]
         for table, hash_value, range_value, original in snapshots.values():
             if range_value is None:
                 if original is None:

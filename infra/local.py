@@ -183,11 +183,51 @@ def _serve(args: argparse.Namespace, endpoint: str) -> int:
     server = Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="warning"))
     scheduler = Scheduler()
     scheduler.start()
+    poller = StreamPoller(endpoint, config.table_name, config.region)
+    poller.start()
     try:
         server.run()
     finally:
+        poller.stop()
         scheduler.stop()
     return 0 if server.started else 1
+
+
+class StreamPoller:
+    """The stream's event source mapping, locally: the embedded table's change stream read through the DynamoDB
+    Streams API every second and handed to the same aggregator as in AWS (infra/stream.py), so `insights` answers
+    with what was just applied."""
+
+    INTERVAL_SECONDS = 1.0
+
+    def __init__(self, endpoint: str, table_name: str, region: str) -> None:
+        import threading
+
+        self._streams = boto3.client("dynamodbstreams", endpoint_url=endpoint, region_name=region)
+        self._table_name = table_name
+        self._positions: dict[str, str] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="siyu-stream", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def poll_once(self) -> int:
+        """Hand what the stream holds beyond what was read to the aggregator; how many records were read."""
+        from infra import runtime, stream
+
+        return stream.poll(self._streams, self._table_name, self._positions, runtime.store())
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.INTERVAL_SECONDS):
+            try:
+                self.poll_once()
+            except Exception as error:  # noqa: BLE001 - a failed poll is tried again; it must not stop the stack
+                print(f"siyu: reading the table's stream failed: {type(error).__name__}", flush=True)
 
 
 class Scheduler:

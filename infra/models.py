@@ -212,6 +212,10 @@ class ProcessedItem(SiyuItem, discriminator="processed"):
     member_id = UnicodeAttribute(null=True)
     # What the event said (rules.events.fingerprint): the same id with other content is not a duplicate.
     fingerprint = UnicodeAttribute(null=True)
+    # Whom the event was about and what it was worth: read off the change stream by the brand's KPIs, so that
+    # counting them never costs the event's path a request (plugins/insights/).
+    subject_id = UnicodeAttribute(null=True)
+    amount_fen = NumberAttribute(null=True)
 
 
 class ActivityItem(SiyuItem, discriminator="activity"):

@@ -98,6 +98,14 @@ def deliver(event: Any) -> dict[str, Any]:
     return engine().handle(event).as_dict()
 
 
+def consume_stream(records: Any) -> list[str]:
+    """A batch of the table's stream records through the families that count from them (the brand KPIs); the
+    sequence numbers not applied (`events/stream.py` reports them back so the batch is retried from there)."""
+    from infra import stream
+
+    return stream.consume(store(), records)
+
+
 def wechat():
     """The WeChat login-code exchange the settings name (infra/wechat.py)."""
     global _wechat

@@ -191,9 +191,9 @@ def _load() -> Settings:
     stage = env.get("SIYU_STAGE", "local")
     secret = env.get("JWT_SECRET")
     phone_key = env.get("PHONE_HASH_KEY")
-    # The events function signs nothing and hashes no phone: it is deployed without either secret
-    # (serverless.yml, SIYU_FUNCTION=events), so nothing running there can read them.
-    needs_secrets = env.get("SIYU_FUNCTION") != "events"
+    # The events and insights functions sign nothing and hash no phone: they are deployed without either secret
+    # (serverless.yml, SIYU_FUNCTION=events or insights), so nothing running there can read them.
+    needs_secrets = env.get("SIYU_FUNCTION") not in ("events", "insights")
     hardened = stage != "local"
     if hardened and needs_secrets and (not secret or not phone_key):
         # A deployed stage must never fall back to the published development secrets.

@@ -23,6 +23,10 @@ DUE_SK = "gsi1sk"
 # carry an epoch-seconds expiry here and DynamoDB deletes them in the background.
 TTL_ATTRIBUTE = "ttl"
 
+# The table's change stream: what the brand KPIs are counted from, off the event path (plugins/insights/). Both
+# images, so a change says what an item was and what it became (a coupon turning "used", a tier moving).
+STREAM_SPECIFICATION = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+
 KEY_ATTRIBUTES = {PK: "S", SK: "S", DUE_PK: "S", DUE_SK: "S"}
 
 TABLE_KEYS = [
@@ -54,15 +58,24 @@ def create_table_kwargs(table_name: str) -> dict[str, Any]:
         "AttributeDefinitions": attribute_definitions(),
         "GlobalSecondaryIndexes": GLOBAL_SECONDARY_INDEXES,
         "BillingMode": "PAY_PER_REQUEST",
+        "StreamSpecification": STREAM_SPECIFICATION,
     }
 
 
-def create_table(client: Any, table_name: str) -> None:
-    """Create the table (and its TTL) if it is missing; safe to call on every start."""
+def create_table(client: Any, table_name: str, *, stream: bool = True) -> None:
+    """Create the table (and its TTL) if it is missing; safe to call on every start. `stream=False` only for a
+    table nothing reads the stream of (the test suite's shared table: moto keeps every record in memory)."""
     existing = client.list_tables().get("TableNames", [])
     if table_name in existing:
+        # A table kept from before the stream was declared (`make dev`'s saved data) gets it now.
+        described = client.describe_table(TableName=table_name)["Table"]
+        if stream and not described.get("StreamSpecification", {}).get("StreamEnabled"):
+            client.update_table(TableName=table_name, StreamSpecification=STREAM_SPECIFICATION)
         return
-    client.create_table(**create_table_kwargs(table_name))
+    kwargs = create_table_kwargs(table_name)
+    if not stream:
+        del kwargs["StreamSpecification"]
+    client.create_table(**kwargs)
     client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 200})
     client.update_time_to_live(
         TableName=table_name,

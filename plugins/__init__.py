@@ -10,4 +10,5 @@ FAMILIES = (
     "plugins.referral",
     "plugins.crisis",
     "plugins.segments",
+    "plugins.insights",
 )

@@ -611,7 +611,8 @@ class Engine:
                              follow_ups=tuple(f.as_dict() for f in evaluation.follow_ups),
                              member_effects=tuple(d.describe() for d in evaluation.decisions
                                                   if not isinstance(d.effect, fx.BrandEffect)),
-                             fingerprint=print_)
+                             fingerprint=print_, member_id=member_id,
+                             amount_fen=_amount_of(event))
         try:
             self.store.commit_event(record, self._due_floor(brand.brand_id, evaluation.change), evaluation.side)
         except EventAlreadyProcessed as seen:
@@ -1015,3 +1016,9 @@ def _retrying(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
             if attempt == MAX_ATTEMPTS - 1:
                 raise
             time.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.004 * 2**attempt)))
+
+
+def _amount_of(event: Any) -> int | None:
+    """The amount an event carries (`amountFen`, an integer by its schema), kept on its processed record."""
+    amount = event.detail.get("amountFen") if isinstance(event, BusinessEvent) else None
+    return amount if isinstance(amount, int) and not isinstance(amount, bool) else None

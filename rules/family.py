@@ -25,6 +25,9 @@ The engine core (`rules/`) names no family. It reads everything family-specific 
   `PERSONAL_COPIES` (finders of items elsewhere that copy a member's personal data, stripped on erasure);
 - `graphql`: the module of its GraphQL half (imported by `api/`): `Query`, `Mutation` and `MemberFields` classes
   merged into the schema.
+- `kpis`: the module saying what its items contribute to the brand's daily figures, read off the table's change
+  stream by whichever family aggregates them (`CONTRIBUTIONS`: item type -> `contribute(old, new)` giving
+  `rules.kpis.Count` values; images are plain dicts of the item's stored attributes, None when absent).
 
 Effects a family declares subclass `rules.effects.FamilyEffect`, whose `check`, `project` and `announce` are the
 engine's whole protocol with them.
@@ -80,6 +83,7 @@ class Family:
     sweeps: tuple[Sweep, ...] = ()
     storage: str | None = None
     graphql: str | None = None
+    kpis: str | None = None
     # Its sentences, by key, in Chinese and English (rules/messages.py renders them with the core's).
     messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # Attempt limits of its member-facing actions (rules/limits.py), by action name.

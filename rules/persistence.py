@@ -260,6 +260,9 @@ class EventRecord:
     member_effects: tuple[dict, ...] | None = None
     # The event's content (rules.events.fingerprint): a later event reusing the id with other content is refused.
     fingerprint: str | None = None
+    # Whom it was about and the amount it carried (`amountFen`), kept on the record for the brand's KPIs.
+    member_id: str | None = None
+    amount_fen: int | None = None
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,9 @@ def dynamodb_endpoint():
     server = EmbeddedDynamoDB().start()
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = server.endpoint
     config = settings.reload()
-    table.create_table(boto3.client("dynamodb", endpoint_url=server.endpoint), config.table_name)
+    # The shared table streams nothing: moto keeps every stream record in memory and every write would pay for
+    # one. Tests of the stream (the brand KPIs) use `fresh_table`, which has it, as the cloud's table does.
+    table.create_table(boto3.client("dynamodb", endpoint_url=server.endpoint), config.table_name, stream=False)
     db.bind(config)
     yield server.endpoint
     server.stop()

@@ -68,6 +68,7 @@ def test_the_table_in_serverless_yml_is_the_table_the_local_stack_creates():
     assert props["TimeToLiveSpecification"] == {"AttributeName": table.TTL_ATTRIBUTE, "Enabled": True}
     assert declared["DeletionPolicy"] == "Retain"
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["StreamSpecification"] == {"StreamViewType": local["StreamSpecification"]["StreamViewType"]}
 
 
 def test_every_function_has_its_own_role_and_no_shared_role_is_declared():
@@ -233,8 +234,8 @@ def test_functions_publish_only_the_engines_follow_ups_and_every_built_in_emit_i
     publishers = 0
     for name, role in function_roles().items():
         found = [s for s in statements(role) if "events:PutEvents" in actions(s)]
-        if name.startswith("partner") and not found:
-            continue  # a partner plugin's role can do nothing but write its logs
+        if (name.startswith("partner") or name == "insights") and not found:
+            continue  # a partner plugin's role can do nothing but write its logs; the KPIs publish nothing
         (publish,) = found
         publishers += 1
         condition = publish["Condition"]["ForAllValues:StringEquals"]
@@ -270,3 +271,25 @@ def test_audit_records_are_archived_where_only_new_objects_can_be_put_and_none_d
     assert [(name, actions(s), s["Condition"]) for name, s in s3] == [
         ("graphql", ["s3:PutObject"], {"Null": {"s3:if-none-match": "false"}})]
     assert config["functions"]["graphql"]["environment"]["AUDIT_BUCKET"] == {"Ref": "AuditBucket"}
+
+
+def test_the_kpis_are_counted_off_the_event_path_from_the_tables_stream_in_batches_with_a_dead_letter_queue():
+    config = serverless()
+    function = config["functions"]["insights"]
+    assert function["handler"] == "events/stream.handler"
+    (source,) = [e["stream"] for e in function["events"]]
+    assert source["type"] == "dynamodb" and source["arn"] == {"Fn::GetAtt": ["SiyuTable", "StreamArn"]}
+    assert source["batchSize"] > 1 and source["batchWindow"] > 0
+    assert source["functionResponseType"] == "ReportBatchItemFailures" and source["bisectBatchOnFunctionError"]
+    assert source["destinations"]["onFailure"]["arn"] == {"Fn::GetAtt": ["InsightsDeadLetterQueue", "Arn"]}
+    resources = config["resources"]["Resources"]
+    alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    assert any(a["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["InsightsDeadLetterQueue", "QueueName"]}
+               for a in alarms)
+    granted = {(a, repr(s["Resource"])) for s in statements(function_roles()["insights"]) if s["Effect"] == "Allow"
+               for a in actions(s)}
+    assert ("sqs:SendMessage", repr({"Fn::GetAtt": ["InsightsDeadLetterQueue", "Arn"]})) in granted
+    assert ("dynamodb:GetRecords", repr({"Fn::GetAtt": ["SiyuTable", "StreamArn"]})) in granted
+    assert not {a for a, _ in granted if a.startswith(("events:", "lambda:", "s3:", "secretsmanager:"))}
+    environment = environment_of("insights")
+    assert not {"JWT_SECRET", "PHONE_HASH_KEY", "WECHAT_APPS"} & set(environment)

@@ -114,9 +114,10 @@ def siyu_functions(template: dict) -> dict[str, dict]:
             if f["Properties"]["Handler"] != PARTNER_HANDLER}
 
 
-def test_both_functions_run_the_artifact_on_python_311(template):
+def test_siyus_functions_run_the_artifact_on_python_311(template):
     functions = siyu_functions(template)
-    assert {f["Properties"]["Handler"] for f in functions.values()} == {"api/handler.handler", "events/handler.handler"}
+    assert {f["Properties"]["Handler"] for f in functions.values()} == {"api/handler.handler", "events/handler.handler",
+                                                                         "events/stream.handler"}
     for function in functions.values():
         props = function["Properties"]
         assert props["Code"]["S3Key"].endswith("/" + ARTIFACT.name)
@@ -165,6 +166,17 @@ def test_every_role_in_the_template_is_a_function_role_without_wildcard_actions(
                 assert not [a for a in granted if a == "*" or a.endswith(":*")], f"{name}: {granted}"
                 if name == "GraphqlRole":
                     assert "dynamodb:Scan" not in granted
+
+
+def test_the_kpi_function_reads_the_tables_stream_in_batches_and_fails_over_to_its_own_queue(template):
+    (mapping,) = resources_of_type(template, "AWS::Lambda::EventSourceMapping").values()
+    props = mapping["Properties"]
+    assert props["EventSourceArn"] == {"Fn::GetAtt": ["SiyuTable", "StreamArn"]}
+    assert props["BatchSize"] == 100 and props["MaximumBatchingWindowInSeconds"] == 5
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"] and props["BisectBatchOnFunctionError"]
+    assert props["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["InsightsDeadLetterQueue", "Arn"]}
+    table = template["Resources"]["SiyuTable"]["Properties"]
+    assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
 
 
 def test_the_events_function_retries_then_fails_over_to_the_dead_letter_queue(template):

@@ -20,6 +20,7 @@ FAMILY = Family(
     shared_holdings={"coupons": model.Coupon},
     storage="plugins.coupons.storage",
     graphql="plugins.coupons.graphql",
+    kpis="plugins.coupons.kpis",
     messages=MESSAGES,
     limits={model.CLAIM_COUPON: AttemptLimit(20, timedelta(hours=1))},
     demo_params={"coupons": {"templates": BAIGUOYUAN_TEMPLATES, "onRegistration": ["bgy-entry-50-10"]}},

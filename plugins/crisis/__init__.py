@@ -32,4 +32,5 @@ FAMILY = Family(
     messages=MESSAGES,
     storage="plugins.crisis.storage",
     graphql="plugins.crisis.graphql",
+    kpis="plugins.crisis.kpis",
 )

@@ -28,4 +28,5 @@ FAMILY = Family(
     limits={model.BIND_REFERRAL_CODE: AttemptLimit(10, timedelta(hours=1))},
     storage="plugins.referral.storage",
     graphql="plugins.referral.graphql",
+    kpis="plugins.referral.kpis",
 )
