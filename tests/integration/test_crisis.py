@@ -464,3 +464,32 @@ def test_a_late_post_that_raises_an_already_escalated_alert_gets_a_deadline_of_i
     assert (red.level, red.respond_by) == ("red", T0 + timedelta(hours=51))
     engine.handle(alert_sweep(T0 + timedelta(hours=52)))
     assert [e.detail["level"] for e in follow_ups(bus, "alert.escalated", brand)] == ["yellow", "red"]
+
+
+def test_16_workers_counting_one_channel_at_once_never_give_up_and_lose_no_count(store, plugins, bus):
+    # No item every post of a channel must condition on: counters are sharded, so concurrent posts do not make
+    # each other re-read until the engine gives up (Busy), and none of their counts is lost.
+    brand = crisis_brand(store, plugins)
+    engine = Engine(store, plugins, bus)
+    events = [feedback(brand, at=T0 + timedelta(seconds=i), rating=1 if i % 3 else 5, topic="quality",
+                       event_id=f"{brand}-{i}") for i in range(48)]
+
+    def deliver(event):
+        try:
+            return engine.handle(event).status
+        except Busy:
+            return "busy"
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = Counter(pool.map(deliver, events))
+
+    assert statuses == {"applied": 48}
+    for scope in ("channel:douyin", "topic:quality"):
+        counts = store.feedback_counts(brand, scope, hours=24)
+        assert (sum(n for n, _ in counts.hours.values()), sum(t for _, t in counts.hours.values())) == (32, 48)
+    # Posts counted at the same instant may each have read the others' counts a little short; the next reading
+    # of the channel sees them all.
+    post(engine, brand, 1, start=T0 + timedelta(minutes=5), rating=5, topic="quality")
+    levels = {(a.metric, a.scope): a.level for a in store.open_alerts(brand)}
+    assert levels[("negative-posts", "channel:douyin")] == "yellow"  # 32 negatives: over 25, not over 50
+    assert levels[("quality-complaint", "topic:quality")] == "yellow"  # over 10, not over 50
