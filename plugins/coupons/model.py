@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
 from plugins.coupons.effects import PLUGIN, IssueCoupon, UseCoupon, coupon_id_for, rule_coupon_id
@@ -162,11 +163,21 @@ class Reason:
         return self.render(messages.EN)
 
 
-def templates(brand: BrandConfig) -> dict[str, Template]:
+_parsed: tuple[Any, Mapping[str, Template]] = (None, MappingProxyType({}))
+
+
+def templates(brand: BrandConfig) -> Mapping[str, Template]:
+    global _parsed
     params = brand.plugins.get(PLUGIN)
     if params is None:
-        return {}
-    return {t["id"]: Template.of(t) for t in params.get("templates", ())}
+        return MappingProxyType({})
+    seen, found = _parsed
+    if seen is not params:
+        # Every order.paid reads them: parsed once per brand configuration object (the store caches the brand),
+        # not once per event.
+        found = MappingProxyType({t["id"]: Template.of(t) for t in params.get("templates", ())})
+        _parsed = (params, found)
+    return found
 
 
 def new_coupon(template: Template, coupon_id: str, *, at: datetime, source: str, reason: str) -> Coupon:
