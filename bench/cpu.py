@@ -92,6 +92,29 @@ def main() -> int:
     for fm in floors:  # warm the floor's client too (its first request loads botocore's service model)
         floor.order_paid(fm, tick())
 
+    # Where the engine's CPU goes: its member read, its transaction, and the rest (plugins, planning, logging).
+    spent = {"load_member": 0.0, "commit_event": 0.0}
+    for name in spent:
+        def timed(*a, _real=getattr(store, name), _name=name, **kw):
+            started = time.thread_time()
+            try:
+                return _real(*a, **kw)
+            finally:
+                spent[_name] += time.thread_time() - started
+        setattr(store, name, timed)
+    from pynamodb.connection.base import Connection
+
+    returned = [0]
+    real_query = Connection.query
+
+    def counting_query(self, *a, **kw):
+        answer = real_query(self, *a, **kw)
+        returned[0] += len(answer.get("Items", ()))
+        return answer
+
+    Connection.query = counting_query
+    for name in spent:
+        spent[name] = 0.0
     profiler = cProfile.Profile(time.thread_time) if args.profile else None  # CPU, not waiting
     engine_cpu, floor_cpu = [], []
     for k in range(args.events):
@@ -117,6 +140,11 @@ def main() -> int:
     print(f"  floor (raw boto3: Query + TransactWriteItems) {f * 1000:6.2f} ms CPU per event "
           f"(median {statistics.median(floor_cpu) * 1000:.2f})")
     ratio = e / f
+    n = args.events
+    rest = e - (spent["load_member"] + spent["commit_event"]) / n
+    print(f"  engine split: member read {spent['load_member'] / n * 1000:.2f} ms ({returned[0] / n:.0f} items per "
+          f"Query; the floor's returns {lots + 1}), transaction {spent['commit_event'] / n * 1000:.2f} ms, "
+          f"plugins, planning and the rest {rest * 1000:.2f} ms")
     print(f"  engine / floor = {ratio:.2f}x (budget {BUDGET}x: {'within' if ratio <= BUDGET else 'OVER'})")
     if profiler:
         print("\nengine, top functions by own thread CPU (cProfile inflates Python-heavy code; compare shares):")
