@@ -194,8 +194,7 @@ def due_sk(due_at: datetime, what: str, brand_id: str, member_id: str, ref: str 
 # | item                       | pk                          | sk                        |
 # | alert                      | BRAND#b                     | ALERT#<alert id>          | time-sortable id: newest first
 # | unresolved alert, by key   | BRAND#b#CRISIS              | OPEN#<metric>#<scope>     | at most one per metric and scope
-# | feedback counter (an hour) | BRAND#b#WINDOW#<scope>      | <hour start time key>     | TTL: 8 days
-# | feedback scope version     | BRAND#b#WINDOW#<scope>      | HEAD                      | sorts after every hour
+# | feedback counter (shard)   | BRAND#b#WINDOW#<scope>      | <hour start time key>#<n> | TTL: 8 days
 #
 # An open alert's response deadline is in the due index under its own partition (not the daily sweep's day
 # shards), so the hourly sweep reads exactly the alerts past their deadline with one Query.
@@ -224,6 +223,11 @@ def feedback_pk(brand_id: str, scope: str) -> str:
 
 def feedback_sk(hour: datetime) -> str:
     return time_key(hour)
+
+
+def feedback_shard_sk(hour: datetime, shard: int) -> str:
+    """One shard of an hour's counter: sorts with its hour, after the hour's unsharded counter of earlier releases."""
+    return f"{time_key(hour)}#{shard}"
 
 
 def alert_due_sk(respond_by: datetime, brand_id: str, alert_id: str) -> str:

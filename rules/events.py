@@ -14,8 +14,6 @@ from dataclasses import dataclass, field as dc_field
 from datetime import datetime
 from typing import Any, Mapping
 
-from jsonschema import Draft202012Validator
-
 from rules.clock import parse_time
 
 MAX_EVENT_BYTES = 256 * 1024  # EventBridge's own limit: anything bigger did not come through EventBridge intact
@@ -71,7 +69,7 @@ DETAIL_SCHEMAS: dict[str, dict[str, Any]] = {
                        "deliveredAt": {"type": "string", "maxLength": 40}},
     },
 }
-_VALIDATORS: dict[str, Draft202012Validator] = {}
+_VALIDATORS: dict[str, Any] = {}  # jsonschema validators by detail type, built on first use
 
 
 def detail_schemas() -> dict[str, Mapping[str, Any]]:
@@ -89,8 +87,12 @@ def hooks() -> dict[str, str]:
             **{name: e.hook for name, e in families().events.items()}}
 
 
-def _validator(detail_type: str) -> Draft202012Validator | None:
+def _validator(detail_type: str) -> Any:
     if detail_type not in _VALIDATORS:
+        # Imported here, not with the module: jsonschema (with attrs and referencing) is a good part of a cold
+        # start's imports, and only an event that reaches validation needs it.
+        from jsonschema import Draft202012Validator
+
         schema = detail_schemas().get(detail_type)
         if schema is None:
             return None

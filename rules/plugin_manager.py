@@ -21,8 +21,6 @@ import threading
 from typing import Any, Iterable, Mapping
 
 import pluggy
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 
 from rules import hookspecs
 from rules.errors import InvalidInput
@@ -46,7 +44,7 @@ class PluginRegistry:
         self.problems: dict[str, str] = {}
         # Partner plugins installed in this environment but not on its allow-list.
         self.not_allowed: set[str] = set()
-        self._validators: dict[str, Draft202012Validator] = {}
+        self._validators: dict[str, Any] = {}  # jsonschema validators, built when first needed
         self._callers: dict[tuple[str, str], Any] = {}
         if os.environ.get("SIYU_TRACE_HOOKS"):
             self.pm.add_hookcall_monitoring(
@@ -59,6 +57,10 @@ class PluginRegistry:
         info = describe(plugin)
         if info.name in self.infos:
             raise ValueError(f"a plugin named {info.name!r} is already registered")
+        # Imported here, not with the module: the events Lambda imports this module at cold start (issue 15).
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError
+
         try:
             Draft202012Validator.check_schema(dict(info.params_schema))
         except SchemaError as error:

@@ -9,8 +9,10 @@ event see them with the member's one Query.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
 from plugins.coupons.effects import PLUGIN, IssueCoupon, UseCoupon, coupon_id_for, rule_coupon_id
@@ -21,6 +23,9 @@ from rules.errors import NotFound, SiyuError
 
 CLAIM_COUPON = "claimCoupon"  # the attempt-limited action (rules/limits.py)
 CLAIMED = "claim"  # a coupon's source when the member claimed it (else: the rule plugin that gave it)
+# A template's stock is split over this many counters (fewer for a smaller stock): concurrent claims and rules'
+# coupons of one template are spread over them instead of all conditioning on one brand-wide item.
+STOCK_SHARDS = 8
 
 
 class CouponTemplateNotFound(NotFound):
@@ -64,6 +69,22 @@ class Template:
     stock: int | None = None
     stackable_with: frozenset[str] = frozenset()
     claimable: bool = True
+
+    @property
+    def stock_shards(self) -> int:
+        """How many counters the template's stock is split over (claims on different ones never conflict)."""
+        return STOCK_SHARDS if self.stock is None else max(1, min(STOCK_SHARDS, self.stock))
+
+    def shard_stock(self, shard: int) -> int | None:
+        """The part of the stock shard `shard` may give out: the parts add up to the stock exactly."""
+        if self.stock is None:
+            return None
+        n = self.stock_shards
+        return self.stock // n + (1 if shard < self.stock % n else 0)
+
+    def stock_shard_for(self, coupon_id: str) -> int:
+        """Where a rule's coupon counts: from its id, so it always lands on the same shard."""
+        return int(hashlib.sha256(coupon_id.encode()).hexdigest()[:8], 16) % self.stock_shards
 
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> "Template":
@@ -144,11 +165,21 @@ class Reason:
         return self.render(messages.EN)
 
 
-def templates(brand: BrandConfig) -> dict[str, Template]:
+_parsed: tuple[Any, Mapping[str, Template]] = (None, MappingProxyType({}))
+
+
+def templates(brand: BrandConfig) -> Mapping[str, Template]:
+    global _parsed
     params = brand.plugins.get(PLUGIN)
     if params is None:
-        return {}
-    return {t["id"]: Template.of(t) for t in params.get("templates", ())}
+        return MappingProxyType({})
+    seen, found = _parsed
+    if seen is not params:
+        # Every order.paid reads them: parsed once per brand configuration object (the store caches the brand),
+        # not once per event.
+        found = MappingProxyType({t["id"]: Template.of(t) for t in params.get("templates", ())})
+        _parsed = (params, found)
+    return found
 
 
 def new_coupon(template: Template, coupon_id: str, *, at: datetime, source: str, reason: str) -> Coupon:
@@ -218,11 +249,13 @@ FIRST_ORDER_MARKER = f"{PLUGIN}:ordered"
 
 @dataclass(frozen=True)
 class CouponIssued:
-    """A side write: the coupon item in the member's partition, its template's counters."""
+    """A side write: the coupon item in the member's partition, its template's counters (the stock's on shard
+    `stock_shard`)."""
 
     brand_id: str
     member_id: str
     coupon: Coupon
+    stock_shard: int = 0
     items: int = 3  # the coupon, the member's count of the template, the template's stock
 
 
@@ -244,7 +277,8 @@ def plan_issue(effect: IssueCoupon, plan) -> Iterable[CouponIssued]:
                          "does not define")
     coupon_id = rule_coupon_id(plan.event_id, plan.plugin, plan.index)
     coupon = new_coupon(template, coupon_id, at=plan.now, source=plan.plugin, reason=effect.reason)
-    yield CouponIssued(plan.brand.brand_id, effect.to_member or plan.member.profile.member_id, coupon)
+    yield CouponIssued(plan.brand.brand_id, effect.to_member or plan.member.profile.member_id, coupon,
+                       template.stock_shard_for(coupon_id))
 
 
 def plan_use(effect: UseCoupon, plan) -> Iterable[CouponUsed]:

@@ -46,7 +46,8 @@ class CouponCountItem(SiyuItem, discriminator="coupon_count"):
 
 
 class CouponStockItem(SiyuItem, discriminator="coupon_stock"):
-    """How many coupons of one template the brand has given out: the stock's atomic condition."""
+    """How many coupons of one template one shard of its stock has given out: the atomic condition of that shard's
+    part of the stock (`Template.shard_stock`). Sort key: the prefix, the template, `#<shard>`."""
 
     issued = NumberAttribute(default=0)
 
@@ -80,15 +81,24 @@ def _count(brand_id: str, member_id: str, template_id: str) -> CouponCountItem:
     return CouponCountItem(keys.member_pk(brand_id, member_id), keys.COUPON_COUNT_PREFIX + template_id)
 
 
-def _stock(brand_id: str, template_id: str) -> CouponStockItem:
-    return CouponStockItem(keys.brand_pk(brand_id), keys.COUPON_STOCK_PREFIX + template_id)
+def _stock(brand_id: str, template_id: str, shard: int) -> CouponStockItem:
+    return CouponStockItem(keys.brand_pk(brand_id), f"{keys.COUPON_STOCK_PREFIX}{template_id}#{shard}")
+
+
+def _stock_of(sk: str) -> tuple[str, int | None]:
+    """(template, shard) of a stock item's sort key; shard None for the single counter of earlier releases."""
+    rest = sk[len(keys.COUPON_STOCK_PREFIX):]
+    template_id, hash_, shard = rest.rpartition("#")
+    if hash_ and shard.isdigit():
+        return template_id, int(shard)
+    return rest, None
 
 
 def _write_issued(tx, write: CouponIssued, record) -> None:
     # A rule's coupon is a promise already made: no stock or limit condition, but it counts toward both.
     tx.put("conflict", _coupon_item(write.brand_id, write.member_id, write.coupon), CouponItem.pk.does_not_exist())
     tx.add(_count(write.brand_id, write.member_id, write.coupon.template_id), count=1)
-    tx.add(_stock(write.brand_id, write.coupon.template_id), issued=1)
+    tx.add(_stock(write.brand_id, write.coupon.template_id, write.stock_shard), issued=1)
 
 
 def _write_used(tx, write: CouponUsed, record) -> None:
@@ -102,11 +112,17 @@ def _write_used(tx, write: CouponUsed, record) -> None:
 def brand_state(brand_id: str) -> tuple[dict[str, int], frozenset[str]]:
     """Coupons given out per template, and the templates paused: one Query (stock and pause items share the
     brand partition and the `COUPON` prefix)."""
-    issued: dict[str, int] = {}
+    issued, paused = _brand_coupons(brand_id)
+    return {template_id: sum(shards.values()) for template_id, shards in issued.items()}, paused
+
+
+def _brand_coupons(brand_id: str) -> tuple[dict[str, dict[int | None, int]], frozenset[str]]:
+    issued: dict[str, dict[int | None, int]] = {}
     paused: set[str] = set()
     for item in SiyuItem.query(keys.brand_pk(brand_id), SiyuItem.sk.startswith("COUPON")):
         if isinstance(item, CouponStockItem):
-            issued[item.sk[len(keys.COUPON_STOCK_PREFIX):]] = int(item.issued)
+            template_id, shard = _stock_of(item.sk)
+            issued.setdefault(template_id, {})[shard] = int(item.issued)
         elif isinstance(item, CouponPauseItem) and item.held_by:
             paused.add(item.template_id)
     return issued, frozenset(paused)
@@ -114,7 +130,37 @@ def brand_state(brand_id: str) -> tuple[dict[str, int], frozenset[str]]:
 
 def claim(brand_id: str, member_id: str, template: Template, coupon: Coupon,
           expected_version: int | None = None) -> Coupon:
-    """Write a claimed coupon if the stock, the member's limit and the member still allow it."""
+    """Write a claimed coupon if the stock, the member's limit and the member still allow it.
+
+    The claim tries one shard of the stock, picked from the coupon's id; if that shard's part is given out it reads
+    the others (one Query) and tries those with room left, and is refused as out of stock only when none has. The
+    parts add up to the stock and each shard's condition holds its part, so concurrent claims cannot oversell."""
+    first = template.stock_shard_for(coupon.coupon_id)
+    tried: set[int] = set()
+    shard: int | None = first
+    while shard is not None:
+        tried.add(shard)
+        try:
+            return _claim_on(brand_id, member_id, template, coupon, expected_version, shard)
+        except _ShardOut:
+            shard = _shard_with_room(brand_id, template, tried)
+    raise CouponNotEligible(template.id, [Reason("OUT_OF_STOCK")])
+
+
+class _ShardOut(Exception):
+    """This shard's part of the stock is given out (and nothing else refused the claim)."""
+
+
+def _shard_with_room(brand_id: str, template: Template, tried: set[int]) -> int | None:
+    issued = _brand_coupons(brand_id)[0].get(template.id, {})
+    for shard in range(template.stock_shards):
+        if shard not in tried and issued.get(shard, 0) < template.shard_stock(shard):
+            return shard
+    return None
+
+
+def _claim_on(brand_id: str, member_id: str, template: Template, coupon: Coupon, expected_version: int | None,
+              shard: int) -> Coupon:
     tx = Transaction()
     member = MemberItem.pk.exists()
     if expected_version is not None:
@@ -131,8 +177,9 @@ def claim(brand_id: str, member_id: str, template: Template, coupon: Coupon,
     tx.update("limit", _count(brand_id, member_id, template.id), [count.add(1), _typed(CouponCountItem)],
               count.does_not_exist() | (count < template.per_member_limit))
     issued = CouponStockItem.issued
-    tx.update("stock", _stock(brand_id, template.id), [issued.add(1), _typed(CouponStockItem)],
-              None if template.stock is None else issued.does_not_exist() | (issued < template.stock))
+    part = template.shard_stock(shard)
+    tx.update("stock", _stock(brand_id, template.id, shard), [issued.add(1), _typed(CouponStockItem)],
+              None if part is None else issued.does_not_exist() | (issued < part))
     try:
         tx.commit(connection())
     except TransactWriteError as error:
@@ -145,10 +192,12 @@ def claim(brand_id: str, member_id: str, template: Template, coupon: Coupon,
             if expected_version is not None:
                 raise WriteConflict("the member changed since eligibility was judged") from None
             raise MemberNotFound(member_id) from None
+        if failed == {"stock"}:
+            raise _ShardOut() from None
         reasons = []
         if "paused" in failed:
             reasons.append(Reason("PAUSED"))
-        if "stock" in failed:
+        if "stock" in failed and _shard_with_room(brand_id, template, {shard}) is None:
             reasons.append(Reason("OUT_OF_STOCK"))
         if "limit" in failed:
             reasons.append(Reason("LIMIT_REACHED", {"limit": template.per_member_limit}))

@@ -2,11 +2,15 @@
 
 An event's member is one partition; a crisis is the whole brand's. This module is the brand-level half:
 
-- **feedback counters**: per brand, *scope* (`channel:douyin`, `topic:quality`, `brand`) and hour, how much
-  feedback arrived and how much of it was negative. Each scope also has a version that every counting event bumps
-  under a condition on the version it read, so two events can never both decide a level from the same stale
-  count; the loser is evaluated again on fresh counts (`WriteConflict`). Counted in the event's own transaction,
-  with its processed record, each distinct event counts exactly once however often it is delivered.
+- **feedback counters**: per brand, *scope* (`channel:douyin`, `topic:quality`, `brand`), hour and shard, how much
+  feedback arrived and how much of it was negative. An event adds to one of `COUNTER_SHARDS` shards of its hour
+  (chosen by its id) with an unconditional ADD, so concurrent events of one scope neither conflict on one item nor
+  lose a count; a reading sums the shards. Counted in the event's own transaction, with its processed record, each
+  distinct event counts exactly once however often it is delivered. No item is a scope-wide lock: the level is
+  decided from the counts as read (the event's own count included), and raising it is guarded by the alert's own
+  item (opened only if absent, raised only from the level read), so an alert goes through each level at most once.
+  Events counted at the same instant may not see each other: the crossing event may then read one or two short
+  and the next reading raises it (counts only grow within an hour; each reading shows on the alert).
 - **alerts**: at most one unresolved alert per metric (a threshold's name) and scope, enforced by its key; a worse
   reading raises that alert's level instead of opening another. An alert carries its response deadline, which
   the hourly sweep finds through the due index when it passes unacknowledged.
@@ -42,6 +46,14 @@ OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
 # Counters outlive the longest stretch a threshold may read (a window, or a spike's baseline and its hour).
 MAX_WINDOW_HOURS = 168
 COUNTERS_KEPT = timedelta(days=8)
+# Shards of one scope's hour: concurrent events of a scope write different items (a transaction conflicts with
+# another touching the same item); a reading reads at most this many items per hour.
+COUNTER_SHARDS = 8
+
+
+def counter_shard(event_id: str) -> int:
+    """The shard an event counts in: from its id, so a redelivery or a retry writes where it would have."""
+    return int(hashlib.sha256(event_id.encode()).hexdigest()[:8], 16) % COUNTER_SHARDS
 
 
 def rank(level: str | None) -> int:
@@ -161,10 +173,9 @@ def feedback_scopes(params: Mapping[str, Any], channel: str | None, topic: str |
 
 @dataclass(frozen=True)
 class ScopeCounts:
-    """The latest hourly counters of one scope, as read, with the scope's version (0: never counted)."""
+    """The latest hourly counters of one scope, as read (every shard of an hour summed)."""
 
     scope: str
-    version: int = 0
     # hour -> (negative, total)
     hours: Mapping[datetime, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
     latest_at: datetime | None = None  # the latest event time the scope has counted (None: never, or not kept)
@@ -353,18 +364,18 @@ class EscalateAlert(BrandEffect):
 
 @dataclass(frozen=True)
 class CountWrite:
-    """Add one to the scope's bucket for `hour` (and `negative` to its negatives), and bump the scope's version,
-    which must still be `seen_version`. The bucket is kept until `bucket_until`, the version until `scope_until`."""
+    """Add one to shard `shard` of the scope's bucket for `hour` (and `negative` to its negatives), kept until
+    `bucket_until`. With `latest_at`, the shard also records it as the latest event time it counted, on condition
+    that it holds no later one (a later event of the same shard, counted meanwhile, makes this a conflict)."""
 
-    items: ClassVar[int] = 2
+    items: ClassVar[int] = 1
     brand_id: str
     scope: str
     hour: datetime
+    shard: int
     negative: int
-    seen_version: int
     bucket_until: datetime
-    scope_until: datetime
-    latest_at: datetime | None = None  # the scope's latest counted event time after this one (never earlier)
+    latest_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -422,15 +433,15 @@ class EscalateAlertWrite:
 
 def plan_count(effect: CountFeedback, plan: Any) -> Iterable[CountWrite]:
     view = plan.extras.get("alerts")
+    shard = counter_shard(plan.event_id)
     for scope in effect.scopes:
         counts = view.counts.get(scope) if view is not None else None
         if counts is None:
             raise ValueError(f"the counters of scope {scope!r} were not loaded for this event")
-        # A late event must not shorten the life of the scope's version: it lives as long as the newest bucket.
-        newest = max(effect.hour, counts.latest_hour or effect.hour)
-        yield CountWrite(plan.brand.brand_id, scope, effect.hour, int(effect.negative), counts.version,
-                         bucket_until=effect.hour + COUNTERS_KEPT, scope_until=newest + COUNTERS_KEPT,
-                         latest_at=counts.raise_time(plan.now))
+        # Only an event at least as late as any counted moves the scope's latest time (a late one leaves it).
+        later = counts.latest_at is None or plan.now >= counts.latest_at
+        yield CountWrite(plan.brand.brand_id, scope, effect.hour, shard, int(effect.negative),
+                         bucket_until=effect.hour + COUNTERS_KEPT, latest_at=plan.now if later else None)
 
 
 def plan_raise(effect: RaiseAlert, plan: Any) -> Iterable[Any]:

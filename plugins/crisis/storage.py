@@ -34,6 +34,7 @@ from plugins.crisis.model import (
     Alert,
     AlertChange,
     AlertDue,
+    COUNTER_SHARDS,
     CountWrite,
     EscalateAlertWrite,
     OpenAlertWrite,
@@ -87,42 +88,43 @@ class OpenAlertItem(AlertItem, discriminator="open_alert"):
 
 
 class FeedbackCountItem(SiyuItem, discriminator="feedback_count"):
-    """One scope's feedback in one hour."""
+    """One shard of one scope's feedback in one hour (`infra/keys.py`: the hour's key, then `#<shard>`)."""
 
     scope = UnicodeAttribute()
     hour = UTCDateTimeAttribute()
     negative = NumberAttribute(default=0)
     total = NumberAttribute(default=0)
+    latest_at = UTCDateTimeAttribute(null=True)  # the latest event time this shard counted
 
 
 class FeedbackScopeItem(SiyuItem, discriminator="feedback_scope"):
-    """The scope's version: every counting event bumps it, on condition that it is still the one it read."""
+    """The scope's version item of earlier releases (every counting event conditioned on it); no longer written.
+    Left to its TTL; its latest event time is still read until then."""
 
     scope = UnicodeAttribute()
     version = NumberAttribute(default=0)
-    latest_at = UTCDateTimeAttribute(null=True)  # the latest event time counted: alerts are raised no earlier
+    latest_at = UTCDateTimeAttribute(null=True)
 
 
 # ---- writers: the crisis side writes in an event's transaction --------------------------------------------------
 
 
 def _write_count(tx: Any, write: CountWrite, record: Any) -> None:
-    pk = keys.feedback_pk(write.brand_id, write.scope)
-    seen = (FeedbackScopeItem.version == write.seen_version) if write.seen_version \
-        else FeedbackScopeItem.pk.does_not_exist()
+    # ADDs to the event's own shard: no condition on anything another event of the scope writes, so concurrent
+    # events neither wait for each other nor lose a count (the processed record makes it once per event).
+    item = FeedbackCountItem(keys.feedback_pk(write.brand_id, write.scope), keys.feedback_shard_sk(write.hour,
+                                                                                                    write.shard))
     actions = [
-        FeedbackScopeItem.kind.set(FeedbackScopeItem), FeedbackScopeItem.scope.set(write.scope),
-        FeedbackScopeItem.version.add(1), FeedbackScopeItem.ttl.set(write.scope_until),
-    ]
-    if write.latest_at is not None:
-        actions.append(FeedbackScopeItem.latest_at.set(write.latest_at))
-    tx.update("conflict", FeedbackScopeItem(pk, keys.FEEDBACK_HEAD), actions, seen)
-    # No condition of its own: the version above already serialises every writer of this scope.
-    tx.update("conflict", FeedbackCountItem(pk, keys.feedback_sk(write.hour)), [
         FeedbackCountItem.kind.set(FeedbackCountItem), FeedbackCountItem.scope.set(write.scope),
         FeedbackCountItem.hour.set(write.hour), FeedbackCountItem.negative.add(write.negative),
         FeedbackCountItem.total.add(1), FeedbackCountItem.ttl.set(write.bucket_until),
-    ], None)
+    ]
+    condition = None
+    if write.latest_at is not None:
+        actions.append(FeedbackCountItem.latest_at.set(write.latest_at))
+        # Never lower it: a later event of this shard counted since the read makes this a conflict, re-read.
+        condition = FeedbackCountItem.latest_at.does_not_exist() | (FeedbackCountItem.latest_at <= write.latest_at)
+    tx.update("conflict", item, actions, condition)
 
 
 def _write_open(tx: Any, write: OpenAlertWrite, record: Any) -> None:
@@ -151,8 +153,8 @@ def _write_raise(tx: Any, write: RaiseAlertWrite, record: Any) -> None:
 
 
 def _write_reading(tx: Any, write: ReadingWrite, record: Any) -> None:
-    # The reading comes from counts read under the scope's version (the count write's condition); these only
-    # need the alert to be the unresolved one that was read.
+    # A reading as counted so far (another event may show a newer one): these only need the alert to be the
+    # unresolved one that was read.
     actions = [AlertItem.current_value.set(write.value)]
     tx.update("conflict", OpenAlertItem(keys.crisis_pk(write.brand_id), keys.open_alert_sk(write.metric, write.scope)),
               actions, OpenAlertItem.alert_id == write.alert_id)
@@ -180,17 +182,24 @@ def _append(change: AlertChange) -> Any:
 
 class Storage:
     def feedback_counts(self, brand_id: str, scope: str, *, hours: int) -> ScopeCounts:
-        # Newest first: the version (HEAD sorts after every hour), then the latest buckets, whatever hour they are.
-        version, latest_at = 0, None
+        # Newest first, up to every shard of the latest `hours` hours that have counts, whatever hours they are.
+        latest_at = None
         buckets: dict[datetime, tuple[int, int]] = {}
-        # Consistent: the scope's version becomes the counting write's condition.
-        for item in SiyuItem.query(keys.feedback_pk(brand_id, scope), scan_index_forward=False, limit=hours + 1,
-                                   page_size=hours + 1, consistent_read=True):
-            if isinstance(item, FeedbackScopeItem):
-                version, latest_at = int(item.version), item.latest_at
-            elif isinstance(item, FeedbackCountItem):
-                buckets[item.hour] = (int(item.negative), int(item.total))
-        return ScopeCounts(scope, version, MappingProxyType(buckets), latest_at)
+        # Consistent: a reading decides whether this event raises the alert (the raise's own condition guards
+        # against another event raising it meanwhile, not against a stale count).
+        limit = hours * COUNTER_SHARDS + 1
+        for item in SiyuItem.query(keys.feedback_pk(brand_id, scope), scan_index_forward=False, limit=limit,
+                                   page_size=limit, consistent_read=True):
+            if isinstance(item, FeedbackCountItem):
+                negative, total = buckets.get(item.hour, (0, 0))
+                buckets[item.hour] = (negative + int(item.negative), total + int(item.total))
+            elif not isinstance(item, FeedbackScopeItem):
+                continue
+            if item.latest_at is not None and (latest_at is None or item.latest_at > latest_at):
+                latest_at = item.latest_at
+        if len(buckets) > hours:  # the oldest hour may have been cut short by the limit
+            buckets.pop(min(buckets))
+        return ScopeCounts(scope, MappingProxyType(buckets), latest_at)
 
     def open_alerts(self, brand_id: str) -> tuple[Alert, ...]:
         return tuple(_alert(item) for item in OpenAlertItem.query(

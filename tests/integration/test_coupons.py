@@ -304,3 +304,16 @@ def test_a_claim_retried_with_its_key_returns_the_same_coupon(store, brand, send
     _, again = call_graphql(claim, token=mine)
     assert first["data"]["claimCoupon"] == again["data"]["claimCoupon"]
     assert first["data"]["claimCoupon"]["__typename"] == "CouponClaimed"
+
+
+def test_ten_members_one_after_another_get_all_ten_of_a_stock_split_over_eight_counters(store, brand):
+    # The stock is split over counters; a claim whose counter is given out finds one with room, so the stock is
+    # only "out" when all ten are given out, and the eleventh member is told so.
+    config = store.get_brand(brand)
+    members = [register(store, brand, T) for _ in range(11)]
+    for member in members[:10]:
+        coupons.claim(store, config, member, "limited", T, request_id=f"{member}-only")
+    with pytest.raises(CouponNotEligible) as refused:
+        coupons.claim(store, config, members[10], "limited", T, request_id="last")
+    assert [r.code for r in refused.value.reasons] == ["OUT_OF_STOCK"]
+    assert store.coupon_state(brand)[0]["limited"] == 10

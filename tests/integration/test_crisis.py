@@ -80,7 +80,7 @@ def test_the_51st_negative_post_on_one_channel_within_24_hours_turns_the_alert_r
     post(engine, brand, 3, start=T0 + timedelta(hours=21), channel="weibo")  # another platform counts apart
     fifty = the_alert(store, brand, "negative-posts")
     assert (fifty.scope, fifty.level, fifty.value) == ("channel:douyin", "yellow", 26)  # the reading that raised it
-    assert store.feedback_counts(brand, "channel:douyin", hours=24).version == 50
+    assert sum(t for _, t in store.feedback_counts(brand, "channel:douyin", hours=24).hours.values()) == 50
 
     at = T0 + timedelta(hours=23)  # 07:00 the next day: the first post is 23 hours old
     post(engine, brand, 1, start=at)
@@ -106,7 +106,7 @@ def test_negative_posts_older_than_the_24_hour_window_no_longer_count(store, plu
     alert = the_alert(store, brand, "negative-posts")
     assert alert.level == "yellow"
     counts = store.feedback_counts(brand, "channel:douyin", hours=48)
-    assert sum(n for n, _ in counts.hours.values()) == 51 and counts.version == 51
+    assert sum(n for n, _ in counts.hours.values()) == 51 == sum(t for _, t in counts.hours.values())
 
 
 def test_a_red_alert_left_unacknowledged_for_4_hours_is_escalated_once_by_the_sweep(store, plugins, engine, bus):
@@ -303,7 +303,6 @@ def test_a_burst_of_500_negative_posts_each_delivered_one_to_three_times_in_any_
     assert (alert.metric, alert.scope, alert.level, alert.value) == ("negative-posts", "channel:douyin", "red", 51)
     counts = store.feedback_counts(brand, "channel:douyin", hours=24)
     assert sum(n for n, _ in counts.hours.values()) == 500 == sum(t for _, t in counts.hours.values())
-    assert counts.version == 500
     assert [e.detail["level"] for e in follow_ups(bus, "alert.raised", brand)] == ["blue", "yellow", "red"]
 
 
@@ -325,11 +324,13 @@ def test_60_negative_posts_delivered_twice_on_8_threads_are_each_counted_once(st
         statuses = Counter(pool.map(deliver, deliveries))
 
     assert statuses == {"applied": 60, "duplicate": 60}
+    # No scope-wide lock: posts counted at the same instant may not see each other, so a level may be raised a
+    # post or two after its crossing; but each level exactly once, in order, never below its crossing.
     (alert,) = store.open_alerts(brand)
-    assert (alert.level, alert.value) == ("red", 51)  # the reading that crossed 50 was exact
-    assert [(c.level, c.value) for c in alert.history] == [("blue", 11), ("yellow", 26), ("red", 51)]
+    assert [c.level for c in alert.history] == ["blue", "yellow", "red"] and alert.level == "red"
+    assert [c.value > limit for c, limit in zip(alert.history, (10, 25, 50))] == [True, True, True]
     counts = store.feedback_counts(brand, "channel:douyin", hours=24)
-    assert sum(n for n, _ in counts.hours.values()) == 60 and counts.version == 60
+    assert sum(n for n, _ in counts.hours.values()) == 60 == sum(t for _, t in counts.hours.values())
     assert len(follow_ups(bus, "alert.raised", brand)) == 3
 
 
@@ -465,3 +466,32 @@ def test_a_late_post_that_raises_an_already_escalated_alert_gets_a_deadline_of_i
     assert (red.level, red.respond_by) == ("red", T0 + timedelta(hours=51))
     engine.handle(alert_sweep(T0 + timedelta(hours=52)))
     assert [e.detail["level"] for e in follow_ups(bus, "alert.escalated", brand)] == ["yellow", "red"]
+
+
+def test_16_workers_counting_one_channel_at_once_never_give_up_and_lose_no_count(store, plugins, bus):
+    # No item every post of a channel must condition on: counters are sharded, so concurrent posts do not make
+    # each other re-read until the engine gives up (Busy), and none of their counts is lost.
+    brand = crisis_brand(store, plugins)
+    engine = Engine(store, plugins, bus)
+    events = [feedback(brand, at=T0 + timedelta(seconds=i), rating=1 if i % 3 else 5, topic="quality",
+                       event_id=f"{brand}-{i}") for i in range(48)]
+
+    def deliver(event):
+        try:
+            return engine.handle(event).status
+        except Busy:
+            return "busy"
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = Counter(pool.map(deliver, events))
+
+    assert statuses == {"applied": 48}
+    for scope in ("channel:douyin", "topic:quality"):
+        counts = store.feedback_counts(brand, scope, hours=24)
+        assert (sum(n for n, _ in counts.hours.values()), sum(t for _, t in counts.hours.values())) == (32, 48)
+    # Posts counted at the same instant may each have read the others' counts a little short; the next reading
+    # of the channel sees them all.
+    post(engine, brand, 1, start=T0 + timedelta(minutes=5), rating=5, topic="quality")
+    levels = {(a.metric, a.scope): a.level for a in store.open_alerts(brand)}
+    assert levels[("negative-posts", "channel:douyin")] == "yellow"  # 32 negatives: over 25, not over 50
+    assert levels[("quality-complaint", "topic:quality")] == "yellow"  # over 10, not over 50

@@ -33,7 +33,7 @@ POSTS_ONLY = {"thresholds": {"negative-posts": crisis.PRESET_THRESHOLDS["negativ
 
 def counts(scope: str = DOUYIN, **hours_ago: tuple[int, int]) -> ScopeCounts:
     """Counters by hours ago: counts(h0=(50, 50), h3=(2, 9)) -> (negative, total) in this hour and 3 hours ago."""
-    return ScopeCounts(scope, version=7, hours=MappingProxyType({
+    return ScopeCounts(scope, hours=MappingProxyType({
         HOUR - timedelta(hours=int(name[1:])): value for name, value in hours_ago.items()}))
 
 

@@ -1,0 +1,159 @@
+"""Engine CPU for order.paid against a raw-boto3 floor doing the fewest requests a design needs, in one process.
+
+The floor (`bench/floor.py`, `Floor.order_paid`) is the same business change written by hand with a boto3 client:
+one strongly consistent Query of the member's state partition and one TransactWriteItems (profile, new lot, ledger
+entry), on the same table, against the same embedded DynamoDB, in the same process, interleaved with the engine's
+events, so both sides meet the same machine load. CPU is the calling thread's (`time.thread_time`): the embedded
+server answers on its own threads, so its work is not counted on either side; waiting is not CPU. The floor's
+member has as many live lots as the engine's, so both Queries return alike.
+
+    .venv/bin/python bench/cpu.py --events 200            # the ratio (issue 15: at most 1.3x)
+    .venv/bin/python bench/cpu.py --events 200 --profile  # and where the engine's CPU goes
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import statistics
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+BUDGET = 1.3
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200, help="order.paid events measured (and as many floors)")
+    parser.add_argument("--members", type=int, default=24)
+    parser.add_argument("--profile", action="store_true", help="print the engine's top functions by own CPU")
+    args = parser.parse_args()
+    os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
+                      SIYU_STAGE="local", TABLE_NAME="siyu-cpu", EVENT_BUS_NAME="local", SIYU_PARTNER_PLUGINS="",
+                      SIYU_EVENT_MAX_AGE_DAYS="60")
+    import logging
+
+    import boto3
+
+    from infra.embedded_dynamodb import EmbeddedDynamoDB
+
+    logging.disable(logging.INFO)  # a deployed function logs one line per event; neither side pays for more here
+    server = EmbeddedDynamoDB().start()
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = server.endpoint
+    from infra import db, settings, table
+
+    config = settings.reload()
+    table.create_table(boto3.client("dynamodb", endpoint_url=server.endpoint), config.table_name)
+    db.bind(config)
+
+    from bench.floor import Floor
+    from infra.dynamo_store import DynamoStore
+    from infra.eventbus import InProcessBus
+    from plugins.coupons.plugin import BAIGUOYUAN_TEMPLATES
+    from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
+    from rules.engine import Engine
+    from rules.plugin_manager import registry
+    from rules.registration import register_member
+
+    store = DynamoStore(brand_cache_seconds=3600)
+    plugins = registry()
+    params = {"coupons": {"templates": BAIGUOYUAN_TEMPLATES}}
+    enabled = {n: plugins.validate_params(n, params.get(n, {}))
+               for n in ("points", "tiers", "points_expiry", "coupons", "referral", "crisis")}
+    store.put_brand(BrandConfig("bench", "百果园", BAIGUOYUAN_LADDER, plugins=enabled))
+    engine = Engine(store, plugins, InProcessBus())
+    floor = Floor(boto3.client("dynamodb", endpoint_url=server.endpoint), config.table_name)
+    clock = [datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(days=20)]
+
+    def tick() -> datetime:
+        clock[0] += timedelta(minutes=3)
+        return clock[0]
+
+    def order(member: str, k: int) -> dict:
+        return {"version": "0", "id": f"cpu-{uuid.uuid4()}", "detail-type": "order.paid", "source": "siyu.shop",
+                "time": tick().isoformat(), "detail": {"brandId": "bench", "memberId": member,
+                                                       "orderId": f"o-{uuid.uuid4().hex[:10]}",
+                                                       "amountFen": 9900 + 1700 * (k % 9), "channel": "miniprogram"}}
+
+    members = [register_member(store, brand_id="bench", phone_number=f"139{n:08d}", channel="miniprogram",
+                               now=clock[0], phone_key="bench").member_id for n in range(args.members)]
+    for k in range(10 * len(members)):  # ten past orders each, as the bench mix has
+        engine.handle(order(members[k % len(members)], k))
+    store.get_brand("bench")
+    lots = len(store.load_member("bench", members[0]).points.lots)
+    floors = [floor.member(live_lots=lots) for _ in members]
+    for fm in floors:  # warm the floor's client too (its first request loads botocore's service model)
+        floor.order_paid(fm, tick())
+
+    # Where the engine's CPU goes: its member read, its transaction, and the rest (plugins, planning, logging).
+    spent = {"load_member": 0.0, "commit_event": 0.0}
+    for name in spent:
+        def timed(*a, _real=getattr(store, name), _name=name, **kw):
+            started = time.thread_time()
+            try:
+                return _real(*a, **kw)
+            finally:
+                spent[_name] += time.thread_time() - started
+        setattr(store, name, timed)
+    from pynamodb.connection.base import Connection
+
+    returned = [0]
+    real_query = Connection.query
+
+    def counting_query(self, *a, **kw):
+        answer = real_query(self, *a, **kw)
+        returned[0] += len(answer.get("Items", ()))
+        return answer
+
+    Connection.query = counting_query
+    for name in spent:
+        spent[name] = 0.0
+    profiler = cProfile.Profile(time.thread_time) if args.profile else None  # CPU, not waiting
+    engine_cpu, floor_cpu = [], []
+    for k in range(args.events):
+        event = order(members[k % len(members)], k)
+        started = time.thread_time()
+        if profiler:
+            profiler.enable()
+        summary = engine.handle(event)
+        if profiler:
+            profiler.disable()
+        engine_cpu.append(time.thread_time() - started)
+        assert summary.status == "applied", summary.reason
+        fm, at = floors[k % len(floors)], tick()
+        started = time.thread_time()
+        floor.order_paid(fm, at)
+        floor_cpu.append(time.thread_time() - started)
+
+    e, f = statistics.mean(engine_cpu), statistics.mean(floor_cpu)
+    print(f"order.paid, {args.events} events over {len(members)} members with 10+ past orders ({lots} live lots), "
+          f"interleaved with the floor")
+    print(f"  engine (pynamodb, plugins, all built-ins)  {e * 1000:6.2f} ms CPU per event "
+          f"(median {statistics.median(engine_cpu) * 1000:.2f})")
+    print(f"  floor (raw boto3: Query + TransactWriteItems) {f * 1000:6.2f} ms CPU per event "
+          f"(median {statistics.median(floor_cpu) * 1000:.2f})")
+    ratio = e / f
+    n = args.events
+    rest = e - (spent["load_member"] + spent["commit_event"]) / n
+    print(f"  engine split: member read {spent['load_member'] / n * 1000:.2f} ms ({returned[0] / n:.0f} items per "
+          f"Query; the floor's returns {lots + 1}), transaction {spent['commit_event'] / n * 1000:.2f} ms, "
+          f"plugins, planning and the rest {rest * 1000:.2f} ms")
+    print(f"  engine / floor = {ratio:.2f}x (budget {BUDGET}x: {'within' if ratio <= BUDGET else 'OVER'})")
+    if profiler:
+        print("\nengine, top functions by own thread CPU (cProfile inflates Python-heavy code; compare shares):")
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("tottime").print_stats(25)
+        stats.sort_stats("cumulative").print_stats(40)
+    server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
