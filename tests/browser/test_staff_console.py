@@ -388,6 +388,15 @@ def test_a_failed_event_is_resent_after_its_cause_is_fixed_and_applies_once(brow
         expect(page.locator("[data-test=dry-run-after] [data-test=dry-run-status]")).to_have_text("试算成功")
         expect(page.locator("[data-test=dry-run-after] .el-table__row", has_text="AwardPoints")).to_contain_text("120")
         screenshot(page, "console-15-fix-dry-run")
+        # The same, on the real event itself: the failed order, picked from the brand's recent events.
+        page.locator("[data-test=dry-run-type]").click()
+        page.locator(".el-select-dropdown__item", has_text="最近的真实事件").click()
+        expect(page.locator("[data-test=dry-run-recent]")).to_contain_text(failed["eventId"])
+        page.locator("[data-test=dry-run-go]").click()
+        expect(page.locator("[data-test=dry-run-before] [data-test=dry-run-status]")).to_contain_text("失败")
+        expect(page.locator("[data-test=dry-run-after] [data-test=dry-run-status]")).to_have_text("试算成功")
+        expect(page.locator("[data-test=dry-run-after] .el-table__row", has_text="AwardPoints")).to_contain_text("120")
+        screenshot(page, "console-15b-dry-run-recent-event")
         page.locator("[data-test=save]").click()
         expect(box(page)).to_contain_text("启用：是 → 否")
         confirm(page)
@@ -412,10 +421,10 @@ def test_a_failed_event_is_resent_after_its_cause_is_fixed_and_applies_once(brow
         expect(page.locator("[data-test=ledger] .el-table__row", has_text="获得")).to_have_count(1)
 
         page.locator("[data-test=nav-audit]").click()
-        # This brand's every staff action, once each, newest first: the two resends, the fix and its dry run (now
-        # and as proposed), the member brought over.
+        # This brand's every staff action, once each, newest first: the two resends, the fix and its two dry runs
+        # (each now and as proposed: a sample order, then the real failed event), the member brought over.
         expect(page.locator("[data-test=audit] .el-table__row td:nth-child(3)")).to_have_text(
-            ["resendEvent", "resendEvent", "configureBrand", "simulateEvent", "simulateEvent", "importMembers"])
+            ["resendEvent", "resendEvent", "configureBrand"] + ["simulateEvent"] * 4 + ["importMembers"])
         expect(latest_audit(page)).to_contain_text("成功")
         screenshot(page, "console-17-audit-resend")
     finally:
