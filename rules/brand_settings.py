@@ -11,7 +11,7 @@ from rules.brands import BrandConfig, TierLevel
 from rules.errors import BrandNotConfigured, InvalidInput
 from rules.plugin_manager import PluginRegistry
 from rules.persistence import Store
-from rules.sweeps import DAILY
+from rules.sweeps import DAILY, FIRST_SWEEP_LOOKBACK
 
 
 def configure_brand(
@@ -29,14 +29,14 @@ def configure_brand(
     updated = proposed_brand(store, plugins, brand_id, now=now, name=name, timezone=timezone, tiers=tiers,
                              plugin_settings=plugin_settings)
     saved = store.put_brand(updated)
-    # The brand's sweep watermark starts when it is configured: nothing of it can fall due earlier (a late
-    # event's lot is listed after the watermark, Engine._due_floor), so its first sweep handles everything
+    # The brand's sweep watermark starts when it is configured: nothing of a new brand can fall due earlier (a
+    # late event's lot is listed after the watermark, Engine._due_floor), so its first sweep handles everything
     # due since then however long ago, instead of the few days a brand never swept would otherwise get. A brand
-    # put in the store without one gets it at its first configuration; one that has a watermark keeps it (the
-    # write is conditioned on there being none). The sweep knows brands by their watermarks: it asks those
-    # brands which reminder days ahead they chose (Engine.reminder_offsets).
-    del new
-    store.advance_watermark(DAILY, brand_id, read=None, to=now)
+    # that was in the store before (put there without one, or by an older version) may hold lots already due:
+    # its watermark starts the first sweep's lookback earlier, as a brand without one always had. One that has a
+    # watermark keeps it (the write is conditioned on there being none). The sweep knows brands by their
+    # watermarks: it asks those brands which reminder days ahead they chose (Engine.reminder_offsets).
+    store.advance_watermark(DAILY, brand_id, read=None, to=now if new else now - FIRST_SWEEP_LOOKBACK)
     return saved
 
 
