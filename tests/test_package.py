@@ -117,7 +117,8 @@ def siyu_functions(template: dict) -> dict[str, dict]:
 def test_siyus_functions_run_the_artifact_on_python_311(template):
     functions = siyu_functions(template)
     assert {f["Properties"]["Handler"] for f in functions.values()} == {"api/handler.handler", "events/handler.handler",
-                                                                         "events/stream.handler"}
+                                                                         "events/stream.handler",
+                                                                         "events/sweep_worker.handler"}
     for function in functions.values():
         props = function["Properties"]
         assert props["Code"]["S3Key"].endswith("/" + ARTIFACT.name)
@@ -169,9 +170,10 @@ def test_every_role_in_the_template_is_a_function_role_without_wildcard_actions(
 
 
 def test_the_kpi_function_reads_the_tables_stream_in_batches_and_fails_over_to_its_own_queue(template):
-    (mapping,) = resources_of_type(template, "AWS::Lambda::EventSourceMapping").values()
+    # The stream's mapping (the sweep workers' SQS mapping is the other one).
+    (mapping,) = [m for m in resources_of_type(template, "AWS::Lambda::EventSourceMapping").values()
+                  if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["SiyuTable", "StreamArn"]}]
     props = mapping["Properties"]
-    assert props["EventSourceArn"] == {"Fn::GetAtt": ["SiyuTable", "StreamArn"]}
     assert props["BatchSize"] == 100 and props["MaximumBatchingWindowInSeconds"] == 5
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"] and props["BisectBatchOnFunctionError"]
     assert props["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["InsightsDeadLetterQueue", "Arn"]}
