@@ -28,12 +28,28 @@ def mixins() -> tuple[type, ...]:
     return tuple(module.Storage for module in _modules() if hasattr(module, "Storage"))
 
 
+# Built once per loaded set of families: every member load and every event commit reads them.
+_built: dict[int, tuple[Any, dict, dict]] = {}
+
+
+def _tables() -> tuple[dict, dict]:
+    loaded = families()
+    cached = _built.get(id(loaded))
+    if cached is None or cached[0] is not loaded:
+        modules = loaded.modules("storage")
+        cached = (loaded,
+                  {kind: writer for m in modules for kind, writer in getattr(m, "WRITERS", {}).items()},
+                  {model: reader for m in modules for model, reader in getattr(m, "HOLDINGS", {}).items()})
+        _built[id(loaded)] = cached
+    return cached[1], cached[2]
+
+
 def writers() -> dict[type, Callable[..., None]]:
-    return {kind: writer for module in _modules() for kind, writer in getattr(module, "WRITERS", {}).items()}
+    return _tables()[0]
 
 
 def holdings() -> dict[type, tuple[str, Callable[[Any], Any]]]:
-    return {model: reader for module in _modules() for model, reader in getattr(module, "HOLDINGS", {}).items()}
+    return _tables()[1]
 
 
 def personal_copies() -> list[Callable[[str, str], Iterable[tuple[str, str]]]]:
