@@ -16,6 +16,7 @@ FAMILY = Family(
     messages=MESSAGES,
     storage="plugins.segments.storage",
     graphql="plugins.segments.graphql",
+    kpis="plugins.segments.kpis",
     demo_params={"segments": {"journeys": [
         {"id": "win-back", "segment": "STAGE_DORMANT", "couponTemplateId": "bgy-100-20", "notify": "win_back",
          "cooldownDays": 90},
