@@ -22,7 +22,8 @@ The engine core (`rules/`) names no family. It reads everything family-specific 
 - `storage`: the module of its DynamoDB half (imported by `infra/`, never by `rules/`): `Storage` (methods the store
   gains), `WRITERS` (side-write type -> `writer(tx, write, record)`), `HOLDINGS` (pynamodb model -> (holding name,
   convert): items the family keeps in a member's partition, read by the member Query into `member.holdings`), and
-  `PERSONAL_COPIES` (finders of items elsewhere that copy a member's personal data, stripped on erasure);
+  `PERSONAL_COPIES` (finders of items elsewhere that copy a member's personal data, stripped on erasure) and
+  `ON_ERASURE` (`(brand, member) -> None`, idempotent: what the family lists the member in goes when they are erased);
 - `graphql`: the module of its GraphQL half (imported by `api/`): `Query`, `Mutation` and `MemberFields` classes
   merged into the schema.
 - `kpis`: the module saying what its items contribute to the brand's daily figures, read off the table's change

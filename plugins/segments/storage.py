@@ -5,6 +5,10 @@ Member partition (`BRAND#b#MEMBER#m`): `SEGMENTS`, the member's segment state (r
 `M#<member>` for each member in the segment, written and deleted with the state in the event's transaction, so
 `segmentMembers` pages it with a Query (never a Scan). Counts (`BRAND#b#SEGCOUNT`): `<code>#<shard>` counters,
 spread over shards so no single item takes every change of a large segment; `segments` reads them with one Query.
+
+Erasure (`ON_ERASURE`): the member's state item, their entries in every segment's index and their share of the
+counts go in one transaction, conditioned on the state item as read, so an erasure repeated (or run twice at once)
+takes them out of the counts once.
 """
 
 from __future__ import annotations
@@ -13,10 +17,13 @@ import hashlib
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
 
 from infra import keys
 from infra.models import SiyuItem
 from infra.paging import decode_cursor, page
+from infra.transactions import connection
 from plugins.segments.effects import SegmentState, as_json, from_json
 from plugins.segments.model import SegmentsWritten
 from rules.persistence import Page
@@ -92,5 +99,27 @@ class Storage:
         return page(results, first, lambda i: i.sk, lambda i: (i.member_id, i.since))
 
 
+def forget_member(brand_id: str, member_id: str) -> None:
+    """An erased member leaves every segment: index entries deleted, counts decremented, state item gone."""
+    try:
+        item = SegmentStateItem.get(keys.member_pk(brand_id, member_id), STATE, consistent_read=True)
+    except SegmentStateItem.DoesNotExist:
+        return  # never judged, or forgotten already
+    codes = sorted(from_json(item.state).segments)
+    shard = _shard(member_id)
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.delete(item, condition=SegmentStateItem.state == item.state)
+            for code in codes:
+                tx.delete(SegmentMemberItem(segment_pk(brand_id, code), MEMBER_PREFIX + member_id))
+                tx.update(SegmentCountItem(count_pk(brand_id), f"{code}#{shard}"),
+                          actions=[SegmentCountItem.count.add(-1), SegmentCountItem.code.set(code)])
+    except TransactWriteError as error:
+        if not any(r is not None and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons or []):
+            raise
+        # Another erasure of the same member took them out first.
+
+
 WRITERS = {SegmentsWritten: _write}
+ON_ERASURE = (forget_member,)
 HOLDINGS = {SegmentStateItem: ("segment_state", _state)}
