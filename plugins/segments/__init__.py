@@ -4,14 +4,19 @@ and on time (through the due index); journeys that start when a member enters a 
 from plugins.segments import model
 from plugins.segments.effects import SegmentState
 from plugins.segments.messages import MESSAGES
-from rules.family import Family
+from rules.family import Family, Sweep
 
 FAMILY = Family(
     name="segments",
     plugins=("plugins.segments.plugin",),
+    hookspecs="plugins.segments.hooks",
     follow_ups=frozenset({"segment.entered", "segment.left", "lifecycle.changed"}),
-    planners={model.UpdateSegments: model.plan_update},
-    effects=(model.UpdateSegments,),
+    loaders={model.LINE: model.load_distribution},
+    planners={model.UpdateSegments: model.plan_update, model.SetValueLine: model.plan_value_line},
+    effects=(model.UpdateSegments, model.SetValueLine),
+    # Each brand's high-value line (the top 20% by 12-month net spend), drawn daily from its spend distribution.
+    sweeps=(Sweep(model.VALUE_LINE_SWEEP, resource="value-line-sweep", hook="siyu_value_line_due",
+                  targets=model.brands_with_segments),),
     shared_holdings={"segment_state": SegmentState},
     messages=MESSAGES,
     storage="plugins.segments.storage",

@@ -6,6 +6,10 @@ Member partition (`BRAND#b#MEMBER#m`): `SEGMENTS`, the member's segment state (r
 `segmentMembers` pages it with a Query (never a Scan). Counts (`BRAND#b#SEGCOUNT`): `<code>#<shard>` counters,
 spread over shards so no single item takes every change of a large segment; `segments` reads them with one Query.
 
+Spend distribution (`BRAND#b#SPEND`): `<bucket>#<shard>` counters, the members of each bucket of 12-month net spend
+(plugins/segments/model.py `spend_bucket`), moved in the same transaction as the member's state; the daily line
+sweep reads them with one Query and writes the high-value line into the brand's `segments` parameters.
+
 Erasure (`ON_ERASURE`): the member's state item, their entries in every segment's index and their share of the
 counts go in one transaction, conditioned on the state item as read, so an erasure repeated (or run twice at once)
 takes them out of the counts once.
@@ -25,7 +29,8 @@ from infra.models import SiyuItem
 from infra.paging import decode_cursor, page
 from infra.transactions import connection
 from plugins.segments.effects import SegmentState, as_json, from_json
-from plugins.segments.model import SegmentsWritten
+from infra.models import BrandItem
+from plugins.segments.model import SegmentsWritten, ValueLineWritten
 from rules.persistence import Page
 
 STATE = "SEGMENTS"
@@ -45,6 +50,19 @@ class SegmentMemberItem(SiyuItem, discriminator="segment_member"):
 class SegmentCountItem(SiyuItem, discriminator="segment_count"):
     code = UnicodeAttribute(null=True)
     count = NumberAttribute(default=0)
+
+
+class SpendCountItem(SiyuItem, discriminator="spend_count"):
+    bucket = NumberAttribute(null=True)
+    count = NumberAttribute(default=0)
+
+
+def spend_pk(brand_id: str) -> str:
+    return f"{keys.brand_pk(brand_id)}#SPEND"
+
+
+def _spend_sk(bucket: int, shard: int) -> str:
+    return f"{bucket:04d}#{shard}"
 
 
 def segment_pk(brand_id: str, code: str) -> str:
@@ -71,6 +89,18 @@ def _write(tx: Any, write: SegmentsWritten, record: Any) -> None:
     for code in write.left:
         tx.delete("conflict", SegmentMemberItem(segment_pk(write.brand_id, code), MEMBER_PREFIX + write.member_id))
         tx.add(SegmentCountItem(count_pk(write.brand_id), f"{code}#{shard}"), also_set={"code": code}, count=-1)
+    if write.bucket_before != write.state.spend_bucket:
+        for bucket, delta in ((write.bucket_before, -1), (write.state.spend_bucket, 1)):
+            if bucket is not None:
+                tx.add(SpendCountItem(spend_pk(write.brand_id), _spend_sk(bucket, shard)),
+                       also_set={"bucket": bucket}, count=delta)
+
+
+def _write_line(tx: Any, write: ValueLineWritten, record: Any) -> None:
+    brand = write.brand
+    plugins = {**brand.plugins, "segments": {**brand.plugins.get("segments", {}), "valueLine": dict(write.line)}}
+    tx.update("conflict", BrandItem(keys.brand_pk(brand.brand_id), keys.CONFIG),
+              [BrandItem.plugins.set(plugins), BrandItem.version.add(1)], BrandItem.version == brand.version)
 
 
 def _state(item: SegmentStateItem) -> SegmentState:
@@ -79,6 +109,14 @@ def _state(item: SegmentStateItem) -> SegmentState:
 
 class Storage:
     """What the store gains from the segments family (infra/family_storage.py)."""
+
+    def spend_counts(self, brand_id: str) -> dict[int, int]:
+        """Members per bucket of 12-month net spend (one Query of the brand's counters, all shards)."""
+        counts: dict[int, int] = {}
+        for item in SpendCountItem.query(spend_pk(brand_id), consistent_read=True):
+            bucket = int(item.bucket) if item.bucket is not None else int(item.sk.split("#", 1)[0])
+            counts[bucket] = counts.get(bucket, 0) + int(item.count)
+        return {bucket: n for bucket, n in counts.items() if n}
 
     def segment_counts(self, brand_id: str) -> dict[str, int]:
         """Members per segment code (one Query of the brand's counters)."""
@@ -105,7 +143,8 @@ def forget_member(brand_id: str, member_id: str) -> None:
         item = SegmentStateItem.get(keys.member_pk(brand_id, member_id), STATE, consistent_read=True)
     except SegmentStateItem.DoesNotExist:
         return  # never judged, or forgotten already
-    codes = sorted(from_json(item.state).segments)
+    state = from_json(item.state)
+    codes = sorted(state.segments)
     shard = _shard(member_id)
     try:
         with TransactWrite(connection=connection()) as tx:
@@ -114,12 +153,15 @@ def forget_member(brand_id: str, member_id: str) -> None:
                 tx.delete(SegmentMemberItem(segment_pk(brand_id, code), MEMBER_PREFIX + member_id))
                 tx.update(SegmentCountItem(count_pk(brand_id), f"{code}#{shard}"),
                           actions=[SegmentCountItem.count.add(-1), SegmentCountItem.code.set(code)])
+            if state.spend_bucket is not None:
+                tx.update(SpendCountItem(spend_pk(brand_id), _spend_sk(state.spend_bucket, shard)),
+                          actions=[SpendCountItem.count.add(-1), SpendCountItem.bucket.set(state.spend_bucket)])
     except TransactWriteError as error:
         if not any(r is not None and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons or []):
             raise
         # Another erasure of the same member took them out first.
 
 
-WRITERS = {SegmentsWritten: _write}
+WRITERS = {SegmentsWritten: _write, ValueLineWritten: _write_line}
 ON_ERASURE = (forget_member,)
 HOLDINGS = {SegmentStateItem: ("segment_state", _state)}
