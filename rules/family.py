@@ -67,6 +67,10 @@ class Sweep:
     hook: str
     targets: Callable[[Any, Any], Iterable[tuple[str, str | None]]]
     counts: str = "brands"  # what one target is, for the summary: "brands" or "members"
+    # A job fanned out through the sweep queue (rules/fanout.py) instead of run in one invocation: batches whose
+    # `sweep` is `<name>@<scope>` call `hook` for each member, and a `coordinate` message for it calls
+    # `coordinate(engine, message)` (which lists more and queues it). None: the sweep is never fanned out.
+    coordinate: Callable[[Any, Any], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,11 @@ class Families:
         self.demo_params = {name: params for f in self.all for name, params in f.demo_params.items()}
         self.partner_effects = tuple(t for f in self.all for t in f.partner_effects)
         self.shared_holdings = {name: kind for f in self.all for name, kind in f.shared_holdings.items()}
+
+    def fanned_out(self, sweep: str) -> Sweep | None:
+        """The family sweep a fanned-out batch or coordinate message names (`<name>@<scope>`), if any."""
+        own = self.sweeps.get(sweep.split("@", 1)[0])
+        return own if own is not None and own.coordinate is not None else None
 
     def modules(self, half: str) -> list[ModuleType]:
         """The families' `storage` or `graphql` modules, imported, in family order."""

@@ -19,3 +19,13 @@ def siyu_value_line_due(sweep: "SweepEvent", context: "RuleContext") -> Effects:
     holds the brand's 12-month net spend distribution. Return `plugins.segments.model.SetValueLine`. Called once per
     brand per sweep, however many times the sweep event is delivered.
     """
+
+
+@hookspec
+def siyu_segments_backfill(sweep: "SweepEvent", context: "RuleContext") -> Effects:
+    """A backfill job (plugins/segments/backfill.py) reached one of the brand's existing members.
+
+    `context.now` is the job's time; `context.extras["segments_history"]` (a list of
+    `plugins.segments.effects.OrderFact`) holds the orders the member's history shows. Called once per member per
+    job, however many times its batch is delivered.
+    """

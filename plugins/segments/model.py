@@ -272,12 +272,18 @@ class UpdateSegments(BrandEffect):
     order: Mapping[str, Any] | None = None
     refund: Mapping[str, Any] | None = None
     spend_bucket: int | None = None
+    # A backfill's orders from the member's history, merged with what was held: the whole list, in place of it
+    # (as JSON-ready `{id, at, fen, refunded, refunds}`, so the event's record can keep it).
+    orders: tuple[Mapping[str, Any], ...] | None = None
     needs_member = True
     owner = PLUGIN
 
     def applied(self, held: SegmentState | None, now: datetime) -> SegmentState:
         """The state after this effect, from the state as held."""
         orders = held.orders if held else ()
+        if self.orders is not None:
+            orders = tuple(OrderFact(o["id"], o["at"], o["fen"], o["refunded"], tuple(o["refunds"]))
+                           for o in self.orders)
         if self.order is not None:
             orders = with_order(orders, OrderFact(self.order["id"], self.order["at"], self.order["fen"]), now)
         if self.refund is not None:
@@ -375,3 +381,58 @@ def brands_with_segments(store: Any, until: datetime) -> list[tuple[str, None]]:
         if brand is not None and PLUGIN in brand.plugins:
             found.append((brand_id, None))
     return found
+
+
+# ---- backfill: the orders a member's history shows ------------------------------------------------------------------
+
+HISTORY = "segments_history"  # context.extras: the member's orders from their history, for a backfill only
+BACKFILL_PREFIX = "segments-backfill@"
+
+
+def _order_amount(effects: Iterable[Mapping[str, Any]]) -> tuple[str | None, int | None]:
+    """The order id and amount an order's recorded effects name (the points and tiers rules record both)."""
+    order_id = amount = None
+    for effect in effects:
+        inputs = effect.get("inputs") or {}
+        data = effect.get("data") or {}
+        order_id = order_id or inputs.get("orderId")
+        for found in (inputs.get("amountFen"), data.get("amountFen")):
+            if amount is None and isinstance(found, int):
+                amount = found
+    return order_id, amount
+
+
+def orders_from_activity(records: Iterable[tuple[str, datetime, str, list]], now: datetime
+                         ) -> tuple[tuple[OrderFact, ...], datetime | None, datetime | None]:
+    """(orders kept, first order, last order) from the member's activity records (detail type, time, event id,
+    effects), oldest first: each paid order once, with the refunds recorded against it netted. An order whose
+    effects name no amount (no rule recorded it) cannot be counted and is left out."""
+    orders: dict[str, OrderFact] = {}
+    for detail_type, at, event_id, effects in sorted(records, key=lambda r: r[1]):
+        if detail_type == "order.paid":
+            order_id, amount = _order_amount(effects)
+            if order_id and amount is not None and order_id not in orders:
+                orders[order_id] = OrderFact(order_id, at, amount)
+        elif detail_type == "order.refunded":
+            order_id = next(((e.get("inputs") or {}).get("orderId") for e in effects
+                             if (e.get("inputs") or {}).get("orderId")), None)
+            fen = next(((e.get("inputs") or {}).get("refundFen") for e in effects
+                        if isinstance((e.get("inputs") or {}).get("refundFen"), int)), None)
+            if order_id in orders and fen is not None and event_id not in orders[order_id].refund_ids:
+                orders[order_id] = replace(orders[order_id], refunded_fen=orders[order_id].refunded_fen + fen,
+                                           refund_ids=orders[order_id].refund_ids + (event_id,))
+    paid = [o for o in orders.values() if o.fen > 0]
+    first = min((o.at for o in paid), default=None)
+    last = max((o.at for o in paid if o.net_fen > 0), default=None)
+    kept = tuple(sorted((o for o in orders.values() if now - o.at < ORDER_WINDOW), key=lambda o: o.at))[-MAX_ORDERS:]
+    return kept, first, last
+
+
+def load_history(store: Any, brand: Any, event: Any, member: Any) -> tuple | None:
+    """For a backfill's member only: their order history (one Query of their activity, paged)."""
+    if member is None or not str(getattr(event, "sweep", "")).startswith(BACKFILL_PREFIX):
+        return None
+    if PLUGIN not in brand.plugins:
+        return None
+    records = store.member_order_activity(brand.brand_id, member.profile.member_id)
+    return orders_from_activity(records, event.time)

@@ -30,7 +30,9 @@ from plugins.coupons.effects import IssueCoupon, template_ids
 from plugins.segments.effects import PLUGIN, STAGE_PREFIX, OrderFact, SegmentState, state_of
 from plugins.segments.model import (
     ALL_CODES,
+    HISTORY,
     LINE,
+    MAX_ORDERS,
     PRESETS,
     SetValueLine,
     UpdateSegments,
@@ -190,6 +192,27 @@ def siyu_value_line_due(sweep, context):
 
 
 @hookimpl
+def siyu_segments_backfill(sweep, context):
+    """An existing member when the brand turned segments on: their history's orders merged with what the family
+    kept since (each order once), then judged at the job's time. A member already right writes nothing."""
+    history = context.extras.get(HISTORY)
+    if history is None:
+        return None
+    orders, first, last = history
+    held = state_of(context.member)
+    base = held or _blank(context)
+    known = {o.order_id for o in base.orders}
+    merged = tuple(sorted(base.orders + tuple(o for o in orders if o.order_id not in known), key=lambda o: o.at))
+    firsts = [t for t in (base.first_order_at, first) if t is not None]
+    lasts = [t for t in (base.last_order_at, last) if t is not None]
+    state = replace(base, orders=merged[-MAX_ORDERS:], first_order_at=min(firsts, default=None),
+                    last_order_at=max(lasts, default=None))
+    return _judge(context, held, "backfill", state, orders=tuple(
+        {"id": o.order_id, "at": o.at, "fen": o.fen, "refunded": o.refunded_fen, "refunds": list(o.refund_ids)}
+        for o in state.orders))
+
+
+@hookimpl
 def siyu_member_due(sweep, context):
     held = state_of(context.member)
     if held is None or held.next_due is None or held.next_due > context.now:
@@ -205,7 +228,8 @@ def _blank(context) -> SegmentState:
 
 
 def _judge(context, held: SegmentState | None, rule: str, state: SegmentState | None = None, *,
-           order: dict | None = None, refund: dict | None = None) -> Iterable[Any]:
+           order: dict | None = None, refund: dict | None = None,
+           orders: tuple[dict, ...] | None = None) -> Iterable[Any]:
     """Judge the member now, write the state if anything moved, announce what changed, start journeys, and ask
     the sweep to come back when the judgement would next change."""
     member, now = context.member, context.now
@@ -242,8 +266,8 @@ def _judge(context, held: SegmentState | None, rule: str, state: SegmentState | 
     out: list[Any] = [UpdateSegments(stage=new.stage, stage_since=new.stage_since, segments=new.segments,
                                      entered=entered, left=left, next_due=new.next_due,
                                      first_order_at=new.first_order_at, last_order_at=new.last_order_at,
-                                     order=order, refund=refund, spend_bucket=new.spend_bucket, rule=rule,
-                                     inputs=inputs)]
+                                     order=order, refund=refund, spend_bucket=new.spend_bucket, orders=orders,
+                                     rule=rule, inputs=inputs)]
     if due is not None and (held is None or due != held.next_due):
         key = f"{NAME}:due:{time_key(due)}"
         if not member.has(key):

@@ -10,6 +10,9 @@ Spend distribution (`BRAND#b#SPEND`): `<bucket>#<shard>` counters, the members o
 (plugins/segments/model.py `spend_bucket`), moved in the same transaction as the member's state; the daily line
 sweep reads them with one Query and writes the high-value line into the brand's `segments` parameters.
 
+Backfill job (`BRAND#b#SEGBACKFILL`, `JOB`): the brand's latest backfill (plugins/segments/backfill.py), its
+shards' listing cursors and counts, versioned; its batches are counted by the fanned-out run (infra/sweep_runs.py).
+
 Erasure (`ON_ERASURE`): the member's state item, their entries in every segment's index and their share of the
 counts go in one transaction, conditioned on the state item as read, so an erasure repeated (or run twice at once)
 takes them out of the counts once.
@@ -18,7 +21,11 @@ takes them out of the counts once.
 from __future__ import annotations
 
 import hashlib
+import json
+from datetime import datetime
 from typing import Any
+
+from pynamodb.exceptions import PutError
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
@@ -29,7 +36,9 @@ from infra.models import SiyuItem
 from infra.paging import decode_cursor, page
 from infra.transactions import connection
 from plugins.segments.effects import SegmentState, as_json, from_json
-from infra.models import BrandItem
+from infra.dynamo_errors import response_code
+from infra.models import ActivityItem, BrandItem
+from plugins.segments.backfill import BackfillJob
 from plugins.segments.model import SegmentsWritten, ValueLineWritten
 from rules.persistence import Page
 
@@ -55,6 +64,26 @@ class SegmentCountItem(SiyuItem, discriminator="segment_count"):
 class SpendCountItem(SiyuItem, discriminator="spend_count"):
     bucket = NumberAttribute(null=True)
     count = NumberAttribute(default=0)
+
+
+class BackfillJobItem(SiyuItem, discriminator="segment_backfill"):
+    job = JSONAttribute()
+    version = NumberAttribute(default=0)
+
+
+def backfill_pk(brand_id: str) -> str:
+    return f"{keys.brand_pk(brand_id)}#SEGBACKFILL"
+
+
+def _job_json(job: BackfillJob) -> dict[str, Any]:
+    return {"at": job.at.isoformat(), "startedBy": job.started_by, "cursors": dict(job.cursors),
+            "listed": job.listed, "batches": job.batches}
+
+
+def _job(brand_id: str, item: BackfillJobItem) -> BackfillJob:
+    data = item.job
+    return BackfillJob(brand_id, datetime.fromisoformat(data["at"]), data["startedBy"], dict(data["cursors"]),
+                       int(data["listed"]), int(data["batches"]), int(item.version))
 
 
 def spend_pk(brand_id: str) -> str:
@@ -125,6 +154,52 @@ class Storage:
             code = item.code or item.sk.rsplit("#", 1)[0]
             counts[code] = counts.get(code, 0) + int(item.count)
         return counts
+
+    def backfill_job(self, brand_id: str) -> BackfillJob | None:
+        try:
+            return _job(brand_id, BackfillJobItem.get(backfill_pk(brand_id), "JOB", consistent_read=True))
+        except BackfillJobItem.DoesNotExist:
+            return None
+
+    def save_backfill_job(self, job: BackfillJob, *, expected: int | None) -> BackfillJob | None:
+        """Write the job on the version read (`expected`; None: there was none); None if it moved meanwhile."""
+        saved = BackfillJobItem(backfill_pk(job.brand_id), "JOB", job=_job_json(job), version=(expected or 0) + 1)
+        condition = (BackfillJobItem.pk.does_not_exist() if expected is None
+                     else BackfillJobItem.version == expected)
+        try:
+            saved.save(condition=condition)
+        except PutError as error:
+            if response_code(error) == "ConditionalCheckFailedException":
+                return None
+            raise
+        return BackfillJob(job.brand_id, job.at, job.started_by, dict(job.cursors), job.listed, job.batches,
+                           (expected or 0) + 1)
+
+    def brand_member_page(self, brand_id: str, shard: int, shards: int, cursor: str | None,
+                          limit: int) -> tuple[list[str], str | None]:
+        """One page of one segment of a parallel Scan, filtered to the brand's live members (no index lists a
+        brand's members): their ids and the cursor to go on from (None: the segment is done)."""
+        client = SiyuItem._get_connection().connection.client
+        kwargs: dict[str, Any] = {
+            "TableName": SiyuItem.Meta.table_name, "Segment": shard, "TotalSegments": shards, "Limit": limit,
+            "FilterExpression": "#t = :member AND brand_id = :brand AND attribute_not_exists(erased_at)",
+            "ProjectionExpression": "member_id", "ExpressionAttributeNames": {"#t": "type"},
+            "ExpressionAttributeValues": {":member": {"S": "member"}, ":brand": {"S": brand_id}},
+            "ConsistentRead": True}
+        if cursor:
+            kwargs["ExclusiveStartKey"] = json.loads(cursor)
+        answer = client.scan(**kwargs)
+        found = [item["member_id"]["S"] for item in answer.get("Items", [])]
+        after = answer.get("LastEvaluatedKey")
+        return found, (json.dumps(after, sort_keys=True) if after else None)
+
+    def member_order_activity(self, brand_id: str, member_id: str) -> list[tuple[str, datetime, str, list]]:
+        """The member's order and refund activity records (detail type, time, event id, effects), every page."""
+        condition = ActivityItem.detail_type.is_in("order.paid", "order.refunded")
+        return [(i.detail_type, i.at, i.event_id, list(i.what_happened))
+                for i in ActivityItem.query(keys.ledger_pk(brand_id, member_id),
+                                            ActivityItem.sk.startswith(keys.ACTIVITY_PREFIX),
+                                            filter_condition=condition)]
 
     def segment_members(self, brand_id: str, code: str, *, first: int, after: str | None) -> Page:
         """A page of the segment's members (member id, since), in member id order."""
