@@ -13,6 +13,7 @@ from strawberry.types import Info
 from api.descriptions import AFTER, CURSOR, EDGES, FIRST, NODE, PAGE
 from api.permissions import IsStaff
 from api.request import BAD_USER_INPUT, Context, graphql_error, language
+from api.resolving import rules_engine
 from api.results import PageInfo, check_page_size
 from plugins.segments import backfill
 from plugins.segments.effects import PLUGIN, state_of
@@ -165,13 +166,11 @@ class Mutation:
                                      "for members already right). Fanned out to the sweep workers; follow it with "
                                      "`segmentsBackfill`.")
     def start_segments_backfill(self, info: Info) -> SegmentsBackfill:
-        from infra.runtime import engine
-
         context: Context = info.context
         brand = context.store.get_brand(context.principal.brand_id)
         if brand is None or PLUGIN not in brand.plugins:
             raise graphql_error(errors.InvalidInput("plugins", "invalid.segments_not_enabled"), BAD_USER_INPUT)
-        return SegmentsBackfill.of(backfill.start(engine(), brand.brand_id, now=context.now,
+        return SegmentsBackfill.of(backfill.start(rules_engine(), brand.brand_id, now=context.now,
                                                   actor=context.principal.actor))
 
 
