@@ -82,6 +82,8 @@ def start(engine: Any, brand_id: str, *, now: datetime, actor: str) -> Progress:
     store.open_sweep_run(run_name(brand_id), sweeps.SweepRun(until=now, attempt=ATTEMPT, opened_at=now,
                                                              covers=frozenset({brand_id})), replacing=None)
     job = store.save_backfill_job(job, expected=current.job.version if current else None)
+    if job is None:  # another request started one meanwhile: that one is the brand's job
+        return progress(store, brand_id)
     queue.send([fanout.coordinate_message(run_name(brand_id), _event_id(job), now)])
     if queue.in_process:
         _drain(engine)

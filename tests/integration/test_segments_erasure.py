@@ -48,7 +48,9 @@ def test_an_erased_member_leaves_every_segment_list_and_count(store, plugins, bu
     erased_segments = {code for code in before if gone in listed(brand, code)}
     assert "STAGE_NEW" in erased_segments and len(erased_segments) >= 3  # stage, value layer, RFM group
 
+    assert sum(store.spend_counts(brand).values()) == 3  # every buyer counts in the spend distribution
     assert staff(ERASE, brand, {"id": gone})["eraseMember"] == {"__typename": "AccountErased", "alreadyErased": False}
+    assert sum(store.spend_counts(brand).values()) == 2
     after = counts(brand)
     assert after == {code: n - (code in erased_segments) for code, n in before.items()
                      if n - (code in erased_segments)}
@@ -57,4 +59,4 @@ def test_an_erased_member_leaves_every_segment_list_and_count(store, plugins, bu
 
     # Erasing again (a repeat request) takes nothing more off the counts.
     assert staff(ERASE, brand, {"id": gone})["eraseMember"]["alreadyErased"] is True
-    assert counts(brand) == after
+    assert counts(brand) == after and sum(store.spend_counts(brand).values()) == 2
