@@ -89,3 +89,33 @@ def test_only_staff_of_a_brand_running_segments_can_start_a_backfill(store, plug
     assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     _, body = call_graphql(START, token=token("member", "m_x", brand_id))
     assert body.get("errors")
+
+
+def test_through_sqs_the_backfill_lists_shard_by_shard_resumes_and_counts_redelivered_batches_once(
+        fresh_table, store, plugins, monkeypatch):
+    from bench.sweep_scale import RecordingQueue
+    from plugins.segments import backfill
+    from rules import fanout
+
+    monkeypatch.setattr(backfill, "PAGE", 3)  # a few items per Scan page: many listing steps
+    brand = f"bq{uuid.uuid4().hex[:8]}"
+    store.put_brand(BrandConfig(brand, "百果园", BAIGUOYUAN_LADDER))
+    members = [register(store, brand, ago(10)) for _ in range(12)]
+    configure_brand(store, plugins, brand, now=NOW, plugin_settings=[("segments", True, {})])
+    queue = RecordingQueue()
+    engine = Engine(store, plugins, None, sweep_queue=queue)
+
+    first = backfill.start(engine, brand, now=NOW, actor="staff:ops")
+    assert not first.complete and first.job.listed == 0
+    # Started again while it runs: the same job carries on (its next step queued again, which is harmless).
+    assert backfill.start(engine, brand, now=NOW + timedelta(minutes=1), actor="staff:ops").job.at == NOW
+    delivered = 0
+    while queue.messages:
+        message = queue.messages.pop(0)
+        engine.sweep_message(message)
+        if message["kind"] == fanout.BATCH and delivered % 2 == 0:
+            engine.sweep_message(message)  # SQS delivers it twice: counted and judged once
+        delivered += 1
+    done = backfill.progress(store, brand)
+    assert done.complete and done.job.listed == 12 and done.batches_done == done.job.batches > 1
+    assert {stage_of(store.load_member(brand, m)) for m in members} == {"PROSPECT"}
