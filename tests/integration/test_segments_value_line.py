@@ -112,6 +112,12 @@ def test_a_refund_that_takes_a_member_below_the_computed_line_moves_them_down_th
 
 def test_the_line_sweep_reads_one_query_per_brand_and_members_events_read_nothing_more(store, engine, brand):
     member = profiled_buyer(store, engine, brand, 3000 * YUAN, day(0))
+    for n in range(5):
+        profiled_buyer(store, engine, brand, (n + 1) * 700 * YUAN, day(0))
+    with count_requests() as requests:
+        draw_line(engine, store, day(1) - timedelta(hours=1))
+    # The brands' watermarks (which brands run segments) and the brand's buckets: however many members it has.
+    assert requests.by_operation.get("Query") == 2 and "Scan" not in requests.by_operation
     store.get_brand(brand)
     with count_requests() as requests:
         pay(engine, brand, member, 100 * YUAN, day(1))
