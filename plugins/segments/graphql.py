@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Optional
+from typing import Annotated, Optional, Union
 
 import strawberry
 from strawberry.types import Info
@@ -89,6 +89,17 @@ class SegmentsBackfill:
                    complete=progress.complete)
 
 
+@strawberry.type(description="The brand does not run the segments family: turn it on (configureBrand) first.")
+class SegmentsNotEnabled:
+    brand_id: strawberry.ID = strawberry.field(description="The staff's brand.")
+
+
+StartSegmentsBackfillResult = Annotated[Union[SegmentsBackfill, SegmentsNotEnabled],
+                                        strawberry.union("StartSegmentsBackfillResult",
+                                                         description="The backfill started (or carried on), or why "
+                                                                     "it cannot run.")]
+
+
 def _shown(info: Info, state: MemberState, brand) -> bool:
     """Staff see every member's segments; a member sees their own only where the brand allows it."""
     principal = getattr(info.context, "principal", None)
@@ -165,11 +176,11 @@ class Mutation:
                                      "once after turning the segments family on; running it again changes nothing "
                                      "for members already right). Fanned out to the sweep workers; follow it with "
                                      "`segmentsBackfill`.")
-    def start_segments_backfill(self, info: Info) -> SegmentsBackfill:
+    def start_segments_backfill(self, info: Info) -> StartSegmentsBackfillResult:
         context: Context = info.context
         brand = context.store.get_brand(context.principal.brand_id)
         if brand is None or PLUGIN not in brand.plugins:
-            raise graphql_error(errors.InvalidInput("plugins", "invalid.segments_not_enabled"), BAD_USER_INPUT)
+            return SegmentsNotEnabled(brand_id=strawberry.ID(context.principal.brand_id))
         return SegmentsBackfill.of(backfill.start(rules_engine(), brand.brand_id, now=context.now,
                                                   actor=context.principal.actor))
 

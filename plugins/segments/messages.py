@@ -38,7 +38,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "rule.refund-netted": {ZH: "退款冲减订单", EN: "refunds netted from their order"},
     "rule.time-passes": {ZH: "随时间变化的阶段", EN: "stages that change with time"},
     "rule.value-line": {ZH: "高价值线：近12个月净消费前20%", EN: "the high-value line: the top 20% by 12-month net spend"},
-    "invalid.segments_not_enabled": {ZH: "本品牌未启用分群（segments）插件", EN: "the brand has not turned segments on"},
     "rule.backfill": {ZH: "启用分群时补算已有会员", EN: "existing members judged when segments were turned on"},
     "rule.segment-journey": {ZH: "分群旅程", EN: "segment journey"},
     "note.segments_order_counted": {ZH: "订单 {orderId} 已计入", EN: "order {orderId} was counted before"},

@@ -110,7 +110,16 @@ def test_a_refund_that_takes_a_member_below_the_computed_line_moves_them_down_th
     assert sum(counts.values()) == 10 and counts.get(spend_bucket(9000 * YUAN), 0) == 0
 
 
-def test_the_line_sweep_reads_one_query_per_brand_and_members_events_read_nothing_more(store, engine, brand):
+def test_the_line_sweep_reads_one_query_per_brand_and_members_events_read_nothing_more(fresh_table, plugins, bus):
+    from infra.dynamo_store import DynamoStore
+    from rules.engine import Engine
+
+    store = DynamoStore(brand_cache_seconds=60)
+    engine = Engine(store, plugins, bus)
+    brand = f"vl{uuid.uuid4().hex[:10]}"
+    store.put_brand(BrandConfig(brand, "百果园", BAIGUOYUAN_LADDER,
+                                plugins={"segments": plugins.validate_params("segments", {})}))
+    store.advance_watermark(DAILY, brand, read=None, to=day(-1))
     member = profiled_buyer(store, engine, brand, 3000 * YUAN, day(0))
     for n in range(5):
         profiled_buyer(store, engine, brand, (n + 1) * 700 * YUAN, day(0))
