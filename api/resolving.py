@@ -26,6 +26,13 @@ def engine_event(context: Context, event_id: str, detail_type: str, detail: dict
     return summary
 
 
+def rules_engine():
+    """The engine this process runs, for staff actions that start engine work (a family's fanned-out job)."""
+    from infra.runtime import engine
+
+    return engine()
+
+
 def configured_brand(context: Context):
     brand = context.store.get_brand(context.principal.brand_id)
     if brand is None:

@@ -338,6 +338,8 @@ class CoreStore(ProfileStore):
                                     "attribute_exists(#raw)", names={"#m": "member_id", "#raw": "raw"},
                                     values={":m": {"S": member_id}}):
             found.append(({table.PK: raw[table.PK], table.SK: raw[table.SK]}, {"#raw": "raw"}))
+        for forget in family_storage.on_erasure():
+            forget(brand_id, member_id)  # lists of the family's that name the member (segments), idempotently
         for finder in family_storage.personal_copies():
             # Copies in other partitions (a family that lists a member elsewhere): removing an attribute
             # that is not there is harmless, so every personal attribute name goes.

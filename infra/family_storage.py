@@ -7,7 +7,9 @@
 - `HOLDINGS`: pynamodb model -> (holding name, convert(item)): the family's items in a member's partition, read by
   the member Query into `MemberState.holdings[name]`;
 - `PERSONAL_COPIES`: finders `(brand_id, member_id) -> [(pk, sk)]` of items outside the member's partitions that
-  copy personal data (`rules.erasure.PERSONAL_ATTRIBUTES` names): erasing the member strips them there too.
+  copy personal data (`rules.erasure.PERSONAL_ATTRIBUTES` names): erasing the member strips them there too;
+- `ON_ERASURE`: `(brand_id, member_id) -> None`, run when a member is erased (and again on a repeated erasure, so
+  idempotent): what the family lists the member in elsewhere (a segment's member list and its counts) goes.
 
 Importing the modules also registers the families' item classes with the table's polymorphic model, before any
 Query needs to decode them.
@@ -54,3 +56,7 @@ def holdings() -> dict[type, tuple[str, Callable[[Any], Any]]]:
 
 def personal_copies() -> list[Callable[[str, str], Iterable[tuple[str, str]]]]:
     return [finder for module in _modules() for finder in getattr(module, "PERSONAL_COPIES", ())]
+
+
+def on_erasure() -> list[Callable[[str, str], None]]:
+    return [hook for module in _modules() for hook in getattr(module, "ON_ERASURE", ())]

@@ -410,6 +410,10 @@ class Engine:
         """One message of the sweep queue (the SQS worker): a batch, or a call back to the coordinator."""
         if message.get("kind") == fanout.BATCH:
             return self.sweep_batch(message)
+        own = self.families.fanned_out(message.get("sweep", ""))
+        if own is not None and own.coordinate is not None:
+            own.coordinate(self, message)  # a family's fanned-out job (the segments backfill) lists more
+            return Summary(message.get("eventId", ""), "applied", "Scheduled Event", members=0, sweep=message["sweep"])
         at = datetime.fromisoformat(message["runAt"])
         return self._daily(SweepEvent(event_id=message["eventId"], sweep=message["sweep"], time=at), None)
 
@@ -420,11 +424,13 @@ class Engine:
         tally = tally or _Tally(None)
         until = datetime.fromisoformat(message["until"])
         day = SweepEvent(event_id=message["eventId"], sweep=message["sweep"], time=until)
+        own = self.families.fanned_out(day.sweep)
+        hook = own.hook if own is not None else "siyu_member_due"
         retry: Exception | None = None
         for brand_id, member_id in message["members"]:
             tally.tick()
             try:
-                summary = self.sweep_member(day, brand_id, member_id)
+                summary = self.sweep_member(day, brand_id, member_id, hook=hook)
             except (PluginFailed, *INPUT_ERRORS) as failure:
                 # Kept for staff, once per member and day; retrying would fail the same way.
                 tally.failures += 1
@@ -446,7 +452,7 @@ class Engine:
         if retry is not None:
             raise retry
         run = _retrying(self.store.finish_sweep_batch, day.sweep, until, message["attempt"], int(message["number"]))
-        if run is not None and run.complete and not self.sweep_queue.in_process:
+        if run is not None and run.complete and not self.sweep_queue.in_process and own is None:
             self.sweep_queue.send([fanout.coordinate_message(day.sweep, day.event_id,
                                                              datetime.fromisoformat(message["runAt"]))])
         return Summary(day.event_id, "applied", "Scheduled Event", effects=tally.effects,
@@ -506,7 +512,8 @@ class Engine:
                                              page_size=sweeps.PAGE_SIZE):
                 yield [(d.brand_id, d.member_id) for d in page if offset in offsets.get(d.brand_id, ())]
 
-    def sweep_member(self, sweep: SweepEvent, brand_id: str, member_id: str) -> Summary | None:
+    def sweep_member(self, sweep: SweepEvent, brand_id: str, member_id: str,
+                     hook: str = "siyu_member_due") -> Summary | None:
         """One member's due work at the sweep's time, idempotently: its event ids derive from the sweep's time and
         the member, so running it again answers duplicate (or finds nothing due). A member with more expired lots
         than one posting holds gets as many postings, each its own event, as needed. None: the brand is gone."""
@@ -517,7 +524,7 @@ class Engine:
         follow_ups: list[str] = []
         for part in range(1, sweeps.MAX_PARTS + 1):
             event_id = sweeps.target_id(sweep.sweep, sweep.time, member_id, part)
-            summary = self._apply(replace(sweep, event_id=event_id), brand, "siyu_member_due", member_id, None,
+            summary = self._apply(replace(sweep, event_id=event_id), brand, hook, member_id, None,
                                   event_id=event_id)
             effects += summary.effects
             follow_ups += summary.follow_ups

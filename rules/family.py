@@ -22,7 +22,8 @@ The engine core (`rules/`) names no family. It reads everything family-specific 
 - `storage`: the module of its DynamoDB half (imported by `infra/`, never by `rules/`): `Storage` (methods the store
   gains), `WRITERS` (side-write type -> `writer(tx, write, record)`), `HOLDINGS` (pynamodb model -> (holding name,
   convert): items the family keeps in a member's partition, read by the member Query into `member.holdings`), and
-  `PERSONAL_COPIES` (finders of items elsewhere that copy a member's personal data, stripped on erasure);
+  `PERSONAL_COPIES` (finders of items elsewhere that copy a member's personal data, stripped on erasure) and
+  `ON_ERASURE` (`(brand, member) -> None`, idempotent: what the family lists the member in goes when they are erased);
 - `graphql`: the module of its GraphQL half (imported by `api/`): `Query`, `Mutation` and `MemberFields` classes
   merged into the schema.
 - `kpis`: the module saying what its items contribute to the brand's daily figures, read off the table's change
@@ -66,6 +67,10 @@ class Sweep:
     hook: str
     targets: Callable[[Any, Any], Iterable[tuple[str, str | None]]]
     counts: str = "brands"  # what one target is, for the summary: "brands" or "members"
+    # A job fanned out through the sweep queue (rules/fanout.py) instead of run in one invocation: batches whose
+    # `sweep` is `<name>@<scope>` call `hook` for each member, and a `coordinate` message for it calls
+    # `coordinate(engine, message)` (which lists more and queues it). None: the sweep is never fanned out.
+    coordinate: Callable[[Any, Any], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,11 @@ class Families:
         self.demo_params = {name: params for f in self.all for name, params in f.demo_params.items()}
         self.partner_effects = tuple(t for f in self.all for t in f.partner_effects)
         self.shared_holdings = {name: kind for f in self.all for name, kind in f.shared_holdings.items()}
+
+    def fanned_out(self, sweep: str) -> Sweep | None:
+        """The family sweep a fanned-out batch or coordinate message names (`<name>@<scope>`), if any."""
+        own = self.sweeps.get(sweep.split("@", 1)[0])
+        return own if own is not None and own.coordinate is not None else None
 
     def modules(self, half: str) -> list[ModuleType]:
         """The families' `storage` or `graphql` modules, imported, in family order."""

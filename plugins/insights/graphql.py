@@ -19,14 +19,16 @@ _FIRST_DAY = date(2000, 1, 1)
 
 @strawberry.type(description="How many members hold one value of a distribution at the end of the day.")
 class InsightsBucket:
-    value: str = strawberry.field(description="The value: a tier code (or a lifecycle stage, where counted).")
+    value: str = strawberry.field(description="The value: a tier code, or a lifecycle stage (PROSPECT, NEW, "
+                                                     "ACTIVE, SLEEPING, DORMANT, LOST).")
     members: int = strawberry.field(description="Members holding it at the end of the day.")
 
 
 @strawberry.type(description="A distribution of the brand's members at the end of the day.")
 class InsightsDistribution:
-    name: str = strawberry.field(description='What is distributed: "tiers" (and "stages" once lifecycle stages '
-                                             'are counted).')
+    name: str = strawberry.field(description='What is distributed: "tiers" (members by tier), "stages" '
+                                             '(members by lifecycle stage, where the brand runs the segments '
+                                             'family; dated by when the member reached the stage).')
     buckets: list[InsightsBucket] = strawberry.field(description="Each value held by at least one member.")
 
 
@@ -62,7 +64,8 @@ class InsightsDay:
     referral_conversions: int = strawberry.field(description="Invitees bound to their inviter.")
     alerts: int = strawberry.field(description="Crisis alerts raised.")
     distributions: list[InsightsDistribution] = strawberry.field(
-        description="Members by tier (and by any other distribution a family counts) at the end of the day.")
+        description="Members by tier and by lifecycle stage (and by any other distribution a family "
+                    "counts) at the end of the day.")
 
     @classmethod
     def of(cls, day: model.Day) -> "InsightsDay":

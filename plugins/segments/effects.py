@@ -47,6 +47,9 @@ class SegmentState:
     last_order_at: datetime | None = None
     next_due: datetime | None = None
     computed_at: datetime | None = None
+    # The bucket of the brand's 12-month net spend distribution the member counts in (plugins/segments/model.py
+    # `spend_bucket`); None: no net spend in 12 months, or not profiled.
+    spend_bucket: int | None = None
 
 
 def state_of(member: Any) -> SegmentState | None:
@@ -95,6 +98,7 @@ def as_json(state: SegmentState) -> dict[str, Any]:
         "lastOrderAt": state.last_order_at.isoformat() if state.last_order_at else None,
         "nextDue": state.next_due.isoformat() if state.next_due else None,
         "computedAt": state.computed_at.isoformat() if state.computed_at else None,
+        **({"spendBucket": state.spend_bucket} if state.spend_bucket is not None else {}),
     }
 
 
@@ -109,4 +113,5 @@ def from_json(data: Mapping[str, Any]) -> SegmentState:
                                tuple(o.get("refunds", ()))) for o in data.get("orders") or ()),
         first_order_at=when(data.get("firstOrderAt")), last_order_at=when(data.get("lastOrderAt")),
         next_due=when(data.get("nextDue")), computed_at=when(data.get("computedAt")),
+        spend_bucket=data.get("spendBucket"),
     )

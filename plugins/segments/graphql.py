@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Optional
+from typing import Annotated, Optional, Union
 
 import strawberry
 from strawberry.types import Info
@@ -13,7 +13,9 @@ from strawberry.types import Info
 from api.descriptions import AFTER, CURSOR, EDGES, FIRST, NODE, PAGE
 from api.permissions import IsStaff
 from api.request import BAD_USER_INPUT, Context, graphql_error, language
+from api.resolving import rules_engine
 from api.results import PageInfo, check_page_size
+from plugins.segments import backfill
 from plugins.segments.effects import PLUGIN, state_of
 from plugins.segments.model import ALL_CODES
 from rules import errors, messages
@@ -66,6 +68,36 @@ class SegmentMemberEdge:
 class SegmentMemberConnection:
     edges: list[SegmentMemberEdge]
     page_info: PageInfo
+
+
+@strawberry.type(description="The brand's latest segments backfill: every existing member judged from their history "
+                              "when the family was turned on (startSegmentsBackfill).")
+class SegmentsBackfill:
+    started_at: datetime = strawberry.field(description="When it started: every member is judged as of then.")
+    started_by: str = strawberry.field(description="The staff member who started it.")
+    members_listed: int = strawberry.field(description="Members handed to the workers so far.")
+    batches_listed: int = strawberry.field(description="Batches (of up to 100 members) handed out so far.")
+    batches_done: int = strawberry.field(description="Batches the workers finished.")
+    listing_done: bool = strawberry.field(description="Whether every member of the brand has been listed.")
+    complete: bool = strawberry.field(description="Listed and every batch done: each member has their segments.")
+
+    @classmethod
+    def of(cls, progress: backfill.Progress) -> "SegmentsBackfill":
+        job = progress.job
+        return cls(started_at=job.at, started_by=job.started_by, members_listed=job.listed,
+                   batches_listed=job.batches, batches_done=progress.batches_done, listing_done=job.listing_done,
+                   complete=progress.complete)
+
+
+@strawberry.type(description="The brand does not run the segments family: turn it on (configureBrand) first.")
+class SegmentsNotEnabled:
+    brand_id: strawberry.ID = strawberry.field(description="The staff's brand.")
+
+
+StartSegmentsBackfillResult = Annotated[Union[SegmentsBackfill, SegmentsNotEnabled],
+                                        strawberry.union("StartSegmentsBackfillResult",
+                                                         description="The backfill started (or carried on), or why "
+                                                                     "it cannot run.")]
 
 
 def _shown(info: Info, state: MemberState, brand) -> bool:
@@ -127,6 +159,30 @@ class Query:
                  for (m, since), cursor in zip(page.items, page.cursors)]
         return SegmentMemberConnection(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page,
                                                                        end_cursor=page.end_cursor))
+
+
+    @strawberry.field(permission_classes=[IsStaff], description="The brand's latest segments backfill and how far "
+                                                                "it got; null if none was started.")
+    def segments_backfill(self, info: Info) -> Optional[SegmentsBackfill]:
+        context: Context = info.context
+        found = backfill.progress(context.store, context.principal.brand_id)
+        return SegmentsBackfill.of(found) if found is not None else None
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(permission_classes=[IsStaff],
+                         description="Judge every existing member of the staff's brand from their order history (run "
+                                     "once after turning the segments family on; running it again changes nothing "
+                                     "for members already right). Fanned out to the sweep workers; follow it with "
+                                     "`segmentsBackfill`.")
+    def start_segments_backfill(self, info: Info) -> StartSegmentsBackfillResult:
+        context: Context = info.context
+        brand = context.store.get_brand(context.principal.brand_id)
+        if brand is None or PLUGIN not in brand.plugins:
+            return SegmentsNotEnabled(brand_id=strawberry.ID(context.principal.brand_id))
+        return SegmentsBackfill.of(backfill.start(rules_engine(), brand.brand_id, now=context.now,
+                                                  actor=context.principal.actor))
 
 
 DESCRIPTIONS: dict[str, str] = {

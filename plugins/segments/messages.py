@@ -37,6 +37,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "rule.order-counted-once": {ZH: "每笔订单只计一次", EN: "each order counted once"},
     "rule.refund-netted": {ZH: "退款冲减订单", EN: "refunds netted from their order"},
     "rule.time-passes": {ZH: "随时间变化的阶段", EN: "stages that change with time"},
+    "rule.value-line": {ZH: "高价值线：近12个月净消费前20%", EN: "the high-value line: the top 20% by 12-month net spend"},
+    "rule.backfill": {ZH: "启用分群时补算已有会员", EN: "existing members judged when segments were turned on"},
     "rule.segment-journey": {ZH: "分群旅程", EN: "segment journey"},
     "note.segments_order_counted": {ZH: "订单 {orderId} 已计入", EN: "order {orderId} was counted before"},
     "note.segments_order_unknown": {ZH: "订单 {orderId} 不在分群保留的订单中",

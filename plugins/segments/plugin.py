@@ -3,8 +3,11 @@
 Parameters (JSON Schema below; presets from DOMAIN.md 1.2-1.4, each section merged over its presets):
 - `lifecycle`: `newDays` (30), `sleepingDays` (30), `dormantDays` (180), `lostDays` (365);
 - `rfm`: `recentDays` (30), `frequentPerMonth` (3), `rarePerQuarter` (1), `aovMediumFen` (10,000),
-  `aovHighFen` (30,000), `highValueNetFen` (500,000: 12-month net spend of the high-value line; set it at the
-  brand's top 20%), `mediumValueNetFen` (100,000), `socialReferrals` (3 referred members in a year: high value);
+  `aovHighFen` (30,000), `highValueTopPercent` (20: high value is the top 20% of the brand's buyers by 12-month net
+  spend, the line drawn daily from the brand's spend distribution, see `siyu_value_line_due`), `highValueNetFen`
+  (500,000: the line until the first daily computation), `mediumValueNetFen` (100,000), `socialReferrals` (3
+  referred members in a year: high value);
+- `valueLine`: written by the daily line sweep, never by staff (`{fen, buyers, high, topPercent, computedAt}`);
 - `personas`: `highNetWorthFen` (5,000,000), `highFrequencyPerMonth` (4), `growthPercent` (30), `dormantDays` (180);
 - `profilingNeedsConsent` (true): value layers, RFM groups and personas only for members whose
   `behaviour_analytics` consent is in force; lifecycle stages for every member;
@@ -27,12 +30,18 @@ from plugins.coupons.effects import IssueCoupon, template_ids
 from plugins.segments.effects import PLUGIN, STAGE_PREFIX, OrderFact, SegmentState, state_of
 from plugins.segments.model import (
     ALL_CODES,
+    HISTORY,
+    LINE,
+    MAX_ORDERS,
     PRESETS,
+    SetValueLine,
     UpdateSegments,
     candidates,
     classify,
+    line_of,
     next_change,
     settings,
+    value_line,
     with_order,
     with_refund,
 )
@@ -62,6 +71,10 @@ PARAMS_SCHEMA = {
         "personas": {**_section(PRESETS["personas"]), "default": {}},
         "profilingNeedsConsent": {"type": "boolean", "default": True},
         "membersSeeSegments": {"type": "boolean", "default": False},
+        "valueLine": {"type": "object", "additionalProperties": False, "properties": {
+            "fen": {"type": ["integer", "null"], "minimum": 0}, "buyers": {"type": "integer", "minimum": 0},
+            "high": {"type": "integer", "minimum": 0}, "topPercent": {"type": "integer"},
+            "computedAt": {"type": "string"}}},
         "journeys": {"type": "array", "maxItems": 50, "default": [], "items": {
             "type": "object", "additionalProperties": False, "required": ["id", "segment"],
             "properties": {
@@ -87,6 +100,8 @@ def _check_params(params) -> list[tuple[str, str]]:
     life = settings(params)["lifecycle"]
     if not life["sleepingDays"] < life["dormantDays"] < life["lostDays"]:
         problems.append(("lifecycle", "sleepingDays < dormantDays < lostDays"))
+    if not 1 <= settings(params)["rfm"]["highValueTopPercent"] <= 100:
+        problems.append(("rfm.highValueTopPercent", "between 1 and 100"))
     ids = [j["id"] for j in params.get("journeys", ())]
     for index, journey in enumerate(params.get("journeys", ())):
         if journey["id"] in ids[:index]:
@@ -151,9 +166,50 @@ def _overdue(context, rule: str):
     """Any event of the member brings a change that fell due since the last sweep at once (no extra read: the
     state came with the member)."""
     held = state_of(context.member)
-    if held is not None and (held.next_due is None or held.next_due > context.now):
+    if held is not None and (held.next_due is None or held.next_due > context.now) and not _line_moved(context, held):
         return None
     return _judge(context, held, rule)
+
+
+def _line_moved(context, held: SegmentState) -> bool:
+    """Whether the brand's high-value line was drawn again since the member was last judged (they are re-layered
+    at their next event or due date, not all at once when it moves)."""
+    line = (context.params.get("valueLine") or {}).get("computedAt")
+    return bool(line and held.computed_at and datetime.fromisoformat(line) > held.computed_at)
+
+
+@hookimpl
+def siyu_value_line_due(sweep, context):
+    """The brand's high-value line for the day: the lowest spend bucket edge with at most `highValueTopPercent`% of
+    the brand's buyers at or above it. Members are compared against it at their next event or due date."""
+    read = context.extras.get(LINE)
+    if read is None:
+        return None
+    percent = settings(context.params)["rfm"]["highValueTopPercent"]
+    fen, buyers, high = value_line(read.counts, percent)
+    inputs = {"buyers": buyers, "highValueTopPercent": percent, "buckets": len(read.counts)}
+    return [SetValueLine(fen=fen, buyers=buyers, high=high, top_percent=percent, rule="value-line", inputs=inputs)]
+
+
+@hookimpl
+def siyu_segments_backfill(sweep, context):
+    """An existing member when the brand turned segments on: their history's orders merged with what the family
+    kept since (each order once), then judged at the job's time. A member already right writes nothing."""
+    history = context.extras.get(HISTORY)
+    if history is None:
+        return None
+    orders, first, last = history
+    held = state_of(context.member)
+    base = held or _blank(context)
+    known = {o.order_id for o in base.orders}
+    merged = tuple(sorted(base.orders + tuple(o for o in orders if o.order_id not in known), key=lambda o: o.at))
+    firsts = [t for t in (base.first_order_at, first) if t is not None]
+    lasts = [t for t in (base.last_order_at, last) if t is not None]
+    state = replace(base, orders=merged[-MAX_ORDERS:], first_order_at=min(firsts, default=None),
+                    last_order_at=max(lasts, default=None))
+    return _judge(context, held, "backfill", state, orders=tuple(
+        {"id": o.order_id, "at": o.at, "fen": o.fen, "refunded": o.refunded_fen, "refunds": list(o.refund_ids)}
+        for o in state.orders))
 
 
 @hookimpl
@@ -172,7 +228,8 @@ def _blank(context) -> SegmentState:
 
 
 def _judge(context, held: SegmentState | None, rule: str, state: SegmentState | None = None, *,
-           order: dict | None = None, refund: dict | None = None) -> Iterable[Any]:
+           order: dict | None = None, refund: dict | None = None,
+           orders: tuple[dict, ...] | None = None) -> Iterable[Any]:
     """Judge the member now, write the state if anything moved, announce what changed, start journeys, and ask
     the sweep to come back when the judgement would next change."""
     member, now = context.member, context.now
@@ -183,10 +240,12 @@ def _judge(context, held: SegmentState | None, rule: str, state: SegmentState | 
     net = [o for o in state.orders if o.net_fen > 0]
     last = max((o.at for o in net), default=state.last_order_at if not state.orders else None)
 
+    high_line = line_of(context.params)
+
     def judge(at: datetime):
         return classify(cfg, state.orders, at, registered_at=member.registered_at,
                         first_order_at=state.first_order_at, last_order_at=last, referrals=referrals,
-                        profiling=profiling)
+                        profiling=profiling, high_line=high_line)
 
     now_judged = judge(now)
     due = next_change(judge, now_judged, candidates(cfg, state.orders, last, referrals, state.first_order_at, now))
@@ -198,16 +257,17 @@ def _judge(context, held: SegmentState | None, rule: str, state: SegmentState | 
     stage_since = (held.stage_since if held and held.stage == now_judged.stage else now_judged.stage_since)
     new = replace(state, stage=now_judged.stage, stage_since=stage_since,
                   segments={**{c: s for c, s in before.items() if c in codes}, **entered},
-                  last_order_at=last, next_due=due, computed_at=now)
+                  last_order_at=last, next_due=due, computed_at=now, spend_bucket=now_judged.bucket)
     inputs = dict(now_judged.inputs)
     changed = held is None or entered or left or new.stage != held.stage
-    if not changed and (new.orders, new.next_due, new.last_order_at) == (held.orders, held.next_due,
-                                                                           held.last_order_at):
+    if not changed and (new.orders, new.next_due, new.last_order_at, new.spend_bucket) == (
+            held.orders, held.next_due, held.last_order_at, held.spend_bucket):
         return []
     out: list[Any] = [UpdateSegments(stage=new.stage, stage_since=new.stage_since, segments=new.segments,
                                      entered=entered, left=left, next_due=new.next_due,
                                      first_order_at=new.first_order_at, last_order_at=new.last_order_at,
-                                     order=order, refund=refund, rule=rule, inputs=inputs)]
+                                     order=order, refund=refund, spend_bucket=new.spend_bucket, orders=orders,
+                                     rule=rule, inputs=inputs)]
     if due is not None and (held is None or due != held.next_due):
         key = f"{NAME}:due:{time_key(due)}"
         if not member.has(key):
