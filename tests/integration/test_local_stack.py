@@ -13,6 +13,7 @@ import time
 import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -150,8 +151,9 @@ def test_siyu_sweep_runs_the_daily_sweep_for_a_chosen_date_with_a_progress_bar(l
     member_token = re.search(r"^siyu: member token: (\S+)$", output, re.M).group(1)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_NAME"}
     # The demo member's oldest lot (1,200 points, earned 300 days ago) expires in 65 days; the sweep for the day
-    # after writes it off, as the scheduled one would then (a date ahead of the clock: --allow-future).
-    later = (datetime.now(timezone.utc) + timedelta(days=66)).date().isoformat()
+    # after writes it off, as the scheduled one would then (a date ahead of the clock: --allow-future). The day is
+    # the brand's (Asia/Shanghai): from 16:00 UTC on, its calendar is a day ahead of UTC's.
+    later = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=66)).date().isoformat()
     swept = subprocess.run([sys.executable, "-m", "infra.cli", "--dynamodb-url", dynamodb_url, "sweep", "--date",
                             later, "--allow-future", "--progress"], cwd=ROOT, env=env, capture_output=True, text=True,
                            timeout=120)
