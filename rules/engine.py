@@ -34,7 +34,8 @@ from rules.time_sanity import TimeLimits
 from rules.members import MemberState
 from rules.plugin_manager import PluginRegistry
 from rules.sources import source_problem
-from rules.persistence import EventAlreadyProcessed, EventProblem, EventRecord, MemberChange, Standing, Store
+from rules.persistence import (EventAlreadyProcessed, EventProblem, EventRecord, Marks, MemberChange, Standing,
+                               Store)
 
 logger = logging.getLogger("siyu.engine")
 
@@ -274,8 +275,7 @@ class Engine:
         if brand is None:
             return Summary(event.event_id, "rejected", event.detail_type, reason="unknown brand",
                            field="detail.brandId")
-        state = (self.store.load_member(brand.brand_id, event.member_id, as_of=event.time, include_erased=True)
-                 if event.member_id else None)
+        state = self._load_member(brand, event, event.member_id) if event.member_id else None
         if event.member_id and (state is None or state.profile.erased):
             return Summary(event.event_id, "rejected", event.detail_type,
                            reason="erased member" if state else "unknown member", field="detail.memberId")
@@ -586,8 +586,7 @@ class Engine:
         """One read-plan-write round; `WriteConflict` when the write's conditions no longer hold."""
         detail_type = getattr(event, "detail_type", "Scheduled Event")
         kwargs = {"event": event} if isinstance(event, BusinessEvent) else {"sweep": event}
-        state = (self.store.load_member(brand.brand_id, member_id, as_of=event.time, include_erased=True)
-                 if member_id else None)
+        state = self._load_member(brand, event, member_id) if member_id else None
         if member_id and state is None:
             return self._reject(Rejected(event_id, detail_type, f"unknown member {member_id!r}",
                                          "detail.memberId", brand.brand_id, _raw_text(raw)))
@@ -635,6 +634,26 @@ class Engine:
             for entry in posting.entries)
         return Summary(event_id, "applied", detail_type, effects=list(record.effects),
                        follow_ups=[f.id for f in evaluation.follow_ups], capped=capped)
+
+    def _load_member(self, brand: BrandConfig, event: BusinessEvent | SweepEvent, member_id: str) -> MemberState | None:
+        """The member as the event's plugins need them, for a price that does not grow with the member's history:
+        an event about an order reads that order's per-order markers (its award, its refunds, whoever claimed
+        them), any other business event the visits' (check-ins, engagement). A sweep, or a brand's plugin that
+        sums over the member's other orders (`PluginInfo.reads_order_history`), reads every marker."""
+        marks = _marks_for(event)
+        state = self.store.load_member(brand.brand_id, member_id, as_of=event.time, include_erased=True,
+                                       marks=marks)
+        if state is not None and marks is not None and self._reads_order_history(brand, state):
+            state = self.store.load_member(brand.brand_id, member_id, as_of=event.time, include_erased=True)
+        return state
+
+    def _reads_order_history(self, brand: BrandConfig, state: MemberState) -> bool:
+        for name, params in brand.plugins.items():
+            info = self.plugins.infos.get(name)
+            if info is not None and info.reads_order_history is not None and info.reads_order_history(
+                    params, state.markers):
+                return True
+        return False
 
     def _due_floor(self, brand_id: str, change: MemberChange | None) -> MemberChange | None:
         """The change, with its due-index entries dated no earlier than just after the brand's sweep watermark.
@@ -1016,6 +1035,14 @@ def _retrying(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
             if attempt == MAX_ATTEMPTS - 1:
                 raise
             time.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.004 * 2**attempt)))
+
+
+def _marks_for(event: BusinessEvent | SweepEvent) -> Marks | None:
+    """Which per-order markers an event's member load reads (`Store.load_member`); None: all of them."""
+    if not isinstance(event, BusinessEvent):
+        return None
+    order = event.detail.get("orderId")
+    return Marks(order=order) if isinstance(order, str) and order else Marks(visits=True)
 
 
 def _amount_of(event: Any) -> int | None:

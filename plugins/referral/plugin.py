@@ -91,8 +91,14 @@ PARAMS_SCHEMA = {
 def siyu_plugin_info():
     # An invitee who erases their account still leaves their inviter's commissions to settle.
     return PluginInfo(NAME, VERSION, PARAMS_SCHEMA, order=50, check=_check_params, after_erasure=True,
+                      reads_order_history=_reads_order_history,
                       description="Referral bindings, invite rewards, and commissions pending through the refund "
                                   "window.")
+
+
+def _reads_order_history(params, markers) -> bool:
+    """An invitee's commission caps are on what all their orders earned (`_net_so_far`)."""
+    return BOUND in markers and any(level.get("capFen") is not None for level in params.get("levels", ()))
 
 
 def _check_params(params):

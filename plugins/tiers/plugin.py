@@ -71,8 +71,13 @@ PARAMS_SCHEMA = {
 
 @hookimpl
 def siyu_plugin_info():
-    return PluginInfo(NAME, VERSION, PARAMS_SCHEMA, order=20,
+    return PluginInfo(NAME, VERSION, PARAMS_SCHEMA, order=20, reads_order_history=_reads_order_history,
                       description="Growth value from spending; upgrades on thresholds; re-grading at validity end.")
+
+
+def _reads_order_history(params, markers) -> bool:
+    """The rolling 12 months and the accelerated upgrade sum the member's other orders (their markers)."""
+    return params.get("policy") == "rolling12" or bool(params.get("acceleratedUpgrade"))
 
 
 @hookimpl
