@@ -229,6 +229,7 @@ class CoreStore(ProfileStore):
             markers=MappingProxyType(markers),
             consents=tuple(consents),
             holdings=MappingProxyType({family: tuple(items) for family, items in holdings.items()}),
+            totals=MappingProxyType(dict(profile.totals or {})),
         )
 
     def find_member_id(self, brand_id: str, kind: LookupKind, value: str) -> str | None:
@@ -492,9 +493,14 @@ class CoreStore(ProfileStore):
                 tx.put("conflict", marker, MarkerItem.pk.does_not_exist() | (MarkerItem.ttl <= record.at))
             if posting is not None:
                 posting_writes(tx, p, posting, change.due_floor)
-            if posting is not None or change.standing is not None:
-                tx.update("conflict", *_member_update(p, posting, change.standing, change.expected_version,
-                                                      change.due_floor))
+            if posting is not None or change.standing is not None or change.totals is not None:
+                member, actions, condition = _member_update(p, posting, change.standing, change.expected_version,
+                                                            change.due_floor)
+                if change.totals is not None:
+                    # The totals as the event leaves them, on the version it read: nothing concurrent is lost.
+                    actions.append(MemberItem.totals.set(dict(change.totals)) if change.totals
+                                   else MemberItem.totals.remove())
+                tx.update("conflict", member, actions, condition)
             else:
                 # Markers, side writes decided on the member (commissions, claw-backs) or nothing at all: what this
                 # event read of the member is still the condition of its write, and what it wrote (a refund

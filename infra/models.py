@@ -108,6 +108,8 @@ class MemberItem(SiyuItem, discriminator="member"):
     balance = NumberAttribute(default=0)
     debt = NumberAttribute(default=0)
     version = NumberAttribute(default=0)
+    # Running totals the rules keep (rules.effects.AddToTotal), {name: whole number}: set whole on the version read.
+    totals = JSONAttribute(null=True, attr_name="tot")
 
 
 class LotItem(SiyuItem, discriminator="lot"):

@@ -694,8 +694,8 @@ class Engine:
                  kwargs: Mapping[str, Any], extras: Mapping[str, Any] | None = None,
                  only: Sequence[str] | None = None) -> Evaluation:
         """What the brand's plugins (or `only` these of them) decide, and what that writes; nothing is written."""
-        view = (member_view(state.profile, state.points, state.markers, state.holdings, consent.granted(state.consents))
-                if state else None)
+        view = (member_view(state.profile, state.points, state.markers, state.holdings, consent.granted(state.consents),
+                            state.totals) if state else None)
         extras = MappingProxyType(dict(extras or {}))
         decisions: list[Decision] = []
         names = list(brand.plugins.keys() if only is None else only)
@@ -761,9 +761,12 @@ class Engine:
         if after is not None and (after.growth, after.tier_code, after.tier_valid_until, after.paid_until) != (
                 profile.growth, profile.tier_code, profile.tier_valid_until, profile.paid_until):
             standing = Standing(after.growth, after.tier_code, after.tier_valid_until, after.paid_until)
+        totals = None
+        if after is not None and dict(after.totals) != dict(state.totals):
+            totals = {name: value for name, value in after.totals.items() if value}
         return MemberChange(profile=profile, expected_version=state.version,
                             posting=ledger.combine(postings) if postings else None,
-                            standing=standing, markers=tuple(markers))
+                            standing=standing, markers=tuple(markers), totals=totals)
 
     @staticmethod
     def _posting(decision: Decision, index: int, event_id: str, now: datetime, points: PointsState,
@@ -873,7 +876,7 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
         raise PluginFailed(plugin, f"returned {type(effect).__name__}, not an effect")
     if not effect.rule:
         raise PluginFailed(plugin, f"{effect.kind} names no rule")
-    member_effects = (fx.AwardPoints, fx.TakeBackPoints, fx.ExpirePoints, fx.AddGrowth, fx.SetTier, fx.Once,
+    member_effects = (fx.AwardPoints, fx.TakeBackPoints, fx.ExpirePoints, fx.AddGrowth, fx.SetTier, fx.Once, fx.AddToTotal,
                       fx.SetPaidMembership)
     family_effect = isinstance(effect, fx.FamilyEffect)
     if view is None and (isinstance(effect, member_effects) or (family_effect and effect.needs_member)):
@@ -902,6 +905,11 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
     elif isinstance(effect, fx.AddGrowth):
         if isinstance(effect.growth, bool) or not isinstance(effect.growth, int):
             raise PluginFailed(plugin, "AddGrowth.growth must be an integer")
+    elif isinstance(effect, fx.AddToTotal):
+        if isinstance(effect.amount, bool) or not isinstance(effect.amount, int):
+            raise PluginFailed(plugin, "AddToTotal.amount must be an integer")
+        if not isinstance(effect.total, str) or not effect.total.startswith(f"{plugin}:") or len(effect.total) > 100:
+            raise PluginFailed(plugin, f"AddToTotal.total must start with '{plugin}:' and be at most 100 characters")
     elif isinstance(effect, fx.SetPaidMembership):
         if not isinstance(effect.until, datetime) or effect.until.tzinfo is None:
             raise PluginFailed(plugin, "SetPaidMembership.until must be a datetime with a timezone")
@@ -951,6 +959,9 @@ def _project(view: MemberView | None, effect: fx.Effect, now: datetime, brand: B
         return replace(view, points=PointsState(view.points.balance - expired, lots))
     if isinstance(effect, fx.AddGrowth):
         return replace(view, growth=max(0, view.growth + effect.growth))
+    if isinstance(effect, fx.AddToTotal):
+        return replace(view, totals=MappingProxyType({**view.totals, effect.total: view.total(effect.total)
+                                                      + effect.amount}))
     if isinstance(effect, fx.SetTier):
         return replace(view, tier_code=effect.code, tier_valid_until=effect.valid_until)
     if isinstance(effect, fx.SetPaidMembership):

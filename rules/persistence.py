@@ -245,6 +245,8 @@ class MemberChange:
     standing: Standing | None = None
     # (key, forget after, data, due at: when the daily sweep should bring the member back to the rules, or None)
     markers: tuple[tuple[str, datetime, Mapping[str, Any], datetime | None], ...] = ()
+    # The member's running totals after the event (all of them), when an `AddToTotal` changed one; None: unchanged.
+    totals: Mapping[str, int] | None = None
     # The earliest instant the due index may list this change's entries at (lots, a tier validity, markers), when
     # one of them fell due before the brand's sweep watermark (Engine.due_floor); None: each at its own time.
     due_floor: datetime | None = None
