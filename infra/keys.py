@@ -26,16 +26,16 @@ LEGACY_REQUEST_PREFIX = "REQ#"
 ENTRY_PREFIX = "ENTRY#"
 REVERSAL_PREFIX = "REVERSAL#"
 MARKER_PREFIX = "MARK#"
-# Markers about one order, one reference or one day (`points:order:o1`, `tiers:refund:o1#r2`,
+# Markers about one order, one reference or one day (`points:order:o1`, `tiers:refund:o1#r2`, `coupons:late:o1`,
 # `points:engaged:share:x`, `points:checkin:2026-03-01`): more of them with every order or visit, so they sort after
 # everything the member page reads (`PAGE_END`), which then never pays for them.
 PER_ORDER_MARKER_PREFIX = "~MARK#"
-PER_ORDER_MARKER_KINDS = ("order", "refund", "settled", "engaged", "checkin")
+PER_ORDER_MARKER_KINDS = ("order", "refund", "settled", "late", "engaged", "checkin")
 # Those about one order (its award, its refunds, its settlement) are keyed by the order (`~MARK#O#<order>#...`), so
 # an event about an order reads that order's markers with one Query whatever the member's history; those about
 # visits (check-ins, engagement; short-lived) share `~MARK#V#`. `~MARK#<time>...` and `~MARK#<key>` are the
 # earlier layout, read only by a member's whole load (sweeps).
-ORDER_MARKER_KINDS = ("order", "refund", "settled")
+ORDER_MARKER_KINDS = ("order", "refund", "settled", "late")
 ORDER_MARKS = "~MARK#O#"
 VISIT_MARKS = "~MARK#V#"
 # The member page reads its partition below this sort key: profile, lots, consents, every family's holdings and the

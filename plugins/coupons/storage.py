@@ -60,7 +60,7 @@ class CouponStockItem(SiyuItem, discriminator="coupon_stock"):
 # the item leaves (DynamoDB's TTL, reads skip it at once); the member's activity and ledger keep the history, and the
 # per-member count (`CouponCountItem`) stays, so a per-member limit holds for good.
 COUPON_RETENTION_ENV = "SIYU_COUPON_RETENTION_DAYS"
-DEFAULT_COUPON_RETENTION_DAYS = 180
+DEFAULT_COUPON_RETENTION_DAYS = 365
 
 
 def retention() -> timedelta:
