@@ -4,11 +4,14 @@ on the items the member's partitions hold."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from infra import keys, table
 from rules import ids
+
+# DynamoDB deletes an item whose TTL has passed within about two days.
+TTL_LAG = timedelta(days=2)
 
 
 def _partition(client: Any, table_name: str, pk: str) -> list[dict[str, Any]]:
@@ -31,6 +34,10 @@ def clone_orders(client: Any, table_name: str, brand_id: str, member_id: str, *,
                    key=lambda i: i[table.SK]["S"])
     entry = max((i for i in history if i[table.SK]["S"].startswith(keys.ENTRY_PREFIX)),
                 key=lambda i: i[table.SK]["S"])
+    visit_keep = timedelta(0)
+    if visit is not None:
+        visit_keep = (datetime.fromtimestamp(int(visit["ttl"]["N"]), timezone.utc)
+                      - datetime.fromisoformat(visit["at"]["S"]))
     writes = []
     for k, order_id in enumerate(order_ids):
         at = before - timedelta(minutes=len(order_ids) - k)
@@ -39,8 +46,10 @@ def clone_orders(client: Any, table_name: str, brand_id: str, member_id: str, *,
                        "marks": {"S": group["marks"]["S"].replace(template_order, order_id)}})
         writes.append({**activity, table.SK: {"S": keys.activity_sk(at, event_id)}, "event_id": {"S": event_id}})
         writes.append({**entry, table.SK: {"S": keys.entry_sk(entry_id)}, "entry_id": {"S": entry_id}})
-        if visit is not None and k % 5 == 4:
-            writes.append({**visit, table.SK: {"S": keys.marker_group_sk(at, f"{event_id}-visit")}})
+        if visit is not None and k % 5 == 4 and at + visit_keep > before - TTL_LAG:
+            # A check-in's markers are kept two days: older ones DynamoDB's TTL has deleted (within TTL_LAG).
+            writes.append({**visit, table.SK: {"S": keys.marker_group_sk(at, f"{event_id}-visit")},
+                           "ttl": {"N": str(int((at + visit_keep).timestamp()))}})
     for n in range(0, len(writes), 25):
         pending = {table_name: [{"PutRequest": {"Item": item}} for item in writes[n:n + 25]]}
         while pending:
