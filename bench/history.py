@@ -24,7 +24,8 @@ def clone_orders(client: Any, table_name: str, brand_id: str, member_id: str, *,
                  order_ids: list[str], before: datetime) -> int:
     """For each of `order_ids`, a copy of what the engine wrote for the member's order `template_order`: the
     order's markers (filed under the order; every plugin's data), its activity item and its award entry, and a
-    check-in's markers for every fifth order; dated a minute apart, ending just before `before`. Returns how many
+    check-in's markers for every fifth order (at most one a day, and none DynamoDB's TTL would have deleted);
+    dated a minute apart, ending just before `before`. Returns how many
     items were written."""
     mpk, lpk = keys.member_pk(brand_id, member_id), keys.ledger_pk(brand_id, member_id)
     state, history = _partition(client, table_name, mpk), _partition(client, table_name, lpk)
@@ -39,6 +40,7 @@ def clone_orders(client: Any, table_name: str, brand_id: str, member_id: str, *,
         visit_keep = (datetime.fromtimestamp(int(visit["ttl"]["N"]), timezone.utc)
                       - datetime.fromisoformat(visit["at"]["S"]))
     writes = []
+    visited: set = set()
     for k, order_id in enumerate(order_ids):
         at = before - timedelta(minutes=len(order_ids) - k)
         event_id, entry_id = f"clone-{order_id}", f"{ids.time_key(at)}-clone-{order_id}"
@@ -46,8 +48,11 @@ def clone_orders(client: Any, table_name: str, brand_id: str, member_id: str, *,
                        "marks": {"S": group["marks"]["S"].replace(template_order, order_id)}})
         writes.append({**activity, table.SK: {"S": keys.activity_sk(at, event_id)}, "event_id": {"S": event_id}})
         writes.append({**entry, table.SK: {"S": keys.entry_sk(entry_id)}, "entry_id": {"S": entry_id}})
-        if visit is not None and k % 5 == 4 and at + visit_keep > before - TTL_LAG:
-            # A check-in's markers are kept two days: older ones DynamoDB's TTL has deleted (within TTL_LAG).
+        if (visit is not None and k % 5 == 4 and at.date() not in visited
+                and at + visit_keep > before - TTL_LAG):
+            # A check-in counts once a day, and its markers are kept two days: older ones DynamoDB's TTL has
+            # deleted (within TTL_LAG).
+            visited.add(at.date())
             writes.append({**visit, table.SK: {"S": keys.marker_group_sk(at, f"{event_id}-visit")},
                            "ttl": {"N": str(int((at + visit_keep).timestamp()))}})
     for n in range(0, len(writes), 25):
