@@ -1,6 +1,7 @@
 """The engine: an event in, the enabled plugins asked in order, their effects written at once, follow-ups out.
 
-    parse -> load the member (one Query) -> plugins, in order, each seeing what the ones before it decided
+    parse -> load the member (its state, and the markers of the event's own order: two small Queries whatever the
+             member's history) -> plugins, in order, each seeing what the ones before it decided
           -> one TransactWriteItems with the event's processed record (which must not exist yet)
           -> follow-up events, with ids derived from the causing event
 
