@@ -15,8 +15,10 @@ whole item. The rules (https://docs.aws.amazon.com/amazondynamodb/latest/develop
 - writes: 1 KB per write unit of the larger of the item before and after (a delete: the item deleted), at least
   one; transactional double; a failed condition still costs its writes;
 - a transaction's ConditionCheck: a transactional read of the checked item (2 read units per 4 KB);
-- index writes (never transactional): with the whole item projected, 1 KB per unit of the new item when it has the
-  index keys, plus the old item's when the keys changed or went away (a delete from the index).
+- index writes (never transactional): 1 KB per unit of what the index holds of the new item (the whole item, or
+  its keys and projected attributes, as the table's description says) when it has the index keys, plus the old
+  item's copy when the keys changed or went away (a delete from the index); none when the index's copy of the item
+  is unchanged (an update of attributes the index does not project).
 """
 
 from __future__ import annotations
@@ -176,7 +178,11 @@ class CapacityMeter:
             indexes = []
             for index in described.get("GlobalSecondaryIndexes", []):
                 parts = {k["KeyType"]: k["AttributeName"] for k in index["KeySchema"]}
-                indexes.append((parts["HASH"], parts.get("RANGE")))
+                projection = index.get("Projection", {})
+                kind = projection.get("ProjectionType", "ALL")
+                # None: the whole item; else the attributes the index copies besides the keys.
+                projected = None if kind == "ALL" else set(projection.get("NonKeyAttributes", ()))
+                indexes.append((parts["HASH"], parts.get("RANGE"), projected))
             self._tables[table] = (key, indexes)  # [HASH, RANGE]
         return self._tables[table]
 
@@ -261,19 +267,27 @@ class CapacityMeter:
 
     def _index_writes(self, table: str, old: dict | None, new: dict | None) -> int:
         units = 0
-        for hash_key, range_key in self._schema(table)[1]:
+        table_keys = self._schema(table)[0]
+        for hash_key, range_key, projected in self._schema(table)[1]:
             def keys_of(item):
                 if not item or hash_key not in item or (range_key and range_key not in item):
                     return None
                 return (str(item[hash_key]), str(item.get(range_key)) if range_key else None)
 
+            def copy_of(item):
+                """What the index holds of the item: all of it, or its keys and the projected attributes."""
+                if item is None or projected is None:
+                    return item
+                kept = {*table_keys, hash_key, range_key, *projected}
+                return {name: value for name, value in item.items() if name in kept}
+
             before, after = keys_of(old), keys_of(new)
-            if old == new:
-                continue
+            if copy_of(old) == copy_of(new):
+                continue  # nothing the index holds changed: no index write
             if after is not None:
-                units += write_units(item_size(new))
+                units += write_units(item_size(copy_of(new)))
             if before is not None and before != after:
-                units += write_units(item_size(old))
+                units += write_units(item_size(copy_of(old)))
         return units
 
     def _meter_read(self, request: Request, operation: str, params: dict[str, Any], parsed: dict[str, Any]) -> None:

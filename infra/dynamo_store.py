@@ -61,6 +61,7 @@ from rules.persistence import (
     Erasure,
     EventRecord,
     LookupTaken,
+    Marks,
     MemberChange,
     MemberData,
     Page,
@@ -149,12 +150,13 @@ class CoreStore(ProfileStore):
 
     def load_member(self, brand_id: str, member_id: str, *, request_key: str | None = None,
                     as_of: datetime | None = None, include_erased: bool = False,
-                    page: bool = False) -> MemberState | None:
+                    page: bool = False, marks: Marks | None = None) -> MemberState | None:
         wanted_request = keys.request_sk(request_key) if request_key else None
-        # One Query over the member's partition. The filter drops what the rules never need (emptied lots stored
-        # by earlier versions, other requests' records) from the response; the key condition keeps it to this
-        # one partition, and for the page to the part below `PAGE_END` (no request records, no per-order
-        # markers): what the page pays for does not grow with the member's orders.
+        mpk = keys.member_pk(brand_id, member_id)
+        # The filter drops what the rules never need (emptied lots stored by earlier versions, other requests'
+        # records) from the response; the key condition keeps it to this one partition, and for the page and for
+        # `marks` to the part below `PAGE_END` (no request records, no per-order markers): what they pay for does
+        # not grow with the member's orders.
         not_other_requests = (~SiyuItem.sk.startswith(keys.REQUEST_PREFIX)
                               & ~SiyuItem.sk.startswith(keys.LEGACY_REQUEST_PREFIX))
         if wanted_request:
@@ -164,10 +166,33 @@ class CoreStore(ProfileStore):
         # The page's range still holds request records of the earlier layout (`REQ#`), until their TTL.
         condition = holding_lots & ~SiyuItem.sk.startswith(keys.LEGACY_REQUEST_PREFIX) if page \
             else not_other_requests & holding_lots
+        live = None
         if as_of is not None:
             # Markers and request records past their TTL are gone as far as the rules are concerned, whether or
             # not DynamoDB has deleted them yet (it takes up to a couple of days).
-            condition &= SiyuItem.ttl.does_not_exist() | (SiyuItem.ttl > as_of)
+            live = SiyuItem.ttl.does_not_exist() | (SiyuItem.ttl > as_of)
+            condition &= live
+        # Strongly consistent: what is read here becomes the conditions of the write (versions, lot remainders),
+        # and a stale replica would only make the write fail and the engine read again. The read-only page
+        # (`page`) writes nothing, and reads eventually consistent at half the price (README, "Benchmarks").
+        below_page = page or marks is not None
+        items: list[Any] = list(SiyuItem.query(mpk, SiyuItem.sk < keys.PAGE_END if below_page else None,
+                                               filter_condition=condition, consistent_read=not page))
+        if marks is not None and not page:
+            if wanted_request:
+                try:
+                    record = RequestItem.get(mpk, wanted_request, consistent_read=True)
+                    if as_of is None or record.ttl is None or record.ttl > as_of:
+                        items.append(record)
+                except RequestItem.DoesNotExist:
+                    pass
+            # The per-order markers this load is for: one order's (an event about it), or the visits' (one
+            # Query each, over what that order or the visits hold, never over the member's other orders).
+            prefixes = ([keys.order_marks_prefix(marks.order)] if marks.order is not None else []) + (
+                [keys.VISIT_MARKS] if marks.visits else [])
+            for prefix in prefixes:
+                items += SiyuItem.query(mpk, SiyuItem.sk.startswith(prefix), filter_condition=live,
+                                        consistent_read=True)
         profile: MemberItem | None = None
         lots: list[Lot] = []
         markers: dict[str, dict] = {}
@@ -175,12 +200,7 @@ class CoreStore(ProfileStore):
         request: RequestRecord | None = None
         holdings: dict[str, list] = {}
         readers = family_storage.holdings()
-        # Strongly consistent: what is read here becomes the conditions of the write (versions, lot remainders),
-        # and a stale replica would only make the write fail and the engine read again. The read-only page
-        # (`page`) writes nothing, and reads eventually consistent at half the price (README, "Benchmarks").
-        for item in SiyuItem.query(keys.member_pk(brand_id, member_id),
-                                   SiyuItem.sk < keys.PAGE_END if page else None, filter_condition=condition,
-                                   consistent_read=not page):
+        for item in items:
             reader = readers.get(type(item))
             if reader is not None:
                 holdings.setdefault(reader[0], []).append(reader[1](item))
@@ -209,6 +229,7 @@ class CoreStore(ProfileStore):
             markers=MappingProxyType(markers),
             consents=tuple(consents),
             holdings=MappingProxyType({family: tuple(items) for family, items in holdings.items()}),
+            totals=MappingProxyType(dict(profile.totals or {})),
         )
 
     def find_member_id(self, brand_id: str, kind: LookupKind, value: str) -> str | None:
@@ -446,15 +467,21 @@ class CoreStore(ProfileStore):
                     keys.ledger_pk(p.brand_id, p.member_id), keys.activity_sk(record.at, record.event_id),
                     event_id=record.event_id, detail_type=record.detail_type, at=record.at,
                     packed=list(shown)), ActivityItem.pk.does_not_exist())
-            grouped = {key: [dict(data) or None, forget_after.isoformat()]
-                       for key, forget_after, data, due_at in change.markers
-                       if due_at is None and keys.is_per_order_marker(key)}
-            if grouped:
+            # Per-order markers in one item per order (and one for visits), filed under the order so that the
+            # order's next event reads them with one Query (`load_member`'s `marks`).
+            groups: dict[str | None, dict[str, list]] = {}
+            expiries: dict[str | None, datetime] = {}
+            for key, forget_after, data, due_at in change.markers:
+                if due_at is None and keys.is_per_order_marker(key):
+                    order = keys.marker_order(key)
+                    groups.setdefault(order, {})[key] = [dict(data) or None, forget_after.isoformat()]
+                    expiries[order] = max(expiries.get(order, forget_after), forget_after)
+            grouped = {key for marks in groups.values() for key in marks}
+            for order, marks in groups.items():
                 # What the rules read (`has(key)`) is a condition of this write through the member's version below.
                 tx.put("conflict", MarkerGroupItem(
-                    mpk, keys.marker_group_sk(record.at, record.event_id), at=record.at, marks=grouped,
-                    ttl=max(forget for key, forget, _, due in change.markers if key in grouped)),
-                    MarkerGroupItem.pk.does_not_exist())
+                    mpk, keys.marker_group_sk(record.at, record.event_id, order), at=record.at, marks=marks,
+                    ttl=expiries[order]), MarkerGroupItem.pk.does_not_exist())
             for key, forget_after, data, due_at in change.markers:
                 if key in grouped:
                     continue
@@ -468,9 +495,14 @@ class CoreStore(ProfileStore):
                 tx.put("conflict", marker, MarkerItem.pk.does_not_exist() | (MarkerItem.ttl <= record.at))
             if posting is not None:
                 posting_writes(tx, p, posting, change.due_floor)
-            if posting is not None or change.standing is not None:
-                tx.update("conflict", *_member_update(p, posting, change.standing, change.expected_version,
-                                                      change.due_floor))
+            if posting is not None or change.standing is not None or change.totals is not None:
+                member, actions, condition = _member_update(p, posting, change.standing, change.expected_version,
+                                                            change.due_floor)
+                if change.totals is not None:
+                    # The totals as the event leaves them, on the version it read: nothing concurrent is lost.
+                    actions.append(MemberItem.totals.set(dict(change.totals)) if change.totals
+                                   else MemberItem.totals.remove())
+                tx.update("conflict", member, actions, condition)
             else:
                 # Markers, side writes decided on the member (commissions, claw-backs) or nothing at all: what this
                 # event read of the member is still the condition of its write, and what it wrote (a refund

@@ -8,6 +8,7 @@ however long the history grows.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime, timezone
 
 from rules.ids import time_key
@@ -25,12 +26,18 @@ LEGACY_REQUEST_PREFIX = "REQ#"
 ENTRY_PREFIX = "ENTRY#"
 REVERSAL_PREFIX = "REVERSAL#"
 MARKER_PREFIX = "MARK#"
-# Markers about one order, one reference or one day (`points:order:o1`, `tiers:refund:o1#r2`,
+# Markers about one order, one reference or one day (`points:order:o1`, `tiers:refund:o1#r2`, `coupons:late:o1`,
 # `points:engaged:share:x`, `points:checkin:2026-03-01`): more of them with every order or visit, so they sort after
-# everything the member page reads (`PAGE_END`), which then never pays for them. Events still load them (the rules
-# ask `has(key)` and sum an order's refunds).
+# everything the member page reads (`PAGE_END`), which then never pays for them.
 PER_ORDER_MARKER_PREFIX = "~MARK#"
-PER_ORDER_MARKER_KINDS = ("order", "refund", "settled", "engaged", "checkin")
+PER_ORDER_MARKER_KINDS = ("order", "refund", "settled", "late", "engaged", "checkin")
+# Those about one order (its award, its refunds, its settlement) are keyed by the order (`~MARK#O#<order>#...`), so
+# an event about an order reads that order's markers with one Query whatever the member's history; those about
+# visits (check-ins, engagement; short-lived) share `~MARK#V#`. `~MARK#<time>...` and `~MARK#<key>` are the
+# earlier layout, read only by a member's whole load (sweeps).
+ORDER_MARKER_KINDS = ("order", "refund", "settled", "late")
+ORDER_MARKS = "~MARK#O#"
+VISIT_MARKS = "~MARK#V#"
 # The member page reads its partition below this sort key: profile, lots, consents, every family's holdings and the
 # markers it shows; request records (~REQ#) and per-order markers (~MARK#) sort after it.
 PAGE_END = "~"
@@ -94,13 +101,35 @@ def is_per_order_marker(key: str) -> bool:
     return len(parts) == 3 and parts[1] in PER_ORDER_MARKER_KINDS
 
 
+def order_ref(order_id: object) -> str:
+    """What an order's markers are filed under: its id up to the first `#` or `:` (a refund's key follows the
+    order id with one of them), so the markers of an event about the order are all under one prefix. Ids that
+    share it share the prefix: a read of one order then reads a few more, never fewer."""
+    return re.split(r"[#:]", str(order_id), maxsplit=1)[0]
+
+
+def marker_order(key: str) -> str | None:
+    """The order a per-order marker is about (`order_ref`), or None for every other marker."""
+    parts = key.split(":", 2)
+    return order_ref(parts[2]) if len(parts) == 3 and parts[1] in ORDER_MARKER_KINDS else None
+
+
+def order_marks_prefix(order_id: object) -> str:
+    return f"{ORDER_MARKS}{order_ref(order_id)}#"
+
+
 def marker_sk(key: str) -> str:
-    return f"{PER_ORDER_MARKER_PREFIX if is_per_order_marker(key) else MARKER_PREFIX}{key}"
+    order = marker_order(key)
+    if order is not None:
+        return f"{ORDER_MARKS}{order}#~{key}"
+    return f"{VISIT_MARKS}~{key}" if is_per_order_marker(key) else f"{MARKER_PREFIX}{key}"
 
 
-def marker_group_sk(at: datetime, event_id: str) -> str:
-    """One event's per-order markers, together (infra.models.MarkerGroupItem); after `PAGE_END` like each."""
-    return f"{PER_ORDER_MARKER_PREFIX}{time_key(at)}#{event_id}"
+def marker_group_sk(at: datetime, event_id: str, order: str | None = None) -> str:
+    """One event's per-order markers about one order (`order`), or about visits (None), together
+    (infra.models.MarkerGroupItem); after `PAGE_END` like each."""
+    head = f"{ORDER_MARKS}{order}#" if order is not None else VISIT_MARKS
+    return f"{head}{time_key(at)}#{event_id}"
 
 
 def consent_sk(at: datetime, record_id: str) -> str:

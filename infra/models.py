@@ -23,7 +23,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from infra import table
@@ -46,7 +46,7 @@ class PackedJSONAttribute(BinaryAttribute):
 class DueIndex(GlobalSecondaryIndex):
     class Meta:
         index_name = table.DUE_INDEX
-        projection = AllProjection()
+        projection = IncludeProjection(["type"])  # infra/table.py: the keys and the item's kind
 
     gsi1pk = UnicodeAttribute(hash_key=True, attr_name=table.DUE_PK)
     gsi1sk = UnicodeAttribute(range_key=True, attr_name=table.DUE_SK)
@@ -108,6 +108,8 @@ class MemberItem(SiyuItem, discriminator="member"):
     balance = NumberAttribute(default=0)
     debt = NumberAttribute(default=0)
     version = NumberAttribute(default=0)
+    # Running totals the rules keep (rules.effects.AddToTotal), {name: whole number}: set whole on the version read.
+    totals = JSONAttribute(null=True, attr_name="tot")
 
 
 class LotItem(SiyuItem, discriminator="lot"):

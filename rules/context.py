@@ -30,6 +30,8 @@ class MemberView:
     identities: frozenset[str] = frozenset()  # keyed hashes of the WeChat openid / unionid
     # Purpose -> whether the member's newest consent record grants it (rules.consent); absent: never asked.
     consents: Mapping[str, bool] = field(default_factory=lambda: MappingProxyType({}))
+    # The member's running totals (`AddToTotal`), by name: what a rule keeps summed over the member's history.
+    totals: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def coupons(self) -> tuple:
@@ -50,6 +52,10 @@ class MemberView:
     def markers_under(self, prefix: str) -> dict[str, Mapping[str, Any]]:
         """Every claimed marker whose key starts with `prefix` (e.g. all refunds of one order)."""
         return {key: data for key, data in self.markers.items() if key.startswith(prefix)}
+
+    def total(self, name: str) -> int:
+        """The member's running total `name` (`AddToTotal`), 0 if nothing was ever added to it."""
+        return int(self.totals.get(name, 0))
 
     def consented(self, purpose: str) -> bool:
         """Whether the member's consent for `purpose` (e.g. "behaviour_analytics") is in force. Rules that use
@@ -141,14 +147,14 @@ class RuleContext:
 
 def member_view(profile, points: PointsState, markers: Mapping[str, Mapping[str, Any]],
                 holdings: Mapping[str, tuple] | None = None,
-                consents: Mapping[str, bool] | None = None) -> MemberView:
+                consents: Mapping[str, bool] | None = None, totals: Mapping[str, int] | None = None) -> MemberView:
     return MemberView(
         member_id=profile.member_id, channel=profile.channel, registered_at=profile.registered_at,
         tier_code=profile.tier_code, tier_valid_until=profile.tier_valid_until, growth=profile.growth,
         points=points, markers=markers, paid_until=profile.paid_until, birthday=profile.birthday,
         holdings=MappingProxyType(dict(holdings or {})), tags=frozenset(profile.tags),
         identities=frozenset(i for i in (profile.openid_hash, profile.unionid_hash) if i),
-        consents=MappingProxyType(dict(consents or {})),
+        consents=MappingProxyType(dict(consents or {})), totals=MappingProxyType(dict(totals or {})),
     )
 
 

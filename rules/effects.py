@@ -92,6 +92,19 @@ class Once(Effect):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AddToTotal(Effect):
+    """Add `amount` (a whole number; negative takes off) to the member's running total `total`, which later events
+    read as `context.member.total(total)`. For sums over the member's whole history (what an invitee's orders
+    earned in commissions, spend per month): an event about an order reads only that order's markers, never the
+    other orders' (README, "Benchmarks"), so a rule keeps such a sum as it goes instead of adding markers up.
+    Kept on the member's profile, written with the event's other effects on the member's version (never lost to a
+    concurrent event). Names start with the plugin's own name (`referral:commission:l1`)."""
+
+    total: str
+    amount: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class Emit(Effect):
     """Publish a follow-up event after the commit (tier.changed, notification.requested, ...).
 

@@ -1,6 +1,7 @@
 """The engine: an event in, the enabled plugins asked in order, their effects written at once, follow-ups out.
 
-    parse -> load the member (one Query) -> plugins, in order, each seeing what the ones before it decided
+    parse -> load the member (its state, and the markers of the event's own order: two small Queries whatever the
+             member's history) -> plugins, in order, each seeing what the ones before it decided
           -> one TransactWriteItems with the event's processed record (which must not exist yet)
           -> follow-up events, with ids derived from the causing event
 
@@ -34,7 +35,8 @@ from rules.time_sanity import TimeLimits
 from rules.members import MemberState
 from rules.plugin_manager import PluginRegistry
 from rules.sources import source_problem
-from rules.persistence import EventAlreadyProcessed, EventProblem, EventRecord, MemberChange, Standing, Store
+from rules.persistence import (EventAlreadyProcessed, EventProblem, EventRecord, Marks, MemberChange, Standing,
+                               Store)
 
 logger = logging.getLogger("siyu.engine")
 
@@ -274,8 +276,7 @@ class Engine:
         if brand is None:
             return Summary(event.event_id, "rejected", event.detail_type, reason="unknown brand",
                            field="detail.brandId")
-        state = (self.store.load_member(brand.brand_id, event.member_id, as_of=event.time, include_erased=True)
-                 if event.member_id else None)
+        state = self._load_member(brand, event, event.member_id) if event.member_id else None
         if event.member_id and (state is None or state.profile.erased):
             return Summary(event.event_id, "rejected", event.detail_type,
                            reason="erased member" if state else "unknown member", field="detail.memberId")
@@ -593,8 +594,7 @@ class Engine:
         """One read-plan-write round; `WriteConflict` when the write's conditions no longer hold."""
         detail_type = getattr(event, "detail_type", "Scheduled Event")
         kwargs = {"event": event} if isinstance(event, BusinessEvent) else {"sweep": event}
-        state = (self.store.load_member(brand.brand_id, member_id, as_of=event.time, include_erased=True)
-                 if member_id else None)
+        state = self._load_member(brand, event, member_id) if member_id else None
         if member_id and state is None:
             return self._reject(Rejected(event_id, detail_type, f"unknown member {member_id!r}",
                                          "detail.memberId", brand.brand_id, _raw_text(raw)))
@@ -643,6 +643,26 @@ class Engine:
         return Summary(event_id, "applied", detail_type, effects=list(record.effects),
                        follow_ups=[f.id for f in evaluation.follow_ups], capped=capped)
 
+    def _load_member(self, brand: BrandConfig, event: BusinessEvent | SweepEvent, member_id: str) -> MemberState | None:
+        """The member as the event's plugins need them, for a price that does not grow with the member's history:
+        an event about an order reads that order's per-order markers (its award, its refunds, whoever claimed
+        them), any other business event the visits' (check-ins, engagement). A sweep, or a brand's plugin that
+        sums over the member's other orders (`PluginInfo.reads_order_history`), reads every marker."""
+        marks = _marks_for(event)
+        state = self.store.load_member(brand.brand_id, member_id, as_of=event.time, include_erased=True,
+                                       marks=marks)
+        if state is not None and marks is not None and self._reads_order_history(brand, state):
+            state = self.store.load_member(brand.brand_id, member_id, as_of=event.time, include_erased=True)
+        return state
+
+    def _reads_order_history(self, brand: BrandConfig, state: MemberState) -> bool:
+        for name, params in brand.plugins.items():
+            info = self.plugins.infos.get(name)
+            if info is not None and info.reads_order_history is not None and info.reads_order_history(
+                    params, state.markers):
+                return True
+        return False
+
     def _due_floor(self, brand_id: str, change: MemberChange | None) -> MemberChange | None:
         """The change, with its due-index entries dated no earlier than just after the brand's sweep watermark.
 
@@ -682,8 +702,8 @@ class Engine:
                  kwargs: Mapping[str, Any], extras: Mapping[str, Any] | None = None,
                  only: Sequence[str] | None = None) -> Evaluation:
         """What the brand's plugins (or `only` these of them) decide, and what that writes; nothing is written."""
-        view = (member_view(state.profile, state.points, state.markers, state.holdings, consent.granted(state.consents))
-                if state else None)
+        view = (member_view(state.profile, state.points, state.markers, state.holdings, consent.granted(state.consents),
+                            state.totals) if state else None)
         extras = MappingProxyType(dict(extras or {}))
         decisions: list[Decision] = []
         names = list(brand.plugins.keys() if only is None else only)
@@ -749,9 +769,12 @@ class Engine:
         if after is not None and (after.growth, after.tier_code, after.tier_valid_until, after.paid_until) != (
                 profile.growth, profile.tier_code, profile.tier_valid_until, profile.paid_until):
             standing = Standing(after.growth, after.tier_code, after.tier_valid_until, after.paid_until)
+        totals = None
+        if after is not None and dict(after.totals) != dict(state.totals):
+            totals = {name: value for name, value in after.totals.items() if value}
         return MemberChange(profile=profile, expected_version=state.version,
                             posting=ledger.combine(postings) if postings else None,
-                            standing=standing, markers=tuple(markers))
+                            standing=standing, markers=tuple(markers), totals=totals)
 
     @staticmethod
     def _posting(decision: Decision, index: int, event_id: str, now: datetime, points: PointsState,
@@ -861,7 +884,7 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
         raise PluginFailed(plugin, f"returned {type(effect).__name__}, not an effect")
     if not effect.rule:
         raise PluginFailed(plugin, f"{effect.kind} names no rule")
-    member_effects = (fx.AwardPoints, fx.TakeBackPoints, fx.ExpirePoints, fx.AddGrowth, fx.SetTier, fx.Once,
+    member_effects = (fx.AwardPoints, fx.TakeBackPoints, fx.ExpirePoints, fx.AddGrowth, fx.SetTier, fx.Once, fx.AddToTotal,
                       fx.SetPaidMembership)
     family_effect = isinstance(effect, fx.FamilyEffect)
     if view is None and (isinstance(effect, member_effects) or (family_effect and effect.needs_member)):
@@ -890,6 +913,11 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
     elif isinstance(effect, fx.AddGrowth):
         if isinstance(effect.growth, bool) or not isinstance(effect.growth, int):
             raise PluginFailed(plugin, "AddGrowth.growth must be an integer")
+    elif isinstance(effect, fx.AddToTotal):
+        if isinstance(effect.amount, bool) or not isinstance(effect.amount, int):
+            raise PluginFailed(plugin, "AddToTotal.amount must be an integer")
+        if not isinstance(effect.total, str) or not effect.total.startswith(f"{plugin}:") or len(effect.total) > 100:
+            raise PluginFailed(plugin, f"AddToTotal.total must start with '{plugin}:' and be at most 100 characters")
     elif isinstance(effect, fx.SetPaidMembership):
         if not isinstance(effect.until, datetime) or effect.until.tzinfo is None:
             raise PluginFailed(plugin, "SetPaidMembership.until must be a datetime with a timezone")
@@ -939,6 +967,9 @@ def _project(view: MemberView | None, effect: fx.Effect, now: datetime, brand: B
         return replace(view, points=PointsState(view.points.balance - expired, lots))
     if isinstance(effect, fx.AddGrowth):
         return replace(view, growth=max(0, view.growth + effect.growth))
+    if isinstance(effect, fx.AddToTotal):
+        return replace(view, totals=MappingProxyType({**view.totals, effect.total: view.total(effect.total)
+                                                      + effect.amount}))
     if isinstance(effect, fx.SetTier):
         return replace(view, tier_code=effect.code, tier_valid_until=effect.valid_until)
     if isinstance(effect, fx.SetPaidMembership):
@@ -1023,6 +1054,14 @@ def _retrying(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
             if attempt == MAX_ATTEMPTS - 1:
                 raise
             time.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.004 * 2**attempt)))
+
+
+def _marks_for(event: BusinessEvent | SweepEvent) -> Marks | None:
+    """Which per-order markers an event's member load reads (`Store.load_member`); None: all of them."""
+    if not isinstance(event, BusinessEvent):
+        return None
+    order = event.detail.get("orderId")
+    return Marks(order=order) if isinstance(order, str) and order else Marks(visits=True)
 
 
 def _amount_of(event: Any) -> int | None:

@@ -99,6 +99,8 @@ def siyu_order_paid(event: "BusinessEvent", context: "RuleContext") -> Effects:
     The same order may be announced twice (a brand system retrying with a new event id): guard per order with
     `context.member.has(f"{your_plugin_name}:order:{orderId}")` and claim that key with a `Once` effect (a key must
     start with the plugin's own name). What the built-ins decided for the order is in `context.decided`.
+    The member's markers about other orders are not loaded for this event (docs/plugins.md): keep sums over the
+    member's orders as running totals (`AddToTotal`, `context.member.total(name)`).
     """
 
 

@@ -78,6 +78,8 @@ class MemberState:
     consents: tuple["ConsentRecord", ...] = ()
     # What the rule families (`Family.storage` HOLDINGS) keep in the member's partition, by family: "coupons", ...
     holdings: Mapping[str, tuple] = field(default_factory=dict)
+    # The member's running totals (`rules.effects.AddToTotal`), on the profile.
+    totals: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

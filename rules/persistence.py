@@ -50,6 +50,16 @@ class AlreadyReversed(Exception):
         self.entry_id = entry_id
 
 
+@dataclass(frozen=True)
+class Marks:
+    """Which per-order markers a member load reads (`Store.load_member`): one order's (`order`, an event's
+    `orderId`: its award, refunds and settlement, whoever claimed them) and/or the visits' (`visits`: check-ins and
+    engagement, short-lived). `Marks()` reads none of them."""
+
+    order: str | None = None
+    visits: bool = False
+
+
 class Store(Protocol):
     """The core's persistence. A rule family's own reads and writes are its storage half's (`Family.storage`),
     whose `Storage` methods the concrete store gains; this protocol names none of them."""
@@ -64,9 +74,14 @@ class Store(Protocol):
     # Members
     def load_member(self, brand_id: str, member_id: str, *, request_key: str | None = None,
                     as_of: datetime | None = None, include_erased: bool = False,
-                    page: bool = False) -> MemberState | None:
+                    page: bool = False, marks: "Marks | None" = None) -> MemberState | None:
         """Profile, balance, lots holding points, markers and consent records (plus the request record for
         `request_key`), in one read.
+
+        With `marks`, what the member's state partition holds below the per-order markers (profile, lots,
+        consents, holdings, the markers that are not about single orders), plus only the per-order markers
+        `marks` names (one order's, the visits'), each set one more Query: the price does not grow with the
+        member's history. Without it, every marker (a sweep; whatever needs the member's whole history).
 
         With `as_of`, markers and request records whose time-to-live ended by then are left out. An erased member
         is None unless `include_erased` (the engine, to refuse its events by name; the ledger's reconciliation).
@@ -230,6 +245,8 @@ class MemberChange:
     standing: Standing | None = None
     # (key, forget after, data, due at: when the daily sweep should bring the member back to the rules, or None)
     markers: tuple[tuple[str, datetime, Mapping[str, Any], datetime | None], ...] = ()
+    # The member's running totals after the event (all of them), when an `AddToTotal` changed one; None: unchanged.
+    totals: Mapping[str, int] | None = None
     # The earliest instant the due index may list this change's entries at (lots, a tier validity, markers), when
     # one of them fell due before the brand's sweep watermark (Engine.due_floor); None: each at its own time.
     due_floor: datetime | None = None

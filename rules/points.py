@@ -34,7 +34,7 @@ from rules.errors import (
 )
 from rules.ledger import Posting
 from rules.members import MemberState, RequestRecord
-from rules.persistence import AlreadyReversed, RequestAlreadyRecorded, Store
+from rules.persistence import AlreadyReversed, Marks, RequestAlreadyRecorded, Store
 
 MAX_ATTEMPTS = 40
 MAX_KEY_LENGTH = 128
@@ -98,7 +98,9 @@ def _run(
     """The optimistic loop shared by every keyed points operation."""
     _check_key(key)
     for attempt in range(MAX_ATTEMPTS):
-        state = store.load_member(brand_id, member_id, request_key=key, as_of=now)
+        # No per-order markers (a points operation reads none): what this costs does not grow with the member's
+        # orders; the request record is looked up by its key.
+        state = store.load_member(brand_id, member_id, request_key=key, as_of=now, marks=Marks())
         if state is None:
             raise MemberNotFound(member_id)
         if state.request is not None:
@@ -201,7 +203,7 @@ def pay_with_points(store: Store, brand: BrandConfig, member_id: str, *, points:
     expiring = _expiring_redemption(brand)
     value_fen = points * 100 // policy.points_per_yuan
     if expiring is not None:
-        state = store.load_member(brand.brand_id, member_id, as_of=now)
+        state = store.load_member(brand.brand_id, member_id, as_of=now, marks=Marks())
         if state is None:
             raise MemberNotFound(member_id)
         value_fen = _value_fen(policy, _drawn_from_expiring(state.points.spendable_lots(now), points, now, expiring),

@@ -9,14 +9,14 @@ from here too, by name: the SDK finds them in the families this deployment runs,
 """
 
 from rules.context import Decided, MemberView, RuleContext
-from rules.effects import (AddGrowth, AwardPoints, Effect, Emit, ExpirePoints, Note, Once, SetPaidMembership, SetTier,
-                           TakeBackPoints)
+from rules.effects import (AddGrowth, AddToTotal, AwardPoints, Effect, Emit, ExpirePoints, Note, Once,
+                           SetPaidMembership, SetTier, TakeBackPoints)
 from rules.events import BusinessEvent, SweepEvent
 from rules.hookspecs import hookimpl
 from rules.plugin_manager import PluginInfo
 
 __all__ = [
-    "AddGrowth", "AwardPoints", "BusinessEvent", "Decided", "Effect", "Emit", "ExpirePoints", "MemberView", "Note",
+    "AddGrowth", "AddToTotal", "AwardPoints", "BusinessEvent", "Decided", "Effect", "Emit", "ExpirePoints", "MemberView", "Note",
     "Once", "PluginInfo", "RuleContext", "SetPaidMembership", "SetTier", "SweepEvent", "TakeBackPoints", "hookimpl",
 ]
 

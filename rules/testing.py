@@ -42,7 +42,7 @@ _counter = itertools.count(1)
 
 def member(*, growth: int = 0, tier: str = "PU", points: int = 0, markers: Mapping[str, Mapping] | None = None,
            brand_id: str = "test-brand", member_id: str = "m_test", at: datetime = DEFAULT_TIME,
-           consents: Mapping[str, bool] | None = None) -> MemberState:
+           consents: Mapping[str, bool] | None = None, totals: Mapping[str, int] | None = None) -> MemberState:
     """A member to run events against: `points` become one lot valid for a year; `consents` maps a purpose
     ("marketing_messages", ...) to the member's current choice (without it, the member was never asked, so the
     engine suppresses every `notification.requested`)."""
@@ -56,7 +56,7 @@ def member(*, growth: int = 0, tier: str = "PU", points: int = 0, markers: Mappi
                             channel="miniprogram", referral_code="TESTCODE", registered_at=at - timedelta(days=30),
                             tier_code=tier, growth=growth)
     return MemberState(profile=profile, points=PointsState(points, lots), markers=dict(markers or {}),
-                       consents=records)
+                       consents=records, totals=dict(totals or {}))
 
 
 @dataclass(frozen=True)
@@ -131,4 +131,5 @@ def _after(state: MemberState, evaluation) -> MemberState:
         profile = replace(profile, growth=change.standing.growth, tier_code=change.standing.tier_code,
                           tier_valid_until=change.standing.tier_valid_until)
     markers = {**state.markers, **{key: dict(data) for key, _, data, _ in change.markers}}
-    return replace(state, profile=profile, points=points, markers=markers, version=state.version + 1)
+    totals = state.totals if change.totals is None else dict(change.totals)
+    return replace(state, profile=profile, points=points, markers=markers, version=state.version + 1, totals=totals)

@@ -29,7 +29,7 @@ from rules.ledger import Lot, PointsState
 # (`Family.partner_effects`); the others (a family's brand counters, bindings, commissions, `BrandEmit`) are reserved
 # to the built-in families and cannot be sent back at all.
 CORE_PARTNER_EFFECTS = (fx.AwardPoints, fx.TakeBackPoints, fx.ExpirePoints, fx.AddGrowth, fx.SetTier,
-                        fx.SetPaidMembership, fx.Once, fx.Emit, fx.Note)
+                        fx.SetPaidMembership, fx.Once, fx.AddToTotal, fx.Emit, fx.Note)
 
 
 def partner_effects() -> dict[str, type[fx.Effect]]:
@@ -162,6 +162,7 @@ def dump_context(context: RuleContext) -> dict[str, Any]:
             "points": {"balance": member.points.balance, "debt": member.points.debt,
                        "lots": encode(member.points.lots)},
             "markers": encode(member.markers), "tags": encode(member.tags), "consents": encode(member.consents),
+            "totals": encode(member.totals),
             "holdings": {name: encode(member.holdings.get(name, ())) for name in shared_holdings()},
         },
         # Only what a partner may itself return: what the built-ins decided about the brand stays with them.
@@ -194,6 +195,7 @@ def load_context(data: Mapping[str, Any]) -> RuleContext:
             holdings=MappingProxyType({name: tuple(kind(**_thaw(decode(item))) for item in raw_member["holdings"].get(name, ()))
                                        for name, kind in shared_holdings().items()}),
             tags=frozenset(raw_member["tags"]), consents=decode(raw_member["consents"]),
+            totals=decode(raw_member.get("totals", {})),
         )
     decided = tuple(Decided(d["plugin"], d["version"], load_effect(d["effect"])) for d in data["decided"])
     return RuleContext(brand=brand, params=decode(data["params"]), now=decode(data["now"]), member=member,

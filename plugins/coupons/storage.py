@@ -7,6 +7,9 @@ member existing. Rule-issued coupons and uses ride in the event's own transactio
 
 from __future__ import annotations
 
+import os
+from datetime import datetime, timedelta, timezone
+
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
 
@@ -52,14 +55,34 @@ class CouponStockItem(SiyuItem, discriminator="coupon_stock"):
     issued = NumberAttribute(default=0)
 
 
+# How long a coupon stays in its member's partition once it can no longer be used: after its use, or after the end
+# of its validity (an available coupon's item carries the latter from the start; a use brings it forward). Past it
+# the item leaves (DynamoDB's TTL, reads skip it at once); the member's activity and ledger keep the history, and the
+# per-member count (`CouponCountItem`) stays, so a per-member limit holds for good.
+COUPON_RETENTION_ENV = "SIYU_COUPON_RETENTION_DAYS"
+DEFAULT_COUPON_RETENTION_DAYS = 365
+
+
+def retention() -> timedelta:
+    days = os.environ.get(COUPON_RETENTION_ENV, "").strip()
+    return timedelta(days=int(days) if days.isdigit() else DEFAULT_COUPON_RETENTION_DAYS)
+
+
 def _coupon_item(brand_id: str, member_id: str, c: Coupon) -> CouponItem:
     return CouponItem(
         keys.member_pk(brand_id, member_id), keys.COUPON_PREFIX + c.coupon_id, coupon_id=c.coupon_id,
         template_id=c.template_id, name=c.name, coupon_kind=c.kind, threshold_fen=c.threshold_fen,
         amount_fen=c.amount_fen, discount_percent=c.discount_percent, gift=c.gift, issued_at=c.issued_at,
         valid_from=c.valid_from, valid_until=c.valid_until, source=c.source, reason=c.reason, status=c.status,
-        used_at=c.used_at, order_id=c.order_id,
+        used_at=c.used_at, order_id=c.order_id, ttl=_leaves_at(c.used_at or c.valid_until),
     )
+
+
+def _leaves_at(at: datetime) -> datetime:
+    try:
+        return at + retention()
+    except OverflowError:  # valid until near year 9999: kept as long as can be
+        return datetime.max.replace(tzinfo=timezone.utc) - timedelta(days=1)
 
 
 def _coupon(item: CouponItem) -> Coupon:
@@ -105,7 +128,7 @@ def _write_used(tx, write: CouponUsed, record) -> None:
     item = CouponItem(keys.member_pk(write.brand_id, write.member_id), keys.COUPON_PREFIX + write.coupon_id)
     # Used exactly once: a coupon another order took meanwhile fails this write, and the event is re-evaluated.
     tx.update("conflict", item, [CouponItem.status.set("used"), CouponItem.used_at.set(write.at),
-                                 CouponItem.order_id.set(write.order_id)],
+                                 CouponItem.order_id.set(write.order_id), CouponItem.ttl.set(_leaves_at(write.at))],
               (CouponItem.status == "available") & (CouponItem.valid_until > write.at))
 
 

@@ -38,7 +38,7 @@ from fractions import Fraction
 
 from rules.refunds import owed_after, refunded_before_order
 from plugins.coupons.effects import IssueCoupon, template_ids
-from rules.effects import Emit, Note, Once
+from rules.effects import AddToTotal, Emit, Note, Once
 from rules.hookspecs import hookimpl
 from rules.plugin_manager import PluginInfo
 from plugins.referral.model import (
@@ -210,6 +210,8 @@ def siyu_order_paid(event, context):
                        inputs=inputs, sentence="note.cap_reached")
             continue
         earned[level] = fen
+        # Kept as a running total, so the cap of the invitee's next order is read without their other orders.
+        yield AddToTotal(total=_earned_total(level), amount=fen, rule=rule, inputs=inputs)
         kol = standing is not None and level == 1
         yield AccrueCommission(to_member=to_member, order_id=order_id, level=level, fen=fen, order_fen=amount,
                                settles_at=settles_at, month=month if kol else None,
@@ -241,13 +243,14 @@ def _levels(context, bound, standing, amount):
         yield bound["upline"], second["percent"], second.get("capFen"), "commission-level-2"
 
 
+def _earned_total(level) -> str:
+    return f"{NAME}:commission:l{level}"
+
+
 def _net_so_far(member, level) -> int:
-    """What this invitee's orders have earned at `level`, less what refunds clawed back."""
-    total = 0
-    for key, order in member.markers_under(f"{NAME}:order:").items():
-        order_id = key[len(f"{NAME}:order:"):]
-        total += order.get(f"l{level}", 0) - _clawed(member, order_id, level)
-    return total
+    """What this invitee's orders have earned at `level`, less what refunds clawed back: the member's running total
+    (`AddToTotal` with each commission and each claw-back), not a sum over every order's markers."""
+    return member.total(_earned_total(level))
 
 
 def _clawed(member, order_id, level) -> int:
@@ -292,6 +295,8 @@ def siyu_order_refunded(event, context):
         take = _recomputed_take(member, order, level, base, refunded, clawed)
         if take > 0:
             takes[level] = take
+            yield AddToTotal(total=_earned_total(level), amount=-take, rule="refund-claws-back-commission",
+                             inputs={**inputs, "level": level})
             yield ClawBackCommission(to_member=to_member, order_id=order_id, level=level, fen=take,
                                      from_settled=settled, clawed_before=clawed,
                                      rule="refund-claws-back-commission",

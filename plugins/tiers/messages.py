@@ -10,6 +10,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "rule.upgrade-on-threshold": {ZH: "成长值达标升级", EN: "upgrade at the growth threshold"},
     "rule.first-order-upgrade": {ZH: "首单升级", EN: "first-order upgrade"},
     "rule.accelerated-upgrade": {ZH: "连续高消费加速升级", EN: "accelerated upgrade after months of high spend"},
+    "rule.accelerated-upgrade-monthly-spend": {ZH: "加速升级：按月累计消费", EN: "accelerated upgrade: spend kept per month"},
     "rule.refund-undoes-upgrade": {ZH: "退款撤销升级", EN: "a refund undoes the upgrade"},
     "rule.validity-end-deduction": {ZH: "等级有效期满扣减成长值", EN: "growth deducted at the end of the tier's validity"},
     "rule.validity-end-renewal": {ZH: "等级有效期满重新定级", EN: "tier renewed at the end of its validity"},

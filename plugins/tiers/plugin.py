@@ -39,7 +39,7 @@ from rules.clock import parse_time
 from rules.context import TIER_JUDGES
 from rules.refunds import owed_after, refund_step, refunded_before_order, refunded_so_far
 from plugins.coupons.effects import IssueCoupon, template_ids
-from rules.effects import AddGrowth, Emit, Once, SetPaidMembership, SetTier
+from rules.effects import AddGrowth, AddToTotal, Emit, Once, SetPaidMembership, SetTier
 from rules.hookspecs import hookimpl
 from rules.plugin_manager import PluginInfo
 
@@ -71,8 +71,14 @@ PARAMS_SCHEMA = {
 
 @hookimpl
 def siyu_plugin_info():
-    return PluginInfo(NAME, VERSION, PARAMS_SCHEMA, order=20,
+    return PluginInfo(NAME, VERSION, PARAMS_SCHEMA, order=20, reads_order_history=_reads_order_history,
                       description="Growth value from spending; upgrades on thresholds; re-grading at validity end.")
+
+
+def _reads_order_history(params, markers) -> bool:
+    """The rolling 12 months sums the member's other orders in the window (their markers); the accelerated
+    upgrade reads running totals instead."""
+    return params.get("policy") == "rolling12"
 
 
 @hookimpl
@@ -97,6 +103,7 @@ def siyu_order_paid(event, context):
     yield Once(key=key, rule="growth-once-per-order", inputs={"orderId": order_id}, keep_days=keep,
                data={"amountFen": amount, "growth": growth, "taken": netted, "at": context.now.isoformat()})
     added = growth - netted
+    yield from _count_spend(context, amount - refunded_fen, order_id)
     if rolling:
         yield from _regrade_rolling(context, extra=(max(added, 0), context.now), rule="rolling-12-months")
         return
@@ -146,19 +153,38 @@ def _accelerated(context, current, order_id, amount, refunded_fen):
     month = context.local_date().replace(day=1)
     if context.member.has(f"{NAME}:accelerated:{month:%Y-%m}"):
         return None
-    spend: dict[str, int] = {f"{month:%Y-%m}": max(0, amount - refunded_fen)}
-    prefix = f"{NAME}:order:"
-    for key, data in context.member.markers_under(prefix).items():
-        if not data.get("at"):
-            continue
-        refunded, _ = refunded_so_far(context.member.markers_under(f"{NAME}:refund:{key[len(prefix):]}#"))
-        label = f"{context.local_date(parse_time(data['at'])):%Y-%m}"
-        spend[label] = spend.get(label, 0) + data["amountFen"] - refunded
     months = calendar_months.month_labels_back(context.now, rule["months"], context.brand.timezone)
+    # Each month's net spend is a running total (`_count_spend`): the member's other orders are not read.
+    spend = {label: context.member.total(_spend_total(label)) for label in months}
+    spend[f"{month:%Y-%m}"] += max(0, amount - refunded_fen)
     if any(spend.get(label, 0) < rule["monthlySpendFen"] for label in months):
         return None
     return higher, "accelerated-upgrade", {"orderId": order_id, "months": months, "monthlySpendFen":
                                            rule["monthlySpendFen"], "spendFen": [spend.get(m, 0) for m in months]}
+
+
+def _spend_total(label) -> str:
+    return f"{NAME}:spend:{label}"
+
+
+def _count_spend(context, fen, order_id, at=None):
+    """With an accelerated upgrade configured, each brand-local month's net spend is kept as a running total (an
+    order adds what is left of it after earlier refunds, a later refund takes its amount off the order's month);
+    months the rule can no longer look at are dropped when an order comes."""
+    rule = context.params["acceleratedUpgrade"]
+    if not rule:
+        return
+    label = f"{context.local_date(at):%Y-%m}"
+    if fen:
+        yield AddToTotal(total=_spend_total(label), amount=fen, rule="accelerated-upgrade-monthly-spend",
+                         inputs={"orderId": order_id, "month": label, "fen": fen})
+    if at is not None:
+        return
+    kept = set(calendar_months.month_labels_back(context.now, rule["months"], context.brand.timezone))
+    for name, value in sorted(context.member.totals.items()):
+        if name.startswith(_spend_total("")) and name[len(_spend_total("")):] not in kept and value:
+            yield AddToTotal(total=name, amount=-value, rule="accelerated-upgrade-monthly-spend",
+                             inputs={"month": name[len(_spend_total("")):], "dropped": True})
 
 
 @hookimpl
@@ -212,6 +238,8 @@ def siyu_order_refunded(event, context):
               "orderGrowth": step.order["growth"]}
     yield Once(key=step.key, rule="refund-takes-growth-back", inputs=inputs, keep_days=keep,
                data={"fen": step.fen, "taken": take})
+    if step.order.get("at"):
+        yield from _count_spend(context, -step.fen, step.order_id, at=parse_time(step.order["at"]))
     if not take:
         return
     yield AddGrowth(growth=-take, rule="refund-takes-growth-back", inputs=inputs)

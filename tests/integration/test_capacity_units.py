@@ -99,14 +99,57 @@ def test_order_paid_for_a_member_with_a_few_past_orders_costs_one_small_read_and
     finally:
         meter.close()
     assert summary.as_dict()["status"] == "applied"
-    assert measure.by_operation == {"Query": 1, "TransactWriteItems": 1}
-    assert measure.read_units == 1
+    # One Query for the member's state (profile, lots, holdings), one for this order's markers (none yet).
+    assert measure.by_operation == {"Query": 2, "TransactWriteItems": 1}
+    assert measure.read_units == 2
     # Six items, each under 1 KB and so 2 units (transactional): the processed record (no copy of the effects),
     # the activity item (its effects packed: it was 1.8 KB, 4 units), the order's markers together in one item (it
     # was two, 4 units), the lot, the ledger entry and the profile; the index copies the lot and the profile's tier
     # validity. A ceiling that may only come down (issue 15 asks for 10).
     assert measure.write_units == 12 and measure.index_write_units <= 2
     assert all(size < 1024 for size in measure.bytes_written.values())
+
+
+def test_order_paid_reads_as_much_for_a_member_with_3000_past_orders_as_for_one_with_10(
+        engine, store, rules_brand, looker):
+    from bench.history import clone_orders
+    from tests.helpers import register
+
+    def paid(member, order_id, at, amount=12900):
+        return engine.handle({"version": "0", "id": f"o-{uuid.uuid4()}", "detail-type": "order.paid",
+                              "source": "siyu.shop", "time": at.isoformat(),
+                              "detail": {**order_paid(rules_brand, member, amount), "orderId": order_id}})
+
+    newcomer, veteran = register(store, rules_brand, T), register(store, rules_brand, T)
+    for member in (newcomer, veteran):
+        for k in range(10):
+            paid(member, f"{member}-{k}", T + timedelta(minutes=k))
+    # 2,990 more past orders for the veteran, written directly as the engine leaves them (markers under each
+    # order, activity, entry, check-in markers): what a read pays for is what the partition holds.
+    orders = [f"{veteran}-{k}" for k in range(10, 3000)]
+    assert clone_orders(db.client(), settings().table_name, rules_brand, veteran, template_order=f"{veteran}-9",
+                        order_ids=orders, before=T + timedelta(minutes=10)) >= 3 * len(orders)
+    meter = CapacityMeter(db.client(), looker)
+    try:
+        measures = {}
+        for member in (newcomer, veteran):
+            with meter.measure() as measures[member]:
+                assert paid(member, f"{member}-new", T + timedelta(hours=1)).status == "applied"
+        with meter.measure() as refund:
+            summary = engine.handle({"version": "0", "id": f"r-{uuid.uuid4()}", "detail-type": "order.refunded",
+                                     "source": "siyu.shop", "time": (T + timedelta(hours=2)).isoformat(),
+                                     "detail": {"brandId": rules_brand, "memberId": veteran,
+                                                "orderId": f"{veteran}-2500", "amountFen": 12900}})
+    finally:
+        meter.close()
+    few, many = measures[newcomer], measures[veteran]
+    assert many.by_operation == few.by_operation == {"Query": 2, "TransactWriteItems": 1}
+    # Both hold ten unspent lots (what their points are in); the veteran's 3,000 orders' markers are not read.
+    assert many.read_units <= 1.5 * few.read_units
+    assert many.read_units == few.read_units
+    # The refund of one of the 3,000 orders finds that order's markers (its points come back out) with as few.
+    assert summary.status == "applied" and any(e["effect"] == "TakeBackPoints" for e in summary.effects)
+    assert refund.read_units <= few.read_units
 
 
 def _order(member, brand, at, amount=12900):

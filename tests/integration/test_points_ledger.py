@@ -25,7 +25,8 @@ def test_repeating_a_redemption_with_its_key_returns_the_first_result_and_writes
                               idempotency_key="order-1")
     assert (again.entry_id, again.points, again.balance) == (first.entry_id, -200, 300)
     assert again.replayed and not first.replayed
-    assert dict(requests.by_operation) == {"Query": 1}
+    # The member's state (never their orders' markers) and the request's record by its key; nothing written.
+    assert dict(requests.by_operation) == {"Query": 1, "GetItem": 1}
     assert store.load_member(brand_id, member).points.balance == 300
     assert_reconciles(store, brand_id, member)
 

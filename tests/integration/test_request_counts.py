@@ -31,8 +31,9 @@ def test_a_redemption_costs_its_attempt_count_one_read_and_one_transaction(store
         _, body = call_graphql(mutation, token=member_token)
     assert body["data"]["redeemPoints"]["__typename"] == "PointsChanged"
     # The abuse-limit counter is its own small transaction (the counter, conditioned on the member being there), sent
-    # first: a refused or failed attempt counts too.
-    assert dict(requests.by_operation) == {"Query": 1, "TransactWriteItems": 2}
+    # first: a refused or failed attempt counts too. The member's state (one Query, which never reaches their
+    # orders' markers) and the request's record by its key (GetItem).
+    assert dict(requests.by_operation) == {"Query": 1, "GetItem": 1, "TransactWriteItems": 2}
 
 
 def test_recording_a_consent_costs_its_attempt_count_one_read_and_one_transaction(store, brand_id):

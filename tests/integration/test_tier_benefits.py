@@ -120,3 +120,24 @@ def test_a_month_below_the_bar_breaks_the_streak(store, plugins, send):
          T + timedelta(days=34))  # April nets 150 yuan
     send("order.paid", order_paid(brand, member, 300 * YUAN), T + timedelta(days=63))
     assert store.load_member(brand, member).profile.tier_code == "YIN"
+
+
+def test_a_refund_takes_its_amount_off_its_orders_month_and_can_break_the_streak(store, plugins, send):
+    brand = baiguoyuan(store, plugins, {"acceleratedUpgrade": {"monthlySpendFen": 200 * YUAN, "months": 3}})
+    silver = register(store, brand, T)
+    april, may = T + timedelta(days=33), T + timedelta(days=63)
+    send("order.paid", order_paid(brand, silver, 500 * YUAN, order_id="march-1"), T)
+    send("order.paid", order_paid(brand, silver, 200 * YUAN, order_id="april-1"), april)
+    # In May, 50 yuan of April's order comes back: April's spend is 150 yuan, below the bar.
+    send("order.refunded", {"brandId": brand, "memberId": silver, "orderId": "april-1", "amountFen": 50 * YUAN},
+         may)
+    state = store.load_member(brand, silver)
+    assert state.totals == {"tiers:spend:2026-03": 50000, "tiers:spend:2026-04": 15000}
+    summary = send("order.paid", order_paid(brand, silver, 200 * YUAN, order_id="may-1"), may + timedelta(hours=1))
+    profile = store.load_member(brand, silver).profile
+    assert (profile.tier_code, profile.growth) == ("YIN", 850)
+    assert not any(e["rule"] == "accelerated-upgrade" for e in summary.effects)
+    # June's order drops March, which no streak ending in June can look at.
+    send("order.paid", order_paid(brand, silver, 10 * YUAN, order_id="june-1"), may + timedelta(days=31))
+    assert store.load_member(brand, silver).totals == {"tiers:spend:2026-04": 15000, "tiers:spend:2026-05": 20000,
+                                                       "tiers:spend:2026-06": 1000}

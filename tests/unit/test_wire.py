@@ -53,6 +53,7 @@ def test_every_effect_a_partner_may_return_comes_back_equal():
         fx.SetTier(code="YIN", valid_until=None, rule="x"),
         fx.SetPaidMembership(until=T, rule="x"),
         fx.Once(key="p:k", data={"n": 1}, due_at=T, rule="x"),
+        fx.AddToTotal(total="p:spend", amount=-7, rule="x"),
         fx.Emit(detail_type="p.done", detail={"k": "v"}, rule="x"),
         IssueCoupon(template_id="T1", reason="r", rule="x"),
         UseCoupon(coupon_id="c1", order_id="o1", rule="x"),

@@ -1,0 +1,62 @@
+"""A long member history written directly, as the engine would have left it (BatchWriteItem, no engine events):
+thousands of past orders through the engine take too long on a shared machine, and what a read costs depends only
+on the items the member's partitions hold."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from infra import keys, table
+from rules import ids
+
+# DynamoDB deletes an item whose TTL has passed within about two days.
+TTL_LAG = timedelta(days=2)
+
+
+def _partition(client: Any, table_name: str, pk: str) -> list[dict[str, Any]]:
+    return [item for page in client.get_paginator("query").paginate(
+        TableName=table_name, KeyConditionExpression="#p = :p", ExpressionAttributeNames={"#p": table.PK},
+        ExpressionAttributeValues={":p": {"S": pk}}) for item in page["Items"]]
+
+
+def clone_orders(client: Any, table_name: str, brand_id: str, member_id: str, *, template_order: str,
+                 order_ids: list[str], before: datetime) -> int:
+    """For each of `order_ids`, a copy of what the engine wrote for the member's order `template_order`: the
+    order's markers (filed under the order; every plugin's data), its activity item and its award entry, and a
+    check-in's markers for every fifth order (at most one a day, and none DynamoDB's TTL would have deleted);
+    dated a minute apart, ending just before `before`. Returns how many
+    items were written."""
+    mpk, lpk = keys.member_pk(brand_id, member_id), keys.ledger_pk(brand_id, member_id)
+    state, history = _partition(client, table_name, mpk), _partition(client, table_name, lpk)
+    group = next(i for i in state if i[table.SK]["S"].startswith(keys.order_marks_prefix(template_order)))
+    visit = next((i for i in state if i[table.SK]["S"].startswith(keys.VISIT_MARKS)), None)
+    activity = max((i for i in history if i[table.SK]["S"].startswith(keys.ACTIVITY_PREFIX)),
+                   key=lambda i: i[table.SK]["S"])
+    entry = max((i for i in history if i[table.SK]["S"].startswith(keys.ENTRY_PREFIX)),
+                key=lambda i: i[table.SK]["S"])
+    visit_keep = timedelta(0)
+    if visit is not None:
+        visit_keep = (datetime.fromtimestamp(int(visit["ttl"]["N"]), timezone.utc)
+                      - datetime.fromisoformat(visit["at"]["S"]))
+    writes = []
+    visited: set = set()
+    for k, order_id in enumerate(order_ids):
+        at = before - timedelta(minutes=len(order_ids) - k)
+        event_id, entry_id = f"clone-{order_id}", f"{ids.time_key(at)}-clone-{order_id}"
+        writes.append({**group, table.SK: {"S": keys.marker_group_sk(at, event_id, keys.order_ref(order_id))},
+                       "marks": {"S": group["marks"]["S"].replace(template_order, order_id)}})
+        writes.append({**activity, table.SK: {"S": keys.activity_sk(at, event_id)}, "event_id": {"S": event_id}})
+        writes.append({**entry, table.SK: {"S": keys.entry_sk(entry_id)}, "entry_id": {"S": entry_id}})
+        if (visit is not None and k % 5 == 4 and at.date() not in visited
+                and at + visit_keep > before - TTL_LAG):
+            # A check-in counts once a day, and its markers are kept two days: older ones DynamoDB's TTL has
+            # deleted (within TTL_LAG).
+            visited.add(at.date())
+            writes.append({**visit, table.SK: {"S": keys.marker_group_sk(at, f"{event_id}-visit")},
+                           "ttl": {"N": str(int((at + visit_keep).timestamp()))}})
+    for n in range(0, len(writes), 25):
+        pending = {table_name: [{"PutRequest": {"Item": item}} for item in writes[n:n + 25]]}
+        while pending:
+            pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or None
+    return len(writes)
