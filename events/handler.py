@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from infra import runtime
-
 logger = logging.getLogger("siyu.events")
 
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
+    # Imported on the first invocation, not when Lambda loads the module (README, "Cold-start cost": the import
+    # is quick, the first invocation pays for the engine, the store and the families; later ones find them loaded).
+    from infra import runtime
+
     summary = runtime.deliver(event)
     logger.info("event %s %s: %d effects", summary["eventId"], summary["status"], len(summary["effects"]))
     return summary
