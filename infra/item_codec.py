@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from pynamodb.constants import NULL
 
-Plan = tuple[tuple[tuple[str, Any], ...], tuple[tuple[str, str, Callable, Callable], ...], str | None]
+Plan = tuple[dict[str, Any], tuple[tuple[str, Callable], ...], dict[str, tuple[str, Callable, Callable]]]
 
 _plans: dict[type, Plan] = {}
 
@@ -22,15 +22,19 @@ _plans: dict[type, Plan] = {}
 def _plan(cls: type) -> Plan:
     plan = _plans.get(cls)
     if plan is None:
-        defaults = []
-        values = []
+        fixed: dict[str, Any] = {}  # the discriminator and the read defaults that are plain values
+        made: list[tuple[str, Callable]] = []  # read defaults made per object (`default=dict`)
+        by_stored_name: dict[str, tuple[str, Callable, Callable]] = {}
+        discriminator = cls._get_discriminator_attribute()
+        if discriminator is not None and discriminator.get_discriminator(cls) is not None:
+            fixed[cls._discriminator] = cls
         for name, attr in cls.get_attributes().items():
-            if attr.default is not None:
-                defaults.append((name, attr.default))
-            values.append((name, attr.attr_name, attr.get_value, attr.deserialize))
-        discriminator = cls._discriminator if cls._get_discriminator_attribute() is not None \
-            and cls._get_discriminator_attribute().get_discriminator(cls) is not None else None
-        plan = _plans[cls] = (tuple(defaults), tuple(values), discriminator)
+            if callable(attr.default):
+                made.append((name, attr.default))
+            elif attr.default is not None:
+                fixed[name] = attr.default
+            by_stored_name[attr.attr_name] = (name, attr.get_value, attr.deserialize)
+        plan = _plans[cls] = (fixed, tuple(made), by_stored_name)
     return plan
 
 
@@ -42,18 +46,17 @@ def from_raw_data(cls: type, data: dict[str, dict[str, Any]]) -> Any:
     if stored is not None and not issubclass(stored, cls):
         raise ValueError(f"Cannot instantiate a {cls.__name__} from the returned class: {stored.__name__}")
     target = stored or cls
-    defaults, values, discriminator = _plan(target)
-    attribute_values: dict[str, Any] = {}
-    if discriminator is not None:
-        attribute_values[discriminator] = target
-    for name, default in defaults:
-        value = default() if callable(default) else default
+    fixed, made, by_stored_name = _plan(target)
+    attribute_values = dict(fixed)
+    for name, default in made:
+        value = default()
         if value is not None:
             attribute_values[name] = value
-    for name, attr_name, get_value, deserialize in values:
-        raw = data.get(attr_name)
-        if raw and NULL not in raw:
-            attribute_values[name] = deserialize(get_value(raw))
+    # The values present (an item holds a few of its class's attributes): each through its attribute, as pynamodb.
+    for stored_name, raw in data.items():
+        spec = by_stored_name.get(stored_name)
+        if spec is not None and raw and NULL not in raw:
+            attribute_values[spec[0]] = spec[2](spec[1](raw))
     item = object.__new__(target)
     item.attribute_values = attribute_values
     return item
