@@ -60,7 +60,8 @@ FIRST_CALL = {
                    "r = handler(json.loads(os.environ['BENCH_HTTP_EVENT']), None); assert r['statusCode'] == 200, r",
     "events.handler": "from events.handler import handler; "
                       "e = json.loads(os.environ['BENCH_ORDER']); e['id'] = uuid.uuid4().hex; "
-                      "e['detail']['orderId'] = 'o-' + e['id'][:10]; e['time'] = datetime.now(timezone.utc).isoformat(); "
+                      "e['detail']['orderId'] = 'o-' + e['id'][:10]; "
+                      "e['time'] = datetime.now(timezone.utc).isoformat(); "
                       "r = handler(e); assert r['status'] == 'applied', r",
 }
 TIMED_FIRST_CALL = ("import json, os, uuid; from datetime import datetime, timezone; import time; "

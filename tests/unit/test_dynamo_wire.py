@@ -13,7 +13,8 @@ from infra import dynamo_wire
 MODEL = botocore.session.get_session().get_service_model("dynamodb")
 
 ITEM = {"pk": {"S": "M#b1#m1"}, "sk": {"S": "LOT#2027"}, "remaining": {"N": "120"}, "gone": {"NULL": True},
-        "ok": {"BOOL": True}, "tags": {"SS": ["vip", "老客"]}, "marks": {"M": {"o1": {"L": [{"N": "1"}, {"S": "x"}]}}},
+        "ok": {"BOOL": True}, "tags": {"SS": ["vip", "老客"]},
+        "marks": {"M": {"o1": {"L": [{"N": "1"}, {"S": "x"}]}}},
         "note": {"S": 'he wrote "B": here'}}
 
 
