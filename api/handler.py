@@ -1,11 +1,13 @@
 """Lambda entry point for API Gateway HTTP API (payload 2.0): mangum over `api.app:app`.
 
 The app (strawberry's schema, the store, the families) is built on the first request rather than when Lambda loads
-this module: the import stays small and the first request pays for it once (README, "Cold-start cost").
+this module: the import stays small and the first request pays for it once (README, "Cold-start cost"). With
+provisioned concurrency, whose init runs before any request, set SIYU_BUILD_AT_INIT=1 to build it at import instead.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -28,3 +30,7 @@ def _app_handler() -> Any:
 
 def handler(event: dict, context: Any) -> dict:
     return _app_handler()(event, context)
+
+
+if os.environ.get("SIYU_BUILD_AT_INIT") == "1":
+    _app_handler()

@@ -9,6 +9,7 @@ infrastructure error (throttling, a timeout) raises, so Lambda retries and then 
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 logger = logging.getLogger("siyu.events")
@@ -22,3 +23,9 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     summary = runtime.deliver(event)
     logger.info("event %s %s: %d effects", summary["eventId"], summary["status"], len(summary["effects"]))
     return summary
+
+
+if os.environ.get("SIYU_BUILD_AT_INIT") == "1":  # provisioned concurrency: build during init, before any event
+    from infra import runtime as _runtime
+
+    _runtime.engine()

@@ -22,3 +22,11 @@ def test_loading_the_events_handler_imports_no_aws_sdk_store_or_rules_until_an_e
 def test_loading_the_api_handler_builds_no_schema_until_the_first_request():
     loaded = modules_after_import("api.handler")
     assert not {"strawberry", "graphql", "mangum", "botocore", "api.app", "api.schema", "jwt"} & loaded
+
+
+def test_with_build_at_init_set_the_handlers_build_everything_when_loaded(monkeypatch):
+    monkeypatch.setenv("SIYU_BUILD_AT_INIT", "1")
+    monkeypatch.setenv("SIYU_STAGE", "local")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    assert {"strawberry", "api.app"} <= modules_after_import("api.handler")
+    assert {"pynamodb", "rules.engine", "infra.runtime"} <= modules_after_import("events.handler")
