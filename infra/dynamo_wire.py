@@ -42,7 +42,10 @@ class WireJSONParser(JSONParser):
 
     def _handle_json_body(self, raw_body: bytes, shape: Any) -> Any:
         if shape is not None and shape.name in _OUTPUT_SHAPES and raw_body and not _BLOB_KEY.search(raw_body):
-            parsed = json.loads(raw_body)
+            try:
+                parsed = json.loads(raw_body)
+            except ValueError:  # not JSON: botocore's path says so its own way
+                parsed = None
             if isinstance(parsed, dict):
                 return parsed
         return super()._handle_json_body(raw_body, shape)
@@ -68,10 +71,14 @@ class WireJSONSerializer(JSONSerializer):
                     return base64.b64encode(value).decode("ascii")  # as botocore sends a blob
                 raise TypeError(type(value).__name__)
 
-            body = json.dumps(parameters, default=blob)
+            try:
+                body = json.dumps(parameters, default=blob)
+            except (TypeError, ValueError):  # what botocore's walk converts and json cannot (a Python set...)
+                body = None
             # Every blob key must have held bytes (botocore also accepts text there, and encodes it): else the slow
             # path. A set of blobs ("BS") always takes it.
-            if len(_ONE_BLOB_TEXT.findall(body)) == len(blobs) and not _BLOB_SET_TEXT.search(body):
+            if body is not None and len(_ONE_BLOB_TEXT.findall(body)) == len(blobs) \
+                    and not _BLOB_SET_TEXT.search(body):
                 serialized = self._create_default_request()
                 serialized["method"] = operation_model.http.get("method", self.DEFAULT_METHOD)
                 serialized["headers"] = {

@@ -37,6 +37,12 @@ def test_an_answer_parses_to_what_botocore_makes_of_it(operation, body):
     assert ours == theirs
 
 
+def test_an_answer_that_is_not_json_is_left_to_botocore():
+    broken = {"status_code": 200, "headers": {}, "body": b"<html>Service Unavailable</html>"}
+    shape = MODEL.operation_model("Query").output_shape
+    assert dynamo_wire.WireJSONParser().parse(broken, shape) == JSONParser().parse(broken, shape)
+
+
 def test_an_error_answer_is_left_to_botocore():
     error = {"status_code": 400, "headers": {}, "body": json.dumps(
         {"__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException", "message": "cancelled",
@@ -56,6 +62,7 @@ def test_an_error_answer_is_left_to_botocore():
                     "ExpressionAttributeNames": {"#0": "n"}, "ExpressionAttributeValues": {":0": {"N": "-3"}}}}]}),
     ("PutItem", {"TableName": "t", "Item": dict(ITEM, fx={"B": "text botocore encodes"})}),
     ("PutItem", {"TableName": "t", "Item": dict(ITEM, fxs={"BS": [b"a", b"b"]})}),
+    ("PutItem", {"TableName": "t", "Item": dict(ITEM, tags={"SS": {"a"}})}),  # a set: botocore's walk lists it
     ("DescribeTable", {"TableName": "t"}),
 ])
 def test_a_request_is_the_one_botocore_would_send(operation, params):
