@@ -159,7 +159,7 @@ with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
 endef
 export ZIP_DIR
 
-# Import time of the Lambda handlers against `import boto3`, in fresh interpreters.
+# Cold start of the Lambda handlers (import, then first invocation) against boto3's, in fresh interpreters.
 bench: $(STAMP)
 	$(PY) bench/import_time.py
 	$(PY) bench/partner_latency.py

@@ -1,7 +1,36 @@
-"""Lambda entry point for API Gateway HTTP API (payload 2.0): mangum over `api.app:app`."""
+"""Lambda entry point for API Gateway HTTP API (payload 2.0): mangum over `api.app:app`.
 
-from mangum import Mangum
+The app (strawberry's schema, the store, the families) is built on the first request rather than when Lambda loads
+this module: the import stays small and the first request pays for it once (README, "Cold-start cost"). With
+provisioned concurrency, whose init runs before any request, set SIYU_BUILD_AT_INIT=1 to build it at import instead.
+"""
 
-from api.app import app
+from __future__ import annotations
 
-handler = Mangum(app, lifespan="off")
+import os
+import threading
+from typing import Any
+
+_mangum = None
+_lock = threading.Lock()
+
+
+def _app_handler() -> Any:
+    global _mangum
+    if _mangum is None:
+        with _lock:
+            if _mangum is None:
+                from mangum import Mangum
+
+                from api.app import app
+
+                _mangum = Mangum(app, lifespan="off")
+    return _mangum
+
+
+def handler(event: dict, context: Any) -> dict:
+    return _app_handler()(event, context)
+
+
+if os.environ.get("SIYU_BUILD_AT_INIT") == "1":
+    _app_handler()

@@ -9,14 +9,23 @@ infrastructure error (throttling, a timeout) raises, so Lambda retries and then 
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
-
-from infra import runtime
 
 logger = logging.getLogger("siyu.events")
 
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
+    # Imported on the first invocation, not when Lambda loads the module (README, "Cold-start cost": the import
+    # is quick, the first invocation pays for the engine, the store and the families; later ones find them loaded).
+    from infra import runtime
+
     summary = runtime.deliver(event)
     logger.info("event %s %s: %d effects", summary["eventId"], summary["status"], len(summary["effects"]))
     return summary
+
+
+if os.environ.get("SIYU_BUILD_AT_INIT") == "1":  # provisioned concurrency: build during init, before any event
+    from infra import runtime as _runtime
+
+    _runtime.engine()

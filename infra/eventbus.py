@@ -28,10 +28,18 @@ def envelope(event: FollowUp) -> dict[str, Any]:
 
 class EventBridgeBus(EventBus):
     def __init__(self, bus_name: str, client: Any = None) -> None:
-        import boto3
-
         self.bus_name = bus_name
-        self.client = client or boto3.client("events")
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        # Made on the first publish: most events publish nothing, and a botocore client costs a cold start
+        # tens of milliseconds (its service model is loaded from disk).
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("events")
+        return self._client
 
     def publish(self, events: Sequence[FollowUp]) -> None:
         unknown = [e for e in events if e.detail_type not in follow_up_types()]

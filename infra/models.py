@@ -26,7 +26,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
-from infra import table
+from infra import item_codec, table
 
 
 class PackedJSONAttribute(BinaryAttribute):
@@ -67,6 +67,11 @@ class SiyuItem(Model):
     gsi1pk = UnicodeAttribute(null=True, attr_name=table.DUE_PK)
     gsi1sk = UnicodeAttribute(null=True, attr_name=table.DUE_SK)
     by_due = DueIndex()
+
+    @classmethod
+    def from_raw_data(cls, data: dict[str, Any]) -> Any:
+        # Every item read (queries, gets) is built here: the same object, less CPU (infra/item_codec.py).
+        return item_codec.from_raw_data(cls, data)
 
 
 class BrandItem(SiyuItem, discriminator="brand"):

@@ -52,8 +52,10 @@ class PluginRegistry:
                 lambda outcome, name, impls, kwargs: logger.info("hook %s returned %r", name, outcome.get_result()),
             )
 
-    def register(self, plugin: Any) -> PluginInfo:
-        """Register one plugin, or raise saying why it cannot be (nothing of it stays registered then)."""
+    def register(self, plugin: Any, *, schema_checked: bool = False) -> PluginInfo:
+        """Register one plugin, or raise saying why it cannot be (nothing of it stays registered then).
+        `schema_checked`: its params schema is known to be valid (the built-ins', checked by
+        tests/unit/test_plugin_registry.py), so the costly check against the metaschema is skipped at cold start."""
         info = describe(plugin)
         if info.name in self.infos:
             raise ValueError(f"a plugin named {info.name!r} is already registered")
@@ -61,10 +63,11 @@ class PluginRegistry:
         from jsonschema import Draft202012Validator
         from jsonschema.exceptions import SchemaError
 
-        try:
-            Draft202012Validator.check_schema(dict(info.params_schema))
-        except SchemaError as error:
-            raise ValueError(f"plugin {info.name!r} has an invalid params schema: {error.message}") from None
+        if not schema_checked:
+            try:
+                Draft202012Validator.check_schema(dict(info.params_schema))
+            except SchemaError as error:
+                raise ValueError(f"plugin {info.name!r} has an invalid params schema: {error.message}") from None
         self.pm.register(plugin, name=info.name)
         try:
             # A hook implementation matching no spec (`siyu_order_payed`) would otherwise never run, silently.
@@ -212,7 +215,8 @@ def registry() -> PluginRegistry:
                 from rules.family import families
 
                 for module in families().plugin_modules:
-                    fresh.register(importlib.import_module(module))  # built-ins that cannot load are a bad build
+                    # Built-ins that cannot load are a bad build; their schemas are checked by the tests, not here.
+                    fresh.register(importlib.import_module(module), schema_checked=True)
                 fresh.load_partner_plugins(os.environ.get("SIYU_PARTNER_PLUGINS", "").split(","))
                 _registry = fresh
     return _registry

@@ -37,3 +37,29 @@ def test_a_misspelt_hook_fails_registration_naming_the_plugin_and_leaves_nothing
         registry.register(Typo())
     assert "typo" not in registry.infos and registry.pm.get_plugin("typo") is None
     assert registry.add(Typo(), "typo") is None and "siyu_order_payed" in registry.problems["typo"]
+
+
+def test_every_built_in_plugin_has_a_valid_params_schema_since_the_registry_trusts_them_at_cold_start():
+    import importlib
+
+    from jsonschema import Draft202012Validator
+
+    from rules.family import families
+    from rules.plugin_manager import describe
+
+    modules = families().plugin_modules
+    assert modules
+    for module in modules:
+        Draft202012Validator.check_schema(dict(describe(importlib.import_module(module)).params_schema))
+
+
+def test_a_plugin_whose_schema_is_not_known_good_is_still_checked_against_the_metaschema():
+    class Broken:
+        @staticmethod
+        @hookimpl
+        def siyu_plugin_info():
+            return PluginInfo(name="broken_schema", version="1.0.0", params_schema={"type": "no-such-type"})
+
+    broken = Broken()
+    with pytest.raises(ValueError, match="invalid params schema"):
+        PluginRegistry().register(broken)

@@ -1,0 +1,62 @@
+"""Items read from DynamoDB made into pynamodb objects with a plan computed once per item class.
+
+pynamodb builds each object it reads through its attribute descriptors: defaults set twice, every value stored with
+a `setattr` that looks the attribute's name up again. On a member's Query that bookkeeping costs more CPU than the
+values themselves (issue 15, `bench/cpu.py`). This does the same steps as pynamodb's `Model.from_raw_data` (the
+class from the discriminator, the read defaults, each present non-NULL value through the attribute's own
+`get_value` and `deserialize`) and fills the object's `attribute_values` directly. The objects are pynamodb's own:
+saving, updating and reading attributes work as before. `tests/unit/test_item_codec.py` compares both ways.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from pynamodb.constants import NULL
+
+Plan = tuple[dict[str, Any], tuple[tuple[str, Callable], ...], dict[str, tuple[str, Callable, Callable]]]
+
+_plans: dict[type, Plan] = {}
+
+
+def _plan(cls: type) -> Plan:
+    plan = _plans.get(cls)
+    if plan is None:
+        fixed: dict[str, Any] = {}  # the discriminator and the read defaults that are plain values
+        made: list[tuple[str, Callable]] = []  # read defaults made per object (`default=dict`)
+        by_stored_name: dict[str, tuple[str, Callable, Callable]] = {}
+        discriminator = cls._get_discriminator_attribute()
+        if discriminator is not None and discriminator.get_discriminator(cls) is not None:
+            fixed[cls._discriminator] = cls
+        for name, attr in cls.get_attributes().items():
+            if callable(attr.default):
+                made.append((name, attr.default))
+            elif attr.default is not None:
+                fixed[name] = attr.default
+            by_stored_name[attr.attr_name] = (name, attr.get_value, attr.deserialize)
+        plan = _plans[cls] = (fixed, tuple(made), by_stored_name)
+    return plan
+
+
+def from_raw_data(cls: type, data: dict[str, dict[str, Any]]) -> Any:
+    """What `cls.from_raw_data(data)` returns in pynamodb 6, built with fewer steps."""
+    if data is None:
+        raise ValueError("Received no data to construct object")
+    stored = cls._get_discriminator_class(data)
+    if stored is not None and not issubclass(stored, cls):
+        raise ValueError(f"Cannot instantiate a {cls.__name__} from the returned class: {stored.__name__}")
+    target = stored or cls
+    fixed, made, by_stored_name = _plan(target)
+    attribute_values = dict(fixed)
+    for name, default in made:
+        value = default()
+        if value is not None:
+            attribute_values[name] = value
+    # The values present (an item holds a few of its class's attributes): each through its attribute, as pynamodb.
+    for stored_name, raw in data.items():
+        spec = by_stored_name.get(stored_name)
+        if spec is not None and raw and NULL not in raw:
+            attribute_values[spec[0]] = spec[2](spec[1](raw))
+    item = object.__new__(target)
+    item.attribute_values = attribute_values
+    return item
