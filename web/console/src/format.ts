@@ -26,3 +26,29 @@ export const LEVELS: Record<string, { text: string; type: 'primary' | 'warning' 
 export function json(value: unknown): string {
   return JSON.stringify(value, null, 0)
 }
+
+// Lifecycle stages in the order a member moves through them (the segments plugin's STAGE_<stage> codes); the
+// names shown are the API's (`segments { name }`), these only where a page has none at hand.
+export const STAGE_ORDER = ['PROSPECT', 'NEW', 'ACTIVE', 'SLEEPING', 'DORMANT', 'LOST'] as const
+export const STAGES: Record<string, string> = {
+  PROSPECT: '潜在会员（未购买）', NEW: '新客', ACTIVE: '活跃', SLEEPING: '沉睡', DORMANT: '休眠', LOST: '流失',
+}
+
+export function count(n: number | null | undefined): string {
+  return n === null || n === undefined ? '—' : n.toLocaleString('zh-CN')
+}
+
+export function percent(ratio: number | null | undefined, digits = 1): string {
+  return ratio === null || ratio === undefined ? '—' : `${(ratio * 100).toFixed(digits)}%`
+}
+
+// A calendar day (YYYY-MM-DD) in a time zone: the brand's days are what KPIs are counted by.
+export function localDay(at: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at)
+}
+
+export function addDays(isoDay: string, days: number): string {
+  const d = new Date(`${isoDay}T00:00:00Z`)
+  d.setUTCDate(d.getUTCDate() + days)
+  return d.toISOString().slice(0, 10)
+}
