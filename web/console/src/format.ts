@@ -14,9 +14,24 @@ export function yuan(fen: number): string {
   return `¥${(fen / 100).toFixed(2)}`
 }
 
+// Amounts in reports: ¥7,918.00.
+export function money(fen: number): string {
+  return `¥${(fen / 100).toLocaleString('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
+}
+
+// A threshold in whole yuan, as operators say it: 5,000 元.
+export function yuanWhole(fen: number): string {
+  return `${(fen / 100).toLocaleString('zh-CN')} 元`
+}
+
 export const KINDS: Record<string, string> = {
   earn: '获得', redeem: '使用', adjust: '人工调整', reverse: '冲正', expire: '过期', take_back: '退款扣回',
   repay: '抵扣欠分', import: '迁移导入',
+}
+
+// Where a member joined (the API's channel codes).
+export const CHANNELS: Record<string, string> = {
+  miniprogram: '小程序', wecom: '企业微信', store: '门店', pos: '门店收银', h5: 'H5', app: 'App', import: '迁移导入',
 }
 
 export const LEVELS: Record<string, { text: string; type: 'primary' | 'warning' | 'danger' }> = {
