@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS, _offline, screenshot
-from tests.browser.test_staff_console import api, siyu, staff_token
+from tests.browser.test_staff_console import DEMO_PHONE, api, open_member_by_phone, siyu, staff_token
 
 STAGE_COUNTS = {"PROSPECT": 2, "NEW": 1, "ACTIVE": 3, "SLEEPING": 2, "DORMANT": 0, "LOST": 0}
 RFM_COUNTS = {"RFM_IMPORTANT_VALUE": 2, "RFM_GENERAL_VALUE": 1, "RFM_GENERAL_DEVELOP": 1, "RFM_IMPORTANT_RETAIN": 1,
@@ -183,5 +183,22 @@ def test_the_intelligence_pages_fit_a_narrow_screen(browser, stack, seeded):
             page.screenshot(path=str(SCREENSHOTS / f"console-25-narrow-{name}.png"), animations="disabled")
         page.locator("[data-test=chart-gmv]").scroll_into_view_if_needed()
         page.screenshot(path=str(SCREENSHOTS / "console-26-narrow-kpi-chart.png"), animations="disabled")
+    finally:
+        context.close()
+
+
+def test_the_member_page_says_why_in_the_rules_chinese_name_not_its_slug(browser, stack):
+    api(stack, "mutation { checkIn { __typename } }", stack.exported("MEMBER_TOKEN"))  # once a day: may be refused
+    context, page = open_console(browser, stack, stack.exported("STAFF_TOKEN"))
+    try:
+        open_member_by_phone(page, stack, DEMO_PHONE)
+        why = page.locator("[data-test=ledger] .el-table__row", has_text="签到积分").first.locator("[data-test=why]")
+        expect(why).to_contain_text("规则「签到积分」（points）")
+        expect(page.locator("[data-test=ledger]")).not_to_contain_text("check-in-points")
+        # The member's activity says what each event did in the same words.
+        page.locator(".el-tabs__item", has_text="动态").click()
+        expect(page.locator("[data-test=decision]", has_text="签到积分").first).to_contain_text("积分")
+        expect(page.locator("[data-test=decision]").first).to_be_visible()
+        screenshot(page, "console-27-why-in-chinese")
     finally:
         context.close()

@@ -34,6 +34,16 @@ export const CHANNELS: Record<string, string> = {
   miniprogram: '小程序', wecom: '企业微信', store: '门店', pos: '门店收银', h5: 'H5', app: 'App', import: '迁移导入',
 }
 
+// The events a member's activity lists, in the operators' words (an unknown type shows as it is).
+export const EVENT_TYPES: Record<string, string> = {
+  'order.paid': '订单支付', 'order.refunded': '订单退款', 'order.delivered_late': '订单延迟送达',
+  'member.registered': '注册入会', 'member.checked_in': '签到', 'member.engaged': '互动',
+  'referral.code_entered': '填写邀请码', 'feedback.received': '收到反馈', 'coupon.issued': '发券',
+  'tier.changed': '等级变化', 'points.expiring': '积分即将过期', 'points.expired': '积分过期',
+  'segment.entered': '进入分群', 'segment.left': '离开分群', 'lifecycle.changed': '生命周期变化',
+  'Scheduled Event': '每日任务',
+}
+
 export const LEVELS: Record<string, { text: string; type: 'primary' | 'warning' | 'danger' }> = {
   BLUE: { text: '蓝色', type: 'primary' }, YELLOW: { text: '黄色', type: 'warning' }, RED: { text: '红色', type: 'danger' },
 }
