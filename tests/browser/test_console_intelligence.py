@@ -202,3 +202,20 @@ def test_the_member_page_says_why_in_the_rules_chinese_name_not_its_slug(browser
         screenshot(page, "console-27-why-in-chinese")
     finally:
         context.close()
+
+
+def test_echarts_is_downloaded_only_when_the_kpi_page_opens(browser, stack, seeded):
+    context, page = open_console(browser, stack, seeded["token"])
+    scripts: list[str] = []
+    page.on("request", lambda r: scripts.append(r.url) if r.resource_type == "script" else None)
+    try:
+        page.goto(f"{stack.base}/console/#/lifecycle")
+        expect(page.locator("[data-test=stage-ACTIVE] [data-test=stage-count]")).to_have_text("3")
+        page.locator("[data-test=nav-value]").click()
+        expect(page.locator("[data-test=segment-VALUE_HIGH] [data-test=segment-count]")).to_have_text("1")
+        assert scripts and not any("echarts" in url for url in scripts), scripts
+        page.locator("[data-test=nav-kpis]").click()
+        expect(page.locator("[data-test=chart-members] canvas")).to_have_count(1)
+        assert sum("echarts" in url for url in scripts) == 1, scripts
+    finally:
+        context.close()
