@@ -10,7 +10,7 @@ const config: CodegenConfig = {
       documents: ['member/src/operations.graphql'],
       plugins: ['typescript-operations'],  // v6: operations and the inputs and enums they use
       config: {
-        scalars: { DateTime: 'string', JSON: 'any' },
+        scalars: { DateTime: 'string', Date: 'string', JSON: 'any' },
         enumsAsTypes: true,
         avoidOptionals: { field: true },
         skipTypename: false,
@@ -20,7 +20,7 @@ const config: CodegenConfig = {
       documents: ['console/src/operations.graphql'],
       plugins: ['typescript-operations'],
       config: {
-        scalars: { DateTime: 'string', JSON: 'any' },
+        scalars: { DateTime: 'string', Date: 'string', JSON: 'any' },
         enumsAsTypes: true,
         avoidOptionals: { field: true },
         skipTypename: false,

@@ -13,6 +13,9 @@ import Rules from './pages/Rules.vue'
 import Alerts from './pages/Alerts.vue'
 import Import from './pages/Import.vue'
 import Audit from './pages/Audit.vue'
+import Lifecycle from './pages/Lifecycle.vue'
+import ValueLayers from './pages/ValueLayers.vue'
+import SegmentMembers from './pages/SegmentMembers.vue'
 
 // Hash routes: static files on S3 + CloudFront (or /console/ locally) with no server-side rewrites.
 const router = createRouter({
@@ -22,6 +25,11 @@ const router = createRouter({
     { path: '/login', component: Login, meta: { title: '登录', public: true } },
     { path: '/members', component: Members, meta: { title: '会员查询' } },
     { path: '/members/:id', component: MemberPage, meta: { title: '会员详情' } },
+    { path: '/lifecycle', component: Lifecycle, meta: { title: '生命周期' } },
+    { path: '/value', component: ValueLayers, meta: { title: '价值分层' } },
+    { path: '/segments/:code', component: SegmentMembers, meta: { title: '分群会员' } },
+    // The KPI page draws with ECharts: loaded when first opened, so the rest of the console never downloads it.
+    { path: '/kpis', component: () => import('./pages/Kpis.vue'), meta: { title: '经营指标' } },
     { path: '/rules', component: Rules, meta: { title: '规则配置' } },
     { path: '/alerts', component: Alerts, meta: { title: '预警与异常' } },
     { path: '/import', component: Import, meta: { title: '会员导入' } },
