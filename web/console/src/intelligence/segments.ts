@@ -31,10 +31,13 @@ export const RFM_CODES = Object.values(RFM_GRID).flatMap((row) => Object.values(
 const PRESETS = {
   lifecycle: { newDays: 30, sleepingDays: 30, dormantDays: 180, lostDays: 365 },
   rfm: { recentDays: 30, frequentPerMonth: 3, rarePerQuarter: 1, aovMediumFen: 10_000, aovHighFen: 30_000,
-    highValueNetFen: 500_000, mediumValueNetFen: 100_000, socialReferrals: 3 },
+    highValueTopPercent: 20, highValueNetFen: 500_000, mediumValueNetFen: 100_000, socialReferrals: 3 },
   personas: { highNetWorthFen: 5_000_000, highFrequencyPerMonth: 4, growthPercent: 30, dormantDays: 180 },
 }
-export type SegmentSettings = typeof PRESETS & { profilingNeedsConsent: boolean; enabled: boolean }
+// The high-value line the daily computation drew from the brand's spend distribution (null before the first one:
+// the fixed highValueNetFen applies until then).
+export type ValueLine = { fen: number; buyers: number; high: number; topPercent: number; computedAt: string }
+export type SegmentSettings = typeof PRESETS & { profilingNeedsConsent: boolean; enabled: boolean; valueLine: ValueLine | null }
 
 export async function loadSegments(): Promise<Map<string, Segment>> {
   const data = await gql<SegmentsQuery>('Segments')
@@ -51,6 +54,7 @@ export async function loadSettings(): Promise<SegmentSettings> {
     personas: { ...PRESETS.personas, ...(params.personas ?? {}) },
     profilingNeedsConsent: params.profilingNeedsConsent ?? true,
     enabled: !!plugin?.enabled,
+    valueLine: params.valueLine?.fen != null ? params.valueLine : null,
   }
 }
 
