@@ -222,3 +222,18 @@ def test_echarts_is_downloaded_only_when_the_kpi_page_opens(browser, stack, seed
         assert sum("echarts" in url for url in scripts) == 1, scripts
     finally:
         context.close()
+
+
+def test_staff_start_the_backfill_from_the_funnel_and_members_already_judged_stay_as_they_were(desk, stack, seeded):
+    desk.goto(f"{stack.base}/console/#/lifecycle")
+    expect(desk.locator("[data-test=backfill-state]")).to_contain_text("尚未回填")
+    desk.locator("[data-test=backfill-start]").click()
+    desk.get_by_role("button", name="开始回填").click()
+    # Every member of the brand is listed and judged from their history as of now; all eight were judged already.
+    expect(desk.locator("[data-test=backfill-state]")).to_contain_text("已完成：8 位会员", timeout=60_000)
+    expect(desk.locator("[data-test=backfill-state]")).to_contain_text("growth-lead")
+    for stage, expected in STAGE_COUNTS.items():
+        expect(desk.locator(f"[data-test=stage-{stage}] [data-test=stage-count]")).to_have_text(str(expected))
+    assert {code: n for code, n in counts(stack, seeded).items() if code.startswith("STAGE_")} == {
+        f"STAGE_{stage}": n for stage, n in STAGE_COUNTS.items()}
+    screenshot(desk, "console-28-backfill-done")
