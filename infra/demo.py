@@ -81,7 +81,7 @@ def load(store: Store, *, now: datetime, phone_key: str) -> dict[str, str]:
             earned_at = now - timedelta(days=days_ago)
             points.earn(store, DEMO_BRAND, member_id, points=amount, now=earned_at,
                         expires_at=earned_at + timedelta(days=brand.points_validity_days),
-                        idempotency_key=f"demo-earn-{index}", reason="demo order", actor="demo")
+                        idempotency_key=f"demo-earn-{index}", reason="演示订单", actor="demo")
     return loaded
 
 

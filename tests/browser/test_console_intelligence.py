@@ -198,6 +198,12 @@ def test_the_member_page_says_why_in_the_rules_chinese_name_not_its_slug(browser
         why = page.locator("[data-test=ledger] .el-table__row", has_text="签到积分").first.locator("[data-test=why]")
         expect(why).to_contain_text("规则「签到积分」（points）")
         expect(page.locator("[data-test=ledger]")).not_to_contain_text("check-in-points")
+        # The reason the engine wrote ("daily check-in", "order <id>") reads in Chinese too.
+        reason = page.locator("[data-test=ledger] .el-table__row", has_text="签到积分").first.locator(
+            "[data-test=entry-reason]")
+        expect(reason).to_have_text("每日签到")
+        expect(page.locator("[data-test=ledger]")).not_to_contain_text("daily check-in")
+        screenshot(page, "console-27a-ledger-reasons")
         # The member's activity says what each event did in the same words.
         page.locator(".el-tabs__item", has_text="动态").click()
         expect(page.locator("[data-test=decision]", has_text="签到积分").first).to_contain_text("积分")
