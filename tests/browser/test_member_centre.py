@@ -88,6 +88,10 @@ def test_a_member_redeems_points_and_sees_the_entry_with_its_reason(page, stack)
     expect(toast(page)).to_contain_text("已兑换 100 积分")
     expect(balance).to_have_text(str(before - 100))
     expect(page.locator("[data-test=history] .van-cell").first).to_contain_text("会员中心兑换")
+    # The reasons the engine and the demo wrote read in Chinese, never "demo order" or "daily check-in".
+    expect(page.locator("[data-test=history]")).to_contain_text("演示订单")
+    expect(page.locator("[data-test=history]")).not_to_contain_text("demo order")
+    expect(page.locator("[data-test=history]")).not_to_contain_text("daily check-in")
     screenshot(page, "07-points")
 
 

@@ -1,5 +1,6 @@
 // Display helpers: dates in the brand's zone (Asia/Shanghai), money in yuan from integer fen.
 import type { PointsEntryType } from './gql/generated'
+import { reasonText } from '../../shared/reasons'
 const zone = 'Asia/Shanghai'
 
 export function day(iso: string | null | undefined): string {
@@ -36,7 +37,8 @@ export function entryKind(kind: PointsEntryType): string {
 export function why(entry: {
   summary: string; reason: string | null; why: { plugin: string | null; version: string | null } | null
 }): string {
-  const reason = entry.reason && !entry.summary.includes(entry.reason) ? entry.reason : ''
+  const said = reasonText(entry.reason)
+  const reason = entry.reason && !entry.summary.includes(entry.reason) && !entry.summary.includes(said) ? said : ''
   const plugin = entry.why?.plugin ? `插件：${entry.why.plugin}${entry.why.version ? ' v' + entry.why.version : ''}` : ''
   return [entry.summary, reason, plugin].filter(Boolean).join(' · ') || '—'
 }
