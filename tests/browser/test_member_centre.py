@@ -63,6 +63,7 @@ def test_a_member_claims_a_coupon_and_finds_it_in_their_coupons(page, stack):
     screenshot(page, "05-coupon-offers")
     page.get_by_role("tab", name=re.compile("我的券")).click()
     expect(page.locator("[data-test=my-coupon]", has_text="满100减20")).to_be_visible()
+    expect(page.locator("[data-test=my-coupon]", has_text="满100减20")).to_contain_text("会员领取")  # not English
     screenshot(page, "06-my-coupons")
 
 
