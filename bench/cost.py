@@ -117,10 +117,9 @@ def main() -> int:
     from bench import floor as floors
     from infra.eventbus import InProcessBus
     from infra.dynamo_store import DynamoStore
-    from plugins.coupons.plugin import BAIGUOYUAN_TEMPLATES
+    from bench.stack import put_bench_brand
     from bench.history import clone_orders
     from rules import points
-    from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
     from rules.engine import Engine
     from rules.plugin_manager import registry
     from rules.registration import register_member
@@ -132,10 +131,7 @@ def main() -> int:
 
     store = DynamoStore(brand_cache_seconds=3600)
     plugins = registry()
-    params = {"coupons": {"templates": BAIGUOYUAN_TEMPLATES}}
-    enabled = {n: plugins.validate_params(n, params.get(n, {}))
-               for n in ("points", "tiers", "points_expiry", "coupons", "referral", "crisis")}
-    store.put_brand(BrandConfig("bench", "百果园", BAIGUOYUAN_LADDER, plugins=enabled))
+    put_bench_brand(store, plugins)
     bus = InProcessBus()
     engine = Engine(store, plugins, bus)
     # Events carry real recent times (the engine refuses stale ones): the history fills 40 days ending 9 days ago,

@@ -42,32 +42,21 @@ def main() -> int:
 
     import boto3
 
-    from infra.embedded_dynamodb import EmbeddedDynamoDB
+    from bench.stack import embedded_table, put_bench_brand
 
     logging.disable(logging.INFO)  # a deployed function logs one line per event; neither side pays for more here
-    server = EmbeddedDynamoDB().start()
-    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = server.endpoint
-    from infra import db, settings, table
-
-    config = settings.reload()
-    table.create_table(boto3.client("dynamodb", endpoint_url=server.endpoint), config.table_name)
-    db.bind(config)
+    server, config = embedded_table()
 
     from bench.floor import Floor
     from infra.dynamo_store import DynamoStore
     from infra.eventbus import InProcessBus
-    from plugins.coupons.plugin import BAIGUOYUAN_TEMPLATES
-    from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
     from rules.engine import Engine
     from rules.plugin_manager import registry
     from rules.registration import register_member
 
     store = DynamoStore(brand_cache_seconds=3600)
     plugins = registry()
-    params = {"coupons": {"templates": BAIGUOYUAN_TEMPLATES}}
-    enabled = {n: plugins.validate_params(n, params.get(n, {}))
-               for n in ("points", "tiers", "points_expiry", "coupons", "referral", "crisis")}
-    store.put_brand(BrandConfig("bench", "百果园", BAIGUOYUAN_LADDER, plugins=enabled))
+    put_bench_brand(store, plugins)
     engine = Engine(store, plugins, InProcessBus())
     floor = Floor(boto3.client("dynamodb", endpoint_url=server.endpoint), config.table_name)
     clock = [datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(days=20)]

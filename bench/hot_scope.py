@@ -31,17 +31,10 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
                       SIYU_STAGE="local", TABLE_NAME="siyu-hot", EVENT_BUS_NAME="local", SIYU_PARTNER_PLUGINS="")
-    import boto3
 
-    from infra.embedded_dynamodb import EmbeddedDynamoDB
+    from bench.stack import embedded_table
 
-    server = EmbeddedDynamoDB().start()
-    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = server.endpoint
-    from infra import db, settings, table
-
-    config = settings.reload()
-    table.create_table(boto3.client("dynamodb", endpoint_url=server.endpoint), config.table_name)
-    db.bind(config)
+    server, config = embedded_table()
 
     from infra.dynamo_store import DynamoStore
     from infra.eventbus import InProcessBus

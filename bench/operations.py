@@ -44,19 +44,15 @@ def main() -> int:
     from infra.eventbus import InProcessBus
     from infra.dynamo_store import DynamoStore
     from rules import points
-    from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
     from rules.engine import Engine
     from rules.plugin_manager import registry
     from rules.registration import register_member
 
     store = DynamoStore(brand_cache_seconds=3600)
     plugins = registry()
-    from plugins.coupons.plugin import BAIGUOYUAN_TEMPLATES
+    from bench.stack import put_bench_brand
 
-    params = {"coupons": {"templates": BAIGUOYUAN_TEMPLATES}}
-    enabled = {n: plugins.validate_params(n, params.get(n, {}))
-               for n in ("points", "tiers", "points_expiry", "coupons", "referral", "crisis")}
-    store.put_brand(BrandConfig("bench", "百果园", BAIGUOYUAN_LADDER, plugins=enabled))
+    put_bench_brand(store, plugins)
     engine = Engine(store, plugins, InProcessBus())
     now = datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)
     members = [register_member(store, brand_id="bench", phone_number=f"139{i:08d}", channel="miniprogram", now=now,
