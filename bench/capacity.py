@@ -15,10 +15,12 @@ whole item. The rules (https://docs.aws.amazon.com/amazondynamodb/latest/develop
 - writes: 1 KB per write unit of the larger of the item before and after (a delete: the item deleted), at least
   one; transactional double; a failed condition still costs its writes;
 - a transaction's ConditionCheck: a transactional read of the checked item (2 read units per 4 KB);
-- index writes (never transactional): 1 KB per unit of what the index holds of the new item (the whole item, or
+- index writes (global and local alike, never transactional): 1 KB per unit of what the index holds of the new item (the whole item, or
   its keys and projected attributes, as the table's description says) when it has the index keys, plus the old
   item's copy when the keys changed or went away (a delete from the index); none when the index's copy of the item
-  is unchanged (an update of attributes the index does not project).
+  is unchanged (an update of attributes the index does not project);
+- a Query of a local secondary index reads what the index holds of the items its key condition reaches (projected
+  ALL: the whole item), strongly consistent when asked, like the table.
 """
 
 from __future__ import annotations
@@ -176,7 +178,9 @@ class CapacityMeter:
             described = self._looker.describe_table(TableName=table)["Table"]
             key = [k["AttributeName"] for k in sorted(described["KeySchema"], key=lambda k: k["KeyType"])]
             indexes = []
-            for index in described.get("GlobalSecondaryIndexes", []):
+            # Global and local secondary indexes are priced alike: each write of an item that has the index's keys
+            # costs 1 KB units of what the index copies, twice when the update moves it there.
+            for index in described.get("GlobalSecondaryIndexes", []) + described.get("LocalSecondaryIndexes", []):
                 parts = {k["KeyType"]: k["AttributeName"] for k in index["KeySchema"]}
                 projection = index.get("Projection", {})
                 kind = projection.get("ProjectionType", "ALL")

@@ -7,6 +7,7 @@ translated back into the domain's terms (a conflict to retry, a request seen bef
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import threading
 import time
@@ -38,6 +39,7 @@ from infra.models import (
     MarkerGroupItem,
     MarkerItem,
     MemberItem,
+    OrderItem,
     ProblemGuardItem,
     ProblemItem,
     ProcessedItem,
@@ -46,11 +48,12 @@ from infra.models import (
     SiyuItem,
     SweepMarkItem,
 )
+from rules import entry_codec
 from rules import erasure as erasure_rules
 from rules.audit import AuditRecord
 from rules.brands import BrandConfig, RedemptionPolicy, TierLevel
 from rules.consent import ConsentRecord, Purpose
-from rules.errors import Busy, MemberNotFound, WriteConflict
+from rules.errors import Busy, InvalidInput, MemberNotFound, WriteConflict
 from rules.ledger import Allocation, Entry, EntryKind, Lot, PointsState, Posting
 from rules.members import LookupKind, MemberProfile, MemberState, Registration, RequestRecord, lookups_for
 from rules.persistence import (
@@ -64,6 +67,7 @@ from rules.persistence import (
     Marks,
     MemberChange,
     MemberData,
+    OrderAlreadyOpened,
     Page,
     RequestAlreadyRecorded,
     Standing,
@@ -150,7 +154,8 @@ class CoreStore(ProfileStore):
 
     def load_member(self, brand_id: str, member_id: str, *, request_key: str | None = None,
                     as_of: datetime | None = None, include_erased: bool = False,
-                    page: bool = False, marks: Marks | None = None) -> MemberState | None:
+                    page: bool = False, marks: Marks | None = None,
+                    order_history: bool = False) -> MemberState | None:
         wanted_request = keys.request_sk(request_key) if request_key else None
         mpk = keys.member_pk(brand_id, member_id)
         # The filter drops what the rules never need (emptied lots stored by earlier versions, other requests'
@@ -178,6 +183,7 @@ class CoreStore(ProfileStore):
         below_page = page or marks is not None
         items: list[Any] = list(SiyuItem.query(mpk, SiyuItem.sk < keys.PAGE_END if below_page else None,
                                                filter_condition=condition, consistent_read=not page))
+        lpk = keys.ledger_pk(brand_id, member_id)
         if marks is not None and not page:
             if wanted_request:
                 try:
@@ -186,19 +192,36 @@ class CoreStore(ProfileStore):
                         items.append(record)
                 except RequestItem.DoesNotExist:
                     pass
-            # The per-order markers this load is for: one order's (an event about it), or the visits' (one
-            # Query each, over what that order or the visits hold, never over the member's other orders).
-            prefixes = ([keys.order_marks_prefix(marks.order)] if marks.order is not None else []) + (
-                [keys.VISIT_MARKS] if marks.visits else [])
-            for prefix in prefixes:
-                items += SiyuItem.query(mpk, SiyuItem.sk.startswith(prefix), filter_condition=live,
+            if marks.order is not None and not marks.opens:
+                # The order's item (its markers, whoever claimed them), by key: one small read whatever the
+                # member's history. An event that opens the order does not read it (`Marks.opens`).
+                try:
+                    items.append(OrderItem.get(lpk, keys.order_sk(keys.order_ref(marks.order)),
+                                               consistent_read=True))
+                except OrderItem.DoesNotExist:
+                    pass
+            if marks.visits:
+                # The visits' markers (check-ins, engagement; short-lived), one Query over what they hold.
+                items += SiyuItem.query(mpk, SiyuItem.sk.startswith(keys.VISIT_MARKS), filter_condition=live,
                                         consistent_read=True)
+        elif not page:
+            # A whole load (a sweep): the orders a marker due for the sweep is about come with their items (a
+            # pending commission with its order's refunds and settlement); every order's, when asked
+            # (`order_history`: a plugin that sums over the member's orders).
+            if order_history:
+                items += OrderItem.query(lpk, OrderItem.sk.startswith(keys.ORDER_PREFIX), consistent_read=True)
+            else:
+                named = sorted({o for o in (keys.due_marker_order(i.sk) for i in items if isinstance(i, MarkerItem))
+                                if o is not None})
+                if named:
+                    items += OrderItem.batch_get([(lpk, keys.order_sk(o)) for o in named], consistent_read=True)
         profile: MemberItem | None = None
         lots: list[Lot] = []
         markers: dict[str, dict] = {}
         consents: list[ConsentRecord] = []
         request: RequestRecord | None = None
         holdings: dict[str, list] = {}
+        orders: dict[str, Any] = {}
         readers = family_storage.holdings()
         for item in items:
             reader = readers.get(type(item))
@@ -217,6 +240,11 @@ class CoreStore(ProfileStore):
                 for key, (data, forget_after) in item.marks.items():
                     if as_of is None or datetime.fromisoformat(forget_after) > as_of:
                         markers[key] = data or {}
+            elif isinstance(item, OrderItem):
+                orders[item.sk[len(keys.ORDER_PREFIX):]] = {"marks": item.marks or {}, "history": item.t is not None}
+                for key, (data, forget_after) in (item.marks or {}).items():
+                    if as_of is None or datetime.fromisoformat(forget_after) > as_of:
+                        markers[key] = data or {}
             elif isinstance(item, ConsentItem):
                 consents.append(_consent_from_item(item))
         if profile is None or (profile.erased_at is not None and not include_erased):
@@ -230,6 +258,7 @@ class CoreStore(ProfileStore):
             consents=tuple(consents),
             holdings=MappingProxyType({family: tuple(items) for family, items in holdings.items()}),
             totals=MappingProxyType(dict(profile.totals or {})),
+            orders=MappingProxyType(orders),
         )
 
     def find_member_id(self, brand_id: str, kind: LookupKind, value: str) -> str | None:
@@ -447,14 +476,15 @@ class CoreStore(ProfileStore):
     def commit_event(self, record: EventRecord, change: MemberChange | None, side: tuple = ()) -> None:
         tx = Transaction()
         shown = () if change is None else record.effects if record.member_effects is None else record.member_effects
-        # The effects are stored once: in the member's activity item when it holds them all, which the processed
-        # record then names (a duplicate delivery reads them back from there), else in the processed record.
-        in_activity = bool(shown) and tuple(shown) == tuple(record.effects)
+        # The effects are stored once: in the member's history item when it holds them all (the order's item or
+        # an activity item, found by `time_sk` in the `byTime` index), which the processed record then names (a
+        # duplicate delivery reads them back from there), else in the processed record.
+        in_history = bool(shown) and tuple(shown) == tuple(record.effects)
         tx.put("event", ProcessedItem(
             keys.event_pk(record.brand_id, record.event_id), keys.PROCESSED, event_id=record.event_id,
             brand_id=record.brand_id, detail_type=record.detail_type, at=record.at,
-            effects=None if in_activity else list(record.effects),
-            member_id=change.profile.member_id if in_activity else None,
+            effects=None if in_history else list(record.effects),
+            member_id=change.profile.member_id if in_history else None,
             follow_ups=list(record.follow_ups), fingerprint=record.fingerprint, ttl=processed_record_expiry(record.at),
             subject_id=record.member_id, amount_fen=record.amount_fen,
         ), ProcessedItem.pk.does_not_exist(), return_old=True)
@@ -462,28 +492,25 @@ class CoreStore(ProfileStore):
         if change is not None:
             p = change.profile
             mpk = keys.member_pk(p.brand_id, p.member_id)
-            if shown:
-                tx.put("conflict", ActivityItem(
-                    keys.ledger_pk(p.brand_id, p.member_id), keys.activity_sk(record.at, record.event_id),
-                    event_id=record.event_id, detail_type=record.detail_type, at=record.at,
-                    packed=list(shown)), ActivityItem.pk.does_not_exist())
-            # Per-order markers in one item per order (and one for visits), filed under the order so that the
-            # order's next event reads them with one Query (`load_member`'s `marks`).
-            groups: dict[str | None, dict[str, list]] = {}
-            expiries: dict[str | None, datetime] = {}
+            lpk = keys.ledger_pk(p.brand_id, p.member_id)
+            # Markers about an order go to the order's item (all of them, due ones too, so that reading it is
+            # reading the order); those about visits in one item per event; the others one item each.
+            orders: dict[str, dict[str, list]] = {}
+            visits: dict[str, list] = {}
+            visits_until: datetime | None = None
             for key, forget_after, data, due_at in change.markers:
-                if due_at is None and keys.is_per_order_marker(key):
-                    order = keys.marker_order(key)
-                    groups.setdefault(order, {})[key] = [dict(data) or None, forget_after.isoformat()]
-                    expiries[order] = max(expiries.get(order, forget_after), forget_after)
-            grouped = {key for marks in groups.values() for key in marks}
-            for order, marks in groups.items():
-                # What the rules read (`has(key)`) is a condition of this write through the member's version below.
+                order = keys.marker_order(key)
+                if order is not None:
+                    orders.setdefault(order, {})[key] = [dict(data) or None, forget_after.isoformat()]
+                elif due_at is None and keys.is_per_order_marker(key):
+                    visits[key] = [dict(data) or None, forget_after.isoformat()]
+                    visits_until = max(visits_until or forget_after, forget_after)
+            if visits:
                 tx.put("conflict", MarkerGroupItem(
-                    mpk, keys.marker_group_sk(record.at, record.event_id, order), at=record.at, marks=marks,
-                    ttl=expiries[order]), MarkerGroupItem.pk.does_not_exist())
+                    mpk, keys.marker_group_sk(record.at, record.event_id), at=record.at, marks=visits,
+                    ttl=visits_until), MarkerGroupItem.pk.does_not_exist())
             for key, forget_after, data, due_at in change.markers:
-                if key in grouped:
+                if key in visits or (due_at is None and keys.marker_order(key) is not None):
                     continue
                 marker = MarkerItem(mpk, keys.marker_sk(key), key=key, at=record.at, ttl=forget_after,
                                     data=dict(data) or None)
@@ -493,8 +520,48 @@ class CoreStore(ProfileStore):
                     marker.gsi1sk = keys.due_sk(listed, "MARK", p.brand_id, p.member_id, key)
                 # A marker past its TTL that DynamoDB has not deleted yet may be claimed again.
                 tx.put("conflict", marker, MarkerItem.pk.does_not_exist() | (MarkerItem.ttl <= record.at))
+            # The event's history (effects and ledger entries) goes with the one order it opens, if it opens one;
+            # else into an activity item of its own. Either way it carries `t`: the member's history in time order.
+            read = dict(change.orders or {})
+            entries = list(posting.entries) if posting is not None else []
+            home = None
+            if shown and len(orders) == 1:
+                only = next(iter(orders))
+                home = only if not read.get(only, {}).get("history") else None
+            history: dict[str, Any] = {}
+            if shown:
+                history = {"detail_type": record.detail_type, "packed": list(shown),
+                           "t": keys.time_sk(record.at, record.event_id),
+                           "entries": entry_codec.encode(entries, record.at, record.event_id, list(shown))
+                           if entries else None}
+            for order, marks in orders.items():
+                history_here = history if order == home else {}
+                if order not in read:
+                    # Not read (the event opens it) or read as missing: put only if still missing.
+                    until = max(datetime.fromisoformat(f) for _, f in marks.values())
+                    tx.put("order", OrderItem(lpk, keys.order_sk(order), marks=marks,
+                                              ttl=None if history_here else until, **history_here),
+                           OrderItem.pk.does_not_exist())
+                    continue
+                # Read (strongly consistent) by this event: what it read is a condition through the member's version
+                # below (every write of an order's item moves it). Markers forgotten by now are dropped.
+                merged = {k: v for k, v in read[order]["marks"].items()
+                          if datetime.fromisoformat(v[1]) > record.at}
+                merged.update(marks)
+                actions = [OrderItem.marks.set(merged)]
+                if history_here:
+                    actions += [getattr(OrderItem, name).set(value) for name, value in history_here.items()
+                                if value is not None]
+                    actions.append(OrderItem.ttl.remove())
+                elif not read[order]["history"]:
+                    actions.append(OrderItem.ttl.set(max(datetime.fromisoformat(v[1]) for v in merged.values())))
+                tx.update("conflict", OrderItem(lpk, keys.order_sk(order)), actions, OrderItem.pk.exists())
+            if history and home is None:
+                tx.put("conflict", ActivityItem(lpk, keys.activity_sk(record.at, record.event_id), **history,
+                                                event_id=record.event_id, at=record.at),
+                       ActivityItem.pk.does_not_exist())
             if posting is not None:
-                posting_writes(tx, p, posting, change.due_floor)
+                posting_writes(tx, p, posting, change.due_floor, entries=not history)
             if posting is not None or change.standing is not None or change.totals is not None:
                 member, actions, condition = _member_update(p, posting, change.standing, change.expected_version,
                                                             change.due_floor)
@@ -531,16 +598,21 @@ class CoreStore(ProfileStore):
                     raise EventAlreadyProcessed(_event_from_item(ProcessedItem.from_raw_data(reason.raw_item))) from None
                 if role == "reversal":
                     raise AlreadyReversed(posting.reverses if posting else "") from None
+                if role == "order":
+                    raise OrderAlreadyOpened(str(error)) from None
             if any(r is not None and r.code in _CONFLICT_CODES for r in reasons):
                 raise WriteConflict(str(error)) from None
             raise
 
     def activity(self, brand_id: str, member_id: str, *, first: int, after: str | None) -> Page[EventRecord]:
+        # The member's history in time order (the `byTime` index), newest first: the order items and activity
+        # items (what an event did); entries posted without an event are the ledger's only.
         lpk = keys.ledger_pk(brand_id, member_id)
-        start = {"pk": {"S": lpk}, "sk": {"S": decode_cursor(after, keys.ACTIVITY_PREFIX)}} if after else None
-        results = ActivityItem.query(lpk, ActivityItem.sk.startswith(keys.ACTIVITY_PREFIX), scan_index_forward=False,
-                                     limit=first + 1, page_size=first + 1, last_evaluated_key=start)
-        return page(results, first, lambda i: i.sk, lambda i: EventRecord(
+        before = _time_cursor(after)
+        results = SiyuItem.by_time.query(lpk, SiyuItem.t < before if before else None, scan_index_forward=False,
+                                         page_size=first + 1)
+        shown = itertools.islice((i for i in results if isinstance(i, (ActivityItem, OrderItem))), first + 1)
+        return page(shown, first, lambda i: i.t, lambda i: EventRecord(
             event_id=i.event_id, brand_id=brand_id, detail_type=i.detail_type, at=i.at, effects=tuple(i.what_happened),
             follow_ups=()))
 
@@ -638,21 +710,64 @@ class CoreStore(ProfileStore):
             arguments=i.arguments, at=i.at, outcome=i.outcome, detail=i.detail))
 
     def get_entry(self, brand_id: str, member_id: str, entry_id: str) -> Entry | None:
-        try:
-            return _entry_from_item(EntryItem.get(keys.ledger_pk(brand_id, member_id), keys.entry_sk(entry_id)))
-        except EntryItem.DoesNotExist:
+        # Entry ids start with their time (`rules.ids.entry_id`): the history items of that instant hold it.
+        stamp = entry_id.split("-", 1)[0]
+        if not stamp[:1].isdigit():
             return None
+        for item in SiyuItem.by_time.query(keys.ledger_pk(brand_id, member_id), SiyuItem.t.startswith(stamp + "#"),
+                                           consistent_read=True):
+            for entry in _entries_of(item):
+                if entry.entry_id == entry_id:
+                    return entry
+        return None
 
     def history(self, brand_id: str, member_id: str, *, first: int, after: str | None) -> Page[Entry]:
-        lpk = keys.ledger_pk(brand_id, member_id)
-        start = {"pk": {"S": lpk}, "sk": {"S": keys.entry_sk(decode_cursor(after))}} if after else None
-        results = EntryItem.query(lpk, EntryItem.sk.startswith(keys.ENTRY_PREFIX), scan_index_forward=False,
-                                  limit=first + 1, page_size=first + 1, last_evaluated_key=start)
-        return page(results, first, lambda i: i.entry_id, _entry_from_item)
+        before = decode_cursor(after) if after else None
+        if before is not None and not before[:1].isdigit():
+            raise InvalidInput("after", "invalid.cursor")
+        shown = itertools.islice(_newest_entries(keys.ledger_pk(brand_id, member_id), before, first + 1), first + 1)
+        return page(shown, first, lambda e: e.entry_id, lambda e: e)
 
     def entries(self, brand_id: str, member_id: str) -> list[Entry]:
-        lpk = keys.ledger_pk(brand_id, member_id)
-        return [_entry_from_item(i) for i in EntryItem.query(lpk, EntryItem.sk.startswith(keys.ENTRY_PREFIX))]
+        found = [e for i in SiyuItem.by_time.query(keys.ledger_pk(brand_id, member_id)) for e in _entries_of(i)]
+        return sorted(found, key=lambda e: e.entry_id)
+
+
+def _entries_of(item: Any) -> tuple[Entry, ...]:
+    """The ledger entries a history item holds: an entry posted without an event is one; an event's history item
+    holds its posting's (packed)."""
+    if isinstance(item, EntryItem):
+        return (_entry_from_item(item),)
+    if isinstance(item, (ActivityItem, OrderItem)) and item.entries:
+        return entry_codec.decode(item.entries, item.at, item.event_id, item.what_happened)
+    return ()
+
+
+def _newest_entries(lpk: str, before: str | None, page_size: int):
+    """The member's entries newest first by id (as the ledger's history always listed them), entries before
+    `before` only. History items of one instant are read together and their entries sorted, since every entry of
+    an item shares the item's time (`t` starts with it) and ids start with their time."""
+    condition = SiyuItem.t < before.split("-", 1)[0] + "$" if before else None  # "$" sorts right after "#"
+    pending: list[Entry] = []
+    stamp = None
+    for item in SiyuItem.by_time.query(lpk, condition, scan_index_forward=False, page_size=page_size):
+        item_stamp = item.t.split("#", 1)[0]
+        if item_stamp != stamp:
+            yield from sorted((e for e in pending if before is None or e.entry_id < before),
+                              key=lambda e: e.entry_id, reverse=True)
+            pending, stamp = [], item_stamp
+        pending += _entries_of(item)
+    yield from sorted((e for e in pending if before is None or e.entry_id < before),
+                      key=lambda e: e.entry_id, reverse=True)
+
+
+def _time_cursor(after: str | None) -> str | None:
+    if not after:
+        return None
+    position = decode_cursor(after)
+    if not position[:1].isdigit():
+        raise InvalidInput("after", "invalid.cursor")
+    return position
 
 
 def _translate_public_methods(cls: type) -> None:
@@ -680,7 +795,9 @@ def _listed_at(due_at: datetime, floor: datetime | None) -> datetime:
 
 
 def posting_writes(tx: Transaction, profile: MemberProfile, posting: Posting,
-                    due_floor: datetime | None = None) -> None:
+                    due_floor: datetime | None = None, *, entries: bool = True) -> None:
+    """The posting's lots and, unless a history item of the event holds them (`entries=False`), its entries: one
+    item per entry, listed in the member's history (`t`)."""
     brand_id, member_id = profile.brand_id, profile.member_id
     mpk = keys.member_pk(brand_id, member_id)
     lpk = keys.ledger_pk(brand_id, member_id)
@@ -692,7 +809,7 @@ def posting_writes(tx: Transaction, profile: MemberProfile, posting: Posting,
             gsi1pk=keys.due_pk(_listed_at(lot.expires_at, due_floor), member_id),
             gsi1sk=keys.due_sk(_listed_at(lot.expires_at, due_floor), "LOT", brand_id, member_id, lot.lot_id),
         ), LotItem.pk.does_not_exist())
-    for entry in posting.entries:
+    for entry in posting.entries if entries else ():
         tx.put("conflict", _entry_item(lpk, entry), EntryItem.pk.does_not_exist())
     if posting.reverses is not None:
         tx.put("reversal", ReversalItem(lpk, keys.reversal_sk(posting.reverses), entry_id=posting.reverses,
@@ -767,11 +884,10 @@ def _event_from_item(item: ProcessedItem) -> EventRecord:
     effects = item.effects
     if effects is None and item.member_id:
         # Stored once, in the member's activity (see `commit_event`): read only for a duplicate or a look-up.
-        try:
-            effects = ActivityItem.get(keys.ledger_pk(item.brand_id, item.member_id),
-                                       keys.activity_sk(item.at, item.event_id)).what_happened
-        except ActivityItem.DoesNotExist:  # the member's history was erased since
-            effects = None
+        found = list(SiyuItem.by_time.query(keys.ledger_pk(item.brand_id, item.member_id),
+                                            SiyuItem.t == keys.time_sk(item.at, item.event_id), consistent_read=True))
+        # None found: the member's history was erased since.
+        effects = found[0].what_happened if found and hasattr(found[0], "what_happened") else None
     return EventRecord(event_id=item.event_id, brand_id=item.brand_id, detail_type=item.detail_type, at=item.at,
                        effects=tuple(effects or ()), follow_ups=tuple(item.follow_ups or ()),
                        fingerprint=item.fingerprint)
@@ -918,6 +1034,7 @@ def _entry_item(lpk: str, entry: Entry) -> EntryItem:
         allocations=[AllocationMap(lot=a.lot_id, expires_at=a.expires_at, points=a.points) for a in entry.allocations],
         reason=entry.reason, actor=entry.actor, reverses=entry.reverses, event_id=entry.event_id,
         explanation=dict(entry.explanation) if entry.explanation else None,
+        t=keys.time_sk(entry.at, entry.entry_id),
     )
 
 

@@ -132,6 +132,29 @@ def marker_group_sk(at: datetime, event_id: str, order: str | None = None) -> st
     return f"{head}{time_key(at)}#{event_id}"
 
 
+# One item per order in the member's history partition (infra.models.OrderItem): its markers and the history of
+# the event that opened it. Named by the order, so an event about the order reads (or, opening it, puts) it by key.
+ORDER_PREFIX = "O#"
+
+
+def order_sk(order: str) -> str:
+    """The order item of an order (`order_ref`)."""
+    return f"{ORDER_PREFIX}{order}"
+
+
+def time_sk(at: datetime, ref: str) -> str:
+    """Where a history item sorts in the member's history (the `byTime` index, infra/table.py)."""
+    return f"{time_key(at)}#{ref}"
+
+
+def due_marker_order(sk: str) -> str | None:
+    """The order a marker item the sweep must come back for is about (`~MARK#O#<order>#~<key>`), else None."""
+    if not sk.startswith(ORDER_MARKS):
+        return None
+    order, _, rest = sk[len(ORDER_MARKS):].partition("#")
+    return order if rest.startswith("~") else None
+
+
 def consent_sk(at: datetime, record_id: str) -> str:
     """In the member's partition (loaded with the profile), in time order: the history of consents."""
     return f"{CONSENT_PREFIX}{time_key(at)}#{record_id}"

@@ -23,7 +23,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 
 from infra import item_codec, table
@@ -52,6 +52,15 @@ class DueIndex(GlobalSecondaryIndex):
     gsi1sk = UnicodeAttribute(range_key=True, attr_name=table.DUE_SK)
 
 
+class TimeIndex(LocalSecondaryIndex):
+    class Meta:
+        index_name = table.TIME_INDEX
+        projection = AllProjection()  # infra/table.py: a member's history in time order
+
+    pk = UnicodeAttribute(hash_key=True, attr_name=table.PK)
+    t = UnicodeAttribute(range_key=True, attr_name=table.TIME_SK)
+
+
 class SiyuItem(Model):
     class Meta:
         # Bound at start-up from settings by `infra.db.bind`.
@@ -67,6 +76,9 @@ class SiyuItem(Model):
     gsi1pk = UnicodeAttribute(null=True, attr_name=table.DUE_PK)
     gsi1sk = UnicodeAttribute(null=True, attr_name=table.DUE_SK)
     by_due = DueIndex()
+    # Set only on history items (infra/table.py, `TIME_INDEX`): `<time key>#<event or request id>`.
+    t = UnicodeAttribute(null=True, attr_name=table.TIME_SK)
+    by_time = TimeIndex()
 
     @classmethod
     def from_raw_data(cls, data: dict[str, Any]) -> Any:
@@ -145,6 +157,11 @@ class EntryItem(SiyuItem, discriminator="entry"):
     reverses = UnicodeAttribute(null=True)
     event_id = UnicodeAttribute(null=True)
     explanation = JSONAttribute(null=True)
+
+
+class PackedEntries(PackedJSONAttribute):
+    """A history item's ledger entries, compact: what the item already says (its time, its event) is not
+    repeated, and names are one letter (`infra.dynamo_store._pack_entries`)."""
 
 
 class ReversalItem(SiyuItem, discriminator="reversal"):
@@ -234,10 +251,43 @@ class ActivityItem(SiyuItem, discriminator="activity"):
     # Written packed (`fx`); `effects` is how items written before that hold them, still read.
     packed = PackedJSONAttribute(null=True, attr_name="fx")
     effects = JSONAttribute(null=True)
+    # The event's ledger entries (one item for what the event did, issue 15), packed.
+    entries = PackedEntries(null=True, attr_name="en")
 
     @property
     def what_happened(self) -> list:
         return (self.packed if self.packed is not None else self.effects) or []
+
+
+class OrderItem(SiyuItem, discriminator="order"):
+    """One per order, in the member's history partition at `O#<order ref>` (keys.order_sk): every plugin's markers
+    about that order, merged across the order's events (`marks`: {key: [data or null, forget after (ISO 8601)]}; a
+    marker past its forget-after is ignored on read), and the history of the event that opened it (normally
+    order.paid): its effects, its ledger entries and `t`, which lists it in the member's history (the `byTime`
+    index). An order event that is not the first about the order keeps its own history in an `ActivityItem`.
+    `order.paid` puts it without reading it (`attribute_not_exists`); any other write to it is planned from a
+    strongly consistent read and conditioned, like every marker, on the member's version."""
+
+    marks = PackedJSONAttribute(null=True, attr_name="m")
+    detail_type = UnicodeAttribute(null=True, attr_name="d")
+    packed = PackedJSONAttribute(null=True, attr_name="fx")
+    entries = PackedEntries(null=True, attr_name="en")
+
+    # The event's time and id are the item's place in the history (`t`): not stored twice.
+    @property
+    def at(self) -> Any:
+        from datetime import datetime, timezone
+
+        return datetime.strptime(self.t.split("#", 1)[0], "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=timezone.utc) \
+            if self.t else None
+
+    @property
+    def event_id(self) -> str | None:
+        return self.t.split("#", 1)[1] if self.t else None
+
+    @property
+    def what_happened(self) -> list:
+        return self.packed or []
 
 
 class AttemptItem(SiyuItem, discriminator="attempt"):

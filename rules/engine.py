@@ -35,8 +35,8 @@ from rules.time_sanity import TimeLimits
 from rules.members import MemberState
 from rules.plugin_manager import PluginRegistry
 from rules.sources import source_problem
-from rules.persistence import (EventAlreadyProcessed, EventProblem, EventRecord, Marks, MemberChange, Standing,
-                               Store)
+from rules.persistence import (EventAlreadyProcessed, EventProblem, EventRecord, Marks, MemberChange, OrderAlreadyOpened,
+                               Standing, Store)
 
 logger = logging.getLogger("siyu.engine")
 
@@ -578,9 +578,17 @@ class Engine:
     def _apply(self, event: BusinessEvent | SweepEvent, brand: BrandConfig, hook: str, member_id: str | None,
                raw: Any, *, event_id: str | None = None) -> Summary:
         event_id = event_id or event.event_id
+        # An event that opens an order plans as if the order were new, without reading it; if the order has its
+        # item already, the write is refused (`OrderAlreadyOpened`) and the event reads it and plans again.
+        optimistic = True
         for attempt in range(MAX_ATTEMPTS):
             try:
-                return self._attempt(event, brand, hook, member_id, raw, event_id)
+                return self._attempt(event, brand, hook, member_id, raw, event_id, optimistic)
+            except OrderAlreadyOpened:
+                if optimistic:
+                    optimistic = False
+                    continue
+                time.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.004 * 2**attempt)))
             except WriteConflict:
                 # Another writer moved what the plan read (a member's version, a lot, a count), or DynamoDB did not
                 # answer this time (StoreUnavailable: TransactionConflict, throttling, a timeout). Back off
@@ -590,11 +598,11 @@ class Engine:
                    f"written and it can be delivered again")
 
     def _attempt(self, event: BusinessEvent | SweepEvent, brand: BrandConfig, hook: str, member_id: str | None,
-                 raw: Any, event_id: str) -> Summary:
+                 raw: Any, event_id: str, optimistic: bool = False) -> Summary:
         """One read-plan-write round; `WriteConflict` when the write's conditions no longer hold."""
         detail_type = getattr(event, "detail_type", "Scheduled Event")
         kwargs = {"event": event} if isinstance(event, BusinessEvent) else {"sweep": event}
-        state = self._load_member(brand, event, member_id) if member_id else None
+        state = self._load_member(brand, event, member_id, optimistic) if member_id else None
         if member_id and state is None:
             return self._reject(Rejected(event_id, detail_type, f"unknown member {member_id!r}",
                                          "detail.memberId", brand.brand_id, _raw_text(raw)))
@@ -643,16 +651,18 @@ class Engine:
         return Summary(event_id, "applied", detail_type, effects=list(record.effects),
                        follow_ups=[f.id for f in evaluation.follow_ups], capped=capped)
 
-    def _load_member(self, brand: BrandConfig, event: BusinessEvent | SweepEvent, member_id: str) -> MemberState | None:
+    def _load_member(self, brand: BrandConfig, event: BusinessEvent | SweepEvent, member_id: str,
+                     optimistic: bool = False) -> MemberState | None:
         """The member as the event's plugins need them, for a price that does not grow with the member's history:
         an event about an order reads that order's per-order markers (its award, its refunds, whoever claimed
         them), any other business event the visits' (check-ins, engagement). A sweep, or a brand's plugin that
         sums over the member's other orders (`PluginInfo.reads_order_history`), reads every marker."""
-        marks = _marks_for(event)
+        marks = _marks_for(event, optimistic)
         state = self.store.load_member(brand.brand_id, member_id, as_of=event.time, include_erased=True,
                                        marks=marks)
-        if state is not None and marks is not None and self._reads_order_history(brand, state):
-            state = self.store.load_member(brand.brand_id, member_id, as_of=event.time, include_erased=True)
+        if state is not None and self._reads_order_history(brand, state):
+            state = self.store.load_member(brand.brand_id, member_id, as_of=event.time, include_erased=True,
+                                           order_history=True)
         return state
 
     def _reads_order_history(self, brand: BrandConfig, state: MemberState) -> bool:
@@ -774,7 +784,7 @@ class Engine:
             totals = {name: value for name, value in after.totals.items() if value}
         return MemberChange(profile=profile, expected_version=state.version,
                             posting=ledger.combine(postings) if postings else None,
-                            standing=standing, markers=tuple(markers), totals=totals)
+                            standing=standing, markers=tuple(markers), totals=totals, orders=state.orders)
 
     @staticmethod
     def _posting(decision: Decision, index: int, event_id: str, now: datetime, points: PointsState,
@@ -1056,12 +1066,18 @@ def _retrying(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
             time.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.004 * 2**attempt)))
 
 
-def _marks_for(event: BusinessEvent | SweepEvent) -> Marks | None:
-    """Which per-order markers an event's member load reads (`Store.load_member`); None: all of them."""
+# Event types that open an order: their first attempt does not read the order's item (`Marks.opens`).
+OPENS_AN_ORDER = frozenset({"order.paid"})
+
+
+def _marks_for(event: BusinessEvent | SweepEvent, optimistic: bool = False) -> Marks | None:
+    """Which per-order markers an event's member load reads (`Store.load_member`); None: a whole load."""
     if not isinstance(event, BusinessEvent):
         return None
     order = event.detail.get("orderId")
-    return Marks(order=order) if isinstance(order, str) and order else Marks(visits=True)
+    if isinstance(order, str) and order:
+        return Marks(order=order, opens=optimistic and event.detail_type in OPENS_AN_ORDER)
+    return Marks(visits=True)
 
 
 def _amount_of(event: Any) -> int | None:

@@ -80,6 +80,8 @@ class MemberState:
     holdings: Mapping[str, tuple] = field(default_factory=dict)
     # The member's running totals (`rules.effects.AddToTotal`), on the profile.
     totals: Mapping[str, int] = field(default_factory=dict)
+    # What the store read of the items of the orders it loaded (opaque to the rules): handed back with the change.
+    orders: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any, Generic, Iterator, Mapping, Protocol, Sequence, TypeVar
 from rules.audit import AuditRecord
 from rules.brands import BrandConfig
 from rules.consent import ConsentRecord
+from rules.errors import WriteConflict
 from rules.ledger import Entry, Posting
 from rules.members import LookupKind, MemberProfile, MemberState, Registration, RequestRecord
 from rules.sweeps import SweepRun
@@ -58,6 +59,10 @@ class Marks:
 
     order: str | None = None
     visits: bool = False
+    # The event opens the order (order.paid): its item is not read, the plan treats the order as new, and the store
+    # puts the order's item only if it does not exist yet; if it does, the commit raises `OrderAlreadyOpened` and
+    # the engine reads the member again with the order (`opens=False`).
+    opens: bool = False
 
 
 class Store(Protocol):
@@ -74,14 +79,17 @@ class Store(Protocol):
     # Members
     def load_member(self, brand_id: str, member_id: str, *, request_key: str | None = None,
                     as_of: datetime | None = None, include_erased: bool = False,
-                    page: bool = False, marks: "Marks | None" = None) -> MemberState | None:
+                    page: bool = False, marks: "Marks | None" = None,
+                    order_history: bool = False) -> MemberState | None:
         """Profile, balance, lots holding points, markers and consent records (plus the request record for
         `request_key`), in one read.
 
         With `marks`, what the member's state partition holds below the per-order markers (profile, lots,
         consents, holdings, the markers that are not about single orders), plus only the per-order markers
-        `marks` names (one order's, the visits'), each set one more Query: the price does not grow with the
-        member's history. Without it, every marker (a sweep; whatever needs the member's whole history).
+        `marks` names (one order's, read by key unless the event opens it; the visits'): the price does not grow
+        with the member's history. Without it, the whole state partition and the markers of the orders a marker
+        due for the sweep names (a sweep); with `order_history` too, every order's markers (a plugin that sums over
+        the member's orders).
 
         With `as_of`, markers and request records whose time-to-live ended by then are left out. An erased member
         is None unless `include_erased` (the engine, to refuse its events by name; the ledger's reconciliation).
@@ -250,6 +258,9 @@ class MemberChange:
     # The earliest instant the due index may list this change's entries at (lots, a tier validity, markers), when
     # one of them fell due before the brand's sweep watermark (Engine.due_floor); None: each at its own time.
     due_floor: datetime | None = None
+    # What the store read of the orders' own items (`MemberState.orders`, opaque to the rules), handed back so
+    # that it updates what it read and puts what it did not.
+    orders: Mapping[str, Any] | None = None
 
     def due_dates(self) -> tuple[datetime, ...]:
         """When what this change puts in the due index falls due."""
@@ -297,6 +308,12 @@ class EventProblem:
     plugin: str | None = None
     # With the event id, what makes a delivery "the same problem again" (kept once).
     fingerprint: str = ""
+
+
+class OrderAlreadyOpened(WriteConflict):
+    """An event that opens an order (`Marks.opens`) was planned as if the order were new, and the order already
+    has its item (a refund remembered before its order, the same order paid under another event id): nothing was
+    written; read the member again with the order's markers, and plan again."""
 
 
 class EventAlreadyProcessed(Exception):

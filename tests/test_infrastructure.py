@@ -64,6 +64,7 @@ def test_the_table_in_serverless_yml_is_the_table_the_local_stack_creates():
     assert sorted(props["AttributeDefinitions"], key=str) == sorted(local["AttributeDefinitions"], key=str)
     assert props["KeySchema"] == local["KeySchema"]
     assert props["GlobalSecondaryIndexes"] == local["GlobalSecondaryIndexes"]
+    assert props["LocalSecondaryIndexes"] == local["LocalSecondaryIndexes"]
     assert props["BillingMode"] == local["BillingMode"]
     assert props["TimeToLiveSpecification"] == {"AttributeName": table.TTL_ATTRIBUTE, "Enabled": True}
     assert declared["DeletionPolicy"] == "Retain"

@@ -99,15 +99,17 @@ def test_order_paid_for_a_member_with_a_few_past_orders_costs_one_small_read_and
     finally:
         meter.close()
     assert summary.as_dict()["status"] == "applied"
-    # One Query for the member's state (profile, lots, holdings), one for this order's markers (none yet).
-    assert measure.by_operation == {"Query": 2, "TransactWriteItems": 1}
-    assert measure.read_units == 2
-    # Six items, each under 1 KB and so 2 units (transactional): the processed record (no copy of the effects),
-    # the activity item (its effects packed: it was 1.8 KB, 4 units), the order's markers together in one item (it
-    # was two, 4 units), the lot, the ledger entry and the profile; the index copies the lot and the profile's tier
-    # validity. A ceiling that may only come down (issue 15 asks for 10).
-    assert measure.write_units == 12 and measure.index_write_units <= 2
+    # One Query for the member's state (profile, lots, holdings); a new order's markers are not read: order.paid
+    # puts the order's item only if it does not exist yet.
+    assert measure.by_operation == {"Query": 1, "TransactWriteItems": 1}
+    assert measure.read_units == 1
+    # Four items, each under 1 KB and so 2 units (transactional): the processed record (no copy of the effects),
+    # the order's item (every plugin's markers about the order, and the event's effects and ledger entry, packed),
+    # the lot and the profile. Index writes: the order item's copy in the member's history (`byTime`, 1 KB), the
+    # new lot's and (here) the profile's tier validity in the due index. It was 12 table units (six items).
+    assert measure.write_units == 8 and measure.index_write_units <= 3
     assert all(size < 1024 for size in measure.bytes_written.values())
+    assert set(measure.bytes_written) == {"PROCESSED", "O", "LOT", "PROFILE"}
 
 
 def test_order_paid_reads_as_much_for_a_member_with_3000_past_orders_as_for_one_with_10(

@@ -1,0 +1,95 @@
+"""Ledger entries as a history item keeps them (issue 15): with the effects of the event that posted them, in one
+item under 1 KB. What the item already says is not repeated (its time, its event id), names are one letter, and
+the whole is compact JSON deflated. Pure: the store writes and reads it, the brand KPIs decode it off the stream.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from datetime import datetime, timezone
+from typing import Any
+
+from rules.ids import time_key
+from rules.ledger import Allocation, Entry, EntryKind
+
+
+def encode(entries: tuple[Entry, ...] | list[Entry], at: datetime, event_id: str | None,
+           effects: list | tuple = ()) -> list[dict[str, Any]]:
+    """`effects`: the described effects stored with the entries (`Decision.describe()`); an entry's explanation
+    and reason that an effect already says are kept as that effect's position."""
+    out = []
+    for e in entries:
+        stamp = time_key(e.at)
+        row: dict[str, Any] = {"k": e.kind.value, "p": e.points}
+        if e.entry_id.startswith(stamp + "-"):
+            row["i"] = e.entry_id[len(stamp) + 1:]
+        else:
+            row["I"] = e.entry_id
+        if e.at != at:
+            row["t"] = stamp
+        if e.allocations:
+            # A lot earned by this entry has its id: 0 says so.
+            row["a"] = [[0 if a.lot_id == e.entry_id else a.lot_id, time_key(a.expires_at), a.points]
+                        for a in e.allocations]
+        source = _effect_explaining(e, effects)
+        if source is not None:
+            row["f"] = source
+        reason, actor, explanation = (_said(effects[source]) if source is not None else (None, None, None))
+        for name, value, said in (("r", e.reason, reason), ("c", e.actor, actor), ("v", e.reverses, None)):
+            if value != said:
+                row[name] = value
+        if e.event_id is not None and e.event_id != event_id:
+            row["e"] = e.event_id
+        if e.explanation and dict(e.explanation) != explanation:
+            row["x"] = dict(e.explanation)
+        out.append(row)
+    return out
+
+
+def decode(rows: list[dict[str, Any]] | None, at: datetime, event_id: str | None,
+           effects: list | tuple = ()) -> tuple[Entry, ...]:
+    entries = []
+    for row in rows or ():
+        when = _parse(row["t"]) if "t" in row else at
+        entry_id = row["I"] if "I" in row else f"{time_key(when)}-{row['i']}"
+        source = row.get("f")
+        reason, actor, explanation = (_said(effects[source]) if source is not None and source < len(effects)
+                                      else (None, None, None))
+        entries.append(Entry(
+            entry_id=entry_id, at=when, kind=EntryKind(row["k"]), points=int(row["p"]),
+            allocations=tuple(Allocation(entry_id if lot == 0 else lot, _parse(expires), int(points))
+                              for lot, expires, points in row.get("a", ())),
+            reason=row.get("r", reason), actor=row.get("c", actor), reverses=row.get("v"),
+            event_id=row.get("e", event_id), explanation=row.get("x", explanation)))
+    return tuple(entries)
+
+
+def _said(effect: Any) -> tuple[str | None, str | None, dict | None]:
+    """The reason, actor and explanation an entry posted for this described effect would carry."""
+    if not isinstance(effect, dict) or "plugin" not in effect:
+        return None, None, None
+    explanation = {"plugin": effect["plugin"], "version": effect.get("version"), "rule": effect.get("rule"),
+                   "inputs": effect.get("inputs")}
+    return effect.get("reason"), f"plugin:{effect['plugin']}@{effect.get('version')}", explanation
+
+
+def _effect_explaining(entry: Entry, effects: list | tuple) -> int | None:
+    if not entry.explanation:
+        return None
+    for index, effect in enumerate(effects):
+        if _said(effect)[2] == dict(entry.explanation):
+            return index
+    return None
+
+
+def pack(value: Any) -> bytes:
+    return zlib.compress(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode(), 9)
+
+
+def unpack(blob: bytes) -> Any:
+    return json.loads(zlib.decompress(blob))
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.strptime(stamp, "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=timezone.utc)
