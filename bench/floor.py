@@ -35,7 +35,7 @@ class Floor:
         m = FloorMember(f"FLOOR#{uuid.uuid4().hex[:12]}")
         self.client.put_item(TableName=self.table, Item={
             table.PK: {"S": m.pk}, table.SK: {"S": "P"}, "b": {"N": str(300 * live_lots)}, "g": {"N": "0"},
-            "t": {"S": "PU"}, "v": {"N": "0"}})
+            "tc": {"S": "PU"}, "v": {"N": "0"}})  # tier code ("t" is the history index's key)
         for k in range(live_lots):
             at = expiring or datetime(2027, 3, 1) + timedelta(days=k)
             sk = f"L#{time_key(at)}#{k}"

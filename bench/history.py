@@ -4,11 +4,11 @@ on the items the member's partitions hold."""
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from infra import keys, table
-from rules import ids
 
 # DynamoDB deletes an item whose TTL has passed within about two days.
 TTL_LAG = timedelta(days=2)
@@ -20,21 +20,23 @@ def _partition(client: Any, table_name: str, pk: str) -> list[dict[str, Any]]:
         ExpressionAttributeValues={":p": {"S": pk}}) for item in page["Items"]]
 
 
+def _replaced(blob: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    """A packed JSON attribute (infra.models.PackedJSONAttribute) with one order id replaced by another."""
+    return {"B": zlib.compress(zlib.decompress(blob["B"]).replace(old.encode(), new.encode()), 9)}
+
+
 def clone_orders(client: Any, table_name: str, brand_id: str, member_id: str, *, template_order: str,
                  order_ids: list[str], before: datetime) -> int:
     """For each of `order_ids`, a copy of what the engine wrote for the member's order `template_order`: the
-    order's markers (filed under the order; every plugin's data), its activity item and its award entry, and a
-    check-in's markers for every fifth order (at most one a day, and none DynamoDB's TTL would have deleted);
-    dated a minute apart, ending just before `before`. Returns how many
-    items were written."""
+    order's item (every plugin's markers about it, the order.paid event's effects and ledger entry, its place in
+    the member's history), and a check-in's markers for every fifth order (at most one a day, and none DynamoDB's
+    TTL would have deleted); dated a minute apart, ending just before `before`. Returns how many items were
+    written."""
     mpk, lpk = keys.member_pk(brand_id, member_id), keys.ledger_pk(brand_id, member_id)
     state, history = _partition(client, table_name, mpk), _partition(client, table_name, lpk)
-    group = next(i for i in state if i[table.SK]["S"].startswith(keys.order_marks_prefix(template_order)))
+    template_sk = keys.order_sk(keys.order_ref(template_order))
+    order = next(i for i in history if i[table.SK]["S"] == template_sk)
     visit = next((i for i in state if i[table.SK]["S"].startswith(keys.VISIT_MARKS)), None)
-    activity = max((i for i in history if i[table.SK]["S"].startswith(keys.ACTIVITY_PREFIX)),
-                   key=lambda i: i[table.SK]["S"])
-    entry = max((i for i in history if i[table.SK]["S"].startswith(keys.ENTRY_PREFIX)),
-                key=lambda i: i[table.SK]["S"])
     visit_keep = timedelta(0)
     if visit is not None:
         visit_keep = (datetime.fromtimestamp(int(visit["ttl"]["N"]), timezone.utc)
@@ -43,11 +45,11 @@ def clone_orders(client: Any, table_name: str, brand_id: str, member_id: str, *,
     visited: set = set()
     for k, order_id in enumerate(order_ids):
         at = before - timedelta(minutes=len(order_ids) - k)
-        event_id, entry_id = f"clone-{order_id}", f"{ids.time_key(at)}-clone-{order_id}"
-        writes.append({**group, table.SK: {"S": keys.marker_group_sk(at, event_id, keys.order_ref(order_id))},
-                       "marks": {"S": group["marks"]["S"].replace(template_order, order_id)}})
-        writes.append({**activity, table.SK: {"S": keys.activity_sk(at, event_id)}, "event_id": {"S": event_id}})
-        writes.append({**entry, table.SK: {"S": keys.entry_sk(entry_id)}, "entry_id": {"S": entry_id}})
+        event_id = f"clone-{order_id}"
+        writes.append({**order, table.SK: {"S": keys.order_sk(keys.order_ref(order_id))},
+                       table.TIME_SK: {"S": keys.time_sk(at, event_id)},
+                       "m": _replaced(order["m"], template_order, order_id),
+                       "fx": _replaced(order["fx"], template_order, order_id)})
         if (visit is not None and k % 5 == 4 and at.date() not in visited
                 and at + visit_keep > before - TTL_LAG):
             # A check-in counts once a day, and its markers are kept two days: older ones DynamoDB's TTL has
