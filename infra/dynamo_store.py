@@ -241,10 +241,7 @@ class CoreStore(ProfileStore):
                     if as_of is None or datetime.fromisoformat(forget_after) > as_of:
                         markers[key] = data or {}
             elif isinstance(item, OrderItem):
-                orders[item.sk[len(keys.ORDER_PREFIX):]] = {"marks": item.marks or {}, "history": item.t is not None}
-                for key, (data, forget_after) in (item.marks or {}).items():
-                    if as_of is None or datetime.fromisoformat(forget_after) > as_of:
-                        markers[key] = data or {}
+                _read_order(item, as_of, markers, orders)
             elif isinstance(item, ConsentItem):
                 consents.append(_consent_from_item(item))
         if profile is None or (profile.erased_at is not None and not include_erased):
@@ -260,6 +257,17 @@ class CoreStore(ProfileStore):
             totals=MappingProxyType(dict(profile.totals or {})),
             orders=MappingProxyType(orders),
         )
+
+    def load_order(self, state: MemberState, order_id: str, *, as_of: datetime | None = None) -> MemberState:
+        p = state.profile
+        markers, orders = dict(state.markers), dict(state.orders)
+        try:
+            _read_order(OrderItem.get(keys.ledger_pk(p.brand_id, p.member_id),
+                                      keys.order_sk(keys.order_ref(order_id)), consistent_read=True),
+                        as_of, markers, orders)
+        except OrderItem.DoesNotExist:
+            pass
+        return replace(state, markers=MappingProxyType(markers), orders=MappingProxyType(orders))
 
     def find_member_id(self, brand_id: str, kind: LookupKind, value: str) -> str | None:
         try:
@@ -731,6 +739,15 @@ class CoreStore(ProfileStore):
     def entries(self, brand_id: str, member_id: str) -> list[Entry]:
         found = [e for i in SiyuItem.by_time.query(keys.ledger_pk(brand_id, member_id)) for e in _entries_of(i)]
         return sorted(found, key=lambda e: e.entry_id)
+
+
+def _read_order(item: OrderItem, as_of: datetime | None, markers: dict, orders: dict) -> None:
+    """An order's item into a member's loaded markers (those not forgotten by `as_of`) and into what the store
+    read of the member's orders (`MemberState.orders`: its markers as stored, whether it holds the history)."""
+    orders[item.sk[len(keys.ORDER_PREFIX):]] = {"marks": item.marks or {}, "history": item.t is not None}
+    for key, (data, forget_after) in (item.marks or {}).items():
+        if as_of is None or datetime.fromisoformat(forget_after) > as_of:
+            markers[key] = data or {}
 
 
 def _entries_of(item: Any) -> tuple[Entry, ...]:

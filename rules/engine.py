@@ -580,13 +580,16 @@ class Engine:
         event_id = event_id or event.event_id
         # An event that opens an order plans as if the order were new, without reading it; if the order has its
         # item already, the write is refused (`OrderAlreadyOpened`) and the event reads it and plans again.
-        optimistic = True
+        optimistic, prior = True, None
         for attempt in range(MAX_ATTEMPTS):
             try:
-                return self._attempt(event, brand, hook, member_id, raw, event_id, optimistic)
-            except OrderAlreadyOpened:
+                reuse, prior = prior, None
+                return self._attempt(event, brand, hook, member_id, raw, event_id, optimistic, reuse)
+            except OrderAlreadyOpened as opened:
                 if optimistic:
-                    optimistic = False
+                    # The member as read stays the plan's base (the order's item moves the member's version, which
+                    # the write is conditioned on): only the order's item is read now.
+                    optimistic, prior = False, getattr(opened, "state", None)
                     continue
                 time.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.004 * 2**attempt)))
             except WriteConflict:
@@ -598,11 +601,15 @@ class Engine:
                    f"written and it can be delivered again")
 
     def _attempt(self, event: BusinessEvent | SweepEvent, brand: BrandConfig, hook: str, member_id: str | None,
-                 raw: Any, event_id: str, optimistic: bool = False) -> Summary:
-        """One read-plan-write round; `WriteConflict` when the write's conditions no longer hold."""
+                 raw: Any, event_id: str, optimistic: bool = False, prior: MemberState | None = None) -> Summary:
+        """One read-plan-write round; `WriteConflict` when the write's conditions no longer hold. `prior`: the
+        member as the previous round read them, planned as if their order were new (`Marks.opens`)."""
         detail_type = getattr(event, "detail_type", "Scheduled Event")
         kwargs = {"event": event} if isinstance(event, BusinessEvent) else {"sweep": event}
-        state = self._load_member(brand, event, member_id, optimistic) if member_id else None
+        if prior is not None and isinstance(event, BusinessEvent):
+            state = self.store.load_order(prior, event.detail.get("orderId"), as_of=event.time)
+        else:
+            state = self._load_member(brand, event, member_id, optimistic) if member_id else None
         if member_id and state is None:
             return self._reject(Rejected(event_id, detail_type, f"unknown member {member_id!r}",
                                          "detail.memberId", brand.brand_id, _raw_text(raw)))
@@ -630,6 +637,9 @@ class Engine:
                              amount_fen=_amount_of(event))
         try:
             self.store.commit_event(record, self._due_floor(brand.brand_id, evaluation.change), evaluation.side)
+        except OrderAlreadyOpened as opened:
+            opened.state = state
+            raise
         except EventAlreadyProcessed as seen:
             if print_ is not None and seen.record.fingerprint not in (None, print_):
                 # The id was used before for another event: neither is lost (the first stays applied, this

@@ -97,6 +97,10 @@ class Store(Protocol):
         eventually consistent read, without request records and without the markers about single orders (a
         state read so must never decide a write)."""
 
+    def load_order(self, state: MemberState, order_id: str, *, as_of: datetime | None = None) -> MemberState:
+        """`state` (loaded with `Marks(order=order_id, opens=True)`) with the order's markers read now (strongly
+        consistent), as `load_member` without `opens` would have read them."""
+
     def find_member_id(self, brand_id: str, kind: LookupKind, value: str) -> str | None:
         ...
 

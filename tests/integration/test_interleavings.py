@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers import earn
+from tests.helpers import earn, order_paid
 from tests.interleave import NOW, race_pair
 
 T = NOW - timedelta(days=10)
@@ -61,6 +61,10 @@ PAIRS = {
                      lambda w: w.refund("m", "o1", 100, T + timedelta(hours=1), "r1"), ("m",)),
     "refund/order": (nothing, lambda w: w.refund("m", "o1", 100, T + timedelta(hours=1), "r1"),
                      lambda w: w.order("m", "o1", 300, T), ("m",)),
+    "order/the same order resent": (nothing, lambda w: w.order("m", "o1", 300, T),
+                                    lambda w: w.send("order.paid", order_paid(w.brand, w.members["m"], 300 * 100,
+                                                                              order_id="o1"),
+                                                     T + timedelta(minutes=5), "pay-o1-resent"), ("m",)),
     "order/order": (nothing, lambda w: w.order("m", "o1", 300, T),
                     lambda w: w.order("m", "o2", 300, T + timedelta(hours=1)), ("m",)),
     "refund/refund": (paid_order(500), lambda w: w.refund("m", "o1", 100, T + timedelta(hours=1), "r1"),
@@ -111,3 +115,13 @@ def test_an_order_and_its_refund_racing_lose_nothing(dynamodb_endpoint):
         assert interleaved
         # 300 points for the order, 100 taken back by its refund, in whichever order they landed.
         assert raced["members"]["m"]["balance"] == 200, name
+
+
+def test_one_order_paid_twice_under_two_event_ids_at_once_awards_once(dynamodb_endpoint):
+    # Both plan the order as new without reading it (order.paid puts the order's item only if it is missing): the
+    # loser finds the item on its write, reads it and plans again, and the order's award is already claimed.
+    setup, first, second, roles = PAIRS["order/the same order resent"]
+    raced, serial, interleaved = race_pair(setup, first, second, roles)
+    assert interleaved
+    assert raced["members"]["m"]["balance"] == 300
+    assert serial[0]["members"]["m"]["balance"] == serial[1]["members"]["m"]["balance"] == 300
