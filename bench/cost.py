@@ -118,7 +118,7 @@ def main() -> int:
     from infra.eventbus import InProcessBus
     from infra.dynamo_store import DynamoStore
     from bench.stack import put_bench_brand
-    from bench.history import clone_orders
+    from bench.history import clone_orders, grow_as_the_orders_did
     from rules import points
     from rules.engine import Engine
     from rules.plugin_manager import registry
@@ -185,6 +185,9 @@ def main() -> int:
         veteran_orders += [f"h-{veteran[-6:]}-{k}" for k in range(10, args.history)]
         clone_orders(looker, config.table_name, "bench", veteran, template_order=veteran_orders[9],
                      order_ids=veteran_orders[10:], before=start)
+        # ... with the growth and tier those orders earned (not only the first ten's).
+        grow_as_the_orders_did(store, "bench", veteran, template_order=veteran_orders[9],
+                               orders=len(veteran_orders) - 10, at=start)
     fresh = mix_members[0]
     print(f"(seeded 48 members with 10 past orders and one with {args.history} in "
           f"{time.perf_counter() - started:.0f} s)\n", file=sys.stderr)

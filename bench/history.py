@@ -9,6 +9,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from infra import keys, table
+from infra.models import OrderItem
+from rules.months import months_after
 
 # DynamoDB deletes an item whose TTL has passed within about two days.
 TTL_LAG = timedelta(days=2)
@@ -62,3 +64,25 @@ def clone_orders(client: Any, table_name: str, brand_id: str, member_id: str, *,
         while pending:
             pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or None
     return len(writes)
+
+
+def grow_as_the_orders_did(store: Any, brand_id: str, member_id: str, *, template_order: str, orders: int,
+                           at: datetime) -> None:
+    """The member's growth and tier as `orders` more orders like `template_order` leave them (what the tiers
+    plugin recorded for it, `tiers:order:<id>`'s growth, each time): a member with thousands of orders holds the
+    tier they earned, so a measured order does not upgrade them (no tier.changed, no validity moved in the due
+    index, no upgrade gift) as a member with cloned orders but the growth of ten would be."""
+    state = store.load_member(brand_id, member_id, marks=None)
+    brand = store.get_brand(brand_id)
+    lpk = keys.ledger_pk(brand_id, member_id)
+    marks = OrderItem.get(lpk, keys.order_sk(keys.order_ref(template_order)), consistent_read=True).marks or {}
+    per_order = next((int((data or {}).get("growth", 0)) for key, (data, _) in marks.items()
+                      if key.startswith("tiers:order:")), 0)
+    profile = state.profile
+    growth = profile.growth + per_order * orders
+    reached = max((t for t in brand.tiers if t.threshold <= growth), key=lambda t: t.threshold)
+    valid_until = profile.tier_valid_until
+    if reached.code != profile.tier_code:
+        months = (brand.plugins.get("tiers") or {}).get("validityMonths", brand.tier_validity_months)
+        valid_until = months_after(at, int(months), brand.timezone)
+    store.set_standing(profile, growth=growth, tier_code=reached.code, tier_valid_until=valid_until)

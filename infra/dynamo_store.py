@@ -990,7 +990,7 @@ def _query_partition(client: Any, pk: str, *, filter_expression: str | None = No
         yield from response.get("Items", [])
 
 
-_KEY_ATTRIBUTES = {table.PK, table.SK, "type", table.DUE_PK, table.DUE_SK}
+_KEY_ATTRIBUTES = {table.PK, table.SK, "type", table.DUE_PK, table.DUE_SK, table.TIME_SK}
 
 
 def _stored_item(partition: str, raw: dict[str, Any]) -> StoredItem:
@@ -1012,6 +1012,17 @@ def _stored_item(partition: str, raw: dict[str, Any]) -> StoredItem:
             value = getattr(item, name)
             if value is not None:
                 attributes[name] = _plain(value)
+    if isinstance(item, (ActivityItem, OrderItem)) and item.entries:
+        # The ledger entries a history item holds, whole (as an entry item shows them), not in their packed form.
+        attributes["entries"] = [_plain({"entry_id": e.entry_id, "at": e.at, "kind": e.kind.value,
+                                         "points": e.points, "allocations": [
+                                             {"lot": a.lot_id, "expires_at": a.expires_at, "points": a.points}
+                                             for a in e.allocations],
+                                         "reason": e.reason, "actor": e.actor, "reverses": e.reverses,
+                                         "event_id": e.event_id, "explanation": e.explanation})
+                                 for e in _entries_of(item)]
+    if isinstance(item, OrderItem) and item.t:
+        attributes.update(event_id=item.event_id, at=_plain(item.at))
     deserializer = TypeDeserializer()
     for name, value in raw.items():
         if name not in declared and name not in _KEY_ATTRIBUTES:

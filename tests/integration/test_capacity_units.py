@@ -232,3 +232,30 @@ def test_the_floor_order_paid_is_one_eventual_read_free_page_and_three_small_tra
     assert page.read_units == 0.5
     assert paid.by_operation == {"Query": 1, "TransactWriteItems": 1}
     assert paid.read_units == 1 and paid.write_units == 6 and paid.index_write_units == 1
+
+
+def test_an_order_paid_after_its_refund_reads_the_order_by_key_once_its_optimistic_write_is_refused(
+        engine, store, rules_brand, looker):
+    from tests.helpers import register
+
+    member = register(store, rules_brand, T)
+    order = order_paid(rules_brand, member, 30000, order_id="late-o1")
+    refund = engine.handle({"version": "0", "id": f"r-{uuid.uuid4()}", "detail-type": "order.refunded",
+                            "source": "siyu.shop", "time": (T + timedelta(minutes=5)).isoformat(),
+                            "detail": {"brandId": rules_brand, "memberId": member, "orderId": "late-o1",
+                                       "amountFen": 10000, "refundId": "r1"}})
+    assert refund.status == "applied"
+    meter = CapacityMeter(db.client(), looker)
+    try:
+        with meter.measure() as measure:
+            summary = engine.handle({"version": "0", "id": f"o-{uuid.uuid4()}", "detail-type": "order.paid",
+                                     "source": "siyu.shop", "time": (T + timedelta(minutes=10)).isoformat(),
+                                     "detail": order})
+    finally:
+        meter.close()
+    assert summary.status == "applied"
+    # Planned as a new order, refused because the refund left the order's item; then that item by key (the
+    # member as first read stays the base: the refund moved the version before this event read it).
+    assert measure.by_operation == {"Query": 1, "GetItem": 1, "TransactWriteItems": 2}
+    # The refund-before-order rule as before: 300 yuan less the 100 refunded earns 200 points.
+    assert store.load_member(rules_brand, member).points.balance == 200

@@ -63,14 +63,18 @@ def test_the_export_holds_the_profile_consents_points_activity_and_every_stored_
     assert [lookup["kind"] for lookup in data["lookups"]] == ["phone", "openid", "unionid", "referralCode"]
 
     kinds = export["itemCounts"]
-    for kind in ("member", "lot", "marks", "consent", "request", "entry", "activity", "test-coupon",
-                 "test-unknown-kind"):
+    # The order's item holds its markers, and the order.paid's effects and ledger entry; the redemption's entry
+    # is an item of its own.
+    for kind in ("member", "lot", "order", "consent", "request", "entry", "test-coupon", "test-unknown-kind"):
         assert kinds.get(kind), f"no {kind} item in the export: {kinds}"
     items = {(i["partition"], i["type"]): i for i in data["items"]}
     assert items[("member", "test-coupon")]["attributes"] == {"template": "t-50-10", "status": "issued"}
     assert items[("history", "test-unknown-kind")]["attributes"] == {"fen": 1000, "state": "pending"}
-    entries = [i for i in data["items"] if i["type"] == "entry"]
-    assert sorted(e["attributes"]["points"] for e in entries) == [-29, 129]
+    entries = [i["attributes"] for i in data["items"] if i["type"] == "entry"] + [
+        e for i in data["items"] for e in i["attributes"].get("entries", ())]
+    assert sorted(e["points"] for e in entries) == [-29, 129]
+    order = items[("history", "order")]["attributes"]
+    assert "points:order:o-exp" in order["marks"] and order["detail_type"] == "order.paid"
     assert items[("member", "member")]["attributes"]["phone_hash"].startswith("withheld")
     assert sum(kinds.values()) == len(data["items"])
 

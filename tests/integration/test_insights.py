@@ -292,9 +292,8 @@ def test_the_engines_own_changes_reach_the_kpis_through_the_tables_stream(fresh_
 
     shown = insights(brand, local(day), local(day + timedelta(days=20)))
     first, later = shown[local(day)], shown[local(day + timedelta(days=20))]
-    issued = sum(int(e.points) for m in (alice, bob)
-                 for e in EntryItem.query(keys.ledger_pk(brand, m), EntryItem.sk.startswith(keys.ENTRY_PREFIX))
-                 if e.entry_kind == "earn" and local(e.at) == local(day))
+    issued = sum(e.points for m in (alice, bob) for e in store.entries(brand, m)
+                 if e.kind.value == "earn" and local(e.at) == local(day))
     assert (first["newMembers"], first["orders"], first["activeMembers"], first["gmvFen"]) == (2, 3, 2, 265000)
     assert (first["refunds"], first["refundFen"], first["netGmvFen"]) == (1, 2000, 263000)
     assert (first["firstOrders"], first["repurchasedWithin30Days"], first["repurchasedWithin90Days"]) == (2, 2, 2)
