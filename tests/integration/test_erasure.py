@@ -9,7 +9,7 @@ from pynamodb.attributes import UnicodeAttribute
 from infra import keys
 from infra.models import SiyuItem
 from infra.settings import settings
-from rules import phone, points
+from rules import entry_codec, phone, points
 from rules.brand_settings import configure_brand
 from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
 from rules.engine import Engine
@@ -72,6 +72,9 @@ def brand_totals(dynamodb) -> dict[str, int]:
             totals["balances"] += int(item["balance"]["N"])
         elif kind == "entry":
             totals["entries"] += int(item["points"]["N"])
+        elif kind in ("order", "activity") and "en" in item:
+            # An event's entries, packed in its history item (rules/entry_codec.py).
+            totals["entries"] += sum(int(row["p"]) for row in entry_codec.unpack(item["en"]["B"]))
         elif kind == "lot":
             totals["lots"] += int(item["remaining"]["N"])
     return totals
