@@ -167,8 +167,8 @@ def test_an_order_with_consent_records_and_a_notifying_rule_is_still_one_query_a
     with count_requests() as requests:
         summary = engine.handle(business_event("order.paid", order_paid(brand_id, member, 250000), time=T))
     assert summary.status == "applied" and len(notifications(bus)) == 1
-    # The member's state (consents included) and the order's markers; one transaction.
-    assert dict(requests.by_operation) == {"Query": 2, "TransactWriteItems": 1}
+    # The member's state (consents included; a new order's markers are not read); one transaction.
+    assert dict(requests.by_operation) == {"Query": 1, "TransactWriteItems": 1}
 
 
 def test_plugin_authors_test_notifications_with_a_consenting_member_in_a_few_lines():
