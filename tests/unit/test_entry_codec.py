@@ -1,0 +1,30 @@
+"""An event's ledger entries kept in its history item (rules/entry_codec.py) come back exactly as posted, whatever
+the effects stored beside them already say."""
+
+from datetime import datetime, timedelta, timezone
+
+from rules import entry_codec
+from rules.ids import entry_id, time_key
+from rules.ledger import Allocation, Entry, EntryKind
+
+AT = datetime(2026, 3, 1, 12, 30, tzinfo=timezone.utc)
+AWARD = {"plugin": "points", "version": "1.0.0", "effect": "AwardPoints", "rule": "points-per-yuan",
+         "inputs": {"orderId": "o1", "eligibleFen": 12900}, "points": 129, "reason": "order o1"}
+
+
+def test_an_award_keeps_only_what_its_effect_does_not_say_and_comes_back_whole():
+    earned = entry_id(AT, "ev-1")
+    award = Entry(earned, AT, EntryKind.EARN, 129, (Allocation(earned, AT + timedelta(days=365), 129),),
+                  reason="order o1", actor="plugin:points@1.0.0", event_id="ev-1",
+                  explanation={k: AWARD[k] for k in ("plugin", "version", "rule", "inputs")})
+    rows = entry_codec.encode([award], AT, "ev-1", [AWARD])
+    assert set(rows[0]) == {"k", "p", "i", "a", "f"}  # no reason, actor, explanation, event id or time again
+    assert entry_codec.decode(entry_codec.unpack(entry_codec.pack(rows)), AT, "ev-1", [AWARD]) == (award,)
+
+
+def test_an_entry_that_says_something_else_than_the_effects_keeps_it():
+    taken = Entry(f"{time_key(AT - timedelta(minutes=1))}-abc", AT - timedelta(minutes=1), EntryKind.ADJUST, -40,
+                  (Allocation("lot-7", AT + timedelta(days=9), -40),), reason=None, actor="staff:s1",
+                  reverses="e-9", event_id="ev-other", explanation={"note": "by hand"})
+    rows = entry_codec.encode([taken], AT, "ev-1", [AWARD])
+    assert entry_codec.decode(rows, AT, "ev-1", [AWARD]) == (taken,)
