@@ -19,7 +19,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from infra import family_storage, keys, table
+from infra import daily_totals, family_storage, keys, table
 from infra.paging import decode_cursor, newest_first, page
 from infra.transactions import Transaction, connection
 from infra.dynamo_errors import response_code, translating
@@ -154,9 +154,9 @@ class CoreStore(ProfileStore):
         wanted_request = keys.request_sk(request_key) if request_key else None
         mpk = keys.member_pk(brand_id, member_id)
         # The filter drops what the rules never need (emptied lots stored by earlier versions, other requests'
-        # records) from the response; the key condition keeps it to this one partition, and for the page and for
-        # `marks` to the part below `PAGE_END` (no request records, no per-order markers): what they pay for does
-        # not grow with the member's orders.
+        # records) from the response; the key condition keeps it to this one partition, for `marks` to the part
+        # below `STATE_END` (no request records, no per-order markers) and for the page below `PAGE_END` (no daily
+        # totals either): what they pay for does not grow with the member's orders.
         not_other_requests = (~SiyuItem.sk.startswith(keys.REQUEST_PREFIX)
                               & ~SiyuItem.sk.startswith(keys.LEGACY_REQUEST_PREFIX))
         if wanted_request:
@@ -176,7 +176,8 @@ class CoreStore(ProfileStore):
         # and a stale replica would only make the write fail and the engine read again. The read-only page
         # (`page`) writes nothing, and reads eventually consistent at half the price (README, "Benchmarks").
         below_page = page or marks is not None
-        items: list[Any] = list(SiyuItem.query(mpk, SiyuItem.sk < keys.PAGE_END if below_page else None,
+        end = keys.PAGE_END if page else keys.STATE_END
+        items: list[Any] = list(SiyuItem.query(mpk, SiyuItem.sk < end if below_page else None,
                                                filter_condition=condition, consistent_read=not page))
         if marks is not None and not page:
             if wanted_request:
@@ -199,6 +200,7 @@ class CoreStore(ProfileStore):
         consents: list[ConsentRecord] = []
         request: RequestRecord | None = None
         holdings: dict[str, list] = {}
+        daily: dict[str, dict] = {}
         readers = family_storage.holdings()
         for item in items:
             reader = readers.get(type(item))
@@ -219,6 +221,8 @@ class CoreStore(ProfileStore):
                         markers[key] = data or {}
             elif isinstance(item, ConsentItem):
                 consents.append(_consent_from_item(item))
+            elif isinstance(item, daily_totals.DailyTotalsItem):
+                daily_totals.absorb(daily, item)
         if profile is None or (profile.erased_at is not None and not include_erased):
             return None
         return MemberState(
@@ -230,6 +234,7 @@ class CoreStore(ProfileStore):
             consents=tuple(consents),
             holdings=MappingProxyType({family: tuple(items) for family, items in holdings.items()}),
             totals=MappingProxyType(dict(profile.totals or {})),
+            daily=MappingProxyType(daily),
         )
 
     def find_member_id(self, brand_id: str, kind: LookupKind, value: str) -> str | None:
@@ -495,6 +500,7 @@ class CoreStore(ProfileStore):
                 tx.put("conflict", marker, MarkerItem.pk.does_not_exist() | (MarkerItem.ttl <= record.at))
             if posting is not None:
                 posting_writes(tx, p, posting, change.due_floor)
+            daily_totals.add(tx, mpk, change.daily)
             if posting is not None or change.standing is not None or change.totals is not None:
                 member, actions, condition = _member_update(p, posting, change.standing, change.expected_version,
                                                             change.due_floor)

@@ -13,6 +13,7 @@ from typing import Any, Generic, Iterator, Mapping, Protocol, Sequence, TypeVar
 from rules.audit import AuditRecord
 from rules.brands import BrandConfig
 from rules.consent import ConsentRecord
+from rules.daily_totals import DailyDelta
 from rules.ledger import Entry, Posting
 from rules.members import LookupKind, MemberProfile, MemberState, Registration, RequestRecord
 from rules.sweeps import SweepRun
@@ -247,6 +248,9 @@ class MemberChange:
     markers: tuple[tuple[str, datetime, Mapping[str, Any], datetime | None], ...] = ()
     # The member's running totals after the event (all of them), when an `AddToTotal` changed one; None: unchanged.
     totals: Mapping[str, int] | None = None
+    # What the event adds to the member's daily totals (`AddToDailyTotal`), one per total and day: added by the
+    # store (never set whole), so concurrent events lose none.
+    daily: tuple[DailyDelta, ...] = ()
     # The earliest instant the due index may list this change's entries at (lots, a tier validity, markers), when
     # one of them fell due before the brand's sweep watermark (Engine.due_floor); None: each at its own time.
     due_floor: datetime | None = None
