@@ -49,3 +49,15 @@ def add(tx: Any, member_pk: str, deltas: Iterable[DailyDelta]) -> None:
     for d in deltas:
         tx.add(DailyTotalsItem(member_pk, keys.daily_totals_sk(d.total, d.month)), also_set={"ttl": d.forget_at},
                **{_DAY_NAMES[d.day]: d.amount})
+
+
+def raw_item(member_pk: str, total: str, month: str, days: dict[int, int], forget_at: Any) -> dict[str, Any]:
+    """A month item as `add` leaves it, in DynamoDB's wire format (for writing a long history directly: bench/)."""
+    item = DailyTotalsItem(member_pk, keys.daily_totals_sk(total, month), ttl=forget_at,
+                           **{_DAY_NAMES[day]: amount for day, amount in days.items()})
+    return item.serialize()
+
+
+def raw_days(raw: dict[str, Any]) -> dict[int, int]:
+    """The days of a month item in DynamoDB's wire format."""
+    return {int(name): int(value["N"]) for name, value in raw.items() if name.isdigit()}
