@@ -80,14 +80,14 @@ class Store(Protocol):
         `request_key`), in one read.
 
         With `marks`, what the member's state partition holds below the per-order markers (profile, lots,
-        consents, holdings, the markers that are not about single orders), plus only the per-order markers
-        `marks` names (one order's, the visits'), each set one more Query: the price does not grow with the
+        consents, holdings, daily totals, the markers that are not about single orders), plus only the per-order
+        markers `marks` names (one order's, the visits'), each set one more Query: the price does not grow with the
         member's history. Without it, every marker (a sweep; whatever needs the member's whole history).
 
         With `as_of`, markers and request records whose time-to-live ended by then are left out. An erased member
         is None unless `include_erased` (the engine, to refuse its events by name; the ledger's reconciliation).
         With `page`, what a read-only page shows, for a price that does not grow with the member's history: an
-        eventually consistent read, without request records and without the markers about single orders (a
+        eventually consistent read, without daily totals, request records and the markers about single orders (a
         state read so must never decide a write)."""
 
     def find_member_id(self, brand_id: str, kind: LookupKind, value: str) -> str | None:

@@ -84,3 +84,22 @@ def test_a_refund_of_an_order_that_left_the_window_takes_nothing_from_the_growth
     assert standing(store, rolling, member) == (600, "YIN", shanghai(2027, 8, 8))
     send.day(refund(rolling, member, "recent", 200, shanghai(2027, 1, 26, 10)))
     assert standing(store, rolling, member) == (400, "PU", None)
+
+
+def test_the_sweeps_re_grade_when_an_order_leaves_the_window_needs_none_of_the_members_order_markers(
+        store, plugins, rolling):
+    from rules.events import SweepEvent
+    from rules.persistence import Marks, Standing
+
+    engine = Engine(store, plugins)
+    member = register(store, rolling, shanghai(2026, 3, 1))
+    for event in (order(rolling, member, 1500, shanghai(2026, 3, 15, 10)),
+                  order(rolling, member, 800, shanghai(2026, 6, 1, 10))):
+        assert engine.handle(event).status == "applied"
+    at = shanghai(2027, 3, 15)
+    # The member's state alone (profile, lots, daily totals): not one order's markers.
+    state = store.load_member(rolling, member, as_of=at, marks=Marks())
+    assert not any(key.startswith("tiers:order:") for key in state.markers)
+    evaluation = engine.evaluate("sweep-probe", at, store.get_brand(rolling), state, "siyu_member_due",
+                                 {"sweep": SweepEvent("sweep-probe", "daily", at)})
+    assert evaluation.change.standing == Standing(800, "YIN", shanghai(2027, 6, 1))
