@@ -20,7 +20,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from infra import family_storage, keys, table
+from infra import daily_totals, family_storage, keys, table
 from infra.paging import decode_cursor, newest_first, page
 from infra.transactions import Transaction, connection
 from infra.dynamo_errors import response_code, translating
@@ -154,14 +154,13 @@ class CoreStore(ProfileStore):
 
     def load_member(self, brand_id: str, member_id: str, *, request_key: str | None = None,
                     as_of: datetime | None = None, include_erased: bool = False,
-                    page: bool = False, marks: Marks | None = None,
-                    order_history: bool = False) -> MemberState | None:
+                    page: bool = False, marks: Marks | None = None) -> MemberState | None:
         wanted_request = keys.request_sk(request_key) if request_key else None
         mpk = keys.member_pk(brand_id, member_id)
         # The filter drops what the rules never need (emptied lots stored by earlier versions, other requests'
-        # records) from the response; the key condition keeps it to this one partition, and for the page and for
-        # `marks` to the part below `PAGE_END` (no request records, no per-order markers): what they pay for does
-        # not grow with the member's orders.
+        # records) from the response; the key condition keeps it to this one partition, for `marks` to the part
+        # below `STATE_END` (no request records, no per-order markers) and for the page below `PAGE_END` (no daily
+        # totals either): what they pay for does not grow with the member's orders.
         not_other_requests = (~SiyuItem.sk.startswith(keys.REQUEST_PREFIX)
                               & ~SiyuItem.sk.startswith(keys.LEGACY_REQUEST_PREFIX))
         if wanted_request:
@@ -181,7 +180,8 @@ class CoreStore(ProfileStore):
         # and a stale replica would only make the write fail and the engine read again. The read-only page
         # (`page`) writes nothing, and reads eventually consistent at half the price (README, "Benchmarks").
         below_page = page or marks is not None
-        items: list[Any] = list(SiyuItem.query(mpk, SiyuItem.sk < keys.PAGE_END if below_page else None,
+        end = keys.PAGE_END if page else keys.STATE_END
+        items: list[Any] = list(SiyuItem.query(mpk, SiyuItem.sk < end if below_page else None,
                                                filter_condition=condition, consistent_read=not page))
         lpk = keys.ledger_pk(brand_id, member_id)
         if marks is not None and not page:
@@ -206,15 +206,11 @@ class CoreStore(ProfileStore):
                                         consistent_read=True)
         elif not page:
             # A whole load (a sweep): the orders a marker due for the sweep is about come with their items (a
-            # pending commission with its order's refunds and settlement); every order's, when asked
-            # (`order_history`: a plugin that sums over the member's orders).
-            if order_history:
-                items += OrderItem.query(lpk, OrderItem.sk.startswith(keys.ORDER_PREFIX), consistent_read=True)
-            else:
-                named = sorted({o for o in (keys.due_marker_order(i.sk) for i in items if isinstance(i, MarkerItem))
-                                if o is not None})
-                if named:
-                    items += OrderItem.batch_get([(lpk, keys.order_sk(o)) for o in named], consistent_read=True)
+            # pending commission with its order's refunds and settlement).
+            named = sorted({o for o in (keys.due_marker_order(i.sk) for i in items if isinstance(i, MarkerItem))
+                            if o is not None})
+            if named:
+                items += OrderItem.batch_get([(lpk, keys.order_sk(o)) for o in named], consistent_read=True)
         profile: MemberItem | None = None
         lots: list[Lot] = []
         markers: dict[str, dict] = {}
@@ -222,6 +218,7 @@ class CoreStore(ProfileStore):
         request: RequestRecord | None = None
         holdings: dict[str, list] = {}
         orders: dict[str, Any] = {}
+        daily: dict[str, dict] = {}
         readers = family_storage.holdings()
         for item in items:
             reader = readers.get(type(item))
@@ -244,6 +241,8 @@ class CoreStore(ProfileStore):
                 _read_order(item, as_of, markers, orders)
             elif isinstance(item, ConsentItem):
                 consents.append(_consent_from_item(item))
+            elif isinstance(item, daily_totals.DailyTotalsItem):
+                daily_totals.absorb(daily, item)
         if profile is None or (profile.erased_at is not None and not include_erased):
             return None
         return MemberState(
@@ -256,6 +255,7 @@ class CoreStore(ProfileStore):
             holdings=MappingProxyType({family: tuple(items) for family, items in holdings.items()}),
             totals=MappingProxyType(dict(profile.totals or {})),
             orders=MappingProxyType(orders),
+            daily=MappingProxyType(daily),
         )
 
     def load_order(self, state: MemberState, order_id: str, *, as_of: datetime | None = None) -> MemberState:
@@ -570,6 +570,7 @@ class CoreStore(ProfileStore):
                        ActivityItem.pk.does_not_exist())
             if posting is not None:
                 posting_writes(tx, p, posting, change.due_floor, entries=not history)
+            daily_totals.add(tx, mpk, change.daily)
             if posting is not None or change.standing is not None or change.totals is not None:
                 member, actions, condition = _member_update(p, posting, change.standing, change.expected_version,
                                                             change.due_floor)

@@ -39,8 +39,12 @@ ORDER_MARKER_KINDS = ("order", "refund", "settled", "late")
 ORDER_MARKS = "~MARK#O#"
 VISIT_MARKS = "~MARK#V#"
 # The member page reads its partition below this sort key: profile, lots, consents, every family's holdings and the
-# markers it shows; request records (~REQ#) and per-order markers (~MARK#) sort after it.
-PAGE_END = "~"
+# markers it shows; daily totals (}DAY#), request records (~REQ#) and per-order markers (~MARK#) sort after it.
+PAGE_END = "}"
+# An event's member load reads below this one: what the page reads and the member's daily totals (one item per
+# total and brand-local month, `rules.daily_totals`), which the rules need and the page never shows.
+STATE_END = "~"
+DAILY_TOTALS_PREFIX = "}DAY#"
 ACTIVITY_PREFIX = "ACTIVITY#"
 CONSENT_PREFIX = "CONSENT#"
 PROCESSED = "PROCESSED"
@@ -123,6 +127,11 @@ def marker_sk(key: str) -> str:
     if order is not None:
         return f"{ORDER_MARKS}{order}#~{key}"
     return f"{VISIT_MARKS}~{key}" if is_per_order_marker(key) else f"{MARKER_PREFIX}{key}"
+
+
+def daily_totals_sk(total: str, month: str) -> str:
+    """One daily total's days of one brand-local month ("2026-03"), between the page and the per-order markers."""
+    return f"{DAILY_TOTALS_PREFIX}{total}#{month}"
 
 
 def marker_group_sk(at: datetime, event_id: str, order: str | None = None) -> str:

@@ -32,6 +32,8 @@ class MemberView:
     consents: Mapping[str, bool] = field(default_factory=lambda: MappingProxyType({}))
     # The member's running totals (`AddToTotal`), by name: what a rule keeps summed over the member's history.
     totals: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    # The member's daily totals (`AddToDailyTotal`), by name: {brand-local day: amount} over the months still kept.
+    daily: Mapping[str, Mapping[date, int]] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def coupons(self) -> tuple:
@@ -56,6 +58,11 @@ class MemberView:
     def total(self, name: str) -> int:
         """The member's running total `name` (`AddToTotal`), 0 if nothing was ever added to it."""
         return int(self.totals.get(name, 0))
+
+    def daily_totals(self, name: str) -> Mapping[date, int]:
+        """The member's daily total `name` (`AddToDailyTotal`): brand-local day -> amount, for the days added to in
+        the months still kept (days never added to are absent)."""
+        return MappingProxyType(dict(self.daily.get(name, {})))
 
     def consented(self, purpose: str) -> bool:
         """Whether the member's consent for `purpose` (e.g. "behaviour_analytics") is in force. Rules that use
@@ -147,7 +154,8 @@ class RuleContext:
 
 def member_view(profile, points: PointsState, markers: Mapping[str, Mapping[str, Any]],
                 holdings: Mapping[str, tuple] | None = None,
-                consents: Mapping[str, bool] | None = None, totals: Mapping[str, int] | None = None) -> MemberView:
+                consents: Mapping[str, bool] | None = None, totals: Mapping[str, int] | None = None,
+                daily: Mapping[str, Mapping[date, int]] | None = None) -> MemberView:
     return MemberView(
         member_id=profile.member_id, channel=profile.channel, registered_at=profile.registered_at,
         tier_code=profile.tier_code, tier_valid_until=profile.tier_valid_until, growth=profile.growth,
@@ -155,6 +163,7 @@ def member_view(profile, points: PointsState, markers: Mapping[str, Mapping[str,
         holdings=MappingProxyType(dict(holdings or {})), tags=frozenset(profile.tags),
         identities=frozenset(i for i in (profile.openid_hash, profile.unionid_hash) if i),
         consents=MappingProxyType(dict(consents or {})), totals=MappingProxyType(dict(totals or {})),
+        daily=MappingProxyType({name: MappingProxyType(dict(days)) for name, days in (daily or {}).items()}),
     )
 
 

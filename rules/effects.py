@@ -8,7 +8,7 @@ always has an answer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar, Mapping
 
 
@@ -105,6 +105,23 @@ class AddToTotal(Effect):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AddToDailyTotal(Effect):
+    """Add `amount` (a whole number; negative takes off) to the member's daily total `total` for the brand-local
+    calendar day `day`, which later events read as `context.member.daily_totals(total)` ({day: amount}). For sums
+    over a window that ends on a day (`tiers`' rolling twelve months: an order of 15 March counts until the start of
+    15 March a year on), which a running total (`AddToTotal`) cannot say. Each day is kept through the end of its
+    month and `keep_months` calendar months more (at most 24), then forgotten; the days of those months are loaded
+    with the member's state (rules/daily_totals.py: one small item per total and month, so what an event reads is
+    bounded whatever the member's history). Concurrent events never lose an addition. Names start with the plugin's
+    own name (`tiers:growth`); keep one `keep_months` per name."""
+
+    total: str
+    day: date
+    amount: int
+    keep_months: int = 12
+
+
+@dataclass(frozen=True, kw_only=True)
 class Emit(Effect):
     """Publish a follow-up event after the commit (tier.changed, notification.requested, ...).
 
@@ -179,7 +196,7 @@ def describe(effect: Effect) -> dict[str, Any]:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
+    if isinstance(value, date):  # a datetime too
         return value.isoformat()
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}

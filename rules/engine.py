@@ -18,11 +18,11 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field as dc_field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from rules import consent, effects as fx
+from rules import consent, daily_totals, effects as fx
 from rules import ids, ledger
 from rules.brands import BrandConfig
 from rules.context import Decided, MemberView, RuleContext, member_view
@@ -665,23 +665,12 @@ class Engine:
                      optimistic: bool = False) -> MemberState | None:
         """The member as the event's plugins need them, for a price that does not grow with the member's history:
         an event about an order reads that order's per-order markers (its award, its refunds, whoever claimed
-        them), any other business event the visits' (check-ins, engagement). A sweep, or a brand's plugin that
-        sums over the member's other orders (`PluginInfo.reads_order_history`), reads every marker."""
-        marks = _marks_for(event, optimistic)
-        state = self.store.load_member(brand.brand_id, member_id, as_of=event.time, include_erased=True,
-                                       marks=marks)
-        if state is not None and self._reads_order_history(brand, state):
-            state = self.store.load_member(brand.brand_id, member_id, as_of=event.time, include_erased=True,
-                                           order_history=True)
-        return state
-
-    def _reads_order_history(self, brand: BrandConfig, state: MemberState) -> bool:
-        for name, params in brand.plugins.items():
-            info = self.plugins.infos.get(name)
-            if info is not None and info.reads_order_history is not None and info.reads_order_history(
-                    params, state.markers):
-                return True
-        return False
+        them), any other business event the visits' (check-ins, engagement); sums over the member's other orders
+        are running totals (`AddToTotal`, `AddToDailyTotal`) loaded with the state. A sweep reads every marker.
+        `optimistic`: an event that opens an order reads none of its markers (its write is conditioned on the
+        order having no item yet)."""
+        return self.store.load_member(brand.brand_id, member_id, as_of=event.time, include_erased=True,
+                                      marks=_marks_for(event, optimistic))
 
     def _due_floor(self, brand_id: str, change: MemberChange | None) -> MemberChange | None:
         """The change, with its due-index entries dated no earlier than just after the brand's sweep watermark.
@@ -723,7 +712,7 @@ class Engine:
                  only: Sequence[str] | None = None) -> Evaluation:
         """What the brand's plugins (or `only` these of them) decide, and what that writes; nothing is written."""
         view = (member_view(state.profile, state.points, state.markers, state.holdings, consent.granted(state.consents),
-                            state.totals) if state else None)
+                            state.totals, state.daily) if state else None)
         extras = MappingProxyType(dict(extras or {}))
         decisions: list[Decision] = []
         names = list(brand.plugins.keys() if only is None else only)
@@ -792,9 +781,14 @@ class Engine:
         totals = None
         if after is not None and dict(after.totals) != dict(state.totals):
             totals = {name: value for name, value in after.totals.items() if value}
+        # Daily totals are added to, never set whole (their items are not the profile): the event's additions.
+        daily = daily_totals.merged(
+            daily_totals.delta(d.effect.total, d.effect.day, d.effect.amount, d.effect.keep_months, brand.timezone)
+            for d in decisions if isinstance(d.effect, fx.AddToDailyTotal))
         return MemberChange(profile=profile, expected_version=state.version,
                             posting=ledger.combine(postings) if postings else None,
-                            standing=standing, markers=tuple(markers), totals=totals, orders=state.orders)
+                            standing=standing, markers=tuple(markers), totals=totals, orders=state.orders,
+                            daily=daily)
 
     @staticmethod
     def _posting(decision: Decision, index: int, event_id: str, now: datetime, points: PointsState,
@@ -891,7 +885,7 @@ def _check_size(change: MemberChange | None, decisions: list[Decision], side: Se
         items += 2  # the activity record, the member
         if posting is not None:
             items += len(posting.entries) + len(posting.new_lots) + len(posting.lot_updates)
-        items += len(change.markers)
+        items += len(change.markers) + len({(d.total, d.month) for d in change.daily})
     if items > MAX_TRANSACTION_ITEMS:
         heaviest = max({d.plugin for d in decisions}, key=lambda p: sum(d.plugin == p for d in decisions))
         raise PluginFailed(heaviest, f"the event's effects need {items} writes; one transaction holds "
@@ -905,7 +899,7 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
     if not effect.rule:
         raise PluginFailed(plugin, f"{effect.kind} names no rule")
     member_effects = (fx.AwardPoints, fx.TakeBackPoints, fx.ExpirePoints, fx.AddGrowth, fx.SetTier, fx.Once, fx.AddToTotal,
-                      fx.SetPaidMembership)
+                      fx.AddToDailyTotal, fx.SetPaidMembership)
     family_effect = isinstance(effect, fx.FamilyEffect)
     if view is None and (isinstance(effect, member_effects) or (family_effect and effect.needs_member)):
         raise PluginFailed(plugin, f"{effect.kind} needs a member, and this event has none")
@@ -938,6 +932,8 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
             raise PluginFailed(plugin, "AddToTotal.amount must be an integer")
         if not isinstance(effect.total, str) or not effect.total.startswith(f"{plugin}:") or len(effect.total) > 100:
             raise PluginFailed(plugin, f"AddToTotal.total must start with '{plugin}:' and be at most 100 characters")
+    elif isinstance(effect, fx.AddToDailyTotal):
+        _check_daily(plugin, effect, brand, now)
     elif isinstance(effect, fx.SetPaidMembership):
         if not isinstance(effect.until, datetime) or effect.until.tzinfo is None:
             raise PluginFailed(plugin, "SetPaidMembership.until must be a datetime with a timezone")
@@ -962,6 +958,21 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
         if effect.detail_type not in follow_up_types() and not effect.detail_type.startswith(f"{plugin}."):
             raise PluginFailed(plugin, f"may emit the follow-ups in docs/plugins.md or '{plugin}.*', not "
                                        f"{effect.detail_type!r}")
+
+
+def _check_daily(plugin: str, effect: fx.AddToDailyTotal, brand: BrandConfig, now: datetime) -> None:
+    if isinstance(effect.amount, bool) or not isinstance(effect.amount, int):
+        raise PluginFailed(plugin, "AddToDailyTotal.amount must be an integer")
+    if not isinstance(effect.total, str) or not effect.total.startswith(f"{plugin}:") or len(effect.total) > 100:
+        raise PluginFailed(plugin, f"AddToDailyTotal.total must start with '{plugin}:' and be at most 100 characters")
+    keep = effect.keep_months
+    if isinstance(keep, bool) or not isinstance(keep, int) or not 1 <= keep <= daily_totals.MAX_KEEP_MONTHS:
+        raise PluginFailed(plugin, f"AddToDailyTotal.keep_months must be 1 to {daily_totals.MAX_KEEP_MONTHS}")
+    if not isinstance(effect.day, date) or isinstance(effect.day, datetime):
+        raise PluginFailed(plugin, "AddToDailyTotal.day must be a date (the brand-local day: context.local_date())")
+    if not daily_totals.still_kept(effect.day, keep, now, brand.timezone):
+        # Its month is forgotten (or about to be): an addition would bring back a total no rule reads any more.
+        raise PluginFailed(plugin, f"AddToDailyTotal.day {effect.day} is no longer kept ({keep} months after its month)")
 
 
 def _check_source(plugin: str, effect: fx.Effect) -> None:
@@ -990,6 +1001,10 @@ def _project(view: MemberView | None, effect: fx.Effect, now: datetime, brand: B
     if isinstance(effect, fx.AddToTotal):
         return replace(view, totals=MappingProxyType({**view.totals, effect.total: view.total(effect.total)
                                                       + effect.amount}))
+    if isinstance(effect, fx.AddToDailyTotal):
+        added = daily_totals.applied(view.daily, [daily_totals.delta(effect.total, effect.day, effect.amount,
+                                                                     effect.keep_months, brand.timezone)])
+        return replace(view, daily=MappingProxyType({k: MappingProxyType(v) for k, v in added.items()}))
     if isinstance(effect, fx.SetTier):
         return replace(view, tier_code=effect.code, tier_valid_until=effect.valid_until)
     if isinstance(effect, fx.SetPaidMembership):

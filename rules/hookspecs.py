@@ -100,7 +100,9 @@ def siyu_order_paid(event: "BusinessEvent", context: "RuleContext") -> Effects:
     `context.member.has(f"{your_plugin_name}:order:{orderId}")` and claim that key with a `Once` effect (a key must
     start with the plugin's own name). What the built-ins decided for the order is in `context.decided`.
     The member's markers about other orders are not loaded for this event (docs/plugins.md): keep sums over the
-    member's orders as running totals (`AddToTotal`, `context.member.total(name)`).
+    member's orders as running totals (`AddToTotal`, `context.member.total(name)`), or, for a window that ends on a
+    brand-local day, as daily totals (`AddToDailyTotal`, `context.member.daily_totals(name)`: the last months' days,
+    loaded with the member whatever their history).
     """
 
 

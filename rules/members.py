@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -82,6 +82,9 @@ class MemberState:
     totals: Mapping[str, int] = field(default_factory=dict)
     # What the store read of the items of the orders it loaded (opaque to the rules): handed back with the change.
     orders: Mapping[str, Any] = field(default_factory=dict)
+    # The member's daily totals (`rules.effects.AddToDailyTotal`): name -> {brand-local day: amount}, for the months
+    # still kept (rules/daily_totals.py).
+    daily: Mapping[str, Mapping[date, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from rules.audit import AuditRecord
 from rules.brands import BrandConfig
 from rules.consent import ConsentRecord
 from rules.errors import WriteConflict
+from rules.daily_totals import DailyDelta
 from rules.ledger import Entry, Posting
 from rules.members import LookupKind, MemberProfile, MemberState, Registration, RequestRecord
 from rules.sweeps import SweepRun
@@ -79,22 +80,20 @@ class Store(Protocol):
     # Members
     def load_member(self, brand_id: str, member_id: str, *, request_key: str | None = None,
                     as_of: datetime | None = None, include_erased: bool = False,
-                    page: bool = False, marks: "Marks | None" = None,
-                    order_history: bool = False) -> MemberState | None:
+                    page: bool = False, marks: "Marks | None" = None) -> MemberState | None:
         """Profile, balance, lots holding points, markers and consent records (plus the request record for
         `request_key`), in one read.
 
         With `marks`, what the member's state partition holds below the per-order markers (profile, lots,
-        consents, holdings, the markers that are not about single orders), plus only the per-order markers
-        `marks` names (one order's, read by key unless the event opens it; the visits'): the price does not grow
-        with the member's history. Without it, the whole state partition and the markers of the orders a marker
-        due for the sweep names (a sweep); with `order_history` too, every order's markers (a plugin that sums over
-        the member's orders).
+        consents, holdings, daily totals, the markers that are not about single orders), plus only the per-order
+        markers `marks` names (one order's, read by key unless the event opens it; the visits'): the price does not
+        grow with the member's history. Without it, the whole state partition and the markers of the orders a marker
+        due for the sweep names (a sweep).
 
         With `as_of`, markers and request records whose time-to-live ended by then are left out. An erased member
         is None unless `include_erased` (the engine, to refuse its events by name; the ledger's reconciliation).
         With `page`, what a read-only page shows, for a price that does not grow with the member's history: an
-        eventually consistent read, without request records and without the markers about single orders (a
+        eventually consistent read, without daily totals, request records and the markers about single orders (a
         state read so must never decide a write)."""
 
     def load_order(self, state: MemberState, order_id: str, *, as_of: datetime | None = None) -> MemberState:
@@ -259,6 +258,9 @@ class MemberChange:
     markers: tuple[tuple[str, datetime, Mapping[str, Any], datetime | None], ...] = ()
     # The member's running totals after the event (all of them), when an `AddToTotal` changed one; None: unchanged.
     totals: Mapping[str, int] | None = None
+    # What the event adds to the member's daily totals (`AddToDailyTotal`), one per total and day: added by the
+    # store (never set whole), so concurrent events lose none.
+    daily: tuple[DailyDelta, ...] = ()
     # The earliest instant the due index may list this change's entries at (lots, a tier validity, markers), when
     # one of them fell due before the brand's sweep watermark (Engine.due_floor); None: each at its own time.
     due_floor: datetime | None = None

@@ -24,8 +24,3 @@ class PluginInfo:
     # Whether the daily sweep still calls `siyu_member_due` for a member erased at their request: for plugins
     # that owe something to other members (an inviter's pending commission), never for the member's own ledger.
     after_erasure: bool = False
-    # Whether, with these parameters and the member's markers as loaded, the plugin reads markers of the member's
-    # other orders (sums over their whole order history): (params, markers) -> bool. An event about an order
-    # loads only that order's per-order markers (README, "Benchmarks"); for a plugin that answers True the engine
-    # loads every per-order marker of the member instead.
-    reads_order_history: Callable[[Mapping[str, Any], Mapping[str, Any]], bool] | None = None

@@ -25,10 +25,10 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Mapping
 
-from rules import effects as fx
+from rules import daily_totals, effects as fx
 from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
 from rules.engine import Decision, Engine, FollowUp
 from rules.events import BusinessEvent, Parsed, parse
@@ -42,7 +42,8 @@ _counter = itertools.count(1)
 
 def member(*, growth: int = 0, tier: str = "PU", points: int = 0, markers: Mapping[str, Mapping] | None = None,
            brand_id: str = "test-brand", member_id: str = "m_test", at: datetime = DEFAULT_TIME,
-           consents: Mapping[str, bool] | None = None, totals: Mapping[str, int] | None = None) -> MemberState:
+           consents: Mapping[str, bool] | None = None, totals: Mapping[str, int] | None = None,
+           daily: Mapping[str, Mapping[date, int]] | None = None) -> MemberState:
     """A member to run events against: `points` become one lot valid for a year; `consents` maps a purpose
     ("marketing_messages", ...) to the member's current choice (without it, the member was never asked, so the
     engine suppresses every `notification.requested`)."""
@@ -56,7 +57,8 @@ def member(*, growth: int = 0, tier: str = "PU", points: int = 0, markers: Mappi
                             channel="miniprogram", referral_code="TESTCODE", registered_at=at - timedelta(days=30),
                             tier_code=tier, growth=growth)
     return MemberState(profile=profile, points=PointsState(points, lots), markers=dict(markers or {}),
-                       consents=records, totals=dict(totals or {}))
+                       consents=records, totals=dict(totals or {}),
+                       daily={name: dict(days) for name, days in (daily or {}).items()})
 
 
 @dataclass(frozen=True)
@@ -132,4 +134,6 @@ def _after(state: MemberState, evaluation) -> MemberState:
                           tier_valid_until=change.standing.tier_valid_until)
     markers = {**state.markers, **{key: dict(data) for key, _, data, _ in change.markers}}
     totals = state.totals if change.totals is None else dict(change.totals)
-    return replace(state, profile=profile, points=points, markers=markers, version=state.version + 1, totals=totals)
+    daily = daily_totals.applied(state.daily, change.daily)
+    return replace(state, profile=profile, points=points, markers=markers, version=state.version + 1, totals=totals,
+                   daily=daily)

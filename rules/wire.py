@@ -29,7 +29,7 @@ from rules.ledger import Lot, PointsState
 # (`Family.partner_effects`); the others (a family's brand counters, bindings, commissions, `BrandEmit`) are reserved
 # to the built-in families and cannot be sent back at all.
 CORE_PARTNER_EFFECTS = (fx.AwardPoints, fx.TakeBackPoints, fx.ExpirePoints, fx.AddGrowth, fx.SetTier,
-                        fx.SetPaidMembership, fx.Once, fx.AddToTotal, fx.Emit, fx.Note)
+                        fx.SetPaidMembership, fx.Once, fx.AddToTotal, fx.AddToDailyTotal, fx.Emit, fx.Note)
 
 
 def partner_effects() -> dict[str, type[fx.Effect]]:
@@ -163,6 +163,9 @@ def dump_context(context: RuleContext) -> dict[str, Any]:
                        "lots": encode(member.points.lots)},
             "markers": encode(member.markers), "tags": encode(member.tags), "consents": encode(member.consents),
             "totals": encode(member.totals),
+            # Days as ISO dates: JSON object keys are strings.
+            "daily": {name: {day.isoformat(): amount for day, amount in days.items()}
+                      for name, days in member.daily.items()},
             "holdings": {name: encode(member.holdings.get(name, ())) for name in shared_holdings()},
         },
         # Only what a partner may itself return: what the built-ins decided about the brand stays with them.
@@ -196,6 +199,9 @@ def load_context(data: Mapping[str, Any]) -> RuleContext:
                                        for name, kind in shared_holdings().items()}),
             tags=frozenset(raw_member["tags"]), consents=decode(raw_member["consents"]),
             totals=decode(raw_member.get("totals", {})),
+            daily=MappingProxyType({name: MappingProxyType({date.fromisoformat(day): amount
+                                                            for day, amount in days.items()})
+                                    for name, days in raw_member.get("daily", {}).items()}),
         )
     decided = tuple(Decided(d["plugin"], d["version"], load_effect(d["effect"])) for d in data["decided"])
     return RuleContext(brand=brand, params=decode(data["params"]), now=decode(data["now"]), member=member,

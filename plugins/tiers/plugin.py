@@ -11,8 +11,11 @@ spendable points. Parameters:
 - `refundWindowDays` (120): how long an order is remembered for refunds (as in `points`).
 - `policy` ("validity"): "validity" is 百果园's (growth accumulates; at the end of a tier's validity the deduction
   is taken); "rolling12" grades on the growth of the last 12 calendar months only (DOMAIN.md 2.2): an order of
-  2026-03-15 (brand-local) counts until the start of 2027-03-15; each order re-grades up or down, and the daily
-  sweep re-grades when an order leaves the window, so members who stop buying are downgraded automatically.
+  2026-03-15 (brand-local) counts until the start of 2027-03-15; each order and refund re-grades up or down, and
+  the daily sweep re-grades when an order leaves the window, so members who stop buying are downgraded
+  automatically. The growth each brand-local day brought (net of its orders' refunds) is kept as a daily total
+  (`AddToDailyTotal`, rules/daily_totals.py): an event reads the last 13 months of it, never the other orders. A
+  refund of an order that has left the window takes nothing (its growth no longer counts).
 - `firstOrderUpgrade` (none): e.g. {"minFen": 100, "tier": "VIP2"}: 喜茶's first order of at least 1 yuan
   lifts a new member to VIP2 whatever their growth.
 - `acceleratedUpgrade` (none): e.g. {"monthlySpendFen": 50000, "months": 3} (DOMAIN.md 2.2): a member whose net
@@ -32,19 +35,20 @@ refund takes growth back in proportion and, if that leaves the member below thei
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from rules.refunds import exact
 from rules import months as calendar_months
 from rules.clock import parse_time
 from rules.context import TIER_JUDGES
-from rules.refunds import owed_after, refund_step, refunded_before_order, refunded_so_far
+from rules.refunds import owed_after, refund_step, refunded_before_order
 from plugins.coupons.effects import IssueCoupon, template_ids
-from rules.effects import AddGrowth, AddToTotal, Emit, Once, SetPaidMembership, SetTier
+from rules.effects import AddGrowth, AddToDailyTotal, AddToTotal, Emit, Once, SetPaidMembership, SetTier
 from rules.hookspecs import hookimpl
 from rules.plugin_manager import PluginInfo
 
 NAME = "tiers"
-VERSION = "1.2.0"
+VERSION = "1.3.0"
 
 PARAMS_SCHEMA = {
     "type": "object",
@@ -71,14 +75,8 @@ PARAMS_SCHEMA = {
 
 @hookimpl
 def siyu_plugin_info():
-    return PluginInfo(NAME, VERSION, PARAMS_SCHEMA, order=20, reads_order_history=_reads_order_history,
+    return PluginInfo(NAME, VERSION, PARAMS_SCHEMA, order=20,
                       description="Growth value from spending; upgrades on thresholds; re-grading at validity end.")
-
-
-def _reads_order_history(params, markers) -> bool:
-    """The rolling 12 months sums the member's other orders in the window (their markers); the accelerated
-    upgrade reads running totals instead."""
-    return params.get("policy") == "rolling12"
 
 
 @hookimpl
@@ -105,7 +103,11 @@ def siyu_order_paid(event, context):
     added = growth - netted
     yield from _count_spend(context, amount - refunded_fen, order_id)
     if rolling:
-        yield from _regrade_rolling(context, extra=(max(added, 0), context.now), rule="rolling-12-months")
+        today = context.local_date()
+        if added > 0:
+            yield AddToDailyTotal(total=GROWTH_BY_DAY, day=today, amount=added, keep_months=WINDOW_MONTHS,
+                                  rule="rolling-12-months", inputs={"orderId": order_id, "growth": added})
+        yield from _regrade_rolling(context, extra=(max(added, 0), today), rule="rolling-12-months")
         return
     if added > 0:
         yield AddGrowth(growth=added, rule="growth-per-yuan",
@@ -233,13 +235,24 @@ def siyu_order_refunded(event, context):
         yield Once(key=step.key, rule="refund-before-order", inputs={"orderId": step.order_id}, keep_days=keep,
                    data={"fen": step.fen, "taken": 0})
         return
-    take = min(step.take, member.growth)
+    ordered = parse_time(step.order["at"]) if step.order.get("at") else None
+    rolling = context.params["policy"] == "rolling12"
+    counts = not rolling or (ordered is not None and _in_window(context, context.local_date(ordered)))
+    # Under the rolling 12 months an order that has left the window no longer counts: its refund takes nothing.
+    take = min(step.take, member.growth) if counts else 0
     inputs = {"orderId": step.order_id, "refundFen": step.fen, "orderFen": step.order["amountFen"],
               "orderGrowth": step.order["growth"]}
     yield Once(key=step.key, rule="refund-takes-growth-back", inputs=inputs, keep_days=keep,
                data={"fen": step.fen, "taken": take})
-    if step.order.get("at"):
-        yield from _count_spend(context, -step.fen, step.order_id, at=parse_time(step.order["at"]))
+    if ordered is not None:
+        yield from _count_spend(context, -step.fen, step.order_id, at=ordered)
+    if rolling:
+        if take:
+            day = context.local_date(ordered)
+            yield AddToDailyTotal(total=GROWTH_BY_DAY, day=day, amount=-take, keep_months=WINDOW_MONTHS,
+                                  rule="refund-takes-growth-back", inputs=inputs)
+            yield from _regrade_rolling(context, extra=(-take, day), rule="refund-takes-growth-back")
+        return
     if not take:
         return
     yield AddGrowth(growth=-take, rule="refund-takes-growth-back", inputs=inputs)
@@ -332,45 +345,51 @@ def _judge_ended_validity(context):
 
 
 WINDOW_MONTHS = 12
+# The growth each brand-local day brought, net of refunds (`AddToDailyTotal`): what the rolling 12 months add up.
+GROWTH_BY_DAY = f"{NAME}:growth"
 
 
-def _leaves_window(context, at):
-    """When an order of `at` leaves the rolling window: the start of the brand-local day 12 calendar months on."""
-    return calendar_months.months_after(at, WINDOW_MONTHS, context.brand.timezone)
+def _in_window(context, day) -> bool:
+    """Whether an order of the brand-local `day` still counts now: until the start of the day 12 calendar months on
+    (an order of 2026-03-15 counts until the start of 2027-03-15; one of 29 February, of 28 February a year on)."""
+    return calendar_months.add_months(day, WINDOW_MONTHS) > context.local_date()
 
 
 def _regrade_rolling(context, extra, rule):
-    """Grade on the growth of orders in the last 12 calendar months (less their refunds), up or down; re-grade
-    again when the oldest of them leaves the window."""
+    """Grade on the growth of the last 12 calendar months (less refunds), up or down, from the daily totals; re-grade
+    again when the oldest day that still brings growth leaves the window. `extra`: (growth, day) this plugin adds
+    to a day in this same event (its own effects are not in `context.member` yet)."""
     member = context.member
-    tz = context.brand.timezone
-    # The first brand-local day still inside the window (for the explanation; each order is judged on its own).
-    since = calendar_months.start_of_day(
-        calendar_months.add_months(calendar_months.local_day(context.now, tz), -WINDOW_MONTHS), tz)
-    prefix = f"{NAME}:order:"
-    total, oldest = 0, None
-    for key, data in member.markers_under(prefix).items():
-        at = parse_time(data["at"]) if data.get("at") else None
-        if at is None or _leaves_window(context, at) <= context.now:
-            continue
-        _, refunded = refunded_so_far(member.markers_under(f"{NAME}:refund:{key[len(prefix):]}#"))
-        total += data["growth"] - data.get("taken", 0) - refunded
-        oldest = at if oldest is None else min(oldest, at)
+    days = dict(member.daily_totals(GROWTH_BY_DAY))
     if extra is not None and extra[0]:
-        total += extra[0]
-        oldest = extra[1] if oldest is None else min(oldest, extra[1])
-    inputs = {"growthLast12Months": total, "since": since.isoformat(), "from": member.tier_code}
+        days[extra[1]] = days.get(extra[1], 0) + extra[0]
+    counted = {day: growth for day, growth in days.items() if growth and _in_window(context, day)}
+    total = sum(counted.values())
+    oldest = min(counted, default=None)
+    inputs = {"growthLast12Months": total, "since": _first_day_in_window(context).isoformat(),
+              "from": member.tier_code}
     if total != member.growth:
         yield AddGrowth(growth=total - member.growth, rule=rule, inputs=inputs)
     current = context.brand.tier(member.tier_code)
     target = context.brand.tier_for_growth(total)
-    recheck = _leaves_window(context, oldest) if oldest is not None and target != context.brand.entry_tier else None
+    recheck = None
+    if oldest is not None and target != context.brand.entry_tier:
+        recheck = calendar_months.start_of_day(calendar_months.add_months(oldest, WINDOW_MONTHS),
+                                               context.brand.timezone)
     if target.code != current.code:
         yield SetTier(code=target.code, valid_until=recheck, rule=rule, inputs=inputs)
         yield Emit(detail_type="tier.changed", rule=rule, inputs=inputs, detail={"from": current.code, "to": target.code})
         yield from _upgrade_gift(context, current, target)
     elif recheck != member.tier_valid_until:
         yield SetTier(code=current.code, valid_until=recheck, rule=rule, inputs=inputs)
+
+
+def _first_day_in_window(context):
+    """The first brand-local day whose orders still count (for the explanation)."""
+    first = calendar_months.add_months(context.local_date(), -WINDOW_MONTHS) + timedelta(days=1)
+    while not _in_window(context, first):  # 29 February, which a year on is 28 February
+        first += timedelta(days=1)
+    return first
 
 
 def _move(context, current, target, rule, inputs):

@@ -1,7 +1,7 @@
 """The sandbox protocol: a partner plugin sees in its sandbox what it would see in process, and only effects it may
 return come back."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -18,7 +18,8 @@ T = datetime(2026, 3, 3, 2, 0, tzinfo=timezone.utc)
 def context() -> RuleContext:
     state = member(points=120, markers={"points:order:o-1": {"amountFen": 12000, "points": 120}},
                    consents={"marketing_messages": True})
-    view = member_view(state.profile, state.points, state.markers, state.holdings, {"marketing_messages": True})
+    view = member_view(state.profile, state.points, state.markers, state.holdings, {"marketing_messages": True},
+                       daily={"member_day:spend": {date(2026, 3, 1): 300, date(2026, 2, 28): -20}})
     brand = BrandConfig("b1", "品牌", BAIGUOYUAN_LADDER, timezone="Asia/Shanghai",
                         plugins={"points": {"pointsPerYuan": 1}, "member_day": {"weekday": 2}})
     awarded = fx.AwardPoints(points=120, expires_at=T + timedelta(days=365), reason="order", rule="earn",
@@ -37,6 +38,7 @@ def test_what_a_sandboxed_plugin_reads_arrives_as_it_was():
     assert seen.member.consented("marketing_messages") and seen.member.tier_code == original.member.tier_code
     assert seen.decided_by("points") == original.decided_by("points")
     assert seen.expiry_for_new_points() == original.expiry_for_new_points()
+    assert seen.member.daily_totals("member_day:spend") == {date(2026, 3, 1): 300, date(2026, 2, 28): -20}
 
 
 def test_what_stays_with_the_engine_does_not_cross():
@@ -54,6 +56,7 @@ def test_every_effect_a_partner_may_return_comes_back_equal():
         fx.SetPaidMembership(until=T, rule="x"),
         fx.Once(key="p:k", data={"n": 1}, due_at=T, rule="x"),
         fx.AddToTotal(total="p:spend", amount=-7, rule="x"),
+        fx.AddToDailyTotal(total="p:spend", day=date(2026, 3, 3), amount=-7, keep_months=3, rule="x"),
         fx.Emit(detail_type="p.done", detail={"k": "v"}, rule="x"),
         IssueCoupon(template_id="T1", reason="r", rule="x"),
         UseCoupon(coupon_id="c1", order_id="o1", rule="x"),
