@@ -44,7 +44,7 @@ class PluginRegistry:
         self.problems: dict[str, str] = {}
         # Partner plugins installed in this environment but not on its allow-list.
         self.not_allowed: set[str] = set()
-        self._validators: dict[str, Any] = {}  # jsonschema validators, built when first needed
+        self._validators: dict[str, Any] = {}  # params validators by plugin, built when first needed
         self._callers: dict[tuple[str, str], Any] = {}
         if os.environ.get("SIYU_TRACE_HOOKS"):
             self.pm.add_hookcall_monitoring(
@@ -59,11 +59,11 @@ class PluginRegistry:
         info = describe(plugin)
         if info.name in self.infos:
             raise ValueError(f"a plugin named {info.name!r} is already registered")
-        # Imported here, not with the module: the events Lambda imports this module at cold start (issue 15).
-        from jsonschema import Draft202012Validator
-        from jsonschema.exceptions import SchemaError
-
         if not schema_checked:
+            # Imported here, not with the module: the events Lambda imports this module at cold start (issue 15).
+            from jsonschema import Draft202012Validator
+            from jsonschema.exceptions import SchemaError
+
             try:
                 Draft202012Validator.check_schema(dict(info.params_schema))
             except SchemaError as error:
@@ -76,7 +76,6 @@ class PluginRegistry:
             self.pm.unregister(name=info.name)
             raise ValueError(f"plugin {info.name!r}: {error}") from None
         self.infos[info.name] = info
-        self._validators[info.name] = Draft202012Validator(dict(info.params_schema))
         return info
 
     def add(self, plugin: Any, label: str) -> PluginInfo | None:
@@ -163,6 +162,11 @@ class PluginRegistry:
             raise InvalidInput(f"plugins.{plugin_name}", "invalid.plugin_unavailable", plugin=plugin_name,
                                detail=self.unavailable(plugin_name))
         params = dict(params or {})
+        if plugin_name not in self._validators:
+            # Built when first needed: only configuring a brand checks parameters, an event never does.
+            from rules.schema_check import validator
+
+            self._validators[plugin_name] = validator(self.infos[plugin_name].params_schema)
         error = next(iter(sorted(self._validators[plugin_name].iter_errors(params), key=lambda e: list(e.path))), None)
         if error is not None:
             where = ".".join(str(p) for p in error.path)
