@@ -20,6 +20,11 @@ def _app_handler() -> Any:
     if _mangum is None:
         with _lock:
             if _mangum is None:
+                # The artifact's precompiled dataclass methods (infra/dataclass_code.py): strawberry's types and the
+                # families' values are dataclasses, each compiling up to six methods otherwise.
+                from infra import dataclass_code
+
+                dataclass_code.install()
                 from mangum import Mangum
 
                 from api.app import app

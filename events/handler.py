@@ -18,6 +18,7 @@ logger = logging.getLogger("siyu.events")
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
     # Imported on the first invocation, not when Lambda loads the module (README, "Cold-start cost": the import
     # is quick, the first invocation pays for the engine, the store and the families; later ones find them loaded).
+    _precompiled()
     from infra import runtime
 
     summary = runtime.deliver(event)
@@ -25,7 +26,15 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     return summary
 
 
+def _precompiled() -> None:
+    # The artifact's precompiled dataclass methods (infra/dataclass_code.py), before the first dataclass is made.
+    from infra import dataclass_code
+
+    dataclass_code.install()
+
+
 if os.environ.get("SIYU_BUILD_AT_INIT") == "1":  # provisioned concurrency: build during init, before any event
+    _precompiled()
     from infra import runtime as _runtime
 
     _runtime.engine()
