@@ -7,6 +7,10 @@ leaves the bytecode cache warm (the artifact ships precompiled .pyc files, see t
 Interpreter start-up is not counted: the clock starts inside the child, just before the import. No pass or fail:
 this prints numbers to compare between changes and machines.
 
+The artifact also ships the bytecode of the methods dataclasses generates (infra/dataclass_code.py), which the
+handlers install before their first dataclass: this builds it the same way before timing (`--no-precompiled`
+turns it off in the children, to see what it saves).
+
 The handlers build their app, store and engine on the first invocation, not at import, so the import alone is not
 the cold start. `--first-call` (the default) also times, in the same children, the first invocation after the
 import, against an embedded DynamoDB (and EventBridge) this process serves: an `order.paid` for a registered member
@@ -72,6 +76,8 @@ TIMED_FIRST_CALL = ("import json, os, uuid; from datetime import datetime, timez
 
 
 STACK: dict[str, str] = {}  # the embedded endpoints and sample events, when --first-call serves them
+# What the Makefile precompiles dataclasses' methods from for the artifact (DATACLASS_MODULES).
+DATACLASS_MODULES = ["api.app", "infra.runtime", "events.stream", "events.sweep_worker"]
 
 
 def child_env() -> dict[str, str]:
@@ -198,11 +204,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=5, help="slowest top-level packages to list per handler (0: none)")
     parser.add_argument("--no-first-call", dest="first_call", action="store_false",
                         help="time the imports only (no embedded stack, no first invocation)")
+    parser.add_argument("--no-precompiled", dest="precompiled", action="store_false",
+                        help="children compile dataclasses' methods as without the artifact's cache")
     options = parser.parse_args(argv)
 
     print(f"{sys.executable} (Python {sys.version.split()[0]}), median of {options.runs} fresh interpreters, "
           "interleaved")
     modules = [m for m, path in HANDLERS.items() if path.exists()]
+    if options.precompiled:
+        built = run(["-m", "infra.dataclass_code", *DATACLASS_MODULES])
+        if built.returncode != 0:
+            print(f"precompiling dataclass methods failed: {built.stderr.strip()[-500:]}")
+            return 1
+        print(f"as the artifact: {built.stdout.strip().split(': ', 1)[-1]} (infra/dataclass_code.py)")
+    else:
+        ENVIRONMENT["SIYU_DATACLASS_CODE"] = "0"
+        print("without the precompiled dataclass methods (SIYU_DATACLASS_CODE=0)")
     server = serve_stack() if options.first_call else None
     try:
         samples = time_interleaved([BASELINE, *modules], options.runs, options.first_call)
