@@ -80,11 +80,14 @@ STACK: dict[str, str] = {}  # the embedded endpoints and sample events, when --f
 DATACLASS_MODULES = ["api.app", "infra.runtime", "events.stream", "events.sweep_worker"]
 
 
+CODE = {"path": str(ROOT)}  # where the children import Siyu from: this checkout, or an unpacked artifact
+
+
 def child_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SIYU_", "PYTHON"))}
     env.update(ENVIRONMENT)
     env.update(STACK)
-    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONPATH"] = CODE["path"]
     return env
 
 
@@ -204,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=5, help="slowest top-level packages to list per handler (0: none)")
     parser.add_argument("--no-first-call", dest="first_call", action="store_false",
                         help="time the imports only (no embedded stack, no first invocation)")
+    parser.add_argument("--artifact", metavar="DIR", default="",
+                        help="import from this unpacked Lambda artifact (build/lambda) instead of the checkout")
     parser.add_argument("--no-precompiled", dest="precompiled", action="store_false",
                         help="children compile dataclasses' methods as without the artifact's cache")
     options = parser.parse_args(argv)
@@ -211,15 +216,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{sys.executable} (Python {sys.version.split()[0]}), median of {options.runs} fresh interpreters, "
           "interleaved")
     modules = [m for m, path in HANDLERS.items() if path.exists()]
-    if options.precompiled:
+    if options.artifact:
+        # The unpacked Lambda artifact (`make build/siyu.zip` leaves it in build/lambda): its code, its pinned
+        # dependencies and their unchecked-hash .pyc files, its precompiled dataclass methods. Its one compiled
+        # module is for arm64 (rpds, under jsonschema), which neither first invocation imports.
+        CODE["path"] = str(Path(options.artifact).resolve())
+        print(f"children import the artifact unpacked in {options.artifact}")
+    if not options.precompiled:
+        ENVIRONMENT["SIYU_DATACLASS_CODE"] = "0"
+        print("without the precompiled dataclass methods (SIYU_DATACLASS_CODE=0)")
+    elif not options.artifact:
         built = run(["-m", "infra.dataclass_code", *DATACLASS_MODULES])
         if built.returncode != 0:
             print(f"precompiling dataclass methods failed: {built.stderr.strip()[-500:]}")
             return 1
         print(f"as the artifact: {built.stdout.strip().split(': ', 1)[-1]} (infra/dataclass_code.py)")
-    else:
-        ENVIRONMENT["SIYU_DATACLASS_CODE"] = "0"
-        print("without the precompiled dataclass methods (SIYU_DATACLASS_CODE=0)")
     server = serve_stack() if options.first_call else None
     try:
         samples = time_interleaved([BASELINE, *modules], options.runs, options.first_call)

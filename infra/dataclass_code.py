@@ -56,7 +56,9 @@ _REVIEWED = '''def _create_fn(name, args, body, *, globals=None, locals=None,
 
 _lock = threading.Lock()
 _installed: dict[str, Any] = {}  # "original": dataclasses' own _create_fn, once install() replaced it
-_codes: dict[str, Any] = {}  # the text dataclasses would compile -> its code object
+# The text dataclasses would compile -> its code object, or that marshalled (read so; loaded when first used: a cold
+# start uses about half of what the file holds, the API's methods or the events')
+_codes: dict[str, Any] = {}
 _seen: dict[str, Any] = {}  # texts compiled in this process (what `build` writes)
 stats = {"hits": 0, "misses": 0}
 
@@ -87,6 +89,8 @@ def _compiled(txt: str) -> Any:
         _codes[txt] = code
     else:
         stats["hits"] += 1
+        if isinstance(code, bytes):
+            code = _codes[txt] = marshal.loads(code)
     _seen[txt] = code
     return code
 
@@ -122,6 +126,8 @@ def load(path: Path = CACHE) -> int:
             return 0
         codes = marshal.loads(memoryview(data)[len(_magic()):])
     except (OSError, EOFError, ValueError, TypeError):
+        return 0
+    if not isinstance(codes, dict):
         return 0
     _codes.update(codes)
     return len(codes)
@@ -168,7 +174,7 @@ def build(modules: list[str], path: Path = CACHE) -> int:
     temporary = path.with_suffix(f".{os.getpid()}.tmp")
     with open(temporary, "wb") as f:
         f.write(_magic())
-        marshal.dump(dict(sorted(_seen.items())), f)
+        marshal.dump({txt: marshal.dumps(code) for txt, code in sorted(_seen.items())}, f)
     os.replace(temporary, path)
     return len(_seen)
 
