@@ -42,8 +42,8 @@ class PluginRegistry:
         self.infos: dict[str, PluginInfo] = {}
         # Plugins left out, by the name they were loaded under (an entry point's), with why.
         self.problems: dict[str, str] = {}
-        # Partner plugins installed in this environment but not on its allow-list.
-        self.not_allowed: set[str] = set()
+        self._not_allowed: set[str] | None = set()  # None: not looked up yet (see `not_allowed`)
+        self._wanted: set[str] = set()
         self._validators: dict[str, Any] = {}  # params validators by plugin, built when first needed
         self._callers: dict[tuple[str, str], Any] = {}
         if os.environ.get("SIYU_TRACE_HOOKS"):
@@ -98,9 +98,15 @@ class PluginRegistry:
 
         from rules import sandbox
 
-        installed = {entry.name: entry for entry in entry_points(group=ENTRY_POINT_GROUP)}
         wanted = list(dict.fromkeys(name.strip() for name in allowed if name.strip()))
-        self.not_allowed = set(installed) - set(wanted)
+        self._wanted = set(wanted)
+        if not wanted:
+            # Nothing to load: which partner packages are installed is looked up only if someone asks (reading
+            # every installed distribution's metadata is a few ms of each cold start).
+            self._not_allowed = None
+            return []
+        installed = {entry.name: entry for entry in entry_points(group=ENTRY_POINT_GROUP)}
+        self._not_allowed = set(installed) - self._wanted
         runner = runner if runner is not None else sandbox.default_runner()
         loaded = []
         for name in wanted:
@@ -116,6 +122,15 @@ class PluginRegistry:
             if self.add(plugin, name) is not None:
                 loaded.append(name)
         return loaded
+
+    @property
+    def not_allowed(self) -> set[str]:
+        """Partner plugins installed in this environment but not on its allow-list."""
+        if self._not_allowed is None:
+            from importlib.metadata import entry_points
+
+            self._not_allowed = {entry.name for entry in entry_points(group=ENTRY_POINT_GROUP)} - self._wanted
+        return self._not_allowed
 
     def unavailable(self, name: str) -> str:
         """Why `name` is not a plugin this deployment can run."""
