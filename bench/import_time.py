@@ -7,9 +7,10 @@ leaves the bytecode cache warm (the artifact ships precompiled .pyc files, see t
 Interpreter start-up is not counted: the clock starts inside the child, just before the import. No pass or fail:
 this prints numbers to compare between changes and machines.
 
-The artifact also ships the bytecode of the methods dataclasses generates (infra/dataclass_code.py), which the
-handlers install before their first dataclass: this builds it the same way before timing (`--no-precompiled`
-turns it off in the children, to see what it saves).
+The artifact also ships the bytecode of the methods dataclasses generates (infra/dataclass_code.py) and botocore's
+parsed data files (infra/botocore_data.py), which the handlers install first: this builds both the same way before
+timing (`--no-precompiled` turns them off in the children, to see what they save; `--artifact build/lambda` imports
+the unpacked artifact itself instead of the checkout).
 
 The handlers build their app, store and engine on the first invocation, not at import, so the import alone is not
 the cold start. `--first-call` (the default) also times, in the same children, the first invocation after the
@@ -210,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--artifact", metavar="DIR", default="",
                         help="import from this unpacked Lambda artifact (build/lambda) instead of the checkout")
     parser.add_argument("--no-precompiled", dest="precompiled", action="store_false",
-                        help="children compile dataclasses' methods as without the artifact's cache")
+                        help="children compile dataclasses' methods and parse botocore's JSON, as without the "
+                             "artifact's caches")
     options = parser.parse_args(argv)
 
     print(f"{sys.executable} (Python {sys.version.split()[0]}), median of {options.runs} fresh interpreters, "
@@ -223,14 +225,18 @@ def main(argv: list[str] | None = None) -> int:
         CODE["path"] = str(Path(options.artifact).resolve())
         print(f"children import the artifact unpacked in {options.artifact}")
     if not options.precompiled:
-        ENVIRONMENT["SIYU_DATACLASS_CODE"] = "0"
-        print("without the precompiled dataclass methods (SIYU_DATACLASS_CODE=0)")
+        ENVIRONMENT.update(SIYU_DATACLASS_CODE="0", SIYU_BOTOCORE_DATA="0")
+        print("without the precompiled dataclass methods and botocore data (SIYU_DATACLASS_CODE=0, "
+              "SIYU_BOTOCORE_DATA=0)")
     elif not options.artifact:
-        built = run(["-m", "infra.dataclass_code", *DATACLASS_MODULES])
-        if built.returncode != 0:
-            print(f"precompiling dataclass methods failed: {built.stderr.strip()[-500:]}")
-            return 1
-        print(f"as the artifact: {built.stdout.strip().split(': ', 1)[-1]} (infra/dataclass_code.py)")
+        ready = []
+        for command in (["-m", "infra.dataclass_code", *DATACLASS_MODULES], ["-m", "infra.botocore_data"]):
+            built = run(command)
+            if built.returncode != 0:
+                print(f"{command[1]} failed: {built.stderr.strip()[-500:]}")
+                return 1
+            ready.append(built.stdout.strip().split(": ", 1)[-1])
+        print(f"as the artifact: {' and '.join(ready)} (infra/dataclass_code.py, infra/botocore_data.py)")
     server = serve_stack() if options.first_call else None
     try:
         samples = time_interleaved([BASELINE, *modules], options.runs, options.first_call)

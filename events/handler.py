@@ -27,10 +27,12 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
 
 
 def _precompiled() -> None:
-    # The artifact's precompiled dataclass methods (infra/dataclass_code.py), before the first dataclass is made.
-    from infra import dataclass_code
+    # What the artifact keeps ready (README, "Cold-start cost"): the methods dataclasses generate, installed before
+    # the first dataclass is made (infra/dataclass_code.py), and botocore's parsed data (infra/botocore_data.py).
+    from infra import botocore_data, dataclass_code
 
     dataclass_code.install()
+    botocore_data.install()
 
 
 if os.environ.get("SIYU_BUILD_AT_INIT") == "1":  # provisioned concurrency: build during init, before any event
