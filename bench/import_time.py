@@ -93,7 +93,8 @@ def child_env() -> dict[str, str]:
 
 
 def run(args: list[str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=child_env(), capture_output=True, text=True)
+    # From the code's own folder: `python -c` puts the working directory first on sys.path.
+    return subprocess.run([sys.executable, *args], cwd=CODE["path"], env=child_env(), capture_output=True, text=True)
 
 
 BUDGET = {"api.handler": 2.5, "events.handler": 1.5}  # issue 15: at most this many times `import boto3`
@@ -223,7 +224,13 @@ def main(argv: list[str] | None = None) -> int:
         # dependencies and their unchecked-hash .pyc files, its precompiled dataclass methods. Its one compiled
         # module is for arm64 (rpds, under jsonschema), which neither first invocation imports.
         CODE["path"] = str(Path(options.artifact).resolve())
-        print(f"children import the artifact unpacked in {options.artifact}")
+        where = run(["-c", "import events.handler, infra.dataclass_code, botocore; "
+                           "print(events.handler.__file__, infra.dataclass_code.CACHE, botocore.__file__)"])
+        files = where.stdout.split()
+        if where.returncode != 0 or not all(f.startswith(CODE["path"]) for f in files) or len(files) != 3:
+            print(f"the children do not import {options.artifact}: {where.stdout.strip()} {where.stderr.strip()}")
+            return 1
+        print(f"children import the artifact unpacked in {options.artifact} (its code, dependencies and caches)")
     if not options.precompiled:
         ENVIRONMENT.update(SIYU_DATACLASS_CODE="0", SIYU_BOTOCORE_DATA="0")
         print("without the precompiled dataclass methods and botocore data (SIYU_DATACLASS_CODE=0, "
