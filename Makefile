@@ -77,6 +77,12 @@ LAMBDA_PACKAGES := api rules plugins events infra
 LAMBDA_EXCLUDE := infra/local.py infra/embedded_dynamodb.py infra/demo.py
 LAMBDA_FILES := $(filter-out $(LAMBDA_EXCLUDE),$(sort $(shell find $(LAMBDA_PACKAGES) -type f \
 	-not -path '*/__pycache__/*' -not -name '*.pyc' 2>/dev/null)))
+# The bytecode of the methods dataclasses generates when the functions load these modules (infra/dataclass_code.py),
+# built with this checkout's code: the methods of a class it holds are not compiled again at a cold start.
+DATACLASS_CODE := infra/__pycache__/dataclass_code.cpython-311.marshal
+DATACLASS_MODULES := api.app infra.runtime events.stream events.sweep_worker
+# botocore's service models and endpoint data as its clients load them, parsed once (infra/botocore_data.py).
+BOTOCORE_DATA := infra/__pycache__/botocore_data.cpython-311.marshal
 NPM_STAMP := node_modules/.installed
 PARTNER_ZIPS := $(foreach p,$(PARTNER_EXAMPLES),build/partner-$(p).zip)
 # What a partner's sandbox holds: the core and SDK, and the families' pure halves (their declared effects and the
@@ -112,6 +118,8 @@ build/siyu.zip: build/lambda-deps/.installed build/lambda-files.txt $(LAMBDA_FIL
 	rm build/lambda/.installed
 	tar -cf - -T build/lambda-files.txt | tar -xf - -C build/lambda
 	$(PY) -m compileall -q --invalidation-mode unchecked-hash $(addprefix build/lambda/,$(LAMBDA_PACKAGES))
+	$(PY) -m infra.dataclass_code --out build/lambda/$(DATACLASS_CODE) $(DATACLASS_MODULES)
+	$(PY) -m infra.botocore_data --out build/lambda/$(BOTOCORE_DATA)
 	$(PY) -c "$$ZIP_DIR" build/lambda $@.tmp
 	mv $@.tmp $@
 

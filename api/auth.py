@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Mapping
 
-import jwt
-
 Role = Literal["member", "staff"]
 ROLES = ("member", "staff")
 ALGORITHM = "HS256"
@@ -44,6 +42,8 @@ def issue_token(principal: Principal, *, secret: str, issuer: str, now: datetime
     }
     if not secret:
         raise RuntimeError("this process holds no JWT secret (the events function is deployed without one)")
+    import jwt  # here, not with the module: PyJWT brings in cryptography, which no request without a token needs
+
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -62,6 +62,8 @@ def verify_token(token: str, *, secret: str, issuer: str, lifetimes: Mapping[str
     is longer than its role's maximum is refused: a stolen long-lived token stops working by itself."""
     if not secret:
         raise AuthError("NoSecret")  # an empty key would accept tokens signed with an empty key
+    import jwt  # here, not with the module: PyJWT brings in cryptography, which no request without a token needs
+
     try:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], issuer=issuer,

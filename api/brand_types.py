@@ -1,6 +1,5 @@
 """GraphQL types for brand configuration, plugins, dry runs and event problems (staff only)."""
 
-from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Optional, Union

@@ -1,6 +1,5 @@
 """GraphQL views of a member's consents: the current choice per purpose, derived from an append-only history."""
 
-from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum

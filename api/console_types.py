@@ -6,7 +6,6 @@ get that one member, with the number masked as everywhere else; nothing lists or
 here is staff-only, so the schema's audit wrapper records it like any other staff mutation (api/audit.py).
 """
 
-from __future__ import annotations
 
 import json
 from enum import Enum

@@ -1,7 +1,6 @@
 """Typed views of what the rules decided: `Effect` (an event's effects) and `Explanation` (the "why" of a ledger
 entry), each with a one-line summary in the request's language, instead of the engine's own JSON."""
 
-from __future__ import annotations
 
 import json
 from enum import Enum

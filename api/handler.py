@@ -20,6 +20,13 @@ def _app_handler() -> Any:
     if _mangum is None:
         with _lock:
             if _mangum is None:
+                # What the artifact keeps ready (README, "Cold-start cost"): the methods dataclasses generate
+                # (strawberry's types and the families' values are dataclasses, each compiling up to six methods
+                # otherwise; infra/dataclass_code.py) and botocore's parsed data (infra/botocore_data.py).
+                from infra import botocore_data, dataclass_code
+
+                dataclass_code.install()
+                botocore_data.install()
                 from mangum import Mangum
 
                 from api.app import app

@@ -1,6 +1,5 @@
 """GraphQL types for privacy (PIPL): consent, profile changes, data export, erasure, and the staff audit log."""
 
-from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Optional, Union

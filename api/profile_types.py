@@ -1,7 +1,6 @@
 """GraphQL for a member's own phone and birthday: `bindPhone` (WeChat's getPhoneNumber code) and the birthday
 refusal of `updateProfile`. A mixin of `Mutation` (api/schema.py), kept apart so the schema module stays small."""
 
-from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Union

@@ -1,7 +1,6 @@
 """What every part of the schema shares: the typed business failures (`BusinessError` and its kinds), the page
 info of every connection, and the page-size check. The families' GraphQL halves build on these too."""
 
-from __future__ import annotations
 
 from typing import Any, Optional
 

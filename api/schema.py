@@ -1,6 +1,5 @@
 """The GraphQL schema (CONTRACT.md, "GraphQL operations"). Resolvers authenticate, call `rules/`, shape the answer."""
 
-from __future__ import annotations
 
 import logging
 from typing import Annotated, Optional, TypeVar

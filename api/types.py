@@ -1,6 +1,5 @@
 """GraphQL object types: thin views over the domain objects that `rules/` returns."""
 
-from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Optional, Union

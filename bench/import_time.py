@@ -7,6 +7,11 @@ leaves the bytecode cache warm (the artifact ships precompiled .pyc files, see t
 Interpreter start-up is not counted: the clock starts inside the child, just before the import. No pass or fail:
 this prints numbers to compare between changes and machines.
 
+The artifact also ships the bytecode of the methods dataclasses generates (infra/dataclass_code.py) and botocore's
+parsed data files (infra/botocore_data.py), which the handlers install first: this builds both the same way before
+timing (`--no-precompiled` turns them off in the children, to see what they save; `--artifact build/lambda` imports
+the unpacked artifact itself instead of the checkout).
+
 The handlers build their app, store and engine on the first invocation, not at import, so the import alone is not
 the cold start. `--first-call` (the default) also times, in the same children, the first invocation after the
 import, against an embedded DynamoDB (and EventBridge) this process serves: an `order.paid` for a registered member
@@ -72,18 +77,24 @@ TIMED_FIRST_CALL = ("import json, os, uuid; from datetime import datetime, timez
 
 
 STACK: dict[str, str] = {}  # the embedded endpoints and sample events, when --first-call serves them
+# What the Makefile precompiles dataclasses' methods from for the artifact (DATACLASS_MODULES).
+DATACLASS_MODULES = ["api.app", "infra.runtime", "events.stream", "events.sweep_worker"]
+
+
+CODE = {"path": str(ROOT)}  # where the children import Siyu from: this checkout, or an unpacked artifact
 
 
 def child_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SIYU_", "PYTHON"))}
     env.update(ENVIRONMENT)
     env.update(STACK)
-    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONPATH"] = CODE["path"]
     return env
 
 
 def run(args: list[str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=child_env(), capture_output=True, text=True)
+    # From the code's own folder: `python -c` puts the working directory first on sys.path.
+    return subprocess.run([sys.executable, *args], cwd=CODE["path"], env=child_env(), capture_output=True, text=True)
 
 
 BUDGET = {"api.handler": 2.5, "events.handler": 1.5}  # issue 15: at most this many times `import boto3`
@@ -198,11 +209,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=5, help="slowest top-level packages to list per handler (0: none)")
     parser.add_argument("--no-first-call", dest="first_call", action="store_false",
                         help="time the imports only (no embedded stack, no first invocation)")
+    parser.add_argument("--artifact", metavar="DIR", default="",
+                        help="import from this unpacked Lambda artifact (build/lambda) instead of the checkout")
+    parser.add_argument("--no-precompiled", dest="precompiled", action="store_false",
+                        help="children compile dataclasses' methods and parse botocore's JSON, as without the "
+                             "artifact's caches")
     options = parser.parse_args(argv)
 
     print(f"{sys.executable} (Python {sys.version.split()[0]}), median of {options.runs} fresh interpreters, "
           "interleaved")
     modules = [m for m, path in HANDLERS.items() if path.exists()]
+    if options.artifact:
+        # The unpacked Lambda artifact (`make build/siyu.zip` leaves it in build/lambda): its code, its pinned
+        # dependencies and their unchecked-hash .pyc files, its precompiled dataclass methods. Its one compiled
+        # module is for arm64 (rpds, under jsonschema), which neither first invocation imports.
+        CODE["path"] = str(Path(options.artifact).resolve())
+        where = run(["-c", "import events.handler, infra.dataclass_code, botocore; "
+                           "print(events.handler.__file__, infra.dataclass_code.CACHE, botocore.__file__)"])
+        files = where.stdout.split()
+        if where.returncode != 0 or not all(f.startswith(CODE["path"]) for f in files) or len(files) != 3:
+            print(f"the children do not import {options.artifact}: {where.stdout.strip()} {where.stderr.strip()}")
+            return 1
+        print(f"children import the artifact unpacked in {options.artifact} (its code, dependencies and caches)")
+    if not options.precompiled:
+        ENVIRONMENT.update(SIYU_DATACLASS_CODE="0", SIYU_BOTOCORE_DATA="0")
+        print("without the precompiled dataclass methods and botocore data (SIYU_DATACLASS_CODE=0, "
+              "SIYU_BOTOCORE_DATA=0)")
+    elif not options.artifact:
+        ready = []
+        for command in (["-m", "infra.dataclass_code", *DATACLASS_MODULES], ["-m", "infra.botocore_data"]):
+            built = run(command)
+            if built.returncode != 0:
+                print(f"{command[1]} failed: {built.stderr.strip()[-500:]}")
+                return 1
+            ready.append(built.stdout.strip().split(": ", 1)[-1])
+        print(f"as the artifact: {' and '.join(ready)} (infra/dataclass_code.py, infra/botocore_data.py)")
     server = serve_stack() if options.first_call else None
     try:
         samples = time_interleaved([BASELINE, *modules], options.runs, options.first_call)

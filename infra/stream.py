@@ -13,11 +13,9 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
-from boto3.dynamodb.types import TypeDeserializer
-
 from rules.family import families
 
-_deserializer = TypeDeserializer()
+_deserializer: Any = None  # boto3's, made on the first record: importing boto3 is no part of an event's cold start
 
 
 @dataclass(frozen=True)
@@ -33,6 +31,11 @@ class Change:
 def _image(raw: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not raw:
         return None
+    global _deserializer
+    if _deserializer is None:
+        from boto3.dynamodb.types import TypeDeserializer
+
+        _deserializer = TypeDeserializer()
     return {name: _plain(_deserializer.deserialize(value)) for name, value in raw.items()}
 
 

@@ -69,7 +69,7 @@ DETAIL_SCHEMAS: dict[str, dict[str, Any]] = {
                        "deliveredAt": {"type": "string", "maxLength": 40}},
     },
 }
-_VALIDATORS: dict[str, Any] = {}  # jsonschema validators by detail type, built on first use
+_VALIDATORS: dict[str, Any] = {}  # validators by detail type, built on first use
 
 
 def detail_schemas() -> dict[str, Mapping[str, Any]]:
@@ -89,14 +89,14 @@ def hooks() -> dict[str, str]:
 
 def _validator(detail_type: str) -> Any:
     if detail_type not in _VALIDATORS:
-        # Imported here, not with the module: jsonschema (with attrs and referencing) is a good part of a cold
-        # start's imports, and only an event that reaches validation needs it.
-        from jsonschema import Draft202012Validator
+        # Compiled from the schema (rules/schema_check.py), not jsonschema's: importing jsonschema (with attrs and
+        # referencing) would be a good part of a cold start, and these schemas need only a few keywords.
+        from rules.schema_check import validator
 
         schema = detail_schemas().get(detail_type)
         if schema is None:
             return None
-        _VALIDATORS[detail_type] = Draft202012Validator({"type": "object", **schema})
+        _VALIDATORS[detail_type] = validator({"type": "object", **schema})
     return _VALIDATORS[detail_type]
 
 SCHEDULED = "Scheduled Event"

@@ -42,9 +42,9 @@ class PluginRegistry:
         self.infos: dict[str, PluginInfo] = {}
         # Plugins left out, by the name they were loaded under (an entry point's), with why.
         self.problems: dict[str, str] = {}
-        # Partner plugins installed in this environment but not on its allow-list.
-        self.not_allowed: set[str] = set()
-        self._validators: dict[str, Any] = {}  # jsonschema validators, built when first needed
+        self._not_allowed: set[str] | None = set()  # None: not looked up yet (see `not_allowed`)
+        self._wanted: set[str] = set()
+        self._validators: dict[str, Any] = {}  # params validators by plugin, built when first needed
         self._callers: dict[tuple[str, str], Any] = {}
         if os.environ.get("SIYU_TRACE_HOOKS"):
             self.pm.add_hookcall_monitoring(
@@ -59,11 +59,11 @@ class PluginRegistry:
         info = describe(plugin)
         if info.name in self.infos:
             raise ValueError(f"a plugin named {info.name!r} is already registered")
-        # Imported here, not with the module: the events Lambda imports this module at cold start (issue 15).
-        from jsonschema import Draft202012Validator
-        from jsonschema.exceptions import SchemaError
-
         if not schema_checked:
+            # Imported here, not with the module: the events Lambda imports this module at cold start (issue 15).
+            from jsonschema import Draft202012Validator
+            from jsonschema.exceptions import SchemaError
+
             try:
                 Draft202012Validator.check_schema(dict(info.params_schema))
             except SchemaError as error:
@@ -76,7 +76,6 @@ class PluginRegistry:
             self.pm.unregister(name=info.name)
             raise ValueError(f"plugin {info.name!r}: {error}") from None
         self.infos[info.name] = info
-        self._validators[info.name] = Draft202012Validator(dict(info.params_schema))
         return info
 
     def add(self, plugin: Any, label: str) -> PluginInfo | None:
@@ -99,9 +98,15 @@ class PluginRegistry:
 
         from rules import sandbox
 
-        installed = {entry.name: entry for entry in entry_points(group=ENTRY_POINT_GROUP)}
         wanted = list(dict.fromkeys(name.strip() for name in allowed if name.strip()))
-        self.not_allowed = set(installed) - set(wanted)
+        self._wanted = set(wanted)
+        if not wanted:
+            # Nothing to load: which partner packages are installed is looked up only if someone asks (reading
+            # every installed distribution's metadata is a few ms of each cold start).
+            self._not_allowed = None
+            return []
+        installed = {entry.name: entry for entry in entry_points(group=ENTRY_POINT_GROUP)}
+        self._not_allowed = set(installed) - self._wanted
         runner = runner if runner is not None else sandbox.default_runner()
         loaded = []
         for name in wanted:
@@ -117,6 +122,15 @@ class PluginRegistry:
             if self.add(plugin, name) is not None:
                 loaded.append(name)
         return loaded
+
+    @property
+    def not_allowed(self) -> set[str]:
+        """Partner plugins installed in this environment but not on its allow-list."""
+        if self._not_allowed is None:
+            from importlib.metadata import entry_points
+
+            self._not_allowed = {entry.name for entry in entry_points(group=ENTRY_POINT_GROUP)} - self._wanted
+        return self._not_allowed
 
     def unavailable(self, name: str) -> str:
         """Why `name` is not a plugin this deployment can run."""
@@ -163,6 +177,11 @@ class PluginRegistry:
             raise InvalidInput(f"plugins.{plugin_name}", "invalid.plugin_unavailable", plugin=plugin_name,
                                detail=self.unavailable(plugin_name))
         params = dict(params or {})
+        if plugin_name not in self._validators:
+            # Built when first needed: only configuring a brand checks parameters, an event never does.
+            from rules.schema_check import validator
+
+            self._validators[plugin_name] = validator(self.infos[plugin_name].params_schema)
         error = next(iter(sorted(self._validators[plugin_name].iter_errors(params), key=lambda e: list(e.path))), None)
         if error is not None:
             where = ".".join(str(p) for p in error.path)

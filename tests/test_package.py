@@ -102,6 +102,8 @@ def test_compiled_modules_are_built_for_the_functions_architecture(artifact):
 def test_the_artifact_is_precompiled_and_within_lambda_limits(artifact):
     names = set(artifact.namelist())
     assert "api/__pycache__/handler.cpython-311.pyc" in names
+    assert "infra/__pycache__/dataclass_code.cpython-311.marshal" in names  # dataclasses' methods, precompiled
+    assert "infra/__pycache__/botocore_data.cpython-311.marshal" in names  # botocore's JSON, parsed
     assert ARTIFACT.stat().st_size < MAX_ZIPPED
     assert sum(info.file_size for info in artifact.infolist()) < MAX_UNZIPPED
 

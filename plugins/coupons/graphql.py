@@ -1,6 +1,5 @@
 """GraphQL types for coupons: what a member holds, what they may claim (and why not), claim results."""
 
-from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Optional, Union

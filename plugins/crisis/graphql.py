@@ -1,6 +1,5 @@
 """GraphQL types for crisis alerts (staff only): the alert, its history, the list, and the workflow's results."""
 
-from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum

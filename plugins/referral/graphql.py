@@ -1,6 +1,5 @@
 """GraphQL types for referrals: whom a member invited, who invited them, their commissions in fen."""
 
-from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Optional, Union

@@ -1,7 +1,6 @@
 """GraphQL for segments: a member's lifecycle and segments, the brand's segments with counts, and a segment's
 members paged through the per-segment index (staff; `me` shows a member their own only where the brand allows)."""
 
-from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
