@@ -34,6 +34,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=200, help="order.paid events measured (and as many floors)")
     parser.add_argument("--members", type=int, default=24)
     parser.add_argument("--profile", action="store_true", help="print the engine's top functions by own CPU")
+    parser.add_argument("--profile-out", help="with --profile, also save the engine's profile here (pstats)")
     args = parser.parse_args()
     os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
                       SIYU_STAGE="local", TABLE_NAME="siyu-cpu", EVENT_BUS_NAME="local", SIYU_PARTNER_PLUGINS="",
@@ -161,6 +162,8 @@ def main() -> int:
     if profiler:
         print("\nengine, top functions by own thread CPU (cProfile inflates Python-heavy code; compare shares):")
         stats = pstats.Stats(profiler)
+        if args.profile_out:
+            stats.dump_stats(args.profile_out)
         stats.sort_stats("tottime").print_stats(25)
         stats.sort_stats("cumulative").print_stats(40)
     server.stop()

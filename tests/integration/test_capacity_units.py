@@ -149,7 +149,9 @@ def test_order_paid_reads_as_much_for_a_member_with_3000_past_orders_as_for_one_
     assert many.read_units == few.read_units
     # The refund of one of the 3,000 orders finds that order's markers (its points come back out) with as few.
     assert summary.status == "applied" and any(e["effect"] == "TakeBackPoints" for e in summary.effects)
-    assert refund.read_units <= few.read_units
+    # Its member holds one lot more than at the order measured above (that order's): 4.4 KB of state, 2 units,
+    # where unlisted lots (no due-index keys) left the newcomer's just under 4 KB; the order's markers, 1.
+    assert refund.read_units <= few.read_units + 1
 
 
 def _order(member, brand, at, amount=12900):
