@@ -60,3 +60,45 @@ def from_raw_data(cls: type, data: dict[str, dict[str, Any]]) -> Any:
     item = object.__new__(target)
     item.attribute_values = attribute_values
     return item
+
+
+# ---- queries ------------------------------------------------------------------------------------------------------
+
+_kinds: dict[type, tuple[int, Any]] = {}
+
+
+def kinds_condition(cls: type) -> Any:
+    """pynamodb's filter on the item kinds a class covers (`type IN (...)`: for the base class, every kind), built
+    once per class and set of registered kinds instead of on every Query. Conditions are not changed by use."""
+    attribute = cls._get_discriminator_attribute()
+    if attribute is None:
+        return None
+    known = len(attribute._class_map)
+    hit = _kinds.get(cls)
+    if hit is None or hit[0] != known:
+        hit = _kinds[cls] = (known, attribute.is_in(*attribute.get_registered_subclasses(cls)))
+    return hit[1]
+
+
+def query(cls: type, hash_key: Any, range_key_condition: Any = None, filter_condition: Any = None,
+          consistent_read: bool = False, index_name: str | None = None, scan_index_forward: bool | None = None,
+          limit: int | None = None, last_evaluated_key: Any = None, attributes_to_get: Any = None,
+          page_size: int | None = None, rate_limit: float | None = None) -> Any:
+    """What pynamodb 6's `Model.query` does, with the kinds' filter from `kinds_condition`."""
+    from pynamodb.pagination import ResultIterator
+
+    if index_name:
+        hash_key = cls._indexes[index_name]._hash_key_attribute().serialize(hash_key)
+    else:
+        hash_key = cls._serialize_keys(hash_key)[0]
+    kinds = kinds_condition(cls)
+    if kinds is not None:
+        filter_condition &= kinds
+    if page_size is None:
+        page_size = limit
+    return ResultIterator(
+        cls._get_connection().query, (hash_key,),
+        dict(range_key_condition=range_key_condition, filter_condition=filter_condition, index_name=index_name,
+             exclusive_start_key=last_evaluated_key, consistent_read=consistent_read,
+             scan_index_forward=scan_index_forward, limit=page_size, attributes_to_get=attributes_to_get),
+        map_fn=cls.from_raw_data, limit=limit, rate_limit=rate_limit)

@@ -73,6 +73,17 @@ class SiyuItem(Model):
         # Every item read (queries, gets) is built here: the same object, less CPU (infra/item_codec.py).
         return item_codec.from_raw_data(cls, data)
 
+    @classmethod
+    def query(cls, hash_key: Any, range_key_condition: Any = None, filter_condition: Any = None,
+              consistent_read: bool = False, index_name: str | None = None, scan_index_forward: bool | None = None,
+              limit: int | None = None, last_evaluated_key: Any = None, attributes_to_get: Any = None,
+              page_size: int | None = None, rate_limit: float | None = None) -> Any:
+        # pynamodb's query, whose filter on the item kinds (for this base class an IN of every kind) is built once,
+        # not on every Query (infra/item_codec.py): the same request.
+        return item_codec.query(cls, hash_key, range_key_condition, filter_condition, consistent_read, index_name,
+                                scan_index_forward, limit, last_evaluated_key, attributes_to_get, page_size,
+                                rate_limit)
+
 
 class BrandItem(SiyuItem, discriminator="brand"):
     brand_id = UnicodeAttribute()

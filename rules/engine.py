@@ -614,10 +614,11 @@ class Engine:
                 evaluation.change is None or evaluation.change.posting is None):
             return Summary(event_id, "applied", detail_type)
         print_ = fingerprint(detail_type, event.detail) if isinstance(event, BusinessEvent) else None
+        described = [(d, d.describe()) for d in evaluation.decisions]  # once: the record and the activity share it
         record = EventRecord(event_id=event_id, brand_id=brand.brand_id, detail_type=detail_type,
-                             at=event.time, effects=tuple(d.describe() for d in evaluation.decisions),
+                             at=event.time, effects=tuple(text for _, text in described),
                              follow_ups=tuple(f.as_dict() for f in evaluation.follow_ups),
-                             member_effects=tuple(d.describe() for d in evaluation.decisions
+                             member_effects=tuple(text for d, text in described
                                                   if not isinstance(d.effect, fx.BrandEffect)),
                              fingerprint=print_, member_id=member_id,
                              amount_fen=_amount_of(event))

@@ -56,3 +56,47 @@ def test_an_item_of_another_kind_than_the_one_asked_for_is_refused_as_pynamodb_r
                   earned_at=T, expires_at=T).serialize()
     with pytest.raises(ValueError):
         MemberItem.from_raw_data(raw)
+
+
+class Recorded:
+    """Stands where pynamodb's table connection's `query` is: keeps its arguments, answers one empty page."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def __call__(self, *args, **kwargs):
+        self.calls.append((args, kwargs))
+        return {"Items": [], "Count": 0, "ScannedCount": 0}
+
+
+@pytest.mark.parametrize("model, kwargs", [
+    (SiyuItem, dict(range_key_condition=SiyuItem.sk < "~", filter_condition=~SiyuItem.sk.startswith("REQ#"),
+                    consistent_read=True)),
+    (SiyuItem, dict(filter_condition=None)),
+    (LotItem, dict(range_key_condition=LotItem.sk.startswith("LOT#"), limit=5, scan_index_forward=False)),
+    (SiyuItem, dict(index_name="byDue", range_key_condition=SiyuItem.gsi1sk.between("a", "b"), page_size=100,
+                    limit=100, last_evaluated_key={"pk": {"S": "x"}})),
+])
+def test_a_query_asks_for_what_pynamodbs_query_asks_for(monkeypatch, model, kwargs):
+    """The same connection call, and so the same request: the kinds' filter (`type IN (...)`) is only built once."""
+    from pynamodb.models import Model
+
+    ours, theirs = Recorded(), Recorded()
+    connection = model._get_connection()
+    monkeypatch.setattr(connection, "query", ours)
+    list(model.query("M#b1#m1", **kwargs))
+    list(model.query("M#b1#m1", **kwargs))  # the cached filter serialises the same the second time
+    monkeypatch.setattr(connection, "query", theirs)
+    list(Model.query.__func__(model, "M#b1#m1", **kwargs))
+    assert len(ours.calls) == 2 and len(theirs.calls) == 1
+
+    def serialised(call):
+        args, kw = call
+        names, values = {}, {}
+        out = {name: value for name, value in kw.items() if not name.endswith("condition")}
+        for name in ("range_key_condition", "filter_condition"):
+            if kw.get(name) is not None:
+                out[name] = kw[name].serialize(names, values)
+        return args, out, names, values
+
+    assert serialised(ours.calls[0]) == serialised(ours.calls[1]) == serialised(theirs.calls[0])
