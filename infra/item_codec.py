@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from pynamodb.constants import NULL
+from pynamodb.expressions.condition import Condition
 
 Plan = tuple[dict[str, Any], tuple[tuple[str, Callable], ...], dict[str, tuple[str, Callable, Callable]]]
 
@@ -67,6 +68,33 @@ def from_raw_data(cls: type, data: dict[str, dict[str, Any]]) -> Any:
 _kinds: dict[type, tuple[int, Any]] = {}
 
 
+class _Remembered(Condition):
+    """A condition that serialises as the one it wraps, remembering the text and placeholders it added for each
+    state of the placeholders before it (a Query's conditions come in a few fixed shapes): the kinds' IN of
+    every kind is dozens of values, serialised one by one on every Query before."""
+
+    def __init__(self, inner: Condition) -> None:
+        super().__init__(inner.operator, *inner.values)
+        self.format_string = inner.format_string
+        self._inner = inner
+        self._seen: dict[tuple, tuple[str, dict, dict]] = {}
+
+    def serialize(self, placeholder_names: dict[str, str], expression_attribute_values: dict[str, Any]) -> str:
+        key = (tuple(placeholder_names.items()), len(expression_attribute_values))
+        hit = self._seen.get(key)
+        if hit is None:
+            names, values = dict(placeholder_names), dict(expression_attribute_values)
+            text = self._inner.serialize(names, values)
+            hit = (text, {k: v for k, v in names.items() if k not in placeholder_names},
+                   {k: v for k, v in values.items() if k not in expression_attribute_values})
+            if len(self._seen) < 64:
+                self._seen[key] = hit
+        text, names, values = hit
+        placeholder_names.update(names)
+        expression_attribute_values.update({k: dict(v) for k, v in values.items()})
+        return text
+
+
 def kinds_condition(cls: type) -> Any:
     """pynamodb's filter on the item kinds a class covers (`type IN (...)`: for the base class, every kind), built
     once per class and set of registered kinds instead of on every Query. Conditions are not changed by use."""
@@ -76,7 +104,7 @@ def kinds_condition(cls: type) -> Any:
     known = len(attribute._class_map)
     hit = _kinds.get(cls)
     if hit is None or hit[0] != known:
-        hit = _kinds[cls] = (known, attribute.is_in(*attribute.get_registered_subclasses(cls)))
+        hit = _kinds[cls] = (known, _Remembered(attribute.is_in(*attribute.get_registered_subclasses(cls))))
     return hit[1]
 
 
