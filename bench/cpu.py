@@ -82,15 +82,18 @@ def main() -> int:
     for fm in floors:  # warm the floor's client too (its first request loads botocore's service model)
         floor.order_paid(fm, tick())
 
+    in_botocore = [0.0]
     # Where the engine's CPU goes: its member read, its transaction, and the rest (plugins, planning, logging).
     spent = {"load_member": 0.0, "commit_event": 0.0}
+    spent_botocore = dict.fromkeys(spent, 0.0)  # of which inside botocore's request calls
     for name in spent:
         def timed(*a, _real=getattr(store, name), _name=name, **kw):
-            started = time.thread_time()
+            started, before = time.thread_time(), in_botocore[0]
             try:
                 return _real(*a, **kw)
             finally:
                 spent[_name] += time.thread_time() - started
+                spent_botocore[_name] += in_botocore[0] - before
         setattr(store, name, timed)
     from pynamodb.connection.base import Connection
 
@@ -107,10 +110,12 @@ def main() -> int:
     # what is left of the engine's CPU outside it is pynamodb's and Siyu's.
     from botocore.client import BaseClient
 
-    in_botocore = [0.0]
     real_call = BaseClient._make_api_call
 
+    requests = [0]
+
     def timed_call(self, *a, **kw):
+        requests[0] += self is engine_client
         started = time.thread_time()
         try:
             return real_call(self, *a, **kw)
@@ -118,9 +123,13 @@ def main() -> int:
             in_botocore[0] += time.thread_time() - started
 
     BaseClient._make_api_call = timed_call
+    from infra import db
+
+    engine_client = db.client()
     engine_botocore = floor_botocore = 0.0
     for name in spent:
-        spent[name] = 0.0
+        spent[name] = spent_botocore[name] = 0.0
+    requests[0] = 0
     profiler = cProfile.Profile(time.thread_time) if args.profile else None  # CPU, not waiting
     engine_cpu, floor_cpu = [], []
     for k in range(args.events):
@@ -155,6 +164,11 @@ def main() -> int:
     print(f"  engine split: member read {spent['load_member'] / n * 1000:.2f} ms ({returned[0] / n:.0f} items per "
           f"Query; the floor's returns {lots + 1}), transaction {spent['commit_event'] / n * 1000:.2f} ms, "
           f"plugins, planning and the rest {rest * 1000:.2f} ms")
+    print(f"  outside botocore's request calls: member read "
+          f"{(spent['load_member'] - spent_botocore['load_member']) / n * 1000:.2f} ms, transaction "
+          f"{(spent['commit_event'] - spent_botocore['commit_event']) / n * 1000:.2f} ms, the rest "
+          f"{(rest - (engine_botocore - spent_botocore['load_member'] - spent_botocore['commit_event']) / n) * 1000:.2f}"
+          f" ms; requests per event: engine {requests[0] / n:.1f}, floor 2")
     print(f"  inside botocore's request calls: engine {engine_botocore / n * 1000:.2f} ms, floor "
           f"{floor_botocore / n * 1000:.2f} ms; outside them: engine {(e - engine_botocore / n) * 1000:.2f} ms "
           f"(pynamodb and Siyu), floor {(f - floor_botocore / n) * 1000:.2f} ms")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from pynamodb.attributes import Attribute
 from pynamodb.constants import NULL
 from pynamodb.expressions.condition import Condition
 
@@ -130,3 +131,61 @@ def query(cls: type, hash_key: Any, range_key_condition: Any = None, filter_cond
              exclusive_start_key=last_evaluated_key, consistent_read=consistent_read,
              scan_index_forward=scan_index_forward, limit=page_size, attributes_to_get=attributes_to_get),
         map_fn=cls.from_raw_data, limit=limit, rate_limit=rate_limit)
+
+
+# ---- objects made to be written ------------------------------------------------------------------------------------
+
+# Per class: the discriminator (python name, class) or None, the defaults of a new object (name, value or callable),
+# and each attribute's way in: None (stored as given) or the attribute's own `__set__` (TTL, discriminator... cast).
+_New = tuple[Any, tuple[tuple[str, Any], ...], dict[str, Any]]
+_new_plans: dict[type, _New] = {}
+
+
+def _new_plan(cls: type) -> _New:
+    plan = _new_plans.get(cls)
+    if plan is None:
+        discriminator = cls._get_discriminator_attribute()
+        tag = (cls._discriminator, cls) if discriminator is not None and \
+            discriminator.get_discriminator(cls) is not None else None
+        defaults, setters = [], {}
+        for name, attr in cls.get_attributes().items():
+            default = attr.default_for_new if attr.default_for_new is not None else attr.default
+            if default is not None:
+                defaults.append((name, default))
+            setters[name] = None if type(attr).__set__ is Attribute.__set__ else attr
+        plan = _new_plans[cls] = (tag, tuple(defaults), setters)
+    return plan
+
+
+def init(item: Any, hash_key: Any, range_key: Any, attributes: dict[str, Any]) -> None:
+    """What pynamodb 6's `Model.__init__(hash_key, range_key, **attributes)` does for a new object, from a plan:
+    the discriminator, the defaults, then each given value (through its attribute's `__set__` where it has one)."""
+    cls = type(item)
+    tag, defaults, setters = _new_plan(cls)
+    if hash_key is not None:
+        if cls._hash_keyname is None:
+            raise ValueError(f"This model has no hash key, but a hash key value was provided: {hash_key}")
+        attributes[cls._hash_keyname] = hash_key
+    if range_key is not None:
+        if cls._range_keyname is None:
+            raise ValueError(f"This model has no range key, but a range key value was provided: {range_key}")
+        attributes[cls._range_keyname] = range_key
+    values: dict[str, Any] = {}
+    item.attribute_values = values
+    if tag is not None:
+        values[tag[0]] = tag[1]
+    for name, default in defaults:
+        value = default() if callable(default) else default
+        if value is not None:
+            _store(item, values, setters[name], name, value)
+    for name, value in attributes.items():
+        if name not in setters:
+            raise ValueError("Attribute {} specified does not exist".format(name))
+        _store(item, values, setters[name], name, value)
+
+
+def _store(item: Any, values: dict[str, Any], attribute: Any, name: str, value: Any) -> None:
+    if attribute is None:
+        values[name] = value
+    else:
+        attribute.__set__(item, value)

@@ -68,6 +68,15 @@ class SiyuItem(Model):
     gsi1sk = UnicodeAttribute(null=True, attr_name=table.DUE_SK)
     by_due = DueIndex()
 
+    def __init__(self, hash_key: Any = None, range_key: Any = None, _user_instantiated: bool = True,
+                 **attributes: Any) -> None:
+        # Every item the store writes is made here: the same object as pynamodb's `Model.__init__`, from a plan
+        # per class instead of a descriptor lookup per value (infra/item_codec.py, issue 15).
+        if _user_instantiated:
+            item_codec.init(self, hash_key, range_key, attributes)
+        else:
+            super().__init__(hash_key, range_key, _user_instantiated=False, **attributes)
+
     @classmethod
     def from_raw_data(cls, data: dict[str, Any]) -> Any:
         # Every item read (queries, gets) is built here: the same object, less CPU (infra/item_codec.py).
