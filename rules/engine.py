@@ -786,7 +786,7 @@ class Engine:
                             standing=standing, markers=tuple(markers), totals=totals)
 
     def _lots_listed(self, now: datetime, brand: BrandConfig, points: PointsState, posting: Posting,
-                 sweeping: bool) -> Posting:
+                     sweeping: bool) -> Posting:
         """The posting with the lots it lists in the due index. A sweep that looks `offset` days ahead has, at
         `now`, looked at the UTC day of `now + offset` (`due_work`); the next run looks at the day after, which is
         where the reminders' chain must have listed a lot; an event lists from the day itself (a run of that
@@ -892,7 +892,8 @@ def _check_size(change: MemberChange | None, decisions: list[Decision], side: Se
         posting = change.posting
         items += 2  # the activity record, the member
         if posting is not None:
-            items += len(posting.entries) + len(posting.new_lots) + len(posting.lot_updates) + len(posting.listed or ())
+            items += len(posting.entries) + len(posting.new_lots) + len(posting.lot_updates)
+            items += len(posting.listed or ())  # an existing lot listed by an update of its own, at most
         items += len(change.markers)
     if items > MAX_TRANSACTION_ITEMS:
         heaviest = max({d.plugin for d in decisions}, key=lambda p: sum(d.plugin == p for d in decisions))
