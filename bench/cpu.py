@@ -34,6 +34,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=200, help="order.paid events measured (and as many floors)")
     parser.add_argument("--members", type=int, default=24)
     parser.add_argument("--profile", action="store_true", help="print the engine's top functions by own CPU")
+    parser.add_argument("--profile-out", help="with --profile, also save the engine's profile here (pstats)")
     args = parser.parse_args()
     os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
                       SIYU_STAGE="local", TABLE_NAME="siyu-cpu", EVENT_BUS_NAME="local", SIYU_PARTNER_PLUGINS="",
@@ -81,15 +82,18 @@ def main() -> int:
     for fm in floors:  # warm the floor's client too (its first request loads botocore's service model)
         floor.order_paid(fm, tick())
 
+    in_botocore = [0.0]
     # Where the engine's CPU goes: its member read, its transaction, and the rest (plugins, planning, logging).
     spent = {"load_member": 0.0, "commit_event": 0.0}
+    spent_botocore = dict.fromkeys(spent, 0.0)  # of which inside botocore's request calls
     for name in spent:
         def timed(*a, _real=getattr(store, name), _name=name, **kw):
-            started = time.thread_time()
+            started, before = time.thread_time(), in_botocore[0]
             try:
                 return _real(*a, **kw)
             finally:
                 spent[_name] += time.thread_time() - started
+                spent_botocore[_name] += in_botocore[0] - before
         setattr(store, name, timed)
     from pynamodb.connection.base import Connection
 
@@ -106,10 +110,12 @@ def main() -> int:
     # what is left of the engine's CPU outside it is pynamodb's and Siyu's.
     from botocore.client import BaseClient
 
-    in_botocore = [0.0]
     real_call = BaseClient._make_api_call
 
+    requests = [0]
+
     def timed_call(self, *a, **kw):
+        requests[0] += self is engine_client
         started = time.thread_time()
         try:
             return real_call(self, *a, **kw)
@@ -117,9 +123,13 @@ def main() -> int:
             in_botocore[0] += time.thread_time() - started
 
     BaseClient._make_api_call = timed_call
+    from infra import db
+
+    engine_client = db.client()
     engine_botocore = floor_botocore = 0.0
     for name in spent:
-        spent[name] = 0.0
+        spent[name] = spent_botocore[name] = 0.0
+    requests[0] = 0
     profiler = cProfile.Profile(time.thread_time) if args.profile else None  # CPU, not waiting
     engine_cpu, floor_cpu = [], []
     for k in range(args.events):
@@ -154,6 +164,11 @@ def main() -> int:
     print(f"  engine split: member read {spent['load_member'] / n * 1000:.2f} ms ({returned[0] / n:.0f} items per "
           f"Query; the floor's returns {lots + 1}), transaction {spent['commit_event'] / n * 1000:.2f} ms, "
           f"plugins, planning and the rest {rest * 1000:.2f} ms")
+    print(f"  outside botocore's request calls: member read "
+          f"{(spent['load_member'] - spent_botocore['load_member']) / n * 1000:.2f} ms, transaction "
+          f"{(spent['commit_event'] - spent_botocore['commit_event']) / n * 1000:.2f} ms, the rest "
+          f"{(rest - (engine_botocore - spent_botocore['load_member'] - spent_botocore['commit_event']) / n) * 1000:.2f}"
+          f" ms; requests per event: engine {requests[0] / n:.1f}, floor 2")
     print(f"  inside botocore's request calls: engine {engine_botocore / n * 1000:.2f} ms, floor "
           f"{floor_botocore / n * 1000:.2f} ms; outside them: engine {(e - engine_botocore / n) * 1000:.2f} ms "
           f"(pynamodb and Siyu), floor {(f - floor_botocore / n) * 1000:.2f} ms")
@@ -161,6 +176,8 @@ def main() -> int:
     if profiler:
         print("\nengine, top functions by own thread CPU (cProfile inflates Python-heavy code; compare shares):")
         stats = pstats.Stats(profiler)
+        if args.profile_out:
+            stats.dump_stats(args.profile_out)
         stats.sort_stats("tottime").print_stats(25)
         stats.sort_stats("cumulative").print_stats(40)
     server.stop()

@@ -53,8 +53,10 @@ def main() -> int:
     from bench.stack import put_bench_brand
 
     put_bench_brand(store, plugins)
-    engine = Engine(store, plugins, InProcessBus())
     now = datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)
+    # Received as they happen (the receiving clock an hour after the first event, as in production), so nothing an
+    # order writes has fallen due by then and the sweep watermark is not read; the late order below shows when it is.
+    engine = Engine(store, plugins, InProcessBus(), clock=lambda: now + timedelta(hours=1))
     members = [register_member(store, brand_id="bench", phone_number=f"139{i:08d}", channel="miniprogram", now=now,
                                phone_key="bench").member_id for i in range(50)]
     store.get_brand("bench")
@@ -85,6 +87,10 @@ def main() -> int:
                     "amountFen": amount, "channel": "miniprogram"}}
 
     requests_of("order.paid, all built-ins", 2, lambda: engine.handle(order(members[1], 0, 260000)))
+    # 200 days late: the gold validity it gives (6 months from the order) has ended by the receiving clock, so the
+    # change is dated no earlier than the brand's sweep watermark, which it reads (Engine._due_floor).
+    requests_of("order.paid 200 days late (validity over)", 2,
+                lambda: engine.handle(order(members[49], -200 * 86400, 260000)))
 
     from plugins.coupons import model as coupons
 

@@ -228,7 +228,7 @@ class CoreStore(ProfileStore):
                 profile = item
             elif isinstance(item, LotItem):
                 lots.append(Lot(item.lot_id, int(item.earned), int(item.remaining), item.earned_at, item.expires_at,
-                                item.source))
+                                item.source, item.gsi1pk is not None))
             elif isinstance(item, RequestItem):
                 request = _request_from_item(item)
             elif isinstance(item, MarkerItem):
@@ -820,13 +820,28 @@ def posting_writes(tx: Transaction, profile: MemberProfile, posting: Posting,
     mpk = keys.member_pk(brand_id, member_id)
     lpk = keys.ledger_pk(brand_id, member_id)
     for lot in posting.new_lots:
+        # Only the lots the posting lists go in the due index (`ledger.listing`: the earliest holding lot, ...):
+        # an order for a member who holds an earlier lot writes no index entry.
+        listed = _listed_at(lot.expires_at, due_floor) if posting.lists(lot.lot_id) else None
         tx.put("conflict", LotItem(
             mpk, keys.lot_sk(lot.expires_at, lot.lot_id), brand_id=brand_id, member_id=member_id,
             lot_id=lot.lot_id, earned=lot.earned, remaining=lot.remaining, earned_at=lot.earned_at,
             expires_at=lot.expires_at, source=lot.source,
-            gsi1pk=keys.due_pk(_listed_at(lot.expires_at, due_floor), member_id),
-            gsi1sk=keys.due_sk(_listed_at(lot.expires_at, due_floor), "LOT", brand_id, member_id, lot.lot_id),
+            gsi1pk=keys.due_pk(listed, member_id) if listed else None,
+            gsi1sk=keys.due_sk(listed, "LOT", brand_id, member_id, lot.lot_id) if listed else None,
         ), LotItem.pk.does_not_exist())
+    written = {lot.lot_id for lot in posting.new_lots} | {update.lot_id for update in posting.lot_updates}
+    for lot in posting.listed or ():
+        if lot.lot_id in written:
+            continue
+        # A lot this posting does not otherwise write becomes listed (the next one after a lot it emptied, or the
+        # one a reminder looks for next), on the remainder it was planned from: a concurrent redemption that
+        # empties (deletes) it meanwhile makes this write fail and be planned again, never recreate it.
+        listed = _listed_at(lot.expires_at, due_floor)
+        tx.update("conflict", LotItem(mpk, keys.lot_sk(lot.expires_at, lot.lot_id)),
+                  [LotItem.gsi1pk.set(keys.due_pk(listed, member_id)),
+                   LotItem.gsi1sk.set(keys.due_sk(listed, "LOT", brand_id, member_id, lot.lot_id))],
+                  LotItem.remaining == lot.remaining)
     for entry in posting.entries if entries else ():
         tx.put("conflict", _entry_item(lpk, entry), EntryItem.pk.does_not_exist())
     if posting.reverses is not None:
@@ -836,7 +851,8 @@ def posting_writes(tx: Transaction, profile: MemberProfile, posting: Posting,
         lot = LotItem(mpk, keys.lot_sk(update.expires_at, update.lot_id))
         listed = _listed_at(update.expires_at, due_floor)
         due = [LotItem.gsi1pk.set(keys.due_pk(listed, member_id)),
-               LotItem.gsi1sk.set(keys.due_sk(listed, "LOT", brand_id, member_id, update.lot_id))]
+               LotItem.gsi1sk.set(keys.due_sk(listed, "LOT", brand_id, member_id, update.lot_id))
+               ] if posting.lists(update.lot_id) else []
         # A lot not in the loaded state (None), or loaded empty, was emptied earlier and so deleted (or, stored
         # by an earlier version, kept at 0): a refill brings it back with what the entry names.
         restored = [LotItem.kind.set(LotItem), LotItem.brand_id.set(LotItem.brand_id | brand_id),
@@ -853,7 +869,9 @@ def posting_writes(tx: Transaction, profile: MemberProfile, posting: Posting,
             tx.update("conflict", lot, [LotItem.remaining.set(update.after_or_delta), *restored],
                       LotItem.pk.does_not_exist() | (LotItem.remaining == 0))
         elif update.is_exact:
-            tx.update("conflict", lot, [LotItem.remaining.set(update.after_or_delta)],
+            # Listed when it becomes the earliest the posting leaves (`ledger.listing`), else the remainder only.
+            tx.update("conflict", lot, [LotItem.remaining.set(update.after_or_delta),
+                                        *(due if posting.listed is not None else [])],
                       LotItem.remaining == update.before)
         else:
             # Refills only raise a remainder, so concurrent ones may both add.

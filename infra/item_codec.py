@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from pynamodb.attributes import Attribute
 from pynamodb.constants import NULL
+from pynamodb.expressions.condition import Condition
 
 Plan = tuple[dict[str, Any], tuple[tuple[str, Callable], ...], dict[str, tuple[str, Callable, Callable]]]
 
@@ -60,3 +62,130 @@ def from_raw_data(cls: type, data: dict[str, dict[str, Any]]) -> Any:
     item = object.__new__(target)
     item.attribute_values = attribute_values
     return item
+
+
+# ---- queries ------------------------------------------------------------------------------------------------------
+
+_kinds: dict[type, tuple[int, Any]] = {}
+
+
+class _Remembered(Condition):
+    """A condition that serialises as the one it wraps, remembering the text and placeholders it added for each
+    state of the placeholders before it (a Query's conditions come in a few fixed shapes): the kinds' IN of
+    every kind is dozens of values, serialised one by one on every Query before."""
+
+    def __init__(self, inner: Condition) -> None:
+        super().__init__(inner.operator, *inner.values)
+        self.format_string = inner.format_string
+        self._inner = inner
+        self._seen: dict[tuple, tuple[str, dict, dict]] = {}
+
+    def serialize(self, placeholder_names: dict[str, str], expression_attribute_values: dict[str, Any]) -> str:
+        key = (tuple(placeholder_names.items()), len(expression_attribute_values))
+        hit = self._seen.get(key)
+        if hit is None:
+            names, values = dict(placeholder_names), dict(expression_attribute_values)
+            text = self._inner.serialize(names, values)
+            hit = (text, {k: v for k, v in names.items() if k not in placeholder_names},
+                   {k: v for k, v in values.items() if k not in expression_attribute_values})
+            if len(self._seen) < 64:
+                self._seen[key] = hit
+        text, names, values = hit
+        placeholder_names.update(names)
+        expression_attribute_values.update({k: dict(v) for k, v in values.items()})
+        return text
+
+
+def kinds_condition(cls: type) -> Any:
+    """pynamodb's filter on the item kinds a class covers (`type IN (...)`: for the base class, every kind), built
+    once per class and set of registered kinds instead of on every Query. Conditions are not changed by use."""
+    attribute = cls._get_discriminator_attribute()
+    if attribute is None:
+        return None
+    known = len(attribute._class_map)
+    hit = _kinds.get(cls)
+    if hit is None or hit[0] != known:
+        hit = _kinds[cls] = (known, _Remembered(attribute.is_in(*attribute.get_registered_subclasses(cls))))
+    return hit[1]
+
+
+def query(cls: type, hash_key: Any, range_key_condition: Any = None, filter_condition: Any = None,
+          consistent_read: bool = False, index_name: str | None = None, scan_index_forward: bool | None = None,
+          limit: int | None = None, last_evaluated_key: Any = None, attributes_to_get: Any = None,
+          page_size: int | None = None, rate_limit: float | None = None) -> Any:
+    """What pynamodb 6's `Model.query` does, with the kinds' filter from `kinds_condition`."""
+    from pynamodb.pagination import ResultIterator
+
+    if index_name:
+        hash_key = cls._indexes[index_name]._hash_key_attribute().serialize(hash_key)
+    else:
+        hash_key = cls._serialize_keys(hash_key)[0]
+    kinds = kinds_condition(cls)
+    if kinds is not None:
+        filter_condition &= kinds
+    if page_size is None:
+        page_size = limit
+    return ResultIterator(
+        cls._get_connection().query, (hash_key,),
+        dict(range_key_condition=range_key_condition, filter_condition=filter_condition, index_name=index_name,
+             exclusive_start_key=last_evaluated_key, consistent_read=consistent_read,
+             scan_index_forward=scan_index_forward, limit=page_size, attributes_to_get=attributes_to_get),
+        map_fn=cls.from_raw_data, limit=limit, rate_limit=rate_limit)
+
+
+# ---- objects made to be written ------------------------------------------------------------------------------------
+
+# Per class: the discriminator (python name, class) or None, the defaults of a new object (name, value or callable),
+# and each attribute's way in: None (stored as given) or the attribute's own `__set__` (TTL, discriminator... cast).
+_New = tuple[Any, tuple[tuple[str, Any], ...], dict[str, Any]]
+_new_plans: dict[type, _New] = {}
+
+
+def _new_plan(cls: type) -> _New:
+    plan = _new_plans.get(cls)
+    if plan is None:
+        discriminator = cls._get_discriminator_attribute()
+        tag = (cls._discriminator, cls) if discriminator is not None and \
+            discriminator.get_discriminator(cls) is not None else None
+        defaults, setters = [], {}
+        for name, attr in cls.get_attributes().items():
+            default = attr.default_for_new if attr.default_for_new is not None else attr.default
+            if default is not None:
+                defaults.append((name, default))
+            setters[name] = None if type(attr).__set__ is Attribute.__set__ else attr
+        plan = _new_plans[cls] = (tag, tuple(defaults), setters)
+    return plan
+
+
+def init(item: Any, hash_key: Any, range_key: Any, attributes: dict[str, Any]) -> None:
+    """What pynamodb 6's `Model.__init__(hash_key, range_key, **attributes)` does for a new object, from a plan:
+    the discriminator, the defaults, then each given value (through its attribute's `__set__` where it has one)."""
+    cls = type(item)
+    tag, defaults, setters = _new_plan(cls)
+    if hash_key is not None:
+        if cls._hash_keyname is None:
+            raise ValueError(f"This model has no hash key, but a hash key value was provided: {hash_key}")
+        attributes[cls._hash_keyname] = hash_key
+    if range_key is not None:
+        if cls._range_keyname is None:
+            raise ValueError(f"This model has no range key, but a range key value was provided: {range_key}")
+        attributes[cls._range_keyname] = range_key
+    values: dict[str, Any] = {}
+    item.attribute_values = values
+    if tag is not None:
+        values[tag[0]] = tag[1]
+    for name, default in defaults:
+        value = default() if callable(default) else default
+        if value is not None:
+            _store(item, values, setters[name], name, value)
+    for name, value in attributes.items():
+        if name not in setters:
+            raise ValueError("Attribute {} specified does not exist".format(name))
+        _store(item, values, setters[name], name, value)
+
+
+def _store(item: Any, values: dict[str, Any], attribute: Any, name: str, value: Any) -> None:
+    if attribute is None:
+        values[name] = value
+    else:
+        attribute.__set__(item, value)

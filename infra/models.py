@@ -80,10 +80,30 @@ class SiyuItem(Model):
     t = UnicodeAttribute(null=True, attr_name=table.TIME_SK)
     by_time = TimeIndex()
 
+    def __init__(self, hash_key: Any = None, range_key: Any = None, _user_instantiated: bool = True,
+                 **attributes: Any) -> None:
+        # Every item the store writes is made here: the same object as pynamodb's `Model.__init__`, from a plan
+        # per class instead of a descriptor lookup per value (infra/item_codec.py, issue 15).
+        if _user_instantiated:
+            item_codec.init(self, hash_key, range_key, attributes)
+        else:
+            super().__init__(hash_key, range_key, _user_instantiated=False, **attributes)
+
     @classmethod
     def from_raw_data(cls, data: dict[str, Any]) -> Any:
         # Every item read (queries, gets) is built here: the same object, less CPU (infra/item_codec.py).
         return item_codec.from_raw_data(cls, data)
+
+    @classmethod
+    def query(cls, hash_key: Any, range_key_condition: Any = None, filter_condition: Any = None,
+              consistent_read: bool = False, index_name: str | None = None, scan_index_forward: bool | None = None,
+              limit: int | None = None, last_evaluated_key: Any = None, attributes_to_get: Any = None,
+              page_size: int | None = None, rate_limit: float | None = None) -> Any:
+        # pynamodb's query, whose filter on the item kinds (for this base class an IN of every kind) is built once,
+        # not on every Query (infra/item_codec.py): the same request.
+        return item_codec.query(cls, hash_key, range_key_condition, filter_condition, consistent_read, index_name,
+                                scan_index_forward, limit, last_evaluated_key, attributes_to_get, page_size,
+                                rate_limit)
 
 
 class BrandItem(SiyuItem, discriminator="brand"):

@@ -3,10 +3,11 @@ to the item it is about (the processed record: a duplicate; a member: a conflict
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
+from pynamodb.attributes import ListAttribute, MapAttribute
 from pynamodb.connection import Connection
-from pynamodb.transactions import TransactWrite
+from pynamodb.expressions.update import Update
 
 from infra.models import SiyuItem
 
@@ -62,18 +63,122 @@ class Transaction:
                 + [u[0] for u in self._updates])
 
     def commit(self, connection: Connection) -> None:
-        with TransactWrite(connection=connection) as tx:
-            for _, model, pk, sk, condition in self._checks:
-                tx.condition_check(model, pk, sk, condition=condition)
-            for _, item, condition in self._deletes:
-                tx.delete(item, condition=condition)
-            for _, item, condition, return_values in self._puts:
-                tx.save(item, condition=condition, return_values=return_values)
-            for _, item, actions, condition in self._updates:
-                deltas = getattr(item, "_siyu_deltas", None)
-                if deltas is not None:
-                    # The item's own class names its kind: an ADD may be what creates it.
-                    actions = [getattr(type(item), name).add(delta) for name, delta in deltas.items()]
-                    actions += [getattr(type(item), name).set(value) for name, value in item._siyu_set.items()]
-                    actions.append(type(item).kind.set(type(item)))
-                tx.update(item, actions=actions, condition=condition)
+        """Sent as pynamodb's `TransactWrite` would send it (`tests/unit/test_transactions_wire.py`: the same
+        request), each item's operation built here from a per-class plan instead of through the model's
+        descriptors and the connection's generic keyword handling (issue 15, `bench/cpu.py`). The request goes
+        through pynamodb's connection as before, so errors (`TransactWriteError`, cancellation reasons) are its."""
+        table = SiyuItem.Meta.table_name
+        checks = [_operation(table, *_class_keys(model, pk, sk), condition=condition)
+                  for _, model, pk, sk, condition in self._checks]
+        deletes = [_operation(table, *_instance_keys(item), condition=condition)
+                   for _, item, condition in self._deletes]
+        puts = [_put(table, item, condition, return_values) for _, item, condition, return_values in self._puts]
+        updates = []
+        for _, item, actions, condition in self._updates:
+            deltas = getattr(item, "_siyu_deltas", None)
+            if deltas is not None:
+                # The item's own class names its kind: an ADD may be what creates it.
+                actions = [getattr(type(item), name).add(delta) for name, delta in deltas.items()]
+                actions += [getattr(type(item), name).set(value) for name, value in item._siyu_set.items()]
+                actions.append(type(item).kind.set(type(item)))
+            updates.append(_operation(table, *_instance_keys(item), condition=condition, actions=actions))
+        connection.transact_write_items(condition_check_items=checks, delete_items=deletes, put_items=puts,
+                                        update_items=updates, client_request_token=None,
+                                        return_consumed_capacity=None, return_item_collection_metrics=None)
+
+
+# ---- one item's operation, as pynamodb's `Connection.get_operation_kwargs` builds it ------------------------------
+
+# Per model class: its key attributes ((python name, stored name, type, serialize) for the hash and range key) and
+# every attribute as its serialisation needs it.
+_Attr = tuple[str, str, str, bool, Callable[..., Any], bool, Any]
+_plans: dict[type, tuple[tuple, tuple, tuple[_Attr, ...]]] = {}
+
+
+def _plan(cls: type) -> tuple[tuple, tuple, tuple[_Attr, ...]]:
+    plan = _plans.get(cls)
+    if plan is None:
+        if cls._version_attribute_name is not None:  # a version attribute changes the request: pynamodb's own path
+            raise NotImplementedError(cls.__name__)
+        attrs = cls.get_attributes()
+        hash_attr, range_attr = attrs[cls._hash_keyname], attrs.get(cls._range_keyname)
+        hash_key = (cls._hash_keyname, hash_attr.attr_name, hash_attr.attr_type, hash_attr.serialize)
+        range_key = (cls._range_keyname, range_attr.attr_name, range_attr.attr_type, range_attr.serialize) \
+            if range_attr is not None else None
+        every = tuple((name, attr.attr_name, attr.attr_type, attr.null, attr.serialize,
+                       isinstance(attr, (ListAttribute, MapAttribute)), attr) for name, attr in attrs.items())
+        plan = _plans[cls] = (hash_key, range_key, every)
+    return plan
+
+
+def _class_keys(cls: type, hash_key: Any, range_key: Any) -> tuple[type, Any, Any]:
+    plan_hash, plan_range, _ = _plan(cls)
+    return (cls, plan_hash[3](hash_key) if hash_key is not None else None,
+            plan_range[3](range_key) if range_key is not None and plan_range is not None else None)
+
+
+def _instance_keys(item: Any) -> tuple[type, Any, Any]:
+    cls = type(item)
+    plan_hash, plan_range, _ = _plan(cls)
+    values = item.attribute_values
+    range_value = values.get(plan_range[0]) if plan_range is not None else None
+    return (cls, plan_hash[3](values.get(plan_hash[0])),
+            plan_range[3](range_value) if range_value is not None else None)
+
+
+def _identifier(cls: type, key: str, hash_value: Any, range_value: Any) -> dict:
+    plan_hash, plan_range, _ = _plan(cls)
+    ids = {plan_hash[1]: {plan_hash[2]: hash_value}}
+    if range_value is not None and plan_range is not None:
+        ids[plan_range[1]] = {plan_range[2]: range_value}
+    return {key: ids}
+
+
+def _operation(table: str, cls: type, hash_value: Any, range_value: Any, *, condition: Any = None,
+               actions: list | None = None, item: dict | None = None, return_values: str | None = None) -> dict:
+    kwargs: dict[str, Any] = {"TableName": table}
+    kwargs.update(_identifier(cls, "Item" if item is not None else "Key", hash_value, range_value))
+    if item:
+        kwargs["Item"].update(item)
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    if condition is not None:
+        kwargs["ConditionExpression"] = condition.serialize(names, values)
+    if return_values is not None:
+        kwargs["ReturnValuesOnConditionCheckFailure"] = str(return_values).upper()
+    if actions is not None:
+        kwargs["UpdateExpression"] = Update(*actions).serialize(names, values)
+    if names:
+        kwargs["ExpressionAttributeNames"] = {v: k for k, v in names.items()}
+    if values:
+        kwargs["ExpressionAttributeValues"] = values
+    return kwargs
+
+
+def _put(table: str, item: Any, condition: Any, return_values: str | None) -> dict:
+    """A Put of the whole item: `Model.serialize(null_check=True)`, keys first."""
+    cls = type(item)
+    plan_hash, plan_range, every = _plan(cls)
+    values = item.attribute_values
+    serialized: dict[str, dict[str, Any]] = {}
+    for name, stored, kind, null, serialize, container, attr in every:
+        value = values.get(name)
+        if value is None:
+            if not null:
+                item.serialize(null_check=True)  # raises pynamodb's own AttributeNullError
+            continue
+        if container:
+            if isinstance(value, MapAttribute) and not value.validate(null_check=True):
+                raise ValueError(f"Attribute '{name}' is not correctly typed")
+            out = serialize(value, null_check=True)
+        else:
+            out = serialize(value)
+        if out is None:
+            if not null:
+                item.serialize(null_check=True)
+            continue
+        serialized[stored] = {kind: out}
+    hash_value = serialized.pop(plan_hash[1], {}).get(plan_hash[2])
+    range_value = serialized.pop(plan_range[1], {}).get(plan_range[2]) if plan_range is not None else None
+    return _operation(table, cls, hash_value, range_value, condition=condition, item=serialized,
+                      return_values=return_values)

@@ -195,7 +195,14 @@ def describe(effect: Effect) -> dict[str, Any]:
     return body
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most values, answered before the (costlier) abstract-class checks below
+        return value
+    if type(value) is dict:
+        return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, date):  # a datetime too
         return value.isoformat()
     if isinstance(value, Mapping):

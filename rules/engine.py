@@ -18,7 +18,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field as dc_field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -625,13 +625,15 @@ class Engine:
                                          "detail.memberId", brand.brand_id, _raw_text(raw)))
         extras = self.load_extras(brand, event, state)
         evaluation = self.evaluate(event_id, event.time, brand, state, hook, kwargs, extras, only=only)
-        if isinstance(event, SweepEvent) and not evaluation.decisions:
+        if isinstance(event, SweepEvent) and not evaluation.decisions and (
+                evaluation.change is None or evaluation.change.posting is None):
             return Summary(event_id, "applied", detail_type)
         print_ = fingerprint(detail_type, event.detail) if isinstance(event, BusinessEvent) else None
+        described = [(d, d.describe()) for d in evaluation.decisions]  # once: the record and the activity share it
         record = EventRecord(event_id=event_id, brand_id=brand.brand_id, detail_type=detail_type,
-                             at=event.time, effects=tuple(d.describe() for d in evaluation.decisions),
+                             at=event.time, effects=tuple(text for _, text in described),
                              follow_ups=tuple(f.as_dict() for f in evaluation.follow_ups),
-                             member_effects=tuple(d.describe() for d in evaluation.decisions
+                             member_effects=tuple(text for d, text in described
                                                   if not isinstance(d.effect, fx.BrandEffect)),
                              fingerprint=print_, member_id=member_id,
                              amount_fen=_amount_of(event))
@@ -737,7 +739,7 @@ class Engine:
             except Exception as error:  # noqa: BLE001 - any plugin failure fails this event, naming the plugin
                 raise PluginFailed(info.name, error) from error
         decisions = [_gate(decision, state) for decision in decisions]
-        change = self._member_change(event_id, now, brand, state, decisions, view)
+        change = self._member_change(event_id, now, brand, state, decisions, view, sweeping=hook == "siyu_member_due")
         side = tuple(self._side_writes(event_id, now, brand, state, decisions, extras))
         _check_size(change, decisions, side)
         follow_ups = tuple(self._follow_ups(event_id, brand, state, decisions, now))
@@ -759,7 +761,8 @@ class Engine:
                 raise PluginFailed(decision.plugin, message) from None
 
     def _member_change(self, event_id: str, now: datetime, brand: BrandConfig, state: MemberState | None,
-                       decisions: list[Decision], after: MemberView | None) -> MemberChange | None:
+                       decisions: list[Decision], after: MemberView | None, *,
+                       sweeping: bool = False) -> MemberChange | None:
         if state is None:
             return None
         points = state.points
@@ -785,10 +788,29 @@ class Engine:
         daily = daily_totals.merged(
             daily_totals.delta(d.effect.total, d.effect.day, d.effect.amount, d.effect.keep_months, brand.timezone)
             for d in decisions if isinstance(d.effect, fx.AddToDailyTotal))
-        return MemberChange(profile=profile, expected_version=state.version,
-                            posting=ledger.combine(postings) if postings else None,
+        posting = ledger.combine(postings) if postings else None
+        if posting is not None or sweeping:
+            # Which lots the due index lists after this change (`ledger.listing`); a sweep's visit also keeps the
+            # reminders' chain going when its plugins decide nothing (a listing-only posting).
+            posting = self._lots_listed(now, brand, state.points, posting or Posting(entries=()), sweeping)
+            if not posting.entries and not posting.listed:
+                posting = None
+        return MemberChange(profile=profile, expected_version=state.version, posting=posting,
                             standing=standing, markers=tuple(markers), totals=totals, orders=state.orders,
                             daily=daily)
+
+    def _lots_listed(self, now: datetime, brand: BrandConfig, points: PointsState, posting: Posting,
+                     sweeping: bool) -> Posting:
+        """The posting with the lots it lists in the due index. A sweep that looks `offset` days ahead has, at
+        `now`, looked at the UTC day of `now + offset` (`due_work`); the next run looks at the day after, which is
+        where the reminders' chain must have listed a lot; an event lists from the day itself (a run of that
+        day may be yet to come)."""
+        starts = []
+        for offset in self.plugins.brand_due_offsets(brand.plugins):
+            ahead = (now + timedelta(days=offset)).astimezone(timezone.utc)
+            day = datetime(ahead.year, ahead.month, ahead.day, tzinfo=timezone.utc)
+            starts.append(day + sweeps.DAY if sweeping else day)
+        return ledger.listing(points, posting, reminders_from=sorted(starts))
 
     @staticmethod
     def _posting(decision: Decision, index: int, event_id: str, now: datetime, points: PointsState,
@@ -885,6 +907,7 @@ def _check_size(change: MemberChange | None, decisions: list[Decision], side: Se
         items += 2  # the activity record, the member
         if posting is not None:
             items += len(posting.entries) + len(posting.new_lots) + len(posting.lot_updates)
+            items += len(posting.listed or ())  # an existing lot listed by an update of its own, at most
         items += len(change.markers) + len({(d.total, d.month) for d in change.daily})
     if items > MAX_TRANSACTION_ITEMS:
         heaviest = max({d.plugin for d in decisions}, key=lambda p: sum(d.plugin == p for d in decisions))

@@ -45,6 +45,9 @@ class Lot:
     # What earned it, when a rule names it (the `points` plugin: "points:order:o1"), so a refund of that order
     # takes back this lot's points first.
     source: str | None = None
+    # Whether the due index lists it (as loaded; new lots are not yet). Only the earliest holding lot needs to be
+    # (`listing`): the sweep that expires it lists the next.
+    listed: bool = False
 
     def expired(self, now: datetime) -> bool:
         return self.expires_at <= now
@@ -107,6 +110,12 @@ class Posting:
     reverses: str | None = None
     debt_delta: int = 0  # points owed added (positive) or repaid (negative)
     debt_before: int = 0  # the debt the plan started from: a change of debt is conditioned on it
+    # The lots this posting lists in the due index, new or existing, as they are after it (`listing`); None: every
+    # new lot and every lot brought back, as before lots were listed sparingly.
+    listed: tuple[Lot, ...] | None = None
+
+    def lists(self, lot_id: str) -> bool:
+        return self.listed is None or any(lot.lot_id == lot_id for lot in self.listed)
 
     @property
     def points(self) -> int:
@@ -417,3 +426,49 @@ def combine(postings: Iterable[Posting]) -> Posting:
         reverses = reverses or posting.reverses
     return Posting(entries=tuple(entries), new_lots=tuple(new_lots.values()), lot_updates=tuple(updates.values()),
                    reverses=reverses, debt_delta=debt, debt_before=debt_before)
+
+
+def _expiry_order(lot: Lot) -> tuple[datetime, str]:
+    return lot.expires_at, lot.lot_id
+
+
+def listing(state: PointsState, posting: Posting, *, reminders_from: Iterable[datetime] = (),
+            list_new: bool = False) -> Posting:
+    """`posting` with the lots the due index must list after it (`Posting.listed`), which are:
+
+    - the earliest-expiring lot that holds points: its expiry brings the sweep, which writes it off and (this
+      function again) lists the next. A later lot needs no entry of its own, so most new lots write none;
+    - the next holding lot after each listed lot this posting empties (a redemption deletes it), so no chain breaks;
+    - a lot brought back by a reversal (as before);
+    - for reminders before expiry (the sweep looks `offset` days ahead in the due index), for each
+      `reminders_from` instant (the first day such a look-ahead has not reached yet), the first holding lot
+      expiring from then on: the sweep that finds it there reminds it and lists the next one the same way.
+    A lot already listed is not written again; one listed needlessly (stored by an earlier version) is harmless.
+    `list_new`: every new lot too, for a caller that cannot tell how far reminders look ahead.
+    """
+    after = applied(state, posting)
+    holding = sorted((lot for lot in after.lots if lot.remaining > 0), key=_expiry_order)
+    held = {lot.lot_id for lot in holding}
+    fresh = {lot.lot_id for lot in posting.new_lots}
+    wanted: dict[str, Lot] = {}
+
+    def want(lot: Lot | None) -> None:
+        if lot is not None and (lot.lot_id in fresh or not lot.listed):
+            wanted[lot.lot_id] = lot
+
+    if holding:
+        want(holding[0])
+    if list_new:
+        for lot in holding:
+            if lot.lot_id in fresh:
+                want(lot)
+    for gone in state.lots:
+        if gone.listed and gone.remaining > 0 and gone.lot_id not in held:
+            want(next((lot for lot in holding if _expiry_order(lot) > _expiry_order(gone)), None))
+    by_id = {lot.lot_id: lot for lot in holding}
+    for update in posting.lot_updates:
+        if update.lot_id in by_id and (update.before is None or update.before == 0):
+            wanted[update.lot_id] = by_id[update.lot_id]
+    for start in reminders_from:
+        want(next((lot for lot in holding if lot.expires_at >= start), None))
+    return replace(posting, listed=tuple(wanted.values()))

@@ -271,7 +271,9 @@ class MemberChange:
     def due_dates(self) -> tuple[datetime, ...]:
         """When what this change puts in the due index falls due."""
         dates = [due for _, _, _, due in self.markers if due is not None]
-        if self.posting is not None:
+        if self.posting is not None and self.posting.listed is not None:
+            dates += [lot.expires_at for lot in self.posting.listed]
+        elif self.posting is not None:
             dates += [lot.expires_at for lot in self.posting.new_lots if lot.remaining > 0]
             dates += [u.expires_at for u in self.posting.lot_updates
                       if not u.is_exact or (u.before == 0 and u.after_or_delta > 0)]

@@ -108,6 +108,8 @@ def _run(
         posting = plan(state)
         if posting is None:
             return None
+        # The due index keeps listing the earliest holding lot (a redemption that empties it lists the next).
+        posting = ledger.listing(state.points, posting, list_new=True)
         main = posting.entries[0]
         after = ledger.applied(state.points, posting)
         result = PointsResult(entry_id=main.entry_id, points=main.points, balance=after.spendable(now))

@@ -56,3 +56,96 @@ def test_an_item_of_another_kind_than_the_one_asked_for_is_refused_as_pynamodb_r
                   earned_at=T, expires_at=T).serialize()
     with pytest.raises(ValueError):
         MemberItem.from_raw_data(raw)
+
+
+class Recorded:
+    """Stands where pynamodb's table connection's `query` is: keeps its arguments, answers one empty page."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def __call__(self, *args, **kwargs):
+        self.calls.append((args, kwargs))
+        return {"Items": [], "Count": 0, "ScannedCount": 0}
+
+
+@pytest.mark.parametrize("model, kwargs", [
+    (SiyuItem, dict(range_key_condition=SiyuItem.sk < "~", filter_condition=~SiyuItem.sk.startswith("REQ#"),
+                    consistent_read=True)),
+    (SiyuItem, dict(filter_condition=None)),
+    (LotItem, dict(range_key_condition=LotItem.sk.startswith("LOT#"), limit=5, scan_index_forward=False)),
+    (SiyuItem, dict(index_name="byDue", range_key_condition=SiyuItem.gsi1sk.between("a", "b"), page_size=100,
+                    limit=100, last_evaluated_key={"pk": {"S": "x"}})),
+])
+def test_a_query_asks_for_what_pynamodbs_query_asks_for(monkeypatch, model, kwargs):
+    """The same connection call, and so the same request: the kinds' filter (`type IN (...)`) is only built once."""
+    from pynamodb.models import Model
+
+    ours, theirs = Recorded(), Recorded()
+    connection = model._get_connection()
+    monkeypatch.setattr(connection, "query", ours)
+    list(model.query("M#b1#m1", **kwargs))
+    list(model.query("M#b1#m1", **kwargs))  # the cached filter serialises the same the second time
+    monkeypatch.setattr(connection, "query", theirs)
+    list(Model.query.__func__(model, "M#b1#m1", **kwargs))
+    assert len(ours.calls) == 2 and len(theirs.calls) == 1
+
+    def serialised(call):
+        args, kw = call
+        names, values = {}, {}
+        out = {name: value for name, value in kw.items() if not name.endswith("condition")}
+        for name in ("range_key_condition", "filter_condition"):
+            if kw.get(name) is not None:
+                out[name] = kw[name].serialize(names, values)
+        return args, out, names, values
+
+    assert serialised(ours.calls[0]) == serialised(ours.calls[1]) == serialised(theirs.calls[0])
+
+
+def every_item_class():
+    import plugins  # noqa: F401 - the families' item classes register themselves
+    from infra import family_storage
+
+    family_storage.mixins()
+    kinds = SiyuItem._get_discriminator_attribute()._class_map
+    return sorted((cls for cls in kinds if issubclass(cls, SiyuItem)), key=lambda cls: cls.__name__)
+
+
+def pynamodb_init(cls, *args, **kwargs):
+    from pynamodb.models import Model
+
+    item = object.__new__(cls)
+    Model.__init__(item, *args, **kwargs)
+    return item
+
+
+def test_every_item_class_makes_the_same_new_object_as_pynamodb():
+    classes = every_item_class()
+    assert len(classes) > 20
+    for cls in classes:
+        for args, kwargs in [((), {}), (("M#b1#m1",), {}), (("M#b1#m1", "SK#1"), {}),
+                             (("M#b1#m1", "SK#1"), {"ttl": T, "gsi1pk": None, "gsi1sk": "x"})]:
+            ours, theirs = cls(*args, **dict(kwargs)), pynamodb_init(cls, *args, **dict(kwargs))
+            assert ours.attribute_values == theirs.attribute_values, cls.__name__
+            assert list(ours.attribute_values) == list(theirs.attribute_values), cls.__name__
+            assert ours.serialize(null_check=False) == theirs.serialize(null_check=False)
+
+
+@pytest.mark.parametrize("item, kwargs", [
+    (MemberItem, dict(brand_id="b1", member_id="m1", balance=3, tags={"vip"}, version=0, registered_at=T)),
+    (LotItem, dict(lot_id="l1", earned=300, remaining=120, earned_at=T, expires_at=T, ttl=None)),
+    (EntryItem, dict(entry_id="e1", allocations=[AllocationMap(lot="l1", expires_at=T, points=3)])),
+    (MarkerGroupItem, dict(at=T, marks={"k": [None, T.isoformat()]}, ttl=T)),
+    (ActivityItem, dict(event_id="e", packed=[{"effect": "x"}])),
+])
+def test_a_new_item_with_values_is_pynamodbs(item, kwargs):
+    ours, theirs = item("M#b1#m1", "SK#1", **kwargs), pynamodb_init(item, "M#b1#m1", "SK#1", **kwargs)
+    assert ours.attribute_values == theirs.attribute_values
+    assert ours.serialize(null_check=False) == theirs.serialize(null_check=False)
+
+
+def test_an_unknown_attribute_is_refused_as_pynamodb_refuses_it():
+    with pytest.raises(ValueError, match="Attribute colour specified does not exist"):
+        LotItem("M#b1#m1", "SK#1", colour="red")
+    with pytest.raises(ValueError, match="Attribute colour specified does not exist"):
+        pynamodb_init(LotItem, "M#b1#m1", "SK#1", colour="red")
