@@ -154,9 +154,9 @@ def test_order_paid_reads_as_much_for_a_member_with_3000_past_orders_as_for_one_
     # The refund of one of the 3,000 orders finds that order's markers (its points come back out) with as few.
     assert summary.status == "applied" and any(e["effect"] == "TakeBackPoints" for e in summary.effects)
     assert refund.by_operation == {"Query": 1, "GetItem": 1, "TransactWriteItems": 1}
-    # Its member holds one lot more than at the order measured above (that order's): its state read may cross 4 KB
-    # where unlisted lots (no due-index keys) left the newcomer's just under it.
-    assert refund.read_units <= few.read_units + 1
+    # The order's item by key is 1 unit. The member holds one lot more than at the order measured above (that
+    # order's), which takes the state read just over 4 KB (2 units): a matter of lots held, not of past orders.
+    assert refund.read_units <= few.read_units + 2
 
 
 def _order(member, brand, at, amount=12900):
