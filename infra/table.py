@@ -97,6 +97,11 @@ def create_table(client: Any, table_name: str, *, stream: bool = True) -> None:
         described = client.describe_table(TableName=table_name)["Table"]
         if stream and not described.get("StreamSpecification", {}).get("StreamEnabled"):
             client.update_table(TableName=table_name, StreamSpecification=STREAM_SPECIFICATION)
+        # A local secondary index exists only from a table's creation: a table saved before the members' history
+        # index cannot gain it, and without it the history would silently read as empty.
+        if TIME_INDEX not in {i["IndexName"] for i in described.get("LocalSecondaryIndexes", [])}:
+            raise RuntimeError(f"table {table_name} was created before the {TIME_INDEX} index (members' history) and "
+                               "cannot gain it: start the local stack with `make dev RESET=1` to create it again")
         return
     kwargs = create_table_kwargs(table_name)
     if not stream:
