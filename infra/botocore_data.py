@@ -22,6 +22,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from infra import marshal_file
+
 CACHE = Path(__file__).parent / "__pycache__" / f"botocore_data.{sys.implementation.cache_tag}.marshal"
 # The services whose clients the functions create (DynamoDB, EventBridge, SQS for the sweep, Lambda for partner
 # plugins, S3 for the audit archive, DynamoDB Streams locally).
@@ -50,16 +52,8 @@ def _version() -> bytes:
 
 
 def load(path: Path = CACHE) -> int:
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-        header = _version()
-        if not data.startswith(header):
-            return 0  # built for another botocore (or Python)
-        files = marshal.loads(memoryview(data)[len(header):])
-    except (OSError, EOFError, ValueError, TypeError):
-        return 0
-    if not isinstance(files, dict):
+    files = marshal_file.read(path, _version())  # none for another botocore (or Python)
+    if not files:
         return 0
     _data.update(files)
     return len(files)
@@ -134,12 +128,7 @@ def build(path: Path = CACHE, services: tuple[str, ...] = SERVICES) -> int:
                                   aws_secret_access_key="build")
     finally:
         loaders.Loader.FILE_LOADER_CLASS = original
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    with open(temporary, "wb") as f:
-        f.write(_version())
-        marshal.dump(dict(sorted(seen.items())), f)
-    os.replace(temporary, path)
+    marshal_file.write(path, _version(), seen)
     return len(seen)
 
 

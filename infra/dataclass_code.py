@@ -26,6 +26,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from infra import marshal_file
+
 CACHE = Path(__file__).parent / "__pycache__" / f"dataclass_code.{sys.implementation.cache_tag}.marshal"
 
 # CPython 3.11's `dataclasses._create_fn`, which `_create_fn` below reproduces but for its `exec`; `install` leaves
@@ -119,15 +121,8 @@ def _magic() -> bytes:
 
 def load(path: Path = CACHE) -> int:
     """Read the cache (none, or one of another Python, is no error: nothing is precompiled then)."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()  # then loads: marshal.load reads a file in small pieces, several times slower
-        if data[:len(_magic())] != _magic():
-            return 0
-        codes = marshal.loads(memoryview(data)[len(_magic()):])
-    except (OSError, EOFError, ValueError, TypeError):
-        return 0
-    if not isinstance(codes, dict):
+    codes = marshal_file.read(path, _magic())
+    if not codes:
         return 0
     _codes.update(codes)
     return len(codes)
@@ -170,12 +165,7 @@ def build(modules: list[str], path: Path = CACHE) -> int:
     for name in every.plugin_modules:
         importlib.import_module(name)
     every.modules("storage")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    with open(temporary, "wb") as f:
-        f.write(_magic())
-        marshal.dump({txt: marshal.dumps(code) for txt, code in sorted(_seen.items())}, f)
-    os.replace(temporary, path)
+    marshal_file.write(path, _magic(), {txt: marshal.dumps(code) for txt, code in _seen.items()})
     return len(_seen)
 
 
