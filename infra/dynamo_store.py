@@ -858,8 +858,8 @@ def posting_writes(tx: Transaction, profile: MemberProfile, posting: Posting,
         restored = [LotItem.kind.set(LotItem), LotItem.brand_id.set(LotItem.brand_id | brand_id),
                     LotItem.member_id.set(LotItem.member_id | member_id),
                     LotItem.lot_id.set(LotItem.lot_id | update.lot_id),
-                    LotItem.earned.set(LotItem.earned | max(update.after_or_delta, 0)),
-                    LotItem.earned_at.set(LotItem.earned_at | update.expires_at),
+                    LotItem.earned.set(LotItem.earned | (update.earned or max(update.after_or_delta, 0))),
+                    LotItem.earned_at.set(LotItem.earned_at | (update.earned_at or update.expires_at)),
                     LotItem.expires_at.set(LotItem.expires_at | update.expires_at), *due]
         if update.is_exact and update.after_or_delta == 0:
             # An emptied lot leaves the member's state partition (and the due index): every read of the member

@@ -94,6 +94,10 @@ class LotUpdate:
     expires_at: datetime
     before: int | None
     after_or_delta: int
+    # For a refill of a lot no longer stored (`before` None): when it was earned and how much, from the entry that
+    # created it (its id is the lot's), so it comes back as it was, in its place among lots expiring together.
+    earned_at: datetime | None = None
+    earned: int | None = None
 
     @property
     def is_exact(self) -> bool:
@@ -277,6 +281,7 @@ def reverse(
     entry_id: str,
     reason: str | None = None,
     actor: str | None = None,
+    earnings: Mapping[str, Entry] | None = None,
 ) -> Posting:
     """Undo one entry exactly, lot by lot.
 
@@ -325,8 +330,18 @@ def reverse(
         elif lot is not None:
             updates.append(LotUpdate(lot_id, lot.expires_at, before=lot.remaining, after_or_delta=lot.remaining + delta))
         else:
-            updates.append(LotUpdate(lot_id, expiries[lot_id], before=None, after_or_delta=delta))
+            # A lot emptied (and so deleted) since: `earnings` has the entry that created it, if the caller read it.
+            earning = (earnings or {}).get(lot_id)
+            updates.append(LotUpdate(lot_id, expiries[lot_id], before=None, after_or_delta=delta,
+                                     earned_at=earning.at if earning else None,
+                                     earned=earning.points if earning else None))
     return Posting(entries=tuple(entries), lot_updates=tuple(updates), reverses=original.entry_id)
+
+
+def refilled_lots(state: PointsState, original: Entry) -> tuple[str, ...]:
+    """The lots reversing `original` would put points back on that the member no longer holds (emptied, deleted):
+    their earning entries are what `reverse` needs to bring them back as they were."""
+    return tuple(sorted({a.lot_id for a in original.allocations if a.points < 0 and state.lot(a.lot_id) is None}))
 
 
 def take_back(
@@ -391,8 +406,8 @@ def applied(state: PointsState, posting: Posting) -> PointsState:
             remaining = update.after_or_delta if update.is_exact else lot.remaining + update.after_or_delta
             lots[update.lot_id] = replace(lot, remaining=remaining)
         else:
-            lots[update.lot_id] = Lot(update.lot_id, update.after_or_delta, update.after_or_delta,
-                                      update.expires_at, update.expires_at)
+            lots[update.lot_id] = Lot(update.lot_id, update.earned or update.after_or_delta, update.after_or_delta,
+                                      update.earned_at or update.expires_at, update.expires_at)
     for lot in posting.new_lots:
         lots[lot.lot_id] = lot
     return PointsState(state.balance + posting.points, tuple(lots.values()), state.debt + posting.debt_delta)

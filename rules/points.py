@@ -32,7 +32,7 @@ from rules.errors import (
     MemberNotFound,
     WriteConflict,
 )
-from rules.ledger import Posting
+from rules.ledger import Entry, Posting
 from rules.members import MemberState, RequestRecord
 from rules.persistence import AlreadyReversed, Marks, RequestAlreadyRecorded, Store
 
@@ -170,9 +170,17 @@ def reverse(store: Store, brand_id: str, member_id: str, *, entry_id: str, now: 
     try:
         return _run(store, brand_id, member_id, idempotency_key, fp, now, lambda s: ledger.reverse(
             s.points, original, now=now, entry_id=ids.entry_id(now, idempotency_key),
-            reason=reason, actor=actor))
+            reason=reason, actor=actor, earnings=_earnings(store, brand_id, member_id, s, original)))
     except AlreadyReversed:
         raise EntryNotReversible(entry_id, "ALREADY_REVERSED") from None
+
+
+def _earnings(store: Store, brand_id: str, member_id: str, state: MemberState, original: Entry) -> dict[str, Entry]:
+    """The entries that created the lots a reversal refills after they were emptied (a lot's id is its earning
+    entry's): history, never changed, so reading it decides nothing a concurrent write could invalidate."""
+    found = {lot_id: store.get_entry(brand_id, member_id, lot_id)
+             for lot_id in ledger.refilled_lots(state.points, original)}
+    return {lot_id: entry for lot_id, entry in found.items() if entry is not None}
 
 
 def expire_due(store: Store, brand_id: str, member_id: str, *, now: datetime, actor: str = "sweep") -> PointsResult | None:

@@ -103,3 +103,24 @@ def test_history_pages_newest_first_with_a_cursor(store, brand_id, now):
     third = store.history(brand_id, member, first=2, after=second.end_cursor)
     assert [e.points for e in first.items + second.items + third.items] == [14, 13, 12, 11, 10]
     assert first.has_next_page and second.has_next_page and not third.has_next_page
+
+
+def test_a_reversed_redemption_brings_an_emptied_lot_back_as_it_was_earned_and_first_in_line_again(
+        store, brand_id, now):
+    # Two lots expiring on the same day; the one earned first is spent first.
+    member = register(store, brand_id, now)
+    expires = now + timedelta(days=365)
+    first = points.earn(store, brand_id, member, points=100, now=now, expires_at=expires, idempotency_key="first")
+    later = now + timedelta(hours=1)
+    points.earn(store, brand_id, member, points=50, now=later, expires_at=expires, idempotency_key="second")
+    spent = points.redeem(store, brand_id, member, points=100, now=later, idempotency_key="spend")
+    assert first.entry_id not in {lot.lot_id for lot in store.load_member(brand_id, member).points.lots}
+    # Undone by staff: the first lot, emptied and so deleted, comes back with its own earning date and amount...
+    points.reverse(store, brand_id, member, entry_id=spent.entry_id, now=later, idempotency_key="undo")
+    back = {lot.lot_id: lot for lot in store.load_member(brand_id, member).points.lots}[first.entry_id]
+    assert (back.earned_at, back.earned, back.remaining) == (now, 100, 100)
+    # ... and so is spent first again, before the lot earned an hour after it.
+    points.redeem(store, brand_id, member, points=1, now=later, idempotency_key="one")
+    remaining = {lot.lot_id: lot.remaining for lot in store.load_member(brand_id, member).points.lots}
+    assert remaining[first.entry_id] == 99
+    assert_reconciles(store, brand_id, member)
