@@ -149,3 +149,23 @@ def test_an_unknown_attribute_is_refused_as_pynamodb_refuses_it():
         LotItem("M#b1#m1", "SK#1", colour="red")
     with pytest.raises(ValueError, match="Attribute colour specified does not exist"):
         pynamodb_init(LotItem, "M#b1#m1", "SK#1", colour="red")
+
+
+@pytest.mark.parametrize("text", ["0", "7", "120", "300000000000000000000", "-3", "1.5", "1E+2", "-0.25"])
+def test_a_number_read_back_is_what_pynamodbs_number_attribute_makes_of_it(text):
+    raw = LotItem("M#b1#m1", "LOT#1", brand_id="b1", member_id="m1", lot_id="l1", earned=1, remaining=1,
+                  earned_at=T, expires_at=T).serialize()
+    raw["remaining"] = {"N": text}
+    ours, theirs = item_codec.from_raw_data(SiyuItem, raw), pynamodb_way(raw)
+    assert ours.remaining == theirs.remaining and type(ours.remaining) is type(theirs.remaining)
+
+
+def test_a_value_stored_as_another_type_is_refused_as_pynamodb_refuses_it():
+    raw = LotItem("M#b1#m1", "LOT#1", brand_id="b1", member_id="m1", lot_id="l1", earned=1, remaining=1,
+                  earned_at=T, expires_at=T).serialize()
+    raw["lot_id"] = {"N": "1"}
+    with pytest.raises(Exception) as ours:
+        item_codec.from_raw_data(SiyuItem, raw)
+    with pytest.raises(Exception) as theirs:
+        pynamodb_way(raw)
+    assert type(ours.value) is type(theirs.value) and str(ours.value) == str(theirs.value)
