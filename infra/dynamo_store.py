@@ -20,7 +20,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from infra import daily_totals, family_storage, keys, table
+from infra import daily_totals, family_storage, item_codec, keys, table
 from infra.paging import decode_cursor, newest_first, page
 from infra.transactions import Transaction, connection
 from infra.dynamo_errors import response_code, translating
@@ -161,15 +161,14 @@ class CoreStore(ProfileStore):
         # records) from the response; the key condition keeps it to this one partition, for `marks` to the part
         # below `STATE_END` (no request records, no per-order markers) and for the page below `PAGE_END` (no daily
         # totals either): what they pay for does not grow with the member's orders.
-        not_other_requests = (~SiyuItem.sk.startswith(keys.REQUEST_PREFIX)
-                              & ~SiyuItem.sk.startswith(keys.LEGACY_REQUEST_PREFIX))
+        # The fixed parts are built once and serialised once per shape (`_filters`): the same request.
+        not_other_requests, holding_lots, page_filter, state_filter = _filters()
         if wanted_request:
             not_other_requests = (not_other_requests | (SiyuItem.sk == wanted_request)
                                   | (SiyuItem.sk == keys.legacy_request_sk(request_key)))
-        holding_lots = ~SiyuItem.sk.startswith(keys.LOT_PREFIX) | (LotItem.remaining > 0)
         # The page's range still holds request records of the earlier layout (`REQ#`), until their TTL.
-        condition = holding_lots & ~SiyuItem.sk.startswith(keys.LEGACY_REQUEST_PREFIX) if page \
-            else not_other_requests & holding_lots
+        condition = page_filter if page else \
+            not_other_requests & holding_lots if wanted_request else state_filter
         live = None
         if as_of is not None:
             # Markers and request records past their TTL are gone as far as the rules are concerned, whether or
@@ -969,6 +968,23 @@ def _brand_from_item(item: BrandItem) -> BrandConfig:
         else RedemptionPolicy(),
         version=int(item.version), updated_at=item.updated_at,
     )
+
+
+_member_filters: list[Any] = []
+
+
+def _filters() -> list[Any]:
+    """A member Query's fixed filter parts (other requests' records, emptied lots; the page's and the state's whole
+    filter when no request is named), made once and kept serialised per placeholder state (item_codec.remembered):
+    they were rebuilt and serialised operand by operand on every load."""
+    if not _member_filters:
+        not_other_requests = (~SiyuItem.sk.startswith(keys.REQUEST_PREFIX)
+                              & ~SiyuItem.sk.startswith(keys.LEGACY_REQUEST_PREFIX))
+        holding_lots = ~SiyuItem.sk.startswith(keys.LOT_PREFIX) | (LotItem.remaining > 0)
+        page = holding_lots & ~SiyuItem.sk.startswith(keys.LEGACY_REQUEST_PREFIX)
+        _member_filters.extend(item_codec.remembered(c) for c in
+                               (not_other_requests, holding_lots, page, not_other_requests & holding_lots))
+    return _member_filters
 
 
 def _profile_from_item(item: MemberItem) -> MemberProfile:

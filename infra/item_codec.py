@@ -25,6 +25,8 @@ Spec = tuple[str, Any, Any]
 Plan = tuple[dict[str, Any], tuple[tuple[str, Callable], ...], dict[str, Spec]]
 
 _plans: dict[type, Plan] = {}
+_discriminators: dict[type, Any] = {}
+_UNSET = object()
 
 
 def _number(text: str) -> Any:
@@ -72,7 +74,14 @@ def from_raw_data(cls: type, data: dict[str, dict[str, Any]]) -> Any:
     """What `cls.from_raw_data(data)` returns in pynamodb 6, built with fewer steps."""
     if data is None:
         raise ValueError("Received no data to construct object")
-    stored = cls._get_discriminator_class(data)
+    discriminator = _discriminators.get(cls, _UNSET)
+    if discriminator is _UNSET:
+        discriminator = _discriminators[cls] = cls._get_discriminator_attribute()
+    stored = None
+    if discriminator is not None:  # as pynamodb's `_get_discriminator_class`
+        raw_kind = data.get(discriminator.attr_name)
+        if raw_kind:
+            stored = discriminator.deserialize(discriminator.get_value(raw_kind))
     if stored is not None and not issubclass(stored, cls):
         raise ValueError(f"Cannot instantiate a {cls.__name__} from the returned class: {stored.__name__}")
     target = stored or cls
@@ -130,6 +139,12 @@ class _Remembered(Condition):
         placeholder_names.update(names)
         expression_attribute_values.update({k: dict(v) for k, v in values.items()})
         return text
+
+
+def remembered(condition: Condition) -> Condition:
+    """`condition`, serialised once per state of the placeholders before it (for the fixed parts of a Query's
+    filter, built once at import): the same text, names and values as `condition.serialize` gives."""
+    return _Remembered(condition)
 
 
 def kinds_condition(cls: type) -> Any:
