@@ -20,7 +20,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from infra import daily_totals, family_storage, keys, table
+from infra import daily_totals, family_storage, item_codec, keys, table
 from infra.paging import decode_cursor, newest_first, page
 from infra.transactions import Transaction, connection
 from infra.dynamo_errors import response_code, translating
@@ -161,15 +161,14 @@ class CoreStore(ProfileStore):
         # records) from the response; the key condition keeps it to this one partition, for `marks` to the part
         # below `STATE_END` (no request records, no per-order markers) and for the page below `PAGE_END` (no daily
         # totals either): what they pay for does not grow with the member's orders.
-        not_other_requests = (~SiyuItem.sk.startswith(keys.REQUEST_PREFIX)
-                              & ~SiyuItem.sk.startswith(keys.LEGACY_REQUEST_PREFIX))
+        # The fixed parts are built once and serialised once per shape (`_filters`): the same request.
+        not_other_requests, holding_lots, page_filter, state_filter = _filters()
         if wanted_request:
             not_other_requests = (not_other_requests | (SiyuItem.sk == wanted_request)
                                   | (SiyuItem.sk == keys.legacy_request_sk(request_key)))
-        holding_lots = ~SiyuItem.sk.startswith(keys.LOT_PREFIX) | (LotItem.remaining > 0)
         # The page's range still holds request records of the earlier layout (`REQ#`), until their TTL.
-        condition = holding_lots & ~SiyuItem.sk.startswith(keys.LEGACY_REQUEST_PREFIX) if page \
-            else not_other_requests & holding_lots
+        condition = page_filter if page else \
+            not_other_requests & holding_lots if wanted_request else state_filter
         live = None
         if as_of is not None:
             # Markers and request records past their TTL are gone as far as the rules are concerned, whether or
@@ -227,8 +226,11 @@ class CoreStore(ProfileStore):
             elif isinstance(item, MemberItem):
                 profile = item
             elif isinstance(item, LotItem):
-                lots.append(Lot(item.lot_id, int(item.earned), int(item.remaining), item.earned_at, item.expires_at,
-                                item.source, item.gsi1pk is not None))
+                # The values as the attributes' descriptors give them (`attribute_values` by Python name), without
+                # a descriptor call per value: a member's Query brings ten lots and more (issue 15, engine CPU).
+                v = item.attribute_values.get
+                lots.append(Lot(v("lot_id"), int(v("earned")), int(v("remaining")), v("earned_at"), v("expires_at"),
+                                v("source"), v("gsi1pk") is not None))
             elif isinstance(item, RequestItem):
                 request = _request_from_item(item)
             elif isinstance(item, MarkerItem):
@@ -245,15 +247,16 @@ class CoreStore(ProfileStore):
                 daily_totals.absorb(daily, item)
         if profile is None or (profile.erased_at is not None and not include_erased):
             return None
+        v = profile.attribute_values.get
         return MemberState(
             profile=_profile_from_item(profile),
-            points=PointsState(balance=int(profile.balance), lots=tuple(lots), debt=int(profile.debt or 0)),
+            points=PointsState(balance=int(v("balance")), lots=tuple(lots), debt=int(v("debt") or 0)),
             request=request,
-            version=int(profile.version),
+            version=int(v("version")),
             markers=MappingProxyType(markers),
             consents=tuple(consents),
             holdings=MappingProxyType({family: tuple(items) for family, items in holdings.items()}),
-            totals=MappingProxyType(dict(profile.totals or {})),
+            totals=MappingProxyType(dict(v("totals") or {})),
             orders=MappingProxyType(orders),
             daily=MappingProxyType(daily),
         )
@@ -967,14 +970,33 @@ def _brand_from_item(item: BrandItem) -> BrandConfig:
     )
 
 
+_member_filters: list[Any] = []
+
+
+def _filters() -> list[Any]:
+    """A member Query's fixed filter parts (other requests' records, emptied lots; the page's and the state's whole
+    filter when no request is named), made once and kept serialised per placeholder state (item_codec.remembered):
+    they were rebuilt and serialised operand by operand on every load."""
+    if not _member_filters:
+        not_other_requests = (~SiyuItem.sk.startswith(keys.REQUEST_PREFIX)
+                              & ~SiyuItem.sk.startswith(keys.LEGACY_REQUEST_PREFIX))
+        holding_lots = ~SiyuItem.sk.startswith(keys.LOT_PREFIX) | (LotItem.remaining > 0)
+        page = holding_lots & ~SiyuItem.sk.startswith(keys.LEGACY_REQUEST_PREFIX)
+        _member_filters.extend(item_codec.remembered(c) for c in
+                               (not_other_requests, holding_lots, page, not_other_requests & holding_lots))
+    return _member_filters
+
+
 def _profile_from_item(item: MemberItem) -> MemberProfile:
+    # `attribute_values` by Python name is what each attribute's descriptor returns, without its per-call checks.
+    v = item.attribute_values.get
     return MemberProfile(
-        brand_id=item.brand_id, member_id=item.member_id, phone_hash=item.phone_hash,
-        phone_masked=item.phone_masked, channel=item.channel, referral_code=item.referral_code or "",
-        registered_at=item.registered_at, tier_code=item.tier_code, tier_valid_until=item.tier_valid_until,
-        growth=int(item.growth), openid_hash=item.openid_hash, unionid_hash=item.unionid_hash,
-        referred_by_code=item.referred_by_code, paid_until=item.paid_until, birthday=item.birthday,
-        tags=tuple(sorted(item.tags or ())), nickname=item.nickname, erased_at=item.erased_at,
+        brand_id=v("brand_id"), member_id=v("member_id"), phone_hash=v("phone_hash"),
+        phone_masked=v("phone_masked"), channel=v("channel"), referral_code=v("referral_code") or "",
+        registered_at=v("registered_at"), tier_code=v("tier_code"), tier_valid_until=v("tier_valid_until"),
+        growth=int(v("growth")), openid_hash=v("openid_hash"), unionid_hash=v("unionid_hash"),
+        referred_by_code=v("referred_by_code"), paid_until=v("paid_until"), birthday=v("birthday"),
+        tags=tuple(sorted(v("tags") or ())), nickname=v("nickname"), erased_at=v("erased_at"),
     )
 
 

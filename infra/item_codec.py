@@ -12,13 +12,43 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from pynamodb.attributes import Attribute
+import json
+
+from pynamodb.attributes import Attribute, NumberAttribute, UTCDateTimeAttribute
 from pynamodb.constants import NULL
+from pynamodb.exceptions import AttributeDeserializationError
 from pynamodb.expressions.condition import Condition
 
-Plan = tuple[dict[str, Any], tuple[tuple[str, Callable], ...], dict[str, tuple[str, Callable, Callable]]]
+# Per stored name: (python name, the wire type to take the value from or None for the attribute's own `get_value`,
+# the decoder or None where the attribute stores the wire value as it is).
+Spec = tuple[str, Any, Any]
+Plan = tuple[dict[str, Any], tuple[tuple[str, Callable], ...], dict[str, Spec]]
 
 _plans: dict[type, Plan] = {}
+_discriminators: dict[type, Any] = {}
+_UNSET = object()
+
+
+def _number(text: str) -> Any:
+    # `NumberAttribute.deserialize` is `json.loads`; a plain non-negative integer without a leading zero (what
+    # DynamoDB returns for balances, versions, points) parses to the same int, without the JSON decoder's machinery.
+    if text.isdigit() and text.isascii() and (text[0] != "0" or len(text) == 1):
+        return int(text)
+    return json.loads(text)
+
+
+def _spec(name: str, attr: Any) -> Spec:
+    kind = type(attr)
+    wire = attr.attr_type if kind.get_value is Attribute.get_value else None
+    if kind.deserialize is Attribute.deserialize:
+        decode = None
+    elif kind.deserialize is NumberAttribute.deserialize:
+        decode = _number
+    elif kind.deserialize is UTCDateTimeAttribute.deserialize:
+        decode = UTCDateTimeAttribute._fast_parse_utc_date_string
+    else:
+        decode = attr.deserialize
+    return (name, wire, decode) if wire is not None else (name, attr.get_value, decode)
 
 
 def _plan(cls: type) -> Plan:
@@ -26,7 +56,7 @@ def _plan(cls: type) -> Plan:
     if plan is None:
         fixed: dict[str, Any] = {}  # the discriminator and the read defaults that are plain values
         made: list[tuple[str, Callable]] = []  # read defaults made per object (`default=dict`)
-        by_stored_name: dict[str, tuple[str, Callable, Callable]] = {}
+        by_stored_name: dict[str, Spec] = {}
         discriminator = cls._get_discriminator_attribute()
         if discriminator is not None and discriminator.get_discriminator(cls) is not None:
             fixed[cls._discriminator] = cls
@@ -35,7 +65,7 @@ def _plan(cls: type) -> Plan:
                 made.append((name, attr.default))
             elif attr.default is not None:
                 fixed[name] = attr.default
-            by_stored_name[attr.attr_name] = (name, attr.get_value, attr.deserialize)
+            by_stored_name[attr.attr_name] = _spec(name, attr)
         plan = _plans[cls] = (fixed, tuple(made), by_stored_name)
     return plan
 
@@ -44,7 +74,14 @@ def from_raw_data(cls: type, data: dict[str, dict[str, Any]]) -> Any:
     """What `cls.from_raw_data(data)` returns in pynamodb 6, built with fewer steps."""
     if data is None:
         raise ValueError("Received no data to construct object")
-    stored = cls._get_discriminator_class(data)
+    discriminator = _discriminators.get(cls, _UNSET)
+    if discriminator is _UNSET:
+        discriminator = _discriminators[cls] = cls._get_discriminator_attribute()
+    stored = None
+    if discriminator is not None:  # as pynamodb's `_get_discriminator_class`
+        raw_kind = data.get(discriminator.attr_name)
+        if raw_kind:
+            stored = discriminator.deserialize(discriminator.get_value(raw_kind))
     if stored is not None and not issubclass(stored, cls):
         raise ValueError(f"Cannot instantiate a {cls.__name__} from the returned class: {stored.__name__}")
     target = stored or cls
@@ -54,11 +91,19 @@ def from_raw_data(cls: type, data: dict[str, dict[str, Any]]) -> Any:
         value = default()
         if value is not None:
             attribute_values[name] = value
-    # The values present (an item holds a few of its class's attributes): each through its attribute, as pynamodb.
+    # The values present (an item holds a few of its class's attributes): each as its attribute's `get_value` and
+    # `deserialize` would (the plain steps of pynamodb's base attribute, numbers and dates done in place).
     for stored_name, raw in data.items():
         spec = by_stored_name.get(stored_name)
         if spec is not None and raw and NULL not in raw:
-            attribute_values[spec[0]] = spec[2](spec[1](raw))
+            name, wire, decode = spec
+            if wire.__class__ is str:
+                if wire not in raw:
+                    raise AttributeDeserializationError(stored_name, wire)
+                value = raw[wire]
+            else:
+                value = wire(raw)
+            attribute_values[name] = value if decode is None else decode(value)
     item = object.__new__(target)
     item.attribute_values = attribute_values
     return item
@@ -94,6 +139,12 @@ class _Remembered(Condition):
         placeholder_names.update(names)
         expression_attribute_values.update({k: dict(v) for k, v in values.items()})
         return text
+
+
+def remembered(condition: Condition) -> Condition:
+    """`condition`, serialised once per state of the placeholders before it (for the fixed parts of a Query's
+    filter, built once at import): the same text, names and values as `condition.serialize` gives."""
+    return _Remembered(condition)
 
 
 def kinds_condition(cls: type) -> Any:

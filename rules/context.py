@@ -149,7 +149,10 @@ class RuleContext:
         return expiry_for_brand(self.brand, self.now)
 
     def for_plugin(self, params: Mapping[str, Any]) -> "RuleContext":
-        return replace(self, params=MappingProxyType(dict(params)))
+        # What `replace(self, params=...)` makes (no field here is init=False, no __post_init__), without its walk
+        # over the fields: once per plugin per event.
+        return type(self)(self.brand, MappingProxyType(dict(params)), self.now, self.member, self.extras,
+                          self.decided)
 
 
 def member_view(profile, points: PointsState, markers: Mapping[str, Mapping[str, Any]],

@@ -77,3 +77,13 @@ def test_every_effect_a_partner_may_return_comes_back_equal():
 def test_what_is_not_a_partner_effect_is_refused_saying_why(sent, refused):
     with pytest.raises(wire.WireError, match=refused):
         wire.load_effect(sent)
+
+
+def test_a_plugins_context_is_the_events_with_that_plugins_params_as_replace_would_make_it():
+    from dataclasses import fields, replace
+    from types import MappingProxyType
+
+    original = context()
+    mine = original.for_plugin({"pointsPerYuan": 2})
+    assert mine == replace(original, params=MappingProxyType({"pointsPerYuan": 2}))
+    assert all(getattr(mine, f.name) is getattr(original, f.name) for f in fields(original) if f.name != "params")
