@@ -49,6 +49,7 @@ from infra.models import (
     SweepMarkItem,
 )
 from rules import entry_codec
+from rules.ids import time_key
 from rules import erasure as erasure_rules
 from rules.audit import AuditRecord
 from rules.brands import BrandConfig, RedemptionPolicy, TierLevel
@@ -722,10 +723,15 @@ class CoreStore(ProfileStore):
             arguments=i.arguments, at=i.at, outcome=i.outcome, detail=i.detail))
 
     def get_entry(self, brand_id: str, member_id: str, entry_id: str) -> Entry | None:
-        # Entry ids start with their time (`rules.ids.entry_id`): the history items of that instant hold it.
+        # Entry ids start with their time (`rules.ids.entry_id`): the history items of that instant hold it. An
+        # imported opening balance's (`import-<member>-<n>`) does not: it is an entry item of its own, by its id.
         stamp = entry_id.split("-", 1)[0]
         if not stamp[:1].isdigit():
-            return None
+            try:
+                return _entry_from_item(EntryItem.get(keys.ledger_pk(brand_id, member_id), keys.entry_sk(entry_id),
+                                                      consistent_read=True))
+            except EntryItem.DoesNotExist:
+                return None
         for item in SiyuItem.by_time.query(keys.ledger_pk(brand_id, member_id), SiyuItem.t.startswith(stamp + "#"),
                                            consistent_read=True):
             for entry in _entries_of(item):
@@ -734,11 +740,9 @@ class CoreStore(ProfileStore):
         return None
 
     def history(self, brand_id: str, member_id: str, *, first: int, after: str | None) -> Page[Entry]:
-        before = decode_cursor(after) if after else None
-        if before is not None and not before[:1].isdigit():
-            raise InvalidInput("after", "invalid.cursor")
+        before = _entry_position(decode_cursor(after)) if after else None
         shown = itertools.islice(_newest_entries(keys.ledger_pk(brand_id, member_id), before, first + 1), first + 1)
-        return page(shown, first, lambda e: e.entry_id, lambda e: e)
+        return page(shown, first, lambda e: f"{time_key(e.at)} {e.entry_id}", lambda e: e)
 
     def entries(self, brand_id: str, member_id: str) -> list[Entry]:
         found = [e for i in SiyuItem.by_time.query(keys.ledger_pk(brand_id, member_id)) for e in _entries_of(i)]
@@ -764,21 +768,33 @@ def _entries_of(item: Any) -> tuple[Entry, ...]:
     return ()
 
 
-def _newest_entries(lpk: str, before: str | None, page_size: int):
-    """The member's entries newest first by id (as the ledger's history always listed them), entries before
-    `before` only. History items of one instant are read together and their entries sorted, since every entry of
-    an item shares the item's time (`t` starts with it) and ids start with their time."""
-    condition = SiyuItem.t < before.split("-", 1)[0] + "$" if before else None  # "$" sorts right after "#"
+def _entry_position(cursor: str) -> tuple[str, str]:
+    """Where a history cursor points: (the entry's time key, its id). Cursors are "<time key> <entry id>"; one that
+    is only an entry id (as they were) is read by the time its id starts with."""
+    stamp, _, entry_id = cursor.partition(" ")
+    if not entry_id:
+        stamp, entry_id = cursor.split("-", 1)[0], cursor
+    if not stamp[:1].isdigit():
+        raise InvalidInput("after", "invalid.cursor")
+    return stamp, entry_id
+
+
+def _newest_entries(lpk: str, before: tuple[str, str] | None, page_size: int):
+    """The member's entries newest first (by time, then id: as the ledger's history always listed them), entries
+    before `before` only. History items of one instant are read together and their entries sorted, since every
+    entry of an item shares the item's time (`t` starts with it). An imported entry's id does not start with its
+    time, so the position is the time and the id together."""
+    condition = SiyuItem.t < before[0] + "$" if before else None  # "$" sorts right after "#"
     pending: list[Entry] = []
     stamp = None
     for item in SiyuItem.by_time.query(lpk, condition, scan_index_forward=False, page_size=page_size):
         item_stamp = item.t.split("#", 1)[0]
         if item_stamp != stamp:
-            yield from sorted((e for e in pending if before is None or e.entry_id < before),
+            yield from sorted((e for e in pending if before is None or (stamp, e.entry_id) < before),
                               key=lambda e: e.entry_id, reverse=True)
             pending, stamp = [], item_stamp
         pending += _entries_of(item)
-    yield from sorted((e for e in pending if before is None or e.entry_id < before),
+    yield from sorted((e for e in pending if before is None or (stamp, e.entry_id) < before),
                       key=lambda e: e.entry_id, reverse=True)
 
 

@@ -265,3 +265,30 @@ def test_an_import_killed_halfway_then_rerun_ends_as_one_clean_run(fresh_table, 
         return sorted((pk.split("#")[2], sk.split("#")[0]) for pk, sk in items)
 
     assert shape(after_crash) == shape(after_clean)
+
+
+def test_an_imported_opening_balance_pages_in_the_history_and_staff_can_reverse_it(store, brand_id):
+    text = ("external_id,phone,lots\n"
+            "YZ-9,13800139000,300@2027-06-30;200@2027-02-28\n")
+    assert run_text(store, brand_id, text).imported == 1
+    member_id = imported_member(brand_id, "YZ-9")
+    points.earn(store, brand_id, member_id, points=50, now=NOW + timedelta(days=1),
+                expires_at=NOW + timedelta(days=366), idempotency_key="after-import")
+    # One entry a page, newest first: the later earning, then the two imported lots (ids that do not start with
+    # their time), and the cursor after each leads on.
+    seen, after = [], None
+    while True:
+        history = store.history(brand_id, member_id, first=1, after=after)
+        seen += [e.points for e in history.items]
+        if not history.has_next_page:
+            break
+        after = history.end_cursor
+    assert seen[0] == 50 and sorted(seen[1:]) == [200, 300]
+    # Staff take back one imported lot: its entry is found by its id.
+    imported = next(e for e in store.entries(brand_id, member_id) if e.kind is EntryKind.IMPORT and e.points == 200)
+    assert store.get_entry(brand_id, member_id, imported.entry_id) == imported
+    points.reverse(store, brand_id, member_id, entry_id=imported.entry_id, now=NOW + timedelta(days=2),
+                   idempotency_key="undo-import", reason="导入有误")
+    assert store.load_member(brand_id, member_id).points.balance == 350
+    totals = points.reconcile(store, brand_id, member_id)
+    assert totals["balance"] == totals["entries"] == totals["lots"] == 350
