@@ -1,6 +1,10 @@
-"""The demo brand that `make dev` loads: 百果园's ladder (普卡/银卡/金卡/钻卡) with a few members and points.
+"""The demo brand that `make dev` loads: 百果园's ladder (普卡/银卡/金卡/钻卡) with a few members and their orders.
 
-Loading is idempotent: a demo member found by phone (an earlier run's, from the saved data) is left as it is.
+The members' histories are real `order.paid` events, each run through the engine as it was received on its day
+(its receiving clock a minute after the order), so points, growth, tiers, upgrade coupons, lifecycle stages and
+the brand's figures are what the rules make of those orders, exactly as for any member; nothing is written around
+the rules. Loading is idempotent: a demo member found by phone (an earlier run's, from the saved data) is left as
+it is.
 Member ids are derived from the demo phone numbers, so they (and the tokens `make dev` prints for them) are the
 same on every machine and after `make dev RESET=1`.
 """
@@ -10,10 +14,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
-from rules import phone, points
+from rules import phone
 from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
 from rules.errors import AlreadyRegistered
 from rules.members import LookupKind, Registration, plan_registration
@@ -42,14 +47,15 @@ def _demo_params() -> dict[str, dict]:
 class DemoMember:
     phone: str
     channel: str
-    growth: int
-    earnings: tuple[tuple[int, int], ...]  # (points, days ago earned), each valid 365 days from earning
+    orders: tuple[tuple[int, int], ...]  # (yuan paid, days ago), oldest first
 
 
+# With the demo brand's rules (1 point and 1 growth per yuan, points valid 365 days): the first member reaches 金卡
+# with 2,300 points, the second 银卡 with 500, the third 钻卡 with 5,400.
 DEMO_MEMBERS = (
-    DemoMember("13800138000", "miniprogram", 2500, ((1200, 300), (800, 40), (300, 2))),
-    DemoMember("13900139000", "wecom", 620, ((500, 10),)),
-    DemoMember("13700137000", "store", 5300, ((3000, 200), (2400, 30))),
+    DemoMember("13800138000", "miniprogram", ((1200, 150), (800, 40), (300, 2))),
+    DemoMember("13900139000", "wecom", ((500, 10),)),
+    DemoMember("13700137000", "store", ((3000, 200), (2400, 30))),
 )
 
 
@@ -73,16 +79,35 @@ def load(store: Store, *, now: datetime, phone_key: str) -> dict[str, str]:
             continue  # loaded by an earlier run (the data is saved): what happened to it since stays
         member_id = loaded[phone.mask(phone.normalise(demo.phone))] = _register(store, brand, demo, now=now,
                                                                                 phone_key=phone_key)
-        state = store.load_member(DEMO_BRAND, member_id)
-        tier = brand.tier_for_growth(demo.growth)
-        store.set_standing(state.profile, growth=demo.growth, tier_code=tier.code,
-                           tier_valid_until=now + timedelta(days=120))
-        for index, (amount, days_ago) in enumerate(demo.earnings):
-            earned_at = now - timedelta(days=days_ago)
-            points.earn(store, DEMO_BRAND, member_id, points=amount, now=earned_at,
-                        expires_at=earned_at + timedelta(days=brand.points_validity_days),
-                        idempotency_key=f"demo-earn-{index}", reason="演示订单", actor="demo")
+        _replay_orders(store, demo, member_id, now=now)
     return loaded
+
+
+def demo_order(demo: DemoMember, member_id: str, index: int, *, now: datetime) -> dict[str, Any]:
+    """The demo member's `index`th order as the shop would have sent it (its id is the same on every load)."""
+    yuan, days_ago = demo.orders[index]
+    return {"version": "0", "id": f"demo-{member_id}-order-{index}", "detail-type": "order.paid",
+            "source": "siyu.shop", "time": (now - timedelta(days=days_ago)).isoformat(),
+            "detail": {"brandId": DEMO_BRAND, "memberId": member_id, "orderId": f"DEMO-{member_id[2:10]}-{index + 1}",
+                       "amountFen": yuan * 100, "channel": demo.channel}}
+
+
+def _replay_orders(store: Store, demo: DemoMember, member_id: str, *, now: datetime) -> None:
+    """Each order through the engine on its own day, its follow-ups (a tier change) delivered as they happen."""
+    from infra.eventbus import InProcessBus
+    from rules.engine import Engine
+    from rules.plugin_manager import registry
+
+    received = [now]
+    bus = InProcessBus()
+    engine = Engine(store, registry(), bus, clock=lambda: received[0])
+    bus.handler = lambda event, _context: engine.handle(event)
+    for index in range(len(demo.orders)):
+        event = demo_order(demo, member_id, index, now=now)
+        received[0] = datetime.fromisoformat(event["time"]) + timedelta(minutes=1)
+        summary = engine.handle(event)
+        if summary.status not in ("applied", "duplicate"):
+            raise RuntimeError(f"the demo order {event['id']} was {summary.status}: {summary.reason}")
 
 
 def demo_member_id(phone_number: str) -> str:

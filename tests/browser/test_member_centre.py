@@ -28,8 +28,8 @@ def test_a_new_member_signs_in_with_wechat_and_sees_their_card(page, stack):
 def test_the_demo_member_sees_tier_growth_progress_and_validity(page, stack):
     signed_in_as(page, stack, stack.exported("MEMBER_TOKEN"), "/card")
     expect(page.locator("[data-test=tier]")).to_have_text("金卡")
-    expect(page.locator("[data-test=growth]")).to_have_text("2500")
-    expect(page.locator("[data-test=next-tier]")).to_have_text("再获得 2500 成长值升级为钻卡")
+    expect(page.locator("[data-test=growth]")).to_have_text("2300")
+    expect(page.locator("[data-test=next-tier]")).to_have_text("再获得 2700 成长值升级为钻卡")
     expect(page.locator("[data-test=card]")).to_contain_text("有效期至")
     screenshot(page, "03-card")
 
@@ -89,9 +89,9 @@ def test_a_member_redeems_points_and_sees_the_entry_with_its_reason(page, stack)
     expect(toast(page)).to_contain_text("已兑换 100 积分")
     expect(balance).to_have_text(str(before - 100))
     expect(page.locator("[data-test=history] .van-cell").first).to_contain_text("会员中心兑换")
-    # The reasons the engine and the demo wrote read in Chinese, never "demo order" or "daily check-in".
-    expect(page.locator("[data-test=history]")).to_contain_text("演示订单")
-    expect(page.locator("[data-test=history]")).not_to_contain_text("demo order")
+    # The reasons the engine wrote for the demo member's orders read in Chinese, never the rules' English names.
+    expect(page.locator("[data-test=history]")).to_contain_text("每消费 1 元得积分")
+    expect(page.locator("[data-test=history]")).not_to_contain_text("points per yuan")
     expect(page.locator("[data-test=history]")).not_to_contain_text("daily check-in")
     screenshot(page, "07-points")
 

@@ -115,11 +115,11 @@ def test_an_order_published_with_siyu_events_put_flows_through_the_engine_into_m
     port, output, process, dynamodb_url = local_stack
     member_token = re.search(r"^siyu: member token: (\S+)$", output, re.M).group(1)
     me = post(port, "{ me { id points { balance } growth tier { code } } }", member_token)["data"]["me"]
-    assert (me["points"]["balance"], me["growth"], me["tier"]["code"]) == (2300, 2500, "JIN")
+    assert (me["points"]["balance"], me["growth"], me["tier"]["code"]) == (2300, 2300, "JIN")
 
     order = {"detail-type": "order.paid", "source": "siyu.shop",
              "detail": {"brandId": "baiguoyuan", "memberId": me["id"], "orderId": "demo-order-1",
-                        "amountFen": 260000, "channel": "miniprogram"}}
+                        "amountFen": 280000, "channel": "miniprogram"}}
     (tmp_path / "order.json").write_text(json.dumps(order))
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_NAME"}
     siyu = [sys.executable, "-m", "infra.cli", "--dynamodb-url", dynamodb_url]
@@ -128,10 +128,9 @@ def test_an_order_published_with_siyu_events_put_flows_through_the_engine_into_m
     assert dry.returncode == 0, dry.stderr
     simulated = json.loads(dry.stdout)
     # points: the award and its once-per-order marker; tiers: growth, marker, the upgrade and its tier.changed, the
-    # 钻卡 gift pack and its marker; coupons: the first-order marker; segments: the member's first judgement (NEW),
-    # the sweep's call back when it would change, and segment.entered (brand effects: not in the member's activity).
-    assert simulated["status"] == "simulated" and simulated["plugins"] == {"points": 2, "tiers": 6, "coupons": 1,
-                                                                           "segments": 3}
+    # 钻卡 gift pack and its marker; segments: the member's judgement (still ACTIVE: the demo orders made them so)
+    # and the sweep's call back when it would change. Not a first order, so coupons mark nothing.
+    assert simulated["status"] == "simulated" and simulated["plugins"] == {"points": 2, "tiers": 6, "segments": 2}
     unchanged = post(port, "{ me { points { balance } tier { code } } }", member_token)["data"]["me"]
     assert unchanged == {"points": {"balance": 2300}, "tier": {"code": "JIN"}}
     published = subprocess.run([*siyu, "events", "put", str(tmp_path / "order.json")], cwd=ROOT, env=env,
@@ -141,8 +140,11 @@ def test_an_order_published_with_siyu_events_put_flows_through_the_engine_into_m
 
     after = post(port, "{ me { points { balance } growth tier { code } nextTier { code } coupons { name } } }",
                  member_token)
-    assert after == {"data": {"me": {"points": {"balance": 4900}, "growth": 5100, "tier": {"code": "ZUAN"},
-                                     "nextTier": None, "coupons": [{"name": "钻卡升级礼包"}]}}}
+    coupons = sorted(coupon["name"] for coupon in after["data"]["me"].pop("coupons"))
+    assert after == {"data": {"me": {"points": {"balance": 5100}, "growth": 5100, "tier": {"code": "ZUAN"},
+                                     "nextTier": None}}}
+    # The 钻卡 gift pack joins the 银卡 and 金卡 packs the demo member's own orders earned on the way.
+    assert coupons == ["金卡升级礼包", "钻卡升级礼包", "银卡升级礼包"]
 
 
 @pytest.mark.stack
@@ -150,10 +152,10 @@ def test_siyu_sweep_runs_the_daily_sweep_for_a_chosen_date_with_a_progress_bar(l
     port, output, process, dynamodb_url = local_stack
     member_token = re.search(r"^siyu: member token: (\S+)$", output, re.M).group(1)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_NAME"}
-    # The demo member's oldest lot (1,200 points, earned 300 days ago) expires in 65 days; the sweep for the day
+    # The demo member's oldest lot (1,200 points, earned 150 days ago) expires in 215 days; the sweep for the day
     # after writes it off, as the scheduled one would then (a date ahead of the clock: --allow-future). The day is
     # the brand's (Asia/Shanghai): from 16:00 UTC on, its calendar is a day ahead of UTC's.
-    later = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=66)).date().isoformat()
+    later = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=216)).date().isoformat()
     swept = subprocess.run([sys.executable, "-m", "infra.cli", "--dynamodb-url", dynamodb_url, "sweep", "--date",
                             later, "--allow-future", "--progress"], cwd=ROOT, env=env, capture_output=True, text=True,
                            timeout=120)
