@@ -37,6 +37,9 @@ def _number(text: str) -> Any:
     return json.loads(text)
 
 
+number = _number  # for the raw readers (infra/member_read.py): the same decoding as a NumberAttribute read here
+
+
 def _spec(name: str, attr: Any) -> Spec:
     kind = type(attr)
     wire = attr.attr_type if kind.get_value is Attribute.get_value else None
@@ -84,13 +87,19 @@ def from_raw_data(cls: type, data: dict[str, dict[str, Any]]) -> Any:
             stored = discriminator.deserialize(discriminator.get_value(raw_kind))
     if stored is not None and not issubclass(stored, cls):
         raise ValueError(f"Cannot instantiate a {cls.__name__} from the returned class: {stored.__name__}")
-    target = stored or cls
+    item = object.__new__(stored or cls)
+    item.attribute_values = attribute_values(stored or cls, data)
+    return item
+
+
+def attribute_values(target: type, data: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The `attribute_values` of a `target` read from `data` (`from_raw_data` once the class is known)."""
     fixed, made, by_stored_name = _plan(target)
-    attribute_values = dict(fixed)
+    values = dict(fixed)
     for name, default in made:
         value = default()
         if value is not None:
-            attribute_values[name] = value
+            values[name] = value
     # The values present (an item holds a few of its class's attributes): each as its attribute's `get_value` and
     # `deserialize` would (the plain steps of pynamodb's base attribute, numbers and dates done in place).
     for stored_name, raw in data.items():
@@ -103,10 +112,8 @@ def from_raw_data(cls: type, data: dict[str, dict[str, Any]]) -> Any:
                 value = raw[wire]
             else:
                 value = wire(raw)
-            attribute_values[name] = value if decode is None else decode(value)
-    item = object.__new__(target)
-    item.attribute_values = attribute_values
-    return item
+            values[name] = value if decode is None else decode(value)
+    return values
 
 
 # ---- queries ------------------------------------------------------------------------------------------------------

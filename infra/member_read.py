@@ -1,0 +1,154 @@
+"""A member's state Query without pynamodb's per-call and per-item bookkeeping (issue 15, engine CPU).
+
+Every event reads its member with one strongly consistent Query of the member's state partition (`load_member`):
+about twenty items, most of them lots. Through `SiyuItem.query` each call built and serialised its key condition
+and filter again, and each item became a model object that `load_member` then read back into a `Lot` or a
+profile. Here:
+
+- `query`: the same Query request (the same parameters in the same order, so the same bytes), from a template that
+  pynamodb serialises once per shape of the conditions (`shape`); each call fills in only its own values (the
+  partition key, a request's sort keys, the TTL cut-off). Paged as pynamodb's `ResultIterator` pages (the next
+  request starts at `LastEvaluatedKey`); errors wrapped as pynamodb's `Connection.query` wraps them (`QueryError`).
+  The answer is the raw items (DynamoDB's attribute maps).
+- `lot` and `values`: raw items decoded straight into what `load_member` builds, with the same decoders as
+  `item_codec.from_raw_data`. A lot that is not in the shape the store writes (a NULL, a missing value, a number
+  that is not an integer) is answered None and goes the model's way, so its errors stay the model's.
+
+`tests/unit/test_member_read.py` proves both against pynamodb's own path: the requests sent are equal (captured
+at `Connection.dispatch`), and `load_member` returns the state the model path returned, for every kind of item.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from pynamodb.attributes import UTCDateTimeAttribute
+from pynamodb.connection.base import BOTOCORE_EXCEPTIONS
+from pynamodb.constants import QUERY
+from pynamodb.exceptions import QueryError
+from pynamodb.expressions.operand import Path
+
+from infra import item_codec, table
+from infra.models import LotItem, SiyuItem
+from rules.ledger import Lot
+
+# Stand-ins for a call's own values while a shape's template is serialised: they are found again in the
+# template's values and replaced per call. Nothing a member's Query names can equal them (a NUL is never in a key).
+_PK = "\x00pk"
+_REQUEST = "\x00request"
+_AS_OF = datetime(2999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+
+# shape -> (key condition text, filter text or None, names, values, slots: [(placeholder, which value)]).
+_templates: dict[tuple, tuple[str, str | None, dict[str, str], dict[str, Any], tuple[tuple[str, int], ...]]] = {}
+Conditions = Callable[[str | None, datetime | None], tuple[Any, Any]]
+
+
+def _template(shape: tuple, conditions: Conditions, request_key: str | None, as_of: datetime | None) -> tuple:
+    """Serialise a shape's conditions as pynamodb's `Model.query` and `Connection.query` do, with the stand-ins."""
+    range_condition, filter_condition = conditions(None if request_key is None else _REQUEST,
+                                                   None if as_of is None else _AS_OF)
+    kinds = item_codec.kinds_condition(SiyuItem)
+    if kinds is not None:
+        filter_condition &= kinds
+    hash_keyname = SiyuItem._get_connection().connection.get_meta_table(SiyuItem.Meta.table_name).hash_keyname
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    key_condition = Path([hash_keyname]) == {"S": _PK}
+    if range_condition is not None:
+        key_condition &= range_condition
+    key_text = key_condition.serialize(names, values)
+    filter_text = filter_condition.serialize(names, values) if filter_condition is not None else None
+    # Which placeholders hold a call's own values: 0 the partition key, 1 and 2 a request's sort keys (as written
+    # now and by earlier versions), 3 the TTL cut-off.
+    own = {("S", _PK): 0, ("N", SiyuItem.ttl.serialize(_AS_OF)): 3}
+    if request_key is not None:
+        from infra import keys
+
+        own.update({("S", keys.request_sk(_REQUEST)): 1, ("S", keys.legacy_request_sk(_REQUEST)): 2})
+    slots = tuple((placeholder, own[next(iter(value.items()))]) for placeholder, value in values.items()
+                  if len(value) == 1 and next(iter(value.items())) in own)
+    template = (key_text, filter_text, {v: k for k, v in names.items()}, values, slots)
+    if len(_templates) < 64:
+        _templates[shape] = template
+    return template
+
+
+def query(shape: tuple, conditions: Conditions, pk: str, *, request_key: str | None = None,
+          as_of: datetime | None = None, consistent_read: bool) -> list[dict[str, Any]]:
+    """The raw items of `SiyuItem.query(pk, range, filter, consistent_read=...)`, where `conditions(request_key,
+    as_of)` gives that range condition and filter (all of whose values other than the request's sort keys and
+    the TTL cut-off are fixed for the `shape`). The same requests as that call sends, page by page."""
+    from infra import keys
+
+    kinds = item_codec.kinds_condition(SiyuItem)
+    key = (shape, id(kinds), request_key is not None, as_of is not None)
+    template = _templates.get(key) or _template(key, conditions, request_key, as_of)
+    key_text, filter_text, names, fixed_values, slots = template
+    values = dict(fixed_values)
+    own = (pk, None, None, None)
+    if slots:
+        own = (pk, keys.request_sk(request_key) if request_key is not None else None,
+               keys.legacy_request_sk(request_key) if request_key is not None else None,
+               SiyuItem.ttl.serialize(as_of) if as_of is not None else None)
+    for placeholder, which in slots:
+        values[placeholder] = {"N" if which == 3 else "S": own[which]}
+    connection = SiyuItem._get_connection()
+    items: list[dict[str, Any]] = []
+    start = None
+    while True:
+        # The parameters in the order pynamodb's `Connection.query` puts them (botocore serialises them in order).
+        kwargs: dict[str, Any] = {"TableName": connection.table_name, "KeyConditionExpression": key_text}
+        if filter_text is not None:
+            kwargs["FilterExpression"] = filter_text
+        if consistent_read:
+            kwargs["ConsistentRead"] = True
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        if values:
+            # Each value's map afresh, as pynamodb makes them per call: nothing a request holds is shared.
+            kwargs["ExpressionAttributeValues"] = {k: dict(v) for k, v in values.items()}
+        try:
+            answer = connection.connection.dispatch(QUERY, kwargs)
+        except BOTOCORE_EXCEPTIONS as e:
+            raise QueryError("Failed to query items: {}".format(e), e)
+        items += answer.get("Items") or ()
+        start = answer.get("LastEvaluatedKey")
+        if start is None:
+            return items
+
+
+# ---- raw items ----------------------------------------------------------------------------------------------------
+
+_number = item_codec.number
+_date = UTCDateTimeAttribute._fast_parse_utc_date_string
+_DUE_PK = table.DUE_PK
+
+
+def kind(raw: dict[str, Any]) -> str | None:
+    """The item's kind as stored (the discriminator's value: "lot", "member", ...)."""
+    stored = raw.get("type")
+    return stored.get("S") if stored else None
+
+
+LOT = LotItem._get_discriminator_attribute().get_discriminator(LotItem)
+
+
+def lot(raw: dict[str, Any]) -> Lot | None:
+    """A lot item as `load_member` reads it from a `LotItem` (`attribute_values`: the attributes' own decoders),
+    or None when the item is not in the shape the store writes (the model path then decodes it, errors and all)."""
+    try:
+        source = raw.get("source")
+        due = raw.get(_DUE_PK)
+        return Lot(raw["lot_id"]["S"], int(_number(raw["earned"]["N"])), int(_number(raw["remaining"]["N"])),
+                   _date(raw["earned_at"]["S"]), _date(raw["expires_at"]["S"]),
+                   None if source is None else source["S"], due is not None and due["S"] is not None)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def values(cls: type, raw: dict[str, Any]) -> dict[str, Any]:
+    """What `cls.from_raw_data(raw).attribute_values` holds, for an item known to be a `cls`, without the object."""
+    return item_codec.attribute_values(cls, raw)
