@@ -176,7 +176,8 @@ class CoreStore(ProfileStore):
         profile: dict[str, Any] | None = None
         items: list[Any] = []
         for raw in raw_items:
-            kind = member_read.kind(raw)
+            stored = raw.get("type")  # the kind as stored: "lot", "member", ...
+            kind = stored.get("S") if stored else None
             if kind == member_read.LOT:
                 lot = member_read.lot(raw)
                 lots.append(lot if lot is not None else _lot_from_item(SiyuItem.from_raw_data(raw)))

@@ -10,6 +10,7 @@ saving, updating and reading attributes work as before. `tests/unit/test_item_co
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Callable
 
 import json
@@ -39,6 +40,22 @@ def _number(text: str) -> Any:
 
 number = _number  # for the raw readers (infra/member_read.py): the same decoding as a NumberAttribute read here
 
+_pynamodb_utc = UTCDateTimeAttribute._fast_parse_utc_date_string
+_from_iso = datetime.fromisoformat
+
+
+def parse_utc(text: str) -> datetime:
+    """`UTCDateTimeAttribute.deserialize`: a member's Query brings two dates per lot. Text in exactly the form
+    pynamodb writes (`2026-03-01T02:00:00.000000+0000`) goes through the C parser (a sixth of the time; the same
+    datetime, in `timezone.utc`); anything else, or anything it refuses, through pynamodb's own parser."""
+    if (text.__class__ is str and len(text) == 31 and text[26:] == "+0000" and text[19] == "." and text[10] == "T"
+            and text[4] == "-" and text[7] == "-" and text[13] == ":" and text[16] == ":"):
+        try:
+            return _from_iso(text)
+        except ValueError:
+            pass
+    return _pynamodb_utc(text)
+
 
 def _spec(name: str, attr: Any) -> Spec:
     kind = type(attr)
@@ -48,7 +65,7 @@ def _spec(name: str, attr: Any) -> Spec:
     elif kind.deserialize is NumberAttribute.deserialize:
         decode = _number
     elif kind.deserialize is UTCDateTimeAttribute.deserialize:
-        decode = UTCDateTimeAttribute._fast_parse_utc_date_string
+        decode = parse_utc
     else:
         decode = attr.deserialize
     return (name, wire, decode) if wire is not None else (name, attr.get_value, decode)

@@ -23,7 +23,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from pynamodb.attributes import UTCDateTimeAttribute
 from pynamodb.connection.base import BOTOCORE_EXCEPTIONS
 from pynamodb.constants import QUERY
 from pynamodb.exceptions import QueryError
@@ -123,14 +122,8 @@ def query(shape: tuple, conditions: Conditions, pk: str, *, request_key: str | N
 # ---- raw items ----------------------------------------------------------------------------------------------------
 
 _number = item_codec.number
-_date = UTCDateTimeAttribute._fast_parse_utc_date_string
+_date = item_codec.parse_utc
 _DUE_PK = table.DUE_PK
-
-
-def kind(raw: dict[str, Any]) -> str | None:
-    """The item's kind as stored (the discriminator's value: "lot", "member", ...)."""
-    stored = raw.get("type")
-    return stored.get("S") if stored else None
 
 
 LOT = LotItem._get_discriminator_attribute().get_discriminator(LotItem)

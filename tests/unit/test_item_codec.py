@@ -210,3 +210,24 @@ def test_the_member_querys_kept_filter_serialises_as_the_one_built_each_time(mon
                         filter_condition=plain, consistent_read=not page))
     assert len(sent) == 3
     assert [list(kw.items()) for _, kw in sent[:2]] == [list(sent[2][1].items())] * 2
+
+
+@pytest.mark.parametrize("text", [
+    "2026-03-01T02:00:00.000000+0000", "2026-11-10T22:21:00.123456+0000", "9999-12-31T23:59:59.999999+0000",
+    "0001-01-01T00:00:00.000000+0000", "999-01-01T00:00:00.000000+0000",  # padded, as pynamodb pads old dates
+    "2026-02-30T02:00:00.000000+0000", "2026-03-01T02:00:00.00000 +0000", "2026-03-01T02:00:00,000000+0000",
+    "2026-03-01T02:00:00.000000+0800", "2026-03-01 02:00:00.000000+0000", "2026-03-01T02:00:00+0000", "",
+    "2026-03-01T02:00:00.000000Z", "2026-03-01T02:00:00.000000+00:00", "٢٠٢٦-03-01T02:00:00.000000+0000",
+])
+def test_a_date_reads_as_pynamodb_reads_it_or_is_refused_as_pynamodb_refuses_it(text):
+    from pynamodb.attributes import UTCDateTimeAttribute
+
+    try:
+        theirs = UTCDateTimeAttribute().deserialize(text)
+    except ValueError as refused:
+        with pytest.raises(ValueError) as ours:
+            item_codec.parse_utc(text)
+        assert str(ours.value) == str(refused)
+    else:
+        ours = item_codec.parse_utc(text)
+        assert ours == theirs and ours.tzinfo is theirs.tzinfo and ours.utcoffset() == theirs.utcoffset()
