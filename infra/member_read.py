@@ -21,14 +21,14 @@ at `Connection.dispatch`), and `load_member` returns the state the model path re
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from pynamodb.connection.base import BOTOCORE_EXCEPTIONS
 from pynamodb.constants import QUERY
 from pynamodb.exceptions import QueryError
 from pynamodb.expressions.operand import Path
 
-from infra import item_codec, table
+from infra import item_codec, keys, table
 from infra.models import LotItem, SiyuItem
 from rules.ledger import Lot
 
@@ -37,17 +37,28 @@ from rules.ledger import Lot
 _PK = "\x00pk"
 _REQUEST = "\x00request"
 _AS_OF = datetime(2999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+# Which of a call's own values a placeholder takes: the partition key, the named request's sort keys (as written
+# now and by earlier versions), the TTL cut-off.
+PK, REQUEST, LEGACY_REQUEST, CUT_OFF = range(4)
 
-# shape -> (key condition text, filter text or None, names, values, slots: [(placeholder, which value)]).
-_templates: dict[tuple, tuple[str, str | None, dict[str, str], dict[str, Any], tuple[tuple[str, int], ...]]] = {}
+
+class _Template(NamedTuple):
+    kinds: Any  # the kinds' filter it was made with (`item_codec.kinds_condition`: new when a family registers)
+    key_condition: str
+    filter: str | None
+    names: dict[str, str]
+    values: dict[str, Any]
+    slots: tuple[tuple[str, int], ...]  # (placeholder, which of the call's own values)
+
+
+_templates: dict[tuple, _Template] = {}
 Conditions = Callable[[str | None, datetime | None], tuple[Any, Any]]
 
 
-def _template(shape: tuple, conditions: Conditions, request_key: str | None, as_of: datetime | None) -> tuple:
+def _template(conditions: Conditions, request_key: str | None, as_of: datetime | None, kinds: Any) -> _Template:
     """Serialise a shape's conditions as pynamodb's `Model.query` and `Connection.query` do, with the stand-ins."""
     range_condition, filter_condition = conditions(None if request_key is None else _REQUEST,
                                                    None if as_of is None else _AS_OF)
-    kinds = item_codec.kinds_condition(SiyuItem)
     if kinds is not None:
         filter_condition &= kinds
     hash_keyname = SiyuItem._get_connection().connection.get_meta_table(SiyuItem.Meta.table_name).hash_keyname
@@ -58,56 +69,49 @@ def _template(shape: tuple, conditions: Conditions, request_key: str | None, as_
         key_condition &= range_condition
     key_text = key_condition.serialize(names, values)
     filter_text = filter_condition.serialize(names, values) if filter_condition is not None else None
-    # Which placeholders hold a call's own values: 0 the partition key, 1 and 2 a request's sort keys (as written
-    # now and by earlier versions), 3 the TTL cut-off.
-    own = {("S", _PK): 0, ("N", SiyuItem.ttl.serialize(_AS_OF)): 3}
-    if request_key is not None:
-        from infra import keys
-
-        own.update({("S", keys.request_sk(_REQUEST)): 1, ("S", keys.legacy_request_sk(_REQUEST)): 2})
-    slots = tuple((placeholder, own[next(iter(value.items()))]) for placeholder, value in values.items()
-                  if len(value) == 1 and next(iter(value.items())) in own)
-    template = (key_text, filter_text, {v: k for k, v in names.items()}, values, slots)
-    if len(_templates) < 64:
-        _templates[shape] = template
-    return template
+    own = {("S", _PK): PK, ("S", keys.request_sk(_REQUEST)): REQUEST,
+           ("S", keys.legacy_request_sk(_REQUEST)): LEGACY_REQUEST, ("N", SiyuItem.ttl.serialize(_AS_OF)): CUT_OFF}
+    slots = tuple((placeholder, own[wire, text]) for placeholder, value in values.items()
+                  for wire, text in value.items() if isinstance(text, str) and (wire, text) in own)
+    return _Template(kinds, key_text, filter_text, {v: k for k, v in names.items()}, values, slots)
 
 
-def query(shape: tuple, conditions: Conditions, pk: str, *, request_key: str | None = None,
+def query(shape: Any, conditions: Conditions, pk: str, *, request_key: str | None = None,
           as_of: datetime | None = None, consistent_read: bool) -> list[dict[str, Any]]:
-    """The raw items of `SiyuItem.query(pk, range, filter, consistent_read=...)`, where `conditions(request_key,
-    as_of)` gives that range condition and filter (all of whose values other than the request's sort keys and
-    the TTL cut-off are fixed for the `shape`). The same requests as that call sends, page by page."""
-    from infra import keys
-
+    """The raw items `SiyuItem.query(pk, range_condition, filter_condition, consistent_read=...)` would read, by
+    the same requests, where `conditions(request_key, as_of)` gives that range condition and filter: the same
+    conditions for the same `shape`, whatever the partition, the request key and the cut-off."""
     kinds = item_codec.kinds_condition(SiyuItem)
-    key = (shape, id(kinds), request_key is not None, as_of is not None)
-    template = _templates.get(key) or _template(key, conditions, request_key, as_of)
-    key_text, filter_text, names, fixed_values, slots = template
-    values = dict(fixed_values)
-    own = (pk, None, None, None)
-    if slots:
-        own = (pk, keys.request_sk(request_key) if request_key is not None else None,
-               keys.legacy_request_sk(request_key) if request_key is not None else None,
-               SiyuItem.ttl.serialize(as_of) if as_of is not None else None)
-    for placeholder, which in slots:
-        values[placeholder] = {"N" if which == 3 else "S": own[which]}
+    key = (shape, request_key is not None, as_of is not None)
+    template = _templates.get(key)
+    if template is None or template.kinds is not kinds:
+        template = _template(conditions, request_key, as_of, kinds)
+        if len(_templates) < 64:
+            _templates[key] = template
+    values = dict(template.values)
+    for placeholder, which in template.slots:
+        if which == PK:
+            values[placeholder] = {"S": pk}
+        elif which == CUT_OFF:
+            values[placeholder] = {"N": SiyuItem.ttl.serialize(as_of)}
+        else:
+            values[placeholder] = {"S": (keys.request_sk if which == REQUEST else keys.legacy_request_sk)(request_key)}
     connection = SiyuItem._get_connection()
     items: list[dict[str, Any]] = []
     start = None
     while True:
-        # The parameters in the order pynamodb's `Connection.query` puts them (botocore serialises them in order).
-        kwargs: dict[str, Any] = {"TableName": connection.table_name, "KeyConditionExpression": key_text}
-        if filter_text is not None:
-            kwargs["FilterExpression"] = filter_text
+        # The parameters in the order pynamodb's `Connection.query` puts them (botocore serialises them in order),
+        # each map made afresh as pynamodb makes them per request.
+        kwargs: dict[str, Any] = {"TableName": connection.table_name, "KeyConditionExpression": template.key_condition}
+        if template.filter is not None:
+            kwargs["FilterExpression"] = template.filter
         if consistent_read:
             kwargs["ConsistentRead"] = True
         if start:
             kwargs["ExclusiveStartKey"] = start
-        if names:
-            kwargs["ExpressionAttributeNames"] = names
+        if template.names:
+            kwargs["ExpressionAttributeNames"] = dict(template.names)
         if values:
-            # Each value's map afresh, as pynamodb makes them per call: nothing a request holds is shared.
             kwargs["ExpressionAttributeValues"] = {k: dict(v) for k, v in values.items()}
         try:
             answer = connection.connection.dispatch(QUERY, kwargs)
