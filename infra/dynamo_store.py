@@ -171,20 +171,22 @@ class CoreStore(ProfileStore):
         raw_items = member_read.query(
             (page, below_page), lambda request, cut_off: _member_conditions(page, below_page, request, cut_off),
             mpk, request_key=named_request, as_of=as_of, consistent_read=not page)
-        # Lots and the profile (most of the items) straight from the wire; the other kinds through their models.
+        # Lots and the profile (most of the items) straight from the wire, the kinds read below through their
+        # models, and the kinds no member load reads (counters...) not decoded (`_kind_plan`).
         lots: list[Lot] = []
         profile: dict[str, Any] | None = None
         items: list[Any] = []
+        plan = _kind_plan()
         for raw in raw_items:
             stored = raw.get("type")  # the kind as stored: "lot", "member", ...
-            kind = stored.get("S") if stored else None
-            if kind == member_read.LOT:
-                lot = member_read.lot(raw)
-                lots.append(lot if lot is not None else _lot_from_item(SiyuItem.from_raw_data(raw)))
-            elif kind == _MEMBER:
-                profile = member_read.values(MemberItem, raw)
-            else:
+            how = plan.get(stored.get("S")) if stored else None
+            if how is None or how[0] is _AS_MODEL:  # (a kind the table does not know fails there, as it did)
                 items.append(SiyuItem.from_raw_data(raw))
+            elif how[0] is _AS_LOT:
+                lot = member_read.lot(raw) if how[1] is LotItem else None
+                lots.append(lot if lot is not None else _lot_from_item(SiyuItem.from_raw_data(raw)))
+            elif how[0] is _AS_PROFILE:
+                profile = item_codec.attribute_values(how[1], raw)
         lpk = keys.ledger_pk(brand_id, member_id)
         if marks is not None and not page:
             if wanted_request:
@@ -1018,7 +1020,33 @@ def _live(as_of: datetime) -> Any:
     return SiyuItem.ttl.does_not_exist() | (SiyuItem.ttl > as_of)
 
 
-_MEMBER = MemberItem._get_discriminator_attribute().get_discriminator(MemberItem)
+_AS_LOT, _AS_PROFILE, _AS_MODEL, _UNREAD = "lot", "profile", "model", "unread"
+# The kinds `load_member` reads as model objects (besides the families' holdings).
+_READ_AS_MODELS = (RequestItem, MarkerItem, MarkerGroupItem, OrderItem, ConsentItem, daily_totals.DailyTotalsItem)
+_kind_plans: list[tuple[Any, int, dict[str, tuple[str, type]]]] = []
+
+
+def _kind_plan() -> dict[str, tuple[str, type]]:
+    """Per stored kind, what a member load does with an item of it, as its loop over model objects did: a family's
+    holding, a request, marker, order, consent or daily totals is made its model object; a lot or the profile is
+    read from the wire (`_AS_LOT`, `_AS_PROFILE`); any other kind (counters, which no member load reads) was made
+    an object and then ignored, and is now left undecoded. Made again when a family registers kinds."""
+    readers = family_storage.holdings()
+    classes = SiyuItem._get_discriminator_attribute()._class_map
+    if _kind_plans and _kind_plans[0][0] is readers and _kind_plans[0][1] == len(classes):
+        return _kind_plans[0][2]
+    plan: dict[str, tuple[str, type]] = {}
+    for cls, kind in list(classes.items()):
+        if cls in readers or issubclass(cls, _READ_AS_MODELS):
+            plan[kind] = (_AS_MODEL, cls)
+        elif issubclass(cls, MemberItem):
+            plan[kind] = (_AS_PROFILE, cls)
+        elif issubclass(cls, LotItem):
+            plan[kind] = (_AS_LOT, cls)
+        else:
+            plan[kind] = (_UNREAD, cls)
+    _kind_plans[:] = [(readers, len(classes), plan)]
+    return plan
 
 
 def _lot_from_item(item: LotItem) -> Lot:

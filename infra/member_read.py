@@ -10,9 +10,11 @@ profile. Here:
   partition key, a request's sort keys, the TTL cut-off). Paged as pynamodb's `ResultIterator` pages (the next
   request starts at `LastEvaluatedKey`); errors wrapped as pynamodb's `Connection.query` wraps them (`QueryError`).
   The answer is the raw items (DynamoDB's attribute maps).
-- `lot` and `values`: raw items decoded straight into what `load_member` builds, with the same decoders as
+- `lot`: a lot's raw item decoded straight into the `Lot` `load_member` builds, with the same decoders as
   `item_codec.from_raw_data`. A lot that is not in the shape the store writes (a NULL, a missing value, a number
-  that is not an integer) is answered None and goes the model's way, so its errors stay the model's.
+  that is not an integer) is answered None and goes the model's way, so its errors stay the model's. (The profile
+  is read as `item_codec.attribute_values`, without the object; `load_member`'s `_kind_plan` says which kind goes
+  which way.)
 
 `tests/unit/test_member_read.py` proves both against pynamodb's own path: the requests sent are equal (captured
 at `Connection.dispatch`), and `load_member` returns the state the model path returned, for every kind of item.
@@ -20,6 +22,7 @@ at `Connection.dispatch`), and `load_member` returns the state the model path re
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timezone
 from typing import Any, Callable, NamedTuple
 
@@ -29,7 +32,7 @@ from pynamodb.exceptions import QueryError
 from pynamodb.expressions.operand import Path
 
 from infra import item_codec, keys, table
-from infra.models import LotItem, SiyuItem
+from infra.models import SiyuItem
 from rules.ledger import Lot
 
 # Stand-ins for a call's own values while a shape's template is serialised: they are found again in the
@@ -130,7 +133,13 @@ _date = item_codec.parse_utc
 _DUE_PK = table.DUE_PK
 
 
-LOT = LotItem._get_discriminator_attribute().get_discriminator(LotItem)
+_LOT_FIELDS = tuple(f.name for f in dataclasses.fields(Lot))
+# `Lot` is a frozen dataclass: its `__init__` sets each field through `object.__setattr__`, which costs more than
+# the rest of a lot's decoding. The same instance is its fields in its `__dict__`; only while `Lot` has nothing else
+# to do on construction (no `__post_init__`, no slots, the fields as read here), else through `Lot(...)`.
+_FILL_LOTS = (not hasattr(Lot, "__post_init__") and "__slots__" not in vars(Lot)
+              and _LOT_FIELDS == ("lot_id", "earned", "remaining", "earned_at", "expires_at", "source", "listed"))
+_new = object.__new__
 
 
 def lot(raw: dict[str, Any]) -> Lot | None:
@@ -139,13 +148,15 @@ def lot(raw: dict[str, Any]) -> Lot | None:
     try:
         source = raw.get("source")
         due = raw.get(_DUE_PK)
-        return Lot(raw["lot_id"]["S"], int(_number(raw["earned"]["N"])), int(_number(raw["remaining"]["N"])),
-                   _date(raw["earned_at"]["S"]), _date(raw["expires_at"]["S"]),
-                   None if source is None else source["S"], due is not None and due["S"] is not None)
+        values = (raw["lot_id"]["S"], int(_number(raw["earned"]["N"])), int(_number(raw["remaining"]["N"])),
+                  _date(raw["earned_at"]["S"]), _date(raw["expires_at"]["S"]),
+                  None if source is None else source["S"], due is not None and due["S"] is not None)
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
-
-
-def values(cls: type, raw: dict[str, Any]) -> dict[str, Any]:
-    """What `cls.from_raw_data(raw).attribute_values` holds, for an item known to be a `cls`, without the object."""
-    return item_codec.attribute_values(cls, raw)
+    if not _FILL_LOTS:
+        return Lot(*values)
+    made = _new(Lot)
+    fields = made.__dict__
+    (fields["lot_id"], fields["earned"], fields["remaining"], fields["earned_at"], fields["expires_at"],
+     fields["source"], fields["listed"]) = values
+    return made
