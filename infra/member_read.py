@@ -23,7 +23,7 @@ at `Connection.dispatch`), and `load_member` returns the state the model path re
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, NamedTuple
 
 from pynamodb.connection.base import BOTOCORE_EXCEPTIONS
@@ -96,7 +96,7 @@ def query(shape: Any, conditions: Conditions, pk: str, *, request_key: str | Non
         if which == PK:
             values[placeholder] = {"S": pk}
         elif which == CUT_OFF:
-            values[placeholder] = {"N": SiyuItem.ttl.serialize(as_of)}
+            values[placeholder] = {"N": cut_off(as_of)}
         else:
             values[placeholder] = {"S": (keys.request_sk if which == REQUEST else keys.legacy_request_sk)(request_key)}
     connection = SiyuItem._get_connection()
@@ -115,7 +115,8 @@ def query(shape: Any, conditions: Conditions, pk: str, *, request_key: str | Non
         if template.names:
             kwargs["ExpressionAttributeNames"] = dict(template.names)
         if values:
-            kwargs["ExpressionAttributeValues"] = {k: dict(v) for k, v in values.items()}
+            # The fixed values' maps are the template's own: botocore only reads a request's parameters.
+            kwargs["ExpressionAttributeValues"] = dict(values)
         try:
             answer = connection.connection.dispatch(QUERY, kwargs)
         except BOTOCORE_EXCEPTIONS as e:
@@ -124,6 +125,18 @@ def query(shape: Any, conditions: Conditions, pk: str, *, request_key: str | Non
         start = answer.get("LastEvaluatedKey")
         if start is None:
             return items
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_SECOND = timedelta(seconds=1)
+
+
+def cut_off(as_of: datetime) -> str:
+    """`SiyuItem.ttl.serialize(as_of)` (the whole seconds since the epoch, as text), by arithmetic for an aware
+    datetime; anything else through the attribute (which refuses naive datetimes)."""
+    if as_of.__class__ is datetime and as_of.utcoffset() is not None:
+        return str((as_of - _EPOCH) // _SECOND)
+    return SiyuItem.ttl.serialize(as_of)
 
 
 # ---- raw items ----------------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Items read from the table become the same pynamodb objects through the codec as through pynamodb's own path."""
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -231,3 +232,29 @@ def test_a_date_reads_as_pynamodb_reads_it_or_is_refused_as_pynamodb_refuses_it(
     else:
         ours = item_codec.parse_utc(text)
         assert ours == theirs and ours.tzinfo is theirs.tzinfo and ours.utcoffset() == theirs.utcoffset()
+
+
+@pytest.mark.parametrize("as_of", [
+    datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc), datetime(2026, 3, 1, 2, 0, 0, 999999, tzinfo=timezone.utc),
+    datetime(1969, 12, 31, 23, 59, 59, 500000, tzinfo=timezone.utc), datetime(1, 1, 1, tzinfo=timezone.utc),
+    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+    datetime(2026, 3, 1, 10, 0, 0, 1, tzinfo=timezone(timedelta(hours=8))),
+    datetime(2026, 3, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
+])
+def test_a_ttl_cut_off_is_written_as_the_ttl_attribute_writes_it(as_of):
+    from infra import member_read
+
+    try:
+        theirs = SiyuItem.ttl.serialize(as_of)
+    except (ValueError, OverflowError, OSError) as refused:
+        with pytest.raises(type(refused)):
+            member_read.cut_off(as_of)
+    else:
+        assert member_read.cut_off(as_of) == theirs
+
+
+def test_a_naive_cut_off_is_refused_as_the_ttl_attribute_refuses_it():
+    from infra import member_read
+
+    with pytest.raises(ValueError, match="timezone-aware"):
+        member_read.cut_off(datetime(2026, 3, 1))
