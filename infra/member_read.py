@@ -16,8 +16,11 @@ profile. Here:
   is read as `item_codec.attribute_values`, without the object; `load_member`'s `_kind_plan` says which kind goes
   which way.)
 
-`tests/unit/test_member_read.py` proves both against pynamodb's own path: the requests sent are equal (captured
-at `Connection.dispatch`), and `load_member` returns the state the model path returned, for every kind of item.
+`tests/integration/test_member_read.py` proves both against pynamodb's own path (the former `load_member`, kept
+there as the reference): the requests sent are equal byte for byte (captured at `Connection.dispatch`), pages and
+errors included, and `load_member` returns the state the model path returned, for every kind of item, every way a
+member is loaded and cut-offs before and after the markers' TTLs. `tests/unit/test_item_codec.py` compares the
+date and cut-off shortcuts with pynamodb's attributes.
 """
 
 from __future__ import annotations
