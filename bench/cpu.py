@@ -98,14 +98,15 @@ def main() -> int:
     from pynamodb.connection.base import Connection
 
     returned = [0]
-    real_query = Connection.query
+    real_dispatch = Connection.dispatch
 
-    def counting_query(self, *a, **kw):
-        answer = real_query(self, *a, **kw)
-        returned[0] += len(answer.get("Items", ()))
+    def counting_dispatch(self, operation, kwargs):  # every Query goes through here, whichever way it was built
+        answer = real_dispatch(self, operation, kwargs)
+        if operation == "Query":
+            returned[0] += len(answer.get("Items", ()))
         return answer
 
-    Connection.query = counting_query
+    Connection.dispatch = counting_dispatch
     # botocore's own work per request (serialise, sign, send, receive, parse), the same machinery on both sides:
     # what is left of the engine's CPU outside it is pynamodb's and Siyu's.
     from botocore.client import BaseClient

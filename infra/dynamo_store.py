@@ -20,7 +20,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from infra import daily_totals, family_storage, item_codec, keys, table
+from infra import daily_totals, family_storage, item_codec, keys, member_read, table
 from infra.paging import decode_cursor, newest_first, page
 from infra.transactions import Transaction, connection
 from infra.dynamo_errors import response_code, translating
@@ -161,28 +161,32 @@ class CoreStore(ProfileStore):
         # The filter drops what the rules never need (emptied lots stored by earlier versions, other requests'
         # records) from the response; the key condition keeps it to this one partition, for `marks` to the part
         # below `STATE_END` (no request records, no per-order markers) and for the page below `PAGE_END` (no daily
-        # totals either): what they pay for does not grow with the member's orders.
-        # The fixed parts are built once and serialised once per shape (`_filters`): the same request.
-        not_other_requests, holding_lots, page_filter, state_filter = _filters()
-        if wanted_request:
-            not_other_requests = (not_other_requests | (SiyuItem.sk == wanted_request)
-                                  | (SiyuItem.sk == keys.legacy_request_sk(request_key)))
-        # The page's range still holds request records of the earlier layout (`REQ#`), until their TTL.
-        condition = page_filter if page else \
-            not_other_requests & holding_lots if wanted_request else state_filter
-        live = None
-        if as_of is not None:
-            # Markers and request records past their TTL are gone as far as the rules are concerned, whether or
-            # not DynamoDB has deleted them yet (it takes up to a couple of days).
-            live = SiyuItem.ttl.does_not_exist() | (SiyuItem.ttl > as_of)
-            condition &= live
+        # totals either): what they pay for does not grow with the member's orders (`_member_conditions`).
         # Strongly consistent: what is read here becomes the conditions of the write (versions, lot remainders),
         # and a stale replica would only make the write fail and the engine read again. The read-only page
         # (`page`) writes nothing, and reads eventually consistent at half the price (README, "Benchmarks").
+        # The request is serialised once per shape and the items decoded from the wire (infra/member_read.py).
         below_page = page or marks is not None
-        end = keys.PAGE_END if page else keys.STATE_END
-        items: list[Any] = list(SiyuItem.query(mpk, SiyuItem.sk < end if below_page else None,
-                                               filter_condition=condition, consistent_read=not page))
+        named_request = request_key if wanted_request and not page else None
+        raw_items = member_read.query(
+            (page, below_page), lambda request, cut_off: _member_conditions(page, below_page, request, cut_off),
+            mpk, request_key=named_request, as_of=as_of, consistent_read=not page)
+        # Lots and the profile (most of the items) straight from the wire, the kinds read below through their
+        # models, and the kinds no member load reads (counters...) not decoded (`_kind_plan`).
+        lots: list[Lot] = []
+        profile: dict[str, Any] | None = None
+        items: list[Any] = []
+        plan = _kind_plan()
+        for raw in raw_items:
+            stored = raw.get("type")  # the kind as stored: "lot", "member", ...
+            how = plan.get(stored.get("S")) if stored else None
+            if how is None or how[0] is _AS_MODEL:  # (a kind the table does not know fails there, as it did)
+                items.append(SiyuItem.from_raw_data(raw))
+            elif how[0] is _AS_LOT:
+                lot = member_read.lot(raw) if how[1] is LotItem else None
+                lots.append(lot if lot is not None else _lot_from_item(SiyuItem.from_raw_data(raw)))
+            elif how[0] is _AS_PROFILE:
+                profile = item_codec.attribute_values(how[1], raw)
         lpk = keys.ledger_pk(brand_id, member_id)
         if marks is not None and not page:
             if wanted_request:
@@ -202,7 +206,8 @@ class CoreStore(ProfileStore):
                     pass
             if marks.visits:
                 # The visits' markers (check-ins, engagement; short-lived), one Query over what they hold.
-                items += SiyuItem.query(mpk, SiyuItem.sk.startswith(keys.VISIT_MARKS), filter_condition=live,
+                items += SiyuItem.query(mpk, SiyuItem.sk.startswith(keys.VISIT_MARKS),
+                                        filter_condition=_live(as_of) if as_of is not None else None,
                                         consistent_read=True)
         elif not page:
             # A whole load (a sweep): the orders a marker due for the sweep is about come with their items (a
@@ -211,8 +216,6 @@ class CoreStore(ProfileStore):
                             if o is not None})
             if named:
                 items += OrderItem.batch_get([(lpk, keys.order_sk(o)) for o in named], consistent_read=True)
-        profile: MemberItem | None = None
-        lots: list[Lot] = []
         markers: dict[str, dict] = {}
         consents: list[ConsentRecord] = []
         request: RequestRecord | None = None
@@ -224,14 +227,6 @@ class CoreStore(ProfileStore):
             reader = readers.get(type(item))
             if reader is not None:
                 holdings.setdefault(reader[0], []).append(reader[1](item))
-            elif isinstance(item, MemberItem):
-                profile = item
-            elif isinstance(item, LotItem):
-                # The values as the attributes' descriptors give them (`attribute_values` by Python name), without
-                # a descriptor call per value: a member's Query brings ten lots and more (issue 15, engine CPU).
-                v = item.attribute_values.get
-                lots.append(Lot(v("lot_id"), int(v("earned")), int(v("remaining")), v("earned_at"), v("expires_at"),
-                                v("source"), v("gsi1pk") is not None))
             elif isinstance(item, RequestItem):
                 request = _request_from_item(item)
             elif isinstance(item, MarkerItem):
@@ -246,11 +241,11 @@ class CoreStore(ProfileStore):
                 consents.append(_consent_from_item(item))
             elif isinstance(item, daily_totals.DailyTotalsItem):
                 daily_totals.absorb(daily, item)
-        if profile is None or (profile.erased_at is not None and not include_erased):
+        if profile is None or (profile.get("erased_at") is not None and not include_erased):
             return None
-        v = profile.attribute_values.get
+        v = profile.get
         return MemberState(
-            profile=_profile_from_item(profile),
+            profile=_profile_from_values(v),
             points=PointsState(balance=int(v("balance")), lots=tuple(lots), debt=int(v("debt") or 0)),
             request=request,
             version=int(v("version")),
@@ -1003,9 +998,71 @@ def _filters() -> list[Any]:
     return _member_filters
 
 
+def _member_conditions(page: bool, below_page: bool, request_key: str | None,
+                       as_of: datetime | None) -> tuple[Any, Any]:
+    """A member Query's range condition and filter: the page's (`page`) or the state's, keeping the named
+    request's record (`request_key`: as written now and by earlier versions) and dropping markers and records past
+    their TTL at `as_of`. The fixed parts are built once and serialised once per shape (`_filters`)."""
+    not_other_requests, holding_lots, page_filter, state_filter = _filters()
+    if request_key:
+        not_other_requests = (not_other_requests | (SiyuItem.sk == keys.request_sk(request_key))
+                              | (SiyuItem.sk == keys.legacy_request_sk(request_key)))
+    # The page's range still holds request records of the earlier layout (`REQ#`), until their TTL.
+    condition = page_filter if page else not_other_requests & holding_lots if request_key else state_filter
+    if as_of is not None:
+        condition &= _live(as_of)
+    return (SiyuItem.sk < (keys.PAGE_END if page else keys.STATE_END) if below_page else None), condition
+
+
+def _live(as_of: datetime) -> Any:
+    """Items without a TTL, or whose TTL is after `as_of`: markers and request records past their TTL are gone as
+    far as the rules are concerned, whether or not DynamoDB has deleted them yet (it takes up to a couple of days)."""
+    return SiyuItem.ttl.does_not_exist() | (SiyuItem.ttl > as_of)
+
+
+_AS_LOT, _AS_PROFILE, _AS_MODEL, _UNREAD = "lot", "profile", "model", "unread"
+# The kinds `load_member` reads as model objects (besides the families' holdings).
+_READ_AS_MODELS = (RequestItem, MarkerItem, MarkerGroupItem, OrderItem, ConsentItem, daily_totals.DailyTotalsItem)
+_kind_plans: list[tuple[Any, int, dict[str, tuple[str, type]]]] = []
+
+
+def _kind_plan() -> dict[str, tuple[str, type]]:
+    """Per stored kind, what a member load does with an item of it, as its loop over model objects did: a family's
+    holding, a request, marker, order, consent or daily totals is made its model object; a lot or the profile is
+    read from the wire (`_AS_LOT`, `_AS_PROFILE`); any other kind (counters, which no member load reads) was made
+    an object and then ignored, and is now left undecoded. Made again when a family registers kinds."""
+    readers = family_storage.holdings()
+    classes = SiyuItem._get_discriminator_attribute()._class_map
+    if _kind_plans and _kind_plans[0][0] is readers and _kind_plans[0][1] == len(classes):
+        return _kind_plans[0][2]
+    plan: dict[str, tuple[str, type]] = {}
+    for cls, kind in list(classes.items()):
+        if cls in readers or issubclass(cls, _READ_AS_MODELS):
+            plan[kind] = (_AS_MODEL, cls)
+        elif issubclass(cls, MemberItem):
+            plan[kind] = (_AS_PROFILE, cls)
+        elif issubclass(cls, LotItem):
+            plan[kind] = (_AS_LOT, cls)
+        else:
+            plan[kind] = (_UNREAD, cls)
+    _kind_plans[:] = [(readers, len(classes), plan)]
+    return plan
+
+
+def _lot_from_item(item: LotItem) -> Lot:
+    # The values as the attributes' descriptors give them (`attribute_values` by Python name), without a
+    # descriptor call per value.
+    v = item.attribute_values.get
+    return Lot(v("lot_id"), int(v("earned")), int(v("remaining")), v("earned_at"), v("expires_at"), v("source"),
+               v("gsi1pk") is not None)
+
+
 def _profile_from_item(item: MemberItem) -> MemberProfile:
     # `attribute_values` by Python name is what each attribute's descriptor returns, without its per-call checks.
-    v = item.attribute_values.get
+    return _profile_from_values(item.attribute_values.get)
+
+
+def _profile_from_values(v: Any) -> MemberProfile:
     return MemberProfile(
         brand_id=v("brand_id"), member_id=v("member_id"), phone_hash=v("phone_hash"),
         phone_masked=v("phone_masked"), channel=v("channel"), referral_code=v("referral_code") or "",

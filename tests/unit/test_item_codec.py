@@ -1,6 +1,7 @@
 """Items read from the table become the same pynamodb objects through the codec as through pynamodb's own path."""
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -197,22 +198,63 @@ def test_the_member_querys_kept_filter_serialises_as_the_one_built_each_time(mon
     from infra.dynamo_store import DynamoStore
 
     sent = []
-    monkeypatch.setattr(Connection, "query", lambda self, table, hash_key, **kw: sent.append(kw) or {"Items": [], "Count": 0, "ScannedCount": 0})
+    monkeypatch.setattr(Connection, "dispatch", lambda self, operation, kwargs: sent.append((operation, kwargs))
+                        or {"Items": [], "Count": 0, "ScannedCount": 0})
     for _ in range(2):  # the second load serialises from what the first kept
         DynamoStore.load_member(object.__new__(DynamoStore), "b1", "m1", request_key=request_key, as_of=T,
                                 page=page)
     live = SiyuItem.ttl.does_not_exist() | (SiyuItem.ttl > T)
     wanted = keys.request_sk(request_key) if request_key else None
-    plain = _plain_member_filter(page, wanted, request_key) & live & item_codec.kinds_condition(SiyuItem)
-    assert len(sent) == 2
-    for kw in sent:
-        # As pynamodb's connection serialises a Query: the key condition first, then the filter.
-        texts = []
-        for condition in (kw["filter_condition"], plain):
-            names, values = {}, {}
-            key = SiyuItem.pk == "M#b1#m1"
-            if kw["range_key_condition"] is not None:
-                key &= kw["range_key_condition"]
-            key.serialize(names, values)
-            texts.append((condition.serialize(names, values), names, values))
-        assert texts[0] == texts[1]
+    plain = _plain_member_filter(page, wanted, request_key) & live
+    # As pynamodb's own Query sends it, the filter built afresh (the kinds' filter is added by `SiyuItem.query`).
+    list(SiyuItem.query(keys.member_pk("b1", "m1"), SiyuItem.sk < keys.PAGE_END if page else None,
+                        filter_condition=plain, consistent_read=not page))
+    assert len(sent) == 3
+    assert [list(kw.items()) for _, kw in sent[:2]] == [list(sent[2][1].items())] * 2
+
+
+@pytest.mark.parametrize("text", [
+    "2026-03-01T02:00:00.000000+0000", "2026-11-10T22:21:00.123456+0000", "9999-12-31T23:59:59.999999+0000",
+    "0001-01-01T00:00:00.000000+0000", "999-01-01T00:00:00.000000+0000",  # padded, as pynamodb pads old dates
+    "2026-02-30T02:00:00.000000+0000", "2026-03-01T02:00:00.00000 +0000", "2026-03-01T02:00:00,000000+0000",
+    "2026-03-01T02:00:00.000000+0800", "2026-03-01 02:00:00.000000+0000", "2026-03-01T02:00:00+0000", "",
+    "2026-03-01T02:00:00.000000Z", "2026-03-01T02:00:00.000000+00:00", "٢٠٢٦-03-01T02:00:00.000000+0000",
+])
+def test_a_date_reads_as_pynamodb_reads_it_or_is_refused_as_pynamodb_refuses_it(text):
+    from pynamodb.attributes import UTCDateTimeAttribute
+
+    try:
+        theirs = UTCDateTimeAttribute().deserialize(text)
+    except ValueError as refused:
+        with pytest.raises(ValueError) as ours:
+            item_codec.parse_utc(text)
+        assert str(ours.value) == str(refused)
+    else:
+        ours = item_codec.parse_utc(text)
+        assert ours == theirs and ours.tzinfo is theirs.tzinfo and ours.utcoffset() == theirs.utcoffset()
+
+
+@pytest.mark.parametrize("as_of", [
+    datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc), datetime(2026, 3, 1, 2, 0, 0, 999999, tzinfo=timezone.utc),
+    datetime(1969, 12, 31, 23, 59, 59, 500000, tzinfo=timezone.utc), datetime(1, 1, 1, tzinfo=timezone.utc),
+    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+    datetime(2026, 3, 1, 10, 0, 0, 1, tzinfo=timezone(timedelta(hours=8))),
+    datetime(2026, 3, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
+])
+def test_a_ttl_cut_off_is_written_as_the_ttl_attribute_writes_it(as_of):
+    from infra import member_read
+
+    try:
+        theirs = SiyuItem.ttl.serialize(as_of)
+    except (ValueError, OverflowError, OSError) as refused:
+        with pytest.raises(type(refused)):
+            member_read.cut_off(as_of)
+    else:
+        assert member_read.cut_off(as_of) == theirs
+
+
+def test_a_naive_cut_off_is_refused_as_the_ttl_attribute_refuses_it():
+    from infra import member_read
+
+    with pytest.raises(ValueError, match="timezone-aware"):
+        member_read.cut_off(datetime(2026, 3, 1))
