@@ -75,16 +75,25 @@ class Transaction:
         puts = [_put(table, item, condition, return_values) for _, item, condition, return_values in self._puts]
         updates = []
         for _, item, actions, condition in self._updates:
-            deltas = getattr(item, "_siyu_deltas", None)
-            if deltas is not None:
-                # The item's own class names its kind: an ADD may be what creates it.
-                actions = [getattr(type(item), name).add(delta) for name, delta in deltas.items()]
-                actions += [getattr(type(item), name).set(value) for name, value in item._siyu_set.items()]
-                actions.append(type(item).kind.set(type(item)))
-            updates.append(_operation(table, *_instance_keys(item), condition=condition, actions=actions))
+            updates.append(_operation(table, *_instance_keys(item), condition=condition,
+                                      actions=update_actions(item, actions)))
         connection.transact_write_items(condition_check_items=checks, delete_items=deletes, put_items=puts,
                                         update_items=updates, client_request_token=None,
                                         return_consumed_capacity=None, return_item_collection_metrics=None)
+
+
+def update_actions(item: SiyuItem, actions: list) -> list:
+    """The update actions an item of the transaction is sent with: `actions` as given, or for an item collected by
+    `Transaction.add` its ADDs, its plain SETs and its kind (an ADD may be what creates the item, so the item's own
+    class names its kind)."""
+    deltas = getattr(item, "_siyu_deltas", None)
+    if deltas is None:
+        return actions
+    cls = type(item)
+    out = [getattr(cls, name).add(delta) for name, delta in deltas.items()]
+    out += [getattr(cls, name).set(value) for name, value in item._siyu_set.items()]
+    out.append(cls.kind.set(cls))
+    return out
 
 
 # ---- one item's operation, as pynamodb's `Connection.get_operation_kwargs` builds it ------------------------------

@@ -17,7 +17,7 @@ from infra import dynamo_wire, keys
 from infra.dynamo_store import posting_writes
 from infra.models import (ActivityItem, EntryItem, LotItem, MarkerGroupItem, MarkerItem, MemberItem, ProcessedItem,
                           SiyuItem)
-from infra.transactions import Transaction
+from infra.transactions import Transaction, update_actions
 from rules.ledger import Allocation, Entry, EntryKind, Lot, LotUpdate, Posting
 from rules.members import MemberProfile
 
@@ -46,12 +46,7 @@ def as_pynamodb_sent_it(tx: Transaction, connection) -> None:
         for _, item, condition, return_values in tx._puts:
             write.save(item, condition=condition, return_values=return_values)
         for _, item, actions, condition in tx._updates:
-            deltas = getattr(item, "_siyu_deltas", None)
-            if deltas is not None:
-                actions = [getattr(type(item), name).add(delta) for name, delta in deltas.items()]
-                actions += [getattr(type(item), name).set(value) for name, value in item._siyu_set.items()]
-                actions.append(type(item).kind.set(type(item)))
-            write.update(item, actions=actions, condition=condition)
+            write.update(item, actions=update_actions(item, actions), condition=condition)
 
 
 def profile() -> MemberProfile:
