@@ -3,11 +3,16 @@ to the item it is about (the processed record: a duplicate; a member: a conflict
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Callable, Mapping
 
 from pynamodb.attributes import ListAttribute, MapAttribute
 from pynamodb.connection import Connection
-from pynamodb.expressions.update import Update
+from pynamodb.constants import LIST, MAP
+from pynamodb.expressions.condition import (And, BeginsWith, Between, Comparison, Contains, Exists, In, IsType, Not,
+                                            NotExists, Or)
+from pynamodb.expressions.operand import Path, Value, _Decrement, _IfNotExists, _Increment, _ListAppend, _Size
+from pynamodb.expressions.update import AddAction, DeleteAction, RemoveAction, SetAction, Update
 
 from infra.models import SiyuItem
 
@@ -96,6 +101,38 @@ def update_actions(item: SiyuItem, actions: list) -> list:
     return out
 
 
+# ---- the paths of an item's attributes, made once ------------------------------------------------------------------
+
+class _AttributePath(Path):
+    """`Path(attribute)`, whose plain values (an int, a str, a datetime) become `Value(value, attribute=attribute)`
+    without pynamodb's operand checks: such a value is neither an operand, an attribute nor a map, so pynamodb's
+    `_to_operand` makes that same `Value`, whose `__init__` stores `{attr_type: attribute.serialize(value)}`."""
+
+    def _to_operand(self, value: Any) -> Any:
+        if value.__class__ in _PLAIN and self._plain:
+            made = object.__new__(Value)
+            made.attr_type = self.attr_type
+            made.values = ({self.attr_type: self.attribute.serialize(value)},)
+            return made
+        return super()._to_operand(value)
+
+
+_PLAIN = frozenset({int, str, datetime})
+_attribute_paths: dict[int, _AttributePath] = {}
+
+
+def at(attribute: Any) -> Path:
+    """The path of a model's attribute: `at(MemberItem.balance).add(5)` is `MemberItem.balance.add(5)` (the same
+    action, serialised the same), without a new `Path` and pynamodb's operand conversion on every call (issue 15:
+    an event's writes make dozens). A path is not changed by use (indexing one copies it), so one per attribute
+    serves every write; attributes are the model classes' own, never freed, so their id names them."""
+    path = _attribute_paths.get(id(attribute))
+    if path is None:
+        path = _attribute_paths[id(attribute)] = _AttributePath(attribute)
+        path._plain = attribute.attr_type not in (LIST, MAP) and not isinstance(attribute, MapAttribute)
+    return path
+
+
 # ---- one item's operation, as pynamodb's `Connection.get_operation_kwargs` builds it ------------------------------
 
 # Per model class: its key attributes ((python name, stored name, type, serialize) for the hash and range key) and
@@ -149,19 +186,100 @@ def _operation(table: str, cls: type, hash_value: Any, range_value: Any, *, cond
     kwargs.update(_identifier(cls, "Item" if item is not None else "Key", hash_value, range_value))
     if item:
         kwargs["Item"].update(item)
-    names: dict[str, str] = {}
-    values: dict[str, Any] = {}
+    if condition is None and actions is None:
+        if return_values is not None:
+            kwargs["ReturnValuesOnConditionCheckFailure"] = str(return_values).upper()
+        return kwargs
+    condition_text, update_text, names, values = expressions(condition, actions)
     if condition is not None:
-        kwargs["ConditionExpression"] = condition.serialize(names, values)
+        kwargs["ConditionExpression"] = condition_text
     if return_values is not None:
         kwargs["ReturnValuesOnConditionCheckFailure"] = str(return_values).upper()
     if actions is not None:
-        kwargs["UpdateExpression"] = Update(*actions).serialize(names, values)
+        kwargs["UpdateExpression"] = update_text
     if names:
-        kwargs["ExpressionAttributeNames"] = {v: k for k, v in names.items()}
+        kwargs["ExpressionAttributeNames"] = names
     if values:
         kwargs["ExpressionAttributeValues"] = values
     return kwargs
+
+
+# ---- an item's condition and update expressions, remembered per shape -------------------------------------------
+
+# pynamodb serialises an expression node by node on every write: each attribute name through a regular expression
+# into its `#n` placeholder, each value into its `:n`, each node's text formatted. An event's writes come in a few
+# shapes (the same attributes, operators and actions; only the values differ), and for one shape that text and the
+# names are always the same: placeholders are numbered in the order pynamodb meets them, names by first use, values
+# one each (never shared). So the text and the names are remembered per shape, and for a write of a known shape only
+# its values are collected, in pynamodb's order. A shape is remembered only once pynamodb's own serialisation of it
+# gave exactly the values collected, in that order. `tests/unit/test_transactions_wire.py` compares the requests.
+
+_CONDITIONS = frozenset({And, Or, Not, Comparison, Between, In, Exists, NotExists, IsType, BeginsWith, Contains})
+_OPERANDS = frozenset({_Size, _Increment, _Decrement, _ListAppend, _IfNotExists})
+_CLAUSES = {SetAction: 0, RemoveAction: 1, AddAction: 2, DeleteAction: 3}  # `Update.serialize`'s order
+_shapes: dict[tuple, tuple[str | None, str | None, dict[str, str], tuple[str, ...]]] = {}
+_SHAPES_KEPT = 4096
+
+
+class _Unknown(Exception):
+    """A node this module does not know the text of (a condition class of its own): pynamodb serialises it."""
+
+
+def _shape(node: Any, key: list, values: list) -> None:
+    """Appends the node's shape to `key` and its values to `values`, in the order `node.serialize` numbers them."""
+    cls = node.__class__
+    if cls is Path or cls is _AttributePath:
+        key.append(tuple(node.values[0]))
+    elif cls is Value:
+        key.append(None)
+        values.append(node.values[0])
+    elif cls in _CONDITIONS:
+        key += (cls, node.operator, node.format_string, len(node.values))
+        for value in node.values:
+            _shape(value, key, values)
+    elif cls in _OPERANDS:
+        key += (cls, len(node.values))
+        for value in node.values:
+            _shape(value, key, values)
+    else:
+        raise _Unknown(cls)
+
+
+def expressions(condition: Any, actions: list | None) -> tuple[str | None, str | None, dict[str, str], dict]:
+    """(condition text, update text, `ExpressionAttributeNames`, `ExpressionAttributeValues`) of one item's write,
+    as `condition.serialize` then `Update(*actions).serialize` give them on fresh placeholders."""
+    key: list = []
+    found: list = []
+    try:
+        if condition is not None:
+            _shape(condition, key, found)
+        key.append(...)
+        if actions:
+            clauses: tuple[list, list, list, list] = ([], [], [], [])
+            for action in actions:
+                clauses[_CLAUSES[action.__class__]].append(action)
+            for clause in clauses:
+                key.append(len(clause))
+                for action in clause:
+                    key.append(action.__class__)
+                    for value in action.values:
+                        _shape(value, key, found)
+        shape = tuple(key)
+        known = _shapes.get(shape)
+    except (_Unknown, KeyError):
+        known = shape = None
+    if known is not None:
+        condition_text, update_text, names, placeholders = known
+        return condition_text, update_text, dict(names), dict(zip(placeholders, found))
+    by_name: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    condition_text = condition.serialize(by_name, values) if condition is not None else None
+    update_text = Update(*actions).serialize(by_name, values) if actions is not None else None
+    names = {v: k for k, v in by_name.items()}
+    if shape is not None and len(values) == len(found) and len(_shapes) < _SHAPES_KEPT \
+            and all(a is b for a, b in zip(values.values(), found)):
+        _shapes[shape] = (condition_text, update_text, dict(names), tuple(values))
+    return condition_text, update_text, names, values
 
 
 def _put(table: str, item: Any, condition: Any, return_values: str | None) -> dict:
