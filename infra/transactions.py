@@ -32,6 +32,8 @@ class Transaction:
         self._updates: list[tuple[str, SiyuItem, list, Any]] = []
 
     def check(self, role: str, model: type, pk: str, sk: str, condition: Any) -> None:
+        if condition is None:  # as pynamodb's `TransactWrite.condition_check`: a check checks something
+            raise TypeError("`condition` cannot be None")
         self._checks.append((role, model, pk, sk, condition))
 
     def add(self, item: SiyuItem, *, also_set: Mapping[str, Any] | None = None, **deltas: int | set) -> None:

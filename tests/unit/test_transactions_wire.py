@@ -1,6 +1,7 @@
-"""A transaction built item by item from per-class plans (`infra.transactions.Transaction.commit`) sends exactly what
-pynamodb's `TransactWrite` sent for the same items: the same request dict, key order included, so botocore (or the
-wire path) turns it into the same bytes."""
+"""A transaction built item by item from per-class plans (`infra.transactions.Transaction.commit`), its expressions
+remembered per shape, sends exactly what pynamodb's `TransactWrite` sent for the same items: the same request dict,
+key order included, so botocore (or the wire path) turns it into the same bytes. (tests/conftest.py also checks every
+transaction the rest of the suite commits against the same reference, tests/wire_reference.py.)"""
 
 from __future__ import annotations
 
@@ -11,42 +12,18 @@ import botocore.session
 import pytest
 from botocore.serialize import JSONSerializer
 from pynamodb.exceptions import AttributeNullError
-from pynamodb.transactions import TransactWrite
 
 from infra import dynamo_wire, keys
 from infra.dynamo_store import posting_writes
-from infra.models import (ActivityItem, EntryItem, LotItem, MarkerGroupItem, MarkerItem, MemberItem, ProcessedItem,
+from infra.models import (ActivityItem, AllocationMap, EntryItem, LotItem, MarkerGroupItem, MarkerItem, MemberItem, ProcessedItem,
                           SiyuItem)
-from infra.transactions import Transaction, update_actions
+from infra.transactions import Transaction, at
 from rules.ledger import Allocation, Entry, EntryKind, Lot, LotUpdate, Posting
 from rules.members import MemberProfile
+from tests.wire_reference import Recording, as_pynamodb_sent_it, same_bytes
 
 T = datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)
 MODEL = botocore.session.get_session().get_service_model("dynamodb")
-
-
-class Recording:
-    """Stands where pynamodb's connection is: keeps what the transaction would send."""
-
-    def __init__(self) -> None:
-        self.sent: list[dict] = []
-
-    def transact_write_items(self, **kwargs):
-        self.sent.append(kwargs)
-        return {}
-
-
-def as_pynamodb_sent_it(tx: Transaction, connection) -> None:
-    """The commit before the plans: every item through pynamodb's `TransactWrite`."""
-    with TransactWrite(connection=connection) as write:
-        for _, model, pk, sk, condition in tx._checks:
-            write.condition_check(model, pk, sk, condition=condition)
-        for _, item, condition in tx._deletes:
-            write.delete(item, condition=condition)
-        for _, item, condition, return_values in tx._puts:
-            write.save(item, condition=condition, return_values=return_values)
-        for _, item, actions, condition in tx._updates:
-            write.update(item, actions=update_actions(item, actions), condition=condition)
 
 
 def profile() -> MemberProfile:
@@ -137,3 +114,91 @@ def test_the_table_is_the_models_table():
     sent = Recording()
     tx.commit(sent)
     assert sent.sent[0]["delete_items"][0]["TableName"] == SiyuItem.Meta.table_name
+
+
+# ---- every kind of condition and action, each shape sent twice (the second from the remembered shape) -------------
+
+def shapes(n: int) -> Transaction:
+    """Items with every condition, operand and action pynamodb has, their values varied by `n`."""
+    from pynamodb.expressions.condition import size
+
+    tx = Transaction()
+    mpk, lpk = keys.member_pk("b1", f"m{n}"), keys.ledger_pk("b1", f"m{n}")
+    member = MemberItem
+    tx.check("member", MemberItem, mpk, keys.PROFILE,
+             (member.version != n) & ~member.erased_at.exists() & member.tier_code.is_in("PU", "YIN", f"T{n}")
+             & member.balance.between(n, n + 100) & member.referral_code.startswith("R")
+             & member.tags.contains(f"vip{n}") & (size(member.tags) < 5 + n) & member.nickname.is_type())
+    with pytest.raises(TypeError):  # as pynamodb refuses it
+        tx.check("member", MemberItem, mpk, keys.PROFILE, None)
+    tx.delete("conflict", LotItem(mpk, f"LOT#{n}"), (LotItem.remaining > n) | (LotItem.remaining < -n))
+    tx.delete("conflict", LotItem(mpk, f"LOT#x{n}"))
+    tx.put("conflict", EntryItem(lpk, f"E#{n}", entry_id=f"e{n}", at=T, entry_kind="earn", points=n,
+                                 allocations=[AllocationMap(lot=f"l{n}", expires_at=T, points=n)],
+                                 explanation={"rule": n}), EntryItem.pk.does_not_exist() | (EntryItem.points >= n))
+    tx.put("conflict", MarkerItem(mpk, f"M#{n}", key=f"k{n}", at=T), None, return_old=bool(n % 2))
+    tx.update("conflict", MemberItem(mpk, keys.PROFILE),
+              [member.balance.add(n), member.tags.add({f"vip{n}", "x"}), member.tags.delete({"old"}),
+               member.growth.set(member.growth + n), member.debt.set(member.debt - n),
+               member.nickname.set(member.nickname | f"nick{n}"), member.phone_masked.remove(),
+               at(member.tier_code).set(f"T{n}"), at(member.version).add(1), at(member.tier_valid_until).set(T),
+               at(member.totals).set({"net": n}), at(member.gsi1pk).remove()],
+              (at(member.version) == n) & at(member.pk).exists())
+    tx.update("conflict", EntryItem(lpk, f"E#{n}"),
+              [EntryItem.allocations.set(EntryItem.allocations.append([AllocationMap(lot="l", expires_at=T,
+                                                                                     points=n)])),
+               EntryItem.reason.set(None)], None)
+    tx.update("conflict", LotItem(mpk, f"LOT#{n}"), [], LotItem.pk.exists())
+    tx.add(EntryItem(lpk, "COUNT#x"), also_set={"reason": f"r{n}"}, points=n)
+    return tx
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_every_condition_and_action_is_sent_as_pynamodb_sends_it_the_first_time_and_from_its_shape(n):
+    for tx in (shapes(n), shapes(n)):  # the second: every shape already remembered
+        ours, theirs = Recording(), Recording()
+        tx.commit(ours)
+        as_pynamodb_sent_it(tx, theirs)
+        assert same_bytes(ours.sent[0], theirs.sent[0])
+
+
+def test_a_condition_of_a_class_of_its_own_is_serialised_by_pynamodb():
+    from infra.item_codec import remembered
+
+    for n in (1, 2):
+        tx = Transaction()
+        tx.delete("conflict", LotItem(keys.member_pk("b1", "m1"), "LOT#x"),
+                  remembered(LotItem.remaining == 3) & (LotItem.remaining <= n))
+        ours, theirs = Recording(), Recording()
+        tx.commit(ours)
+        as_pynamodb_sent_it(tx, theirs)
+        assert same_bytes(ours.sent[0], theirs.sent[0])
+
+
+def test_a_path_made_once_builds_what_the_attribute_builds():
+    for attribute, value in ((MemberItem.balance, 5), (MemberItem.tier_code, "G"), (MemberItem.tier_valid_until, T),
+                             (MemberItem.totals, {"N": 1}), (MemberItem.tags, {"a"}), (MemberItem.ttl, T),
+                             (EntryItem.allocations, [AllocationMap(lot="l", expires_at=T, points=1)])):
+        for ours, theirs in ((at(attribute).set(value), attribute.set(value)),
+                             (at(attribute) == value, attribute == value)):
+            assert type(ours) is type(theirs)
+            assert [getattr(v, "values", v) for v in ours.values[1:]] == [getattr(v, "values", v)
+                                                                        for v in theirs.values[1:]]
+            assert ours.values[1].attr_type == theirs.values[1].attr_type
+    assert at(MemberItem.balance).add(3).values[1].values == MemberItem.balance.add(3).values[1].values
+    with pytest.raises(ValueError):  # pynamodb's own type check: only numbers and sets are added to
+        at(MemberItem.tier_code).add("x")
+
+
+def test_each_role_names_the_item_at_its_place_in_the_request():
+    tx = an_order_paid_transaction()
+    tx.delete("reversal", LotItem(keys.member_pk("b1", "m1"), "LOT#gone"), None)
+    sent = Recording()
+    tx.commit(sent)
+    request = sent.sent[0]
+    items = (request["condition_check_items"] + request["delete_items"] + request["put_items"]
+             + request["update_items"])
+    assert len(items) == len(tx.roles)
+    named = dict(zip((item.get("Key", item.get("Item"))["sk"]["S"] for item in items), tx.roles))
+    assert named[keys.PROCESSED] == "event" and named["LOT#gone"] == "reversal"
+    assert tx.roles[0] == "member" and tx.roles[-1] == "conflict"
