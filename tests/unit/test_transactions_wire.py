@@ -6,6 +6,7 @@ transaction the rest of the suite commits against the same reference, tests/wire
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import botocore.session
@@ -202,3 +203,99 @@ def test_each_role_names_the_item_at_its_place_in_the_request():
     named = dict(zip((item.get("Key", item.get("Item"))["sk"]["S"] for item in items), tx.roles))
     assert named[keys.PROCESSED] == "event" and named["LOT#gone"] == "reversal"
     assert tx.roles[0] == "member" and tx.roles[-1] == "conflict"
+
+
+# ---- the engine's own transactions, flow by flow, and what a cancellation reason means ----------------------------
+
+@pytest.fixture
+def counted(monkeypatch):
+    """How many transactions were committed (each checked against pynamodb's by tests/conftest.py on its way)."""
+    sent = [0]
+    checking = Transaction.commit
+
+    def commit(tx, connection):
+        sent[0] += 1
+        return checking(tx, connection)
+
+    monkeypatch.setattr(Transaction, "commit", commit)
+    return sent
+
+
+def test_each_flow_of_the_engine_sends_what_pynamodb_sent(fresh_table, store, plugins, bus, counted):
+    import uuid
+
+    from plugins.coupons import model as coupons
+    from plugins.coupons.plugin import BAIGUOYUAN_TEMPLATES
+    from rules import points
+    from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
+    from rules.engine import Engine
+    from tests.helpers import business_event, order_paid, register, scheduled_event
+
+    brand = f"w{uuid.uuid4().hex[:10]}"
+    params = {"coupons": {"templates": BAIGUOYUAN_TEMPLATES}}
+    enabled = {name: plugins.validate_params(name, params.get(name, {}))
+               for name in ("points", "tiers", "points_expiry", "coupons", "referral")}
+    store.put_brand(BrandConfig(brand, "百果园", BAIGUOYUAN_LADDER, plugins=enabled))
+    engine = Engine(store, plugins, bus)
+    member = register(store, brand, T)
+
+    def flow(send) -> None:
+        before = counted[0]
+        send()
+        assert counted[0] > before  # it went through a transaction, checked on its way
+
+    def event(detail_type, detail, at):
+        summary = engine.handle(business_event(detail_type, detail, time=at))
+        assert summary.status == "applied", summary.as_dict()
+
+    flow(lambda: event("member.registered", {"brandId": brand, "memberId": member, "channel": "store"}, T))
+    flow(lambda: event("order.paid", order_paid(brand, member, 30000, order_id="o-1"), T))
+    flow(lambda: event("order.paid", order_paid(brand, member, 12000, order_id="o-2"), T + timedelta(hours=1)))
+    flow(lambda: event("order.refunded", {"brandId": brand, "memberId": member, "orderId": "o-1",
+                                          "amountFen": 10000}, T + timedelta(hours=2)))
+    flow(lambda: event("member.checked_in", {"brandId": brand, "memberId": member}, T + timedelta(hours=3)))
+    flow(lambda: points.redeem(store, brand, member, points=50, now=T + timedelta(hours=4), idempotency_key="r1"))
+    flow(lambda: coupons.claim(store, store.get_brand(brand), member, "bgy-100-20", T + timedelta(hours=5),
+                               request_id="c1"))
+    flow(lambda: engine.handle(scheduled_event(T + timedelta(days=365, hours=6))))  # the points expire
+    state = store.load_member(brand, member)
+    assert state.points.balance == sum(lot.remaining for lot in state.points.lots)
+
+
+def test_a_cancellation_reason_is_read_as_its_items_role(store, plugins, bus, rules_brand):
+    """The processed record (a duplicate: the first delivery's record), the request record (the answer given
+    before), a member moved meanwhile (a conflict to plan again): each reason is matched to the item it is about."""
+    from rules import points
+    from rules.engine import Engine
+    from rules.errors import WriteConflict
+    from rules.persistence import EventAlreadyProcessed
+    from tests.helpers import business_event, order_paid, register
+
+    engine = Engine(store, plugins, bus)
+    member = register(store, rules_brand, T)
+    paid = business_event("order.paid", order_paid(rules_brand, member, 12900), time=T)
+    assert engine.handle(paid).status == "applied"
+    assert engine.handle(paid).status == "duplicate"
+    first = points.redeem(store, rules_brand, member, points=29, now=T, idempotency_key="same")
+    again = points.redeem(store, rules_brand, member, points=29, now=T, idempotency_key="same")
+    assert again.replayed and replace(again, replayed=False) == first
+    assert store.load_member(rules_brand, member).points.balance == 100
+
+    stale = store.load_member(rules_brand, member)
+    engine.handle(business_event("order.paid", order_paid(rules_brand, member, 1000), time=T))
+    tx = Transaction()
+    tx.put("event", ProcessedItem(keys.event_pk(rules_brand, "late"), keys.PROCESSED, event_id="late",
+                                  brand_id=rules_brand, detail_type="order.paid", at=T, follow_ups=[]),
+           ProcessedItem.pk.does_not_exist(), return_old=True)
+    tx.update("conflict", MemberItem(keys.member_pk(rules_brand, member), keys.PROFILE), [MemberItem.version.add(1)],
+              MemberItem.version == stale.version)
+    with pytest.raises(WriteConflict):
+        store._commit(tx, None)
+    tx = Transaction()
+    record = store.get_event(rules_brand, paid["id"])
+    tx.put("event", ProcessedItem(keys.event_pk(rules_brand, paid["id"]), keys.PROCESSED, event_id=paid["id"],
+                                  brand_id=rules_brand, detail_type="order.paid", at=T, follow_ups=[]),
+           ProcessedItem.pk.does_not_exist(), return_old=True)
+    with pytest.raises(EventAlreadyProcessed) as seen:
+        store._commit(tx, None)
+    assert seen.value.record == record
