@@ -3,10 +3,13 @@ to the item it is about (the processed record: a duplicate; a member: a conflict
 
 from __future__ import annotations
 
-from datetime import datetime
+import calendar
+import functools
+import json
+from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
-from pynamodb.attributes import ListAttribute, MapAttribute
+from pynamodb.attributes import Attribute, ListAttribute, MapAttribute, NumberAttribute, TTLAttribute
 from pynamodb.connection import Connection
 from pynamodb.constants import LIST, MAP
 from pynamodb.expressions.condition import (And, BeginsWith, Between, Comparison, Contains, Exists, In, IsType, Not,
@@ -114,7 +117,7 @@ class _AttributePath(Path):
         if value.__class__ in _PLAIN and self._plain:
             made = object.__new__(Value)
             made.attr_type = self.attr_type
-            made.values = ({self.attr_type: self.attribute.serialize(value)},)
+            made.values = ({self.attr_type: self._write(value)},)
             return made
         return super()._to_operand(value)
 
@@ -132,6 +135,7 @@ def at(attribute: Any) -> Path:
     if path is None:
         path = _attribute_paths[id(attribute)] = _AttributePath(attribute)
         path._plain = attribute.attr_type not in (LIST, MAP) and not isinstance(attribute, MapAttribute)
+        path._write = _writer(attribute)
     return path
 
 
@@ -139,7 +143,38 @@ def at(attribute: Any) -> Path:
 
 # Per model class: its key attributes ((python name, stored name, type, serialize) for the hash and range key) and
 # every attribute as its serialisation needs it.
-_Attr = tuple[str, str, str, bool, Callable[..., Any], bool, Any]
+_Attr = tuple[str, str, str, bool, Callable[..., Any], bool, Callable[..., Any]]
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _number_text(value: Any) -> Any:
+    # `NumberAttribute.serialize` is `json.dumps(value)`, which writes an int as `int.__repr__` does.
+    return int.__repr__(value) if value.__class__ is int else json.dumps(value)
+
+
+
+def _ttl_text(serialize: Callable[[Any], Any], value: Any) -> Any:
+    # `TTLAttribute.serialize` is `json.dumps(timegm(_normalize(value).utctimetuple()))`; a value the attribute
+    # stored (its `__set__` normalises: UTC, whole seconds) normalises to itself.
+    if value.__class__ is datetime and value.tzinfo is timezone.utc and not value.microsecond:
+        return int.__repr__(calendar.timegm(value.utctimetuple()))
+    return serialize(value)
+
+
+def _writer(attribute: Any) -> Callable[..., Any]:
+    """The attribute's `serialize`, or the same in fewer steps: pynamodb's base `serialize` gives the value as it
+    is (a str: never None, so always written), a number attribute's is `json.dumps`."""
+    method = type(attribute).serialize
+    if method is Attribute.serialize:
+        return _as_is
+    if method is NumberAttribute.serialize:
+        return _number_text
+    if method is TTLAttribute.serialize:
+        return functools.partial(_ttl_text, attribute.serialize)
+    return attribute.serialize
 _plans: dict[type, tuple[tuple, tuple, tuple[_Attr, ...]]] = {}
 
 
@@ -154,7 +189,7 @@ def _plan(cls: type) -> tuple[tuple, tuple, tuple[_Attr, ...]]:
         range_key = (cls._range_keyname, range_attr.attr_name, range_attr.attr_type, range_attr.serialize) \
             if range_attr is not None else None
         every = tuple((name, attr.attr_name, attr.attr_type, attr.null, attr.serialize,
-                       isinstance(attr, (ListAttribute, MapAttribute)), attr) for name, attr in attrs.items())
+                       isinstance(attr, (ListAttribute, MapAttribute)), _writer(attr)) for name, attr in attrs.items())
         plan = _plans[cls] = (hash_key, range_key, every)
     return plan
 
@@ -290,18 +325,21 @@ def _put(table: str, item: Any, condition: Any, return_values: str | None) -> di
     plan_hash, plan_range, every = _plan(cls)
     values = item.attribute_values
     serialized: dict[str, dict[str, Any]] = {}
-    for name, stored, kind, null, serialize, container, attr in every:
+    for name, stored, kind, null, serialize, container, write in every:
         value = values.get(name)
         if value is None:
             if not null:
                 item.serialize(null_check=True)  # raises pynamodb's own AttributeNullError
+            continue
+        if write is _as_is:
+            serialized[stored] = {kind: value}
             continue
         if container:
             if isinstance(value, MapAttribute) and not value.validate(null_check=True):
                 raise ValueError(f"Attribute '{name}' is not correctly typed")
             out = serialize(value, null_check=True)
         else:
-            out = serialize(value)
+            out = write(value)
         if out is None:
             if not null:
                 item.serialize(null_check=True)

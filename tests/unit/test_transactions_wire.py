@@ -179,6 +179,9 @@ def test_a_condition_of_a_class_of_its_own_is_serialised_by_pynamodb():
 def test_a_path_made_once_builds_what_the_attribute_builds():
     for attribute, value in ((MemberItem.balance, 5), (MemberItem.tier_code, "G"), (MemberItem.tier_valid_until, T),
                              (MemberItem.totals, {"N": 1}), (MemberItem.tags, {"a"}), (MemberItem.ttl, T),
+                             (MemberItem.ttl, T.replace(microsecond=7)),
+                             (MemberItem.ttl, T.astimezone(timezone(timedelta(hours=8)))),
+                             (MemberItem.balance, 2 ** 70), (MemberItem.balance, 1.5), (MemberItem.balance, True),
                              (EntryItem.allocations, [AllocationMap(lot="l", expires_at=T, points=1)])):
         for ours, theirs in ((at(attribute).set(value), attribute.set(value)),
                              (at(attribute) == value, attribute == value)):
