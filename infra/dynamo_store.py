@@ -22,7 +22,7 @@ from pynamodb.transactions import TransactWrite
 
 from infra import daily_totals, family_storage, item_codec, keys, table
 from infra.paging import decode_cursor, newest_first, page
-from infra.transactions import Transaction, at, connection
+from infra.transactions import Transaction, at, connection, fixed
 from infra.dynamo_errors import response_code, translating
 from infra.profile_store import ProfileStore
 from infra.sweep_runs import SweepRunStorage
@@ -1020,16 +1020,17 @@ def _live_member():
     return _LIVE_MEMBER
 
 
-# Conditions and actions without values, made once (they are not changed by use: `&` makes a new condition).
-_LIVE_MEMBER = MemberItem.pk.exists() & MemberItem.erased_at.does_not_exist()
-_NO_DEBT = MemberItem.debt.does_not_exist() | (MemberItem.debt == 0)
-_OWES_NOTHING = MemberItem.debt.does_not_exist() | (MemberItem.debt <= 0)
+# Conditions and actions without values, made once (they are not changed by use: `&` makes a new condition); the
+# conditions' shapes taken once too (`infra.transactions.fixed`).
+_LIVE_MEMBER = fixed(MemberItem.pk.exists() & MemberItem.erased_at.does_not_exist())
+_NO_DEBT = fixed(MemberItem.debt.does_not_exist() | (MemberItem.debt == 0))
+_OWES_NOTHING = fixed(MemberItem.debt.does_not_exist() | (MemberItem.debt <= 0))
 _VERSION_UP = MemberItem.version.add(1)
 _NOT_DUE = (MemberItem.tier_valid_until.remove(), MemberItem.gsi1pk.remove(), MemberItem.gsi1sk.remove())
-_NEW = {cls: cls.pk.does_not_exist() for cls in (ProcessedItem, MarkerGroupItem, OrderItem, ActivityItem, LotItem,
-                                                 EntryItem, ReversalItem, MarkerItem)}
-_ORDER_READ = OrderItem.pk.exists()
-_MEMBER_EXISTS = MemberItem.pk.exists()
+_NEW = {cls: fixed(cls.pk.does_not_exist()) for cls in (ProcessedItem, MarkerGroupItem, OrderItem, ActivityItem,
+                                                        LotItem, EntryItem, ReversalItem, MarkerItem)}
+_ORDER_READ = fixed(OrderItem.pk.exists())
+_MEMBER_EXISTS = fixed(MemberItem.pk.exists())
 
 
 def _consent_from_item(item: ConsentItem) -> ConsentRecord:

@@ -256,6 +256,7 @@ _OPERANDS = frozenset({_Size, _Increment, _Decrement, _ListAppend, _IfNotExists}
 _CLAUSES = {SetAction: 0, RemoveAction: 1, AddAction: 2, DeleteAction: 3}  # `Update.serialize`'s order
 _shapes: dict[tuple, tuple[str | None, str | None, dict[str, str], tuple[str, ...]]] = {}
 _SHAPES_KEPT = 4096
+_fixed: dict[int, tuple] = {}
 
 
 class _Unknown(Exception):
@@ -271,6 +272,11 @@ def _shape(node: Any, key: list, values: list) -> None:
         key.append(None)
         values.append(node.values[0])
     elif cls in _CONDITIONS:
+        known = _fixed.get(id(node))
+        if known is not None and known[0] is node:
+            key += known[1]
+            values += known[2]
+            return
         key += (cls, node.operator, node.format_string, len(node.values))
         for value in node.values:
             _shape(value, key, values)
@@ -282,9 +288,32 @@ def _shape(node: Any, key: list, values: list) -> None:
         raise _Unknown(cls)
 
 
+def fixed(condition: Any) -> Any:
+    """`condition`, made once and given to many writes (`attribute_not_exists (#0)`, ...): its shape is taken here
+    once, not walked on every write, and a write with no other expression takes its text and names as they are.
+    Kept (with the condition, so its id names only it) for good: for module-level conditions only."""
+    key: list = []
+    found: list = []
+    try:
+        _shape(condition, key, found)
+    except _Unknown:
+        return condition
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    text = condition.serialize(names, values)
+    if len(values) == len(found) and all(a is b for a, b in zip(values.values(), found)):
+        _fixed[id(condition)] = (condition, tuple(key), tuple(found), text, {v: k for k, v in names.items()},
+                                 tuple(values))
+    return condition
+
+
 def expressions(condition: Any, actions: list | None) -> tuple[str | None, str | None, dict[str, str], dict]:
     """(condition text, update text, `ExpressionAttributeNames`, `ExpressionAttributeValues`) of one item's write,
     as `condition.serialize` then `Update(*actions).serialize` give them on fresh placeholders."""
+    if actions is None and condition is not None:
+        known = _fixed.get(id(condition))
+        if known is not None and known[0] is condition:
+            return known[3], None, dict(known[4]), dict(zip(known[5], known[2]))
     key: list = []
     found: list = []
     try:

@@ -18,7 +18,7 @@ from infra import dynamo_wire, keys
 from infra.dynamo_store import posting_writes
 from infra.models import (ActivityItem, AllocationMap, EntryItem, LotItem, MarkerGroupItem, MarkerItem, MemberItem, ProcessedItem,
                           SiyuItem)
-from infra.transactions import Transaction, at
+from infra.transactions import Transaction, at, fixed
 from rules.ledger import Allocation, Entry, EntryKind, Lot, LotUpdate, Posting
 from rules.members import MemberProfile
 from tests.wire_reference import Recording, as_pynamodb_sent_it, same_bytes
@@ -151,7 +151,17 @@ def shapes(n: int) -> Transaction:
                EntryItem.reason.set(None)], None)
     tx.update("conflict", LotItem(mpk, f"LOT#{n}"), [], LotItem.pk.exists())
     tx.add(EntryItem(lpk, "COUNT#x"), also_set={"reason": f"r{n}"}, points=n)
+    # Conditions made once (`fixed`): alone, and inside conditions made per write.
+    tx.put("conflict", LotItem(mpk, f"LOT#new{n}", brand_id="b1", member_id=f"m{n}", lot_id=f"l{n}", earned=n,
+                               remaining=n, earned_at=T, expires_at=T), FIXED_NEW)
+    tx.put("conflict", ActivityItem(lpk, f"A#{n}", event_id=f"e{n}", detail_type="x", at=T), FIXED_WITH_VALUE)
+    tx.update("conflict", MemberItem(keys.member_pk("b2", f"m{n}"), keys.PROFILE), [at(MemberItem.growth).set(n)],
+              FIXED_NEW & (FIXED_WITH_VALUE | (at(MemberItem.version) == n)))
     return tx
+
+
+FIXED_NEW = fixed(LotItem.pk.does_not_exist())
+FIXED_WITH_VALUE = fixed(ActivityItem.pk.does_not_exist() | (ActivityItem.detail_type == "x"))
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])
