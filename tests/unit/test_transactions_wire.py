@@ -312,3 +312,29 @@ def test_a_cancellation_reason_is_read_as_its_items_role(store, plugins, bus, ru
     with pytest.raises(EventAlreadyProcessed) as seen:
         store._commit(tx, None)
     assert seen.value.record == record
+
+
+def test_shapes_that_differ_only_in_an_operator_a_name_a_length_or_a_clause_are_not_taken_for_each_other():
+    remaining, earned = LotItem.remaining, LotItem.earned
+    conditions = [remaining == 1, remaining != 1, remaining < 1, remaining <= 1, remaining > 1, remaining >= 1,
+                  earned == 1, remaining.is_in(1, 2), remaining.is_in(1, 2, 3), remaining.between(1, 2),
+                  remaining.exists(), remaining.does_not_exist(), earned.exists(), ~remaining.exists(),
+                  remaining.exists() & earned.exists(), remaining.exists() | earned.exists(),
+                  (remaining.exists() & earned.exists()) & remaining.exists(),
+                  remaining.exists() & (earned.exists() & remaining.exists())]
+    updates = [[remaining.set(1)], [remaining.add(1)], [earned.set(1)], [remaining.set(remaining + 1)],
+               [remaining.set(remaining - 1)], [remaining.set(remaining | 1)], [remaining.remove()],
+               [remaining.set(1), earned.set(1)], [earned.set(1), remaining.set(1)], [remaining.set(1), earned.add(1)],
+               [remaining.add(1), earned.set(1)], []]
+    for condition in conditions:
+        for actions in updates + [None]:
+            tx = Transaction()
+            if actions is None:
+                tx.delete("conflict", LotItem(keys.member_pk("b1", "m1"), "LOT#x"), condition)
+            else:
+                tx.update("conflict", LotItem(keys.member_pk("b1", "m1"), "LOT#x"), actions, condition)
+            for _ in range(2):  # the second from the remembered shape
+                ours, theirs = Recording(), Recording()
+                tx.commit(ours)
+                as_pynamodb_sent_it(tx, theirs)
+                assert same_bytes(ours.sent[0], theirs.sent[0]), (condition, actions)
