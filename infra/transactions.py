@@ -24,6 +24,7 @@ def connection() -> Connection:
     """The low-level connection the table's models use (same region, endpoint and credentials)."""
     return SiyuItem._get_connection().connection
 
+
 class Transaction:
     """Collects a TransactWriteItems in the order pynamodb sends it (checks, deletes, puts, updates), so each cancellation
     reason can be matched to the role of the item it is about."""
@@ -74,9 +75,11 @@ class Transaction:
 
     def commit(self, connection: Connection) -> None:
         """Sent as pynamodb's `TransactWrite` would send it (`tests/unit/test_transactions_wire.py`: the same
-        request), each item's operation built here from a per-class plan instead of through the model's
-        descriptors and the connection's generic keyword handling (issue 15, `bench/cpu.py`). The request goes
-        through pynamodb's connection as before, so errors (`TransactWriteError`, cancellation reasons) are its."""
+        request; tests/conftest.py checks every commit of the suite too), each item's operation built here from a
+        per-class plan instead of through the model's descriptors and the connection's generic keyword handling,
+        its expressions' text and names remembered per shape (`expressions`) (issue 15, `bench/cpu.py`). The
+        request goes through pynamodb's connection as before, so errors (`TransactWriteError`, cancellation
+        reasons) are its."""
         table = SiyuItem.Meta.table_name
         checks = [_operation(table, *_class_keys(model, pk, sk), condition=condition)
                   for _, model, pk, sk, condition in self._checks]
@@ -111,7 +114,8 @@ def update_actions(item: SiyuItem, actions: list) -> list:
 class _AttributePath(Path):
     """`Path(attribute)`, whose plain values (an int, a str, a datetime) become `Value(value, attribute=attribute)`
     without pynamodb's operand checks: such a value is neither an operand, an attribute nor a map, so pynamodb's
-    `_to_operand` makes that same `Value`, whose `__init__` stores `{attr_type: attribute.serialize(value)}`."""
+    `_to_operand` makes that same `Value`, whose `__init__` stores `{attr_type: attribute.serialize(value)}` (here
+    through `_writer`: the same text)."""
 
     def _to_operand(self, value: Any) -> Any:
         if value.__class__ in _PLAIN and self._plain:
@@ -123,28 +127,24 @@ class _AttributePath(Path):
 
 
 _PLAIN = frozenset({int, str, datetime})
-_attribute_paths: dict[int, _AttributePath] = {}
+_attribute_paths: dict[int, tuple[Any, _AttributePath]] = {}
 
 
 def at(attribute: Any) -> Path:
     """The path of a model's attribute: `at(MemberItem.balance).add(5)` is `MemberItem.balance.add(5)` (the same
     action, serialised the same), without a new `Path` and pynamodb's operand conversion on every call (issue 15:
     an event's writes make dozens). A path is not changed by use (indexing one copies it), so one per attribute
-    serves every write; attributes are the model classes' own, never freed, so their id names them."""
-    path = _attribute_paths.get(id(attribute))
-    if path is None:
-        path = _attribute_paths[id(attribute)] = _AttributePath(attribute)
+    serves every write (kept with its attribute, whose id then names only it)."""
+    known = _attribute_paths.get(id(attribute))
+    if known is None or known[0] is not attribute:
+        path = _AttributePath(attribute)
         path._plain = attribute.attr_type not in (LIST, MAP) and not isinstance(attribute, MapAttribute)
         path._write = _writer(attribute)
-    return path
+        known = _attribute_paths[id(attribute)] = (attribute, path)
+    return known[1]
 
 
 # ---- one item's operation, as pynamodb's `Connection.get_operation_kwargs` builds it ------------------------------
-
-# Per model class: its key attributes ((python name, stored name, type, serialize) for the hash and range key) and
-# every attribute as its serialisation needs it.
-_Attr = tuple[str, str, str, bool, Callable[..., Any], bool, Callable[..., Any]]
-
 
 def _as_is(value: Any) -> Any:
     return value
@@ -153,7 +153,6 @@ def _as_is(value: Any) -> Any:
 def _number_text(value: Any) -> Any:
     # `NumberAttribute.serialize` is `json.dumps(value)`, which writes an int as `int.__repr__` does.
     return int.__repr__(value) if value.__class__ is int else json.dumps(value)
-
 
 
 def _ttl_text(serialize: Callable[[Any], Any], value: Any) -> Any:
@@ -175,6 +174,11 @@ def _writer(attribute: Any) -> Callable[..., Any]:
     if method is TTLAttribute.serialize:
         return functools.partial(_ttl_text, attribute.serialize)
     return attribute.serialize
+
+
+# Per model class: its key attributes ((python name, stored name, type, serialize) for the hash and range key) and
+# every attribute as its serialisation needs it (python name, stored name, type, null, serialize, container, writer).
+_Attr = tuple[str, str, str, bool, Callable[..., Any], bool, Callable[..., Any]]
 _plans: dict[type, tuple[tuple, tuple, tuple[_Attr, ...]]] = {}
 
 
