@@ -22,7 +22,7 @@ from pynamodb.transactions import TransactWrite
 
 from infra import daily_totals, family_storage, item_codec, keys, member_read, table
 from infra.paging import decode_cursor, newest_first, page
-from infra.transactions import Transaction, connection
+from infra.transactions import Transaction, at, connection, fixed
 from infra.dynamo_errors import response_code, translating
 from infra.profile_store import ProfileStore
 from infra.sweep_runs import SweepRunStorage
@@ -494,7 +494,7 @@ class CoreStore(ProfileStore):
             member_id=change.profile.member_id if in_history else None,
             follow_ups=list(record.follow_ups), fingerprint=record.fingerprint, ttl=processed_record_expiry(record.at),
             subject_id=record.member_id, amount_fen=record.amount_fen,
-        ), ProcessedItem.pk.does_not_exist(), return_old=True)
+        ), _NEW[ProcessedItem], return_old=True)
         posting = change.posting if change else None
         if change is not None:
             p = change.profile
@@ -515,7 +515,7 @@ class CoreStore(ProfileStore):
             if visits:
                 tx.put("conflict", MarkerGroupItem(
                     mpk, keys.marker_group_sk(record.at, record.event_id), at=record.at, marks=visits,
-                    ttl=visits_until), MarkerGroupItem.pk.does_not_exist())
+                    ttl=visits_until), _NEW[MarkerGroupItem])
             for key, forget_after, data, due_at in change.markers:
                 if key in visits or (due_at is None and keys.marker_order(key) is not None):
                     continue
@@ -526,7 +526,7 @@ class CoreStore(ProfileStore):
                     marker.gsi1pk = keys.due_pk(listed, p.member_id)
                     marker.gsi1sk = keys.due_sk(listed, "MARK", p.brand_id, p.member_id, key)
                 # A marker past its TTL that DynamoDB has not deleted yet may be claimed again.
-                tx.put("conflict", marker, MarkerItem.pk.does_not_exist() | (MarkerItem.ttl <= record.at))
+                tx.put("conflict", marker, _NEW[MarkerItem] | (at(MarkerItem.ttl) <= record.at))
             # The event's history (effects and ledger entries) goes with the one order it opens, if it opens one;
             # else into an activity item of its own. Either way it carries `t`: the member's history in time order.
             read = dict(change.orders or {})
@@ -548,25 +548,25 @@ class CoreStore(ProfileStore):
                     until = max(datetime.fromisoformat(f) for _, f in marks.values())
                     tx.put("order", OrderItem(lpk, keys.order_sk(order), marks=marks,
                                               ttl=None if history_here else until, **history_here),
-                           OrderItem.pk.does_not_exist())
+                           _NEW[OrderItem])
                     continue
                 # Read (strongly consistent) by this event: what it read is a condition through the member's version
                 # below (every write of an order's item moves it). Markers forgotten by now are dropped.
                 merged = {k: v for k, v in read[order]["marks"].items()
                           if datetime.fromisoformat(v[1]) > record.at}
                 merged.update(marks)
-                actions = [OrderItem.marks.set(merged)]
+                actions = [at(OrderItem.marks).set(merged)]
                 if history_here:
-                    actions += [getattr(OrderItem, name).set(value) for name, value in history_here.items()
+                    actions += [at(getattr(OrderItem, name)).set(value) for name, value in history_here.items()
                                 if value is not None]
-                    actions.append(OrderItem.ttl.remove())
+                    actions.append(at(OrderItem.ttl).remove())
                 elif not read[order]["history"]:
-                    actions.append(OrderItem.ttl.set(max(datetime.fromisoformat(v[1]) for v in merged.values())))
-                tx.update("conflict", OrderItem(lpk, keys.order_sk(order)), actions, OrderItem.pk.exists())
+                    actions.append(at(OrderItem.ttl).set(max(datetime.fromisoformat(v[1]) for v in merged.values())))
+                tx.update("conflict", OrderItem(lpk, keys.order_sk(order)), actions, _ORDER_READ)
             if history and home is None:
                 tx.put("conflict", ActivityItem(lpk, keys.activity_sk(record.at, record.event_id), **history,
                                                 event_id=record.event_id, at=record.at),
-                       ActivityItem.pk.does_not_exist())
+                       _NEW[ActivityItem])
             if posting is not None:
                 posting_writes(tx, p, posting, change.due_floor, entries=not history)
             daily_totals.add(tx, mpk, change.daily)
@@ -575,16 +575,16 @@ class CoreStore(ProfileStore):
                                                             change.due_floor)
                 if change.totals is not None:
                     # The totals as the event leaves them, on the version it read: nothing concurrent is lost.
-                    actions.append(MemberItem.totals.set(dict(change.totals)) if change.totals
-                                   else MemberItem.totals.remove())
+                    actions.append(at(MemberItem.totals).set(dict(change.totals)) if change.totals
+                                   else at(MemberItem.totals).remove())
                 tx.update("conflict", member, actions, condition)
             else:
                 # Markers, side writes decided on the member (commissions, claw-backs) or nothing at all: what this
                 # event read of the member is still the condition of its write, and what it wrote (a refund
                 # remembered before its order) changes what the member's next events read, so the version moves.
                 # An erased member's version still serialises the family that runs after erasure (referrals).
-                tx.update("conflict", MemberItem(mpk, keys.PROFILE), [MemberItem.version.add(1)],
-                          MemberItem.pk.exists() & (MemberItem.version == change.expected_version))
+                tx.update("conflict", MemberItem(mpk, keys.PROFILE), [_VERSION_UP],
+                          _MEMBER_EXISTS & (at(MemberItem.version) == change.expected_version))
         writers = family_storage.writers()
         for write in side:
             writers[type(write)](tx, write, record)
@@ -843,7 +843,7 @@ def posting_writes(tx: Transaction, profile: MemberProfile, posting: Posting,
             expires_at=lot.expires_at, source=lot.source,
             gsi1pk=keys.due_pk(listed, member_id) if listed else None,
             gsi1sk=keys.due_sk(listed, "LOT", brand_id, member_id, lot.lot_id) if listed else None,
-        ), LotItem.pk.does_not_exist())
+        ), _NEW[LotItem])
     written = {lot.lot_id for lot in posting.new_lots} | {update.lot_id for update in posting.lot_updates}
     for lot in posting.listed or ():
         if lot.lot_id in written:
@@ -853,19 +853,19 @@ def posting_writes(tx: Transaction, profile: MemberProfile, posting: Posting,
         # empties (deletes) it meanwhile makes this write fail and be planned again, never recreate it.
         listed = _listed_at(lot.expires_at, due_floor)
         tx.update("conflict", LotItem(mpk, keys.lot_sk(lot.expires_at, lot.lot_id)),
-                  [LotItem.gsi1pk.set(keys.due_pk(listed, member_id)),
-                   LotItem.gsi1sk.set(keys.due_sk(listed, "LOT", brand_id, member_id, lot.lot_id))],
-                  LotItem.remaining == lot.remaining)
+                  [at(LotItem.gsi1pk).set(keys.due_pk(listed, member_id)),
+                   at(LotItem.gsi1sk).set(keys.due_sk(listed, "LOT", brand_id, member_id, lot.lot_id))],
+                  at(LotItem.remaining) == lot.remaining)
     for entry in posting.entries if entries else ():
-        tx.put("conflict", _entry_item(lpk, entry), EntryItem.pk.does_not_exist())
+        tx.put("conflict", _entry_item(lpk, entry), _NEW[EntryItem])
     if posting.reverses is not None:
         tx.put("reversal", ReversalItem(lpk, keys.reversal_sk(posting.reverses), entry_id=posting.reverses,
-                                        reversed_by=posting.entries[0].entry_id), ReversalItem.pk.does_not_exist())
+                                        reversed_by=posting.entries[0].entry_id), _NEW[ReversalItem])
     for update in posting.lot_updates:
         lot = LotItem(mpk, keys.lot_sk(update.expires_at, update.lot_id))
         listed = _listed_at(update.expires_at, due_floor)
-        due = [LotItem.gsi1pk.set(keys.due_pk(listed, member_id)),
-               LotItem.gsi1sk.set(keys.due_sk(listed, "LOT", brand_id, member_id, update.lot_id))
+        due = [at(LotItem.gsi1pk).set(keys.due_pk(listed, member_id)),
+               at(LotItem.gsi1sk).set(keys.due_sk(listed, "LOT", brand_id, member_id, update.lot_id))
                ] if posting.lists(update.lot_id) else []
         # A lot not in the loaded state (None), or loaded empty, was emptied earlier and so deleted (or, stored
         # by an earlier version, kept at 0): a refill brings it back with what the entry names.
@@ -878,55 +878,55 @@ def posting_writes(tx: Transaction, profile: MemberProfile, posting: Posting,
         if update.is_exact and update.after_or_delta == 0:
             # An emptied lot leaves the member's state partition (and the due index): every read of the member
             # would pay for it, and the ledger keeps its history (each entry's allocations name the lot).
-            tx.delete("conflict", lot, LotItem.remaining == update.before)
+            tx.delete("conflict", lot, at(LotItem.remaining) == update.before)
         elif update.is_exact and update.before == 0:
-            tx.update("conflict", lot, [LotItem.remaining.set(update.after_or_delta), *restored],
-                      LotItem.pk.does_not_exist() | (LotItem.remaining == 0))
+            tx.update("conflict", lot, [at(LotItem.remaining).set(update.after_or_delta), *restored],
+                      _NEW[LotItem] | (at(LotItem.remaining) == 0))
         elif update.is_exact:
             # Listed when it becomes the earliest the posting leaves (`ledger.listing`), else the remainder only.
-            tx.update("conflict", lot, [LotItem.remaining.set(update.after_or_delta),
+            tx.update("conflict", lot, [at(LotItem.remaining).set(update.after_or_delta),
                                         *(due if posting.listed is not None else [])],
-                      LotItem.remaining == update.before)
+                      at(LotItem.remaining) == update.before)
         else:
             # Refills only raise a remainder, so concurrent ones may both add.
-            tx.update("conflict", lot, [LotItem.remaining.add(update.after_or_delta), *restored], None)
+            tx.update("conflict", lot, [at(LotItem.remaining).add(update.after_or_delta), *restored], None)
 
 
 def _member_update(profile: MemberProfile, posting: Posting | None, standing: Standing | None,
                    expected_version: int | None, due_floor: datetime | None = None) -> tuple[MemberItem, list, Any]:
     member = MemberItem(keys.member_pk(profile.brand_id, profile.member_id), keys.PROFILE)
-    actions = [MemberItem.version.add(1)]
+    actions = [_VERSION_UP]
     # An erased member's ledger is frozen: nothing lands on it after the erasure, whatever was planned before.
     condition = _live_member()
     if posting is not None and posting.points:
-        actions.append(MemberItem.balance.add(posting.points))
+        actions.append(at(MemberItem.balance).add(posting.points))
         if posting.debit:
-            condition &= MemberItem.balance >= posting.debit
+            condition &= at(MemberItem.balance) >= posting.debit
     if posting is not None and posting.debt_delta:
-        actions.append(MemberItem.debt.add(posting.debt_delta))
+        actions.append(at(MemberItem.debt).add(posting.debt_delta))
         # Planned from a debt of `debt_before`: two writers must not both repay (or both owe) the same points.
         if posting.debt_before:
-            condition &= MemberItem.debt == posting.debt_before
+            condition &= at(MemberItem.debt) == posting.debt_before
         else:
-            condition &= MemberItem.debt.does_not_exist() | (MemberItem.debt == 0)
+            condition &= _NO_DEBT
     if posting is not None and any(e.kind is EntryKind.REDEEM for e in posting.entries):
         # A redemption planned before a refund landed must not go through while points are owed.
-        condition &= MemberItem.debt.does_not_exist() | (MemberItem.debt <= 0)
+        condition &= _OWES_NOTHING
     if standing is not None:
-        actions += [MemberItem.growth.set(standing.growth), MemberItem.tier_code.set(standing.tier_code)]
+        actions += [at(MemberItem.growth).set(standing.growth), at(MemberItem.tier_code).set(standing.tier_code)]
         until = standing.tier_valid_until
         if until is not None:
             # The profile falls due when its tier's validity ends: the daily sweep finds it in the due index.
             listed = _listed_at(until, due_floor)
-            actions += [MemberItem.tier_valid_until.set(until),
-                        MemberItem.gsi1pk.set(keys.due_pk(listed, profile.member_id)),
-                        MemberItem.gsi1sk.set(keys.due_sk(listed, "TIER", profile.brand_id, profile.member_id))]
+            actions += [at(MemberItem.tier_valid_until).set(until),
+                        at(MemberItem.gsi1pk).set(keys.due_pk(listed, profile.member_id)),
+                        at(MemberItem.gsi1sk).set(keys.due_sk(listed, "TIER", profile.brand_id, profile.member_id))]
         else:
-            actions += [MemberItem.tier_valid_until.remove(), MemberItem.gsi1pk.remove(), MemberItem.gsi1sk.remove()]
+            actions += _NOT_DUE
         if standing.paid_until is not None:
-            actions.append(MemberItem.paid_until.set(standing.paid_until))
+            actions.append(at(MemberItem.paid_until).set(standing.paid_until))
     if expected_version is not None:
-        condition &= MemberItem.version == expected_version
+        condition &= at(MemberItem.version) == expected_version
     return member, actions, condition
 
 
@@ -1074,7 +1074,20 @@ def _profile_from_values(v: Any) -> MemberProfile:
 
 
 def _live_member():
-    return MemberItem.pk.exists() & MemberItem.erased_at.does_not_exist()
+    return _LIVE_MEMBER
+
+
+# Conditions and actions without values, made once (they are not changed by use: `&` makes a new condition); the
+# conditions' shapes taken once too (`infra.transactions.fixed`).
+_LIVE_MEMBER = fixed(MemberItem.pk.exists() & MemberItem.erased_at.does_not_exist())
+_NO_DEBT = fixed(MemberItem.debt.does_not_exist() | (MemberItem.debt == 0))
+_OWES_NOTHING = fixed(MemberItem.debt.does_not_exist() | (MemberItem.debt <= 0))
+_VERSION_UP = MemberItem.version.add(1)
+_NOT_DUE = (MemberItem.tier_valid_until.remove(), MemberItem.gsi1pk.remove(), MemberItem.gsi1sk.remove())
+_NEW = {cls: fixed(cls.pk.does_not_exist()) for cls in (ProcessedItem, MarkerGroupItem, OrderItem, ActivityItem,
+                                                        LotItem, EntryItem, ReversalItem, MarkerItem)}
+_ORDER_READ = fixed(OrderItem.pk.exists())
+_MEMBER_EXISTS = fixed(MemberItem.pk.exists())
 
 
 def _consent_from_item(item: ConsentItem) -> ConsentRecord:

@@ -254,9 +254,13 @@ def init(item: Any, hash_key: Any, range_key: Any, attributes: dict[str, Any]) -
         if value is not None:
             _store(item, values, setters[name], name, value)
     for name, value in attributes.items():
-        if name not in setters:
+        setter = setters.get(name, _UNSET)
+        if setter is None:
+            values[name] = value
+        elif setter is _UNSET:
             raise ValueError("Attribute {} specified does not exist".format(name))
-        _store(item, values, setters[name], name, value)
+        else:
+            setter.__set__(item, value)
 
 
 def _store(item: Any, values: dict[str, Any], attribute: Any, name: str, value: Any) -> None:

@@ -3,11 +3,19 @@ to the item it is about (the processed record: a duplicate; a member: a conflict
 
 from __future__ import annotations
 
+import calendar
+import functools
+import json
+from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
-from pynamodb.attributes import ListAttribute, MapAttribute
+from pynamodb.attributes import Attribute, ListAttribute, MapAttribute, NumberAttribute, TTLAttribute
 from pynamodb.connection import Connection
-from pynamodb.expressions.update import Update
+from pynamodb.constants import LIST, MAP
+from pynamodb.expressions.condition import (And, BeginsWith, Between, Comparison, Contains, Exists, In, IsType, Not,
+                                            NotExists, Or)
+from pynamodb.expressions.operand import Path, Value, _Decrement, _IfNotExists, _Increment, _ListAppend, _Size
+from pynamodb.expressions.update import AddAction, DeleteAction, RemoveAction, SetAction, Update
 
 from infra.models import SiyuItem
 
@@ -15,6 +23,7 @@ from infra.models import SiyuItem
 def connection() -> Connection:
     """The low-level connection the table's models use (same region, endpoint and credentials)."""
     return SiyuItem._get_connection().connection
+
 
 class Transaction:
     """Collects a TransactWriteItems in the order pynamodb sends it (checks, deletes, puts, updates), so each cancellation
@@ -27,6 +36,8 @@ class Transaction:
         self._updates: list[tuple[str, SiyuItem, list, Any]] = []
 
     def check(self, role: str, model: type, pk: str, sk: str, condition: Any) -> None:
+        if condition is None:  # as pynamodb's `TransactWrite.condition_check`: a check checks something
+            raise TypeError("`condition` cannot be None")
         self._checks.append((role, model, pk, sk, condition))
 
     def add(self, item: SiyuItem, *, also_set: Mapping[str, Any] | None = None, **deltas: int | set) -> None:
@@ -64,9 +75,11 @@ class Transaction:
 
     def commit(self, connection: Connection) -> None:
         """Sent as pynamodb's `TransactWrite` would send it (`tests/unit/test_transactions_wire.py`: the same
-        request), each item's operation built here from a per-class plan instead of through the model's
-        descriptors and the connection's generic keyword handling (issue 15, `bench/cpu.py`). The request goes
-        through pynamodb's connection as before, so errors (`TransactWriteError`, cancellation reasons) are its."""
+        request; tests/conftest.py checks every commit of the suite too), each item's operation built here from a
+        per-class plan instead of through the model's descriptors and the connection's generic keyword handling,
+        its expressions' text and names remembered per shape (`expressions`) (issue 15, `bench/cpu.py`). The
+        request goes through pynamodb's connection as before, so errors (`TransactWriteError`, cancellation
+        reasons) are its."""
         table = SiyuItem.Meta.table_name
         checks = [_operation(table, *_class_keys(model, pk, sk), condition=condition)
                   for _, model, pk, sk, condition in self._checks]
@@ -75,23 +88,97 @@ class Transaction:
         puts = [_put(table, item, condition, return_values) for _, item, condition, return_values in self._puts]
         updates = []
         for _, item, actions, condition in self._updates:
-            deltas = getattr(item, "_siyu_deltas", None)
-            if deltas is not None:
-                # The item's own class names its kind: an ADD may be what creates it.
-                actions = [getattr(type(item), name).add(delta) for name, delta in deltas.items()]
-                actions += [getattr(type(item), name).set(value) for name, value in item._siyu_set.items()]
-                actions.append(type(item).kind.set(type(item)))
-            updates.append(_operation(table, *_instance_keys(item), condition=condition, actions=actions))
+            updates.append(_operation(table, *_instance_keys(item), condition=condition,
+                                      actions=update_actions(item, actions)))
         connection.transact_write_items(condition_check_items=checks, delete_items=deletes, put_items=puts,
                                         update_items=updates, client_request_token=None,
                                         return_consumed_capacity=None, return_item_collection_metrics=None)
 
 
+def update_actions(item: SiyuItem, actions: list) -> list:
+    """The update actions an item of the transaction is sent with: `actions` as given, or for an item collected by
+    `Transaction.add` its ADDs, its plain SETs and its kind (an ADD may be what creates the item, so the item's own
+    class names its kind)."""
+    deltas = getattr(item, "_siyu_deltas", None)
+    if deltas is None:
+        return actions
+    cls = type(item)
+    out = [getattr(cls, name).add(delta) for name, delta in deltas.items()]
+    out += [getattr(cls, name).set(value) for name, value in item._siyu_set.items()]
+    out.append(cls.kind.set(cls))
+    return out
+
+
+# ---- the paths of an item's attributes, made once ------------------------------------------------------------------
+
+class _AttributePath(Path):
+    """`Path(attribute)`, whose plain values (an int, a str, a datetime) become `Value(value, attribute=attribute)`
+    without pynamodb's operand checks: such a value is neither an operand, an attribute nor a map, so pynamodb's
+    `_to_operand` makes that same `Value`, whose `__init__` stores `{attr_type: attribute.serialize(value)}` (here
+    through `_writer`: the same text)."""
+
+    def _to_operand(self, value: Any) -> Any:
+        if value.__class__ in _PLAIN and self._plain:
+            made = object.__new__(Value)
+            made.attr_type = self.attr_type
+            made.values = ({self.attr_type: self._write(value)},)
+            return made
+        return super()._to_operand(value)
+
+
+_PLAIN = frozenset({int, str, datetime})
+_attribute_paths: dict[int, tuple[Any, _AttributePath]] = {}
+
+
+def at(attribute: Any) -> Path:
+    """The path of a model's attribute: `at(MemberItem.balance).add(5)` is `MemberItem.balance.add(5)` (the same
+    action, serialised the same), without a new `Path` and pynamodb's operand conversion on every call (issue 15:
+    an event's writes make dozens). A path is not changed by use (indexing one copies it), so one per attribute
+    serves every write (kept with its attribute, whose id then names only it)."""
+    known = _attribute_paths.get(id(attribute))
+    if known is None or known[0] is not attribute:
+        path = _AttributePath(attribute)
+        path._plain = attribute.attr_type not in (LIST, MAP) and not isinstance(attribute, MapAttribute)
+        path._write = _writer(attribute)
+        known = _attribute_paths[id(attribute)] = (attribute, path)
+    return known[1]
+
+
 # ---- one item's operation, as pynamodb's `Connection.get_operation_kwargs` builds it ------------------------------
 
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _number_text(value: Any) -> Any:
+    # `NumberAttribute.serialize` is `json.dumps(value)`, which writes an int as `int.__repr__` does.
+    return int.__repr__(value) if value.__class__ is int else json.dumps(value)
+
+
+def _ttl_text(serialize: Callable[[Any], Any], value: Any) -> Any:
+    # `TTLAttribute.serialize` is `json.dumps(timegm(_normalize(value).utctimetuple()))`; a value the attribute
+    # stored (its `__set__` normalises: UTC, whole seconds) normalises to itself.
+    if value.__class__ is datetime and value.tzinfo is timezone.utc and not value.microsecond:
+        return int.__repr__(calendar.timegm(value.utctimetuple()))
+    return serialize(value)
+
+
+def _writer(attribute: Any) -> Callable[..., Any]:
+    """The attribute's `serialize`, or the same in fewer steps: pynamodb's base `serialize` gives the value as it
+    is (a str: never None, so always written), a number attribute's is `json.dumps`."""
+    method = type(attribute).serialize
+    if method is Attribute.serialize:
+        return _as_is
+    if method is NumberAttribute.serialize:
+        return _number_text
+    if method is TTLAttribute.serialize:
+        return functools.partial(_ttl_text, attribute.serialize)
+    return attribute.serialize
+
+
 # Per model class: its key attributes ((python name, stored name, type, serialize) for the hash and range key) and
-# every attribute as its serialisation needs it.
-_Attr = tuple[str, str, str, bool, Callable[..., Any], bool, Any]
+# every attribute as its serialisation needs it (python name, stored name, type, null, serialize, container, writer).
+_Attr = tuple[str, str, str, bool, Callable[..., Any], bool, Callable[..., Any]]
 _plans: dict[type, tuple[tuple, tuple, tuple[_Attr, ...]]] = {}
 
 
@@ -106,7 +193,7 @@ def _plan(cls: type) -> tuple[tuple, tuple, tuple[_Attr, ...]]:
         range_key = (cls._range_keyname, range_attr.attr_name, range_attr.attr_type, range_attr.serialize) \
             if range_attr is not None else None
         every = tuple((name, attr.attr_name, attr.attr_type, attr.null, attr.serialize,
-                       isinstance(attr, (ListAttribute, MapAttribute)), attr) for name, attr in attrs.items())
+                       isinstance(attr, (ListAttribute, MapAttribute)), _writer(attr)) for name, attr in attrs.items())
         plan = _plans[cls] = (hash_key, range_key, every)
     return plan
 
@@ -140,19 +227,129 @@ def _operation(table: str, cls: type, hash_value: Any, range_value: Any, *, cond
     kwargs.update(_identifier(cls, "Item" if item is not None else "Key", hash_value, range_value))
     if item:
         kwargs["Item"].update(item)
-    names: dict[str, str] = {}
-    values: dict[str, Any] = {}
+    if condition is None and actions is None:
+        if return_values is not None:
+            kwargs["ReturnValuesOnConditionCheckFailure"] = str(return_values).upper()
+        return kwargs
+    condition_text, update_text, names, values = expressions(condition, actions)
     if condition is not None:
-        kwargs["ConditionExpression"] = condition.serialize(names, values)
+        kwargs["ConditionExpression"] = condition_text
     if return_values is not None:
         kwargs["ReturnValuesOnConditionCheckFailure"] = str(return_values).upper()
     if actions is not None:
-        kwargs["UpdateExpression"] = Update(*actions).serialize(names, values)
+        kwargs["UpdateExpression"] = update_text
     if names:
-        kwargs["ExpressionAttributeNames"] = {v: k for k, v in names.items()}
+        kwargs["ExpressionAttributeNames"] = names
     if values:
         kwargs["ExpressionAttributeValues"] = values
     return kwargs
+
+
+# ---- an item's condition and update expressions, remembered per shape -------------------------------------------
+
+# pynamodb serialises an expression node by node on every write: each attribute name through a regular expression
+# into its `#n` placeholder, each value into its `:n`, each node's text formatted. An event's writes come in a few
+# shapes (the same attributes, operators and actions; only the values differ), and for one shape that text and the
+# names are always the same: placeholders are numbered in the order pynamodb meets them, names by first use, values
+# one each (never shared). So the text and the names are remembered per shape, and for a write of a known shape only
+# its values are collected, in pynamodb's order. A shape is remembered only once pynamodb's own serialisation of it
+# gave exactly the values collected, in that order. `tests/unit/test_transactions_wire.py` compares the requests.
+
+_CONDITIONS = frozenset({And, Or, Not, Comparison, Between, In, Exists, NotExists, IsType, BeginsWith, Contains})
+_OPERANDS = frozenset({_Size, _Increment, _Decrement, _ListAppend, _IfNotExists})
+_CLAUSES = {SetAction: 0, RemoveAction: 1, AddAction: 2, DeleteAction: 3}  # `Update.serialize`'s order
+_shapes: dict[tuple, tuple[str | None, str | None, dict[str, str], tuple[str, ...]]] = {}
+_SHAPES_KEPT = 4096
+_fixed: dict[int, tuple] = {}
+
+
+class _Unknown(Exception):
+    """A node this module does not know the text of (a condition class of its own): pynamodb serialises it."""
+
+
+def _shape(node: Any, key: list, values: list) -> None:
+    """Appends the node's shape to `key` and its values to `values`, in the order `node.serialize` numbers them."""
+    cls = node.__class__
+    if cls is Path or cls is _AttributePath:
+        key.append(tuple(node.values[0]))
+    elif cls is Value:
+        key.append(None)
+        values.append(node.values[0])
+    elif cls in _CONDITIONS:
+        known = _fixed.get(id(node))
+        if known is not None and known[0] is node:
+            key += known[1]
+            values += known[2]
+            return
+        key += (cls, node.operator, node.format_string, len(node.values))
+        for value in node.values:
+            _shape(value, key, values)
+    elif cls in _OPERANDS:
+        key += (cls, len(node.values))
+        for value in node.values:
+            _shape(value, key, values)
+    else:
+        raise _Unknown(cls)
+
+
+def fixed(condition: Any) -> Any:
+    """`condition`, made once and given to many writes (`attribute_not_exists (#0)`, ...): its shape is taken here
+    once, not walked on every write, and a write with no other expression takes its text and names as they are.
+    Kept (with the condition, so its id names only it) for good: for module-level conditions only."""
+    key: list = []
+    found: list = []
+    try:
+        _shape(condition, key, found)
+    except _Unknown:
+        return condition
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    text = condition.serialize(names, values)
+    if len(values) == len(found) and all(a is b for a, b in zip(values.values(), found)):
+        _fixed[id(condition)] = (condition, tuple(key), tuple(found), text, {v: k for k, v in names.items()},
+                                 tuple(values))
+    return condition
+
+
+def expressions(condition: Any, actions: list | None) -> tuple[str | None, str | None, dict[str, str], dict]:
+    """(condition text, update text, `ExpressionAttributeNames`, `ExpressionAttributeValues`) of one item's write,
+    as `condition.serialize` then `Update(*actions).serialize` give them on fresh placeholders."""
+    if actions is None and condition is not None:
+        known = _fixed.get(id(condition))
+        if known is not None and known[0] is condition:
+            return known[3], None, dict(known[4]), dict(zip(known[5], known[2]))
+    key: list = []
+    found: list = []
+    try:
+        if condition is not None:
+            _shape(condition, key, found)
+        key.append(...)
+        if actions:
+            clauses: tuple[list, list, list, list] = ([], [], [], [])
+            for action in actions:
+                clauses[_CLAUSES[action.__class__]].append(action)
+            for clause in clauses:
+                key.append(len(clause))
+                for action in clause:
+                    key.append(action.__class__)
+                    for value in action.values:
+                        _shape(value, key, found)
+        shape = tuple(key)
+        known = _shapes.get(shape)
+    except (_Unknown, KeyError):
+        known = shape = None
+    if known is not None:
+        condition_text, update_text, names, placeholders = known
+        return condition_text, update_text, dict(names), dict(zip(placeholders, found))
+    by_name: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    condition_text = condition.serialize(by_name, values) if condition is not None else None
+    update_text = Update(*actions).serialize(by_name, values) if actions is not None else None
+    names = {v: k for k, v in by_name.items()}
+    if shape is not None and len(values) == len(found) and len(_shapes) < _SHAPES_KEPT \
+            and all(a is b for a, b in zip(values.values(), found)):
+        _shapes[shape] = (condition_text, update_text, dict(names), tuple(values))
+    return condition_text, update_text, names, values
 
 
 def _put(table: str, item: Any, condition: Any, return_values: str | None) -> dict:
@@ -161,18 +358,21 @@ def _put(table: str, item: Any, condition: Any, return_values: str | None) -> di
     plan_hash, plan_range, every = _plan(cls)
     values = item.attribute_values
     serialized: dict[str, dict[str, Any]] = {}
-    for name, stored, kind, null, serialize, container, attr in every:
+    for name, stored, kind, null, serialize, container, write in every:
         value = values.get(name)
         if value is None:
             if not null:
                 item.serialize(null_check=True)  # raises pynamodb's own AttributeNullError
+            continue
+        if write is _as_is:
+            serialized[stored] = {kind: value}
             continue
         if container:
             if isinstance(value, MapAttribute) and not value.validate(null_check=True):
                 raise ValueError(f"Attribute '{name}' is not correctly typed")
             out = serialize(value, null_check=True)
         else:
-            out = serialize(value)
+            out = write(value)
         if out is None:
             if not null:
                 item.serialize(null_check=True)

@@ -81,6 +81,18 @@ def brand_id(store) -> str:
     return brand
 
 
+@pytest.fixture(autouse=True)
+def transactions_sent_as_pynamodb_sends_them(monkeypatch):
+    """Every transaction the suite commits is checked, before it is sent, against the request pynamodb's own
+    `TransactWrite` makes of the same items (tests/wire_reference.py): the commit's fast path (issue 15) is held to
+    the same bytes on every flow the suite runs."""
+    from infra.transactions import Transaction
+    from tests.wire_reference import Checked
+
+    real = Transaction.commit
+    monkeypatch.setattr(Transaction, "commit", lambda tx, connection: real(tx, Checked(connection, tx)))
+
+
 @pytest.fixture
 def now() -> datetime:
     return datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)

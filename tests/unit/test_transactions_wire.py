@@ -1,57 +1,30 @@
-"""A transaction built item by item from per-class plans (`infra.transactions.Transaction.commit`) sends exactly what
-pynamodb's `TransactWrite` sent for the same items: the same request dict, key order included, so botocore (or the
-wire path) turns it into the same bytes."""
+"""A transaction built item by item from per-class plans (`infra.transactions.Transaction.commit`), its expressions
+remembered per shape, sends exactly what pynamodb's `TransactWrite` sent for the same items: the same request dict,
+key order included, so botocore (or the wire path) turns it into the same bytes. (tests/conftest.py also checks every
+transaction the rest of the suite commits against the same reference, tests/wire_reference.py.)"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import botocore.session
 import pytest
 from botocore.serialize import JSONSerializer
 from pynamodb.exceptions import AttributeNullError
-from pynamodb.transactions import TransactWrite
 
 from infra import dynamo_wire, keys
 from infra.dynamo_store import posting_writes
-from infra.models import (ActivityItem, EntryItem, LotItem, MarkerGroupItem, MarkerItem, MemberItem, ProcessedItem,
+from infra.models import (ActivityItem, AllocationMap, EntryItem, LotItem, MarkerGroupItem, MarkerItem, MemberItem, ProcessedItem,
                           SiyuItem)
-from infra.transactions import Transaction
+from infra.transactions import Transaction, at, fixed
 from rules.ledger import Allocation, Entry, EntryKind, Lot, LotUpdate, Posting
 from rules.members import MemberProfile
+from tests.wire_reference import Recording, as_pynamodb_sent_it, same_bytes
 
 T = datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)
 MODEL = botocore.session.get_session().get_service_model("dynamodb")
-
-
-class Recording:
-    """Stands where pynamodb's connection is: keeps what the transaction would send."""
-
-    def __init__(self) -> None:
-        self.sent: list[dict] = []
-
-    def transact_write_items(self, **kwargs):
-        self.sent.append(kwargs)
-        return {}
-
-
-def as_pynamodb_sent_it(tx: Transaction, connection) -> None:
-    """The commit before the plans: every item through pynamodb's `TransactWrite`."""
-    with TransactWrite(connection=connection) as write:
-        for _, model, pk, sk, condition in tx._checks:
-            write.condition_check(model, pk, sk, condition=condition)
-        for _, item, condition in tx._deletes:
-            write.delete(item, condition=condition)
-        for _, item, condition, return_values in tx._puts:
-            write.save(item, condition=condition, return_values=return_values)
-        for _, item, actions, condition in tx._updates:
-            deltas = getattr(item, "_siyu_deltas", None)
-            if deltas is not None:
-                actions = [getattr(type(item), name).add(delta) for name, delta in deltas.items()]
-                actions += [getattr(type(item), name).set(value) for name, value in item._siyu_set.items()]
-                actions.append(type(item).kind.set(type(item)))
-            write.update(item, actions=actions, condition=condition)
 
 
 def profile() -> MemberProfile:
@@ -142,3 +115,226 @@ def test_the_table_is_the_models_table():
     sent = Recording()
     tx.commit(sent)
     assert sent.sent[0]["delete_items"][0]["TableName"] == SiyuItem.Meta.table_name
+
+
+# ---- every kind of condition and action, each shape sent twice (the second from the remembered shape) -------------
+
+def shapes(n: int) -> Transaction:
+    """Items with every condition, operand and action pynamodb has, their values varied by `n`."""
+    from pynamodb.expressions.condition import size
+
+    tx = Transaction()
+    mpk, lpk = keys.member_pk("b1", f"m{n}"), keys.ledger_pk("b1", f"m{n}")
+    member = MemberItem
+    tx.check("member", MemberItem, mpk, keys.PROFILE,
+             (member.version != n) & ~member.erased_at.exists() & member.tier_code.is_in("PU", "YIN", f"T{n}")
+             & member.balance.between(n, n + 100) & member.referral_code.startswith("R")
+             & member.tags.contains(f"vip{n}") & (size(member.tags) < 5 + n) & member.nickname.is_type())
+    with pytest.raises(TypeError):  # as pynamodb refuses it
+        tx.check("member", MemberItem, mpk, keys.PROFILE, None)
+    tx.delete("conflict", LotItem(mpk, f"LOT#{n}"), (LotItem.remaining > n) | (LotItem.remaining < -n))
+    tx.delete("conflict", LotItem(mpk, f"LOT#x{n}"))
+    tx.put("conflict", EntryItem(lpk, f"E#{n}", entry_id=f"e{n}", at=T, entry_kind="earn", points=n,
+                                 allocations=[AllocationMap(lot=f"l{n}", expires_at=T, points=n)],
+                                 explanation={"rule": n}), EntryItem.pk.does_not_exist() | (EntryItem.points >= n))
+    tx.put("conflict", MarkerItem(mpk, f"M#{n}", key=f"k{n}", at=T), None, return_old=bool(n % 2))
+    tx.update("conflict", MemberItem(mpk, keys.PROFILE),
+              [member.balance.add(n), member.tags.add({f"vip{n}", "x"}), member.tags.delete({"old"}),
+               member.growth.set(member.growth + n), member.debt.set(member.debt - n),
+               member.nickname.set(member.nickname | f"nick{n}"), member.phone_masked.remove(),
+               at(member.tier_code).set(f"T{n}"), at(member.version).add(1), at(member.tier_valid_until).set(T),
+               at(member.totals).set({"net": n}), at(member.gsi1pk).remove()],
+              (at(member.version) == n) & at(member.pk).exists())
+    tx.update("conflict", EntryItem(lpk, f"E#{n}"),
+              [EntryItem.allocations.set(EntryItem.allocations.append([AllocationMap(lot="l", expires_at=T,
+                                                                                     points=n)])),
+               EntryItem.reason.set(None)], None)
+    tx.update("conflict", LotItem(mpk, f"LOT#{n}"), [], LotItem.pk.exists())
+    tx.add(EntryItem(lpk, "COUNT#x"), also_set={"reason": f"r{n}"}, points=n)
+    # Conditions made once (`fixed`): alone, and inside conditions made per write.
+    tx.put("conflict", LotItem(mpk, f"LOT#new{n}", brand_id="b1", member_id=f"m{n}", lot_id=f"l{n}", earned=n,
+                               remaining=n, earned_at=T, expires_at=T), FIXED_NEW)
+    tx.put("conflict", ActivityItem(lpk, f"A#{n}", event_id=f"e{n}", detail_type="x", at=T), FIXED_WITH_VALUE)
+    tx.update("conflict", MemberItem(keys.member_pk("b2", f"m{n}"), keys.PROFILE), [at(MemberItem.growth).set(n)],
+              FIXED_NEW & (FIXED_WITH_VALUE | (at(MemberItem.version) == n)))
+    return tx
+
+
+FIXED_NEW = fixed(LotItem.pk.does_not_exist())
+FIXED_WITH_VALUE = fixed(ActivityItem.pk.does_not_exist() | (ActivityItem.detail_type == "x"))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_every_condition_and_action_is_sent_as_pynamodb_sends_it_the_first_time_and_from_its_shape(n):
+    for tx in (shapes(n), shapes(n)):  # the second: every shape already remembered
+        ours, theirs = Recording(), Recording()
+        tx.commit(ours)
+        as_pynamodb_sent_it(tx, theirs)
+        assert same_bytes(ours.sent[0], theirs.sent[0])
+
+
+def test_a_condition_of_a_class_of_its_own_is_serialised_by_pynamodb():
+    from infra.item_codec import remembered
+
+    for n in (1, 2):
+        tx = Transaction()
+        tx.delete("conflict", LotItem(keys.member_pk("b1", "m1"), "LOT#x"),
+                  remembered(LotItem.remaining == 3) & (LotItem.remaining <= n))
+        ours, theirs = Recording(), Recording()
+        tx.commit(ours)
+        as_pynamodb_sent_it(tx, theirs)
+        assert same_bytes(ours.sent[0], theirs.sent[0])
+
+
+def test_a_path_made_once_builds_what_the_attribute_builds():
+    for attribute, value in ((MemberItem.balance, 5), (MemberItem.tier_code, "G"), (MemberItem.tier_valid_until, T),
+                             (MemberItem.totals, {"N": 1}), (MemberItem.tags, {"a"}), (MemberItem.ttl, T),
+                             (MemberItem.ttl, T.replace(microsecond=7)),
+                             (MemberItem.ttl, T.astimezone(timezone(timedelta(hours=8)))),
+                             (MemberItem.balance, 2 ** 70), (MemberItem.balance, 1.5), (MemberItem.balance, True),
+                             (EntryItem.allocations, [AllocationMap(lot="l", expires_at=T, points=1)])):
+        for ours, theirs in ((at(attribute).set(value), attribute.set(value)),
+                             (at(attribute) == value, attribute == value)):
+            assert type(ours) is type(theirs)
+            assert [getattr(v, "values", v) for v in ours.values[1:]] == [getattr(v, "values", v)
+                                                                        for v in theirs.values[1:]]
+            assert ours.values[1].attr_type == theirs.values[1].attr_type
+    assert at(MemberItem.balance).add(3).values[1].values == MemberItem.balance.add(3).values[1].values
+    with pytest.raises(ValueError):  # pynamodb's own type check: only numbers and sets are added to
+        at(MemberItem.tier_code).add("x")
+
+
+def test_each_role_names_the_item_at_its_place_in_the_request():
+    tx = an_order_paid_transaction()
+    tx.delete("reversal", LotItem(keys.member_pk("b1", "m1"), "LOT#gone"), None)
+    sent = Recording()
+    tx.commit(sent)
+    request = sent.sent[0]
+    items = (request["condition_check_items"] + request["delete_items"] + request["put_items"]
+             + request["update_items"])
+    assert len(items) == len(tx.roles)
+    named = dict(zip((item.get("Key", item.get("Item"))["sk"]["S"] for item in items), tx.roles))
+    assert named[keys.PROCESSED] == "event" and named["LOT#gone"] == "reversal"
+    assert tx.roles[0] == "member" and tx.roles[-1] == "conflict"
+
+
+# ---- the engine's own transactions, flow by flow, and what a cancellation reason means ----------------------------
+
+@pytest.fixture
+def counted(monkeypatch):
+    """How many transactions were committed (each checked against pynamodb's by tests/conftest.py on its way)."""
+    sent = [0]
+    checking = Transaction.commit
+
+    def commit(tx, connection):
+        sent[0] += 1
+        return checking(tx, connection)
+
+    monkeypatch.setattr(Transaction, "commit", commit)
+    return sent
+
+
+def test_each_flow_of_the_engine_sends_what_pynamodb_sent(fresh_table, store, plugins, bus, counted):
+    import uuid
+
+    from plugins.coupons import model as coupons
+    from plugins.coupons.plugin import BAIGUOYUAN_TEMPLATES
+    from rules import points
+    from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
+    from rules.engine import Engine
+    from tests.helpers import business_event, order_paid, register, scheduled_event
+
+    brand = f"w{uuid.uuid4().hex[:10]}"
+    params = {"coupons": {"templates": BAIGUOYUAN_TEMPLATES}}
+    enabled = {name: plugins.validate_params(name, params.get(name, {}))
+               for name in ("points", "tiers", "points_expiry", "coupons", "referral")}
+    store.put_brand(BrandConfig(brand, "百果园", BAIGUOYUAN_LADDER, plugins=enabled))
+    engine = Engine(store, plugins, bus)
+    member = register(store, brand, T)
+
+    def flow(send) -> None:
+        before = counted[0]
+        send()
+        assert counted[0] > before  # it went through a transaction, checked on its way
+
+    def event(detail_type, detail, at):
+        summary = engine.handle(business_event(detail_type, detail, time=at))
+        assert summary.status == "applied", summary.as_dict()
+
+    flow(lambda: event("member.registered", {"brandId": brand, "memberId": member, "channel": "store"}, T))
+    flow(lambda: event("order.paid", order_paid(brand, member, 30000, order_id="o-1"), T))
+    flow(lambda: event("order.paid", order_paid(brand, member, 12000, order_id="o-2"), T + timedelta(hours=1)))
+    flow(lambda: event("order.refunded", {"brandId": brand, "memberId": member, "orderId": "o-1",
+                                          "amountFen": 10000}, T + timedelta(hours=2)))
+    flow(lambda: event("member.checked_in", {"brandId": brand, "memberId": member}, T + timedelta(hours=3)))
+    flow(lambda: points.redeem(store, brand, member, points=50, now=T + timedelta(hours=4), idempotency_key="r1"))
+    flow(lambda: coupons.claim(store, store.get_brand(brand), member, "bgy-100-20", T + timedelta(hours=5),
+                               request_id="c1"))
+    flow(lambda: engine.handle(scheduled_event(T + timedelta(days=365, hours=6))))  # the points expire
+    state = store.load_member(brand, member)
+    assert state.points.balance == sum(lot.remaining for lot in state.points.lots)
+
+
+def test_a_cancellation_reason_is_read_as_its_items_role(store, plugins, bus, rules_brand):
+    """The processed record (a duplicate: the first delivery's record), the request record (the answer given
+    before), a member moved meanwhile (a conflict to plan again): each reason is matched to the item it is about."""
+    from rules import points
+    from rules.engine import Engine
+    from rules.errors import WriteConflict
+    from rules.persistence import EventAlreadyProcessed
+    from tests.helpers import business_event, order_paid, register
+
+    engine = Engine(store, plugins, bus)
+    member = register(store, rules_brand, T)
+    paid = business_event("order.paid", order_paid(rules_brand, member, 12900), time=T)
+    assert engine.handle(paid).status == "applied"
+    assert engine.handle(paid).status == "duplicate"
+    first = points.redeem(store, rules_brand, member, points=29, now=T, idempotency_key="same")
+    again = points.redeem(store, rules_brand, member, points=29, now=T, idempotency_key="same")
+    assert again.replayed and replace(again, replayed=False) == first
+    assert store.load_member(rules_brand, member).points.balance == 100
+
+    stale = store.load_member(rules_brand, member)
+    engine.handle(business_event("order.paid", order_paid(rules_brand, member, 1000), time=T))
+    tx = Transaction()
+    tx.put("event", ProcessedItem(keys.event_pk(rules_brand, "late"), keys.PROCESSED, event_id="late",
+                                  brand_id=rules_brand, detail_type="order.paid", at=T, follow_ups=[]),
+           ProcessedItem.pk.does_not_exist(), return_old=True)
+    tx.update("conflict", MemberItem(keys.member_pk(rules_brand, member), keys.PROFILE), [MemberItem.version.add(1)],
+              MemberItem.version == stale.version)
+    with pytest.raises(WriteConflict):
+        store._commit(tx, None)
+    tx = Transaction()
+    record = store.get_event(rules_brand, paid["id"])
+    tx.put("event", ProcessedItem(keys.event_pk(rules_brand, paid["id"]), keys.PROCESSED, event_id=paid["id"],
+                                  brand_id=rules_brand, detail_type="order.paid", at=T, follow_ups=[]),
+           ProcessedItem.pk.does_not_exist(), return_old=True)
+    with pytest.raises(EventAlreadyProcessed) as seen:
+        store._commit(tx, None)
+    assert seen.value.record == record
+
+
+def test_shapes_that_differ_only_in_an_operator_a_name_a_length_or_a_clause_are_not_taken_for_each_other():
+    remaining, earned = LotItem.remaining, LotItem.earned
+    conditions = [remaining == 1, remaining != 1, remaining < 1, remaining <= 1, remaining > 1, remaining >= 1,
+                  earned == 1, remaining.is_in(1, 2), remaining.is_in(1, 2, 3), remaining.between(1, 2),
+                  remaining.exists(), remaining.does_not_exist(), earned.exists(), ~remaining.exists(),
+                  remaining.exists() & earned.exists(), remaining.exists() | earned.exists(),
+                  (remaining.exists() & earned.exists()) & remaining.exists(),
+                  remaining.exists() & (earned.exists() & remaining.exists())]
+    updates = [[remaining.set(1)], [remaining.add(1)], [earned.set(1)], [remaining.set(remaining + 1)],
+               [remaining.set(remaining - 1)], [remaining.set(remaining | 1)], [remaining.remove()],
+               [remaining.set(1), earned.set(1)], [earned.set(1), remaining.set(1)], [remaining.set(1), earned.add(1)],
+               [remaining.add(1), earned.set(1)], []]
+    for condition in conditions:
+        for actions in updates + [None]:
+            tx = Transaction()
+            if actions is None:
+                tx.delete("conflict", LotItem(keys.member_pk("b1", "m1"), "LOT#x"), condition)
+            else:
+                tx.update("conflict", LotItem(keys.member_pk("b1", "m1"), "LOT#x"), actions, condition)
+            for _ in range(2):  # the second from the remembered shape
+                ours, theirs = Recording(), Recording()
+                tx.commit(ours)
+                as_pynamodb_sent_it(tx, theirs)
+                assert same_bytes(ours.sent[0], theirs.sent[0]), (condition, actions)
