@@ -17,7 +17,7 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass, field as dc_field, replace
+from dataclasses import dataclass, field as dc_field, fields, replace
 from datetime import date, datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -68,7 +68,7 @@ class Decision:
 
     def explanation(self) -> dict[str, Any]:
         return {"plugin": self.plugin, "version": self.version, "rule": self.effect.rule,
-                "inputs": fx.describe(self.effect)["inputs"]}
+                "inputs": fx.described_inputs(self.effect)}
 
     def describe(self) -> dict[str, Any]:
         body = {"plugin": self.plugin, "version": self.version, **fx.describe(self.effect)}
@@ -722,10 +722,11 @@ class Engine:
             if name not in self.plugins.infos:
                 # Applying the event without a rule the brand chose would be wrong silently and for good.
                 raise PluginFailed(name, self.plugins.unavailable(name))
+        decided: list[Decided] = []  # what `context.decided` shows each plugin: `decisions` so far, as Decided
         for info in self.plugins.ordered(names):
-            decided = tuple(Decided(d.plugin, d.version, d.effect) for d in decisions)
-            context = RuleContext(brand=brand, params={}, now=now, member=view, extras=extras,
-                                  decided=decided).for_plugin(brand.plugins[info.name])
+            # What RuleContext(..., params={}, decided=...).for_plugin(params) makes, built once.
+            context = RuleContext(brand, MappingProxyType(dict(brand.plugins[info.name])), now, view, extras,
+                                  tuple(decided))
             try:
                 results = self.plugins.call(info.name, hook, context=context, **kwargs)
                 produced = [effect for result in results if result is not None for effect in result]
@@ -733,6 +734,7 @@ class Engine:
                 for effect in produced:
                     _check(info.name, effect, brand, now, view)
                     decisions.append(Decision(info.name, info.version, effect))
+                    decided.append(Decided(info.name, info.version, effect))
                     view = _project(view, effect, now, brand)
             except PluginFailed:
                 raise
@@ -969,10 +971,11 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
         if effect.due_at is not None and (not isinstance(effect.due_at, datetime) or effect.due_at.tzinfo is None
                                           or effect.due_at > now + timedelta(days=effect.keep_days)):
             raise PluginFailed(plugin, "Once.due_at must be a datetime with a timezone, within keep_days")
-        try:
-            json.dumps(dict(effect.data))
-        except (TypeError, ValueError):
-            raise PluginFailed(plugin, "Once.data must be JSON: strings, numbers, lists and objects") from None
+        if not _flat_json(effect.data):
+            try:
+                json.dumps(dict(effect.data))
+            except (TypeError, ValueError):
+                raise PluginFailed(plugin, "Once.data must be JSON: strings, numbers, lists and objects") from None
         if not effect.key.startswith(f"{plugin}:") or len(effect.key) > 200:
             raise PluginFailed(plugin, f"Once.key must start with '{plugin}:' and be at most 200 characters")
         if view is not None and view.has(effect.key):
@@ -981,6 +984,20 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
         if effect.detail_type not in follow_up_types() and not effect.detail_type.startswith(f"{plugin}."):
             raise PluginFailed(plugin, f"may emit the follow-ups in docs/plugins.md or '{plugin}.*', not "
                                        f"{effect.detail_type!r}")
+
+
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _flat_json(data: Any) -> bool:
+    """Whether `json.dumps(dict(data))` surely succeeds without trying it: a dict (or read-only view of one) of
+    text keys and plain scalar values, as most markers' data is. False only means "try it" (`_check`)."""
+    if type(data) is not dict and type(data) is not MappingProxyType:
+        return False
+    for key, value in data.items():
+        if type(key) is not str or type(value) not in _JSON_SCALARS:
+            return False
+    return True
 
 
 def _check_daily(plugin: str, effect: fx.AddToDailyTotal, brand: BrandConfig, now: datetime) -> None:
@@ -1005,6 +1022,25 @@ def _check_source(plugin: str, effect: fx.Effect) -> None:
         raise PluginFailed(plugin, f"{effect.kind}.source must start with '{plugin}:' and be at most 200 characters")
 
 
+def _with(view: MemberView, **changes: Any) -> MemberView:
+    """`dataclasses.replace(view, **changes)` for a `MemberView`, without its walk over the sixteen fields.
+
+    `_project` makes a new view after every effect of every plugin (issue 15, engine CPU). MemberView is a plain
+    frozen dataclass (no __post_init__, no init=False field, no slots), so replace() ends with the same instance
+    dictionary as this copy does; anything else (a subclass, an instance holding more than its fields, a name that
+    is not a field) takes replace() itself.
+    tests/unit/test_engine_fast_paths.py compares the two."""
+    if type(view) is not MemberView or len(view.__dict__) != len(_VIEW_FIELDS) or not changes.keys() <= _VIEW_FIELDS:
+        return replace(view, **changes)
+    new = object.__new__(MemberView)
+    new.__dict__.update(view.__dict__)
+    new.__dict__.update(changes)
+    return new
+
+
+_VIEW_FIELDS = frozenset(f.name for f in fields(MemberView))
+
+
 def _project(view: MemberView | None, effect: fx.Effect, now: datetime, brand: BrandConfig) -> MemberView | None:
     """The member as the next plugin should see it, after this effect."""
     if view is None:
@@ -1014,30 +1050,30 @@ def _project(view: MemberView | None, effect: fx.Effect, now: datetime, brand: B
     if isinstance(effect, fx.AwardPoints):
         earned = ledger.earn(view.points, points=effect.points, now=now, expires_at=effect.expires_at,
                              entry_id=f"pending-{len(view.points.lots)}", source=effect.source)
-        return replace(view, points=ledger.applied(view.points, earned))
+        return _with(view, points=ledger.applied(view.points, earned))
     if isinstance(effect, fx.ExpirePoints):
         lots = tuple(lot if not lot.expired(now) else replace(lot, remaining=0) for lot in view.points.lots)
         expired = sum(lot.remaining for lot in view.points.lots if lot.expired(now))
-        return replace(view, points=PointsState(view.points.balance - expired, lots))
+        return _with(view, points=PointsState(view.points.balance - expired, lots))
     if isinstance(effect, fx.AddGrowth):
-        return replace(view, growth=max(0, view.growth + effect.growth))
+        return _with(view, growth=max(0, view.growth + effect.growth))
     if isinstance(effect, fx.AddToTotal):
-        return replace(view, totals=MappingProxyType({**view.totals, effect.total: view.total(effect.total)
+        return _with(view, totals=MappingProxyType({**view.totals, effect.total: view.total(effect.total)
                                                       + effect.amount}))
     if isinstance(effect, fx.AddToDailyTotal):
         added = daily_totals.applied(view.daily, [daily_totals.delta(effect.total, effect.day, effect.amount,
                                                                      effect.keep_months, brand.timezone)])
-        return replace(view, daily=MappingProxyType({k: MappingProxyType(v) for k, v in added.items()}))
+        return _with(view, daily=MappingProxyType({k: MappingProxyType(v) for k, v in added.items()}))
     if isinstance(effect, fx.SetTier):
-        return replace(view, tier_code=effect.code, tier_valid_until=effect.valid_until)
+        return _with(view, tier_code=effect.code, tier_valid_until=effect.valid_until)
     if isinstance(effect, fx.SetPaidMembership):
-        return replace(view, paid_until=effect.until)
+        return _with(view, paid_until=effect.until)
     if isinstance(effect, fx.TakeBackPoints):
         taken = ledger.take_back(view.points, points=effect.points, now=now, entry_id="projection",
                                  source=effect.source)
-        return replace(view, points=ledger.applied(view.points, taken))
+        return _with(view, points=ledger.applied(view.points, taken))
     if isinstance(effect, fx.Once):
-        return replace(view, markers={**view.markers, effect.key: dict(effect.data)})
+        return _with(view, markers={**view.markers, effect.key: dict(effect.data)})
     return view
 
 

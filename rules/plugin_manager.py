@@ -46,6 +46,9 @@ class PluginRegistry:
         self._wanted: set[str] = set()
         self._validators: dict[str, Any] = {}  # params validators by plugin, built when first needed
         self._callers: dict[tuple[str, str], Any] = {}
+        # How pluggy runs hook implementations before anything (tracing, monitoring) wraps it: `call` goes straight
+        # to a plugin's one plain implementation only while it is still this (see `call`).
+        self._plain_hookexec = getattr(self.pm, "_inner_hookexec", None)
         if os.environ.get("SIYU_TRACE_HOOKS"):
             self.pm.add_hookcall_monitoring(
                 lambda name, impls, kwargs: logger.info("hook %s -> %s", name, [i.plugin_name for i in impls]),
@@ -162,13 +165,37 @@ class PluginRegistry:
         return sorted(known, key=lambda info: (info.order, info.name))
 
     def call(self, plugin_name: str, hook_name: str, **kwargs: Any) -> list[Any]:
-        """Call one plugin's implementation of a hook, through pluggy (so tracing and wrappers still apply)."""
+        """Call one plugin's implementation of a hook, through pluggy (so tracing and wrappers still apply).
+
+        The engine calls each enabled plugin once per event (issue 15, engine CPU), so the common case skips
+        pluggy's machinery, doing what pluggy's `_multicall` does for it: when nothing wraps pluggy's calls (no
+        SIYU_TRACE_HOOKS monitoring), the hook is neither historic nor first-result, and the plugin has no
+        implementation of it, the answer is [] without a call; when it has exactly one plain implementation (no
+        wrapper) and every argument the hook declares is given, that function is called with the arguments it
+        names and a non-None result is the one answer. Anything else (a wrapper, two implementations, a missing
+        argument: pluggy's own warnings and errors) goes through pluggy. The implementations are pluggy's own,
+        asked each call (`get_hookimpls`), so a plugin registered or unregistered since is seen as pluggy sees it.
+        tests/unit/test_plugin_calls.py compares both ways on every built-in hook and on wrapped and traced hooks."""
         key = (plugin_name, hook_name)
         caller = self._callers.get(key)
         if caller is None:
             others = [p for name, p in self.pm.list_name_plugin() if name != plugin_name]
             caller = self.pm.subset_hook_caller(hook_name, remove_plugins=others)
             self._callers[key] = caller
+        if self._plain_hookexec is not None and getattr(self.pm, "_inner_hookexec", None) is self._plain_hookexec:
+            spec = caller.spec
+            if spec is not None and not spec.opts.get("firstresult") and not spec.opts.get("historic"):
+                impls = caller.get_hookimpls()
+                if not impls:
+                    return []
+                if len(impls) == 1:
+                    impl = impls[0]
+                    given = {**spec.kwargdefaults, **kwargs} if spec.kwargdefaults else kwargs
+                    if (not impl.wrapper and not impl.hookwrapper and not impl.kwargnames
+                            and all(name in given for name in spec.argnames)
+                            and all(name in given for name in impl.argnames)):
+                        result = impl.function(*[given[name] for name in impl.argnames])
+                        return [] if result is None else [result]
         return caller(**kwargs)
 
     def validate_params(self, plugin_name: str, params: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -58,4 +58,18 @@ def refunded_before_order(plugin: str, member: Any, order_id: str) -> int:
 
 def exact(rate) -> Fraction:
     """A rate from JSON (1, 1.15, 0.7) as the exact decimal the brand wrote."""
+    kind = type(rate)
+    if kind is int or kind is float:
+        # A brand's few rates, asked for on every order: a Fraction is immutable, so the same one serves each time.
+        # Keyed by type and value, so 1 and 1.0 (equal, with the same hash) stay apart as str() keeps them.
+        key = (kind, rate)
+        found = _EXACT.get(key)
+        if found is None:
+            found = Fraction(str(rate))
+            if len(_EXACT) < 1024:
+                _EXACT[key] = found
+        return found
     return Fraction(str(rate))
+
+
+_EXACT: dict[tuple[type, float], Fraction] = {}
