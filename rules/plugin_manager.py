@@ -45,7 +45,7 @@ class PluginRegistry:
         self._not_allowed: set[str] | None = set()  # None: not looked up yet (see `not_allowed`)
         self._wanted: set[str] = set()
         self._validators: dict[str, Any] = {}  # params validators by plugin, built when first needed
-        self._callers: dict[tuple[str, str], Any] = {}
+        self._callers: dict[tuple[str, str], list[Any]] = {}
         # How pluggy runs hook implementations before anything (tracing, monitoring) wraps it: `call` goes straight
         # to a plugin's one plain implementation only while it is still this (see `call`).
         self._plain_hookexec = getattr(self.pm, "_inner_hookexec", None)
@@ -173,29 +173,38 @@ class PluginRegistry:
         implementation of it, the answer is [] without a call; when it has exactly one plain implementation (no
         wrapper) and every argument the hook declares is given, that function is called with the arguments it
         names and a non-None result is the one answer. Anything else (a wrapper, two implementations, a missing
-        argument: pluggy's own warnings and errors) goes through pluggy. The implementations are pluggy's own,
-        asked each call (`get_hookimpls`), so a plugin registered or unregistered since is seen as pluggy sees it.
+        argument: pluggy's own warnings and errors) goes through pluggy. Which implementations the plugin's caller
+        calls is asked again whenever the hook's own list of implementations differs from when it was last asked
+        (compared element by element, each call), so a plugin registered or unregistered since is seen as pluggy
+        sees it.
         tests/unit/test_plugin_calls.py compares both ways on every built-in hook and on wrapped and traced hooks."""
         key = (plugin_name, hook_name)
-        caller = self._callers.get(key)
-        if caller is None:
+        entry = self._callers.get(key)
+        if entry is None:
             others = [p for name, p in self.pm.list_name_plugin() if name != plugin_name]
-            caller = self.pm.subset_hook_caller(hook_name, remove_plugins=others)
-            self._callers[key] = caller
-        if self._plain_hookexec is not None and getattr(self.pm, "_inner_hookexec", None) is self._plain_hookexec:
-            spec = caller.spec
-            if spec is not None and not spec.opts.get("firstresult") and not spec.opts.get("historic"):
-                impls = caller.get_hookimpls()
-                if not impls:
-                    return []
-                if len(impls) == 1:
-                    impl = impls[0]
-                    given = {**spec.kwargdefaults, **kwargs} if spec.kwargdefaults else kwargs
-                    if (not impl.wrapper and not impl.hookwrapper and not impl.kwargnames
-                            and all(name in given for name in spec.argnames)
-                            and all(name in given for name in impl.argnames)):
-                        result = impl.function(*[given[name] for name in impl.argnames])
-                        return [] if result is None else [result]
+            # [the plugin's caller, the whole hook, the hook's implementations when last asked, the caller's then]
+            entry = [self.pm.subset_hook_caller(hook_name, remove_plugins=others), getattr(self.pm.hook, hook_name),
+                     None, None]
+            self._callers[key] = entry
+        caller, hook = entry[0], entry[1]
+        if self._plain_hookexec is None or getattr(self.pm, "_inner_hookexec", None) is not self._plain_hookexec:
+            return caller(**kwargs)
+        spec = hook.spec
+        if spec is None or spec.opts.get("firstresult") or spec.opts.get("historic"):
+            return caller(**kwargs)
+        every = hook.get_hookimpls()
+        if every != entry[2]:  # a plugin (un)registered since: ask the caller again which of them it calls
+            entry[2], entry[3] = every, caller.get_hookimpls()
+        impls = entry[3]
+        if not impls:
+            return []
+        if len(impls) == 1:
+            impl = impls[0]
+            given = {**spec.kwargdefaults, **kwargs} if spec.kwargdefaults else kwargs
+            if (not impl.wrapper and not impl.hookwrapper and not impl.kwargnames
+                    and all(name in given for name in spec.argnames) and all(name in given for name in impl.argnames)):
+                result = impl.function(*[given[name] for name in impl.argnames])
+                return [] if result is None else [result]
         return caller(**kwargs)
 
     def validate_params(self, plugin_name: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
