@@ -750,9 +750,9 @@ class Engine:
     @staticmethod
     def _side_writes(event_id: str, now: datetime, brand: BrandConfig, state: MemberState | None,
                      decisions: list[Decision], extras: Mapping[str, Any]) -> Iterable[Any]:
+        planners = families().planners
         for index, decision in enumerate(decisions):
-            planner = next((families().planners[k] for k in type(decision.effect).__mro__
-                            if k in families().planners), None)
+            planner = next((planners[k] for k in type(decision.effect).__mro__ if k in planners), None)
             if planner is None:
                 continue
             plan = Plan(event_id, now, brand, state, extras, decision.plugin, index)
@@ -819,6 +819,11 @@ class Engine:
                  markers: list) -> Posting | None:
         """The ledger posting one decision makes (None for effects that are not points); markers are collected."""
         effect = decision.effect
+        if not isinstance(effect, (fx.AwardPoints, fx.TakeBackPoints, fx.ExpirePoints)):
+            if isinstance(effect, fx.Once):
+                markers.append((effect.key, now + timedelta(days=effect.keep_days), effect.data, effect.due_at))
+            return None
+        # Named only for the effects that post: most of an event's effects write no ledger entry.
         actor = f"plugin:{decision.plugin}@{decision.version}"
         entry_id = ids.entry_id(now, f"{event_id}:{decision.plugin}:{index}")
         if isinstance(effect, fx.AwardPoints):
@@ -835,8 +840,6 @@ class Engine:
                 return None
             entry = replace(posting.entries[0], event_id=event_id, explanation=decision.explanation())
             return replace(posting, entries=(entry,))
-        if isinstance(effect, fx.Once):
-            markers.append((effect.key, now + timedelta(days=effect.keep_days), effect.data, effect.due_at))
         return None
 
     def _follow_ups(self, event_id: str, brand: BrandConfig, state: MemberState | None,
@@ -917,16 +920,18 @@ def _check_size(change: MemberChange | None, decisions: list[Decision], side: Se
                                      f"{MAX_TRANSACTION_ITEMS}")
 
 
+_MEMBER_EFFECTS = (fx.AwardPoints, fx.TakeBackPoints, fx.ExpirePoints, fx.AddGrowth, fx.SetTier, fx.Once, fx.AddToTotal,
+                   fx.AddToDailyTotal, fx.SetPaidMembership)
+
+
 def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: MemberView | None) -> None:
     """Effects are validated before anything is written: a plugin cannot corrupt the ledger by mistake."""
     if not isinstance(effect, fx.Effect):
         raise PluginFailed(plugin, f"returned {type(effect).__name__}, not an effect")
     if not effect.rule:
         raise PluginFailed(plugin, f"{effect.kind} names no rule")
-    member_effects = (fx.AwardPoints, fx.TakeBackPoints, fx.ExpirePoints, fx.AddGrowth, fx.SetTier, fx.Once, fx.AddToTotal,
-                      fx.AddToDailyTotal, fx.SetPaidMembership)
     family_effect = isinstance(effect, fx.FamilyEffect)
-    if view is None and (isinstance(effect, member_effects) or (family_effect and effect.needs_member)):
+    if view is None and (isinstance(effect, _MEMBER_EFFECTS) or (family_effect and effect.needs_member)):
         raise PluginFailed(plugin, f"{effect.kind} needs a member, and this event has none")
     if family_effect and effect.owner is not None and plugin != effect.owner:
         # Money-like effects on other members (commissions, an inviter's coupon) belong to the family that

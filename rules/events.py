@@ -84,8 +84,18 @@ def hooks() -> dict[str, str]:
     """Each business event's hook: the core's (`siyu_<detail type with _ for .>`) and the families' own."""
     from rules.family import families
 
-    return {**{name: "siyu_" + name.replace(".", "_") for name in DETAIL_SCHEMAS},
-            **{name: e.hook for name, e in families().events.items()}}
+    loaded = families()
+    if _HOOKS and _HOOKS[0] is loaded:
+        # Asked for every event: made once for the families in use (tests that change them get theirs made
+        # afresh). A copy, so a caller that changes its answer changes no one else's.
+        return dict(_HOOKS[1])
+    made = {**{name: "siyu_" + name.replace(".", "_") for name in DETAIL_SCHEMAS},
+            **{name: e.hook for name, e in loaded.events.items()}}
+    _HOOKS[:] = [loaded, made]
+    return dict(made)
+
+
+_HOOKS: list[Any] = []  # [the families `hooks()` was made for, what it made]
 
 
 def _validator(detail_type: str) -> Any:
@@ -248,15 +258,22 @@ def _non_finite(value: Any, path: str, depth: int = 0) -> str | None:
         return None
     if isinstance(value, dict):
         for key, item in value.items():
+            if type(item) in _FINITE:  # answered here: no path is built for a value that cannot be odd
+                continue
             found = _non_finite(item, f"{path}.{key}", depth + 1)
             if found:
                 return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
+            if type(item) in _FINITE:
+                continue
             found = _non_finite(item, f"{path}.{index}", depth + 1)
             if found:
                 return found
     return None
+
+
+_FINITE = frozenset({str, int, bool, type(None)})  # values `_non_finite` never reports, at any depth
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})

@@ -189,7 +189,10 @@ def _compile_valid(schema: Any) -> Valid:
     every plugin's parameters and the keywords' edges."""
     if schema is True:
         return lambda instance: True
-    tests = [_keyword_valid(name, value) for name, value in schema.items() if name not in _ANNOTATIONS]
+    keywords = {name: value for name, value in schema.items() if name not in _ANNOTATIONS}
+    if keywords.get("type") == "string" and set(keywords) <= {"type", "minLength", "maxLength", "pattern"}:
+        return _string_valid(keywords)
+    tests = [_keyword_valid(name, value) for name, value in keywords.items()]
     if len(tests) == 1:
         return tests[0]
 
@@ -198,6 +201,21 @@ def _compile_valid(schema: Any) -> Valid:
             if not test(instance):
                 return False
         return True
+    return valid
+
+
+def _string_valid(keywords: Mapping[str, Any]) -> Valid:
+    """A string's schema (every identifier of an event) as one test: the type first, then length and pattern, which
+    apply to strings only, so each is asked without asking the type again."""
+    shortest, longest = keywords.get("minLength", 0), keywords.get("maxLength")
+    search = re.compile(keywords["pattern"]).search if "pattern" in keywords else None
+
+    def valid(instance: Any) -> bool:
+        if not isinstance(instance, str) or len(instance) < shortest:
+            return False
+        if longest is not None and len(instance) > longest:
+            return False
+        return search is None or search(instance) is not None
     return valid
 
 
