@@ -168,44 +168,42 @@ class PluginRegistry:
         """Call one plugin's implementation of a hook, through pluggy (so tracing and wrappers still apply).
 
         The engine calls each enabled plugin once per event (issue 15, engine CPU), so the common case skips
-        pluggy's machinery, doing what pluggy's `_multicall` does for it: when nothing wraps pluggy's calls (no
-        SIYU_TRACE_HOOKS monitoring), the hook is neither historic nor first-result, and the plugin has no
-        implementation of it, the answer is [] without a call; when it has exactly one plain implementation (no
-        wrapper) and every argument the hook declares is given, that function is called with the arguments it
-        names and a non-None result is the one answer. Anything else (a wrapper, two implementations, a missing
-        argument: pluggy's own warnings and errors) goes through pluggy. Which implementations the plugin's caller
-        calls is asked again whenever the hook's own list of implementations differs from when it was last asked
-        (compared element by element, each call), so a plugin registered or unregistered since is seen as pluggy
-        sees it.
-        tests/unit/test_plugin_calls.py compares both ways on every built-in hook and on wrapped and traced hooks."""
+        pluggy's machinery and does what pluggy's `_multicall` does for it (`_plan`): while nothing wraps pluggy's
+        calls (no SIYU_TRACE_HOOKS monitoring) and the hook is neither historic nor first-result, a plugin without
+        an implementation of it answers [] without a call, and one with exactly one plain implementation (no
+        wrapper) is called with the arguments that function names, a non-None result being the one answer.
+        Anything else (a wrapper, two implementations, an argument the call lacks: pluggy's own warning and
+        error) goes through pluggy. The plan is made again whenever the hook's spec or its list of
+        implementations is not the one it was made from (compared each call), so a plugin registered,
+        unregistered or replaced since is called as pluggy would call it.
+        tests/unit/test_engine_fast_paths.py compares both ways on every built-in plugin and event, a partner
+        plugin through the sandbox, wrapped, traced and replaced plugins.
+        """
         key = (plugin_name, hook_name)
         entry = self._callers.get(key)
         if entry is None:
             others = [p for name, p in self.pm.list_name_plugin() if name != plugin_name]
-            # [the plugin's caller, the whole hook, the hook's implementations when last asked, the caller's then]
+            # [the plugin's caller, the whole hook, its spec and implementations when last asked, the plan then]
             entry = [self.pm.subset_hook_caller(hook_name, remove_plugins=others), getattr(self.pm.hook, hook_name),
-                     None, None]
+                     None, None, None]
             self._callers[key] = entry
         caller, hook = entry[0], entry[1]
         if self._plain_hookexec is None or getattr(self.pm, "_inner_hookexec", None) is not self._plain_hookexec:
             return caller(**kwargs)
-        spec = hook.spec
-        if spec is None or spec.opts.get("firstresult") or spec.opts.get("historic"):
-            return caller(**kwargs)
-        every = hook.get_hookimpls()
-        if every != entry[2]:  # a plugin (un)registered since: ask the caller again which of them it calls
-            entry[2], entry[3] = every, caller.get_hookimpls()
-        impls = entry[3]
-        if not impls:
+        spec, every = hook.spec, hook.get_hookimpls()
+        if spec is not entry[2] or every != entry[3]:  # a spec added, a plugin (un)registered: plan again
+            entry[2], entry[3], entry[4] = spec, every, _plan(spec, caller.get_hookimpls())
+        plan = entry[4]
+        if plan is _NOTHING:
             return []
-        if len(impls) == 1:
-            impl = impls[0]
-            given = {**spec.kwargdefaults, **kwargs} if spec.kwargdefaults else kwargs
-            if (not impl.wrapper and not impl.hookwrapper and not impl.kwargnames
-                    and all(name in given for name in spec.argnames) and all(name in given for name in impl.argnames)):
-                result = impl.function(*[given[name] for name in impl.argnames])
-                return [] if result is None else [result]
-        return caller(**kwargs)
+        if plan is None:
+            return caller(**kwargs)
+        function, argnames, needed, defaults = plan
+        given = {**defaults, **kwargs} if defaults else kwargs
+        if not needed <= given.keys():  # pluggy's warning or HookCallError, as pluggy gives them
+            return caller(**kwargs)
+        result = function(*[given[name] for name in argnames])
+        return [] if result is None else [result]
 
     def validate_params(self, plugin_name: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
         """Check a brand's parameters for a plugin; return them with the schema's defaults filled in."""
@@ -230,6 +228,26 @@ class PluginRegistry:
         for where, problem in (check(filled) if check else ()):
             raise InvalidInput(f"plugins.{plugin_name}.params.{where}", "invalid.plugin_params", detail=problem)
         return filled
+
+
+_NOTHING = ("nothing",)  # `_plan`: the plugin does not implement the hook
+
+
+def _plan(spec: Any, impls: list[Any]) -> Any:
+    """How `PluginRegistry.call` calls one plugin's implementations of a hook without pluggy's machinery:
+    `_NOTHING` (none: the answer is []), (function, its argument names, every name the call must give, the spec's
+    defaults) for exactly one plain implementation, or None (through pluggy)."""
+    if spec is None or spec.opts.get("firstresult") or spec.opts.get("historic"):
+        return None
+    if not impls:
+        return _NOTHING
+    if len(impls) != 1:
+        return None
+    impl = impls[0]
+    if impl.wrapper or impl.hookwrapper or impl.kwargnames:
+        return None
+    return (impl.function, tuple(impl.argnames), frozenset(spec.argnames) | frozenset(impl.argnames),
+            dict(spec.kwargdefaults))
 
 
 def describe(plugin: Any) -> PluginInfo:

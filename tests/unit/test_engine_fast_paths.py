@@ -1,0 +1,259 @@
+"""The engine's shortcuts for CPU (issue 15) answer exactly what the long way answers, and none can serve a stale
+answer: a plugin's hook calls against pluggy's own, a view copy against `dataclasses.replace`, time keys against
+strftime, exact rates and the hook table against what they are made from."""
+
+from __future__ import annotations
+
+import logging
+import types
+import warnings
+from dataclasses import fields, replace
+from datetime import date, datetime, timedelta, timezone
+from fractions import Fraction
+from types import MappingProxyType
+
+import pluggy
+import pytest
+
+from rules import engine, events, family, ids
+from rules.context import MemberView
+from rules.hookspecs import hookimpl
+from rules.ledger import Lot, PointsState
+from rules.plugin_manager import PluginInfo, PluginRegistry
+from rules.refunds import exact
+
+ORDER = {"event": "the event", "context": "the context"}
+
+
+def plugin(name: str, **hooks) -> types.ModuleType:
+    """A plugin module named `name` implementing `hooks` (name -> function), as a partner's module would."""
+    module = types.ModuleType(f"fast_path_{name}")
+    module.siyu_plugin_info = hookimpl(lambda: PluginInfo(name, "1.0"))
+    for hook, function in hooks.items():
+        setattr(module, hook, hookimpl(function))
+    return module
+
+
+def pluggy_answer(registry: PluginRegistry, name: str, hook: str, **kwargs):
+    """What pluggy itself answers for this plugin's implementations (the path `call` skips)."""
+    others = [p for n, p in registry.pm.list_name_plugin() if n != name]
+    return registry.pm.subset_hook_caller(hook, remove_plugins=others)(**kwargs)
+
+
+def test_a_plugin_call_answers_as_pluggy_does_for_effects_none_and_a_plugin_without_the_hook():
+    registry = PluginRegistry()
+    calls = []
+
+    def paid(event, context):
+        calls.append((event, context))
+        return ["effect"]
+
+    registry.register(plugin("gives", siyu_order_paid=paid))
+    registry.register(plugin("silent", siyu_order_paid=lambda event, context: None))
+    registry.register(plugin("elsewhere", siyu_member_checked_in=lambda event, context: ["x"]))
+    for name in ("gives", "silent", "elsewhere"):
+        assert registry.call(name, "siyu_order_paid", **ORDER) == pluggy_answer(registry, name, "siyu_order_paid",
+                                                                                 **ORDER)
+    assert registry.call("gives", "siyu_order_paid", **ORDER) == [["effect"]]
+    assert calls[-1] == ("the event", "the context")  # the arguments the plugin names, as pluggy passes them
+    assert registry.call("elsewhere", "siyu_order_paid", **ORDER) == []
+
+
+def test_a_failing_plugin_raises_its_own_error_either_way():
+    registry = PluginRegistry()
+
+    def broken(event, context):
+        raise LookupError("no such tier")
+
+    registry.register(plugin("broken", siyu_order_paid=broken))
+    with pytest.raises(LookupError, match="no such tier"):
+        registry.call("broken", "siyu_order_paid", **ORDER)
+    with pytest.raises(LookupError, match="no such tier"):
+        pluggy_answer(registry, "broken", "siyu_order_paid", **ORDER)
+
+
+def test_a_missing_argument_gets_pluggys_own_warning_and_error():
+    registry = PluginRegistry()
+    registry.register(plugin("needy", siyu_order_paid=lambda event, context: [1]))
+    with warnings.catch_warnings(record=True) as seen, pytest.raises(pluggy.HookCallError):
+        warnings.simplefilter("always")
+        registry.call("needy", "siyu_order_paid", event="only the event")
+    assert any("cannot be found in this hook call" in str(w.message) for w in seen)
+
+
+def test_a_plugin_wrapping_its_own_hook_goes_through_pluggy():
+    registry = PluginRegistry()
+    module = plugin("wrapped", siyu_order_paid=lambda event, context: ["inner"])
+
+    @hookimpl(wrapper=True, specname="siyu_order_paid")
+    def wrap(event, context):
+        answer = yield
+        return [*answer, ["wrapped"]]
+
+    module.wrap = wrap
+    registry.register(module)
+    assert registry.call("wrapped", "siyu_order_paid", **ORDER) == [["inner"], ["wrapped"]]
+    assert registry.call("wrapped", "siyu_order_paid", **ORDER) == pluggy_answer(registry, "wrapped",
+                                                                                 "siyu_order_paid", **ORDER)
+
+
+def test_traced_hooks_are_logged_for_every_plugin_called_even_one_without_the_hook(monkeypatch, caplog):
+    monkeypatch.setenv("SIYU_TRACE_HOOKS", "1")
+    registry = PluginRegistry()
+    registry.register(plugin("gives", siyu_order_paid=lambda event, context: ["effect"]))
+    registry.register(plugin("elsewhere", siyu_member_checked_in=lambda event, context: ["x"]))
+    with caplog.at_level(logging.INFO, logger="siyu.plugins"):
+        assert registry.call("gives", "siyu_order_paid", **ORDER) == [["effect"]]
+        assert registry.call("elsewhere", "siyu_order_paid", **ORDER) == []
+    traced = [r.getMessage() for r in caplog.records]
+    assert "hook siyu_order_paid -> ['gives']" in traced
+    assert "hook siyu_order_paid -> []" in traced
+    assert "hook siyu_order_paid returned [['effect']]" in traced
+
+
+def test_a_plugin_replaced_under_its_name_is_called_as_it_is_now_never_as_it_was():
+    registry = PluginRegistry()
+    registry.register(plugin("partner", siyu_member_checked_in=lambda event, context: ["checked in"]))
+    assert registry.call("partner", "siyu_order_paid", **ORDER) == []
+    registry.pm.unregister(name="partner")
+    del registry.infos["partner"]
+    registry.register(plugin("partner", siyu_order_paid=lambda event, context: ["now it pays"]))
+    assert registry.call("partner", "siyu_order_paid", **ORDER) == [["now it pays"]]
+    assert registry.call("partner", "siyu_order_paid", **ORDER) == pluggy_answer(registry, "partner",
+                                                                                 "siyu_order_paid", **ORDER)
+    registry.pm.unregister(name="partner")
+    assert registry.call("partner", "siyu_order_paid", **ORDER) == []
+
+
+def test_every_built_in_and_a_partner_plugin_answer_each_business_event_as_through_pluggy():
+    from plugins.coupons.plugin import BAIGUOYUAN_TEMPLATES
+    from rules import testing
+    from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
+    from rules.sandbox import remote_plugin
+    from rules.sandbox_host import InProcessRunner
+
+    registry = PluginRegistry()
+    for module in family.families().plugin_modules:
+        registry.register(__import__(module, fromlist=["_"]), schema_checked=True)
+    partner = plugin("partner_pays", siyu_order_paid=lambda event, context: [f"{event.get('amountFen')} fen"])
+    registry.register(remote_plugin(InProcessRunner({"partner_pays": partner}), "partner_pays", "partner_pays"))
+    given = {"coupons": {"templates": BAIGUOYUAN_TEMPLATES}}
+    brand = BrandConfig("test-brand", "测试品牌", BAIGUOYUAN_LADDER,
+                        plugins={n: registry.validate_params(n, given.get(n, {})) for n in registry.infos})
+    state = testing.member(points=500, growth=600)
+    compared = 0
+    for detail_type, hook in events.hooks().items():
+        event = events.BusinessEvent(f"e-{detail_type}", detail_type, "siyu.shop", testing.DEFAULT_TIME,
+                                     brand.brand_id, MappingProxyType({
+                                         "brandId": brand.brand_id, "memberId": state.profile.member_id,
+                                         "orderId": "o-1", "amountFen": 12_900, "channel": "miniprogram",
+                                         "action": "share", "plan": "year",
+                                         "validUntil": "2027-01-01T00:00:00+08:00"}))
+        for name in registry.infos:
+            answers = []
+            for call in (registry.call, lambda n, h, **kw: pluggy_answer(registry, n, h, **kw)):
+                context = engine.RuleContext(brand, MappingProxyType(dict(brand.plugins[name])), event.time,
+                                             _view(state), MappingProxyType({}), ())
+                try:
+                    answers.append([list(r) for r in call(name, hook, event=event, context=context)])
+                except Exception as error:  # noqa: BLE001 - the same failure either way
+                    answers.append(repr(error))
+            assert answers[0] == answers[1], (name, hook)
+            compared += bool(answers[0])
+    assert compared >= 5  # the points, tiers, coupons, referral and partner plugins answered order.paid at least
+
+
+def _view(state):
+    from rules import consent
+    from rules.context import member_view
+
+    return member_view(state.profile, state.points, state.markers, state.holdings, consent.granted(state.consents),
+                       state.totals, state.daily)
+
+
+def _a_view() -> MemberView:
+    lot = Lot("l1", 100, 100, datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2027, 1, 1, tzinfo=timezone.utc))
+    return MemberView(member_id="m1", channel="h5", registered_at=datetime(2025, 5, 1, tzinfo=timezone.utc),
+                      tier_code="YIN", tier_valid_until=None, growth=700, points=PointsState(100, (lot,)),
+                      markers={"points:order:o1": {"points": 3}}, totals=MappingProxyType({"t": 1}))
+
+
+@pytest.mark.parametrize("changes", [
+    {"growth": 900}, {"tier_code": "JIN", "tier_valid_until": datetime(2027, 6, 1, tzinfo=timezone.utc)},
+    {"markers": {"a": {}}}, {"points": PointsState(0)}, {"paid_until": None}, {},
+    {name.name: f"changed {name.name}" for name in fields(MemberView)},
+])
+def test_a_projected_view_is_the_view_replace_makes(changes):
+    view = _a_view()
+    ours, theirs = engine._with(view, **changes), replace(view, **changes)
+    assert ours == theirs and vars(ours) == vars(theirs) and type(ours) is MemberView
+    assert ours is not view and vars(view) == vars(_a_view())  # the view it came from is untouched
+
+
+def test_a_view_copy_leaves_anything_unusual_to_replace():
+    class Wider(MemberView):
+        pass
+
+    view = _a_view()
+    wider = Wider(**{f.name: getattr(view, f.name) for f in fields(MemberView)})
+    assert type(engine._with(wider, growth=1)) is Wider
+    with pytest.raises(TypeError):
+        engine._with(view, not_a_field=1)
+    object.__setattr__(view, "cached_extra", "stale")  # more than its fields: not copied blindly
+    assert not hasattr(engine._with(view, growth=1), "cached_extra")
+
+
+@pytest.mark.parametrize("at", [
+    datetime(2026, 11, 25, 22, 15, tzinfo=timezone.utc), datetime(2026, 3, 1, 0, 0, 0, 1, tzinfo=timezone.utc),
+    datetime(2026, 3, 1, 7, 59, 59, 999_999, tzinfo=timezone(timedelta(hours=8))),
+    datetime(1000, 1, 1, 8, tzinfo=timezone(timedelta(hours=8))), datetime(9999, 12, 31, 23, 59, 59, 999_999,
+                                                                            tzinfo=timezone.utc),
+    datetime(999, 12, 31, 23, tzinfo=timezone.utc), datetime(1, 1, 1, tzinfo=timezone.utc),
+])
+def test_time_keys_are_the_text_strftime_writes(at):
+    assert ids.time_key(at) == at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+
+
+@pytest.mark.parametrize("rate", [1, 1.0, 1.15, 0.7, 2, 10**20, 1e-7, 3.0000000000000004, -0.0])
+def test_an_exact_rate_is_the_decimal_written_whether_or_not_it_was_asked_for_before(rate):
+    first, again = exact(rate), exact(rate)
+    assert first == again == Fraction(str(rate)) and str(first) == str(Fraction(str(rate)))
+
+
+def test_a_rate_of_one_and_of_one_point_nought_are_told_apart_as_their_text_is():
+    assert exact(1) == exact(1.0) == 1
+    assert exact(0.1) == Fraction(1, 10) and exact(0.1) != Fraction(0.1)
+    with pytest.raises(ValueError):
+        exact(float("nan"))
+    with pytest.raises(ValueError):  # equal to 1, asked for before, and still not a rate, as Fraction("True") says
+        exact(True)
+
+
+def test_the_hook_table_follows_the_families_in_use():
+    before = events.hooks()
+    mine = events.hooks()
+    mine["made.up"] = "siyu_made_up"  # a caller changing its copy changes no one else's
+    assert "made.up" not in events.hooks() and events.hooks() == before
+    loaded = family.families()
+    extra = types.SimpleNamespace(**vars(loaded))
+    extra.events = {**loaded.events, "stamp.given": types.SimpleNamespace(hook="siyu_stamp_given")}
+    family.use(extra)
+    try:
+        assert events.hooks()["stamp.given"] == "siyu_stamp_given"
+    finally:
+        family.use(loaded)
+    assert events.hooks() == before
+
+
+@pytest.mark.parametrize("data, flat", [
+    ({"amountFen": 100, "points": 3, "taken": 0, "at": "2026-03-01T00:00:00+08:00"}, True),
+    (MappingProxyType({"a": None, "b": 1.5, "c": True}), True), ({}, True),
+    ({"nested": {"a": 1}}, False), ({1: "int key"}, False), ({"when": date(2026, 3, 1)}, False),
+    ({"nan": float("nan")}, True), ([("a", 1)], False), ("text", False),
+])
+def test_marker_data_is_taken_as_json_without_trying_only_when_json_surely_takes_it(data, flat):
+    import json
+
+    assert engine._flat_json(data) is flat
+    if flat:
+        json.dumps(dict(data))  # never raises for what is taken without trying
