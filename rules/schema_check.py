@@ -190,8 +190,10 @@ def _compile_valid(schema: Any) -> Valid:
     if schema is True:
         return lambda instance: True
     keywords = {name: value for name, value in schema.items() if name not in _ANNOTATIONS}
-    if keywords.get("type") == "string" and set(keywords) <= {"type", "minLength", "maxLength", "pattern"}:
+    if keywords.get("type") == "string" and set(keywords) <= {"type", "minLength", "maxLength", "pattern", "enum"}:
         return _string_valid(keywords)
+    if keywords.get("type") == "integer" and set(keywords) <= {"type", "minimum", "maximum"}:
+        return _integer_valid(keywords)
     tests = [_keyword_valid(name, value) for name, value in keywords.items()]
     if len(tests) == 1:
         return tests[0]
@@ -205,17 +207,32 @@ def _compile_valid(schema: Any) -> Valid:
 
 
 def _string_valid(keywords: Mapping[str, Any]) -> Valid:
-    """A string's schema (every identifier of an event) as one test: the type first, then length and pattern, which
-    apply to strings only, so each is asked without asking the type again."""
+    """A string's schema (every identifier and channel of an event) as one test: the type first, then length,
+    pattern and enum, which then need not ask the type again. For a string, `_equal(each, instance)` is
+    `each == instance`, so the enum is `instance in enum`."""
     shortest, longest = keywords.get("minLength", 0), keywords.get("maxLength")
     search = re.compile(keywords["pattern"]).search if "pattern" in keywords else None
+    choices = keywords.get("enum")
 
     def valid(instance: Any) -> bool:
         if not isinstance(instance, str) or len(instance) < shortest:
             return False
         if longest is not None and len(instance) > longest:
             return False
-        return search is None or search(instance) is not None
+        if search is not None and search(instance) is None:
+            return False
+        return choices is None or instance in choices
+    return valid
+
+
+def _integer_valid(keywords: Mapping[str, Any]) -> Valid:
+    """An integer's schema (every amount in fen) as one test: an integer is a number, so the bounds need not ask."""
+    lowest, highest = keywords.get("minimum"), keywords.get("maximum")
+
+    def valid(instance: Any) -> bool:
+        if not _is_integer(instance):
+            return False
+        return not (lowest is not None and instance < lowest) and not (highest is not None and instance > highest)
     return valid
 
 

@@ -257,3 +257,18 @@ def test_marker_data_is_taken_as_json_without_trying_only_when_json_surely_takes
     assert engine._flat_json(data) is flat
     if flat:
         json.dumps(dict(data))  # never raises for what is taken without trying
+
+
+def test_points_and_growth_scaled_down_by_whole_rates_are_what_fractions_give():
+    from functools import reduce
+
+    from rules.refunds import scaled_down
+
+    rates = [exact(r) for r in (1, 2, 10, 0.5, 1.15, 3, 0.7, 100, 0)]
+    for amount in (0, 1, 99, 100, 12_345, 10**11, -250, 100.0, 12_345.0, 1e15 + 1.0):
+        for first in rates:
+            for second in rates:
+                for chosen in ((first,), (first, second)):
+                    expected = int(reduce(lambda value, rate: value * rate, chosen, amount) // 100)
+                    answer = scaled_down(amount, *chosen)
+                    assert answer == expected and type(answer) is int, (amount, chosen)

@@ -90,6 +90,13 @@ def test_every_event_schema_is_compiled_and_errs_as_jsonschema_does(detail_type)
     ({"enum": [1, True, "a", [1], {"k": 1}]}, [1]),
     ({"minItems": 1, "maxItems": 2, "items": {"type": "string", "pattern": "^a"}}, ["ab"]),
     ({"properties": {"a": {"type": "string", "maxLength": 1}}, "required": ["a"]}, {"a": "x", "b": 2}),
+    ({"type": "string", "enum": ["a", 1, ["a"]], "minLength": 1}, "a"),
+    ({"type": "string", "enum": ["a", 1, ["a"]]}, "b"),
+    ({"type": "string", "enum": ["a", 1, ["a"]]}, 1),
+    ({"type": "integer", "minimum": 1, "maximum": 3}, 3.0),
+    ({"type": "integer", "minimum": 1, "maximum": 3}, 3.5),
+    ({"type": "integer", "minimum": 1, "maximum": 3}, True),
+    ({"type": "integer", "minimum": 1.5}, 1),
 ])
 def test_the_compiled_keywords_err_as_jsonschema_does_at_their_edges(schema, instance):
     assert compilable(schema)
