@@ -920,6 +920,32 @@ def _check_size(change: MemberChange | None, decisions: list[Decision], side: Se
                                      f"{MAX_TRANSACTION_ITEMS}")
 
 
+class _FirstOf:
+    """Which of `classes` an effect is an instance of, the first in their order (None: none), remembered by the
+    effect's type: what the chain of `isinstance` tests `_check` and `_project` once ran for every effect of every
+    plugin (issue 15, engine CPU). Whether an object is an instance of a class depends on its type only, unless it
+    claims another `__class__`: such an object is asked the long way, every time (tests/unit/
+    test_engine_fast_paths.py)."""
+
+    def __init__(self, *classes: type) -> None:
+        self.classes = classes
+        self.known: dict[type, type | None] = {}
+
+    def __call__(self, effect: Any) -> type | None:
+        kind = type(effect)
+        found = self.known.get(kind, _UNKNOWN)
+        if found is _UNKNOWN or effect.__class__ is not kind:
+            found = next((c for c in self.classes if isinstance(effect, c)), None)
+            if effect.__class__ is kind:
+                self.known[kind] = found
+        return found
+
+
+_UNKNOWN = object()
+_CHECKED = _FirstOf(fx.AwardPoints, fx.TakeBackPoints, fx.AddGrowth, fx.AddToTotal, fx.AddToDailyTotal,
+                    fx.SetPaidMembership, fx.SetTier, fx.Once, fx.Emit)
+_PROJECTED = _FirstOf(fx.FamilyEffect, fx.AwardPoints, fx.ExpirePoints, fx.AddGrowth, fx.AddToTotal,
+                      fx.AddToDailyTotal, fx.SetTier, fx.SetPaidMembership, fx.TakeBackPoints, fx.Once)
 _MEMBER_EFFECTS = (fx.AwardPoints, fx.TakeBackPoints, fx.ExpirePoints, fx.AddGrowth, fx.SetTier, fx.Once, fx.AddToTotal,
                    fx.AddToDailyTotal, fx.SetPaidMembership)
 
@@ -942,7 +968,8 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
             effect.check(brand=brand, now=now, member=view)
         except ValueError as refused:
             raise PluginFailed(plugin, f"{effect.kind}: {refused}") from None
-    if isinstance(effect, fx.AwardPoints):
+    kind = _CHECKED(effect)
+    if kind is fx.AwardPoints:
         if isinstance(effect.points, bool) or not isinstance(effect.points, int) or effect.points <= 0:
             raise PluginFailed(plugin, "AwardPoints.points must be a positive integer")
         if not isinstance(effect.expires_at, datetime) or effect.expires_at.tzinfo is None:
@@ -950,27 +977,27 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
         if effect.expires_at <= now:
             raise PluginFailed(plugin, "AwardPoints.expires_at must be after the event's time")
         _check_source(plugin, effect)
-    elif isinstance(effect, fx.TakeBackPoints):
+    elif kind is fx.TakeBackPoints:
         if isinstance(effect.points, bool) or not isinstance(effect.points, int) or effect.points <= 0:
             raise PluginFailed(plugin, "TakeBackPoints.points must be a positive integer")
         _check_source(plugin, effect)
-    elif isinstance(effect, fx.AddGrowth):
+    elif kind is fx.AddGrowth:
         if isinstance(effect.growth, bool) or not isinstance(effect.growth, int):
             raise PluginFailed(plugin, "AddGrowth.growth must be an integer")
-    elif isinstance(effect, fx.AddToTotal):
+    elif kind is fx.AddToTotal:
         if isinstance(effect.amount, bool) or not isinstance(effect.amount, int):
             raise PluginFailed(plugin, "AddToTotal.amount must be an integer")
         if not isinstance(effect.total, str) or not effect.total.startswith(f"{plugin}:") or len(effect.total) > 100:
             raise PluginFailed(plugin, f"AddToTotal.total must start with '{plugin}:' and be at most 100 characters")
-    elif isinstance(effect, fx.AddToDailyTotal):
+    elif kind is fx.AddToDailyTotal:
         _check_daily(plugin, effect, brand, now)
-    elif isinstance(effect, fx.SetPaidMembership):
+    elif kind is fx.SetPaidMembership:
         if not isinstance(effect.until, datetime) or effect.until.tzinfo is None:
             raise PluginFailed(plugin, "SetPaidMembership.until must be a datetime with a timezone")
-    elif isinstance(effect, fx.SetTier):
+    elif kind is fx.SetTier:
         if effect.code not in {t.code for t in brand.tiers}:
             raise PluginFailed(plugin, f"SetTier names {effect.code!r}, which is not on the brand's ladder")
-    elif isinstance(effect, fx.Once):
+    elif kind is fx.Once:
         if not isinstance(effect.key, str) or not isinstance(effect.keep_days, int) or effect.keep_days < 1:
             raise PluginFailed(plugin, "Once needs a string key and a positive whole number of keep_days")
         if effect.due_at is not None and (not isinstance(effect.due_at, datetime) or effect.due_at.tzinfo is None
@@ -985,7 +1012,7 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
             raise PluginFailed(plugin, f"Once.key must start with '{plugin}:' and be at most 200 characters")
         if view is not None and view.has(effect.key):
             raise PluginFailed(plugin, f"Once.key {effect.key!r} was already claimed; check context.member.has()")
-    elif isinstance(effect, fx.Emit):
+    elif kind is fx.Emit:
         if effect.detail_type not in follow_up_types() and not effect.detail_type.startswith(f"{plugin}."):
             raise PluginFailed(plugin, f"may emit the follow-ups in docs/plugins.md or '{plugin}.*', not "
                                        f"{effect.detail_type!r}")
@@ -1050,34 +1077,35 @@ def _project(view: MemberView | None, effect: fx.Effect, now: datetime, brand: B
     """The member as the next plugin should see it, after this effect."""
     if view is None:
         return None
-    if isinstance(effect, fx.FamilyEffect):
+    kind = _PROJECTED(effect)
+    if kind is fx.FamilyEffect:
         return effect.project(view, now)
-    if isinstance(effect, fx.AwardPoints):
+    if kind is fx.AwardPoints:
         earned = ledger.earn(view.points, points=effect.points, now=now, expires_at=effect.expires_at,
                              entry_id=f"pending-{len(view.points.lots)}", source=effect.source)
         return _with(view, points=ledger.applied(view.points, earned))
-    if isinstance(effect, fx.ExpirePoints):
+    if kind is fx.ExpirePoints:
         lots = tuple(lot if not lot.expired(now) else replace(lot, remaining=0) for lot in view.points.lots)
         expired = sum(lot.remaining for lot in view.points.lots if lot.expired(now))
         return _with(view, points=PointsState(view.points.balance - expired, lots))
-    if isinstance(effect, fx.AddGrowth):
+    if kind is fx.AddGrowth:
         return _with(view, growth=max(0, view.growth + effect.growth))
-    if isinstance(effect, fx.AddToTotal):
+    if kind is fx.AddToTotal:
         return _with(view, totals=MappingProxyType({**view.totals, effect.total: view.total(effect.total)
                                                       + effect.amount}))
-    if isinstance(effect, fx.AddToDailyTotal):
+    if kind is fx.AddToDailyTotal:
         added = daily_totals.applied(view.daily, [daily_totals.delta(effect.total, effect.day, effect.amount,
                                                                      effect.keep_months, brand.timezone)])
         return _with(view, daily=MappingProxyType({k: MappingProxyType(v) for k, v in added.items()}))
-    if isinstance(effect, fx.SetTier):
+    if kind is fx.SetTier:
         return _with(view, tier_code=effect.code, tier_valid_until=effect.valid_until)
-    if isinstance(effect, fx.SetPaidMembership):
+    if kind is fx.SetPaidMembership:
         return _with(view, paid_until=effect.until)
-    if isinstance(effect, fx.TakeBackPoints):
+    if kind is fx.TakeBackPoints:
         taken = ledger.take_back(view.points, points=effect.points, now=now, entry_id="projection",
                                  source=effect.source)
         return _with(view, points=ledger.applied(view.points, taken))
-    if isinstance(effect, fx.Once):
+    if kind is fx.Once:
         return _with(view, markers={**view.markers, effect.key: dict(effect.data)})
     return view
 

@@ -272,3 +272,43 @@ def test_points_and_growth_scaled_down_by_whole_rates_are_what_fractions_give():
                     expected = int(reduce(lambda value, rate: value * rate, chosen, amount) // 100)
                     answer = scaled_down(amount, *chosen)
                     assert answer == expected and type(answer) is int, (amount, chosen)
+
+
+def _effect_classes():
+    import importlib
+
+    from rules import effects as fx
+
+    found = {c for c in vars(fx).values() if isinstance(c, type) and issubclass(c, fx.Effect)}
+    for module in family.families().plugin_modules:
+        effects_module = module.rsplit(".", 1)[0] + ".effects"
+        try:
+            found |= {c for c in vars(importlib.import_module(effects_module)).values()
+                      if isinstance(c, type) and issubclass(c, fx.Effect)}
+        except ModuleNotFoundError:
+            pass
+    return sorted(found, key=lambda c: (c.__module__, c.__qualname__))
+
+
+def test_which_check_and_projection_an_effect_gets_is_the_first_isinstance_that_holds():
+    classes = _effect_classes()
+    assert len(classes) > 15
+    for chain in (engine._CHECKED, engine._PROJECTED):
+        for kind in classes:
+            effect = object.__new__(kind)  # only its type matters here
+            expected = next((c for c in chain.classes if isinstance(effect, c)), None)
+            assert chain(effect) is expected and chain(effect) is expected, (kind, chain.classes)
+
+
+def test_an_object_claiming_another_class_is_asked_the_long_way_every_time():
+    from rules import effects as fx
+
+    class Posing:
+        @property
+        def __class__(self):
+            return fx.AwardPoints
+
+    chain = engine._FirstOf(fx.Once, fx.AwardPoints)
+    assert isinstance(Posing(), fx.AwardPoints)
+    assert chain(Posing()) is fx.AwardPoints and Posing not in chain.known
+    assert chain(object()) is None and chain.known[object] is None
