@@ -770,14 +770,17 @@ class Engine:
         points = state.points
         postings: list[Posting] = []
         markers: list[tuple[str, datetime, Mapping[str, Any], datetime | None]] = []
+        unapplied = None  # the last posting, applied to `points` only once a later effect that posts reads them
         for index, decision in enumerate(decisions):
+            if unapplied is not None and isinstance(decision.effect, _POSTS):
+                points, unapplied = ledger.applied(points, unapplied), None
             try:
                 posting = self._posting(decision, index, event_id, now, points, markers)
             except SiyuError as refused:  # e.g. more lots than one write can hold
                 raise PluginFailed(decision.plugin, refused.message) from None
             if posting is not None:
                 postings.append(posting)
-                points = ledger.applied(points, posting)
+                unapplied = posting
         standing = None
         profile = state.profile
         if after is not None and (after.growth, after.tier_code, after.tier_valid_until, after.paid_until) != (
@@ -819,7 +822,7 @@ class Engine:
                  markers: list) -> Posting | None:
         """The ledger posting one decision makes (None for effects that are not points); markers are collected."""
         effect = decision.effect
-        if not isinstance(effect, (fx.AwardPoints, fx.TakeBackPoints, fx.ExpirePoints)):
+        if not isinstance(effect, _POSTS):
             if isinstance(effect, fx.Once):
                 markers.append((effect.key, now + timedelta(days=effect.keep_days), effect.data, effect.due_at))
             return None
@@ -918,6 +921,9 @@ def _check_size(change: MemberChange | None, decisions: list[Decision], side: Se
         heaviest = max({d.plugin for d in decisions}, key=lambda p: sum(d.plugin == p for d in decisions))
         raise PluginFailed(heaviest, f"the event's effects need {items} writes; one transaction holds "
                                      f"{MAX_TRANSACTION_ITEMS}")
+
+
+_POSTS = (fx.AwardPoints, fx.TakeBackPoints, fx.ExpirePoints)  # the effects that post to the ledger (`_posting`)
 
 
 class _FirstOf:
