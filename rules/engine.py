@@ -71,7 +71,8 @@ class Decision:
                 "inputs": fx.described_inputs(self.effect)}
 
     def describe(self) -> dict[str, Any]:
-        body = {"plugin": self.plugin, "version": self.version, **fx.describe(self.effect)}
+        body = {"plugin": self.plugin, "version": self.version}
+        body.update(fx.describe(self.effect))
         if self.suppressed:
             body["suppressed"] = self.suppressed
         return body
@@ -724,6 +725,8 @@ class Engine:
                 raise PluginFailed(name, self.plugins.unavailable(name))
         decided: list[Decided] = []  # what `context.decided` shows each plugin: `decisions` so far, as Decided
         for info in self.plugins.ordered(names):
+            if not self.plugins.answers(info.name, hook):  # no implementation, no tracing: it would answer []
+                continue
             # What RuleContext(..., params={}, decided=...).for_plugin(params) makes, built once.
             context = RuleContext(brand, MappingProxyType(dict(brand.plugins[info.name])), now, view, extras,
                                   tuple(decided))

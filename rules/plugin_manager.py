@@ -31,9 +31,46 @@ ENTRY_POINT_GROUP = "siyu.rules"
 logger = logging.getLogger("siyu.plugins")
 
 
+class _Manager(pluggy.PluginManager):
+    """pluggy's plugin manager, counting every change to which implementations a hook call can run (a plugin
+    registered or unregistered, specs added; each counted before and after, so a change that fails half way is
+    counted too) and remembering whether anything ever wrapped its calls (tracing, monitoring): what
+    `PluginRegistry.call` checks before it calls a plugin without pluggy's machinery."""
+
+    def __init__(self, project_name: str) -> None:
+        super().__init__(project_name)
+        self.changes = 0
+        self.monitored = False
+
+    def register(self, plugin: Any, name: str | None = None) -> str | None:
+        self.changes += 1
+        try:
+            return super().register(plugin, name)
+        finally:
+            self.changes += 1
+
+    def unregister(self, plugin: Any = None, name: str | None = None) -> Any:
+        self.changes += 1
+        try:
+            return super().unregister(plugin, name)
+        finally:
+            self.changes += 1
+
+    def add_hookspecs(self, module_or_class: Any) -> None:
+        self.changes += 1
+        try:
+            super().add_hookspecs(module_or_class)
+        finally:
+            self.changes += 1
+
+    def add_hookcall_monitoring(self, before: Any, after: Any) -> Any:
+        self.monitored = True  # for good, even once undone: pluggy's own path is always right
+        return super().add_hookcall_monitoring(before, after)
+
+
 class PluginRegistry:
     def __init__(self) -> None:
-        self.pm = pluggy.PluginManager("siyu")
+        self.pm = _Manager("siyu")
         self.pm.add_hookspecs(hookspecs)
         from rules.family import families
 
@@ -46,9 +83,6 @@ class PluginRegistry:
         self._wanted: set[str] = set()
         self._validators: dict[str, Any] = {}  # params validators by plugin, built when first needed
         self._callers: dict[tuple[str, str], list[Any]] = {}
-        # How pluggy runs hook implementations before anything (tracing, monitoring) wraps it: `call` goes straight
-        # to a plugin's one plain implementation only while it is still this (see `call`).
-        self._plain_hookexec = getattr(self.pm, "_inner_hookexec", None)
         if os.environ.get("SIYU_TRACE_HOOKS"):
             self.pm.add_hookcall_monitoring(
                 lambda name, impls, kwargs: logger.info("hook %s -> %s", name, [i.plugin_name for i in impls]),
@@ -173,27 +207,12 @@ class PluginRegistry:
         an implementation of it answers [] without a call, and one with exactly one plain implementation (no
         wrapper) is called with the arguments that function names, a non-None result being the one answer.
         Anything else (a wrapper, two implementations, an argument the call lacks: pluggy's own warning and
-        error) goes through pluggy. The plan is made again whenever the hook's spec or its list of
-        implementations is not the one it was made from (compared each call), so a plugin registered,
-        unregistered or replaced since is called as pluggy would call it.
+        error) goes through pluggy. The plan is made again after any change to the plugins (`_Manager.changes`),
+        so a plugin registered, unregistered or replaced since is called as pluggy would call it.
         tests/unit/test_engine_fast_paths.py compares both ways on every built-in plugin and event, a partner
         plugin through the sandbox, wrapped, traced and replaced plugins.
         """
-        key = (plugin_name, hook_name)
-        entry = self._callers.get(key)
-        if entry is None:
-            others = [p for name, p in self.pm.list_name_plugin() if name != plugin_name]
-            # [the plugin's caller, the whole hook, its spec and implementations when last asked, the plan then]
-            entry = [self.pm.subset_hook_caller(hook_name, remove_plugins=others), getattr(self.pm.hook, hook_name),
-                     None, None, None]
-            self._callers[key] = entry
-        caller, hook = entry[0], entry[1]
-        if self._plain_hookexec is None or getattr(self.pm, "_inner_hookexec", None) is not self._plain_hookexec:
-            return caller(**kwargs)
-        spec, every = hook.spec, hook.get_hookimpls()
-        if spec is not entry[2] or every != entry[3]:  # a spec added, a plugin (un)registered: plan again
-            entry[2], entry[3], entry[4] = spec, every, _plan(spec, caller.get_hookimpls())
-        plan = entry[4]
+        caller, plan = self._planned(plugin_name, hook_name)
         if plan is _NOTHING:
             return []
         if plan is None:
@@ -204,6 +223,27 @@ class PluginRegistry:
             return caller(**kwargs)
         result = function(*[given[name] for name in argnames])
         return [] if result is None else [result]
+
+    def answers(self, plugin_name: str, hook_name: str) -> bool:
+        """False when calling the plugin's hook surely answers [] and is seen by no one (it has no implementation of
+        it and nothing traces hook calls): the engine then does not even build its context."""
+        return self._planned(plugin_name, hook_name)[1] is not _NOTHING
+
+    def _planned(self, plugin_name: str, hook_name: str) -> tuple[Any, Any]:
+        """The plugin's own pluggy caller for the hook (all but its implementations removed, made once, as before
+        `call` had plans), and how `call` calls it (`_plan`), planned again after any change to the plugins."""
+        key = (plugin_name, hook_name)
+        entry = self._callers.get(key)
+        if entry is None:
+            others = [p for name, p in self.pm.list_name_plugin() if name != plugin_name]
+            entry = [self.pm.subset_hook_caller(hook_name, remove_plugins=others), None, None]
+            self._callers[key] = entry
+        changes = getattr(self.pm, "changes", None)
+        if changes is None or self.pm.monitored:
+            return entry[0], None
+        if entry[1] != changes:
+            entry[1], entry[2] = changes, _plan(entry[0].spec, entry[0].get_hookimpls())
+        return entry[0], entry[2]
 
     def validate_params(self, plugin_name: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
         """Check a brand's parameters for a plugin; return them with the schema's defaults filled in."""
