@@ -312,3 +312,28 @@ def test_an_object_claiming_another_class_is_asked_the_long_way_every_time():
     assert isinstance(Posing(), fx.AwardPoints)
     assert chain(Posing()) is fx.AwardPoints and Posing not in chain.known
     assert chain(object()) is None and chain.known[object] is None
+
+
+def test_a_plugin_blocked_or_traced_later_is_called_as_pluggy_calls_it(caplog):
+    registry = PluginRegistry()
+    registry.register(plugin("gives", siyu_order_paid=lambda event, context: ["effect"]))
+    assert registry.call("gives", "siyu_order_paid", **ORDER) == [["effect"]]
+    undo = registry.pm.enable_tracing()  # tracing turned on after the first call: pluggy's path from now on
+    registry.pm.trace.root.setwriter(lambda line: caplog.records.append(logging.makeLogRecord({"msg": line})))
+    assert registry.call("gives", "siyu_order_paid", **ORDER) == [["effect"]]
+    assert any("siyu_order_paid" in r.getMessage() for r in caplog.records)
+    undo()
+    registry.pm.set_blocked("gives")
+    assert registry.call("gives", "siyu_order_paid", **ORDER) == [] == pluggy_answer(registry, "gives",
+                                                                                     "siyu_order_paid", **ORDER)
+
+
+def test_the_engine_skips_only_plugins_that_would_answer_nothing_unseen(monkeypatch):
+    registry = PluginRegistry()
+    registry.register(plugin("gives", siyu_order_paid=lambda event, context: ["effect"]))
+    registry.register(plugin("elsewhere", siyu_member_checked_in=lambda event, context: ["x"]))
+    assert registry.answers("gives", "siyu_order_paid") and not registry.answers("elsewhere", "siyu_order_paid")
+    monkeypatch.setenv("SIYU_TRACE_HOOKS", "1")
+    traced = PluginRegistry()
+    traced.register(plugin("elsewhere", siyu_member_checked_in=lambda event, context: ["x"]))
+    assert traced.answers("elsewhere", "siyu_order_paid")  # its empty call is logged: it is made
