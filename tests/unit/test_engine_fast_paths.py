@@ -337,3 +337,44 @@ def test_the_engine_skips_only_plugins_that_would_answer_nothing_unseen(monkeypa
     traced = PluginRegistry()
     traced.register(plugin("elsewhere", siyu_member_checked_in=lambda event, context: ["x"]))
     assert traced.answers("elsewhere", "siyu_order_paid")  # its empty call is logged: it is made
+
+
+def test_a_brand_that_changes_its_rate_or_its_plugins_is_answered_by_its_new_configuration():
+    """Nothing the engine keeps between events (plans, hook table, exact rates, effect kinds) answers for a brand's
+    old configuration, another event type, or a plugin the brand no longer enables."""
+    from rules import testing
+    from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
+    from rules.engine import Engine
+    from rules.events import hooks
+
+    registry = PluginRegistry()
+    for module in family.families().plugin_modules:
+        registry.register(__import__(module, fromlist=["_"]), schema_checked=True)
+    partner = plugin("partner_bonus", siyu_order_paid=lambda event, context: [
+        engine.fx.AwardPoints(points=7, expires_at=context.now + timedelta(days=30), reason="partner bonus",
+                              rule="bonus")])
+    registry.register(partner)
+    engine_ = Engine(store=None, plugins=registry)
+    state = testing.member()
+
+    def points_for(enabled: dict, detail_type: str = "order.paid", amount: int = 10_000) -> dict:
+        brand = BrandConfig("test-brand", "测试品牌", BAIGUOYUAN_LADDER,
+                            plugins={n: registry.validate_params(n, p) for n, p in enabled.items()})
+        event = events.parse({"id": f"e-{len(enabled)}-{amount}", "source": "siyu.shop", "detail-type": detail_type,
+                              "time": testing.DEFAULT_TIME.isoformat(), "detail": {
+                                  "brandId": brand.brand_id, "memberId": state.profile.member_id,
+                                  "orderId": "o-1", "amountFen": amount, "channel": "miniprogram"}}).event
+        evaluation = engine_.evaluate(event.event_id, event.time, brand, state, hooks()[detail_type],
+                                      {"event": event})
+        awarded: dict[str, int] = {}
+        for d in evaluation.decisions:
+            if isinstance(d.effect, engine.fx.AwardPoints):
+                awarded[d.plugin] = awarded.get(d.plugin, 0) + d.effect.points
+        return awarded
+
+    assert points_for({"points": {"pointsPerYuan": 1}}) == {"points": 100}
+    assert points_for({"points": {"pointsPerYuan": 2}}) == {"points": 200}  # the brand's new rate, at once
+    assert points_for({"points": {"pointsPerYuan": 1.5}}) == {"points": 150}
+    assert points_for({"points": {"pointsPerYuan": 1}, "partner_bonus": {}}) == {"points": 100, "partner_bonus": 7}
+    assert points_for({"points": {"pointsPerYuan": 1}}) == {"points": 100}  # the partner plugin disabled again
+    assert points_for({"points": {"pointsPerYuan": 1}, "partner_bonus": {}}, "order.refunded") == {}
