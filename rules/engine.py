@@ -725,13 +725,17 @@ class Engine:
                 raise PluginFailed(name, self.plugins.unavailable(name))
         decided: list[Decided] = []  # what `context.decided` shows each plugin: `decisions` so far, as Decided
         for info in self.plugins.ordered(names):
-            if not self.plugins.answers(info.name, hook):  # no implementation, no tracing: it would answer []
+            try:
+                call = self.plugins.hook_caller(info.name, hook)
+            except Exception as error:  # noqa: BLE001 - as when the call itself failed (it was made in the guard)
+                raise PluginFailed(info.name, error) from error
+            if call is None:  # no implementation, no tracing: it would answer [] unseen
                 continue
             # What RuleContext(..., params={}, decided=...).for_plugin(params) makes, built once.
             context = RuleContext(brand, MappingProxyType(dict(brand.plugins[info.name])), now, view, extras,
                                   tuple(decided))
             try:
-                results = self.plugins.call(info.name, hook, context=context, **kwargs)
+                results = call(context=context, **kwargs)
                 produced = [effect for result in results if result is not None for effect in result]
                 # Checked and projected inside the guard too: a malformed effect fails the event by name.
                 for effect in produced:

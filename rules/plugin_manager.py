@@ -18,7 +18,7 @@ import importlib
 import logging
 import os
 import threading
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import pluggy
 
@@ -202,36 +202,30 @@ class PluginRegistry:
         """Call one plugin's implementation of a hook, through pluggy (so tracing and wrappers still apply).
 
         The engine calls each enabled plugin once per event (issue 15, engine CPU), so the common case skips
-        pluggy's machinery and does what pluggy's `_multicall` does for it (`_plan`): while nothing wraps pluggy's
+        pluggy's machinery and does what pluggy's `_multicall` does for it: while nothing wraps pluggy's
         calls (no SIYU_TRACE_HOOKS monitoring) and the hook is neither historic nor first-result, a plugin without
         an implementation of it answers [] without a call, and one with exactly one plain implementation (no
         wrapper) is called with the arguments that function names, a non-None result being the one answer.
         Anything else (a wrapper, two implementations, an argument the call lacks: pluggy's own warning and
-        error) goes through pluggy. The plan is made again after any change to the plugins (`_Manager.changes`),
-        so a plugin registered, unregistered or replaced since is called as pluggy would call it.
+        error) goes through pluggy. The choice is made again after any change to the plugins
+        (`_Manager.changes`), so a plugin registered, unregistered or replaced since is called as pluggy would
+        call it (`hook_caller`, `_direct`).
         tests/unit/test_engine_fast_paths.py compares both ways on every built-in plugin and event, a partner
         plugin through the sandbox, wrapped, traced and replaced plugins.
         """
-        caller, plan = self._planned(plugin_name, hook_name)
-        if plan is _NOTHING:
-            return []
-        if plan is None:
-            return caller(**kwargs)
-        function, argnames, needed, defaults = plan
-        given = {**defaults, **kwargs} if defaults else kwargs
-        if not needed <= given.keys():  # pluggy's warning or HookCallError, as pluggy gives them
-            return caller(**kwargs)
-        result = function(*[given[name] for name in argnames])
-        return [] if result is None else [result]
+        invoke = self.hook_caller(plugin_name, hook_name)
+        return [] if invoke is None else invoke(**kwargs)
 
     def answers(self, plugin_name: str, hook_name: str) -> bool:
         """False when calling the plugin's hook surely answers [] and is seen by no one (it has no implementation of
-        it and nothing traces hook calls): the engine then does not even build its context."""
-        return self._planned(plugin_name, hook_name)[1] is not _NOTHING
+        it and nothing traces hook calls)."""
+        return self.hook_caller(plugin_name, hook_name) is not None
 
-    def _planned(self, plugin_name: str, hook_name: str) -> tuple[Any, Any]:
-        """The plugin's own pluggy caller for the hook (all but its implementations removed, made once, as before
-        `call` had plans), and how `call` calls it (`_plan`), planned again after any change to the plugins."""
+    def hook_caller(self, plugin_name: str, hook_name: str) -> Callable[..., list[Any]] | None:
+        """What `call` calls, (**kwargs) -> the results, or None when the call surely answers [] and is seen by no one
+        (the engine then does not even build the plugin's context). The plugin's own pluggy caller for the hook (all
+        but its implementations removed, made once, as before `call` had plans) while anything traces hook calls,
+        else `_direct`'s choice, made again after any change to the plugins (`_Manager.changes`)."""
         key = (plugin_name, hook_name)
         entry = self._callers.get(key)
         if entry is None:
@@ -240,10 +234,10 @@ class PluginRegistry:
             self._callers[key] = entry
         changes = getattr(self.pm, "changes", None)
         if changes is None or self.pm.monitored:
-            return entry[0], None
+            return entry[0]
         if entry[1] != changes:
-            entry[1], entry[2] = changes, _plan(entry[0].spec, entry[0].get_hookimpls())
-        return entry[0], entry[2]
+            entry[1], entry[2] = changes, _direct(entry[0])
+        return entry[2]
 
     def validate_params(self, plugin_name: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
         """Check a brand's parameters for a plugin; return them with the schema's defaults filled in."""
@@ -270,24 +264,31 @@ class PluginRegistry:
         return filled
 
 
-_NOTHING = ("nothing",)  # `_plan`: the plugin does not implement the hook
-
-
-def _plan(spec: Any, impls: list[Any]) -> Any:
-    """How `PluginRegistry.call` calls one plugin's implementations of a hook without pluggy's machinery:
-    `_NOTHING` (none: the answer is []), (function, its argument names, every name the call must give, the spec's
-    defaults) for exactly one plain implementation, or None (through pluggy)."""
+def _direct(caller: Any) -> Callable[..., list[Any]] | None:
+    """How `PluginRegistry.call` calls one plugin's implementations of a hook (its pluggy `caller`) without pluggy's
+    machinery, doing what pluggy's `_multicall` does for them: None when there are none (the answer is []), for
+    exactly one plain implementation (no wrapper) a function calling it with the arguments it names (a non-None
+    result is the one answer; a call lacking an argument the hook declares goes to pluggy, for its own warning
+    and error), and `caller` itself for anything else (a first-result or historic hook, a wrapper, two
+    implementations)."""
+    spec, impls = caller.spec, caller.get_hookimpls()
     if spec is None or spec.opts.get("firstresult") or spec.opts.get("historic"):
-        return None
+        return caller
     if not impls:
-        return _NOTHING
-    if len(impls) != 1:
         return None
-    impl = impls[0]
-    if impl.wrapper or impl.hookwrapper or impl.kwargnames:
-        return None
-    return (impl.function, tuple(impl.argnames), frozenset(spec.argnames) | frozenset(impl.argnames),
-            dict(spec.kwargdefaults))
+    if len(impls) != 1 or impls[0].wrapper or impls[0].hookwrapper or impls[0].kwargnames:
+        return caller
+    function, argnames = impls[0].function, tuple(impls[0].argnames)
+    needed = frozenset(spec.argnames) | frozenset(argnames)
+    defaults = dict(spec.kwargdefaults)
+
+    def direct(**kwargs: Any) -> list[Any]:
+        given = {**defaults, **kwargs} if defaults else kwargs
+        if not needed <= given.keys():
+            return caller(**kwargs)
+        result = function(*[given[name] for name in argnames])
+        return [] if result is None else [result]
+    return direct
 
 
 def describe(plugin: Any) -> PluginInfo:
