@@ -893,8 +893,6 @@ class Engine:
     def _received(self, fallback: datetime | None) -> datetime:
         if self._clock is not None:
             return self._clock()
-        from datetime import timezone
-
         return fallback or datetime.now(timezone.utc)
 
 

@@ -240,6 +240,8 @@ def parse(raw: Any) -> Parsed | Ignored | Rejected:
 
 def _storable(text: str) -> str:
     """The text with anything UTF-8 cannot hold (lone surrogates) written as escapes."""
+    if text.isascii():  # nearly every id and envelope: ASCII holds no surrogate, so it is kept as it is
+        return text
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
