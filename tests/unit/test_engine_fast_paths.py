@@ -378,3 +378,53 @@ def test_a_brand_that_changes_its_rate_or_its_plugins_is_answered_by_its_new_con
     assert points_for({"points": {"pointsPerYuan": 1}, "partner_bonus": {}}) == {"points": 100, "partner_bonus": 7}
     assert points_for({"points": {"pointsPerYuan": 1}}) == {"points": 100}  # the partner plugin disabled again
     assert points_for({"points": {"pointsPerYuan": 1}, "partner_bonus": {}}, "order.refunded") == {}
+
+
+@pytest.mark.parametrize("detail_type", sorted(events.detail_schemas()))
+def test_parsing_answers_as_the_error_list_did_and_a_rejection_keeps_the_fingerprint_it_always_had(detail_type):
+    """`parse` asks the schema a yes/no first and fingerprints only what it rejects: every detail, valid or broken
+    one way or another, still gets the verdict (and reason, and field) the first error of the sorted list gave."""
+    from tests.unit.test_schema_check import ODD_VALUES, sample, variants
+
+    schema = {"type": "object", **events.detail_schemas()[detail_type]}
+    checked = 0
+    for detail in [*variants(sample(schema), schema), *ODD_VALUES]:
+        envelope = {"id": "e-1", "source": "siyu.shop", "detail-type": detail_type,
+                    "time": "2026-03-01T10:00:00+08:00", "detail": detail}
+        parsed = events.parse(envelope)
+        if not isinstance(detail, dict):
+            assert isinstance(parsed, events.Rejected) and parsed.field == "detail"
+            continue
+        errors = sorted(events._validator(detail_type).iter_errors(detail), key=lambda e: list(e.path))
+        if events._non_finite(detail, "detail") is None and not errors:
+            assert isinstance(parsed, events.Parsed), detail
+        elif events._non_finite(detail, "detail") is None:
+            assert isinstance(parsed, events.Rejected), detail
+            assert (parsed.reason, parsed.field) == (events._describe(errors[0]), events._field(errors[0]))
+        if isinstance(parsed, events.Rejected):
+            assert parsed.fingerprint == events.fingerprint(detail_type, detail)
+        checked += 1
+    assert checked > 50
+
+
+@pytest.mark.parametrize("detail", [
+    {"b": 1, "a": [1, {"y": None, "x": 2.5}], "c": "雪"}, {}, {"n": float("nan")}, {1: "int key", "1": "text"},
+    {"t": (1, 2), "m": MappingProxyType({"k": "v"})},
+])
+def test_a_fingerprint_of_the_read_only_detail_is_the_fingerprint_of_the_detail_as_sent(detail):
+    import hashlib
+    import json
+
+    def reference(value):  # `_plain` before its shortcut for the types a parsed detail holds
+        if isinstance(value, (dict, MappingProxyType)):
+            return {str(k): reference(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [reference(v) for v in value]
+        return value
+
+    body = json.dumps({"detail-type": "order.paid", "detail": reference(detail)}, sort_keys=True,
+                      separators=(",", ":"), ensure_ascii=True, default=str, allow_nan=True)
+    expected = hashlib.sha256(body.encode("utf-8", "backslashreplace")).hexdigest()[:32]
+    assert events.fingerprint("order.paid", detail) == expected
+    if all(isinstance(k, str) for k in detail):
+        assert events.fingerprint("order.paid", events._frozen(detail)) == expected
