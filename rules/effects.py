@@ -191,18 +191,23 @@ def describe(effect: Effect) -> dict[str, Any]:
     body: dict[str, Any] = {"effect": effect.kind, "rule": effect.rule, "inputs": _jsonable(effect.inputs)}
     for name, value in vars(effect).items():
         if name not in ("rule", "inputs"):
-            body[name] = _jsonable(value)
+            body[name] = value if type(value) in _PLAIN else _jsonable(value)
     return body
 
 
-_PLAIN = (str, int, float, bool, type(None))
+def described_inputs(effect: Effect) -> Any:
+    """`describe(effect)["inputs"]`, without describing the rest (a ledger entry's explanation keeps only these)."""
+    return _jsonable(effect.inputs)
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def _jsonable(value: Any) -> Any:
     if type(value) in _PLAIN:  # most values, answered before the (costlier) abstract-class checks below
         return value
     if type(value) is dict:
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): v if type(v) in _PLAIN else _jsonable(v) for k, v in value.items()}
     if isinstance(value, date):  # a datetime too
         return value.isoformat()
     if isinstance(value, Mapping):

@@ -17,7 +17,7 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass, field as dc_field, replace
+from dataclasses import dataclass, field as dc_field, fields, replace
 from datetime import date, datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -68,10 +68,11 @@ class Decision:
 
     def explanation(self) -> dict[str, Any]:
         return {"plugin": self.plugin, "version": self.version, "rule": self.effect.rule,
-                "inputs": fx.describe(self.effect)["inputs"]}
+                "inputs": fx.described_inputs(self.effect)}
 
     def describe(self) -> dict[str, Any]:
-        body = {"plugin": self.plugin, "version": self.version, **fx.describe(self.effect)}
+        body = {"plugin": self.plugin, "version": self.version}
+        body.update(fx.describe(self.effect))
         if self.suppressed:
             body["suppressed"] = self.suppressed
         return body
@@ -722,17 +723,25 @@ class Engine:
             if name not in self.plugins.infos:
                 # Applying the event without a rule the brand chose would be wrong silently and for good.
                 raise PluginFailed(name, self.plugins.unavailable(name))
+        decided: list[Decided] = []  # what `context.decided` shows each plugin: `decisions` so far, as Decided
         for info in self.plugins.ordered(names):
-            decided = tuple(Decided(d.plugin, d.version, d.effect) for d in decisions)
-            context = RuleContext(brand=brand, params={}, now=now, member=view, extras=extras,
-                                  decided=decided).for_plugin(brand.plugins[info.name])
             try:
-                results = self.plugins.call(info.name, hook, context=context, **kwargs)
+                call = self.plugins.hook_caller(info.name, hook)
+            except Exception as error:  # noqa: BLE001 - as when the call itself failed (it was made in the guard)
+                raise PluginFailed(info.name, error) from error
+            if call is None:  # no implementation, no tracing: it would answer [] unseen
+                continue
+            # What RuleContext(..., params={}, decided=...).for_plugin(params) makes, built once.
+            context = RuleContext(brand, MappingProxyType(dict(brand.plugins[info.name])), now, view, extras,
+                                  tuple(decided))
+            try:
+                results = call(context=context, **kwargs)
                 produced = [effect for result in results if result is not None for effect in result]
                 # Checked and projected inside the guard too: a malformed effect fails the event by name.
                 for effect in produced:
                     _check(info.name, effect, brand, now, view)
                     decisions.append(Decision(info.name, info.version, effect))
+                    decided.append(Decided(info.name, info.version, effect))
                     view = _project(view, effect, now, brand)
             except PluginFailed:
                 raise
@@ -748,9 +757,9 @@ class Engine:
     @staticmethod
     def _side_writes(event_id: str, now: datetime, brand: BrandConfig, state: MemberState | None,
                      decisions: list[Decision], extras: Mapping[str, Any]) -> Iterable[Any]:
+        planners = families().planners
         for index, decision in enumerate(decisions):
-            planner = next((families().planners[k] for k in type(decision.effect).__mro__
-                            if k in families().planners), None)
+            planner = next((planners[k] for k in type(decision.effect).__mro__ if k in planners), None)
             if planner is None:
                 continue
             plan = Plan(event_id, now, brand, state, extras, decision.plugin, index)
@@ -768,14 +777,17 @@ class Engine:
         points = state.points
         postings: list[Posting] = []
         markers: list[tuple[str, datetime, Mapping[str, Any], datetime | None]] = []
+        unapplied = None  # the last posting, applied to `points` only once a later effect that posts reads them
         for index, decision in enumerate(decisions):
+            if unapplied is not None and isinstance(decision.effect, _POSTS):
+                points, unapplied = ledger.applied(points, unapplied), None
             try:
                 posting = self._posting(decision, index, event_id, now, points, markers)
             except SiyuError as refused:  # e.g. more lots than one write can hold
                 raise PluginFailed(decision.plugin, refused.message) from None
             if posting is not None:
                 postings.append(posting)
-                points = ledger.applied(points, posting)
+                unapplied = posting
         standing = None
         profile = state.profile
         if after is not None and (after.growth, after.tier_code, after.tier_valid_until, after.paid_until) != (
@@ -817,6 +829,11 @@ class Engine:
                  markers: list) -> Posting | None:
         """The ledger posting one decision makes (None for effects that are not points); markers are collected."""
         effect = decision.effect
+        if not isinstance(effect, _POSTS):
+            if isinstance(effect, fx.Once):
+                markers.append((effect.key, now + timedelta(days=effect.keep_days), effect.data, effect.due_at))
+            return None
+        # Named only for the effects that post: most of an event's effects write no ledger entry.
         actor = f"plugin:{decision.plugin}@{decision.version}"
         entry_id = ids.entry_id(now, f"{event_id}:{decision.plugin}:{index}")
         if isinstance(effect, fx.AwardPoints):
@@ -833,8 +850,6 @@ class Engine:
                 return None
             entry = replace(posting.entries[0], event_id=event_id, explanation=decision.explanation())
             return replace(posting, entries=(entry,))
-        if isinstance(effect, fx.Once):
-            markers.append((effect.key, now + timedelta(days=effect.keep_days), effect.data, effect.due_at))
         return None
 
     def _follow_ups(self, event_id: str, brand: BrandConfig, state: MemberState | None,
@@ -878,8 +893,6 @@ class Engine:
     def _received(self, fallback: datetime | None) -> datetime:
         if self._clock is not None:
             return self._clock()
-        from datetime import timezone
-
         return fallback or datetime.now(timezone.utc)
 
 
@@ -915,16 +928,47 @@ def _check_size(change: MemberChange | None, decisions: list[Decision], side: Se
                                      f"{MAX_TRANSACTION_ITEMS}")
 
 
+_POSTS = (fx.AwardPoints, fx.TakeBackPoints, fx.ExpirePoints)  # the effects that post to the ledger (`_posting`)
+
+
+class _FirstOf:
+    """Which of `classes` an effect is an instance of, the first in their order (None: none), remembered by the
+    effect's type: what the chain of `isinstance` tests `_check` and `_project` once ran for every effect of every
+    plugin (issue 15, engine CPU). Whether an object is an instance of a class depends on its type only, unless it
+    claims another `__class__`: such an object is asked the long way, every time (tests/unit/
+    test_engine_fast_paths.py)."""
+
+    def __init__(self, *classes: type) -> None:
+        self.classes = classes
+        self.known: dict[type, type | None] = {}
+
+    def __call__(self, effect: Any) -> type | None:
+        kind = type(effect)
+        found = self.known.get(kind, _UNKNOWN)
+        if found is _UNKNOWN or effect.__class__ is not kind:
+            found = next((c for c in self.classes if isinstance(effect, c)), None)
+            if effect.__class__ is kind:
+                self.known[kind] = found
+        return found
+
+
+_UNKNOWN = object()
+_CHECKED = _FirstOf(fx.AwardPoints, fx.TakeBackPoints, fx.AddGrowth, fx.AddToTotal, fx.AddToDailyTotal,
+                    fx.SetPaidMembership, fx.SetTier, fx.Once, fx.Emit)
+_PROJECTED = _FirstOf(fx.FamilyEffect, fx.AwardPoints, fx.ExpirePoints, fx.AddGrowth, fx.AddToTotal,
+                      fx.AddToDailyTotal, fx.SetTier, fx.SetPaidMembership, fx.TakeBackPoints, fx.Once)
+_MEMBER_EFFECTS = (fx.AwardPoints, fx.TakeBackPoints, fx.ExpirePoints, fx.AddGrowth, fx.SetTier, fx.Once, fx.AddToTotal,
+                   fx.AddToDailyTotal, fx.SetPaidMembership)
+
+
 def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: MemberView | None) -> None:
     """Effects are validated before anything is written: a plugin cannot corrupt the ledger by mistake."""
     if not isinstance(effect, fx.Effect):
         raise PluginFailed(plugin, f"returned {type(effect).__name__}, not an effect")
     if not effect.rule:
         raise PluginFailed(plugin, f"{effect.kind} names no rule")
-    member_effects = (fx.AwardPoints, fx.TakeBackPoints, fx.ExpirePoints, fx.AddGrowth, fx.SetTier, fx.Once, fx.AddToTotal,
-                      fx.AddToDailyTotal, fx.SetPaidMembership)
     family_effect = isinstance(effect, fx.FamilyEffect)
-    if view is None and (isinstance(effect, member_effects) or (family_effect and effect.needs_member)):
+    if view is None and (isinstance(effect, _MEMBER_EFFECTS) or (family_effect and effect.needs_member)):
         raise PluginFailed(plugin, f"{effect.kind} needs a member, and this event has none")
     if family_effect and effect.owner is not None and plugin != effect.owner:
         # Money-like effects on other members (commissions, an inviter's coupon) belong to the family that
@@ -935,7 +979,8 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
             effect.check(brand=brand, now=now, member=view)
         except ValueError as refused:
             raise PluginFailed(plugin, f"{effect.kind}: {refused}") from None
-    if isinstance(effect, fx.AwardPoints):
+    kind = _CHECKED(effect)
+    if kind is fx.AwardPoints:
         if isinstance(effect.points, bool) or not isinstance(effect.points, int) or effect.points <= 0:
             raise PluginFailed(plugin, "AwardPoints.points must be a positive integer")
         if not isinstance(effect.expires_at, datetime) or effect.expires_at.tzinfo is None:
@@ -943,44 +988,59 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
         if effect.expires_at <= now:
             raise PluginFailed(plugin, "AwardPoints.expires_at must be after the event's time")
         _check_source(plugin, effect)
-    elif isinstance(effect, fx.TakeBackPoints):
+    elif kind is fx.TakeBackPoints:
         if isinstance(effect.points, bool) or not isinstance(effect.points, int) or effect.points <= 0:
             raise PluginFailed(plugin, "TakeBackPoints.points must be a positive integer")
         _check_source(plugin, effect)
-    elif isinstance(effect, fx.AddGrowth):
+    elif kind is fx.AddGrowth:
         if isinstance(effect.growth, bool) or not isinstance(effect.growth, int):
             raise PluginFailed(plugin, "AddGrowth.growth must be an integer")
-    elif isinstance(effect, fx.AddToTotal):
+    elif kind is fx.AddToTotal:
         if isinstance(effect.amount, bool) or not isinstance(effect.amount, int):
             raise PluginFailed(plugin, "AddToTotal.amount must be an integer")
         if not isinstance(effect.total, str) or not effect.total.startswith(f"{plugin}:") or len(effect.total) > 100:
             raise PluginFailed(plugin, f"AddToTotal.total must start with '{plugin}:' and be at most 100 characters")
-    elif isinstance(effect, fx.AddToDailyTotal):
+    elif kind is fx.AddToDailyTotal:
         _check_daily(plugin, effect, brand, now)
-    elif isinstance(effect, fx.SetPaidMembership):
+    elif kind is fx.SetPaidMembership:
         if not isinstance(effect.until, datetime) or effect.until.tzinfo is None:
             raise PluginFailed(plugin, "SetPaidMembership.until must be a datetime with a timezone")
-    elif isinstance(effect, fx.SetTier):
+    elif kind is fx.SetTier:
         if effect.code not in {t.code for t in brand.tiers}:
             raise PluginFailed(plugin, f"SetTier names {effect.code!r}, which is not on the brand's ladder")
-    elif isinstance(effect, fx.Once):
+    elif kind is fx.Once:
         if not isinstance(effect.key, str) or not isinstance(effect.keep_days, int) or effect.keep_days < 1:
             raise PluginFailed(plugin, "Once needs a string key and a positive whole number of keep_days")
         if effect.due_at is not None and (not isinstance(effect.due_at, datetime) or effect.due_at.tzinfo is None
                                           or effect.due_at > now + timedelta(days=effect.keep_days)):
             raise PluginFailed(plugin, "Once.due_at must be a datetime with a timezone, within keep_days")
-        try:
-            json.dumps(dict(effect.data))
-        except (TypeError, ValueError):
-            raise PluginFailed(plugin, "Once.data must be JSON: strings, numbers, lists and objects") from None
+        if not _flat_json(effect.data):
+            try:
+                json.dumps(dict(effect.data))
+            except (TypeError, ValueError):
+                raise PluginFailed(plugin, "Once.data must be JSON: strings, numbers, lists and objects") from None
         if not effect.key.startswith(f"{plugin}:") or len(effect.key) > 200:
             raise PluginFailed(plugin, f"Once.key must start with '{plugin}:' and be at most 200 characters")
         if view is not None and view.has(effect.key):
             raise PluginFailed(plugin, f"Once.key {effect.key!r} was already claimed; check context.member.has()")
-    elif isinstance(effect, fx.Emit):
+    elif kind is fx.Emit:
         if effect.detail_type not in follow_up_types() and not effect.detail_type.startswith(f"{plugin}."):
             raise PluginFailed(plugin, f"may emit the follow-ups in docs/plugins.md or '{plugin}.*', not "
                                        f"{effect.detail_type!r}")
+
+
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _flat_json(data: Any) -> bool:
+    """Whether `json.dumps(dict(data))` surely succeeds without trying it: a dict (or read-only view of one) of
+    text keys and plain scalar values, as most markers' data is. False only means "try it" (`_check`)."""
+    if type(data) is not dict and type(data) is not MappingProxyType:
+        return False
+    for key, value in data.items():
+        if type(key) is not str or type(value) not in _JSON_SCALARS:
+            return False
+    return True
 
 
 def _check_daily(plugin: str, effect: fx.AddToDailyTotal, brand: BrandConfig, now: datetime) -> None:
@@ -1005,39 +1065,59 @@ def _check_source(plugin: str, effect: fx.Effect) -> None:
         raise PluginFailed(plugin, f"{effect.kind}.source must start with '{plugin}:' and be at most 200 characters")
 
 
+def _with(view: MemberView, **changes: Any) -> MemberView:
+    """`dataclasses.replace(view, **changes)` for a `MemberView`, without its walk over the sixteen fields.
+
+    `_project` makes a new view after every effect of every plugin (issue 15, engine CPU). MemberView is a plain
+    frozen dataclass (no __post_init__, no init=False field, no slots), so replace() ends with the same instance
+    dictionary as this copy does; anything else (a subclass, an instance holding more than its fields, a name that
+    is not a field) takes replace() itself.
+    tests/unit/test_engine_fast_paths.py compares the two."""
+    if type(view) is not MemberView or len(view.__dict__) != len(_VIEW_FIELDS) or not changes.keys() <= _VIEW_FIELDS:
+        return replace(view, **changes)
+    new = object.__new__(MemberView)
+    new.__dict__.update(view.__dict__)
+    new.__dict__.update(changes)
+    return new
+
+
+_VIEW_FIELDS = frozenset(f.name for f in fields(MemberView))
+
+
 def _project(view: MemberView | None, effect: fx.Effect, now: datetime, brand: BrandConfig) -> MemberView | None:
     """The member as the next plugin should see it, after this effect."""
     if view is None:
         return None
-    if isinstance(effect, fx.FamilyEffect):
+    kind = _PROJECTED(effect)
+    if kind is fx.FamilyEffect:
         return effect.project(view, now)
-    if isinstance(effect, fx.AwardPoints):
+    if kind is fx.AwardPoints:
         earned = ledger.earn(view.points, points=effect.points, now=now, expires_at=effect.expires_at,
                              entry_id=f"pending-{len(view.points.lots)}", source=effect.source)
-        return replace(view, points=ledger.applied(view.points, earned))
-    if isinstance(effect, fx.ExpirePoints):
+        return _with(view, points=ledger.applied(view.points, earned))
+    if kind is fx.ExpirePoints:
         lots = tuple(lot if not lot.expired(now) else replace(lot, remaining=0) for lot in view.points.lots)
         expired = sum(lot.remaining for lot in view.points.lots if lot.expired(now))
-        return replace(view, points=PointsState(view.points.balance - expired, lots))
-    if isinstance(effect, fx.AddGrowth):
-        return replace(view, growth=max(0, view.growth + effect.growth))
-    if isinstance(effect, fx.AddToTotal):
-        return replace(view, totals=MappingProxyType({**view.totals, effect.total: view.total(effect.total)
+        return _with(view, points=PointsState(view.points.balance - expired, lots))
+    if kind is fx.AddGrowth:
+        return _with(view, growth=max(0, view.growth + effect.growth))
+    if kind is fx.AddToTotal:
+        return _with(view, totals=MappingProxyType({**view.totals, effect.total: view.total(effect.total)
                                                       + effect.amount}))
-    if isinstance(effect, fx.AddToDailyTotal):
+    if kind is fx.AddToDailyTotal:
         added = daily_totals.applied(view.daily, [daily_totals.delta(effect.total, effect.day, effect.amount,
                                                                      effect.keep_months, brand.timezone)])
-        return replace(view, daily=MappingProxyType({k: MappingProxyType(v) for k, v in added.items()}))
-    if isinstance(effect, fx.SetTier):
-        return replace(view, tier_code=effect.code, tier_valid_until=effect.valid_until)
-    if isinstance(effect, fx.SetPaidMembership):
-        return replace(view, paid_until=effect.until)
-    if isinstance(effect, fx.TakeBackPoints):
+        return _with(view, daily=MappingProxyType({k: MappingProxyType(v) for k, v in added.items()}))
+    if kind is fx.SetTier:
+        return _with(view, tier_code=effect.code, tier_valid_until=effect.valid_until)
+    if kind is fx.SetPaidMembership:
+        return _with(view, paid_until=effect.until)
+    if kind is fx.TakeBackPoints:
         taken = ledger.take_back(view.points, points=effect.points, now=now, entry_id="projection",
                                  source=effect.source)
-        return replace(view, points=ledger.applied(view.points, taken))
-    if isinstance(effect, fx.Once):
-        return replace(view, markers={**view.markers, effect.key: dict(effect.data)})
+        return _with(view, points=ledger.applied(view.points, taken))
+    if kind is fx.Once:
+        return _with(view, markers={**view.markers, effect.key: dict(effect.data)})
     return view
 
 

@@ -12,6 +12,7 @@ import json
 import math
 from dataclasses import dataclass, field as dc_field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Mapping
 
 from rules.clock import parse_time
@@ -83,8 +84,18 @@ def hooks() -> dict[str, str]:
     """Each business event's hook: the core's (`siyu_<detail type with _ for .>`) and the families' own."""
     from rules.family import families
 
-    return {**{name: "siyu_" + name.replace(".", "_") for name in DETAIL_SCHEMAS},
-            **{name: e.hook for name, e in families().events.items()}}
+    loaded = families()
+    if _HOOKS and _HOOKS[0] is loaded:
+        # Asked for every event: made once for the families in use (tests that change them get theirs made
+        # afresh). A copy, so a caller that changes its answer changes no one else's.
+        return dict(_HOOKS[1])
+    made = {**{name: "siyu_" + name.replace(".", "_") for name in DETAIL_SCHEMAS},
+            **{name: e.hook for name, e in loaded.events.items()}}
+    _HOOKS[:] = [loaded, made]
+    return dict(made)
+
+
+_HOOKS: list[Any] = []  # [the families `hooks()` was made for, what it made]
 
 
 def _validator(detail_type: str) -> Any:
@@ -186,10 +197,11 @@ def parse(raw: Any) -> Parsed | Ignored | Rejected:
     detail = raw.get("detail")
     brand_guess = (_storable(detail.get("brandId"))
                    if isinstance(detail, dict) and isinstance(detail.get("brandId"), str) else None)
-    print_ = fingerprint(detail_type, detail)
 
     def reject(reason: str, field_name: str | None = None) -> Rejected:
-        return Rejected(event_id, detail_type, reason, field_name, brand_guess, clean_text, print_)
+        # The fingerprint only a rejection keeps (an applied event's is taken once, by the engine's record).
+        return Rejected(event_id, detail_type, reason, field_name, brand_guess, clean_text,
+                        fingerprint(detail_type, detail))
 
     if clean_text != text:
         return reject("the event holds text that is not valid Unicode (a lone surrogate)")
@@ -219,14 +231,17 @@ def parse(raw: Any) -> Parsed | Ignored | Rejected:
     odd = _non_finite(detail, "detail")
     if odd is not None:
         return reject(f"{odd} is not a finite number", odd)
-    error = next(iter(sorted(validator.iter_errors(detail), key=lambda e: list(e.path))), None)
-    if error is not None:
-        return reject(_describe(error), _field(error))
+    if not validator.is_valid(detail):  # a yes/no first: a valid detail (nearly all) builds no error objects
+        error = next(iter(sorted(validator.iter_errors(detail), key=lambda e: list(e.path))), None)
+        if error is not None:
+            return reject(_describe(error), _field(error))
     return Parsed(BusinessEvent(event_id, detail_type, source, time, detail["brandId"], _frozen(detail)))
 
 
 def _storable(text: str) -> str:
     """The text with anything UTF-8 cannot hold (lone surrogates) written as escapes."""
+    if text.isascii():  # nearly every id and envelope: ASCII holds no surrogate, so it is kept as it is
+        return text
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
@@ -245,18 +260,35 @@ def _non_finite(value: Any, path: str, depth: int = 0) -> str | None:
         return None
     if isinstance(value, dict):
         for key, item in value.items():
+            if type(item) in _FINITE:  # answered here: no path is built for a value that cannot be odd
+                continue
             found = _non_finite(item, f"{path}.{key}", depth + 1)
             if found:
                 return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
+            if type(item) in _FINITE:
+                continue
             found = _non_finite(item, f"{path}.{index}", depth + 1)
             if found:
                 return found
     return None
 
 
+_FINITE = frozenset({str, int, bool, type(None)})  # values `_non_finite` never reports, at any depth
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_MAPPINGS = frozenset({dict, MappingProxyType})
+
+
 def _plain(value: Any) -> Any:
+    # The types a parsed detail holds are answered first: the abstract `Mapping` check is several times slower.
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind in _MAPPINGS:
+        return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -304,8 +336,6 @@ def _describe(error) -> str:
 
 
 def _frozen(value: Any) -> Any:
-    from types import MappingProxyType
-
     if isinstance(value, dict):
         return MappingProxyType({k: _frozen(v) for k, v in value.items()})
     if isinstance(value, list):

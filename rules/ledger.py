@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
+from operator import attrgetter
 from typing import Any, Iterable, Mapping
 
 from rules.errors import EntryNotReversible, InsufficientPoints, InvalidInput, PointsDebtOutstanding, TooManyLots
@@ -447,6 +448,9 @@ def _expiry_order(lot: Lot) -> tuple[datetime, str]:
     return lot.expires_at, lot.lot_id
 
 
+_by_expiry = attrgetter("expires_at", "lot_id")  # `_expiry_order` in C, for sorting every lot on every event
+
+
 def listing(state: PointsState, posting: Posting, *, reminders_from: Iterable[datetime] = (),
             list_new: bool = False) -> Posting:
     """`posting` with the lots the due index must list after it (`Posting.listed`), which are:
@@ -462,7 +466,7 @@ def listing(state: PointsState, posting: Posting, *, reminders_from: Iterable[da
     `list_new`: every new lot too, for a caller that cannot tell how far reminders look ahead.
     """
     after = applied(state, posting)
-    holding = sorted((lot for lot in after.lots if lot.remaining > 0), key=_expiry_order)
+    holding = sorted([lot for lot in after.lots if lot.remaining > 0], key=_by_expiry)
     held = {lot.lot_id for lot in holding}
     fresh = {lot.lot_id for lot in posting.new_lots}
     wanted: dict[str, Lot] = {}

@@ -18,7 +18,7 @@ import importlib
 import logging
 import os
 import threading
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import pluggy
 
@@ -31,9 +31,46 @@ ENTRY_POINT_GROUP = "siyu.rules"
 logger = logging.getLogger("siyu.plugins")
 
 
+class _Manager(pluggy.PluginManager):
+    """pluggy's plugin manager, counting every change to which implementations a hook call can run (a plugin
+    registered or unregistered, specs added; each counted before and after, so a change that fails half way is
+    counted too) and remembering whether anything ever wrapped its calls (tracing, monitoring): what
+    `PluginRegistry.call` checks before it calls a plugin without pluggy's machinery."""
+
+    def __init__(self, project_name: str) -> None:
+        super().__init__(project_name)
+        self.changes = 0
+        self.monitored = False
+
+    def register(self, plugin: Any, name: str | None = None) -> str | None:
+        self.changes += 1
+        try:
+            return super().register(plugin, name)
+        finally:
+            self.changes += 1
+
+    def unregister(self, plugin: Any = None, name: str | None = None) -> Any:
+        self.changes += 1
+        try:
+            return super().unregister(plugin, name)
+        finally:
+            self.changes += 1
+
+    def add_hookspecs(self, module_or_class: Any) -> None:
+        self.changes += 1
+        try:
+            super().add_hookspecs(module_or_class)
+        finally:
+            self.changes += 1
+
+    def add_hookcall_monitoring(self, before: Any, after: Any) -> Any:
+        self.monitored = True  # for good, even once undone: pluggy's own path is always right
+        return super().add_hookcall_monitoring(before, after)
+
+
 class PluginRegistry:
     def __init__(self) -> None:
-        self.pm = pluggy.PluginManager("siyu")
+        self.pm = _Manager("siyu")
         self.pm.add_hookspecs(hookspecs)
         from rules.family import families
 
@@ -45,7 +82,7 @@ class PluginRegistry:
         self._not_allowed: set[str] | None = set()  # None: not looked up yet (see `not_allowed`)
         self._wanted: set[str] = set()
         self._validators: dict[str, Any] = {}  # params validators by plugin, built when first needed
-        self._callers: dict[tuple[str, str], Any] = {}
+        self._callers: dict[tuple[str, str], list[Any]] = {}
         if os.environ.get("SIYU_TRACE_HOOKS"):
             self.pm.add_hookcall_monitoring(
                 lambda name, impls, kwargs: logger.info("hook %s -> %s", name, [i.plugin_name for i in impls]),
@@ -162,14 +199,45 @@ class PluginRegistry:
         return sorted(known, key=lambda info: (info.order, info.name))
 
     def call(self, plugin_name: str, hook_name: str, **kwargs: Any) -> list[Any]:
-        """Call one plugin's implementation of a hook, through pluggy (so tracing and wrappers still apply)."""
+        """Call one plugin's implementation of a hook, through pluggy (so tracing and wrappers still apply).
+
+        The engine calls each enabled plugin once per event (issue 15, engine CPU), so the common case skips
+        pluggy's machinery and does what pluggy's `_multicall` does for it: while nothing wraps pluggy's
+        calls (no SIYU_TRACE_HOOKS monitoring) and the hook is neither historic nor first-result, a plugin without
+        an implementation of it answers [] without a call, and one with exactly one plain implementation (no
+        wrapper) is called with the arguments that function names, a non-None result being the one answer.
+        Anything else (a wrapper, two implementations, an argument the call lacks: pluggy's own warning and
+        error) goes through pluggy. The choice is made again after any change to the plugins
+        (`_Manager.changes`), so a plugin registered, unregistered or replaced since is called as pluggy would
+        call it (`hook_caller`, `_direct`).
+        tests/unit/test_engine_fast_paths.py compares both ways on every built-in plugin and event, a partner
+        plugin through the sandbox, wrapped, traced and replaced plugins.
+        """
+        invoke = self.hook_caller(plugin_name, hook_name)
+        return [] if invoke is None else invoke(**kwargs)
+
+    def answers(self, plugin_name: str, hook_name: str) -> bool:
+        """False when calling the plugin's hook surely answers [] and is seen by no one (it has no implementation of
+        it and nothing traces hook calls)."""
+        return self.hook_caller(plugin_name, hook_name) is not None
+
+    def hook_caller(self, plugin_name: str, hook_name: str) -> Callable[..., list[Any]] | None:
+        """What `call` calls, (**kwargs) -> the results, or None when the call surely answers [] and is seen by no one
+        (the engine then does not even build the plugin's context). The plugin's own pluggy caller for the hook (all
+        but its implementations removed, made once, as before `call` had plans) while anything traces hook calls,
+        else `_direct`'s choice, made again after any change to the plugins (`_Manager.changes`)."""
         key = (plugin_name, hook_name)
-        caller = self._callers.get(key)
-        if caller is None:
+        entry = self._callers.get(key)
+        if entry is None:
             others = [p for name, p in self.pm.list_name_plugin() if name != plugin_name]
-            caller = self.pm.subset_hook_caller(hook_name, remove_plugins=others)
-            self._callers[key] = caller
-        return caller(**kwargs)
+            entry = [self.pm.subset_hook_caller(hook_name, remove_plugins=others), None, None]
+            self._callers[key] = entry
+        changes = getattr(self.pm, "changes", None)
+        if changes is None or self.pm.monitored:
+            return entry[0]
+        if entry[1] != changes:
+            entry[1], entry[2] = changes, _direct(entry[0])
+        return entry[2]
 
     def validate_params(self, plugin_name: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
         """Check a brand's parameters for a plugin; return them with the schema's defaults filled in."""
@@ -194,6 +262,33 @@ class PluginRegistry:
         for where, problem in (check(filled) if check else ()):
             raise InvalidInput(f"plugins.{plugin_name}.params.{where}", "invalid.plugin_params", detail=problem)
         return filled
+
+
+def _direct(caller: Any) -> Callable[..., list[Any]] | None:
+    """How `PluginRegistry.call` calls one plugin's implementations of a hook (its pluggy `caller`) without pluggy's
+    machinery, doing what pluggy's `_multicall` does for them: None when there are none (the answer is []), for
+    exactly one plain implementation (no wrapper) a function calling it with the arguments it names (a non-None
+    result is the one answer; a call lacking an argument the hook declares goes to pluggy, for its own warning
+    and error), and `caller` itself for anything else (a first-result or historic hook, a wrapper, two
+    implementations)."""
+    spec, impls = caller.spec, caller.get_hookimpls()
+    if spec is None or spec.opts.get("firstresult") or spec.opts.get("historic"):
+        return caller
+    if not impls:
+        return None
+    if len(impls) != 1 or impls[0].wrapper or impls[0].hookwrapper or impls[0].kwargnames:
+        return caller
+    function, argnames = impls[0].function, tuple(impls[0].argnames)
+    needed = frozenset(spec.argnames) | frozenset(argnames)
+    defaults = dict(spec.kwargdefaults)
+
+    def direct(**kwargs: Any) -> list[Any]:
+        given = {**defaults, **kwargs} if defaults else kwargs
+        if not needed <= given.keys():
+            return caller(**kwargs)
+        result = function(*[given[name] for name in argnames])
+        return [] if result is None else [result]
+    return direct
 
 
 def describe(plugin: Any) -> PluginInfo:

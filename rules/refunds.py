@@ -58,4 +58,33 @@ def refunded_before_order(plugin: str, member: Any, order_id: str) -> int:
 
 def exact(rate) -> Fraction:
     """A rate from JSON (1, 1.15, 0.7) as the exact decimal the brand wrote."""
+    kind = type(rate)
+    if kind is int or kind is float:
+        # A brand's few rates, asked for on every order: a Fraction is immutable, so the same one serves each time.
+        # Keyed by type and value, so 1 and 1.0 (equal, with the same hash) stay apart as str() keeps them.
+        key = (kind, rate)
+        found = _EXACT.get(key)
+        if found is None:
+            found = Fraction(str(rate))
+            if len(_EXACT) < 1024:
+                _EXACT[key] = found
+        return found
     return Fraction(str(rate))
+
+
+_EXACT: dict[tuple[type, float], Fraction] = {}
+
+
+def scaled_down(amount: int, *rates: Fraction, per: int = 100) -> int:
+    """`int(amount * rate * ... // per)`, as Fraction arithmetic gives it. Most brands' rates are whole (1 point per
+    yuan, 2x for paid members), and then the same answer comes from whole numbers alone: a Fraction with
+    denominator 1 multiplies as its numerator does (int or float `amount` alike), and floor division of that by
+    `per` is what the Fraction's floor division gives (tests/unit/test_engine_fast_paths.py compares the two)."""
+    value: Any = amount
+    if all(rate.denominator == 1 for rate in rates):
+        for rate in rates:
+            value = value * rate.numerator
+    else:
+        for rate in rates:
+            value = value * rate
+    return int(value // per)

@@ -177,18 +177,115 @@ def _keyword(name: str, value: Any) -> Check:  # noqa: C901 - one branch per key
     return check
 
 
+Valid = Callable[[Any], bool]
+
+
+def _compile_valid(schema: Any) -> Valid:
+    """Whether an instance meets `schema`, as `_compile`'s checks would find no error, without building any.
+
+    Every business event is validated before any rule sees it, and nearly all are valid: a plain predicate per
+    keyword answers that without a generator per keyword and property (issue 15, engine CPU). `_compile` stays the
+    one source of errors; tests/unit/test_schema_check.py checks the two agree with jsonschema on every event schema,
+    every plugin's parameters and the keywords' edges."""
+    if schema is True:
+        return lambda instance: True
+    keywords = {name: value for name, value in schema.items() if name not in _ANNOTATIONS}
+    if keywords.get("type") == "string" and set(keywords) <= {"type", "minLength", "maxLength", "pattern", "enum"}:
+        return _string_valid(keywords)
+    if keywords.get("type") == "integer" and set(keywords) <= {"type", "minimum", "maximum"}:
+        return _integer_valid(keywords)
+    tests = [_keyword_valid(name, value) for name, value in keywords.items()]
+    if len(tests) == 1:
+        return tests[0]
+
+    def valid(instance: Any) -> bool:
+        for test in tests:
+            if not test(instance):
+                return False
+        return True
+    return valid
+
+
+def _string_valid(keywords: Mapping[str, Any]) -> Valid:
+    """A string's schema (every identifier and channel of an event) as one test: the type first, then length,
+    pattern and enum, which then need not ask the type again. For a string, `_equal(each, instance)` is
+    `each == instance`, so the enum is `instance in enum`."""
+    shortest, longest = keywords.get("minLength", 0), keywords.get("maxLength")
+    search = re.compile(keywords["pattern"]).search if "pattern" in keywords else None
+    choices = keywords.get("enum")
+
+    def valid(instance: Any) -> bool:
+        if not isinstance(instance, str) or len(instance) < shortest:
+            return False
+        if longest is not None and len(instance) > longest:
+            return False
+        if search is not None and search(instance) is None:
+            return False
+        return choices is None or instance in choices
+    return valid
+
+
+def _integer_valid(keywords: Mapping[str, Any]) -> Valid:
+    """An integer's schema (every amount in fen) as one test: an integer is a number, so the bounds need not ask."""
+    lowest, highest = keywords.get("minimum"), keywords.get("maximum")
+
+    def valid(instance: Any) -> bool:
+        if not _is_integer(instance):
+            return False
+        return not (lowest is not None and instance < lowest) and not (highest is not None and instance > highest)
+    return valid
+
+
+def _keyword_valid(name: str, value: Any) -> Valid:  # noqa: C901 - one branch per keyword, as `_keyword`
+    is_string, is_array, is_object = _TYPES["string"], _TYPES["array"], _TYPES["object"]
+    if name == "type":
+        tests = [_TYPES[t] for t in ([value] if isinstance(value, str) else list(value))]
+        if len(tests) == 1:
+            return tests[0]
+        return lambda instance: any(test(instance) for test in tests)
+    if name == "required":
+        return lambda instance: not is_object(instance) or all(prop in instance for prop in value)
+    if name == "properties":
+        subs = [(prop, _compile_valid(sub)) for prop, sub in value.items()]
+
+        def valid(instance):
+            if is_object(instance):
+                for prop, sub in subs:
+                    if prop in instance and not sub(instance[prop]):
+                        return False
+            return True
+        return valid
+    if name == "items":
+        sub = _compile_valid(value)
+        return lambda instance: not is_array(instance) or all(sub(item) for item in instance)
+    if name == "enum":
+        return lambda instance: any(_equal(each, instance) for each in value)
+    if name == "minimum":
+        return lambda instance: not _is_number(instance) or not instance < value
+    if name == "maximum":
+        return lambda instance: not _is_number(instance) or not instance > value
+    if name in ("minLength", "maxLength", "minItems", "maxItems"):
+        applies = is_string if name.endswith("Length") else is_array
+        if name.startswith("min"):
+            return lambda instance: not applies(instance) or not len(instance) < value
+        return lambda instance: not applies(instance) or not len(instance) > value
+    if name == "pattern":
+        search = re.compile(value).search
+        return lambda instance: not is_string(instance) or search(instance) is not None
+    raise ValueError(f"no compiled check for {name!r}")  # compilable() lets no other keyword through
+
+
 class CompiledValidator:
-    """`iter_errors` for a schema made of the keywords above, as `Draft202012Validator(schema).iter_errors`."""
+    """`iter_errors` for a schema made of the keywords above, as `Draft202012Validator(schema).iter_errors`;
+    `is_valid` as its `is_valid`, faster than looking for a first error (`_compile_valid`)."""
 
     def __init__(self, schema: Mapping[str, Any] | bool) -> None:
         self.schema = schema
         self._check = _compile(schema)
+        self.is_valid: Valid = _compile_valid(schema)
 
     def iter_errors(self, instance: Any) -> Iterator[SchemaError]:
         return self._check(instance, ())
-
-    def is_valid(self, instance: Any) -> bool:
-        return next(self.iter_errors(instance), None) is None
 
 
 def validator(schema: Mapping[str, Any] | bool) -> Any:

@@ -19,7 +19,7 @@ Parameters (presets from DOMAIN.md section 3.1, item 11):
 from __future__ import annotations
 
 
-from rules.refunds import exact, owed_after, refund_step, refunded_before_order
+from rules.refunds import exact, owed_after, refund_step, refunded_before_order, scaled_down
 from rules.effects import AwardPoints, Once, TakeBackPoints
 from rules.hookspecs import hookimpl
 from rules.plugin_manager import PluginInfo
@@ -88,7 +88,7 @@ def siyu_order_paid(event, context):
             multiplier *= exact(params["paidMemberMultiplier"])
         # Whole points only, rounded down: 12.9 yuan at 1 point per yuan earns 12. Rates are read as exact
         # decimals (1.15 is 115/100, not 1.149999...), so rounding never costs a member a point.
-        points = int(eligible * exact(params["pointsPerYuan"]) * multiplier // 100)
+        points = scaled_down(eligible, exact(params["pointsPerYuan"]), multiplier)
         # The multiplier says a birthday counted; naming it would keep the member's birthday in records that
         # erasure does not reach (explanations are kept with the event).
         inputs = {"orderId": order_id, "eligibleFen": eligible, "pointsPerYuan": params["pointsPerYuan"],

@@ -37,7 +37,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from rules.refunds import exact
+from rules.refunds import exact, scaled_down
 from rules import months as calendar_months
 from rules.clock import parse_time
 from rules.context import TIER_JUDGES
@@ -93,7 +93,7 @@ def siyu_order_paid(event, context):
         yield from settled
         member = context.member
     amount = event.get("amountFen")
-    growth = int(amount * exact(context.params["growthPerYuan"]) // 100)
+    growth = scaled_down(amount, exact(context.params["growthPerYuan"]))
     refunded_fen = refunded_before_order(NAME, member, order_id)
     netted = owed_after(growth, amount, refunded_fen)
     rolling = context.params["policy"] == "rolling12"

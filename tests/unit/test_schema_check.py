@@ -68,6 +68,8 @@ def test_every_event_schema_is_compiled_and_errs_as_jsonschema_does(detail_type)
     checked = 0
     for detail in itertools.chain(variants(sample(schema), schema), ODD_VALUES):
         assert errors(ours.iter_errors(detail)) == errors(theirs.iter_errors(detail)), detail
+        # The fast yes/no that parsing asks first (a valid event builds no error at all) answers as jsonschema.
+        assert ours.is_valid(detail) is theirs.is_valid(detail), detail
         checked += 1
     assert checked > 100
 
@@ -84,10 +86,22 @@ def test_every_event_schema_is_compiled_and_errs_as_jsonschema_does(detail_type)
     ({"properties": {"a": {"type": "string"}, "b": True}, "required": ["a", "b", "c"]}, {"a": 1}),
     ({"type": "number", "maximum": 2.5}, 3),
     ({"type": "integer"}, 3.0),
+    ({"type": ["integer", "null"], "minimum": 3}, None),
+    ({"enum": [1, True, "a", [1], {"k": 1}]}, [1]),
+    ({"minItems": 1, "maxItems": 2, "items": {"type": "string", "pattern": "^a"}}, ["ab"]),
+    ({"properties": {"a": {"type": "string", "maxLength": 1}}, "required": ["a"]}, {"a": "x", "b": 2}),
+    ({"type": "string", "enum": ["a", 1, ["a"]], "minLength": 1}, "a"),
+    ({"type": "string", "enum": ["a", 1, ["a"]]}, "b"),
+    ({"type": "string", "enum": ["a", 1, ["a"]]}, 1),
+    ({"type": "integer", "minimum": 1, "maximum": 3}, 3.0),
+    ({"type": "integer", "minimum": 1, "maximum": 3}, 3.5),
+    ({"type": "integer", "minimum": 1, "maximum": 3}, True),
+    ({"type": "integer", "minimum": 1.5}, 1),
 ])
 def test_the_compiled_keywords_err_as_jsonschema_does_at_their_edges(schema, instance):
     assert compilable(schema)
     assert errors(validator(schema).iter_errors(instance)) == errors(Draft202012Validator(schema).iter_errors(instance))
+    assert validator(schema).is_valid(instance) is Draft202012Validator(schema).is_valid(instance)
 
 
 def test_a_schema_with_any_other_keyword_is_left_to_jsonschema():
@@ -106,3 +120,4 @@ def test_every_plugins_parameters_get_the_errors_jsonschema_gives():
             for value in ODD_VALUES:
                 params = {prop: value}
                 assert errors(ours.iter_errors(params)) == errors(theirs.iter_errors(params)), (name, params)
+                assert ours.is_valid(params) is theirs.is_valid(params), (name, params)
