@@ -505,19 +505,25 @@ class CoreStore(ProfileStore):
             orders: dict[str, dict[str, list]] = {}
             visits: dict[str, list] = {}
             visits_until: datetime | None = None
-            for key, forget_after, data, due_at in change.markers:
+            alone = []  # the markers of an item each, in the order given (each key's order looked up once)
+            for marker in change.markers:
+                key, forget_after, data, due_at = marker
                 order = keys.marker_order(key)
                 if order is not None:
                     orders.setdefault(order, {})[key] = [dict(data) or None, forget_after.isoformat()]
+                    if due_at is not None:
+                        alone.append(marker)
                 elif due_at is None and keys.is_per_order_marker(key):
                     visits[key] = [dict(data) or None, forget_after.isoformat()]
                     visits_until = max(visits_until or forget_after, forget_after)
+                else:
+                    alone.append(marker)
             if visits:
                 tx.put("conflict", MarkerGroupItem(
                     mpk, keys.marker_group_sk(record.at, record.event_id), at=record.at, marks=visits,
                     ttl=visits_until), _NEW[MarkerGroupItem])
-            for key, forget_after, data, due_at in change.markers:
-                if key in visits or (due_at is None and keys.marker_order(key) is not None):
+            for key, forget_after, data, due_at in alone:
+                if key in visits:
                     continue
                 marker = MarkerItem(mpk, keys.marker_sk(key), key=key, at=record.at, ttl=forget_after,
                                     data=dict(data) or None)

@@ -11,7 +11,7 @@ from typing import Any, Callable, Mapping
 
 from pynamodb.attributes import Attribute, ListAttribute, MapAttribute, NumberAttribute, TTLAttribute
 from pynamodb.connection import Connection
-from pynamodb.constants import LIST, MAP
+from pynamodb.constants import LIST, MAP, NUMBER
 from pynamodb.expressions.condition import (And, BeginsWith, Between, Comparison, Contains, Exists, In, IsType, Not,
                                             NotExists, Or)
 from pynamodb.expressions.operand import Path, Value, _Decrement, _IfNotExists, _Increment, _ListAppend, _Size
@@ -124,6 +124,32 @@ class _AttributePath(Path):
             made.values = ({self.attr_type: self._write(value)},)
             return made
         return super()._to_operand(value)
+
+    def set(self, value: Any) -> Any:
+        # `Path.set` of a plain value: its `Value` as `_to_operand` makes it, then the `SetAction` (or, for a value
+        # that serialises to None, the `RemoveAction`) pynamodb makes of it, without its checks on the way.
+        if value.__class__ in _PLAIN and self._plain:
+            written = self._write(value)
+            if written is None:
+                return RemoveAction(self)
+            operand = object.__new__(Value)
+            operand.attr_type = self.attr_type
+            operand.values = ({self.attr_type: written},)
+            action = object.__new__(SetAction)
+            action.values = (self, operand)
+            return action
+        return super().set(value)
+
+    def add(self, *values: Any) -> Any:
+        # `Path.add` of one int to a number: `AddAction`'s type checks pass for both (a number), so they are skipped.
+        if len(values) == 1 and values[0].__class__ is int and self.attr_type == NUMBER and self._plain:
+            operand = object.__new__(Value)
+            operand.attr_type = NUMBER
+            operand.values = ({NUMBER: self._write(values[0])},)
+            action = object.__new__(AddAction)
+            action.values = (self, operand)
+            return action
+        return super().add(*values)
 
 
 _PLAIN = frozenset({int, str, datetime})
