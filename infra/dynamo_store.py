@@ -904,35 +904,36 @@ def _member_update(profile: MemberProfile, posting: Posting | None, standing: St
     actions = [_VERSION_UP]
     # An erased member's ledger is frozen: nothing lands on it after the erasure, whatever was planned before.
     condition = _live_member()
-    if posting is not None and posting.points:
-        actions.append(at(MemberItem.balance).add(posting.points))
-        if posting.debit:
-            condition &= at(MemberItem.balance) >= posting.debit
+    points = posting.points if posting is not None else 0  # a sum over the entries: taken once
+    if points:
+        actions.append(_BALANCE.add(points))
+        if points < 0:  # `posting.debit`
+            condition &= _BALANCE >= -points
     if posting is not None and posting.debt_delta:
-        actions.append(at(MemberItem.debt).add(posting.debt_delta))
+        actions.append(_DEBT.add(posting.debt_delta))
         # Planned from a debt of `debt_before`: two writers must not both repay (or both owe) the same points.
         if posting.debt_before:
-            condition &= at(MemberItem.debt) == posting.debt_before
+            condition &= _DEBT == posting.debt_before
         else:
             condition &= _NO_DEBT
     if posting is not None and any(e.kind is EntryKind.REDEEM for e in posting.entries):
         # A redemption planned before a refund landed must not go through while points are owed.
         condition &= _OWES_NOTHING
     if standing is not None:
-        actions += [at(MemberItem.growth).set(standing.growth), at(MemberItem.tier_code).set(standing.tier_code)]
+        actions += [_GROWTH.set(standing.growth), _TIER_CODE.set(standing.tier_code)]
         until = standing.tier_valid_until
         if until is not None:
             # The profile falls due when its tier's validity ends: the daily sweep finds it in the due index.
             listed = _listed_at(until, due_floor)
-            actions += [at(MemberItem.tier_valid_until).set(until),
-                        at(MemberItem.gsi1pk).set(keys.due_pk(listed, profile.member_id)),
-                        at(MemberItem.gsi1sk).set(keys.due_sk(listed, "TIER", profile.brand_id, profile.member_id))]
+            actions += [_TIER_VALID_UNTIL.set(until),
+                        _MEMBER_DUE_PK.set(keys.due_pk(listed, profile.member_id)),
+                        _MEMBER_DUE_SK.set(keys.due_sk(listed, "TIER", profile.brand_id, profile.member_id))]
         else:
             actions += _NOT_DUE
         if standing.paid_until is not None:
-            actions.append(at(MemberItem.paid_until).set(standing.paid_until))
+            actions.append(_PAID_UNTIL.set(standing.paid_until))
     if expected_version is not None:
-        condition &= at(MemberItem.version) == expected_version
+        condition &= _MEMBER_VERSION == expected_version
     return member, actions, condition
 
 
@@ -1094,6 +1095,12 @@ _NEW = {cls: fixed(cls.pk.does_not_exist()) for cls in (ProcessedItem, MarkerGro
                                                         LotItem, EntryItem, ReversalItem, MarkerItem)}
 _ORDER_READ = fixed(OrderItem.pk.exists())
 _MEMBER_EXISTS = fixed(MemberItem.pk.exists())
+# The paths `_member_update` writes on every event: looked up once (`at` gives the same path each time).
+_BALANCE, _DEBT, _GROWTH, _TIER_CODE = (at(MemberItem.balance), at(MemberItem.debt), at(MemberItem.growth),
+                                        at(MemberItem.tier_code))
+_TIER_VALID_UNTIL, _MEMBER_DUE_PK, _MEMBER_DUE_SK = (at(MemberItem.tier_valid_until), at(MemberItem.gsi1pk),
+                                                     at(MemberItem.gsi1sk))
+_PAID_UNTIL, _MEMBER_VERSION = at(MemberItem.paid_until), at(MemberItem.version)
 
 
 def _consent_from_item(item: ConsentItem) -> ConsentRecord:
