@@ -199,7 +199,11 @@ def test_a_path_made_once_builds_what_the_attribute_builds():
             assert [getattr(v, "values", v) for v in ours.values[1:]] == [getattr(v, "values", v)
                                                                         for v in theirs.values[1:]]
             assert ours.values[1].attr_type == theirs.values[1].attr_type
-    assert at(MemberItem.balance).add(3).values[1].values == MemberItem.balance.add(3).values[1].values
+    for attribute, delta in ((MemberItem.balance, 3), (MemberItem.debt, -7), (MemberItem.version, 2 ** 70),
+                             (MemberItem.balance, True), (MemberItem.balance, 1.5), (MemberItem.tags, {"a"})):
+        ours, theirs = at(attribute).add(delta), attribute.add(delta)
+        assert type(ours) is type(theirs) and ours.values[0].path == theirs.values[0].path
+        assert (ours.values[1].values, ours.values[1].attr_type) == (theirs.values[1].values, theirs.values[1].attr_type)
     with pytest.raises(ValueError):  # pynamodb's own type check: only numbers and sets are added to
         at(MemberItem.tier_code).add("x")
 
