@@ -9,7 +9,8 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
-from pynamodb.attributes import Attribute, ListAttribute, MapAttribute, NumberAttribute, TTLAttribute
+from pynamodb.attributes import (Attribute, ListAttribute, MapAttribute, NumberAttribute, TTLAttribute,
+                                 UTCDateTimeAttribute)
 from pynamodb.connection import Connection
 from pynamodb.constants import LIST, MAP, NUMBER
 from pynamodb.expressions.condition import (And, BeginsWith, Between, Comparison, Contains, Exists, In, IsType, Not,
@@ -189,6 +190,16 @@ def _ttl_text(serialize: Callable[[Any], Any], value: Any) -> Any:
     return serialize(value)
 
 
+def _utc_text(value: Any) -> Any:
+    # `UTCDateTimeAttribute.serialize` is `astimezone(utc).strftime("%Y-%m-%dT%H:%M:%S.%f%z").zfill(31)`; a UTC
+    # value of a four-digit year is that text with the fields formatted directly (strftime's Python-level %f/%z
+    # handling is most of its cost).
+    if value.__class__ is datetime and value.tzinfo is timezone.utc and value.year >= 1000:
+        return "%04d-%02d-%02dT%02d:%02d:%02d.%06d+0000" % (value.year, value.month, value.day, value.hour,
+                                                            value.minute, value.second, value.microsecond)
+    return UTCDateTimeAttribute.serialize(None, value)
+
+
 def _writer(attribute: Any) -> Callable[..., Any]:
     """The attribute's `serialize`, or the same in fewer steps: pynamodb's base `serialize` gives the value as it
     is (a str: never None, so always written), a number attribute's is `json.dumps`."""
@@ -197,6 +208,8 @@ def _writer(attribute: Any) -> Callable[..., Any]:
         return _as_is
     if method is NumberAttribute.serialize:
         return _number_text
+    if method is UTCDateTimeAttribute.serialize:
+        return _utc_text
     if method is TTLAttribute.serialize:
         return functools.partial(_ttl_text, attribute.serialize)
     return attribute.serialize

@@ -342,3 +342,15 @@ def test_shapes_that_differ_only_in_an_operator_a_name_a_length_or_a_clause_are_
                 tx.commit(ours)
                 as_pynamodb_sent_it(tx, theirs)
                 assert same_bytes(ours.sent[0], theirs.sent[0]), (condition, actions)
+
+
+def test_a_date_is_written_as_pynamodb_writes_it():
+    from pynamodb.attributes import UTCDateTimeAttribute
+
+    from infra.transactions import _utc_text
+
+    attribute = UTCDateTimeAttribute()
+    for value in (T, T.replace(second=5, microsecond=7), datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+                  datetime(999, 1, 1, tzinfo=timezone.utc), datetime(1000, 1, 1, tzinfo=timezone.utc),
+                  T.astimezone(timezone(timedelta(hours=8))), T.replace(tzinfo=None)):
+        assert _utc_text(value) == attribute.serialize(value)
