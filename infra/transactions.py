@@ -167,6 +167,7 @@ def at(attribute: Any) -> Path:
         path = _AttributePath(attribute)
         path._plain = attribute.attr_type not in (LIST, MAP) and not isinstance(attribute, MapAttribute)
         path._write = _writer(attribute)
+        path._key = tuple(path.values[0])  # its part of a shape (`_shape`)
         known = _attribute_paths[id(attribute)] = (attribute, path)
     return known[1]
 
@@ -309,7 +310,9 @@ class _Unknown(Exception):
 def _shape(node: Any, key: list, values: list) -> None:
     """Appends the node's shape to `key` and its values to `values`, in the order `node.serialize` numbers them."""
     cls = node.__class__
-    if cls is Path or cls is _AttributePath:
+    if cls is _AttributePath:
+        key.append(node._key)
+    elif cls is Path:
         key.append(tuple(node.values[0]))
     elif cls is Value:
         key.append(None)
@@ -322,7 +325,14 @@ def _shape(node: Any, key: list, values: list) -> None:
             return
         key += (cls, node.operator, node.format_string, len(node.values))
         for value in node.values:
-            _shape(value, key, values)
+            # a path or a value (most of them) without a call of its own
+            if value.__class__ is _AttributePath:
+                key.append(value._key)
+            elif value.__class__ is Value:
+                key.append(None)
+                values.append(value.values[0])
+            else:
+                _shape(value, key, values)
     elif cls in _OPERANDS:
         key += (cls, len(node.values))
         for value in node.values:
@@ -372,7 +382,14 @@ def expressions(condition: Any, actions: list | None) -> tuple[str | None, str |
                 for action in clause:
                     key.append(action.__class__)
                     for value in action.values:
-                        _shape(value, key, found)
+                        # as `_shape` does, a path or a value without a call of its own
+                        if value.__class__ is _AttributePath:
+                            key.append(value._key)
+                        elif value.__class__ is Value:
+                            key.append(None)
+                            found.append(value.values[0])
+                        else:
+                            _shape(value, key, found)
         shape = tuple(key)
         known = _shapes.get(shape)
     except (_Unknown, KeyError):
