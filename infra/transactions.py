@@ -9,7 +9,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
-from pynamodb.attributes import (Attribute, ListAttribute, MapAttribute, NumberAttribute, TTLAttribute,
+from pynamodb.attributes import (Attribute, JSONAttribute, ListAttribute, MapAttribute, NumberAttribute, TTLAttribute,
                                  UTCDateTimeAttribute)
 from pynamodb.connection import Connection
 from pynamodb.constants import LIST, MAP, NUMBER
@@ -201,6 +201,15 @@ def _utc_text(value: Any) -> Any:
     return UTCDateTimeAttribute.serialize(None, value)
 
 
+def _json_text(value: Any) -> Any:
+    # `JSONAttribute.serialize` is `json.dumps(value)` (None for None); an empty list or dict (an event's follow-ups,
+    # mostly) is written without the encoder's set-up.
+    if value.__class__ is list or value.__class__ is dict:
+        if not value:
+            return "[]" if value.__class__ is list else "{}"
+    return JSONAttribute.serialize(None, value)
+
+
 def _writer(attribute: Any) -> Callable[..., Any]:
     """The attribute's `serialize`, or the same in fewer steps: pynamodb's base `serialize` gives the value as it
     is (a str: never None, so always written), a number attribute's is `json.dumps`."""
@@ -209,6 +218,8 @@ def _writer(attribute: Any) -> Callable[..., Any]:
         return _as_is
     if method is NumberAttribute.serialize:
         return _number_text
+    if method is JSONAttribute.serialize:
+        return _json_text
     if method is UTCDateTimeAttribute.serialize:
         return _utc_text
     if method is TTLAttribute.serialize:

@@ -354,3 +354,13 @@ def test_a_date_is_written_as_pynamodb_writes_it():
                   datetime(999, 1, 1, tzinfo=timezone.utc), datetime(1000, 1, 1, tzinfo=timezone.utc),
                   T.astimezone(timezone(timedelta(hours=8))), T.replace(tzinfo=None)):
         assert _utc_text(value) == attribute.serialize(value)
+
+
+def test_json_is_written_as_pynamodb_writes_it():
+    from pynamodb.attributes import JSONAttribute
+
+    from infra.transactions import _json_text
+
+    attribute = JSONAttribute()
+    for value in ([], {}, [1, "积分"], {"a": None}, "x", 5, None, (), True):
+        assert _json_text(value) == attribute.serialize(value)
