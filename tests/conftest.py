@@ -85,7 +85,8 @@ def brand_id(store) -> str:
 def transactions_sent_as_pynamodb_sends_them(monkeypatch):
     """Every transaction the suite commits is checked, before it is sent, against the request pynamodb's own
     `TransactWrite` makes of the same items (tests/wire_reference.py): the commit's fast path (issue 15) is held to
-    the same bytes on every flow the suite runs."""
+    the same bytes on every flow the suite runs. It costs about 0.8 ms per commit: 2.5 s of the 575 s the suite's
+    first 225 tests took (3139 commits; 1419 tests in all), so it stays suite-wide (under ~20 s in all)."""
     from infra.transactions import Transaction
     from tests.wire_reference import Checked
 
