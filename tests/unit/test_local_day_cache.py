@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pytest
 
 from rules import months
-from rules.brands import BrandConfig
+from rules.brands import BrandConfig, TierLevel
 from rules.context import RuleContext
 
 
@@ -48,7 +48,7 @@ def test_an_unknown_zone_is_refused_each_time_it_is_asked():
 
 
 def test_a_rule_context_gives_the_brand_local_date_of_now_and_of_any_time():
-    brand = BrandConfig(brand_id="b", name="b", timezone="Asia/Shanghai", tiers=())
+    brand = BrandConfig(brand_id="b", name="b", timezone="Asia/Shanghai", tiers=(TierLevel("PU", "普卡", 0),))
     now = datetime(2026, 12, 31, 16, 0, tzinfo=timezone.utc)  # 1 January 2027 in Shanghai
     context = RuleContext(brand, {}, now, None)
     assert context.local_date().isoformat() == "2027-01-01"
