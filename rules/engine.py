@@ -732,8 +732,8 @@ class Engine:
             if call is None:  # no implementation, no tracing: it would answer [] unseen
                 continue
             # What RuleContext(..., params={}, decided=...).for_plugin(params) makes, built once.
-            context = RuleContext(brand, MappingProxyType(dict(brand.plugins[info.name])), now, view, extras,
-                                  tuple(decided))
+            context = _context(brand, MappingProxyType(dict(brand.plugins[info.name])), now, view, extras,
+                               tuple(decided))
             try:
                 results = call(context=context, **kwargs)
                 produced = [effect for result in results if result is not None for effect in result]
@@ -1082,6 +1082,24 @@ def _with(view: MemberView, **changes: Any) -> MemberView:
 
 
 _VIEW_FIELDS = frozenset(f.name for f in fields(MemberView))
+
+
+def _context(brand: BrandConfig, params: Mapping[str, Any], now: datetime, member: MemberView | None,
+             extras: Mapping[str, Any], decided: tuple[Decided, ...]) -> RuleContext:
+    """`RuleContext(brand, params, now, member, extras, decided)`, without the frozen dataclass's six
+    `object.__setattr__` calls: once per plugin per event (issue 15, engine CPU). RuleContext is a plain frozen
+    dataclass of exactly these fields in this order (no __post_init__, no slots), so its `__init__` leaves the same
+    instance dictionary this does; were that to change, the class's own `__init__` is used.
+    tests/unit/test_engine_projection.py compares the two."""
+    if not _PLAIN_CONTEXT:
+        return RuleContext(brand, params, now, member, extras, decided)
+    context = object.__new__(RuleContext)
+    context.__dict__.update(brand=brand, params=params, now=now, member=member, extras=extras, decided=decided)
+    return context
+
+
+_PLAIN_CONTEXT = ([f.name for f in fields(RuleContext)] == ["brand", "params", "now", "member", "extras", "decided"]
+                  and not hasattr(RuleContext, "__post_init__") and not hasattr(RuleContext, "__slots__"))
 
 
 def _project(view: MemberView | None, effect: fx.Effect, now: datetime, brand: BrandConfig) -> MemberView | None:

@@ -50,3 +50,25 @@ def test_a_member_who_earns_points_for_an_order_is_seen_with_them_by_the_next_pl
     assert projected == expected
     assert type(projected.lots) is type(expected.lots)
     assert projected.spendable(NOW) == expected.spendable(NOW)
+
+
+def test_each_plugin_is_given_the_same_context_the_dataclass_itself_would_build():
+    from dataclasses import fields
+    from types import MappingProxyType
+
+    from rules.brands import BrandConfig, TierLevel
+    from rules.context import Decided, RuleContext
+
+    assert engine._PLAIN_CONTEXT  # else the shortcut is never taken and this test proves nothing
+    brand = BrandConfig("b", "b", (TierLevel("PU", "普卡", 0),))
+    decided = (Decided("points", "1.0.0", AWARDS[0]),)
+    args = (brand, MappingProxyType({"pointsPerYuan": 1}), NOW, None, MappingProxyType({}), decided)
+    fast, slow = engine._context(*args), RuleContext(*args)
+    assert type(fast) is RuleContext
+    assert fast == slow
+    assert fast.__dict__ == slow.__dict__ and list(fast.__dict__) == list(slow.__dict__)
+    assert [getattr(fast, f.name) for f in fields(RuleContext)] == list(args)
+    with pytest.raises(AttributeError):
+        fast.now = NOW  # still frozen
+    assert fast.for_plugin({"x": 1}).params == {"x": 1}
+    assert fast.local_date() == slow.local_date()
