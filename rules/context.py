@@ -6,11 +6,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
-from zoneinfo import ZoneInfo
 
 from rules.brands import BrandConfig, TierLevel
 from rules.expiry import expiry_for_brand
 from rules.ledger import Lot, PointsState
+from rules.months import local_day
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ class RuleContext:
 
     def local_date(self, at: datetime | None = None) -> date:
         """The brand-local calendar date of `at` (default: now), e.g. for once-a-day rules."""
-        return (at or self.now).astimezone(ZoneInfo(self.brand.timezone)).date()
+        return local_day(at or self.now, self.brand.timezone)
 
     @property
     def timezone(self) -> str:

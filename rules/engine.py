@@ -732,8 +732,8 @@ class Engine:
             if call is None:  # no implementation, no tracing: it would answer [] unseen
                 continue
             # What RuleContext(..., params={}, decided=...).for_plugin(params) makes, built once.
-            context = RuleContext(brand, MappingProxyType(dict(brand.plugins[info.name])), now, view, extras,
-                                  tuple(decided))
+            context = _context(brand, MappingProxyType(dict(brand.plugins[info.name])), now, view, extras,
+                               tuple(decided))
             try:
                 results = call(context=context, **kwargs)
                 produced = [effect for result in results if result is not None for effect in result]
@@ -1084,6 +1084,24 @@ def _with(view: MemberView, **changes: Any) -> MemberView:
 _VIEW_FIELDS = frozenset(f.name for f in fields(MemberView))
 
 
+def _context(brand: BrandConfig, params: Mapping[str, Any], now: datetime, member: MemberView | None,
+             extras: Mapping[str, Any], decided: tuple[Decided, ...]) -> RuleContext:
+    """`RuleContext(brand, params, now, member, extras, decided)`, without the frozen dataclass's six
+    `object.__setattr__` calls: once per plugin per event (issue 15, engine CPU). RuleContext is a plain frozen
+    dataclass of exactly these fields in this order (no __post_init__, no slots), so its `__init__` leaves the same
+    instance dictionary this does; were that to change, the class's own `__init__` is used.
+    tests/unit/test_engine_projection.py compares the two."""
+    if not _PLAIN_CONTEXT:
+        return RuleContext(brand, params, now, member, extras, decided)
+    context = object.__new__(RuleContext)
+    context.__dict__.update(brand=brand, params=params, now=now, member=member, extras=extras, decided=decided)
+    return context
+
+
+_PLAIN_CONTEXT = ([f.name for f in fields(RuleContext)] == ["brand", "params", "now", "member", "extras", "decided"]
+                  and not hasattr(RuleContext, "__post_init__") and not hasattr(RuleContext, "__slots__"))
+
+
 def _project(view: MemberView | None, effect: fx.Effect, now: datetime, brand: BrandConfig) -> MemberView | None:
     """The member as the next plugin should see it, after this effect."""
     if view is None:
@@ -1092,9 +1110,7 @@ def _project(view: MemberView | None, effect: fx.Effect, now: datetime, brand: B
     if kind is fx.FamilyEffect:
         return effect.project(view, now)
     if kind is fx.AwardPoints:
-        earned = ledger.earn(view.points, points=effect.points, now=now, expires_at=effect.expires_at,
-                             entry_id=f"pending-{len(view.points.lots)}", source=effect.source)
-        return _with(view, points=ledger.applied(view.points, earned))
+        return _with(view, points=_earned(view.points, effect, now))
     if kind is fx.ExpirePoints:
         lots = tuple(lot if not lot.expired(now) else replace(lot, remaining=0) for lot in view.points.lots)
         expired = sum(lot.remaining for lot in view.points.lots if lot.expired(now))
@@ -1119,6 +1135,25 @@ def _project(view: MemberView | None, effect: fx.Effect, now: datetime, brand: B
     if kind is fx.Once:
         return _with(view, markers={**view.markers, effect.key: dict(effect.data)})
     return view
+
+
+def _earned(points: PointsState, effect: fx.AwardPoints, now: datetime) -> PointsState:
+    """`ledger.applied(points, ledger.earn(points, ..., entry_id="pending-<lots>"))` for a checked award: the points
+    after it, without the entry, allocation and posting the projection throws away (issue 15, engine CPU). `_check`
+    has refused what `earn` would refuse; a state whose lots repeat an id, or hold one named like the pending lot,
+    or that is not a plain PointsState, takes the long way (`applied` keeps one lot per id).
+    tests/unit/test_engine_projection.py compares the two."""
+    lot_id = f"pending-{len(points.lots)}"
+    if type(points) is PointsState and type(points.lots) is tuple:
+        ids = {lot.lot_id for lot in points.lots}
+        if len(ids) == len(points.lots) and lot_id not in ids:
+            repaid = min(effect.points, points.debt)
+            lot = ledger.Lot(lot_id=lot_id, earned=effect.points, remaining=effect.points - repaid, earned_at=now,
+                             expires_at=effect.expires_at, source=effect.source)
+            return PointsState(points.balance + effect.points - repaid, points.lots + (lot,), points.debt - repaid)
+    earned = ledger.earn(points, points=effect.points, now=now, expires_at=effect.expires_at, entry_id=lot_id,
+                         source=effect.source)
+    return ledger.applied(points, earned)
 
 
 MAX_KEPT_BYTES = 350_000  # a DynamoDB item holds 400 KB; EventBridge never delivers more than 256 KB

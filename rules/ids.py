@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import datetime, timezone
@@ -20,6 +21,20 @@ def new_referral_code(length: int = 8) -> str:
 
 def time_key(at: datetime) -> str:
     """A fixed-width UTC timestamp that sorts as text: 20261125T221500.000000Z."""
+    if type(at) is datetime and at.tzinfo is timezone.utc:
+        return _utc_time_key(at)
+    return _time_key(at)
+
+
+@functools.lru_cache(maxsize=256)
+def _utc_time_key(at: datetime) -> str:
+    """`time_key` of a plain UTC datetime, remembered: one event's write names the same few instants (its time, a
+    lot's expiry) in several keys (issue 15, engine CPU). Equal UTC datetimes are the same instant, so they have one
+    text. tests/unit/test_engine_fast_paths.py and tests/unit/test_time_key_cache.py compare it with strftime."""
+    return _time_key(at)
+
+
+def _time_key(at: datetime) -> str:
     utc = at.astimezone(timezone.utc)
     if utc.year < 1000:  # how strftime writes a short year depends on the C library: left to it
         return utc.strftime("%Y%m%dT%H%M%S.%fZ")

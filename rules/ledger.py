@@ -417,6 +417,13 @@ def applied(state: PointsState, posting: Posting) -> PointsState:
 def combine(postings: Iterable[Posting]) -> Posting:
     """Several postings planned one after another (each from the state the previous one leaves) as one write."""
     postings = list(postings)
+    if len(postings) == 1:
+        # Most events post once (an order's award): a posting with at most one new lot and no lot updates is its
+        # own combination, field for field (issue 15, engine CPU; tests/unit/test_ledger_combine.py).
+        only = postings[0]
+        if (type(only) is Posting and only.listed is None and type(only.entries) is tuple
+                and type(only.new_lots) is tuple and len(only.new_lots) <= 1 and only.lot_updates == ()):
+            return only
     entries: list[Entry] = []
     new_lots: dict[str, Lot] = {}
     updates: dict[str, LotUpdate] = {}

@@ -12,6 +12,7 @@ brand-local) of the resulting day, as an aware UTC time.
 from __future__ import annotations
 
 import calendar
+import functools
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,17 @@ def add_months(day: date, months: int) -> date:
 
 def local_day(at: datetime, tz: str) -> date:
     """The brand-local calendar day of `at`."""
+    if at.tzinfo is timezone.utc and type(at) is datetime and type(tz) is str:
+        return _utc_local_day(at, tz)
+    return at.astimezone(ZoneInfo(tz)).date()
+
+
+@functools.lru_cache(maxsize=256)
+def _utc_local_day(at: datetime, tz: str) -> date:
+    """`local_day` of a UTC time, remembered: an order's plugins ask for the day of the event's time (and of the
+    member's joining) several times each (issue 15, engine CPU). Only plain UTC datetimes are remembered: equal
+    ones are the same instant (no fold, no other zone), so equal keys have one answer; a zone name that does not
+    exist raises every time (an exception is not cached). tests/unit/test_local_day_cache.py compares the two."""
     return at.astimezone(ZoneInfo(tz)).date()
 
 
