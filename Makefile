@@ -60,7 +60,7 @@ chromium:
 # Packaging first, so tests/test_package.py inspects a fresh artifact and never skips here (and a broken package
 # fails in seconds, before the slower suite). The browser tests need the built pages and Chromium.
 test: $(STAMP) package-check web chromium
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=20
 
 # The committed schema.graphql is what front ends build against; tests fail when it drifts from the code.
 schema: $(STAMP)
