@@ -335,21 +335,26 @@ def _shape(node: Any, key: list, values: list) -> None:
             values += known[2]
             return
         key += (cls, node.operator, node.format_string, len(node.values))
-        for value in node.values:
-            # a path or a value (most of them) without a call of its own
-            if value.__class__ is _AttributePath:
-                key.append(value._key)
-            elif value.__class__ is Value:
-                key.append(None)
-                values.append(value.values[0])
-            else:
-                _shape(value, key, values)
+        _operands(node.values, key, values)
     elif cls in _OPERANDS:
         key += (cls, len(node.values))
         for value in node.values:
             _shape(value, key, values)
     else:
         raise _Unknown(cls)
+
+
+def _operands(operands: Any, key: list, values: list) -> None:
+    """The shape and values of a condition's or an action's operands: a path or a value (most of them) without a
+    call of its own, anything else through `_shape`."""
+    for value in operands:
+        if value.__class__ is _AttributePath:
+            key.append(value._key)
+        elif value.__class__ is Value:
+            key.append(None)
+            values.append(value.values[0])
+        else:
+            _shape(value, key, values)
 
 
 def fixed(condition: Any) -> Any:
@@ -392,15 +397,7 @@ def expressions(condition: Any, actions: list | None) -> tuple[str | None, str |
                 key.append(len(clause))
                 for action in clause:
                     key.append(action.__class__)
-                    for value in action.values:
-                        # as `_shape` does, a path or a value without a call of its own
-                        if value.__class__ is _AttributePath:
-                            key.append(value._key)
-                        elif value.__class__ is Value:
-                            key.append(None)
-                            found.append(value.values[0])
-                        else:
-                            _shape(value, key, found)
+                    _operands(action.values, key, found)
         shape = tuple(key)
         known = _shapes.get(shape)
     except (_Unknown, KeyError):
