@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from botocore.parsers import JSONParser, ResponseParserFactory
+from botocore.regions import EndpointRulesetResolver
 from botocore.serialize import JSONSerializer
 from pynamodb.connection.base import Connection
 
@@ -90,10 +91,94 @@ class WireJSONSerializer(JSONSerializer):
         return super().serialize_to_request(parameters, operation_model)
 
 
+# The endpoint rules' `ResourceArnList` of the multi-table operations, which botocore finds in every request's
+# parameters with jmespath (`operation_context_parameters`): for a TransactWriteItems that search is about as costly
+# as the rest of endpoint resolution. Each path here is read directly, with jmespath's answer for the well-formed
+# parameters botocore's own validation lets through (a list of dicts of dicts); anything else is left to jmespath.
+_TRANSACT_WRITE_PATH = ("TransactItems[*].[ConditionCheck.TableName, Put.TableName, Delete.TableName, "
+                        "Update.TableName][]")
+_TRANSACT_WRITE_KINDS = ("ConditionCheck", "Put", "Delete", "Update")
+_NOT_READ = object()
+
+
+def _transact_write_tables(call_args: Any) -> Any:
+    items = call_args.get("TransactItems")
+    if items is None:
+        return None
+    if items.__class__ is not list:
+        return _NOT_READ
+    tables = []
+    for item in items:
+        if item.__class__ is not dict:
+            return _NOT_READ
+        for kind in _TRANSACT_WRITE_KINDS:
+            operation = item.get(kind)
+            if operation is None:
+                continue
+            if operation.__class__ is not dict:
+                return _NOT_READ
+            table = operation.get("TableName")
+            if table is not None:
+                tables.append(table)
+    return tables
+
+
+def _request_item_tables(call_args: Any) -> Any:
+    items = call_args.get("RequestItems")
+    return list(items) if items.__class__ is dict else _NOT_READ
+
+
+def _transact_get_tables(call_args: Any) -> Any:
+    items = call_args.get("TransactItems")
+    if items is None:
+        return None
+    if items.__class__ is not list:
+        return _NOT_READ
+    tables = []
+    for item in items:
+        if item.__class__ is not dict:
+            return _NOT_READ
+        get = item.get("Get")
+        if get is None:
+            continue
+        if get.__class__ is not dict:
+            return _NOT_READ
+        table = get.get("TableName")
+        if table is not None:
+            tables.append(table)
+    return tables
+
+
+_CONTEXT_PATHS = {
+    _TRANSACT_WRITE_PATH: _transact_write_tables,
+    "keys(RequestItems)": _request_item_tables,
+    "TransactItems[*].Get.TableName": _transact_get_tables,
+}
+
+
+class WireEndpointResolver(EndpointRulesetResolver):
+    """botocore's endpoint resolver, reading the operation context parameters it knows without jmespath."""
+
+    def _resolve_param_as_operation_context_param(self, param_name: str, operation_model: Any,
+                                                   call_args: Any) -> Any:
+        params = operation_model.operation_context_parameters
+        if param_name in params:
+            path = params[param_name]["path"]
+            read = _CONTEXT_PATHS.get(path)
+            if read is not None and call_args.__class__ is dict:
+                value = read(call_args)
+                if value is not _NOT_READ:
+                    return value
+        return super()._resolve_param_as_operation_context_param(param_name, operation_model, call_args)
+
+
 def install(client: Any) -> Any:
     """Give a botocore DynamoDB client the direct paths (idempotent). A client whose serializer validates its
     parameters (pynamodb's does not) keeps botocore's serializer, so validation still happens."""
     endpoint = client._endpoint
+    resolver = getattr(client, "_ruleset_resolver", None)
+    if resolver is not None and type(resolver) is EndpointRulesetResolver:
+        resolver.__class__ = WireEndpointResolver
     if not isinstance(endpoint._response_parser_factory, WireParserFactory):
         factory = WireParserFactory()
         factory._defaults = dict(endpoint._response_parser_factory._defaults)

@@ -70,9 +70,8 @@ def fresh_table(dynamodb_endpoint, dynamodb, monkeypatch):
 
 @pytest.fixture
 def store(dynamodb_endpoint):
-    # `mock_aws` (tests/unit/test_sweep_queue.py, test_cli_allow_list.py) resets every moto backend of this process
-    # when it ends, the embedded server's too: the shared table is made again if it went (a no-op when it is there).
-    table.create_table(boto3.client("dynamodb", endpoint_url=dynamodb_endpoint), "siyu-test", stream=False)
+    # A test of another AWS service mocks it with `tests.helpers.mock_aws_beside_the_embedded_server`: plain
+    # `mock_aws` resets every moto backend of the process, this server's shared table included.
     return DynamoStore(brand_cache_seconds=60)
 
 

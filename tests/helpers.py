@@ -6,9 +6,10 @@ import base64
 import itertools
 import json
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Iterator
 
 from api.auth import Principal, issue_token
 from infra.settings import settings
@@ -127,3 +128,21 @@ def scheduled_event(time: datetime, rule: str = "siyu-test-daily-sweep", event_i
 def order_paid(brand_id: str, member_id: str, amount_fen: int, order_id: str | None = None, **extra) -> dict:
     return {"brandId": brand_id, "memberId": member_id, "orderId": order_id or uuid.uuid4().hex[:12],
             "amountFen": amount_fen, "channel": "miniprogram", **extra}
+
+
+@contextmanager
+def mock_aws_beside_the_embedded_server() -> Iterator[None]:
+    """moto's `mock_aws` for a test of another AWS service (SQS, Lambda). `mock_aws` resets every moto backend of
+    the process when it starts and when it ends, the embedded DynamoDB server's too: the suite's shared table
+    would be gone for every test after it on the same worker. Its tables are put back when the mock ends."""
+    from moto import mock_aws
+    from moto.dynamodb.models import dynamodb_backends
+
+    kept = {(account, region): dict(backend.tables) for account, regions in list(dynamodb_backends.items())
+            for region, backend in list(regions.items()) if backend.tables}
+    try:
+        with mock_aws():
+            yield
+    finally:
+        for (account, region), tables in kept.items():
+            dynamodb_backends[account][region].tables.update(tables)

@@ -8,6 +8,7 @@ import boto3
 import pytest
 
 from infra import cli, stack_allow_list
+from tests.helpers import mock_aws_beside_the_embedded_server
 
 
 @pytest.fixture
@@ -39,9 +40,7 @@ def test_an_allow_list_set_by_hand_wins(shell):
 
 
 def test_against_a_deployed_stack_it_reads_the_events_functions_allow_list_and_runner():
-    from moto import mock_aws
-
-    with mock_aws():
+    with mock_aws_beside_the_embedded_server():
         iam = boto3.client("iam", region_name="us-east-1")
         role = iam.create_role(RoleName="events", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         code = io.BytesIO()

@@ -3,8 +3,12 @@
 import base64
 import json
 
+import boto3
 import botocore.session
+import jmespath
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from botocore.parsers import JSONParser
 from botocore.serialize import JSONSerializer
 
@@ -82,4 +86,61 @@ def test_the_models_connection_gets_the_direct_path_when_its_client_is_made(monk
     client = connection.client
     assert isinstance(client._serializer, dynamo_wire.WireJSONSerializer)
     assert isinstance(client._endpoint._response_parser_factory, dynamo_wire.WireParserFactory)
+    assert isinstance(client._ruleset_resolver, dynamo_wire.WireEndpointResolver)
     assert connection.client is client
+
+
+# ---- the endpoint rules' table lists, read without jmespath ---------------------------------------------------------
+
+# Mostly what botocore lets through (operations that name their table), with the shapes it would refuse mixed in.
+_NAMES = st.sampled_from(["siyu", "siyu-test", "其它", "a", "b"])
+_TABLE = st.one_of(_NAMES, _NAMES, _NAMES, st.none(), st.integers(), st.lists(st.just("t"), max_size=2))
+_NAMED = st.fixed_dictionaries({"TableName": _TABLE}, optional={"Key": st.just({"pk": {"S": "p"}})})
+_OPERATION = st.one_of(_NAMED, _NAMED, _NAMED, st.none(), st.text(max_size=2),
+                       st.fixed_dictionaries({}, optional={"Key": st.just({})}))
+_ITEM = st.one_of(*[st.dictionaries(st.sampled_from(["ConditionCheck", "Put", "Delete", "Update", "Get", "Other"]),
+                                    _OPERATION, min_size=1, max_size=4)] * 4, st.none(), st.integers(),
+                  st.text(max_size=2))
+_CALL_ARGS = st.fixed_dictionaries({}, optional={
+    "TransactItems": st.one_of(st.lists(_ITEM, max_size=6), st.none(), st.text(max_size=2),
+                               st.dictionaries(st.text(max_size=2), _ITEM, max_size=2)),
+    "RequestItems": st.one_of(st.dictionaries(st.sampled_from(["a", "b", "siyu"]), st.just({}), max_size=3),
+                              st.none(), st.lists(st.just("a"), max_size=2)),
+    "TableName": _TABLE})
+
+
+@pytest.mark.parametrize("operation", ["TransactWriteItems", "TransactGetItems", "BatchGetItem", "BatchWriteItem"])
+@settings(max_examples=300, deadline=None)
+@given(call_args=_CALL_ARGS)
+@example(call_args={"TransactItems": [{"Update": {"TableName": "u"}, "Put": {"TableName": "p"},
+                                       "ConditionCheck": {"TableName": "c"}, "Delete": {"TableName": "d"}}]})
+def test_a_multi_table_requests_table_list_is_the_one_jmespath_finds(operation, call_args):
+    model = MODEL.operation_model(operation)
+    path = model.operation_context_parameters["ResourceArnList"]["path"]
+    assert path in dynamo_wire._CONTEXT_PATHS  # a botocore that renamed the path would fall back to jmespath
+    resolver = object.__new__(dynamo_wire.WireEndpointResolver)
+    try:
+        expected = jmespath.search(path, call_args)
+    except jmespath.exceptions.JMESPathError as error:
+        with pytest.raises(type(error)):
+            resolver._resolve_param_as_operation_context_param("ResourceArnList", model, call_args)
+        return
+    assert resolver._resolve_param_as_operation_context_param("ResourceArnList", model, call_args) == expected
+
+
+def test_a_transaction_resolves_to_the_endpoint_botocore_gives_it(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    args = {"TransactItems": [{"Put": {"TableName": "siyu", "Item": ITEM}},
+                              {"Update": {"TableName": "siyu", "Key": {"pk": {"S": "p"}}}},
+                              {"ConditionCheck": {"TableName": "other", "Key": {}}}]}
+    for endpoint_url in (None, "http://127.0.0.1:9"):
+        plain = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=endpoint_url)
+        wired = dynamo_wire.install(boto3.client("dynamodb", region_name="us-east-1", endpoint_url=endpoint_url))
+        model = MODEL.operation_model("TransactWriteItems")
+        theirs, ours = {}, {}
+        assert (wired._ruleset_resolver.construct_endpoint(model, args, ours)
+                == plain._ruleset_resolver.construct_endpoint(model, args, theirs))
+        assert ours == theirs  # the features it notes for the user agent too
+        assert (wired._ruleset_resolver._get_provider_params(model, args, {})["ResourceArnList"]
+                == ["siyu", "siyu", "other"])

@@ -7,18 +7,18 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import boto3
-from moto import mock_aws
 
 from events import sweep_worker
 from infra.sweep_queue import SqsSweepQueue
 from rules import fanout
 from rules.sweeps import SweepRun
+from tests.helpers import mock_aws_beside_the_embedded_server
 
 NOW = datetime(2026, 3, 1, 16, tzinfo=timezone.utc)
 
 
 def test_every_batch_sent_arrives_once_on_the_queue():
-    with mock_aws():
+    with mock_aws_beside_the_embedded_server():
         sqs = boto3.client("sqs", region_name="ap-northeast-1")
         url = sqs.create_queue(QueueName="siyu-test-sweep")["QueueUrl"]
         queue = SqsSweepQueue(url, client=sqs)
@@ -52,3 +52,9 @@ def test_the_in_process_queue_gives_up_a_run_it_does_not_hold_batches_of():
     assert queue.abandoned(run, NOW)
     queue.send([fanout.batch_message("daily", "e", NOW, NOW, "2", 1, [("b", "m")])])
     assert not queue.abandoned(run, NOW)
+
+
+def test_mocking_sqs_leaves_the_suites_shared_table_in_place(store, dynamodb):
+    with mock_aws_beside_the_embedded_server():
+        boto3.client("sqs", region_name="ap-northeast-1").create_queue(QueueName="siyu-test-kept")
+    assert "siyu-test" in dynamodb.list_tables()["TableNames"]
