@@ -12,6 +12,7 @@ from infra import keys, table
 from infra.daily_totals import raw_days, raw_item
 from infra.models import OrderItem
 from rules import daily_totals, months
+from rules.entry_codec import deflate
 from rules.months import months_after
 
 # DynamoDB deletes an item whose TTL has passed within about two days.
@@ -26,7 +27,7 @@ def _partition(client: Any, table_name: str, pk: str) -> list[dict[str, Any]]:
 
 def _replaced(blob: dict[str, Any], old: str, new: str) -> dict[str, Any]:
     """A packed JSON attribute (infra.models.PackedJSONAttribute) with one order id replaced by another."""
-    return {"B": zlib.compress(zlib.decompress(blob["B"]).replace(old.encode(), new.encode()), 9)}
+    return {"B": deflate(zlib.decompress(blob["B"]).replace(old.encode(), new.encode()))}
 
 
 def clone_orders(client: Any, table_name: str, brand_id: str, member_id: str, *, template_order: str,

@@ -84,7 +84,16 @@ def _effect_explaining(entry: Entry, effects: list | tuple) -> int | None:
 
 
 def pack(value: Any) -> bytes:
-    return zlib.compress(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode(), 9)
+    return deflate(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def deflate(data: bytes) -> bytes:
+    """zlib at level 9, with a 4 KB window and small hash tables instead of zlib's 32 KB and 64K entries. What is
+    packed is a few hundred bytes to a few KB: `zlib.compress` spent most of its time (about 50-100 us, several
+    times per event) setting up and clearing the larger tables it never filled, for output no smaller (issue 15,
+    `tests/unit/test_entry_codec.py`). Any zlib reader inflates it, the blobs written before included."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 12, 3)
+    return packer.compress(data) + packer.flush()
 
 
 def unpack(blob: bytes) -> Any:

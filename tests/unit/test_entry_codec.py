@@ -28,3 +28,31 @@ def test_an_entry_that_says_something_else_than_the_effects_keeps_it():
                   reverses="e-9", event_id="ev-other", explanation={"note": "by hand"})
     rows = entry_codec.encode([taken], AT, "ev-1", [AWARD])
     assert entry_codec.decode(rows, AT, "ev-1", [AWARD]) == (taken,)
+
+
+def _effects(n: int) -> bytes:
+    import json
+
+    return json.dumps([dict(AWARD, points=k, inputs={"orderId": f"o-{k * 7919}", "eligibleFen": 100 * k})
+                       for k in range(n)], separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def test_packed_effects_are_no_larger_than_zlibs_default_and_read_back_by_any_zlib_reader():
+    import zlib
+
+    for n in (1, 3, 10, 40, 200):  # a few hundred bytes to some 40 KB of effects
+        data = _effects(n)
+        packed = entry_codec.deflate(data)
+        assert zlib.decompress(packed) == data  # the reader the store has always used
+        assert len(packed) <= len(zlib.compress(data, 9))  # a write unit is 1 KB: the smaller window costs nothing
+    blob_from_before = zlib.compress(_effects(3), 9)
+    assert entry_codec.unpack(blob_from_before) == entry_codec.unpack(entry_codec.deflate(_effects(3)))
+
+
+def test_the_item_attribute_packs_as_the_entries_do():
+    from infra.models import PackedJSONAttribute
+
+    value = [AWARD, {"effect": "GiveCoupon", "名称": "满100减10"}]
+    attribute = PackedJSONAttribute()
+    assert attribute.serialize(value) == entry_codec.pack(value)
+    assert attribute.deserialize(attribute.serialize(value)) == value
