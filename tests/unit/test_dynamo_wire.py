@@ -144,3 +144,61 @@ def test_a_transaction_resolves_to_the_endpoint_botocore_gives_it(monkeypatch):
         assert ours == theirs  # the features it notes for the user agent too
         assert (wired._ruleset_resolver._get_provider_params(model, args, {})["ResourceArnList"]
                 == ["siyu", "siyu", "other"])
+
+
+# ---- Signature V4 with the repeated work left out --------------------------------------------------------------
+
+def _signed(auth_class, credentials, region, url, body, headers, when):
+    from botocore.awsrequest import AWSRequest
+
+    request = AWSRequest(method="POST", url=url, data=body, headers=dict(headers))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("botocore.auth.get_current_datetime", lambda: when)
+        auth_class(credentials, "dynamodb", region).add_auth(request)
+    return dict(request.headers.items())
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/", "https://dynamodb.ap-east-1.amazonaws.com/",
+                                 "https://dynamodb.us-east-1.amazonaws.com/a%20b/?x=1&b=2"])
+def test_a_request_is_signed_as_botocore_signs_it(url):
+    from datetime import datetime
+
+    from botocore.auth import SigV4Auth
+    from botocore.credentials import Credentials
+
+    headers = {"X-Amz-Target": "DynamoDB_20120810.Query", "Content-Type": "application/x-amz-json-1.0",
+               "User-Agent": "Boto3/1.44.8 md/Botocore#1.44.8", "X-Custom": "  two   spaces  ",
+               "Authorization": "an old one, from an earlier attempt"}
+    for secret, token in (("s3cr3t", None), ("rotated", "a-session-token")):
+        credentials = Credentials("AKIDEXAMPLE", secret, token).get_frozen_credentials()
+        for region in ("us-east-1", "ap-east-1"):
+            for day in (1, 2, 1):  # a new day derives a new key; the first day's is still right
+                when = datetime(2026, 12, day, 1, 2, 3)
+                for body in (b"", b'{"TableName":"siyu"}', '{"名":"值"}'.encode()):
+                    ours = _signed(dynamo_wire.WireSigV4Auth, credentials, region, url, body, headers, when)
+                    theirs = _signed(SigV4Auth, credentials, region, url, body, headers, when)
+                    assert ours == theirs
+                    assert ours["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/202612")
+
+
+def test_the_wired_client_sends_the_headers_a_plain_client_sends(monkeypatch):
+    from datetime import datetime
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: datetime(2026, 12, 1, 1, 2, 3))
+    sent = []
+
+    def capture(request, **kwargs):
+        sent.append({k: v for k, v in request.headers.items() if k not in ("amz-sdk-invocation-id",)})
+        raise RuntimeError("not sent")  # stop before the network
+
+    params = {"TransactItems": [{"Put": {"TableName": "siyu", "Item": ITEM}}], "ClientRequestToken": "t-1"}
+    for client in (boto3.client("dynamodb", region_name="us-east-1", endpoint_url="http://127.0.0.1:9"),
+                   dynamo_wire.install(boto3.client("dynamodb", region_name="us-east-1",
+                                                    endpoint_url="http://127.0.0.1:9"))):
+        client.meta.events.register("before-send.dynamodb", capture)
+        with pytest.raises(RuntimeError):
+            client.transact_write_items(**params)
+    assert isinstance(client._request_signer, dynamo_wire.WireRequestSigner)
+    assert len(sent) == 2 and sent[0] == sent[1] and "Authorization" in sent[0]
