@@ -194,11 +194,14 @@ def test_the_wired_client_sends_the_headers_a_plain_client_sends(monkeypatch):
         raise RuntimeError("not sent")  # stop before the network
 
     params = {"TransactItems": [{"Put": {"TableName": "siyu", "Item": ITEM}}], "ClientRequestToken": "t-1"}
-    for client in (boto3.client("dynamodb", region_name="us-east-1", endpoint_url="http://127.0.0.1:9"),
-                   dynamo_wire.install(boto3.client("dynamodb", region_name="us-east-1",
-                                                    endpoint_url="http://127.0.0.1:9"))):
+    # Each from a session of its own: how a session found its credentials is a feature its clients' user agent
+    # names, and a second client of one session finds them already found.
+    for client in (boto3.session.Session().client("dynamodb", region_name="us-east-1",
+                                                  endpoint_url="http://127.0.0.1:9"),
+                   dynamo_wire.install(boto3.session.Session().client("dynamodb", region_name="us-east-1",
+                                                                      endpoint_url="http://127.0.0.1:9"))):
         client.meta.events.register("before-send.dynamodb", capture)
         with pytest.raises(RuntimeError):
             client.transact_write_items(**params)
     assert isinstance(client._request_signer, dynamo_wire.WireRequestSigner)
-    assert len(sent) == 2 and sent[0] == sent[1] and "Authorization" in sent[0]
+    assert len(sent) == 2 and sent[0] == sent[1] and "Authorization" in sent[1]
