@@ -180,8 +180,10 @@ class CoreStore(ProfileStore):
         for raw in raw_items:
             stored = raw.get("type")  # the kind as stored: "lot", "member", ...
             how = plan.get(stored.get("S")) if stored else None
-            if how is None or how[0] is _AS_MODEL:  # (a kind the table does not know fails there, as it did)
+            if how is None:  # (a kind the table does not know fails there, as it did)
                 items.append(SiyuItem.from_raw_data(raw))
+            elif how[0] is _AS_MODEL:  # (the class is the kind's: `from_raw_data` without reading the kind again)
+                items.append(_made(how[1], raw))
             elif how[0] is _AS_LOT:
                 lot = member_read.lot(raw) if how[1] is LotItem else None
                 lots.append(lot if lot is not None else _lot_from_item(SiyuItem.from_raw_data(raw)))
@@ -230,9 +232,11 @@ class CoreStore(ProfileStore):
             elif isinstance(item, RequestItem):
                 request = _request_from_item(item)
             elif isinstance(item, MarkerItem):
-                markers[item.key] = item.data or {}
+                # (`attribute_values` by Python name: what the descriptors give, without a call per value)
+                v = item.attribute_values.get
+                markers[v("key")] = v("data") or {}
             elif isinstance(item, MarkerGroupItem):
-                for key, (data, forget_after) in item.marks.items():
+                for key, (data, forget_after) in item.attribute_values.get("marks").items():
                     if as_of is None or datetime.fromisoformat(forget_after) > as_of:
                         markers[key] = data or {}
             elif isinstance(item, OrderItem):
@@ -753,8 +757,10 @@ class CoreStore(ProfileStore):
 def _read_order(item: OrderItem, as_of: datetime | None, markers: dict, orders: dict) -> None:
     """An order's item into a member's loaded markers (those not forgotten by `as_of`) and into what the store
     read of the member's orders (`MemberState.orders`: its markers as stored, whether it holds the history)."""
-    orders[item.sk[len(keys.ORDER_PREFIX):]] = {"marks": item.marks or {}, "history": item.t is not None}
-    for key, (data, forget_after) in (item.marks or {}).items():
+    v = item.attribute_values.get  # (what the descriptors give, by Python name)
+    marks = v("marks") or {}
+    orders[v("sk")[len(keys.ORDER_PREFIX):]] = {"marks": marks, "history": v("t") is not None}
+    for key, (data, forget_after) in marks.items():
         if as_of is None or datetime.fromisoformat(forget_after) > as_of:
             markers[key] = data or {}
 
@@ -1028,6 +1034,7 @@ def _live(as_of: datetime) -> Any:
 
 
 _AS_LOT, _AS_PROFILE, _AS_MODEL, _UNREAD = "lot", "profile", "model", "unread"
+_made = item_codec.made
 # The kinds `load_member` reads as model objects (besides the families' holdings).
 _READ_AS_MODELS = (RequestItem, MarkerItem, MarkerGroupItem, OrderItem, ConsentItem, daily_totals.DailyTotalsItem)
 _kind_plans: list[tuple[Any, int, dict[str, tuple[str, type]]]] = []

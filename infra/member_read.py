@@ -146,6 +146,7 @@ def cut_off(as_of: datetime) -> str:
 
 _number = item_codec.number
 _date = item_codec.parse_utc
+_from_iso = datetime.fromisoformat
 _DUE_PK = table.DUE_PK
 
 
@@ -164,8 +165,19 @@ def lot(raw: dict[str, Any]) -> Lot | None:
     try:
         source = raw.get("source")
         due = raw.get(_DUE_PK)
-        values = (raw["lot_id"]["S"], int(_number(raw["earned"]["N"])), int(_number(raw["remaining"]["N"])),
-                  _date(raw["earned_at"]["S"]), _date(raw["expires_at"]["S"]),
+        # The common forms decoded in place (a plain integer without a leading zero; a date in the form pynamodb
+        # writes, `item_codec.parse_utc`'s test), anything else by the codec's decoders. A date the C parser
+        # refuses raises ValueError here, and the lot goes the model's way, which refuses it as pynamodb does.
+        earned, remaining = raw["earned"]["N"], raw["remaining"]["N"]
+        earned_at, expires_at = raw["earned_at"]["S"], raw["expires_at"]["S"]
+        values = (raw["lot_id"]["S"],
+                  int(earned) if earned.isascii() and earned.isdigit() and earned[0] != "0" else int(_number(earned)),
+                  int(remaining) if remaining.isascii() and remaining.isdigit() and remaining[0] != "0"
+                  else int(_number(remaining)),
+                  _from_iso(earned_at) if earned_at.__class__ is str and len(earned_at) == 31
+                  and earned_at[4:20:3] == "--T::." and earned_at[26:] == "+0000" else _date(earned_at),
+                  _from_iso(expires_at) if expires_at.__class__ is str and len(expires_at) == 31
+                  and expires_at[4:20:3] == "--T::." and expires_at[26:] == "+0000" else _date(expires_at),
                   None if source is None else source["S"], due is not None and due["S"] is not None)
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
