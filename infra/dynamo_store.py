@@ -248,18 +248,18 @@ class CoreStore(ProfileStore):
         if profile is None or (profile.get("erased_at") is not None and not include_erased):
             return None
         v = profile.get
-        return MemberState(
-            profile=_profile_from_values(v),
-            points=PointsState(balance=int(v("balance")), lots=tuple(lots), debt=int(v("debt") or 0)),
-            request=request,
-            version=int(v("version")),
-            markers=MappingProxyType(markers),
-            consents=tuple(consents),
-            holdings=MappingProxyType({family: tuple(items) for family, items in holdings.items()}),
-            totals=MappingProxyType(dict(v("totals") or {})),
-            orders=MappingProxyType(orders),
-            daily=MappingProxyType(daily),
-        )
+        return _new_state((
+            _profile_from_values(v),
+            _new_points((int(v("balance")), tuple(lots), int(v("debt") or 0))),
+            request,
+            int(v("version")),
+            MappingProxyType(markers),
+            tuple(consents),
+            MappingProxyType({family: tuple(items) for family, items in holdings.items()}),
+            MappingProxyType(dict(v("totals") or {})),
+            MappingProxyType(orders),
+            MappingProxyType(daily),
+        ))
 
     def load_order(self, state: MemberState, order_id: str, *, as_of: datetime | None = None) -> MemberState:
         p = state.profile
@@ -1076,15 +1076,23 @@ def _profile_from_item(item: MemberItem) -> MemberProfile:
     return _profile_from_values(item.attribute_values.get)
 
 
+# Every event loads its member: the frozen dataclasses it reads into are made by filling their fields
+# (`item_codec.filler`: as their `__init__` would, without a call per field), in their fields' order.
+_new_profile = item_codec.filler(MemberProfile, (
+    "brand_id", "member_id", "phone_hash", "phone_masked", "channel", "referral_code", "registered_at", "tier_code",
+    "tier_valid_until", "growth", "openid_hash", "unionid_hash", "referred_by_code", "paid_until", "birthday",
+    "nickname", "erased_at", "tags"))
+_new_points = item_codec.filler(PointsState, ("balance", "lots", "debt"))
+_new_state = item_codec.filler(MemberState, ("profile", "points", "request", "version", "markers", "consents",
+                                             "holdings", "totals", "orders", "daily"))
+
+
 def _profile_from_values(v: Any) -> MemberProfile:
-    return MemberProfile(
-        brand_id=v("brand_id"), member_id=v("member_id"), phone_hash=v("phone_hash"),
-        phone_masked=v("phone_masked"), channel=v("channel"), referral_code=v("referral_code") or "",
-        registered_at=v("registered_at"), tier_code=v("tier_code"), tier_valid_until=v("tier_valid_until"),
-        growth=int(v("growth")), openid_hash=v("openid_hash"), unionid_hash=v("unionid_hash"),
-        referred_by_code=v("referred_by_code"), paid_until=v("paid_until"), birthday=v("birthday"),
-        tags=tuple(sorted(v("tags") or ())), nickname=v("nickname"), erased_at=v("erased_at"),
-    )
+    return _new_profile((
+        v("brand_id"), v("member_id"), v("phone_hash"), v("phone_masked"), v("channel"), v("referral_code") or "",
+        v("registered_at"), v("tier_code"), v("tier_valid_until"), int(v("growth")), v("openid_hash"),
+        v("unionid_hash"), v("referred_by_code"), v("paid_until"), v("birthday"), v("nickname"), v("erased_at"),
+        tuple(sorted(v("tags") or ()))))
 
 
 def _live_member():

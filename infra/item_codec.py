@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+import dataclasses
 import json
 
 from pynamodb.attributes import Attribute, NumberAttribute, TTLAttribute, UTCDateTimeAttribute
@@ -148,6 +149,31 @@ def attribute_values(target: type, data: dict[str, dict[str, Any]]) -> dict[str,
                 value = wire(raw)
             values[name] = value if decode is None else decode(value)
     return values
+
+
+# ---- domain objects -------------------------------------------------------------------------------------------------
+
+def filler(cls: type, names: tuple[str, ...]) -> Callable[[Any], Any]:
+    """A maker of `cls(**dict(zip(names, values)))` from `values`. A frozen dataclass's `__init__` stores each field
+    through `object.__setattr__` (a call per field, more than a read decodes for most of them); the same instance
+    is its fields in its `__dict__`, so where `cls` is a dataclass whose generated `__init__` only stores `names`,
+    its fields in that order (no `__post_init__`, no slots, every field an `__init__` argument), the maker fills
+    the `__dict__` of a new instance in that order. Otherwise it calls `cls`."""
+    fields = dataclasses.fields(cls) if dataclasses.is_dataclass(cls) else ()
+    init = vars(cls).get("__init__")
+    plain = (tuple(f.name for f in fields) == names and all(f.init for f in fields)
+             and not hasattr(cls, "__post_init__") and "__slots__" not in vars(cls)
+             and getattr(getattr(init, "__code__", None), "co_filename", None) == "<string>")  # dataclass-made
+    if not plain:
+        return lambda values: cls(**dict(zip(names, values)))
+    new = object.__new__
+
+    def fill(values: Any) -> Any:
+        made = new(cls)
+        made.__dict__.update(zip(names, values))
+        return made
+
+    return fill
 
 
 # ---- queries ------------------------------------------------------------------------------------------------------

@@ -101,12 +101,27 @@ def reference_load_member(brand_id, member_id, *, request_key=None, as_of=None, 
         return None
     v = profile.attribute_values.get
     return MemberState(
-        profile=ds._profile_from_item(profile),
+        profile=reference_profile(profile),
         points=PointsState(balance=int(v("balance")), lots=tuple(lots), debt=int(v("debt") or 0)),
         request=request, version=int(v("version")), markers=MappingProxyType(markers), consents=tuple(consents),
         holdings=MappingProxyType({family: tuple(items) for family, items in holdings.items()}),
         totals=MappingProxyType(dict(v("totals") or {})), orders=MappingProxyType(orders),
         daily=MappingProxyType(daily))
+
+
+def reference_profile(item):
+    """`_profile_from_item` as it was: the profile made by its dataclass's own `__init__`."""
+    from rules.members import MemberProfile
+
+    v = item.attribute_values.get
+    return MemberProfile(
+        brand_id=v("brand_id"), member_id=v("member_id"), phone_hash=v("phone_hash"),
+        phone_masked=v("phone_masked"), channel=v("channel"), referral_code=v("referral_code") or "",
+        registered_at=v("registered_at"), tier_code=v("tier_code"), tier_valid_until=v("tier_valid_until"),
+        growth=int(v("growth")), openid_hash=v("openid_hash"), unionid_hash=v("unionid_hash"),
+        referred_by_code=v("referred_by_code"), paid_until=v("paid_until"), birthday=v("birthday"),
+        tags=tuple(sorted(v("tags") or ())), nickname=v("nickname"), erased_at=v("erased_at"),
+    )
 
 
 def reference_coupon(item):

@@ -305,3 +305,50 @@ def test_a_lot_read_from_the_wire_is_the_lot_its_model_gives_or_goes_the_models_
     if ours is not None:
         assert ours == theirs and [type(v) for v in vars(ours).values()] == [type(v) for v in vars(theirs).values()]
         assert ours.earned_at.tzinfo is theirs.earned_at.tzinfo and ours.expires_at.tzinfo is theirs.expires_at.tzinfo
+
+
+
+def test_a_filled_dataclass_is_the_instance_its_init_makes_and_others_are_made_by_their_init():
+    import dataclasses
+
+    @dataclasses.dataclass(frozen=True)
+    class Plain:
+        a: int
+        b: str = "x"
+        c: tuple = ()
+
+    @dataclasses.dataclass(frozen=True)
+    class Checked:
+        a: int
+        b: str = "x"
+
+        def __post_init__(self):
+            object.__setattr__(self, "b", self.b.upper())
+
+    @dataclasses.dataclass(frozen=True, init=False)
+    class OwnInit:
+        a: int
+        b: str
+
+        def __init__(self, a, b):
+            object.__setattr__(self, "a", a * 2)
+            object.__setattr__(self, "b", b)
+
+    for cls in (Plain, Checked, OwnInit):
+        names = tuple(f.name for f in dataclasses.fields(cls))
+        values = (1, "y", (2,))[:len(names)]
+        ours, theirs = item_codec.filler(cls, names)(values), cls(*values)
+        assert ours == theirs and list(vars(ours).items()) == list(vars(theirs).items())
+    # Names in another order than the fields': given by name.
+    assert item_codec.filler(Plain, ("c", "a", "b"))(((3,), 1, "z")) == Plain(1, "z", (3,))
+
+
+def test_the_member_loads_dataclasses_are_filled():
+    """The classes a member load fills are plain enough to be (else the fill would fall back, and cost again)."""
+    from infra import dynamo_store
+    from rules.ledger import PointsState
+    from rules.members import MemberProfile, MemberState
+
+    for maker, cls in ((dynamo_store._new_profile, MemberProfile), (dynamo_store._new_points, PointsState),
+                       (dynamo_store._new_state, MemberState)):
+        assert maker.__name__ == "fill", cls
