@@ -184,6 +184,8 @@ class CoreStore(ProfileStore):
                 items.append(SiyuItem.from_raw_data(raw))
             elif how[0] is _AS_MODEL:  # (the class is the kind's: `from_raw_data` without reading the kind again)
                 items.append(_made(how[1], raw))
+            elif how[0] is _AS_MARKER:  # (its key and data from the wire, in its place among the items)
+                items.append(member_read.marker(raw) or _made(how[1], raw))
             elif how[0] is _AS_LOT:
                 lot = member_read.lot(raw) if how[1] is LotItem else None
                 lots.append(lot if lot is not None else _lot_from_item(SiyuItem.from_raw_data(raw)))
@@ -214,7 +216,8 @@ class CoreStore(ProfileStore):
         elif not page:
             # A whole load (a sweep): the orders a marker due for the sweep is about come with their items (a
             # pending commission with its order's refunds and settlement).
-            named = sorted({o for o in (keys.due_marker_order(i.sk) for i in items if isinstance(i, MarkerItem))
+            named = sorted({o for o in (keys.due_marker_order(i.sk) for i in items
+                                        if isinstance(i, MarkerItem) or i.__class__ is _WireMarker)
                             if o is not None})
             if named:
                 items += OrderItem.batch_get([(lpk, keys.order_sk(o)) for o in named], consistent_read=True)
@@ -226,6 +229,9 @@ class CoreStore(ProfileStore):
         daily: dict[str, dict] = {}
         readers = family_storage.holdings()
         for item in items:
+            if item.__class__ is _WireMarker:
+                markers[item.key] = item.data
+                continue
             reader = readers.get(type(item))
             if reader is not None:
                 holdings.setdefault(reader[0], []).append(reader[1](item))
@@ -1033,8 +1039,9 @@ def _live(as_of: datetime) -> Any:
     return SiyuItem.ttl.does_not_exist() | (SiyuItem.ttl > as_of)
 
 
-_AS_LOT, _AS_PROFILE, _AS_MODEL, _UNREAD = "lot", "profile", "model", "unread"
+_AS_LOT, _AS_PROFILE, _AS_MODEL, _AS_MARKER, _UNREAD = "lot", "profile", "model", "marker", "unread"
 _made = item_codec.made
+_WireMarker = member_read.WireMarker
 # The kinds `load_member` reads as model objects (besides the families' holdings).
 _READ_AS_MODELS = (RequestItem, MarkerItem, MarkerGroupItem, OrderItem, ConsentItem, daily_totals.DailyTotalsItem)
 _kind_plans: list[tuple[Any, int, dict[str, tuple[str, type]]]] = []
@@ -1042,8 +1049,8 @@ _kind_plans: list[tuple[Any, int, dict[str, tuple[str, type]]]] = []
 
 def _kind_plan() -> dict[str, tuple[str, type]]:
     """Per stored kind, what a member load does with an item of it, as its loop over model objects did: a family's
-    holding, a request, marker, order, consent or daily totals is made its model object; a lot or the profile is
-    read from the wire (`_AS_LOT`, `_AS_PROFILE`); any other kind (counters, which no member load reads) was made
+    holding, a request, marker, order, consent or daily totals is made its model object; a lot, the profile or a
+    marker is read from the wire (`_AS_LOT`, `_AS_PROFILE`, `_AS_MARKER`); any other kind (counters, which no member load reads) was made
     an object and then ignored, and is now left undecoded. Made again when a family registers kinds."""
     readers = family_storage.holdings()
     classes = SiyuItem._get_discriminator_attribute()._class_map
@@ -1051,7 +1058,9 @@ def _kind_plan() -> dict[str, tuple[str, type]]:
         return _kind_plans[0][2]
     plan: dict[str, tuple[str, type]] = {}
     for cls, kind in list(classes.items()):
-        if cls in readers or issubclass(cls, _READ_AS_MODELS):
+        if cls is MarkerItem and cls not in readers:
+            plan[kind] = (_AS_MARKER, cls)
+        elif cls in readers or issubclass(cls, _READ_AS_MODELS):
             plan[kind] = (_AS_MODEL, cls)
         elif issubclass(cls, MemberItem):
             plan[kind] = (_AS_PROFILE, cls)

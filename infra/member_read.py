@@ -35,7 +35,7 @@ from pynamodb.exceptions import QueryError
 from pynamodb.expressions.operand import Path
 
 from infra import item_codec, keys, table
-from infra.models import SiyuItem
+from infra.models import MarkerItem, SiyuItem
 from rules.ledger import Lot
 
 # Stand-ins for a call's own values while a shape's template is serialised: they are found again in the
@@ -188,3 +188,38 @@ def lot(raw: dict[str, Any]) -> Lot | None:
     (fields["lot_id"], fields["earned"], fields["remaining"], fields["earned_at"], fields["expires_at"],
      fields["source"], fields["listed"]) = values
     return made
+
+
+class WireMarker(NamedTuple):
+    """A marker item as `load_member` reads it: its sort key (a whole load's sweep reads the order it names), its
+    key and its data as `MarkerItem` gives them (`item.data or {}`)."""
+
+    sk: str
+    key: str
+    data: Any
+
+
+# The attributes the store writes on a marker (the model's others, and any it does not know, go the model's way).
+_MARKER_SHAPE = frozenset(("pk", "sk", "type", "key", "at", "ttl", "data"))
+_marker_data = MarkerItem.get_attributes()["data"].deserialize
+_ttl = item_codec.ttl
+
+
+def marker(raw: dict[str, Any]) -> WireMarker | None:
+    """A marker item as `load_member` reads it from a `MarkerItem`, or None when the item is not in the shape the
+    store writes (the model path then decodes it, errors and all). What it does not use (its time, its TTL) is
+    still decoded as the model decodes it, so that an item the model would refuse is left to the model."""
+    if not raw.keys() <= _MARKER_SHAPE:
+        return None
+    try:
+        at = raw["at"]["S"]
+        if not (at.__class__ is str and len(at) == 31 and at[4:20:3] == "--T::." and at[26:] == "+0000"):
+            return None
+        _from_iso(at)
+        ttl = raw.get("ttl")
+        if ttl is not None:
+            _ttl(ttl["N"])
+        data = raw.get("data")
+        return WireMarker(raw["sk"]["S"], raw["key"]["S"], (None if data is None else _marker_data(data["S"])) or {})
+    except Exception:  # noqa: BLE001 - anything unusual is the model's to read (and to refuse) as it did
+        return None
