@@ -177,20 +177,23 @@ class CoreStore(ProfileStore):
         profile: dict[str, Any] | None = None
         items: list[Any] = []
         plan = _kind_plan()
+        lot_of, add_lot, add_item = member_read.lot, lots.append, items.append
         for raw in raw_items:
             stored = raw.get("type")  # the kind as stored: "lot", "member", ...
             how = plan.get(stored.get("S")) if stored else None
             if how is None:  # (a kind the table does not know fails there, as it did)
-                items.append(SiyuItem.from_raw_data(raw))
-            elif how[0] is _AS_MODEL:  # (the class is the kind's: `from_raw_data` without reading the kind again)
-                items.append(_made(how[1], raw))
-            elif how[0] is _AS_MARKER:  # (its key and data from the wire, in its place among the items)
-                items.append(member_read.marker(raw) or _made(how[1], raw))
-            elif how[0] is _AS_LOT:
-                lot = member_read.lot(raw) if how[1] is LotItem else None
-                lots.append(lot if lot is not None else _lot_from_item(SiyuItem.from_raw_data(raw)))
-            elif how[0] is _AS_PROFILE:
-                profile = item_codec.attribute_values(how[1], raw)
+                add_item(SiyuItem.from_raw_data(raw))
+                continue
+            way, cls = how
+            if way is _AS_LOT:  # (most of the items: first)
+                lot = lot_of(raw) if cls is LotItem else None
+                add_lot(lot if lot is not None else _lot_from_item(SiyuItem.from_raw_data(raw)))
+            elif way is _AS_MODEL:  # (the class is the kind's: `from_raw_data` without reading the kind again)
+                add_item(_made(cls, raw))
+            elif way is _AS_MARKER:  # (its key and data from the wire, in its place among the items)
+                add_item(member_read.marker(raw) or _made(cls, raw))
+            elif way is _AS_PROFILE:
+                profile = item_codec.attribute_values(cls, raw)
         lpk = keys.ledger_pk(brand_id, member_id)
         if marks is not None and not page:
             if wanted_request:
