@@ -1042,7 +1042,8 @@ def _live(as_of: datetime) -> Any:
     return SiyuItem.ttl.does_not_exist() | (SiyuItem.ttl > as_of)
 
 
-_AS_LOT, _AS_PROFILE, _AS_MODEL, _AS_MARKER, _UNREAD = "lot", "profile", "model", "marker", "unread"
+_AS_LOT, _AS_PROFILE, _AS_MODEL, _AS_MARKER = "lot", "profile", "model", "marker"
+_UNREAD = "unread"
 _made = item_codec.made
 _WireMarker = member_read.WireMarker
 # The kinds `load_member` reads as model objects (besides the families' holdings).

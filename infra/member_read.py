@@ -15,6 +15,8 @@ profile. Here:
   that is not an integer) is answered None and goes the model's way, so its errors stay the model's. (The profile
   is read as `item_codec.attribute_values`, without the object; `load_member`'s `_kind_plan` says which kind goes
   which way.)
+- `marker`: a marker's key and data the same way (its time and TTL still decoded, so that what the model refuses
+  goes the model's way and is refused there).
 
 `tests/integration/test_member_read.py` proves both against pynamodb's own path (the former `load_member`, kept
 there as the reference): the requests sent are equal byte for byte (captured at `Connection.dispatch`), pages and
