@@ -7,7 +7,7 @@ from collections import Counter
 from contextlib import contextmanager
 from typing import Iterator
 
-from infra import dynamo_wire
+from infra import dynamo_dispatch, dynamo_wire
 from infra.models import SiyuItem
 from infra.settings import Settings, settings
 
@@ -26,6 +26,9 @@ def bind(config: Settings | None = None) -> None:
     SiyuItem._connection = None
     # The item operations skip botocore's shape walk (infra/dynamo_wire.py): same requests, same answers, less CPU.
     dynamo_wire.wire(SiyuItem._get_connection().connection)
+    # pynamodb's per-request steps that reach nobody (signals without receivers, debug logs) skipped
+    # (infra/dynamo_dispatch.py).
+    dynamo_dispatch.install()
 
 
 def client():

@@ -65,7 +65,11 @@ def is_transient(error: BaseException) -> bool:
 
 def translating(function: F) -> F:
     """Re-raise passing DynamoDB trouble as `StoreUnavailable` (a `WriteConflict`): every caller's retry loop
-    already reads again and retries those, and answers `Busy` past its budget."""
+    already reads again and retries those, and answers `Busy` past its budget. A function already translating is
+    returned as it is: wrapped twice, the outer wrapper only re-raised what the inner one raised (the store's
+    methods were, `_translate_public_methods` meeting them again on the class it had set them on)."""
+    if getattr(function, "__code__", None) is _TRANSLATING:
+        return function
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -79,3 +83,7 @@ def translating(function: F) -> F:
             raise
 
     return wrapper  # type: ignore[return-value]
+
+
+_TRANSLATING: Any = None
+_TRANSLATING = translating(lambda: None).__code__  # what every translating wrapper runs

@@ -177,16 +177,23 @@ class CoreStore(ProfileStore):
         profile: dict[str, Any] | None = None
         items: list[Any] = []
         plan = _kind_plan()
+        lot_of, add_lot, add_item = member_read.lot, lots.append, items.append
         for raw in raw_items:
             stored = raw.get("type")  # the kind as stored: "lot", "member", ...
             how = plan.get(stored.get("S")) if stored else None
-            if how is None or how[0] is _AS_MODEL:  # (a kind the table does not know fails there, as it did)
-                items.append(SiyuItem.from_raw_data(raw))
-            elif how[0] is _AS_LOT:
-                lot = member_read.lot(raw) if how[1] is LotItem else None
-                lots.append(lot if lot is not None else _lot_from_item(SiyuItem.from_raw_data(raw)))
-            elif how[0] is _AS_PROFILE:
-                profile = item_codec.attribute_values(how[1], raw)
+            if how is None:  # (a kind the table does not know fails there, as it did)
+                add_item(SiyuItem.from_raw_data(raw))
+                continue
+            way, cls = how
+            if way is _AS_LOT:  # (most of the items: first)
+                lot = lot_of(raw) if cls is LotItem else None
+                add_lot(lot if lot is not None else _lot_from_item(SiyuItem.from_raw_data(raw)))
+            elif way is _AS_MODEL:  # (the class is the kind's: `from_raw_data` without reading the kind again)
+                add_item(_made(cls, raw))
+            elif way is _AS_MARKER:  # (its key and data from the wire, in its place among the items)
+                add_item(member_read.marker(raw) or _made(cls, raw))
+            elif way is _AS_PROFILE:
+                profile = item_codec.attribute_values(cls, raw)
         lpk = keys.ledger_pk(brand_id, member_id)
         if marks is not None and not page:
             if wanted_request:
@@ -212,7 +219,8 @@ class CoreStore(ProfileStore):
         elif not page:
             # A whole load (a sweep): the orders a marker due for the sweep is about come with their items (a
             # pending commission with its order's refunds and settlement).
-            named = sorted({o for o in (keys.due_marker_order(i.sk) for i in items if isinstance(i, MarkerItem))
+            named = sorted({o for o in (keys.due_marker_order(i.sk) for i in items
+                                        if isinstance(i, MarkerItem) or i.__class__ is _WireMarker)
                             if o is not None})
             if named:
                 items += OrderItem.batch_get([(lpk, keys.order_sk(o)) for o in named], consistent_read=True)
@@ -224,15 +232,20 @@ class CoreStore(ProfileStore):
         daily: dict[str, dict] = {}
         readers = family_storage.holdings()
         for item in items:
+            if item.__class__ is _WireMarker:
+                markers[item.key] = item.data
+                continue
             reader = readers.get(type(item))
             if reader is not None:
                 holdings.setdefault(reader[0], []).append(reader[1](item))
             elif isinstance(item, RequestItem):
                 request = _request_from_item(item)
             elif isinstance(item, MarkerItem):
-                markers[item.key] = item.data or {}
+                # (`attribute_values` by Python name: what the descriptors give, without a call per value)
+                v = item.attribute_values.get
+                markers[v("key")] = v("data") or {}
             elif isinstance(item, MarkerGroupItem):
-                for key, (data, forget_after) in item.marks.items():
+                for key, (data, forget_after) in item.attribute_values.get("marks").items():
                     if as_of is None or datetime.fromisoformat(forget_after) > as_of:
                         markers[key] = data or {}
             elif isinstance(item, OrderItem):
@@ -244,18 +257,18 @@ class CoreStore(ProfileStore):
         if profile is None or (profile.get("erased_at") is not None and not include_erased):
             return None
         v = profile.get
-        return MemberState(
-            profile=_profile_from_values(v),
-            points=PointsState(balance=int(v("balance")), lots=tuple(lots), debt=int(v("debt") or 0)),
-            request=request,
-            version=int(v("version")),
-            markers=MappingProxyType(markers),
-            consents=tuple(consents),
-            holdings=MappingProxyType({family: tuple(items) for family, items in holdings.items()}),
-            totals=MappingProxyType(dict(v("totals") or {})),
-            orders=MappingProxyType(orders),
-            daily=MappingProxyType(daily),
-        )
+        return _new_state((
+            _profile_from_values(v),
+            _new_points((int(v("balance")), tuple(lots), int(v("debt") or 0))),
+            request,
+            int(v("version")),
+            MappingProxyType(markers),
+            tuple(consents),
+            MappingProxyType({family: tuple(items) for family, items in holdings.items()}),
+            MappingProxyType(dict(v("totals") or {})),
+            MappingProxyType(orders),
+            MappingProxyType(daily),
+        ))
 
     def load_order(self, state: MemberState, order_id: str, *, as_of: datetime | None = None) -> MemberState:
         p = state.profile
@@ -753,8 +766,10 @@ class CoreStore(ProfileStore):
 def _read_order(item: OrderItem, as_of: datetime | None, markers: dict, orders: dict) -> None:
     """An order's item into a member's loaded markers (those not forgotten by `as_of`) and into what the store
     read of the member's orders (`MemberState.orders`: its markers as stored, whether it holds the history)."""
-    orders[item.sk[len(keys.ORDER_PREFIX):]] = {"marks": item.marks or {}, "history": item.t is not None}
-    for key, (data, forget_after) in (item.marks or {}).items():
+    v = item.attribute_values.get  # (what the descriptors give, by Python name)
+    marks = v("marks") or {}
+    orders[v("sk")[len(keys.ORDER_PREFIX):]] = {"marks": marks, "history": v("t") is not None}
+    for key, (data, forget_after) in marks.items():
         if as_of is None or datetime.fromisoformat(forget_after) > as_of:
             markers[key] = data or {}
 
@@ -1027,7 +1042,10 @@ def _live(as_of: datetime) -> Any:
     return SiyuItem.ttl.does_not_exist() | (SiyuItem.ttl > as_of)
 
 
-_AS_LOT, _AS_PROFILE, _AS_MODEL, _UNREAD = "lot", "profile", "model", "unread"
+_AS_LOT, _AS_PROFILE, _AS_MODEL, _AS_MARKER = "lot", "profile", "model", "marker"
+_UNREAD = "unread"
+_made = item_codec.made
+_WireMarker = member_read.WireMarker
 # The kinds `load_member` reads as model objects (besides the families' holdings).
 _READ_AS_MODELS = (RequestItem, MarkerItem, MarkerGroupItem, OrderItem, ConsentItem, daily_totals.DailyTotalsItem)
 _kind_plans: list[tuple[Any, int, dict[str, tuple[str, type]]]] = []
@@ -1035,8 +1053,8 @@ _kind_plans: list[tuple[Any, int, dict[str, tuple[str, type]]]] = []
 
 def _kind_plan() -> dict[str, tuple[str, type]]:
     """Per stored kind, what a member load does with an item of it, as its loop over model objects did: a family's
-    holding, a request, marker, order, consent or daily totals is made its model object; a lot or the profile is
-    read from the wire (`_AS_LOT`, `_AS_PROFILE`); any other kind (counters, which no member load reads) was made
+    holding, a request, marker, order, consent or daily totals is made its model object; a lot, the profile or a
+    marker is read from the wire (`_AS_LOT`, `_AS_PROFILE`, `_AS_MARKER`); any other kind (counters, which no member load reads) was made
     an object and then ignored, and is now left undecoded. Made again when a family registers kinds."""
     readers = family_storage.holdings()
     classes = SiyuItem._get_discriminator_attribute()._class_map
@@ -1044,7 +1062,9 @@ def _kind_plan() -> dict[str, tuple[str, type]]:
         return _kind_plans[0][2]
     plan: dict[str, tuple[str, type]] = {}
     for cls, kind in list(classes.items()):
-        if cls in readers or issubclass(cls, _READ_AS_MODELS):
+        if cls is MarkerItem and cls not in readers:
+            plan[kind] = (_AS_MARKER, cls)
+        elif cls in readers or issubclass(cls, _READ_AS_MODELS):
             plan[kind] = (_AS_MODEL, cls)
         elif issubclass(cls, MemberItem):
             plan[kind] = (_AS_PROFILE, cls)
@@ -1069,15 +1089,23 @@ def _profile_from_item(item: MemberItem) -> MemberProfile:
     return _profile_from_values(item.attribute_values.get)
 
 
+# Every event loads its member: the frozen dataclasses it reads into are made by filling their fields
+# (`item_codec.filler`: as their `__init__` would, without a call per field), in their fields' order.
+_new_profile = item_codec.filler(MemberProfile, (
+    "brand_id", "member_id", "phone_hash", "phone_masked", "channel", "referral_code", "registered_at", "tier_code",
+    "tier_valid_until", "growth", "openid_hash", "unionid_hash", "referred_by_code", "paid_until", "birthday",
+    "nickname", "erased_at", "tags"))
+_new_points = item_codec.filler(PointsState, ("balance", "lots", "debt"))
+_new_state = item_codec.filler(MemberState, ("profile", "points", "request", "version", "markers", "consents",
+                                             "holdings", "totals", "orders", "daily"))
+
+
 def _profile_from_values(v: Any) -> MemberProfile:
-    return MemberProfile(
-        brand_id=v("brand_id"), member_id=v("member_id"), phone_hash=v("phone_hash"),
-        phone_masked=v("phone_masked"), channel=v("channel"), referral_code=v("referral_code") or "",
-        registered_at=v("registered_at"), tier_code=v("tier_code"), tier_valid_until=v("tier_valid_until"),
-        growth=int(v("growth")), openid_hash=v("openid_hash"), unionid_hash=v("unionid_hash"),
-        referred_by_code=v("referred_by_code"), paid_until=v("paid_until"), birthday=v("birthday"),
-        tags=tuple(sorted(v("tags") or ())), nickname=v("nickname"), erased_at=v("erased_at"),
-    )
+    return _new_profile((
+        v("brand_id"), v("member_id"), v("phone_hash"), v("phone_masked"), v("channel"), v("referral_code") or "",
+        v("registered_at"), v("tier_code"), v("tier_valid_until"), int(v("growth")), v("openid_hash"),
+        v("unionid_hash"), v("referred_by_code"), v("paid_until"), v("birthday"), v("nickname"), v("erased_at"),
+        tuple(sorted(v("tags") or ()))))
 
 
 def _live_member():

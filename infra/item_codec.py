@@ -10,12 +10,13 @@ saving, updating and reading attributes work as before. `tests/unit/test_item_co
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable
 
+import dataclasses
 import json
 
-from pynamodb.attributes import Attribute, NumberAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import Attribute, NumberAttribute, TTLAttribute, UTCDateTimeAttribute
 from pynamodb.constants import NULL
 from pynamodb.exceptions import AttributeDeserializationError
 from pynamodb.expressions.condition import Condition
@@ -48,13 +49,23 @@ def parse_utc(text: str) -> datetime:
     """`UTCDateTimeAttribute.deserialize`: a member's Query brings two dates per lot. Text in exactly the form
     pynamodb writes (`2026-03-01T02:00:00.000000+0000`) goes through the C parser (a sixth of the time; the same
     datetime, in `timezone.utc`); anything else, or anything it refuses, through pynamodb's own parser."""
-    if (text.__class__ is str and len(text) == 31 and text[26:] == "+0000" and text[19] == "." and text[10] == "T"
-            and text[4] == "-" and text[7] == "-" and text[13] == ":" and text[16] == ":"):
+    # (`text[4:20:3]`: the characters at 4, 7, 10, 13, 16 and 19, checked in one comparison.)
+    if text.__class__ is str and len(text) == 31 and text[4:20:3] == "--T::." and text[26:] == "+0000":
         try:
             return _from_iso(text)
         except ValueError:
             pass
     return _pynamodb_utc(text)
+
+
+_from_timestamp = datetime.fromtimestamp
+_UTC = timezone.utc
+
+
+def ttl(text: str) -> datetime:
+    """`TTLAttribute.deserialize` (`json.loads`, then the UTC datetime of that timestamp): nearly every item a
+    member's Query brings has a TTL; its whole seconds parse as `_number` parses them."""
+    return _from_timestamp(_number(text), tz=_UTC)
 
 
 def _spec(name: str, attr: Any) -> Spec:
@@ -66,6 +77,8 @@ def _spec(name: str, attr: Any) -> Spec:
         decode = _number
     elif kind.deserialize is UTCDateTimeAttribute.deserialize:
         decode = parse_utc
+    elif kind.deserialize is TTLAttribute.deserialize:
+        decode = ttl
     else:
         decode = attr.deserialize
     return (name, wire, decode) if wire is not None else (name, attr.get_value, decode)
@@ -104,8 +117,13 @@ def from_raw_data(cls: type, data: dict[str, dict[str, Any]]) -> Any:
             stored = discriminator.deserialize(discriminator.get_value(raw_kind))
     if stored is not None and not issubclass(stored, cls):
         raise ValueError(f"Cannot instantiate a {cls.__name__} from the returned class: {stored.__name__}")
-    item = object.__new__(stored or cls)
-    item.attribute_values = attribute_values(stored or cls, data)
+    return made(stored or cls, data)
+
+
+def made(target: type, data: dict[str, dict[str, Any]]) -> Any:
+    """The `target` item `from_raw_data` makes of `data` once it has read which class `data` is."""
+    item = object.__new__(target)
+    item.attribute_values = attribute_values(target, data)
     return item
 
 
@@ -131,6 +149,31 @@ def attribute_values(target: type, data: dict[str, dict[str, Any]]) -> dict[str,
                 value = wire(raw)
             values[name] = value if decode is None else decode(value)
     return values
+
+
+# ---- domain objects -------------------------------------------------------------------------------------------------
+
+def filler(cls: type, names: tuple[str, ...]) -> Callable[[Any], Any]:
+    """A maker of `cls(**dict(zip(names, values)))` from `values`. A frozen dataclass's `__init__` stores each field
+    through `object.__setattr__` (a call per field, more than a read decodes for most of them); the same instance
+    is its fields in its `__dict__`, so where `cls` is a dataclass whose generated `__init__` only stores `names`,
+    its fields in that order (no `__post_init__`, no slots, every field an `__init__` argument), the maker fills
+    the `__dict__` of a new instance in that order. Otherwise it calls `cls`."""
+    fields = dataclasses.fields(cls) if dataclasses.is_dataclass(cls) else ()
+    init = vars(cls).get("__init__")
+    plain = (tuple(f.name for f in fields) == names and all(f.init for f in fields)
+             and not hasattr(cls, "__post_init__") and "__slots__" not in vars(cls)
+             and getattr(getattr(init, "__code__", None), "co_filename", None) == "<string>")  # dataclass-made
+    if not plain:
+        return lambda values: cls(**dict(zip(names, values)))
+    new = object.__new__
+
+    def fill(values: Any) -> Any:
+        made = new(cls)
+        made.__dict__.update(zip(names, values))
+        return made
+
+    return fill
 
 
 # ---- queries ------------------------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ profile. Here:
   that is not an integer) is answered None and goes the model's way, so its errors stay the model's. (The profile
   is read as `item_codec.attribute_values`, without the object; `load_member`'s `_kind_plan` says which kind goes
   which way.)
+- `marker`: a marker's key and data the same way (its time and TTL still decoded, so that what the model refuses
+  goes the model's way and is refused there).
 
 `tests/integration/test_member_read.py` proves both against pynamodb's own path (the former `load_member`, kept
 there as the reference): the requests sent are equal byte for byte (captured at `Connection.dispatch`), pages and
@@ -35,7 +37,7 @@ from pynamodb.exceptions import QueryError
 from pynamodb.expressions.operand import Path
 
 from infra import item_codec, keys, table
-from infra.models import SiyuItem
+from infra.models import MarkerItem, SiyuItem
 from rules.ledger import Lot
 
 # Stand-ins for a call's own values while a shape's template is serialised: they are found again in the
@@ -146,6 +148,7 @@ def cut_off(as_of: datetime) -> str:
 
 _number = item_codec.number
 _date = item_codec.parse_utc
+_from_iso = datetime.fromisoformat
 _DUE_PK = table.DUE_PK
 
 
@@ -164,8 +167,19 @@ def lot(raw: dict[str, Any]) -> Lot | None:
     try:
         source = raw.get("source")
         due = raw.get(_DUE_PK)
-        values = (raw["lot_id"]["S"], int(_number(raw["earned"]["N"])), int(_number(raw["remaining"]["N"])),
-                  _date(raw["earned_at"]["S"]), _date(raw["expires_at"]["S"]),
+        # The common forms decoded in place (a plain integer without a leading zero; a date in the form pynamodb
+        # writes, `item_codec.parse_utc`'s test), anything else by the codec's decoders. A date the C parser
+        # refuses raises ValueError here, and the lot goes the model's way, which refuses it as pynamodb does.
+        earned, remaining = raw["earned"]["N"], raw["remaining"]["N"]
+        earned_at, expires_at = raw["earned_at"]["S"], raw["expires_at"]["S"]
+        values = (raw["lot_id"]["S"],
+                  int(earned) if earned.isascii() and earned.isdigit() and earned[0] != "0" else int(_number(earned)),
+                  int(remaining) if remaining.isascii() and remaining.isdigit() and remaining[0] != "0"
+                  else int(_number(remaining)),
+                  _from_iso(earned_at) if earned_at.__class__ is str and len(earned_at) == 31
+                  and earned_at[4:20:3] == "--T::." and earned_at[26:] == "+0000" else _date(earned_at),
+                  _from_iso(expires_at) if expires_at.__class__ is str and len(expires_at) == 31
+                  and expires_at[4:20:3] == "--T::." and expires_at[26:] == "+0000" else _date(expires_at),
                   None if source is None else source["S"], due is not None and due["S"] is not None)
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
@@ -176,3 +190,38 @@ def lot(raw: dict[str, Any]) -> Lot | None:
     (fields["lot_id"], fields["earned"], fields["remaining"], fields["earned_at"], fields["expires_at"],
      fields["source"], fields["listed"]) = values
     return made
+
+
+class WireMarker(NamedTuple):
+    """A marker item as `load_member` reads it: its sort key (a whole load's sweep reads the order it names), its
+    key and its data as `MarkerItem` gives them (`item.data or {}`)."""
+
+    sk: str
+    key: str
+    data: Any
+
+
+# The attributes the store writes on a marker (the model's others, and any it does not know, go the model's way).
+_MARKER_SHAPE = frozenset(("pk", "sk", "type", "key", "at", "ttl", "data"))
+_marker_data = MarkerItem.get_attributes()["data"].deserialize
+_ttl = item_codec.ttl
+
+
+def marker(raw: dict[str, Any]) -> WireMarker | None:
+    """A marker item as `load_member` reads it from a `MarkerItem`, or None when the item is not in the shape the
+    store writes (the model path then decodes it, errors and all). What it does not use (its time, its TTL) is
+    still decoded as the model decodes it, so that an item the model would refuse is left to the model."""
+    if not raw.keys() <= _MARKER_SHAPE:
+        return None
+    try:
+        at = raw["at"]["S"]
+        if not (at.__class__ is str and len(at) == 31 and at[4:20:3] == "--T::." and at[26:] == "+0000"):
+            return None
+        _from_iso(at)
+        ttl = raw.get("ttl")
+        if ttl is not None:
+            _ttl(ttl["N"])
+        data = raw.get("data")
+        return WireMarker(raw["sk"]["S"], raw["key"]["S"], (None if data is None else _marker_data(data["S"])) or {})
+    except Exception:  # noqa: BLE001 - anything unusual is the model's to read (and to refuse) as it did
+        return None

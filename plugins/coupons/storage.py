@@ -7,6 +7,7 @@ member existing. Rule-issued coupons and uses ride in the event's own transactio
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from datetime import datetime, timedelta, timezone
 
@@ -85,17 +86,28 @@ def _leaves_at(at: datetime) -> datetime:
         return datetime.max.replace(tzinfo=timezone.utc) - timedelta(days=1)
 
 
+_COUPON_FIELDS = tuple(f.name for f in dataclasses.fields(Coupon))
+# `Coupon` is a frozen dataclass: its `__init__` sets each of its 16 fields through `object.__setattr__`, which cost
+# more than reading them. The same instance is its fields in its `__dict__`, in their order: made so only while
+# `Coupon` does nothing else on construction (no `__post_init__`, no slots, the fields as read here).
+_FILL_COUPONS = (not hasattr(Coupon, "__post_init__") and "__slots__" not in vars(Coupon) and _COUPON_FIELDS == (
+    "coupon_id", "template_id", "name", "kind", "issued_at", "valid_from", "valid_until", "source", "reason",
+    "threshold_fen", "amount_fen", "discount_percent", "gift", "status", "used_at", "order_id"))
+_new = object.__new__
+
+
 def _coupon(item: CouponItem) -> Coupon:
     # Every member load reads the member's coupons: `attribute_values` by Python name is what each attribute's
     # descriptor returns, without a descriptor call per value (issue 15, engine CPU).
     v = item.attribute_values.get
-    return Coupon(
-        coupon_id=v("coupon_id"), template_id=v("template_id"), name=v("name"), kind=v("coupon_kind"),
-        issued_at=v("issued_at"), valid_from=v("valid_from"), valid_until=v("valid_until"), source=v("source"),
-        reason=v("reason"), threshold_fen=int(v("threshold_fen")), amount_fen=int(v("amount_fen")),
-        discount_percent=int(v("discount_percent")), gift=v("gift"), status=v("status"), used_at=v("used_at"),
-        order_id=v("order_id"),
-    )
+    values = (v("coupon_id"), v("template_id"), v("name"), v("coupon_kind"), v("issued_at"), v("valid_from"),
+              v("valid_until"), v("source"), v("reason"), int(v("threshold_fen")), int(v("amount_fen")),
+              int(v("discount_percent")), v("gift"), v("status"), v("used_at"), v("order_id"))
+    if not _FILL_COUPONS:
+        return Coupon(*values)
+    made = _new(Coupon)
+    made.__dict__.update(zip(_COUPON_FIELDS, values))
+    return made
 
 
 def _typed(model: type):

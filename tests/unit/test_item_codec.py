@@ -219,6 +219,10 @@ def test_the_member_querys_kept_filter_serialises_as_the_one_built_each_time(mon
     "2026-02-30T02:00:00.000000+0000", "2026-03-01T02:00:00.00000 +0000", "2026-03-01T02:00:00,000000+0000",
     "2026-03-01T02:00:00.000000+0800", "2026-03-01 02:00:00.000000+0000", "2026-03-01T02:00:00+0000", "",
     "2026-03-01T02:00:00.000000Z", "2026-03-01T02:00:00.000000+00:00", "٢٠٢٦-03-01T02:00:00.000000+0000",
+    # Each separator out of place once (the form is checked in one slice).
+    "2026/03-01T02:00:00.000000+0000", "2026-03/01T02:00:00.000000+0000", "2026-03-01x02:00:00.000000+0000",
+    "2026-03-01T02-00:00.000000+0000", "2026-03-01T02:00-00.000000+0000", "2026-03-01T02:00:00:000000+0000",
+    "2026-03-01T02:00:00.000000-0000", "20260-3-01T02:00:00.000000+0000", " 2026-03-01T02:00:00.00000+0000",
 ])
 def test_a_date_reads_as_pynamodb_reads_it_or_is_refused_as_pynamodb_refuses_it(text):
     from pynamodb.attributes import UTCDateTimeAttribute
@@ -258,3 +262,127 @@ def test_a_naive_cut_off_is_refused_as_the_ttl_attribute_refuses_it():
 
     with pytest.raises(ValueError, match="timezone-aware"):
         member_read.cut_off(datetime(2026, 3, 1))
+
+
+@pytest.mark.parametrize("text", ["0", "1767225600", "1767225600.5", "-86400", "007", "1e3", "", "later",
+                                  "99999999999999999999", "١٢٣"])
+def test_a_ttl_reads_as_the_ttl_attribute_reads_it_or_is_refused_as_it_refuses_it(text):
+    from pynamodb.attributes import TTLAttribute
+
+    try:
+        theirs = TTLAttribute().deserialize(text)
+    except Exception as refused:  # noqa: BLE001 - whatever it raises, ours raises the same
+        with pytest.raises(type(refused)) as ours:
+            item_codec.ttl(text)
+        assert str(ours.value) == str(refused)
+    else:
+        ours = item_codec.ttl(text)
+        assert ours == theirs and ours.tzinfo is theirs.tzinfo
+
+
+_NUMBERS = ["0", "7", "120", "300000000000000000000", "007", "-3", "1.5", "1E+2", "١٢", " 5"]
+_DATES = ["2026-03-01T02:00:00.000000+0000", "2026-02-30T02:00:00.000000+0000", "2026-03-01 02:00:00.000000+0000",
+          "2026-03-01T02:00:00+0000", "٢٠٢٦-03-01T02:00:00.000000+0000", "2026-03-01T02:00:00.000000+0800",
+          "2026-03-01T02:00:00.000000+00:00"]
+
+
+@pytest.mark.parametrize("field,text", [(f, n) for f in ("earned", "remaining") for n in _NUMBERS]
+                         + [(f, d) for f in ("earned_at", "expires_at") for d in _DATES])
+def test_a_lot_read_from_the_wire_is_the_lot_its_model_gives_or_goes_the_models_way(field, text):
+    from infra import dynamo_store, member_read
+
+    raw = LotItem("M#b1#m1", "LOT#1", brand_id="b1", member_id="m1", lot_id="l1", earned=9, remaining=9,
+                  earned_at=T, expires_at=T, source="points:order:o1", gsi1pk="DUE#x").serialize()
+    raw[field] = {"N" if field in ("earned", "remaining") else "S": text}
+    ours = member_read.lot(raw)
+    try:
+        theirs = dynamo_store._lot_from_item(pynamodb_way(raw))
+    except Exception:  # noqa: BLE001 - the model refuses it: so must the wire's way, which leaves it to the model
+        assert ours is None
+        return
+    if text in ("0", "7", "120", "300000000000000000000", "2026-03-01T02:00:00.000000+0000"):
+        assert ours is not None  # the common forms are read from the wire
+    if ours is not None:
+        assert ours == theirs and [type(v) for v in vars(ours).values()] == [type(v) for v in vars(theirs).values()]
+        assert ours.earned_at.tzinfo is theirs.earned_at.tzinfo and ours.expires_at.tzinfo is theirs.expires_at.tzinfo
+
+
+
+def test_a_filled_dataclass_is_the_instance_its_init_makes_and_others_are_made_by_their_init():
+    import dataclasses
+
+    @dataclasses.dataclass(frozen=True)
+    class Plain:
+        a: int
+        b: str = "x"
+        c: tuple = ()
+
+    @dataclasses.dataclass(frozen=True)
+    class Checked:
+        a: int
+        b: str = "x"
+
+        def __post_init__(self):
+            object.__setattr__(self, "b", self.b.upper())
+
+    @dataclasses.dataclass(frozen=True, init=False)
+    class OwnInit:
+        a: int
+        b: str
+
+        def __init__(self, a, b):
+            object.__setattr__(self, "a", a * 2)
+            object.__setattr__(self, "b", b)
+
+    for cls in (Plain, Checked, OwnInit):
+        names = tuple(f.name for f in dataclasses.fields(cls))
+        values = (1, "y", (2,))[:len(names)]
+        ours, theirs = item_codec.filler(cls, names)(values), cls(*values)
+        assert ours == theirs and list(vars(ours).items()) == list(vars(theirs).items())
+    # Names in another order than the fields': given by name.
+    assert item_codec.filler(Plain, ("c", "a", "b"))(((3,), 1, "z")) == Plain(1, "z", (3,))
+
+
+def test_the_member_loads_dataclasses_are_filled():
+    """The classes a member load fills are plain enough to be (else the fill would fall back, and cost again)."""
+    from infra import dynamo_store
+    from rules.ledger import PointsState
+    from rules.members import MemberProfile, MemberState
+
+    for maker, cls in ((dynamo_store._new_profile, MemberProfile), (dynamo_store._new_points, PointsState),
+                       (dynamo_store._new_state, MemberState)):
+        assert maker.__name__ == "fill", cls
+
+
+_MARK = {"pk": {"S": "M#b1#m1"}, "sk": {"S": "MARK#tiers:gift:YIN"}, "at": {"S": "2026-11-01T03:39:00.000000+0000"},
+         "key": {"S": "tiers:gift:YIN"}, "type": {"S": "marker"}, "ttl": {"N": "2108864340"}}
+
+
+@pytest.mark.parametrize("change", [
+    {}, {"data": {"S": '{"points": 3, "at": "x"}'}}, {"data": {"NULL": True}}, {"data": {"S": "null"}},
+    {"data": {"S": "{}"}}, {"data": {"S": "[1, 2]"}}, {"data": {"S": "{not json"}}, {"data": {"N": "1"}},
+    {"ttl": None}, {"ttl": {"NULL": True}}, {"ttl": {"N": "1.5"}}, {"ttl": {"N": "later"}},
+    {"ttl": {"N": "99999999999999999999"}}, {"at": None}, {"at": {"S": "2026-13-01T03:39:00.000000+0000"}},
+    {"at": {"S": "2026-11-01 03:39:00.000000+0000"}}, {"at": {"NULL": True}}, {"key": None}, {"key": {"NULL": True}},
+    {"key": {"N": "1"}}, {"gsi1pk": {"S": "DUE#x"}}, {"gsi1pk": {"N": "1"}}, {"colour": {"S": "red"}},
+])
+def test_a_marker_read_from_the_wire_is_what_its_model_gives_or_goes_the_models_way(change):
+    from infra import member_read
+    from infra.models import MarkerItem
+
+    raw = dict(_MARK)
+    for name, value in change.items():
+        if value is None:
+            del raw[name]
+        else:
+            raw[name] = value
+    ours = member_read.marker(raw)
+    try:
+        v = item_codec.made(MarkerItem, raw).attribute_values.get
+        theirs = (v("sk"), v("key"), v("data") or {})
+    except Exception:  # noqa: BLE001 - the model refuses it: the wire's way leaves it to the model
+        assert ours is None
+        return
+    if not change or "data" in change and "S" in change["data"] and change["data"]["S"] != "{not json":
+        assert ours is not None  # the store's own shapes are read from the wire
+    assert ours is None or tuple(ours) == theirs
