@@ -166,11 +166,17 @@ class Rejected:
     fingerprint: str = ""
 
 
+# What `json.dumps(value, **options)` makes with these options, without making its encoder on every call: dumps
+# itself builds `JSONEncoder(**options)` and answers its `encode(value)` (an encoder keeps nothing between calls).
+# Once per event each (issue 15, engine CPU); tests/unit/test_engine_fast_paths.py compares them with dumps.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str, allow_nan=True)
+_AS_SENT = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 def fingerprint(detail_type: str, detail: Any) -> str:
     """The event's content, canonically: the same id with another fingerprint is another event reusing the id."""
     try:
-        body = json.dumps({"detail-type": detail_type, "detail": _plain(detail)}, sort_keys=True,
-                          separators=(",", ":"), ensure_ascii=True, default=str, allow_nan=True)
+        body = _CANONICAL.encode({"detail-type": detail_type, "detail": _plain(detail)})
     except (TypeError, ValueError, RecursionError):
         body = _safe_repr((detail_type, detail))
     return hashlib.sha256(body.encode("utf-8", "backslashreplace")).hexdigest()[:32]
@@ -179,7 +185,7 @@ def fingerprint(detail_type: str, detail: Any) -> str:
 def parse(raw: Any) -> Parsed | Ignored | Rejected:
     """Turn one EventBridge event (as Lambda receives it) into a typed event, or say why not."""
     try:
-        text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str)
+        text = raw if isinstance(raw, str) else _AS_SENT.encode(raw)
     except (TypeError, ValueError, RecursionError):
         text = _safe_repr(raw)
     # Kept text must be storable: a lone surrogate ("\ud800") cannot be encoded as UTF-8.

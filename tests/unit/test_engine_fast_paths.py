@@ -428,3 +428,40 @@ def test_a_fingerprint_of_the_read_only_detail_is_the_fingerprint_of_the_detail_
     assert events.fingerprint("order.paid", detail) == expected
     if all(isinstance(k, str) for k in detail):
         assert events.fingerprint("order.paid", events._frozen(detail)) == expected
+
+
+def _circular():
+    loop: dict = {"a": 1}
+    loop["self"] = loop
+    return loop
+
+
+ENCODED = [
+    {"id": "e1", "detail-type": "order.paid", "detail": {"brandId": "b", "amountFen": 9900, "items": [{"sku": "s"}]}},
+    {"name": "百果园 会员", "emoji": "\U0001f600", "lone": "\ud800", "nan": float("nan"), "inf": float("-inf")},
+    {"when": datetime(2026, 3, 1, tzinfo=timezone.utc), "day": date(2026, 3, 1), 3: "int key", None: 1.5, True: []},
+    {"b": 1, "a": {"d": [1, 2.5, None, False], "c": "x"}},
+    ["a", ("tuple", 1)],
+    "just text",
+    {"mixed": {1: "a", "b": 2}},  # sort_keys cannot order 1 and "b": both ways raise TypeError
+    _circular(),  # both ways raise ValueError
+]
+
+
+@pytest.mark.parametrize("value", ENCODED)
+def test_the_event_text_and_its_fingerprint_are_written_as_json_dumps_writes_them(value):
+    import json
+
+    def both(ours, theirs):
+        try:
+            expected = theirs()
+        except Exception as error:  # noqa: BLE001 - the same error type, then
+            with pytest.raises(type(error)):
+                ours()
+        else:
+            assert ours() == expected
+
+    both(lambda: events._AS_SENT.encode(value), lambda: json.dumps(value, ensure_ascii=False, default=str))
+    both(lambda: events._CANONICAL.encode(value),
+         lambda: json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str,
+                            allow_nan=True))
