@@ -27,7 +27,7 @@ from rules import ids, ledger, plain
 from rules.brands import BrandConfig
 from rules.context import Decided, MemberView, RuleContext, member_view
 from rules.errors import Busy, PluginFailed, SiyuError, StoreUnavailable, WriteConflict
-from rules.events import BusinessEvent, Ignored, Rejected, SweepEvent, fingerprint, hooks, parse
+from rules.events import BusinessEvent, Ignored, Rejected, SweepEvent, fingerprint, hook_for, parse
 from rules.family import families
 from rules.ledger import PointsState, Posting
 from rules import fanout, sweeps
@@ -71,8 +71,7 @@ class Decision:
                 "inputs": fx.described_inputs(self.effect)}
 
     def describe(self) -> dict[str, Any]:
-        body = {"plugin": self.plugin, "version": self.version}
-        body.update(fx.describe(self.effect))
+        body = {"plugin": self.plugin, "version": self.version, **fx.describe(self.effect)}
         if self.suppressed:
             body["suppressed"] = self.suppressed
         return body
@@ -259,7 +258,7 @@ class Engine:
             return self._reject(Rejected(event.event_id, event.detail_type, f"unknown brand {event.brand_id!r}",
                                          "detail.brandId", None, _raw_text(raw)))
         try:
-            return self._apply(event, brand, hooks()[event.detail_type], event.member_id, raw)
+            return self._apply(event, brand, hook_for(event.detail_type), event.member_id, raw)
         except PluginFailed as failure:
             logger.warning("event %s failed in plugin %s", event.event_id, failure.plugin)
             self.store.record_problem(EventProblem(
@@ -297,7 +296,7 @@ class Engine:
                            reason="erased member" if state else "unknown member", field="detail.memberId")
         try:
             extras = self.load_extras(brand, event, state)
-            evaluation = self.evaluate(event.event_id, event.time, brand, state, hooks()[event.detail_type],
+            evaluation = self.evaluate(event.event_id, event.time, brand, state, hook_for(event.detail_type),
                                        {"event": event}, extras)
         except PluginFailed as failure:
             return Summary(event.event_id, "failed", event.detail_type, reason=failure.reason,
@@ -1010,7 +1009,9 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
             effect.check(brand=brand, now=now, member=view)
         except ValueError as refused:
             raise PluginFailed(plugin, f"{effect.kind}: {refused}") from None
-    kind = _CHECKED(effect)
+    kind = _CHECKED.known.get(type(effect), _UNKNOWN)  # `_CHECKED(effect)`, without the call once it is known
+    if kind is _UNKNOWN or effect.__class__ is not type(effect):
+        kind = _CHECKED(effect)
     if kind is fx.AwardPoints:
         if isinstance(effect.points, bool) or not isinstance(effect.points, int) or effect.points <= 0:
             raise PluginFailed(plugin, "AwardPoints.points must be a positive integer")
@@ -1137,7 +1138,9 @@ def _project(view: MemberView | None, effect: fx.Effect, now: datetime, brand: B
     """The member as the next plugin should see it, after this effect."""
     if view is None:
         return None
-    kind = _PROJECTED(effect)
+    kind = _PROJECTED.known.get(type(effect), _UNKNOWN)  # `_PROJECTED(effect)`, as in `_check`
+    if kind is _UNKNOWN or effect.__class__ is not type(effect):
+        kind = _PROJECTED(effect)
     if kind is fx.FamilyEffect:
         return effect.project(view, now)
     if kind is fx.AwardPoints:

@@ -98,6 +98,15 @@ def hooks() -> dict[str, str]:
 _HOOKS: list[Any] = []  # [the families `hooks()` was made for, what it made]
 
 
+def hook_for(detail_type: str) -> str:
+    """`hooks()[detail_type]` (KeyError for an event no one handles), without copying the table: once per event."""
+    from rules.family import families
+
+    if not _HOOKS or _HOOKS[0] is not families():
+        hooks()
+    return _HOOKS[1][detail_type]
+
+
 def _validator(detail_type: str) -> Any:
     if detail_type not in _VALIDATORS:
         # Compiled from the schema (rules/schema_check.py), not jsonschema's: importing jsonschema (with attrs and
@@ -294,7 +303,8 @@ def _plain(value: Any) -> Any:
     if kind in _SCALARS:
         return value
     if kind in _MAPPINGS:
-        return {str(k): _plain(v) for k, v in value.items()}
+        # A scalar value is its own `_plain`: kept without a call each (issue 15, engine CPU).
+        return {str(k): v if type(v) in _SCALARS else _plain(v) for k, v in value.items()}
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -343,7 +353,11 @@ def _describe(error) -> str:
 
 def _frozen(value: Any) -> Any:
     if isinstance(value, dict):
-        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
+        # Scalars (most values) are what `_frozen` answers for them: kept without a call each (issue 15).
+        return MappingProxyType({k: v if type(v) in _FINITE_OR_FLOAT else _frozen(v) for k, v in value.items()})
     if isinstance(value, list):
         return tuple(_frozen(v) for v in value)
     return value
+
+
+_FINITE_OR_FLOAT = _FINITE | {float}  # never a dict or a list: `_frozen` gives them back as they are

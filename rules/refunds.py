@@ -21,6 +21,8 @@ def owed_after(full: int, amount_fen: int, refunded_fen: int) -> int:
 
 def refunded_so_far(refunds: Mapping[str, Mapping[str, Any]]) -> tuple[int, int]:
     """(fen refunded, amount already taken back) over the refund markers of one order."""
+    if not refunds:  # most orders: no refund, and sums over nothing are 0 (without two generators)
+        return 0, 0
     return sum(r.get("fen", 0) for r in refunds.values()), sum(r.get("taken", 0) for r in refunds.values())
 
 

@@ -202,7 +202,7 @@ def test_a_listing_is_the_posting_replace_makes_with_the_lots_it_lists():
 
 
 def test_the_planner_of_an_effect_is_its_nearest_class_with_one_and_a_new_table_is_asked_afresh():
-    class Base(fx.FamilyEffect):
+    class Base:  # not an Effect: other tests walk the effect classes' subclasses
         pass
 
     class Child(Base):
