@@ -770,8 +770,10 @@ class Engine:
     def _side_writes(event_id: str, now: datetime, brand: BrandConfig, state: MemberState | None,
                      decisions: list[Decision], extras: Mapping[str, Any]) -> Iterable[Any]:
         planners = families().planners
+        known = _planner_memory(planners)
         for index, decision in enumerate(decisions):
-            planner = _planner(planners, type(decision.effect))
+            kind = type(decision.effect)
+            planner = known[kind] if kind in known else _planner(planners, kind)
             if planner is None:
                 continue
             plan = _PLAN(event_id, now, brand, state, extras, decision.plugin, index)
@@ -911,15 +913,20 @@ class Engine:
 MAX_TRANSACTION_ITEMS = 100
 
 
+def _planner_memory(planners: Mapping[type, Callable[..., Any]]) -> dict[type, Any]:
+    """{effect type: planner or None} remembered for this planners table (a new or resized table: a new memory)."""
+    memory = _PLANNERS
+    if memory[0] is not planners or memory[1] != len(planners):
+        memory[:] = [planners, len(planners), {}]
+    return memory[2]
+
+
 def _planner(planners: Mapping[type, Callable[..., Any]], kind: type) -> Callable[..., Any] | None:
     """`next((planners[k] for k in kind.__mro__ if k in planners), None)`: the planner of the nearest class in the
     effect type's MRO that has one, remembered per effect type for this planners table (every effect of every event
     asked it; issue 15, engine CPU). The answer depends only on the type and the table: a table made afresh (other
-    families in use) or changed in size starts a new memory. tests/unit/test_engine_fast_paths.py compares both."""
-    memory = _PLANNERS
-    if memory[0] is not planners or memory[1] != len(planners):
-        memory[:] = [planners, len(planners), {}]
-    known = memory[2]
+    families in use) or changed in size starts a new memory. tests/unit/test_plain_makers.py compares both."""
+    known = _planner_memory(planners)
     found = known.get(kind, _UNKNOWN)
     if found is _UNKNOWN:
         found = known[kind] = next((planners[k] for k in kind.__mro__ if k in planners), None)

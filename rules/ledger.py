@@ -408,11 +408,6 @@ def expire(state: PointsState, *, now: datetime, entry_id: str, actor: str | Non
 
 def applied(state: PointsState, posting: Posting) -> PointsState:
     """The member's points after `posting` lands (what the next plan in the same request starts from)."""
-    return _POINTS(state.balance + posting.points, _lots_after(state, posting), state.debt + posting.debt_delta)
-
-
-def _lots_after(state: PointsState, posting: Posting) -> tuple[Lot, ...]:
-    """`applied(state, posting).lots`: one lot per id, updated or added in place, new lots last."""
     lots = {lot.lot_id: lot for lot in state.lots}
     for update in posting.lot_updates:
         lot = lots.get(update.lot_id)
@@ -424,7 +419,7 @@ def _lots_after(state: PointsState, posting: Posting) -> tuple[Lot, ...]:
                                       update.earned_at or update.expires_at, update.expires_at)
     for lot in posting.new_lots:
         lots[lot.lot_id] = lot
-    return tuple(lots.values())
+    return _POINTS(state.balance + posting.points, tuple(lots.values()), state.debt + posting.debt_delta)
 
 
 def combine(postings: Iterable[Posting]) -> Posting:
@@ -471,38 +466,6 @@ def _expiry_order(lot: Lot) -> tuple[datetime, str]:
 _by_expiry = attrgetter("expires_at", "lot_id")  # `_expiry_order` in C, for sorting every lot on every event
 
 
-def _listing_unsorted(state: PointsState, posting: Posting, holding: list[Lot], fresh: set[str],
-                      wanted: dict[str, Lot], reminders_from: Iterable[datetime]) -> Posting:
-    """`listing` without `list_new`, each "first holding lot from then on" found as a least one (see there)."""
-
-    def want(lot: Lot | None) -> None:
-        if lot is not None and (lot.lot_id in fresh or not lot.listed):
-            wanted[lot.lot_id] = lot
-
-    if holding:
-        want(min(holding, key=_by_expiry))
-    held = None
-    for gone in state.lots:
-        if gone.listed and gone.remaining > 0:
-            if held is None:
-                held = {lot.lot_id for lot in holding}
-            if gone.lot_id not in held:
-                after = _expiry_order(gone)
-                want(min((lot for lot in holding if _expiry_order(lot) > after), key=_by_expiry, default=None))
-    if posting.lot_updates:
-        by_id = {lot.lot_id: lot for lot in holding}
-        for update in posting.lot_updates:
-            if update.lot_id in by_id and (update.before is None or update.before == 0):
-                wanted[update.lot_id] = by_id[update.lot_id]
-    for start in reminders_from:
-        want(min((lot for lot in holding if lot.expires_at >= start), key=_by_expiry, default=None))
-    listed = tuple(wanted.values())
-    if type(posting) is Posting:
-        return _POSTING(posting.entries, posting.new_lots, posting.lot_updates, posting.reverses, posting.debt_delta,
-                        posting.debt_before, listed)
-    return replace(posting, listed=listed)
-
-
 def listing(state: PointsState, posting: Posting, *, reminders_from: Iterable[datetime] = (),
             list_new: bool = False) -> Posting:
     """`posting` with the lots the due index must list after it (`Posting.listed`), which are:
@@ -517,16 +480,10 @@ def listing(state: PointsState, posting: Posting, *, reminders_from: Iterable[da
     A lot already listed is not written again; one listed needlessly (stored by an earlier version) is harmless.
     `list_new`: every new lot too, for a caller that cannot tell how far reminders look ahead.
     """
-    holding = [lot for lot in _lots_after(state, posting) if lot.remaining > 0]
+    after = applied(state, posting)
+    holding = sorted([lot for lot in after.lots if lot.remaining > 0], key=_by_expiry)
     fresh = {lot.lot_id for lot in posting.new_lots}
     wanted: dict[str, Lot] = {}
-    if not list_new:
-        # Without `list_new` only the first holding lot from some point on is ever asked for: the least by
-        # (expiry, id) of those past it, which the sorted list's first match is (ids are unique after `applied`),
-        # found without sorting every lot on every event (issue 15, engine CPU; tests/unit/test_plain_makers.py
-        # compares this with the sorted walk).
-        return _listing_unsorted(state, posting, holding, fresh, wanted, reminders_from)
-    holding.sort(key=_by_expiry)
 
     def want(lot: Lot | None) -> None:
         if lot is not None and (lot.lot_id in fresh or not lot.listed):

@@ -1,6 +1,7 @@
 """Which lots a posting lists in the due index (`ledger.listing`) is what the sorted walk always chose: the first
 holding lot by expiry, the next one after each listed lot a posting empties, a refilled lot, and the first one
-from each reminder's day, whatever the member holds (issue 15: it is now found without sorting every lot)."""
+from each reminder's day, whatever the member holds (issue 15: the ids of the holding lots and the lots by id are
+now made only when a posting needs them)."""
 
 from __future__ import annotations
 
