@@ -11,6 +11,7 @@ from rules.brands import BrandConfig, TierLevel
 from rules.expiry import expiry_for_brand
 from rules.ledger import Lot, PointsState
 from rules.months import local_day
+from rules import plain
 
 
 @dataclass(frozen=True)
@@ -151,23 +152,30 @@ class RuleContext:
     def for_plugin(self, params: Mapping[str, Any]) -> "RuleContext":
         # What `replace(self, params=...)` makes (no field here is init=False, no __post_init__), without its walk
         # over the fields: once per plugin per event.
-        return type(self)(self.brand, MappingProxyType(dict(params)), self.now, self.member, self.extras,
-                          self.decided)
+        make = _CONTEXT if type(self) is RuleContext else type(self)
+        return make(self.brand, MappingProxyType(dict(params)), self.now, self.member, self.extras, self.decided)
+
+
+_CONTEXT = plain.maker(RuleContext)  # RuleContext(...) with every field, in order (rules/plain.py)
 
 
 def member_view(profile, points: PointsState, markers: Mapping[str, Mapping[str, Any]],
                 holdings: Mapping[str, tuple] | None = None,
                 consents: Mapping[str, bool] | None = None, totals: Mapping[str, int] | None = None,
                 daily: Mapping[str, Mapping[date, int]] | None = None) -> MemberView:
-    return MemberView(
-        member_id=profile.member_id, channel=profile.channel, registered_at=profile.registered_at,
-        tier_code=profile.tier_code, tier_valid_until=profile.tier_valid_until, growth=profile.growth,
-        points=points, markers=markers, paid_until=profile.paid_until, birthday=profile.birthday,
-        holdings=MappingProxyType(dict(holdings or {})), tags=frozenset(profile.tags),
-        identities=frozenset(i for i in (profile.openid_hash, profile.unionid_hash) if i),
-        consents=MappingProxyType(dict(consents or {})), totals=MappingProxyType(dict(totals or {})),
-        daily=MappingProxyType({name: MappingProxyType(dict(days)) for name, days in (daily or {}).items()}),
+    # Every field, in MemberView's order (`_VIEW`: the class itself, or its plain maker).
+    return _VIEW(
+        profile.member_id, profile.channel, profile.registered_at, profile.tier_code, profile.tier_valid_until,
+        profile.growth, points, markers, profile.paid_until, profile.birthday,
+        MappingProxyType(dict(holdings or {})), frozenset(profile.tags),
+        frozenset(i for i in (profile.openid_hash, profile.unionid_hash) if i),
+        MappingProxyType(dict(consents or {})), MappingProxyType(dict(totals or {})),
+        MappingProxyType({name: MappingProxyType(dict(days)) for name, days in (daily or {}).items()}),
     )
+
+
+# `MemberView(...)` without the frozen dataclass's sixteen `object.__setattr__` calls: once per event (rules/plain.py).
+_VIEW = plain.maker(MemberView)
 
 
 def with_lot(view: MemberView, lot: Lot, points: int) -> MemberView:

@@ -188,9 +188,14 @@ class BrandEmit(Emit, BrandEffect):
 
 def describe(effect: Effect) -> dict[str, Any]:
     """A JSON-ready view of an effect, for summaries, explanations and dry runs."""
-    body: dict[str, Any] = {"effect": effect.kind, "rule": effect.rule, "inputs": _jsonable(effect.inputs)}
+    inputs = effect.inputs
+    if type(inputs) is dict:  # `_jsonable(inputs)` for the usual plain dict, without the call (issue 15)
+        inputs = {str(k): v if type(v) in _PLAIN else _jsonable(v) for k, v in inputs.items()}
+    else:
+        inputs = _jsonable(inputs)
+    body: dict[str, Any] = {"effect": effect.kind, "rule": effect.rule, "inputs": inputs}
     for name, value in vars(effect).items():
-        if name not in ("rule", "inputs"):
+        if name != "rule" and name != "inputs":
             body[name] = value if type(value) in _PLAIN else _jsonable(value)
     return body
 

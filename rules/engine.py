@@ -23,11 +23,11 @@ from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from rules import consent, daily_totals, effects as fx
-from rules import ids, ledger
+from rules import ids, ledger, plain
 from rules.brands import BrandConfig
 from rules.context import Decided, MemberView, RuleContext, member_view
 from rules.errors import Busy, PluginFailed, SiyuError, StoreUnavailable, WriteConflict
-from rules.events import BusinessEvent, Ignored, Rejected, SweepEvent, fingerprint, hooks, parse
+from rules.events import BusinessEvent, Ignored, Rejected, SweepEvent, fingerprint, hook_for, parse
 from rules.family import families
 from rules.ledger import PointsState, Posting
 from rules import fanout, sweeps
@@ -71,11 +71,19 @@ class Decision:
                 "inputs": fx.described_inputs(self.effect)}
 
     def describe(self) -> dict[str, Any]:
-        body = {"plugin": self.plugin, "version": self.version}
-        body.update(fx.describe(self.effect))
+        body = {"plugin": self.plugin, "version": self.version, **fx.describe(self.effect)}
         if self.suppressed:
             body["suppressed"] = self.suppressed
         return body
+
+
+# `Decision(plugin, version, effect, None)` and `Decided(plugin, version, effect)` without their frozen dataclasses'
+# per-field `object.__setattr__`: one of each per effect of every event (rules/plain.py).
+_DECISION = plain.maker(Decision)
+_DECIDED = plain.maker(Decided)
+# Likewise the event's record and member change (once per event), each side write's plan and each follow-up.
+_RECORD = plain.maker(EventRecord)
+_CHANGE = plain.maker(MemberChange)
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,11 @@ class Plan:
     extras: Mapping[str, Any]
     plugin: str
     index: int
+
+
+_EVALUATION = plain.maker(Evaluation)
+_PLAN = plain.maker(Plan)
+_FOLLOW_UP = plain.maker(FollowUp)
 
 
 @dataclass
@@ -245,7 +258,7 @@ class Engine:
             return self._reject(Rejected(event.event_id, event.detail_type, f"unknown brand {event.brand_id!r}",
                                          "detail.brandId", None, _raw_text(raw)))
         try:
-            return self._apply(event, brand, hooks()[event.detail_type], event.member_id, raw)
+            return self._apply(event, brand, hook_for(event.detail_type), event.member_id, raw)
         except PluginFailed as failure:
             logger.warning("event %s failed in plugin %s", event.event_id, failure.plugin)
             self.store.record_problem(EventProblem(
@@ -283,7 +296,7 @@ class Engine:
                            reason="erased member" if state else "unknown member", field="detail.memberId")
         try:
             extras = self.load_extras(brand, event, state)
-            evaluation = self.evaluate(event.event_id, event.time, brand, state, hooks()[event.detail_type],
+            evaluation = self.evaluate(event.event_id, event.time, brand, state, hook_for(event.detail_type),
                                        {"event": event}, extras)
         except PluginFailed as failure:
             return Summary(event.event_id, "failed", event.detail_type, reason=failure.reason,
@@ -631,13 +644,12 @@ class Engine:
             return Summary(event_id, "applied", detail_type)
         print_ = fingerprint(detail_type, event.detail) if isinstance(event, BusinessEvent) else None
         described = [(d, d.describe()) for d in evaluation.decisions]  # once: the record and the activity share it
-        record = EventRecord(event_id=event_id, brand_id=brand.brand_id, detail_type=detail_type,
-                             at=event.time, effects=tuple(text for _, text in described),
-                             follow_ups=tuple(f.as_dict() for f in evaluation.follow_ups),
-                             member_effects=tuple(text for d, text in described
-                                                  if not isinstance(d.effect, fx.BrandEffect)),
-                             fingerprint=print_, member_id=member_id,
-                             amount_fen=_amount_of(event))
+        # EventRecord(event_id=, brand_id=, detail_type=, at=, effects=, follow_ups=, member_effects=, fingerprint=,
+        # member_id=, amount_fen=): every field, in order (rules/plain.py).
+        record = _RECORD(event_id, brand.brand_id, detail_type, event.time, tuple(text for _, text in described),
+                         tuple(f.as_dict() for f in evaluation.follow_ups),
+                         tuple(text for d, text in described if not isinstance(d.effect, fx.BrandEffect)),
+                         print_, member_id, _amount_of(event))
         try:
             self.store.commit_event(record, self._due_floor(brand.brand_id, evaluation.change), evaluation.side)
         except OrderAlreadyOpened as opened:
@@ -740,8 +752,8 @@ class Engine:
                 # Checked and projected inside the guard too: a malformed effect fails the event by name.
                 for effect in produced:
                     _check(info.name, effect, brand, now, view)
-                    decisions.append(Decision(info.name, info.version, effect))
-                    decided.append(Decided(info.name, info.version, effect))
+                    decisions.append(_DECISION(info.name, info.version, effect, None))
+                    decided.append(_DECIDED(info.name, info.version, effect))
                     view = _project(view, effect, now, brand)
             except PluginFailed:
                 raise
@@ -752,17 +764,19 @@ class Engine:
         side = tuple(self._side_writes(event_id, now, brand, state, decisions, extras))
         _check_size(change, decisions, side)
         follow_ups = tuple(self._follow_ups(event_id, brand, state, decisions, now))
-        return Evaluation(tuple(decisions), change, follow_ups, side)
+        return _EVALUATION(tuple(decisions), change, follow_ups, side)
 
     @staticmethod
     def _side_writes(event_id: str, now: datetime, brand: BrandConfig, state: MemberState | None,
                      decisions: list[Decision], extras: Mapping[str, Any]) -> Iterable[Any]:
         planners = families().planners
+        known = _planner_memory(planners)
         for index, decision in enumerate(decisions):
-            planner = next((planners[k] for k in type(decision.effect).__mro__ if k in planners), None)
+            kind = type(decision.effect)
+            planner = known[kind] if kind in known else _planner(planners, kind)
             if planner is None:
                 continue
-            plan = Plan(event_id, now, brand, state, extras, decision.plugin, index)
+            plan = _PLAN(event_id, now, brand, state, extras, decision.plugin, index)
             try:
                 yield from planner(decision.effect, plan)
             except (SiyuError, ValueError) as refused:
@@ -807,9 +821,9 @@ class Engine:
             posting = self._lots_listed(now, brand, state.points, posting or Posting(entries=()), sweeping)
             if not posting.entries and not posting.listed:
                 posting = None
-        return MemberChange(profile=profile, expected_version=state.version, posting=posting,
-                            standing=standing, markers=tuple(markers), totals=totals, orders=state.orders,
-                            daily=daily)
+        # MemberChange(profile=, expected_version=, posting=, standing=, markers=, totals=, daily=, due_floor=None,
+        # orders=): every field, in order (rules/plain.py).
+        return _CHANGE(profile, state.version, posting, standing, tuple(markers), totals, daily, None, state.orders)
 
     def _lots_listed(self, now: datetime, brand: BrandConfig, points: PointsState, posting: Posting,
                      sweeping: bool) -> Posting:
@@ -863,8 +877,8 @@ class Engine:
                 # Effects that announce themselves (a rule's coupon: coupon.issued), whichever plugin returned them.
                 detail_type, detail = announced
                 follow_id = hashlib.sha256(f"{event_id}|{decision.plugin}|{detail_type}|{index}".encode()).hexdigest()[:32]
-                yield FollowUp(follow_id, detail_type, now,
-                               {**detail, "id": follow_id, "brandId": brand.brand_id, "causedBy": event_id})
+                yield _FOLLOW_UP(follow_id, detail_type, now,
+                                 {**detail, "id": follow_id, "brandId": brand.brand_id, "causedBy": event_id})
                 continue
             if not isinstance(effect, fx.Emit) or decision.suppressed:
                 continue
@@ -872,7 +886,7 @@ class Engine:
             detail = {**effect.detail, "id": follow_id, "brandId": brand.brand_id, "causedBy": event_id}
             if state is not None and not isinstance(effect, fx.BrandEffect):
                 detail.setdefault("memberId", state.profile.member_id)
-            yield FollowUp(follow_id, effect.detail_type, now, detail)
+            yield _FOLLOW_UP(follow_id, effect.detail_type, now, detail)
 
     def _publish(self, follow_ups: Sequence[FollowUp]) -> None:
         if follow_ups and self.bus is not None:
@@ -897,6 +911,29 @@ class Engine:
 
 
 MAX_TRANSACTION_ITEMS = 100
+
+
+def _planner_memory(planners: Mapping[type, Callable[..., Any]]) -> dict[type, Any]:
+    """{effect type: planner or None} remembered for this planners table (a new or resized table: a new memory)."""
+    memory = _PLANNERS
+    if memory[0] is not planners or memory[1] != len(planners):
+        memory[:] = [planners, len(planners), {}]
+    return memory[2]
+
+
+def _planner(planners: Mapping[type, Callable[..., Any]], kind: type) -> Callable[..., Any] | None:
+    """`next((planners[k] for k in kind.__mro__ if k in planners), None)`: the planner of the nearest class in the
+    effect type's MRO that has one, remembered per effect type for this planners table (every effect of every event
+    asked it; issue 15, engine CPU). The answer depends only on the type and the table: a table made afresh (other
+    families in use) or changed in size starts a new memory. tests/unit/test_plain_makers.py compares both."""
+    known = _planner_memory(planners)
+    found = known.get(kind, _UNKNOWN)
+    if found is _UNKNOWN:
+        found = known[kind] = next((planners[k] for k in kind.__mro__ if k in planners), None)
+    return found
+
+
+_PLANNERS: list[Any] = [None, 0, {}]  # [the planners table, its size, {effect type: planner or None}]
 
 
 def _gate(decision: Decision, state: MemberState | None) -> Decision:
@@ -979,7 +1016,9 @@ def _check(plugin: str, effect: Any, brand: BrandConfig, now: datetime, view: Me
             effect.check(brand=brand, now=now, member=view)
         except ValueError as refused:
             raise PluginFailed(plugin, f"{effect.kind}: {refused}") from None
-    kind = _CHECKED(effect)
+    kind = _CHECKED.known.get(type(effect), _UNKNOWN)  # `_CHECKED(effect)`, without the call once it is known
+    if kind is _UNKNOWN or effect.__class__ is not type(effect):
+        kind = _CHECKED(effect)
     if kind is fx.AwardPoints:
         if isinstance(effect.points, bool) or not isinstance(effect.points, int) or effect.points <= 0:
             raise PluginFailed(plugin, "AwardPoints.points must be a positive integer")
@@ -1106,7 +1145,9 @@ def _project(view: MemberView | None, effect: fx.Effect, now: datetime, brand: B
     """The member as the next plugin should see it, after this effect."""
     if view is None:
         return None
-    kind = _PROJECTED(effect)
+    kind = _PROJECTED.known.get(type(effect), _UNKNOWN)  # `_PROJECTED(effect)`, as in `_check`
+    if kind is _UNKNOWN or effect.__class__ is not type(effect):
+        kind = _PROJECTED(effect)
     if kind is fx.FamilyEffect:
         return effect.project(view, now)
     if kind is fx.AwardPoints:
@@ -1148,13 +1189,17 @@ def _earned(points: PointsState, effect: fx.AwardPoints, now: datetime) -> Point
         ids = {lot.lot_id for lot in points.lots}
         if len(ids) == len(points.lots) and lot_id not in ids:
             repaid = min(effect.points, points.debt)
-            lot = ledger.Lot(lot_id=lot_id, earned=effect.points, remaining=effect.points - repaid, earned_at=now,
-                             expires_at=effect.expires_at, source=effect.source)
-            return PointsState(points.balance + effect.points - repaid, points.lots + (lot,), points.debt - repaid)
+            # Lot(lot_id=, earned=, remaining=, earned_at=, expires_at=, source=) and PointsState(...), every field
+            # given in order (rules/plain.py).
+            lot = _NEW_LOT(lot_id, effect.points, effect.points - repaid, now, effect.expires_at, effect.source, False)
+            return _POINTS_STATE(points.balance + effect.points - repaid, points.lots + (lot,), points.debt - repaid)
     earned = ledger.earn(points, points=effect.points, now=now, expires_at=effect.expires_at, entry_id=lot_id,
                          source=effect.source)
     return ledger.applied(points, earned)
 
+
+_NEW_LOT = plain.maker(ledger.Lot)
+_POINTS_STATE = plain.maker(PointsState)
 
 MAX_KEPT_BYTES = 350_000  # a DynamoDB item holds 400 KB; EventBridge never delivers more than 256 KB
 

@@ -98,6 +98,15 @@ def hooks() -> dict[str, str]:
 _HOOKS: list[Any] = []  # [the families `hooks()` was made for, what it made]
 
 
+def hook_for(detail_type: str) -> str:
+    """`hooks()[detail_type]` (KeyError for an event no one handles), without copying the table: once per event."""
+    from rules.family import families
+
+    if not _HOOKS or _HOOKS[0] is not families():
+        hooks()
+    return _HOOKS[1][detail_type]
+
+
 def _validator(detail_type: str) -> Any:
     if detail_type not in _VALIDATORS:
         # Compiled from the schema (rules/schema_check.py), not jsonschema's: importing jsonschema (with attrs and
@@ -166,11 +175,17 @@ class Rejected:
     fingerprint: str = ""
 
 
+# What `json.dumps(value, **options)` makes with these options, without making its encoder on every call: dumps
+# itself builds `JSONEncoder(**options)` and answers its `encode(value)` (an encoder keeps nothing between calls).
+# Once per event each (issue 15, engine CPU); tests/unit/test_engine_fast_paths.py compares them with dumps.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str, allow_nan=True)
+_AS_SENT = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 def fingerprint(detail_type: str, detail: Any) -> str:
     """The event's content, canonically: the same id with another fingerprint is another event reusing the id."""
     try:
-        body = json.dumps({"detail-type": detail_type, "detail": _plain(detail)}, sort_keys=True,
-                          separators=(",", ":"), ensure_ascii=True, default=str, allow_nan=True)
+        body = _CANONICAL.encode({"detail-type": detail_type, "detail": _plain(detail)})
     except (TypeError, ValueError, RecursionError):
         body = _safe_repr((detail_type, detail))
     return hashlib.sha256(body.encode("utf-8", "backslashreplace")).hexdigest()[:32]
@@ -179,7 +194,7 @@ def fingerprint(detail_type: str, detail: Any) -> str:
 def parse(raw: Any) -> Parsed | Ignored | Rejected:
     """Turn one EventBridge event (as Lambda receives it) into a typed event, or say why not."""
     try:
-        text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str)
+        text = raw if isinstance(raw, str) else _AS_SENT.encode(raw)
     except (TypeError, ValueError, RecursionError):
         text = _safe_repr(raw)
     # Kept text must be storable: a lone surrogate ("\ud800") cannot be encoded as UTF-8.
@@ -288,7 +303,8 @@ def _plain(value: Any) -> Any:
     if kind in _SCALARS:
         return value
     if kind in _MAPPINGS:
-        return {str(k): _plain(v) for k, v in value.items()}
+        # A scalar value is its own `_plain`: kept without a call each (issue 15, engine CPU).
+        return {str(k): v if type(v) in _SCALARS else _plain(v) for k, v in value.items()}
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -337,7 +353,11 @@ def _describe(error) -> str:
 
 def _frozen(value: Any) -> Any:
     if isinstance(value, dict):
-        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
+        # Scalars (most values) are what `_frozen` answers for them: kept without a call each (issue 15).
+        return MappingProxyType({k: v if type(v) in _FINITE_OR_FLOAT else _frozen(v) for k, v in value.items()})
     if isinstance(value, list):
         return tuple(_frozen(v) for v in value)
     return value
+
+
+_FINITE_OR_FLOAT = _FINITE | {float}  # never a dict or a list: `_frozen` gives them back as they are

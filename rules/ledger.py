@@ -19,6 +19,7 @@ from enum import Enum
 from operator import attrgetter
 from typing import Any, Iterable, Mapping
 
+from rules import plain
 from rules.errors import EntryNotReversible, InsufficientPoints, InvalidInput, PointsDebtOutstanding, TooManyLots
 
 # A TransactWriteItems holds at most 100 items; a posting also writes its entries, the member and a record or two.
@@ -161,6 +162,13 @@ class PointsState:
         return next((lot for lot in self.lots if lot.lot_id == lot_id), None)
 
 
+# The classes the planners make on every event, as makers taking every field in order (rules/plain.py).
+_LOT = plain.maker(Lot)
+_ALLOCATION = plain.maker(Allocation)
+_POSTING = plain.maker(Posting)
+_POINTS = plain.maker(PointsState)
+
+
 def _positive(points: int, field_name: str = "points") -> None:
     if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
         raise InvalidInput(field_name, "invalid.positive_points")
@@ -186,21 +194,21 @@ def earn(
     if expires_at <= now:
         raise InvalidInput("expiresAt", "invalid.expiry_after_earning")
     repaid = min(points, state.debt)
-    lot = Lot(lot_id=entry_id, earned=points, remaining=points - repaid, earned_at=now, expires_at=expires_at,
-              source=source)
+    # Every field given, in order (rules/plain.py): the objects the keyword calls made, without their setattrs.
+    lot = _LOT(entry_id, points, points - repaid, now, expires_at, source, False)
     entry = Entry(
         entry_id=entry_id,
         at=now,
         kind=kind,
         points=points,
-        allocations=(Allocation(lot.lot_id, expires_at, points),),
+        allocations=(_ALLOCATION(entry_id, expires_at, points),),
         reason=reason,
         actor=actor,
         event_id=event_id,
         explanation=explanation,
     )
     if not repaid:
-        return Posting(entries=(entry,), new_lots=(lot,))
+        return _POSTING((entry,), (lot,), (), None, 0, 0, None)
     repayment = Entry(entry_id=f"{entry_id}-r", at=now, kind=EntryKind.REPAY, points=-repaid,
                       allocations=(Allocation(lot.lot_id, expires_at, -repaid),),
                       reason=f"repays {repaid} points owed", actor=actor, event_id=event_id)
@@ -411,7 +419,7 @@ def applied(state: PointsState, posting: Posting) -> PointsState:
                                       update.earned_at or update.expires_at, update.expires_at)
     for lot in posting.new_lots:
         lots[lot.lot_id] = lot
-    return PointsState(state.balance + posting.points, tuple(lots.values()), state.debt + posting.debt_delta)
+    return _POINTS(state.balance + posting.points, tuple(lots.values()), state.debt + posting.debt_delta)
 
 
 def combine(postings: Iterable[Posting]) -> Posting:
@@ -474,7 +482,6 @@ def listing(state: PointsState, posting: Posting, *, reminders_from: Iterable[da
     """
     after = applied(state, posting)
     holding = sorted([lot for lot in after.lots if lot.remaining > 0], key=_by_expiry)
-    held = {lot.lot_id for lot in holding}
     fresh = {lot.lot_id for lot in posting.new_lots}
     wanted: dict[str, Lot] = {}
 
@@ -488,13 +495,22 @@ def listing(state: PointsState, posting: Posting, *, reminders_from: Iterable[da
         for lot in holding:
             if lot.lot_id in fresh:
                 want(lot)
+    held = None  # the holding lots' ids, made only when a listed lot may have been emptied (issue 15, engine CPU)
     for gone in state.lots:
-        if gone.listed and gone.remaining > 0 and gone.lot_id not in held:
-            want(next((lot for lot in holding if _expiry_order(lot) > _expiry_order(gone)), None))
-    by_id = {lot.lot_id: lot for lot in holding}
-    for update in posting.lot_updates:
-        if update.lot_id in by_id and (update.before is None or update.before == 0):
-            wanted[update.lot_id] = by_id[update.lot_id]
+        if gone.listed and gone.remaining > 0:
+            if held is None:
+                held = {lot.lot_id for lot in holding}
+            if gone.lot_id not in held:
+                want(next((lot for lot in holding if _expiry_order(lot) > _expiry_order(gone)), None))
+    if posting.lot_updates:
+        by_id = {lot.lot_id: lot for lot in holding}
+        for update in posting.lot_updates:
+            if update.lot_id in by_id and (update.before is None or update.before == 0):
+                wanted[update.lot_id] = by_id[update.lot_id]
     for start in reminders_from:
         want(next((lot for lot in holding if lot.expires_at >= start), None))
-    return replace(posting, listed=tuple(wanted.values()))
+    listed = tuple(wanted.values())
+    if type(posting) is Posting:  # what replace() makes of a Posting, every other field as it was
+        return _POSTING(posting.entries, posting.new_lots, posting.lot_updates, posting.reverses, posting.debt_delta,
+                        posting.debt_before, listed)
+    return replace(posting, listed=listed)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import operator
 import os
 import threading
 from typing import Any, Callable, Iterable, Mapping
@@ -196,7 +197,7 @@ class PluginRegistry:
     def ordered(self, names: Iterable[str]) -> list[PluginInfo]:
         """The given plugins (unknown names skipped) in evaluation order."""
         known = [self.infos[n] for n in names if n in self.infos]
-        return sorted(known, key=lambda info: (info.order, info.name))
+        return sorted(known, key=_ORDER)
 
     def call(self, plugin_name: str, hook_name: str, **kwargs: Any) -> list[Any]:
         """Call one plugin's implementation of a hook, through pluggy (so tracing and wrappers still apply).
@@ -262,6 +263,9 @@ class PluginRegistry:
         for where, problem in (check(filled) if check else ()):
             raise InvalidInput(f"plugins.{plugin_name}.params.{where}", "invalid.plugin_params", detail=problem)
         return filled
+
+
+_ORDER = operator.attrgetter("order", "name")  # (info.order, info.name), in C: the plugins' evaluation order
 
 
 def _direct(caller: Any) -> Callable[..., list[Any]] | None:

@@ -21,6 +21,8 @@ def owed_after(full: int, amount_fen: int, refunded_fen: int) -> int:
 
 def refunded_so_far(refunds: Mapping[str, Mapping[str, Any]]) -> tuple[int, int]:
     """(fen refunded, amount already taken back) over the refund markers of one order."""
+    if not refunds:  # most orders: no refund, and sums over nothing are 0 (without two generators)
+        return 0, 0
     return sum(r.get("fen", 0) for r in refunds.values()), sum(r.get("taken", 0) for r in refunds.values())
 
 
@@ -81,10 +83,11 @@ def scaled_down(amount: int, *rates: Fraction, per: int = 100) -> int:
     denominator 1 multiplies as its numerator does (int or float `amount` alike), and floor division of that by
     `per` is what the Fraction's floor division gives (tests/unit/test_engine_fast_paths.py compares the two)."""
     value: Any = amount
-    if all(rate.denominator == 1 for rate in rates):
-        for rate in rates:
-            value = value * rate.numerator
-    else:
-        for rate in rates:
-            value = value * rate
+    for rate in rates:  # `all(rate.denominator == 1 ...)`, without a generator: once or twice per order
+        if rate.denominator != 1:
+            for rate in rates:
+                value = value * rate
+            return int(value // per)
+    for rate in rates:
+        value = value * rate.numerator
     return int(value // per)

@@ -77,10 +77,11 @@ def siyu_order_paid(event, context):
         # plugin runs after this one and the sweep may not have run yet).
         tier = context.tier_in_force()
         multiplier = exact(params["tierMultipliers"].get(tier.code, tier.benefits.get("pointsMultiplier", 1)))
-        anniversary = is_anniversary(context)
+        today = context.local_date()  # once, for both the anniversary and the birthday
+        anniversary = is_anniversary(context, today)
         if anniversary:
             multiplier *= exact(params["anniversaryMultiplier"])
-        birthday = is_birthday(context)
+        birthday = is_birthday(context, today)
         if birthday:
             multiplier *= exact(params["birthdayMultiplier"])
         paid = context.member.is_paid_member(context.now)
@@ -172,16 +173,17 @@ def order_source(order_id) -> str:
     return f"{NAME}:order:{order_id}"
 
 
-def is_anniversary(context) -> bool:
-    """Today (brand-local) is the day the member joined, one or more years on."""
-    joined, today = context.local_date(context.member.registered_at), context.local_date()
+def is_anniversary(context, today=None) -> bool:
+    """Today (brand-local; `today` when the caller has it already) is the day the member joined, a year or more on."""
+    joined, today = context.local_date(context.member.registered_at), today or context.local_date()
     return today.year > joined.year and (today.month, today.day) == (joined.month, joined.day)
 
 
-def is_birthday(context) -> bool:
-    """Today (brand-local) is the member's birthday (a "--MM-DD" month and day, as members give it)."""
+def is_birthday(context, today=None) -> bool:
+    """Today (brand-local; `today` when the caller has it already) is the member's birthday (a "--MM-DD" month and
+    day, as members give it)."""
     birthday = context.member.birthday
-    today = context.local_date()
+    today = today or context.local_date()
     return bool(birthday) and birthday == f"--{today.month:02d}-{today.day:02d}"
 
 

@@ -15,6 +15,7 @@ from types import MappingProxyType
 import pluggy
 import pytest
 
+from rules import effects as fx
 from rules import engine, events, family, ids
 from rules.context import MemberView
 from rules.hookspecs import hookimpl
@@ -428,3 +429,153 @@ def test_a_fingerprint_of_the_read_only_detail_is_the_fingerprint_of_the_detail_
     assert events.fingerprint("order.paid", detail) == expected
     if all(isinstance(k, str) for k in detail):
         assert events.fingerprint("order.paid", events._frozen(detail)) == expected
+
+
+def _circular():
+    loop: dict = {"a": 1}
+    loop["self"] = loop
+    return loop
+
+
+ENCODED = [
+    {"id": "e1", "detail-type": "order.paid", "detail": {"brandId": "b", "amountFen": 9900, "items": [{"sku": "s"}]}},
+    {"name": "百果园 会员", "emoji": "\U0001f600", "lone": "\ud800", "nan": float("nan"), "inf": float("-inf")},
+    {"when": datetime(2026, 3, 1, tzinfo=timezone.utc), "day": date(2026, 3, 1), 3: "int key", None: 1.5, True: []},
+    {"b": 1, "a": {"d": [1, 2.5, None, False], "c": "x"}},
+    ["a", ("tuple", 1)],
+    "just text",
+    {"mixed": {1: "a", "b": 2}},  # sort_keys cannot order 1 and "b": both ways raise TypeError
+    _circular(),  # both ways raise ValueError
+]
+
+
+@pytest.mark.parametrize("value", ENCODED)
+def test_the_event_text_and_its_fingerprint_are_written_as_json_dumps_writes_them(value):
+    import json
+
+    def both(ours, theirs):
+        try:
+            expected = theirs()
+        except Exception as error:  # noqa: BLE001 - the same error type, then
+            with pytest.raises(type(error)):
+                ours()
+        else:
+            assert ours() == expected
+
+    both(lambda: events._AS_SENT.encode(value), lambda: json.dumps(value, ensure_ascii=False, default=str))
+    both(lambda: events._CANONICAL.encode(value),
+         lambda: json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str,
+                            allow_nan=True))
+
+
+def test_an_events_hook_is_the_one_the_hook_table_names():
+    table = events.hooks()
+    for detail_type, hook in table.items():
+        assert events.hook_for(detail_type) == hook
+    with pytest.raises(KeyError):
+        events.hook_for("no.such_event")
+
+
+class _Text(str):
+    pass
+
+
+DETAILS = [
+    {"brandId": "b", "amountFen": 9900, "rate": 1.5, "paid": True, "note": None},
+    {"items": [{"sku": "s1", "amountFen": 100}, {"sku": "s2", "tags": ["a", {"b": 1.0}]}], "x": {"y": {"z": 1}}},
+    {"odd": _Text("a str subclass"), 3: "int key", "t": (1, [2])},
+    MappingProxyType({"inner": MappingProxyType({"a": 1}), "list": [1, 2]}),
+]
+
+
+def _old_frozen(value):
+    if isinstance(value, dict):
+        return MappingProxyType({k: _old_frozen(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_old_frozen(v) for v in value)
+    return value
+
+
+def _old_plain(value):
+    kind = type(value)
+    if kind in events._SCALARS:
+        return value
+    if kind in events._MAPPINGS:
+        return {str(k): _old_plain(v) for k, v in value.items()}
+    if isinstance(value, events.Mapping):
+        return {str(k): _old_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_old_plain(v) for v in value]
+    return value
+
+
+def _same(a, b):
+    """Equal, and of the same types all the way down (a tuple is not a list, a read-only view not a dict)."""
+    assert type(a) is type(b)
+    if isinstance(a, (dict, MappingProxyType)):
+        assert list(a.keys()) == list(b.keys())
+        assert [type(k) for k in a] == [type(k) for k in b]
+        for key in a:
+            _same(a[key], b[key])
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            _same(x, y)
+    else:
+        assert a == b or (a != a and b != b)
+
+
+@pytest.mark.parametrize("detail", DETAILS)
+def test_a_detail_is_frozen_and_made_plain_as_the_recursive_walk_did(detail):
+    _same(events._frozen(detail), _old_frozen(detail))
+    _same(events._plain(detail), _old_plain(detail))
+
+
+def test_plugins_are_ordered_by_their_order_then_their_name():
+    registry = PluginRegistry()
+    for name, order in (("b", 20), ("a", 20), ("c", 10), ("d", 30)):
+        def info(name=name, order=order):
+            return PluginInfo(name, "1.0", order=order)
+        module = types.ModuleType(f"ordered_{name}")
+        module.siyu_plugin_info = hookimpl(info)
+        registry.register(module)
+    names = ["d", "a", "b", "c", "missing"]
+    expected = sorted([registry.infos[n] for n in names if n in registry.infos],
+                      key=lambda info: (info.order, info.name))
+    assert registry.ordered(names) == expected
+    assert [info.name for info in registry.ordered(names)] == ["c", "a", "b", "d"]
+
+
+def _old_describe(effect):
+    from rules.effects import _jsonable
+
+    body = {"effect": effect.kind, "rule": effect.rule, "inputs": _jsonable(effect.inputs)}
+    for name, value in vars(effect).items():
+        if name not in ("rule", "inputs"):
+            body[name] = value if type(value) in {str, int, float, bool, type(None)} else _jsonable(value)
+    return body
+
+
+NOW_ = datetime(2026, 3, 1, 8, tzinfo=timezone.utc)
+DESCRIBED = [
+    fx.AwardPoints(points=12, expires_at=NOW_, reason="order o1", rule="r", inputs={"orderId": "o1", "m": "1.5"},
+                   source="points:order:o1"),
+    fx.Once(key="points:order:o1", rule="r", inputs={"orderId": "o1"}, data={"points": 1}, due_at=NOW_),
+    fx.Emit(detail_type="tier.changed", rule="r", inputs=MappingProxyType({"from": "PU", 2: date(2026, 1, 1)}),
+            detail={"from": "PU", "to": "YIN"}),
+    fx.AddGrowth(growth=5, rule="r", inputs={"nested": {"when": NOW_}, "list": [1, NOW_], "set": frozenset({1})}),
+    fx.SetTier(code="YIN", valid_until=None, rule="r"),
+    fx.Note(message="why not", rule="r", inputs={_Text("k"): _Text("v")}),
+]
+
+
+@pytest.mark.parametrize("effect", DESCRIBED)
+def test_an_effect_is_described_as_before_key_for_key(effect):
+    ours = fx.describe(effect)
+    theirs = _old_describe(effect)
+    assert ours == theirs and list(ours) == list(theirs)
+    _same(ours, theirs)
+    decision = engine.Decision("points", "1.0", effect, suppressed="no consent")
+    described = decision.describe()
+    assert list(described) == ["plugin", "version", *theirs, "suppressed"]
+    assert described == {"plugin": "points", "version": "1.0", **theirs, "suppressed": "no consent"}
