@@ -47,6 +47,8 @@ class Transaction:
         item should carry (the same whichever effect gives them)."""
         key = (item.pk, item.sk)
         for index, (role, existing, actions, condition) in enumerate(self._updates):
+            if existing.__class__ is Written:  # an update made whole by its writer: never one of these
+                continue
             if (existing.pk, existing.sk) == key and getattr(existing, "_siyu_deltas", None) is not None:
                 for name, delta in deltas.items():
                     before = existing._siyu_deltas.get(name)
@@ -63,10 +65,13 @@ class Transaction:
     def delete(self, role: str, item: SiyuItem, condition: Any = None) -> None:
         self._deletes.append((role, item, condition))
 
-    def put(self, role: str, item: SiyuItem, condition: Any, return_old: bool = False) -> None:
+    def put(self, role: str, item: SiyuItem | Written, condition: Any, return_old: bool = False) -> None:
+        """A Put of a model item, or of an item already in its wire form (`Written`)."""
         self._puts.append((role, item, condition, "ALL_OLD" if return_old else None))
 
-    def update(self, role: str, item: SiyuItem, actions: list, condition: Any) -> None:
+    def update(self, role: str, item: SiyuItem | Written, actions: list | None, condition: Any) -> None:
+        """An Update of a model item with pynamodb actions and condition, or one its writer made whole (a
+        `Written` of the operation: `actions` and `condition` are None)."""
         self._updates.append((role, item, actions, condition))
 
     @property
@@ -89,11 +94,33 @@ class Transaction:
         puts = [_put(table, item, condition, return_values) for _, item, condition, return_values in self._puts]
         updates = []
         for _, item, actions, condition in self._updates:
+            if item.__class__ is Written:
+                operation = {"TableName": table}
+                operation.update(item.wire)
+                updates.append(operation)
+                continue
             updates.append(_operation(table, *_instance_keys(item), condition=condition,
                                       actions=update_actions(item, actions)))
         connection.transact_write_items(condition_check_items=checks, delete_items=deletes, put_items=puts,
                                         update_items=updates, client_request_token=None,
                                         return_consumed_capacity=None, return_item_collection_metrics=None)
+
+
+class Written:
+    """An item's write in its wire form, made directly by a writer that knows the item's shape instead of through a
+    model object serialised attribute by attribute (issue 15: an event's few items, each built and then walked).
+    For a Put, `wire` is the item: its attributes' wire values in the order pynamodb's `Model.serialize` gives them,
+    keys first (the condition is the Put's, as for a model); for an Update, the whole operation after `TableName`
+    (`Key`, expressions, names, values), as `Transaction.commit` would have built it. `cls` is the item's model class.
+    tests/conftest.py holds every one to pynamodb: a Put's model read back from its wire form is sent as the same
+    bytes, and each `DynamoStore.commit_event` sends what the models it wrote before sent
+    (tests/wire_reference.py)."""
+
+    __slots__ = ("cls", "wire")
+
+    def __init__(self, cls: type, wire: dict) -> None:
+        self.cls = cls
+        self.wire = wire
 
 
 def update_actions(item: SiyuItem, actions: list) -> list:
@@ -208,6 +235,23 @@ def _json_text(value: Any) -> Any:
         if not value:
             return "[]" if value.__class__ is list else "{}"
     return JSONAttribute.serialize(None, value)
+
+
+_TTL = TTLAttribute()
+
+
+def ttl_text(value: Any) -> Any:
+    """The wire text of a TTL given to a new item: what `TTLAttribute.__set__` then `serialize` make of it (an
+    aware datetime: its Unix time, whole seconds), None for None. The years where both are plainly that are
+    computed directly; anything else goes through the attribute."""
+    if value.__class__ is datetime and value.tzinfo is not None and 1971 <= value.year <= 9998:
+        return int.__repr__(calendar.timegm(value.utctimetuple()))
+    return _TTL.serialize(_TTL._normalize(value))
+
+
+# What a new item's attribute holds on the wire, for writers that build an item directly (`Written`): an attribute
+# without a `__set__` of its own keeps the value given, so its text is its `serialize` (through `_writer`).
+number_text, utc_text, json_text = _number_text, _utc_text, _json_text
 
 
 def _writer(attribute: Any) -> Callable[..., Any]:
@@ -417,7 +461,21 @@ def expressions(condition: Any, actions: list | None) -> tuple[str | None, str |
 
 
 def _put(table: str, item: Any, condition: Any, return_values: str | None) -> dict:
-    """A Put of the whole item: `Model.serialize(null_check=True)`, keys first."""
+    """A Put of the whole item: `Model.serialize(null_check=True)`, keys first (a `Written` item is that already)."""
+    if item.__class__ is Written:
+        kwargs: dict[str, Any] = {"TableName": table, "Item": item.wire}
+        if condition is not None:
+            condition_text, _, names, values = expressions(condition, None)
+            kwargs["ConditionExpression"] = condition_text
+            if return_values is not None:
+                kwargs["ReturnValuesOnConditionCheckFailure"] = return_values
+            if names:
+                kwargs["ExpressionAttributeNames"] = names
+            if values:
+                kwargs["ExpressionAttributeValues"] = values
+        elif return_values is not None:
+            kwargs["ReturnValuesOnConditionCheckFailure"] = return_values
+        return kwargs
     cls = type(item)
     plan_hash, plan_range, every = _plan(cls)
     values = item.attribute_values
