@@ -3,10 +3,9 @@ to the item it is about (the processed record: a duplicate; a member: a conflict
 
 from __future__ import annotations
 
-import calendar
 import functools
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping
 
 from pynamodb.attributes import (Attribute, JSONAttribute, ListAttribute, MapAttribute, NumberAttribute, TTLAttribute,
@@ -214,18 +213,26 @@ def _ttl_text(serialize: Callable[[Any], Any], value: Any) -> Any:
     # `TTLAttribute.serialize` is `json.dumps(timegm(_normalize(value).utctimetuple()))`; a value the attribute
     # stored (its `__set__` normalises: UTC, whole seconds) normalises to itself.
     if value.__class__ is datetime and value.tzinfo is timezone.utc and not value.microsecond:
-        return int.__repr__(calendar.timegm(value.utctimetuple()))
+        return int.__repr__((value - _EPOCH) // _SECOND)  # whole seconds since the epoch: `timegm`'s, exactly
     return serialize(value)
 
 
 def _utc_text(value: Any) -> Any:
     # `UTCDateTimeAttribute.serialize` is `astimezone(utc).strftime("%Y-%m-%dT%H:%M:%S.%f%z").zfill(31)`; a UTC
     # value of a four-digit year is that text with the fields formatted directly (strftime's Python-level %f/%z
-    # handling is most of its cost).
+    # handling is most of its cost), remembered (`_utc_fields`).
     if value.__class__ is datetime and value.tzinfo is timezone.utc and value.year >= 1000:
-        return "%04d-%02d-%02dT%02d:%02d:%02d.%06d+0000" % (value.year, value.month, value.day, value.hour,
-                                                            value.minute, value.second, value.microsecond)
+        return _utc_fields(value)
     return UTCDateTimeAttribute.serialize(None, value)
+
+
+@functools.lru_cache(maxsize=256)
+def _utc_fields(value: datetime) -> str:
+    """The text of a plain UTC datetime of a four-digit year, remembered: an event's items name the same few
+    instants (its time as the record's and its lot's, a tier's validity that ends on a day many members share), and
+    formatting the seven fields costs more than finding them again. Equal UTC datetimes have the same fields."""
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06d+0000" % (value.year, value.month, value.day, value.hour,
+                                                        value.minute, value.second, value.microsecond)
 
 
 def _json_text(value: Any) -> Any:
@@ -240,12 +247,16 @@ def _json_text(value: Any) -> Any:
 _TTL = TTLAttribute()
 
 
+_EPOCH, _SECOND = datetime(1970, 1, 1, tzinfo=timezone.utc), timedelta(seconds=1)
+
+
 def ttl_text(value: Any) -> Any:
     """The wire text of a TTL given to a new item: what `TTLAttribute.__set__` then `serialize` make of it (an
-    aware datetime: its Unix time, whole seconds), None for None. The years where both are plainly that are
-    computed directly; anything else goes through the attribute."""
-    if value.__class__ is datetime and value.tzinfo is not None and 1971 <= value.year <= 9998:
-        return int.__repr__(calendar.timegm(value.utctimetuple()))
+    aware datetime: its Unix time, whole seconds), None for None. A UTC value after 1970 is its whole seconds since
+    the epoch, counted directly (`calendar.timegm` of its `utctimetuple` is Python code); anything else goes through
+    the attribute."""
+    if value.__class__ is datetime and value.tzinfo is timezone.utc and 1971 <= value.year <= 9998:
+        return int.__repr__((value - _EPOCH) // _SECOND)
     return _TTL.serialize(_TTL._normalize(value))
 
 

@@ -21,7 +21,7 @@ from infra import daily_totals, dynamo_store as store, family_storage, keys
 from infra.models import (ActivityItem, EntryItem, LotItem, MarkerGroupItem, MarkerItem, MemberItem, OrderItem,
                           ProcessedItem, ReversalItem)
 from infra.transactions import Transaction, Written, at, update_actions
-from rules import entry_codec
+from rules.ids import time_key
 
 
 class Recording:
@@ -182,7 +182,7 @@ def commit_event_as_before(record: Any, change: Any, side: tuple, expiry: dateti
         if shown:
             history = {"detail_type": record.detail_type, "packed": list(shown),
                        "t": keys.time_sk(record.at, record.event_id),
-                       "entries": entry_codec.encode(entries, record.at, record.event_id, list(shown))
+                       "entries": encode_as_before(entries, record.at, record.event_id, list(shown))
                        if entries else None}
         for order, marks in orders.items():
             history_here = history if order == home else {}
@@ -298,3 +298,49 @@ def posting_writes_as_before(tx: Transaction, profile: Any, posting: Any, due_fl
             # Refills only raise a remainder, so concurrent ones may both add.
             tx.update("conflict", lot, [at(LotItem.remaining).add(update.after_or_delta), *restored], None)
 
+
+def encode_as_before(entries: Any, at_: datetime, event_id: str | None, effects: Any = ()) -> list[dict[str, Any]]:
+    """`rules.entry_codec.encode` as e373a10 wrote it (each effect's explanation built to compare it)."""
+    out = []
+    for e in entries:
+        stamp = time_key(e.at)
+        row: dict[str, Any] = {"k": e.kind.value, "p": e.points}
+        if e.entry_id.startswith(stamp + "-"):
+            row["i"] = e.entry_id[len(stamp) + 1:]
+        else:
+            row["I"] = e.entry_id
+        if e.at != at_:
+            row["t"] = stamp
+        if e.allocations:
+            row["a"] = [[0 if a.lot_id == e.entry_id else a.lot_id, time_key(a.expires_at), a.points]
+                        for a in e.allocations]
+        source = _effect_explaining_as_before(e, effects)
+        if source is not None:
+            row["f"] = source
+        reason, actor, explanation = (_said_as_before(effects[source]) if source is not None else (None, None, None))
+        for name, value, said in (("r", e.reason, reason), ("c", e.actor, actor), ("v", e.reverses, None)):
+            if value != said:
+                row[name] = value
+        if e.event_id is not None and e.event_id != event_id:
+            row["e"] = e.event_id
+        if e.explanation and dict(e.explanation) != explanation:
+            row["x"] = dict(e.explanation)
+        out.append(row)
+    return out
+
+
+def _said_as_before(effect: Any) -> tuple[str | None, str | None, dict | None]:
+    if not isinstance(effect, dict) or "plugin" not in effect:
+        return None, None, None
+    explanation = {"plugin": effect["plugin"], "version": effect.get("version"), "rule": effect.get("rule"),
+                   "inputs": effect.get("inputs")}
+    return effect.get("reason"), f"plugin:{effect['plugin']}@{effect.get('version')}", explanation
+
+
+def _effect_explaining_as_before(entry: Any, effects: Any) -> int | None:
+    if not entry.explanation:
+        return None
+    for index, effect in enumerate(effects):
+        if _said_as_before(effect)[2] == dict(entry.explanation):
+            return index
+    return None

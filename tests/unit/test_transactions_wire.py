@@ -349,11 +349,41 @@ def test_a_date_is_written_as_pynamodb_writes_it():
 
     from infra.transactions import _utc_text
 
+    import random
+
     attribute = UTCDateTimeAttribute()
+    draw = random.Random(15)
     for value in (T, T.replace(second=5, microsecond=7), datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
                   datetime(999, 1, 1, tzinfo=timezone.utc), datetime(1000, 1, 1, tzinfo=timezone.utc),
-                  T.astimezone(timezone(timedelta(hours=8))), T.replace(tzinfo=None)):
-        assert _utc_text(value) == attribute.serialize(value)
+                  T.astimezone(timezone(timedelta(hours=8))), T.replace(tzinfo=None),
+                  *(datetime(1, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=draw.randrange(2 ** 58))
+                    for _ in range(2000))):
+        assert _utc_text(value) == attribute.serialize(value), value
+
+
+def test_a_new_items_ttl_is_written_as_pynamodb_writes_it():
+    """`ttl_text`: what a TTL attribute's `__set__` then `serialize` make of a value given to a new item."""
+    import random
+
+    from pynamodb.attributes import TTLAttribute
+
+    from infra.transactions import _ttl_text, ttl_text
+
+    attribute = TTLAttribute()
+    draw = random.Random(15)
+    values = [T, T.replace(microsecond=999999), datetime(1970, 1, 1, tzinfo=timezone.utc),
+              datetime(1971, 1, 1, tzinfo=timezone.utc) - timedelta(microseconds=1),
+              datetime(9998, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc), T.astimezone(timezone(timedelta(hours=8))),
+              T.astimezone(timezone(timedelta(hours=-5, minutes=-30))), None,
+              *(datetime(1900, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=draw.randrange(2 ** 58 // 2))
+                for _ in range(2000))]
+    for value in values:
+        normalised = attribute._normalize(value)
+        assert ttl_text(value) == attribute.serialize(normalised), value
+        if normalised is not None:  # and a value an item holds (normalised by its `__set__`), as `_put` writes it
+            assert _ttl_text(attribute.serialize, normalised) == attribute.serialize(normalised), value
+    with pytest.raises(ValueError):  # a naive time: refused as the attribute refuses it
+        ttl_text(T.replace(tzinfo=None))
 
 
 def test_json_is_written_as_pynamodb_writes_it():
