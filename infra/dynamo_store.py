@@ -22,7 +22,8 @@ from pynamodb.transactions import TransactWrite
 
 from infra import daily_totals, family_storage, item_codec, keys, member_read, table
 from infra.paging import decode_cursor, newest_first, page
-from infra.transactions import Transaction, at, connection, fixed
+from infra.transactions import (Transaction, Written, at, connection, expressions, fixed, json_text, number_text,
+                                ttl_text, utc_text)
 from infra.dynamo_errors import response_code, translating
 from infra.profile_store import ProfileStore
 from infra.sweep_runs import SweepRunStorage
@@ -47,6 +48,7 @@ from infra.models import (
     ReversalItem,
     SiyuItem,
     SweepMarkItem,
+    packed,
 )
 from rules import entry_codec
 from rules.ids import time_key
@@ -500,14 +502,11 @@ class CoreStore(ProfileStore):
         # an activity item, found by `time_sk` in the `byTime` index), which the processed record then names (a
         # duplicate delivery reads them back from there), else in the processed record.
         in_history = bool(shown) and tuple(shown) == tuple(record.effects)
-        tx.put("event", ProcessedItem(
-            keys.event_pk(record.brand_id, record.event_id), keys.PROCESSED, event_id=record.event_id,
-            brand_id=record.brand_id, detail_type=record.detail_type, at=record.at,
-            effects=None if in_history else list(record.effects),
-            member_id=change.profile.member_id if in_history else None,
-            follow_ups=list(record.follow_ups), fingerprint=record.fingerprint, ttl=processed_record_expiry(record.at),
-            subject_id=record.member_id, amount_fen=record.amount_fen,
-        ), _NEW[ProcessedItem], return_old=True)
+        # This event's items are written in their wire form directly (`_processed_item`, ...: issue 15, engine CPU);
+        # tests/conftest.py compares every commit with the models this method wrote before (tests/wire_reference.py).
+        tx.put("event", _processed_item(record, change.profile.member_id if in_history else None,
+                                        None if in_history else list(record.effects)),
+               _NEW[ProcessedItem], return_old=True)
         posting = change.posting if change else None
         if change is not None:
             p = change.profile
@@ -564,10 +563,8 @@ class CoreStore(ProfileStore):
                 history_here = history if order == home else {}
                 if order not in read:
                     # Not read (the event opens it) or read as missing: put only if still missing.
-                    until = max(datetime.fromisoformat(f) for _, f in marks.values())
-                    tx.put("order", OrderItem(lpk, keys.order_sk(order), marks=marks,
-                                              ttl=None if history_here else until, **history_here),
-                           _NEW[OrderItem])
+                    until = None if history_here else max(datetime.fromisoformat(f) for _, f in marks.values())
+                    tx.put("order", _order_item(lpk, order, marks, until, history_here), _NEW[OrderItem])
                     continue
                 # Read (strongly consistent) by this event: what it read is a condition through the member's version
                 # below (every write of an order's item moves it). Markers forgotten by now are dropped.
@@ -583,20 +580,20 @@ class CoreStore(ProfileStore):
                     actions.append(at(OrderItem.ttl).set(max(datetime.fromisoformat(v[1]) for v in merged.values())))
                 tx.update("conflict", OrderItem(lpk, keys.order_sk(order)), actions, _ORDER_READ)
             if history and home is None:
-                tx.put("conflict", ActivityItem(lpk, keys.activity_sk(record.at, record.event_id), **history,
-                                                event_id=record.event_id, at=record.at),
-                       _NEW[ActivityItem])
+                tx.put("conflict", _activity_item(lpk, record, history), _NEW[ActivityItem])
             if posting is not None:
                 posting_writes(tx, p, posting, change.due_floor, entries=not history)
             daily_totals.add(tx, mpk, change.daily)
             if posting is not None or change.standing is not None or change.totals is not None:
-                member, actions, condition = _member_update(p, posting, change.standing, change.expected_version,
-                                                            change.due_floor)
-                if change.totals is not None:
-                    # The totals as the event leaves them, on the version it read: nothing concurrent is lost.
-                    actions.append(at(MemberItem.totals).set(dict(change.totals)) if change.totals
-                                   else at(MemberItem.totals).remove())
-                tx.update("conflict", member, actions, condition)
+                # The totals as the event leaves them, on the version it read: nothing concurrent is lost.
+                written = _member_written(p, posting, change.standing, change.expected_version, change.due_floor,
+                                          change.totals)
+                if written is not None:
+                    tx.update("conflict", written, None, None)
+                else:
+                    tx.update("conflict", *_member_totals_update(p, posting, change.standing,
+                                                                 change.expected_version, change.due_floor,
+                                                                 change.totals))
             else:
                 # Markers, side writes decided on the member (commissions, claw-backs) or nothing at all: what this
                 # event read of the member is still the condition of its write, and what it wrote (a refund
@@ -858,13 +855,7 @@ def posting_writes(tx: Transaction, profile: MemberProfile, posting: Posting,
         # Only the lots the posting lists go in the due index (`ledger.listing`: the earliest holding lot, ...):
         # an order for a member who holds an earlier lot writes no index entry.
         listed = _listed_at(lot.expires_at, due_floor) if posting.lists(lot.lot_id) else None
-        tx.put("conflict", LotItem(
-            mpk, keys.lot_sk(lot.expires_at, lot.lot_id), brand_id=brand_id, member_id=member_id,
-            lot_id=lot.lot_id, earned=lot.earned, remaining=lot.remaining, earned_at=lot.earned_at,
-            expires_at=lot.expires_at, source=lot.source,
-            gsi1pk=keys.due_pk(listed, member_id) if listed else None,
-            gsi1sk=keys.due_sk(listed, "LOT", brand_id, member_id, lot.lot_id) if listed else None,
-        ), _NEW[LotItem])
+        tx.put("conflict", _lot_item(mpk, brand_id, member_id, lot, listed), _NEW[LotItem])
     written = {lot.lot_id for lot in posting.new_lots} | {update.lot_id for update in posting.lot_updates}
     for lot in posting.listed or ():
         if lot.lot_id in written:
@@ -913,6 +904,109 @@ def posting_writes(tx: Transaction, profile: MemberProfile, posting: Posting,
             tx.update("conflict", lot, [at(LotItem.remaining).add(update.after_or_delta), *restored], None)
 
 
+# ---- items written in their wire form (`infra.transactions.Written`) ------------------------------------------------
+#
+# Each makes what the model of its class (`infra.models`) serialises to when given the same values: its attributes'
+# wire values in pynamodb's order (the class's attributes by name, keys first), a null one left out. A value a
+# required attribute lacks goes through the model instead, which refuses it as pynamodb does. Held to the models by
+# tests/conftest.py (every commit of the suite) and tests/unit/test_transactions_wire.py.
+
+def _processed_item(record: EventRecord, member_id: str | None, effects: list | None) -> Any:
+    at_, brand_id, event_id, detail_type = record.at, record.brand_id, record.event_id, record.detail_type
+    expiry = processed_record_expiry(at_)
+    if at_ is None or brand_id is None or event_id is None or detail_type is None:
+        return ProcessedItem(keys.event_pk(brand_id, event_id), keys.PROCESSED, event_id=event_id, brand_id=brand_id,
+                             detail_type=detail_type, at=at_, effects=effects, member_id=member_id,
+                             follow_ups=list(record.follow_ups), fingerprint=record.fingerprint, ttl=expiry,
+                             subject_id=record.member_id, amount_fen=record.amount_fen)
+    item = {"pk": {"S": keys.event_pk(brand_id, event_id)}, "sk": {"S": keys.PROCESSED}}
+    if record.amount_fen is not None:
+        item["amount_fen"] = {"N": number_text(record.amount_fen)}
+    item["at"] = {"S": utc_text(at_)}
+    item["brand_id"] = {"S": brand_id}
+    item["detail_type"] = {"S": detail_type}
+    if effects is not None:
+        item["effects"] = {"S": json_text(effects)}
+    item["event_id"] = {"S": event_id}
+    if record.fingerprint is not None:
+        item["fingerprint"] = {"S": record.fingerprint}
+    item["follow_ups"] = {"S": json_text(list(record.follow_ups))}
+    item["type"] = {"S": "processed"}
+    if member_id is not None:
+        item["member_id"] = {"S": member_id}
+    if record.member_id is not None:
+        item["subject_id"] = {"S": record.member_id}
+    ttl = ttl_text(expiry)
+    if ttl is not None:
+        item["ttl"] = {"N": ttl}
+    return Written(ProcessedItem, item)
+
+
+def _order_item(lpk: str, order: str, marks: dict, until: datetime | None, history: dict) -> Any:
+    """An order's item put by the event that opens it: its markers, and the event's history if it holds it (else the
+    markers' TTL)."""
+    item = {"pk": {"S": lpk}, "sk": {"S": keys.order_sk(order)}}
+    if history:
+        if history["detail_type"] is not None:
+            item["d"] = {"S": history["detail_type"]}
+        if history["entries"] is not None:
+            item["en"] = {"B": packed(history["entries"])}
+    item["type"] = {"S": "order"}
+    item["m"] = {"B": packed(marks)}
+    if history:
+        if history["packed"] is not None:
+            item["fx"] = {"B": packed(history["packed"])}
+        if history["t"] is not None:
+            item["t"] = {"S": history["t"]}
+    else:
+        ttl = ttl_text(until)
+        if ttl is not None:
+            item["ttl"] = {"N": ttl}
+    return Written(OrderItem, item)
+
+
+def _activity_item(lpk: str, record: EventRecord, history: dict) -> Any:
+    """An event's history in an item of its own (`history`: what `commit_event` gives an order's item)."""
+    at_, event_id, detail_type = record.at, record.event_id, history["detail_type"]
+    if at_ is None or event_id is None or detail_type is None:
+        return ActivityItem(lpk, keys.activity_sk(at_, event_id), **history, event_id=event_id, at=at_)
+    item = {"pk": {"S": lpk}, "sk": {"S": keys.activity_sk(at_, event_id)}, "at": {"S": utc_text(at_)},
+            "detail_type": {"S": detail_type}}
+    if history["entries"] is not None:
+        item["en"] = {"B": packed(history["entries"])}
+    item["event_id"] = {"S": event_id}
+    item["type"] = {"S": "activity"}
+    if history["packed"] is not None:
+        item["fx"] = {"B": packed(history["packed"])}
+    if history["t"] is not None:
+        item["t"] = {"S": history["t"]}
+    return Written(ActivityItem, item)
+
+
+def _lot_item(mpk: str, brand_id: str, member_id: str, lot: Lot, listed: datetime | None) -> Any:
+    """A new lot, listed in the due index at `listed` (None: not listed)."""
+    if (brand_id is None or member_id is None or lot.lot_id is None or lot.earned is None or lot.remaining is None
+            or lot.earned_at is None or lot.expires_at is None):
+        return LotItem(mpk, keys.lot_sk(lot.expires_at, lot.lot_id), brand_id=brand_id, member_id=member_id,
+                       lot_id=lot.lot_id, earned=lot.earned, remaining=lot.remaining, earned_at=lot.earned_at,
+                       expires_at=lot.expires_at, source=lot.source,
+                       gsi1pk=keys.due_pk(listed, member_id) if listed else None,
+                       gsi1sk=keys.due_sk(listed, "LOT", brand_id, member_id, lot.lot_id) if listed else None)
+    item = {"pk": {"S": mpk}, "sk": {"S": keys.lot_sk(lot.expires_at, lot.lot_id)}, "brand_id": {"S": brand_id},
+            "earned": {"N": number_text(lot.earned)}, "earned_at": {"S": utc_text(lot.earned_at)},
+            "expires_at": {"S": utc_text(lot.expires_at)}}
+    if listed:
+        item["gsi1pk"] = {"S": keys.due_pk(listed, member_id)}
+        item["gsi1sk"] = {"S": keys.due_sk(listed, "LOT", brand_id, member_id, lot.lot_id)}
+    item["type"] = {"S": "lot"}
+    item["lot_id"] = {"S": lot.lot_id}
+    item["member_id"] = {"S": member_id}
+    item["remaining"] = {"N": number_text(lot.remaining)}
+    if lot.source is not None:
+        item["source"] = {"S": lot.source}
+    return Written(LotItem, item)
+
+
 def _member_update(profile: MemberProfile, posting: Posting | None, standing: Standing | None,
                    expected_version: int | None, due_floor: datetime | None = None) -> tuple[MemberItem, list, Any]:
     member = MemberItem(keys.member_pk(profile.brand_id, profile.member_id), keys.PROFILE)
@@ -950,6 +1044,86 @@ def _member_update(profile: MemberProfile, posting: Posting | None, standing: St
     if expected_version is not None:
         condition &= _MEMBER_VERSION == expected_version
     return member, actions, condition
+
+
+def _member_totals_update(profile: MemberProfile, posting: Posting | None, standing: Standing | None,
+                          expected_version: int | None, due_floor: datetime | None,
+                          totals: Any) -> tuple[MemberItem, list, Any]:
+    """`_member_update`, and the member's running totals (None: unchanged) set whole or removed."""
+    member, actions, condition = _member_update(profile, posting, standing, expected_version, due_floor)
+    if totals is not None:
+        actions.append(at(MemberItem.totals).set(dict(totals)) if totals else at(MemberItem.totals).remove())
+    return member, actions, condition
+
+
+# The text and names of a profile update (`_member_totals_update`) per shape, and the placeholders of its values in
+# pynamodb's order. The shape (which conditions and actions the update has) is a few flags; an event's update comes
+# in a handful of them. A shape is kept once pynamodb's own serialisation of the update's objects gave exactly the
+# values `_member_written` collects, in that order, each of them distinct (so that each names one place).
+_member_shapes: dict[tuple, tuple[str, str, dict[str, str], tuple[str, ...]]] = {}
+
+
+def _member_written(profile: MemberProfile, posting: Posting | None, standing: Standing | None,
+                    expected_version: int | None, due_floor: datetime | None, totals: Any) -> Written | None:
+    """The profile's update of `_member_totals_update` in its wire form, its text from its shape (issue 15: built
+    and walked as pynamodb objects on every event before). None: the update is sent as those objects (a value not
+    of the plain types below, or a shape not known yet, which this call then learns)."""
+    points = posting.points if posting is not None else 0
+    debt_delta = posting.debt_delta if posting is not None else 0
+    debt_before = posting.debt_before if posting is not None else 0
+    if points.__class__ is not int or debt_delta.__class__ is not int or debt_before.__class__ is not int or not (
+            expected_version is None or expected_version.__class__ is int):
+        return None
+    redeem = posting is not None and any(e.kind is EntryKind.REDEEM for e in posting.entries)
+    # Condition values first, then the SET values in their order, then the ADD values: pynamodb's numbering.
+    values = []
+    if points < 0:
+        values.append({"N": int.__repr__(-points)})
+    if debt_delta:
+        values.append({"N": int.__repr__(debt_before)} if debt_before else {"N": "0"})
+    if redeem:
+        values.append({"N": "0"})
+    if expected_version is not None:
+        values.append({"N": int.__repr__(expected_version)})
+    until = paid_until = None
+    if standing is not None:
+        growth, tier_code, until, paid_until = (standing.growth, standing.tier_code, standing.tier_valid_until,
+                                                standing.paid_until)
+        if growth.__class__ is not int or tier_code.__class__ is not str or not (
+                until is None or until.__class__ is datetime) or not (
+                paid_until is None or paid_until.__class__ is datetime):
+            return None
+        values += ({"N": int.__repr__(growth)}, {"S": tier_code})
+        if until is not None:
+            listed = _listed_at(until, due_floor)
+            values += ({"S": utc_text(until)}, {"S": keys.due_pk(listed, profile.member_id)},
+                       {"S": keys.due_sk(listed, "TIER", profile.brand_id, profile.member_id)})
+        if paid_until is not None:
+            values.append({"S": utc_text(paid_until)})
+    if totals:
+        values.append({"S": json.dumps(dict(totals))})
+    values.append({"N": "1"})
+    if points:
+        values.append({"N": int.__repr__(points)})
+    if debt_delta:
+        values.append({"N": int.__repr__(debt_delta)})
+    shape = (points > 0, points < 0, bool(debt_delta), bool(debt_before) if debt_delta else None, redeem,
+             standing is not None, until is not None, paid_until is not None, expected_version is not None,
+             None if totals is None else bool(totals))
+    known = _member_shapes.get(shape)
+    if known is None:
+        _member, actions, condition = _member_totals_update(profile, posting, standing, expected_version, due_floor,
+                                                            totals)
+        condition_text, update_text, names, serialised = expressions(condition, actions)
+        found = list(serialised.values())
+        if found == values and len({tuple(v.items())[0] for v in values}) == len(values):
+            _member_shapes[shape] = (condition_text, update_text, names, tuple(serialised))
+        return None
+    condition_text, update_text, names, placeholders = known
+    return Written(MemberItem, {
+        "Key": {"pk": {"S": keys.member_pk(profile.brand_id, profile.member_id)}, "sk": {"S": keys.PROFILE}},
+        "ConditionExpression": condition_text, "UpdateExpression": update_text,
+        "ExpressionAttributeNames": dict(names), "ExpressionAttributeValues": dict(zip(placeholders, values))})
 
 
 def _event_from_item(item: ProcessedItem) -> EventRecord:

@@ -33,6 +33,13 @@ from rules.entry_codec import deflate
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
+def packed(value: Any) -> bytes:
+    """A `PackedJSONAttribute`'s wire value (`B`) of `value`: for writers that build an item directly."""
+    # `_COMPACT.encode(value)` is `json.dumps(value, separators=(",", ":"), ensure_ascii=False)` without making an
+    # encoder per call.
+    return deflate(_COMPACT.encode(value).encode())
+
+
 class PackedJSONAttribute(BinaryAttribute):
     """JSON, compact and deflated: a write unit is 1 KB, and an event's effects (names and explanations that
     repeat) shrink to about a third. Reads give back the JSON value, so exports show it as it was."""
@@ -41,9 +48,7 @@ class PackedJSONAttribute(BinaryAttribute):
         super().__init__(legacy_encoding=False, **kwargs)
 
     def serialize(self, value: Any) -> bytes:
-        # `_COMPACT.encode(value)` is `json.dumps(value, separators=(",", ":"), ensure_ascii=False)` without making
-        # an encoder per call.
-        return deflate(_COMPACT.encode(value).encode())
+        return packed(value)
 
     def deserialize(self, value: bytes) -> Any:
         return json.loads(zlib.decompress(value))

@@ -3,10 +3,9 @@ to the item it is about (the processed record: a duplicate; a member: a conflict
 
 from __future__ import annotations
 
-import calendar
 import functools
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping
 
 from pynamodb.attributes import (Attribute, JSONAttribute, ListAttribute, MapAttribute, NumberAttribute, TTLAttribute,
@@ -47,6 +46,8 @@ class Transaction:
         item should carry (the same whichever effect gives them)."""
         key = (item.pk, item.sk)
         for index, (role, existing, actions, condition) in enumerate(self._updates):
+            if existing.__class__ is Written:  # an update made whole by its writer: never one of these
+                continue
             if (existing.pk, existing.sk) == key and getattr(existing, "_siyu_deltas", None) is not None:
                 for name, delta in deltas.items():
                     before = existing._siyu_deltas.get(name)
@@ -63,10 +64,13 @@ class Transaction:
     def delete(self, role: str, item: SiyuItem, condition: Any = None) -> None:
         self._deletes.append((role, item, condition))
 
-    def put(self, role: str, item: SiyuItem, condition: Any, return_old: bool = False) -> None:
+    def put(self, role: str, item: SiyuItem | Written, condition: Any, return_old: bool = False) -> None:
+        """A Put of a model item, or of an item already in its wire form (`Written`)."""
         self._puts.append((role, item, condition, "ALL_OLD" if return_old else None))
 
-    def update(self, role: str, item: SiyuItem, actions: list, condition: Any) -> None:
+    def update(self, role: str, item: SiyuItem | Written, actions: list | None, condition: Any) -> None:
+        """An Update of a model item with pynamodb actions and condition, or one its writer made whole (a
+        `Written` of the operation: `actions` and `condition` are None)."""
         self._updates.append((role, item, actions, condition))
 
     @property
@@ -89,11 +93,33 @@ class Transaction:
         puts = [_put(table, item, condition, return_values) for _, item, condition, return_values in self._puts]
         updates = []
         for _, item, actions, condition in self._updates:
+            if item.__class__ is Written:
+                operation = {"TableName": table}
+                operation.update(item.wire)
+                updates.append(operation)
+                continue
             updates.append(_operation(table, *_instance_keys(item), condition=condition,
                                       actions=update_actions(item, actions)))
         connection.transact_write_items(condition_check_items=checks, delete_items=deletes, put_items=puts,
                                         update_items=updates, client_request_token=None,
                                         return_consumed_capacity=None, return_item_collection_metrics=None)
+
+
+class Written:
+    """An item's write in its wire form, made directly by a writer that knows the item's shape instead of through a
+    model object serialised attribute by attribute (issue 15: an event's few items, each built and then walked).
+    For a Put, `wire` is the item: its attributes' wire values in the order pynamodb's `Model.serialize` gives them,
+    keys first (the condition is the Put's, as for a model); for an Update, the whole operation after `TableName`
+    (`Key`, expressions, names, values), as `Transaction.commit` would have built it. `cls` is the item's model class.
+    tests/conftest.py holds every one to pynamodb: a Put's model read back from its wire form is sent as the same
+    bytes, and each `DynamoStore.commit_event` sends what the models it wrote before sent
+    (tests/wire_reference.py)."""
+
+    __slots__ = ("cls", "wire")
+
+    def __init__(self, cls: type, wire: dict) -> None:
+        self.cls = cls
+        self.wire = wire
 
 
 def update_actions(item: SiyuItem, actions: list) -> list:
@@ -187,18 +213,26 @@ def _ttl_text(serialize: Callable[[Any], Any], value: Any) -> Any:
     # `TTLAttribute.serialize` is `json.dumps(timegm(_normalize(value).utctimetuple()))`; a value the attribute
     # stored (its `__set__` normalises: UTC, whole seconds) normalises to itself.
     if value.__class__ is datetime and value.tzinfo is timezone.utc and not value.microsecond:
-        return int.__repr__(calendar.timegm(value.utctimetuple()))
+        return int.__repr__((value - _EPOCH) // _SECOND)  # whole seconds since the epoch: `timegm`'s, exactly
     return serialize(value)
 
 
 def _utc_text(value: Any) -> Any:
     # `UTCDateTimeAttribute.serialize` is `astimezone(utc).strftime("%Y-%m-%dT%H:%M:%S.%f%z").zfill(31)`; a UTC
     # value of a four-digit year is that text with the fields formatted directly (strftime's Python-level %f/%z
-    # handling is most of its cost).
+    # handling is most of its cost), remembered (`_utc_fields`).
     if value.__class__ is datetime and value.tzinfo is timezone.utc and value.year >= 1000:
-        return "%04d-%02d-%02dT%02d:%02d:%02d.%06d+0000" % (value.year, value.month, value.day, value.hour,
-                                                            value.minute, value.second, value.microsecond)
+        return _utc_fields(value)
     return UTCDateTimeAttribute.serialize(None, value)
+
+
+@functools.lru_cache(maxsize=256)
+def _utc_fields(value: datetime) -> str:
+    """The text of a plain UTC datetime of a four-digit year, remembered: an event's items name the same few
+    instants (its time as the record's and its lot's, a tier's validity that ends on a day many members share), and
+    formatting the seven fields costs more than finding them again. Equal UTC datetimes have the same fields."""
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06d+0000" % (value.year, value.month, value.day, value.hour,
+                                                        value.minute, value.second, value.microsecond)
 
 
 def _json_text(value: Any) -> Any:
@@ -208,6 +242,27 @@ def _json_text(value: Any) -> Any:
         if not value:
             return "[]" if value.__class__ is list else "{}"
     return JSONAttribute.serialize(None, value)
+
+
+_TTL = TTLAttribute()
+
+
+_EPOCH, _SECOND = datetime(1970, 1, 1, tzinfo=timezone.utc), timedelta(seconds=1)
+
+
+def ttl_text(value: Any) -> Any:
+    """The wire text of a TTL given to a new item: what `TTLAttribute.__set__` then `serialize` make of it (an
+    aware datetime: its Unix time, whole seconds), None for None. A UTC value after 1970 is its whole seconds since
+    the epoch, counted directly (`calendar.timegm` of its `utctimetuple` is Python code); anything else goes through
+    the attribute."""
+    if value.__class__ is datetime and value.tzinfo is timezone.utc and 1971 <= value.year <= 9998:
+        return int.__repr__((value - _EPOCH) // _SECOND)
+    return _TTL.serialize(_TTL._normalize(value))
+
+
+# What a new item's attribute holds on the wire, for writers that build an item directly (`Written`): an attribute
+# without a `__set__` of its own keeps the value given, so its text is its `serialize` (through `_writer`).
+number_text, utc_text, json_text = _number_text, _utc_text, _json_text
 
 
 def _writer(attribute: Any) -> Callable[..., Any]:
@@ -417,7 +472,21 @@ def expressions(condition: Any, actions: list | None) -> tuple[str | None, str |
 
 
 def _put(table: str, item: Any, condition: Any, return_values: str | None) -> dict:
-    """A Put of the whole item: `Model.serialize(null_check=True)`, keys first."""
+    """A Put of the whole item: `Model.serialize(null_check=True)`, keys first (a `Written` item is that already)."""
+    if item.__class__ is Written:
+        kwargs: dict[str, Any] = {"TableName": table, "Item": item.wire}
+        if condition is not None:
+            condition_text, _, names, values = expressions(condition, None)
+            kwargs["ConditionExpression"] = condition_text
+            if return_values is not None:
+                kwargs["ReturnValuesOnConditionCheckFailure"] = return_values
+            if names:
+                kwargs["ExpressionAttributeNames"] = names
+            if values:
+                kwargs["ExpressionAttributeValues"] = values
+        elif return_values is not None:
+            kwargs["ReturnValuesOnConditionCheckFailure"] = return_values
+        return kwargs
     cls = type(item)
     plan_hash, plan_range, every = _plan(cls)
     values = item.attribute_values

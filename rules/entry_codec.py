@@ -32,19 +32,38 @@ def encode(entries: tuple[Entry, ...] | list[Entry], at: datetime, event_id: str
             # A lot earned by this entry has its id: 0 says so.
             row["a"] = [[0 if a.lot_id == e.entry_id else a.lot_id, time_key(a.expires_at), a.points]
                         for a in e.allocations]
-        source = _effect_explaining(e, effects)
+        # The effect whose explanation is the entry's (`_said`), looked for without building each effect's.
+        explanation = dict(e.explanation) if e.explanation else None
+        source = None
+        if explanation is not None and len(explanation) == 4 and "plugin" in explanation \
+                and "version" in explanation and "rule" in explanation and "inputs" in explanation:
+            for index, effect in enumerate(effects):
+                if isinstance(effect, dict) and "plugin" in effect and _same(effect["plugin"], explanation["plugin"]) \
+                        and _same(effect.get("version"), explanation["version"]) \
+                        and _same(effect.get("rule"), explanation["rule"]) \
+                        and _same(effect.get("inputs"), explanation["inputs"]):
+                    source = index
+                    break
         if source is not None:
             row["f"] = source
-        reason, actor, explanation = (_said(effects[source]) if source is not None else (None, None, None))
+            effect = effects[source]
+            reason, actor = effect.get("reason"), f"plugin:{effect['plugin']}@{effect.get('version')}"
+        else:
+            reason = actor = None
         for name, value, said in (("r", e.reason, reason), ("c", e.actor, actor), ("v", e.reverses, None)):
             if value != said:
                 row[name] = value
         if e.event_id is not None and e.event_id != event_id:
             row["e"] = e.event_id
-        if e.explanation and dict(e.explanation) != explanation:
-            row["x"] = dict(e.explanation)
+        if explanation is not None and source is None:  # an effect's explanation that is the entry's is not kept
+            row["x"] = explanation
         out.append(row)
     return out
+
+
+def _same(said: Any, explained: Any) -> bool:
+    # As a value of `_said(effect)[2] == dict(entry.explanation)` compares: the same object, or equal.
+    return said is explained or said == explained
 
 
 def decode(rows: list[dict[str, Any]] | None, at: datetime, event_id: str | None,
@@ -72,15 +91,6 @@ def _said(effect: Any) -> tuple[str | None, str | None, dict | None]:
     explanation = {"plugin": effect["plugin"], "version": effect.get("version"), "rule": effect.get("rule"),
                    "inputs": effect.get("inputs")}
     return effect.get("reason"), f"plugin:{effect['plugin']}@{effect.get('version')}", explanation
-
-
-def _effect_explaining(entry: Entry, effects: list | tuple) -> int | None:
-    if not entry.explanation:
-        return None
-    for index, effect in enumerate(effects):
-        if _said(effect)[2] == dict(entry.explanation):
-            return index
-    return None
 
 
 def pack(value: Any) -> bytes:

@@ -349,11 +349,41 @@ def test_a_date_is_written_as_pynamodb_writes_it():
 
     from infra.transactions import _utc_text
 
+    import random
+
     attribute = UTCDateTimeAttribute()
+    draw = random.Random(15)
     for value in (T, T.replace(second=5, microsecond=7), datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
                   datetime(999, 1, 1, tzinfo=timezone.utc), datetime(1000, 1, 1, tzinfo=timezone.utc),
-                  T.astimezone(timezone(timedelta(hours=8))), T.replace(tzinfo=None)):
-        assert _utc_text(value) == attribute.serialize(value)
+                  T.astimezone(timezone(timedelta(hours=8))), T.replace(tzinfo=None),
+                  *(datetime(1, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=draw.randrange(2 ** 58))
+                    for _ in range(2000))):
+        assert _utc_text(value) == attribute.serialize(value), value
+
+
+def test_a_new_items_ttl_is_written_as_pynamodb_writes_it():
+    """`ttl_text`: what a TTL attribute's `__set__` then `serialize` make of a value given to a new item."""
+    import random
+
+    from pynamodb.attributes import TTLAttribute
+
+    from infra.transactions import _ttl_text, ttl_text
+
+    attribute = TTLAttribute()
+    draw = random.Random(15)
+    values = [T, T.replace(microsecond=999999), datetime(1970, 1, 1, tzinfo=timezone.utc),
+              datetime(1971, 1, 1, tzinfo=timezone.utc) - timedelta(microseconds=1),
+              datetime(9998, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc), T.astimezone(timezone(timedelta(hours=8))),
+              T.astimezone(timezone(timedelta(hours=-5, minutes=-30))), None,
+              *(datetime(1900, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=draw.randrange(2 ** 58 // 2))
+                for _ in range(2000))]
+    for value in values:
+        normalised = attribute._normalize(value)
+        assert ttl_text(value) == attribute.serialize(normalised), value
+        if normalised is not None:  # and a value an item holds (normalised by its `__set__`), as `_put` writes it
+            assert _ttl_text(attribute.serialize, normalised) == attribute.serialize(normalised), value
+    with pytest.raises(ValueError):  # a naive time: refused as the attribute refuses it
+        ttl_text(T.replace(tzinfo=None))
 
 
 def test_json_is_written_as_pynamodb_writes_it():
@@ -364,3 +394,145 @@ def test_json_is_written_as_pynamodb_writes_it():
     attribute = JSONAttribute()
     for value in ([], {}, [1, "积分"], {"a": None}, "x", 5, None, (), True):
         assert _json_text(value) == attribute.serialize(value)
+
+
+# ---- commit_event: items written in their wire form, against the models it wrote before ---------------------------
+
+def _effects(order: str, points: int) -> tuple[dict, ...]:
+    return ({"plugin": "points", "version": "1.0.0", "effect": "AwardPoints", "rule": "points-per-yuan",
+             "inputs": {"orderId": order, "eligibleFen": points * 100}, "points": points, "reason": f"order {order}"},
+            {"plugin": "tiers", "version": "1.3.0", "effect": "AddGrowth", "rule": "growth-per-yuan",
+             "inputs": {"orderId": order}, "growth": points, "名": "成长值"})
+
+
+def _earn(entry_id: str, points: int, *, explained: bool = True, at_: datetime = T, **fields) -> Entry:
+    explanation = {"plugin": "points", "version": "1.0.0", "rule": "points-per-yuan",
+                   "inputs": {"orderId": "o1", "eligibleFen": points * 100}} if explained else None
+    return Entry(entry_id, at_, fields.pop("kind", EntryKind.EARN), points,
+                 (Allocation(fields.pop("lot", entry_id), T + timedelta(days=365), points),),
+                 reason=fields.pop("reason", "order o1"), actor=fields.pop("actor", "plugin:points@1.0.0"),
+                 event_id=fields.pop("event_id", "e1"), explanation=explanation, **fields)
+
+
+def _events_to_commit() -> list[tuple]:
+    """(record, change, side): every kind of item `commit_event` writes, each condition and action of the profile's
+    update, markers of every home, orders read or not, lots new, listed, emptied, brought back and refilled."""
+    from rules.daily_totals import DailyDelta
+    from rules.persistence import EventRecord, MemberChange, Standing
+
+    p = profile()
+    later = T + timedelta(days=120)
+    new_lot = Lot("20260301T020000.000000Z-aaa", 129, 129, T, T + timedelta(days=365), "points:order:o1")
+    bare_lot = Lot("l-bare", 7, 7, T, T + timedelta(days=30))
+    fx = _effects("o1", 129)
+
+    def record(event_id: str, effects=fx, member_effects=None, **fields) -> EventRecord:
+        return EventRecord(event_id=event_id, brand_id="b1", detail_type=fields.pop("detail_type", "order.paid"),
+                           at=fields.pop("at", T), effects=tuple(effects), follow_ups=fields.pop("follow_ups", ()),
+                           member_effects=member_effects, fingerprint=fields.pop("fingerprint", "f" * 32),
+                           member_id=fields.pop("member_id", "m1"), amount_fen=fields.pop("amount_fen", 12900))
+
+    def paid(version: int, **fields) -> MemberChange:
+        posting = fields.pop("posting", Posting(entries=(_earn(new_lot.lot_id, 129, event_id="e1"),),
+                                                new_lots=(new_lot,), listed=()))
+        return MemberChange(p, version, posting=posting,
+                            standing=fields.pop("standing", Standing(1837 + version, "YIN", T + timedelta(days=180))),
+                            markers=fields.pop("markers", (("points:order:o1", later, {"points": 129}, None),
+                                                           ("tiers:order:o1", later, {"growth": 129}, None))),
+                            **fields)
+
+    spent = Posting(entries=(Entry("r1", T, EntryKind.REDEEM, -80, (Allocation("l-a", T + timedelta(days=30), -50),
+                                                                      Allocation("l-b", T + timedelta(days=40), -30)),
+                                   reason="兑换", actor="member", event_id="e1"),),
+                    lot_updates=(LotUpdate("l-a", T + timedelta(days=30), 50, 0),
+                                 LotUpdate("l-b", T + timedelta(days=40), 80, 50)),
+                    listed=(Lot("l-b", 80, 50, T, T + timedelta(days=40)),))
+    refund = Posting(entries=(Entry("t1", T, EntryKind.TAKE_BACK, -30,
+                                    (Allocation("l-c", T + timedelta(days=50), -30),), event_id="e1"),),
+                     lot_updates=(LotUpdate("l-c", T + timedelta(days=50), 30, 0),), debt_delta=12, debt_before=5)
+    reversal = Posting(entries=(Entry("v1", T, EntryKind.REVERSE, 40,
+                                      (Allocation("l-d", T + timedelta(days=60), 25),
+                                       Allocation("l-e", T + timedelta(days=70), 15)), reverses="x1"),),
+                       lot_updates=(LotUpdate("l-d", T + timedelta(days=60), None, 25, T - timedelta(days=9), 60),
+                                    LotUpdate("l-e", T + timedelta(days=70), 0, 15)),
+                       reverses="x1", debt_delta=-3)
+    return [
+        (record("e1"), paid(3), ()),
+        (record("e2", follow_ups=({"id": "f1", "detail-type": "tier.changed"},), amount_fen=None, fingerprint=None),
+         paid(4, standing=Standing(2000, "JIN", None, T + timedelta(days=30)), totals={"net:2026-03": 12900},
+              due_floor=T + timedelta(days=400),
+              posting=Posting(entries=(_earn(new_lot.lot_id, 129),), new_lots=(new_lot, bare_lot))), ()),
+        (record("e3", detail_type="points.redeemed"), paid(5, standing=None, totals={}, posting=spent, markers=()),
+         ()),
+        (record("e4", effects=fx[:1], member_effects=fx[:1]), paid(6, posting=refund, standing=None, markers=(
+            ("points:refund:o1#r1", later, {}, None), ("points:settled:o1", later, {"n": 1}, T + timedelta(days=8)),
+            ("points:checkin:2026-03-01", later, {}, None), ("points:checkin:2026-03-02", later + timedelta(days=1),
+                                                            {"d": 2}, None),
+            ("referral:due", T + timedelta(days=9), {}, T + timedelta(days=9)), ("welcome", later, {"x": [1]}, None)),
+            orders={"o1": {"marks": {"points:order:o1": [None, later.isoformat()],
+                                     "points:late:o1": [{}, (T - timedelta(days=1)).isoformat()]}, "history": False}}),
+         ()),
+        (record("e5", member_effects=()), paid(7, posting=reversal, daily=(
+            DailyDelta("spend", "2026-03", 1, 500, later), DailyDelta("spend", "2026-03", 1, 300, later),
+            DailyDelta("visits", "2026-03", 2, 1, later))), ()),
+        (record("e6"), paid(8, markers=(("points:order:o1", later, {}, None), ("points:order:o2", later, {}, None)),
+                            orders={"o2": {"marks": {}, "history": True}}), ()),
+        (record("e7"), paid(9, orders={"o1": {"marks": {"tiers:order:o1": [{"g": 1}, later.isoformat()]},
+                                              "history": True}}), ()),
+        (record("e8", detail_type="member.checked_in"), MemberChange(p, 10, markers=(
+            ("points:checkin:2026-03-03", later, {}, None),)), ()),
+        (record("e9", member_effects=fx[1:]), None, ()),
+        (record("e10"), paid(11, posting=None, standing=Standing(5, "PU", None)), ()),
+        (record("e11"), paid(12, posting=Posting(entries=(_earn("l-x", 5, explained=False, reason=None,
+                                                               actor=None, event_id="other"),),
+                                                 new_lots=(Lot("l-x", 5, 5, T, T + timedelta(days=365)),),
+                                                 listed=None)), ()),
+    ]
+
+
+def test_commit_event_sends_what_its_models_sent_before(monkeypatch):
+    """Each event's transaction, its items written in their wire form (`infra.transactions.Written`) and its
+    profile update from its shape, equals the one the models of the method as e373a10 wrote it make
+    (`commit_event_as_before`), byte for byte and role by role: twice each (the second from the shapes learnt)."""
+    import infra.dynamo_store as dynamo_store
+    from infra.dynamo_store import DynamoStore
+    from tests.wire_reference import as_pynamodb_sent_it, commit_event_as_before
+
+    now = T + timedelta(seconds=1.5)
+    monkeypatch.setattr(dynamo_store, "utcnow", lambda: now)
+    sent = Recording()
+    store = DynamoStore()
+    monkeypatch.setattr(store, "_connection", lambda: sent)
+    for record, change, side in _events_to_commit() * 2:
+        store.commit_event(record, change, side)
+        reference = Recording()
+        before = commit_event_as_before(record, change, side, dynamo_store.processed_record_expiry(record.at))
+        as_pynamodb_sent_it(before, reference)
+        assert same_bytes(sent.sent[-1], reference.sent[0]), record.event_id
+
+
+def test_a_profile_update_is_sent_from_its_shape_only_once_pynamodb_gave_its_values_in_that_order(monkeypatch):
+    import infra.dynamo_store as dynamo_store
+    from infra.dynamo_store import DynamoStore
+    from rules.persistence import EventRecord, MemberChange, Standing
+
+    monkeypatch.setattr(dynamo_store, "_member_shapes", {})
+    sent = Recording()
+    store = DynamoStore()
+    monkeypatch.setattr(store, "_connection", lambda: sent)
+    record = EventRecord("e1", "b1", "order.paid", T, (), ())
+    # The version read and the points added are both 1: which is which cannot be told from the values.
+    store.commit_event(record, MemberChange(profile(), 1, posting=Posting(
+        entries=(_earn("l1", 1),), new_lots=(Lot("l1", 1, 1, T, T + timedelta(days=9)),))))
+    assert dynamo_store._member_shapes == {}
+    store.commit_event(record, MemberChange(profile(), 2, posting=Posting(
+        entries=(_earn("l1", 3),), new_lots=(Lot("l1", 3, 3, T, T + timedelta(days=9)),))))
+    assert len(dynamo_store._member_shapes) == 1
+    store.commit_event(record, MemberChange(profile(), 2, standing=Standing(5, "PU", None)))
+    assert len(dynamo_store._member_shapes) == 2
+    store.commit_event(record, MemberChange(profile(), 3, standing=Standing(6, "PU", None)))
+    assert [tx["update_items"][-1]["UpdateExpression"] for tx in sent.sent] == [
+        "ADD #2 :1, #3 :2", "ADD #2 :1, #3 :2", "SET #3 = :1, #4 = :2 REMOVE #5, #6, #7 ADD #2 :3",
+        "SET #3 = :1, #4 = :2 REMOVE #5, #6, #7 ADD #2 :3"]
+    assert [tx["update_items"][-1]["ExpressionAttributeValues"][":1"] for tx in sent.sent] == [
+        {"N": "1"}, {"N": "1"}, {"N": "5"}, {"N": "6"}]
