@@ -92,6 +92,7 @@ def transactions_sent_as_pynamodb_sends_them(monkeypatch):
     A transaction of `DynamoStore.commit_event`, whose items are written in their wire form, is also compared whole
     with the one the method's models made before (`commit_event_as_before`): its arguments are kept per thread
     while it runs (the suite's concurrent workers commit on threads of their own)."""
+    import functools
     import threading
 
     from infra.dynamo_store import DynamoStore, processed_record_expiry
@@ -101,6 +102,7 @@ def transactions_sent_as_pynamodb_sends_them(monkeypatch):
     events = threading.local()
     real_commit_event = DynamoStore.commit_event
 
+    @functools.wraps(real_commit_event)  # still the store's translated method to whoever inspects it
     def commit_event(store, record, change, side=()):
         try:
             events.current = (record, change, side, processed_record_expiry(record.at))
