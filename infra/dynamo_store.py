@@ -20,7 +20,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from infra import daily_totals, family_storage, item_codec, keys, member_read, table
+from infra import daily_totals, family_storage, item_codec, keys, member_read, settings, table
 from infra.paging import decode_cursor, newest_first, page
 from infra.transactions import (Transaction, Written, at, connection, expressions, fixed, json_text, number_text,
                                 ttl_text, utc_text)
@@ -518,11 +518,20 @@ class CoreStore(ProfileStore):
             visits: dict[str, list] = {}
             visits_until: datetime | None = None
             alone = []  # the markers of an item each, in the order given (each key's order looked up once)
+            # An order's markers are mostly kept as long as each other: a UTC time's text is made once (equal UTC
+            # times have the same fields).
+            forget_texts: dict[datetime, str] = {}
             for marker in change.markers:
                 key, forget_after, data, due_at = marker
                 order = keys.marker_order(key)
                 if order is not None:
-                    orders.setdefault(order, {})[key] = [dict(data) or None, forget_after.isoformat()]
+                    if forget_after.__class__ is datetime and forget_after.tzinfo is timezone.utc:
+                        text = forget_texts.get(forget_after)
+                        if text is None:
+                            text = forget_texts[forget_after] = forget_after.isoformat()
+                    else:
+                        text = forget_after.isoformat()
+                    orders.setdefault(order, {})[key] = [dict(data) or None, text]
                     if due_at is not None:
                         alone.append(marker)
                 elif due_at is None and keys.is_per_order_marker(key):
@@ -601,9 +610,10 @@ class CoreStore(ProfileStore):
                 # An erased member's version still serialises the family that runs after erasure (referrals).
                 tx.update("conflict", MemberItem(mpk, keys.PROFILE), [_VERSION_UP],
                           _MEMBER_EXISTS & (at(MemberItem.version) == change.expected_version))
-        writers = family_storage.writers()
-        for write in side:
-            writers[type(write)](tx, write, record)
+        if side:
+            writers = family_storage.writers()
+            for write in side:
+                writers[type(write)](tx, write, record)
         self._commit(tx, posting)
 
     def _commit(self, tx: "Transaction", posting: Posting | None) -> None:
@@ -1068,13 +1078,16 @@ def _member_written(profile: MemberProfile, posting: Posting | None, standing: S
     """The profile's update of `_member_totals_update` in its wire form, its text from its shape (issue 15: built
     and walked as pynamodb objects on every event before). None: the update is sent as those objects (a value not
     of the plain types below, or a shape not known yet, which this call then learns)."""
-    points = posting.points if posting is not None else 0
-    debt_delta = posting.debt_delta if posting is not None else 0
-    debt_before = posting.debt_before if posting is not None else 0
+    points, redeem, debt_delta, debt_before = 0, False, 0, 0
+    if posting is not None:  # `posting.points` and whether an entry redeems, in one pass
+        for entry in posting.entries:
+            points += entry.points
+            if entry.kind is EntryKind.REDEEM:
+                redeem = True
+        debt_delta, debt_before = posting.debt_delta, posting.debt_before
     if points.__class__ is not int or debt_delta.__class__ is not int or debt_before.__class__ is not int or not (
             expected_version is None or expected_version.__class__ is int):
         return None
-    redeem = posting is not None and any(e.kind is EntryKind.REDEEM for e in posting.entries)
     # Condition values first, then the SET values in their order, then the ADD values: pynamodb's numbering.
     values = []
     if points < 0:
@@ -1142,14 +1155,18 @@ def _event_from_item(item: ProcessedItem) -> EventRecord:
 def processed_record_expiry(at: datetime) -> datetime:
     """When a processed record may go: after every redelivery EventBridge or a redrive can make, and after the
     event is too old to be accepted at all (SIYU_EVENT_MAX_AGE_DAYS), counted from its own time or from now."""
-    from infra.settings import settings
-
-    keep = max(PROCESSED_RECORD_DAYS, settings().event_max_age_days + 1)
+    keep = max(PROCESSED_RECORD_DAYS, settings.settings().event_max_age_days + 1)
     start = max(at, utcnow())
+    kept = _KEPT_FOR.get(keep)
+    if kept is None:  # a few values ever (the settings'): each made once
+        kept = _KEPT_FOR[keep] = timedelta(days=keep)
     try:
-        return start + timedelta(days=keep)
+        return start + kept
     except OverflowError:  # an event near year 9999 (only if the settings let it through): kept as long as can be
         return datetime.max.replace(tzinfo=timezone.utc) - timedelta(days=1)
+
+
+_KEPT_FOR: dict[int, timedelta] = {}
 
 
 # ---- item <-> domain ----------------------------------------------------------------------------------------------
