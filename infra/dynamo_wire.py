@@ -103,26 +103,32 @@ _TRANSACT_WRITE_KINDS = ("ConditionCheck", "Put", "Delete", "Update")
 _NOT_READ = object()
 
 
-def _transact_write_tables(call_args: Any) -> Any:
-    items = call_args.get("TransactItems")
-    if items is None:
-        return None
-    if items.__class__ is not list:
-        return _NOT_READ
-    tables = []
-    for item in items:
-        if item.__class__ is not dict:
+def _transact_tables(kinds: tuple[str, ...]) -> Any:
+    """The tables a transaction's items name under `kinds`, in order: jmespath's answer to the path, for items that
+    are dicts of dicts (`_NOT_READ` for any other shape)."""
+
+    def read(call_args: Any) -> Any:
+        items = call_args.get("TransactItems")
+        if items is None:
+            return None
+        if items.__class__ is not list:
             return _NOT_READ
-        for kind in _TRANSACT_WRITE_KINDS:
-            operation = item.get(kind)
-            if operation is None:
-                continue
-            if operation.__class__ is not dict:
+        tables = []
+        for item in items:
+            if item.__class__ is not dict:
                 return _NOT_READ
-            table = operation.get("TableName")
-            if table is not None:
-                tables.append(table)
-    return tables
+            for kind in kinds:
+                operation = item.get(kind)
+                if operation is None:
+                    continue
+                if operation.__class__ is not dict:
+                    return _NOT_READ
+                table = operation.get("TableName")
+                if table is not None:
+                    tables.append(table)
+        return tables
+
+    return read
 
 
 def _request_item_tables(call_args: Any) -> Any:
@@ -130,31 +136,10 @@ def _request_item_tables(call_args: Any) -> Any:
     return list(items) if items.__class__ is dict else _NOT_READ
 
 
-def _transact_get_tables(call_args: Any) -> Any:
-    items = call_args.get("TransactItems")
-    if items is None:
-        return None
-    if items.__class__ is not list:
-        return _NOT_READ
-    tables = []
-    for item in items:
-        if item.__class__ is not dict:
-            return _NOT_READ
-        get = item.get("Get")
-        if get is None:
-            continue
-        if get.__class__ is not dict:
-            return _NOT_READ
-        table = get.get("TableName")
-        if table is not None:
-            tables.append(table)
-    return tables
-
-
 _CONTEXT_PATHS = {
-    _TRANSACT_WRITE_PATH: _transact_write_tables,
+    _TRANSACT_WRITE_PATH: _transact_tables(_TRANSACT_WRITE_KINDS),
     "keys(RequestItems)": _request_item_tables,
-    "TransactItems[*].Get.TableName": _transact_get_tables,
+    "TransactItems[*].Get.TableName": _transact_tables(("Get",)),
 }
 
 
