@@ -193,9 +193,12 @@ def fingerprint(detail_type: str, detail: Any) -> str:
 
 def parse(raw: Any) -> Parsed | Ignored | Rejected:
     """Turn one EventBridge event (as Lambda receives it) into a typed event, or say why not."""
+    too_deep = False
     try:
         text = raw if isinstance(raw, str) else _AS_SENT.encode(raw)
-    except (TypeError, ValueError, RecursionError):
+    except RecursionError:
+        text, too_deep = _safe_repr(raw), True
+    except (TypeError, ValueError):
         text = _safe_repr(raw)
     # Kept text must be storable: a lone surrogate ("\ud800") cannot be encoded as UTF-8.
     clean_text = _storable(text)
@@ -216,8 +219,12 @@ def parse(raw: Any) -> Parsed | Ignored | Rejected:
     def reject(reason: str, field_name: str | None = None) -> Rejected:
         # The fingerprint only a rejection keeps (an applied event's is taken once, by the engine's record).
         return Rejected(event_id, detail_type, reason, field_name, brand_guess, clean_text,
-                        fingerprint(detail_type, detail))
+                        fingerprint(detail_type, clean_text if too_deep else detail))
 
+    if too_deep:
+        # Refused before anything walks it again: each walk down to Python's recursion limit is a chance for a
+        # finaliser run at that depth to fail where nobody can catch it.
+        return reject(f"the event is nested more than {MAX_DEPTH} levels deep")
     if clean_text != text:
         return reject("the event holds text that is not valid Unicode (a lone surrogate)")
     if len(text.encode()) > MAX_EVENT_BYTES:
@@ -245,7 +252,9 @@ def parse(raw: Any) -> Parsed | Ignored | Rejected:
         return reject("detail must be a JSON object", "detail")
     odd = _non_finite(detail, "detail")
     if odd is not None:
-        return reject(f"{odd} is not a finite number", odd)
+        path, deep = odd
+        return reject(f"{path} is nested more than {MAX_DEPTH} levels deep" if deep else f"{path} is not a finite number",
+                      path)
     if not validator.is_valid(detail):  # a yes/no first: a valid detail (nearly all) builds no error objects
         error = next(iter(sorted(validator.iter_errors(detail), key=lambda e: list(e.path))), None)
         if error is not None:
@@ -267,12 +276,14 @@ def _safe_repr(value: Any) -> str:
         return f"<{type(value).__name__} that cannot be printed>"
 
 
-def _non_finite(value: Any, path: str, depth: int = 0) -> str | None:
-    """The first NaN or infinity in the detail (JSON has none; Python's parser lets them through)."""
+def _non_finite(value: Any, path: str, depth: int = 0) -> tuple[str, bool] | None:
+    """The first NaN or infinity in the detail (JSON has none; Python's parser lets them through), as (its path,
+    False); or the first object or list nested deeper than `MAX_DEPTH`, as (its path, True): no rule reads so deep,
+    and freezing the detail would otherwise recurse down to Python's limit."""
     if isinstance(value, float) and not math.isfinite(value):
-        return path
-    if depth > 50:
-        return None
+        return path, False
+    if depth >= MAX_DEPTH:
+        return (path, True) if isinstance(value, (dict, list)) else None
     if isinstance(value, dict):
         for key, item in value.items():
             if type(item) in _FINITE:  # answered here: no path is built for a value that cannot be odd
@@ -291,6 +302,7 @@ def _non_finite(value: Any, path: str, depth: int = 0) -> str | None:
 
 
 _FINITE = frozenset({str, int, bool, type(None)})  # values `_non_finite` never reports, at any depth
+MAX_DEPTH = 50  # levels of objects and lists in a detail (the brand id's object is level 0)
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})

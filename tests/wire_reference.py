@@ -11,7 +11,7 @@ method as e373a10 wrote it, every item a pynamodb model), which checks the value
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pynamodb.models import Model
@@ -97,6 +97,13 @@ class Checked:
         return self._connection.transact_write_items(**kwargs)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _seconds(instant: datetime) -> int:
+    return (instant - _EPOCH) // timedelta(seconds=1)
+
+
 def as_sent_before(kwargs: dict, tx: Transaction, record: Any, change: Any, side: tuple,
                    earliest: datetime) -> dict:
     """The request `commit_event_as_before` makes of the same arguments, its processed record expiring when the
@@ -105,7 +112,8 @@ def as_sent_before(kwargs: dict, tx: Transaction, record: Any, change: Any, side
     roles = tx.roles
     sent_ttl = int(kwargs["put_items"][roles.index("event") - len(tx._checks) - len(tx._deletes)]["Item"]["ttl"]["N"])
     latest = store.processed_record_expiry(record.at)
-    assert int(earliest.timestamp()) <= sent_ttl <= int(latest.timestamp()), (earliest, sent_ttl, latest)
+    # Whole seconds by integer arithmetic: a float `timestamp()` rounds 9999-12-30T23:59:59.999999 up a second.
+    assert _seconds(earliest) <= sent_ttl <= _seconds(latest), (earliest, sent_ttl, latest)
     reference = commit_event_as_before(record, change, side, datetime.fromtimestamp(sent_ttl, tz=timezone.utc))
     assert reference.roles == roles, (reference.roles, roles)
     recording = Recording()

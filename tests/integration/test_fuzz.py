@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import graphql
 import pytest
@@ -104,7 +103,6 @@ def test_fuzzed_requests_never_fail_unmasked_or_cross_a_tenant(world, fuzz_schem
                "member": {"authorization": f"Bearer {token('member', world.attacker, world.victim_brand)}"},
                "other staff": {"authorization": f"Bearer {token('staff', 'fuzz-staff', world.other_brand)}"}}
     seen: dict[str, int] = {}
-    started = time.monotonic()
     operations = [result.ok() for result in fuzz_schema.get_all_operations()]
     for operation in operations:  # each root field its own examples: a new field never crowds out another
         @settings(max_examples=EXAMPLES_PER_ROOT, deadline=None, database=None, derandomize=True,
@@ -117,7 +115,8 @@ def test_fuzzed_requests_never_fail_unmasked_or_cross_a_tenant(world, fuzz_schem
 
         fuzz()
     assert victim_state(world) == before, "a fuzzed request wrote something of the victim's"
-    # Every root field was tried, and the whole run stays inside its budget.
+    # Every root field was tried, each within its budget of examples (a count: a wall-clock limit failed this test
+    # on a loaded machine, and timings are never a condition of a test here).
     roots = len(fuzz_schema._get_operation_map("Query")) + len(fuzz_schema._get_operation_map("Mutation"))
     assert len(operations) == len(seen) == roots, " ".join(sorted(seen))
-    assert time.monotonic() - started < 60
+    assert max(seen.values()) <= EXAMPLES_PER_ROOT, seen
