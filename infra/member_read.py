@@ -120,8 +120,9 @@ def query(shape: Any, conditions: Conditions, pk: str, *, request_key: str | Non
         if template.names:
             kwargs["ExpressionAttributeNames"] = dict(template.names)
         if values:
-            # The fixed values' maps are the template's own: botocore only reads a request's parameters.
-            kwargs["ExpressionAttributeValues"] = dict(values)
+            # The fixed values' maps are the template's own: botocore only reads a request's parameters. The first
+            # request takes the map made above for this call (a later page's request, a copy of it).
+            kwargs["ExpressionAttributeValues"] = dict(values) if start else values
         try:
             answer = connection.connection.dispatch(QUERY, kwargs)
         except BOTOCORE_EXCEPTIONS as e:
