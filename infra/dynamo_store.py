@@ -107,8 +107,9 @@ class CoreStore(ProfileStore):
     def get_brand(self, brand_id: str, *, fresh: bool = False) -> BrandConfig | None:
         # Cached per container: brand configuration changes rarely and every event and request needs it.
         now = time.monotonic()
-        with self._lock:
-            hit = self._brand_cache.get(brand_id)
+        # Read without the lock: one `dict.get` is atomic, and the lock only keeps the writers' bounded eviction
+        # below whole (every event reads here; a write is the rare miss).
+        hit = self._brand_cache.get(brand_id)
         if hit and hit[0] > now and not fresh:
             return hit[1]
         try:
@@ -178,7 +179,8 @@ class CoreStore(ProfileStore):
         lots: list[Lot] = []
         profile: dict[str, Any] | None = None
         items: list[Any] = []
-        plan = _kind_plan()
+        readers = family_storage.holdings()  # (read once per load: the plan below and the holdings after the loop)
+        plan = _kind_plan(readers)
         lot_of, add_lot, add_item = member_read.lot, lots.append, items.append
         for raw in raw_items:
             stored = raw.get("type")  # the kind as stored: "lot", "member", ...
@@ -232,7 +234,6 @@ class CoreStore(ProfileStore):
         holdings: dict[str, list] = {}
         orders: dict[str, Any] = {}
         daily: dict[str, dict] = {}
-        readers = family_storage.holdings()
         for item in items:
             if item.__class__ is _WireMarker:
                 markers[item.key] = item.data
@@ -1242,13 +1243,13 @@ _READ_AS_MODELS = (RequestItem, MarkerItem, MarkerGroupItem, OrderItem, ConsentI
 _kind_plans: list[tuple[Any, int, dict[str, tuple[str, type]]]] = []
 
 
-def _kind_plan() -> dict[str, tuple[str, type]]:
+def _kind_plan(readers: dict[type, Any]) -> dict[str, tuple[str, type]]:
     """Per stored kind, what a member load does with an item of it, as its loop over model objects did: a family's
     holding, a request, marker, order, consent or daily totals is made its model object; a lot, the profile or a
     marker is read from the wire (`_AS_LOT`, `_AS_PROFILE`, `_AS_MARKER`); any other kind (counters, which no member load reads) was made
-    an object and then ignored, and is now left undecoded. Made again when a family registers kinds."""
-    readers = family_storage.holdings()
-    classes = SiyuItem._get_discriminator_attribute()._class_map
+    an object and then ignored, and is now left undecoded. Made again when a family registers kinds.
+    `readers`: the families' holdings (`family_storage.holdings()`)."""
+    classes = item_codec.discriminator_of(SiyuItem)._class_map
     if _kind_plans and _kind_plans[0][0] is readers and _kind_plans[0][1] == len(classes):
         return _kind_plans[0][2]
     plan: dict[str, tuple[str, type]] = {}

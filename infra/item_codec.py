@@ -103,13 +103,20 @@ def _plan(cls: type) -> Plan:
     return plan
 
 
+def discriminator_of(cls: type) -> Any:
+    """`cls._get_discriminator_attribute()`, looked up once per class: the attribute is made with the class
+    (registering a kind adds to its class map, it does not replace it), and every member Query asked for it."""
+    discriminator = _discriminators.get(cls, _UNSET)
+    if discriminator is _UNSET:
+        discriminator = _discriminators[cls] = cls._get_discriminator_attribute()
+    return discriminator
+
+
 def from_raw_data(cls: type, data: dict[str, dict[str, Any]]) -> Any:
     """What `cls.from_raw_data(data)` returns in pynamodb 6, built with fewer steps."""
     if data is None:
         raise ValueError("Received no data to construct object")
-    discriminator = _discriminators.get(cls, _UNSET)
-    if discriminator is _UNSET:
-        discriminator = _discriminators[cls] = cls._get_discriminator_attribute()
+    discriminator = discriminator_of(cls)
     stored = None
     if discriminator is not None:  # as pynamodb's `_get_discriminator_class`
         raw_kind = data.get(discriminator.attr_name)
@@ -137,8 +144,9 @@ def attribute_values(target: type, data: dict[str, dict[str, Any]]) -> dict[str,
             values[name] = value
     # The values present (an item holds a few of its class's attributes): each as its attribute's `get_value` and
     # `deserialize` would (the plain steps of pynamodb's base attribute, numbers and dates done in place).
+    spec_of = by_stored_name.get
     for stored_name, raw in data.items():
-        spec = by_stored_name.get(stored_name)
+        spec = spec_of(stored_name)
         if spec is not None and raw and NULL not in raw:
             name, wire, decode = spec
             if wire.__class__ is str:
@@ -217,7 +225,7 @@ def remembered(condition: Condition) -> Condition:
 def kinds_condition(cls: type) -> Any:
     """pynamodb's filter on the item kinds a class covers (`type IN (...)`: for the base class, every kind), built
     once per class and set of registered kinds instead of on every Query. Conditions are not changed by use."""
-    attribute = cls._get_discriminator_attribute()
+    attribute = discriminator_of(cls)
     if attribute is None:
         return None
     known = len(attribute._class_map)

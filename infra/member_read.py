@@ -120,8 +120,9 @@ def query(shape: Any, conditions: Conditions, pk: str, *, request_key: str | Non
         if template.names:
             kwargs["ExpressionAttributeNames"] = dict(template.names)
         if values:
-            # The fixed values' maps are the template's own: botocore only reads a request's parameters.
-            kwargs["ExpressionAttributeValues"] = dict(values)
+            # The fixed values' maps are the template's own: botocore only reads a request's parameters. The first
+            # request takes the map made above for this call (a later page's request, a copy of it).
+            kwargs["ExpressionAttributeValues"] = dict(values) if start else values
         try:
             answer = connection.connection.dispatch(QUERY, kwargs)
         except BOTOCORE_EXCEPTIONS as e:
@@ -207,6 +208,15 @@ _marker_data = MarkerItem.get_attributes()["data"].deserialize
 _ttl = item_codec.ttl
 
 
+def _check_ttl(text: Any) -> None:
+    """Raise where `item_codec.ttl(text)` (the model's decoding) raises. A plain count of seconds of at most ten
+    digits (before the year 2286) is one the model decodes: checked without making its datetime (`fromtimestamp`
+    with a time zone, the dearest step of a marker's read, for a value `load_member` does not use)."""
+    if not (text.__class__ is str and len(text) <= 10 and text.isascii() and text.isdigit()
+            and (text[0] != "0" or len(text) == 1)):
+        _ttl(text)
+
+
 def marker(raw: dict[str, Any]) -> WireMarker | None:
     """A marker item as `load_member` reads it from a `MarkerItem`, or None when the item is not in the shape the
     store writes (the model path then decodes it, errors and all). What it does not use (its time, its TTL) is
@@ -220,7 +230,7 @@ def marker(raw: dict[str, Any]) -> WireMarker | None:
         _from_iso(at)
         ttl = raw.get("ttl")
         if ttl is not None:
-            _ttl(ttl["N"])
+            _check_ttl(ttl["N"])
         data = raw.get("data")
         return WireMarker(raw["sk"]["S"], raw["key"]["S"], (None if data is None else _marker_data(data["S"])) or {})
     except Exception:  # noqa: BLE001 - anything unusual is the model's to read (and to refuse) as it did
