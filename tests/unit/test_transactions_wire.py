@@ -208,6 +208,57 @@ def test_a_path_made_once_builds_what_the_attribute_builds():
         at(MemberItem.tier_code).add("x")
 
 
+
+def _update_actions_as_before(item, actions):
+    """`update_actions` before it went through `at` and a kind's action made once per class: the reference."""
+    deltas = getattr(item, "_siyu_deltas", None)
+    if deltas is None:
+        return actions
+    cls = type(item)
+    out = [getattr(cls, name).add(delta) for name, delta in deltas.items()]
+    out += [getattr(cls, name).set(value) for name, value in item._siyu_set.items()]
+    out.append(cls.kind.set(cls))
+    return out
+
+
+def test_an_added_items_actions_are_those_the_attributes_made():
+    from pynamodb.expressions.update import Update
+
+    from infra.daily_totals import DailyTotalsItem
+    from infra.transactions import expressions, update_actions
+    from plugins.coupons.storage import CouponCountItem, CouponStockItem, CouponPauseItem
+    from plugins.referral.storage import CommissionBalanceItem
+
+    east = T.astimezone(timezone(timedelta(hours=8)))
+    cases = [(DailyTotalsItem, {"day1": 3, "day17": -2}, {"ttl": T}), (DailyTotalsItem, {"day2": 0}, {"ttl": east}),
+             (DailyTotalsItem, {"day3": 2 ** 70}, {"ttl": T.replace(microsecond=5)}),
+             (DailyTotalsItem, {"day4": 5}, {"ttl": None}), (CouponCountItem, {"count": 1}, {}),
+             (CouponStockItem, {"issued": 1}, {}), (CouponStockItem, {"issued": True}, {}),
+             (CouponStockItem, {"issued": 1.5}, {}), (CouponPauseItem, {"held_by": {"a", "b"}}, {"template_id": "t1"}),
+             (CommissionBalanceItem, {"pending_fen": -300, "settled_fen": 300}, {})]
+    for twice in (1, 2):  # the kind's action made, then taken again
+        for cls, deltas, also_set in cases:
+            tx = Transaction()
+            tx.add(cls("pk", "sk"), also_set=also_set, **deltas)
+            item = tx._updates[0][1]
+            ours, theirs = update_actions(item, None), _update_actions_as_before(item, None)
+            assert [type(a) for a in ours] == [type(a) for a in theirs]
+            names: dict = {}
+            values: dict = {}
+            their_names: dict = {}
+            their_values: dict = {}
+            assert Update(*ours).serialize(names, values) == Update(*theirs).serialize(their_names, their_values)
+            assert (names, values) == (their_names, their_values)
+            assert expressions(None, ours) == expressions(None, theirs)
+    plain = [at(MemberItem.balance).add(1)]
+    assert update_actions(MemberItem("pk", "sk"), plain) is plain
+    tx = Transaction()
+    tx.add(CouponPauseItem("pk", "sk"), template_id="x")
+    for made in (update_actions, _update_actions_as_before):
+        with pytest.raises(ValueError):  # pynamodb's own type check (only numbers and sets are added to), either way
+            made(tx._updates[0][1], None)
+
+
 def test_each_role_names_the_item_at_its_place_in_the_request():
     tx = an_order_paid_transaction()
     tx.delete("reversal", LotItem(keys.member_pk("b1", "m1"), "LOT#gone"), None)
