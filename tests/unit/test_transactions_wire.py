@@ -538,6 +538,15 @@ def _events_to_commit() -> list[tuple]:
                                                                actor=None, event_id="other"),),
                                                  new_lots=(Lot("l-x", 5, 5, T, T + timedelta(days=365)),),
                                                  listed=None)), ()),
+        # Markers of an item each (`_marker_item`): TTLs with microseconds, in another zone, before 1971; data
+        # nested, not ASCII; due before the floor (listed at it), after it, not due.
+        (record("e12"), paid(13, posting=None, standing=Standing(5, "PU", None), due_floor=T + timedelta(days=2),
+                             markers=(("coupons:due:c1", later.replace(microsecond=999), {"名": ["满", {"a": None}]},
+                                       T + timedelta(days=1)),
+                                      ("coupons:due:c2", later.astimezone(timezone(timedelta(hours=8))), {},
+                                       T + timedelta(days=3, microseconds=1)),
+                                      ("coupons:keep", datetime(1970, 6, 1, tzinfo=timezone.utc), {"n": 1.5},
+                                       None))), ()),
     ]
 
 
@@ -587,3 +596,46 @@ def test_a_profile_update_is_sent_from_its_shape_only_once_pynamodb_gave_its_val
         "SET #3 = :1, #4 = :2 REMOVE #5, #6, #7 ADD #2 :3"]
     assert [tx["update_items"][-1]["ExpressionAttributeValues"][":1"] for tx in sent.sent] == [
         {"N": "1"}, {"N": "1"}, {"N": "5"}, {"N": "6"}]
+
+
+def test_a_marker_of_its_own_is_refused_as_its_model_refused_it(monkeypatch):
+    """`_marker_item` writes the marker's wire form; what the model refused (a TTL that is not an aware time, a due
+    time that cannot be compared with the floor, a marker without a key) is refused with the same error."""
+    import infra.dynamo_store as dynamo_store
+    from infra.dynamo_store import DynamoStore
+    from rules.persistence import EventRecord, MemberChange
+
+    store = DynamoStore()
+    monkeypatch.setattr(store, "_connection", lambda: Recording())
+    record = EventRecord("e1", "b1", "order.paid", T, (), ())
+    naive = datetime(2026, 9, 1)
+    for marker in (("coupons:keep", naive, {}, None), ("coupons:due:c1", naive, {}, naive),
+                   ("coupons:due:c1", T, {}, naive), ("coupons:keep", "soon", {}, None),
+                   (None, T, {}, None), ("coupons:keep", T, {"x": object()}, None)):
+        errors = []
+        for writer in ("new", "old"):
+            if writer == "old":
+                monkeypatch.setattr(dynamo_store, "_marker_item", _marker_item_as_before)
+            try:
+                store.commit_event(record, MemberChange(profile(), 1, markers=(marker,),
+                                                        due_floor=T + timedelta(days=2)))
+            except Exception as error:  # noqa: BLE001 - the error itself is compared
+                errors.append((type(error), str(error)))
+            else:
+                errors.append(None)
+            monkeypatch.undo()
+            monkeypatch.setattr(store, "_connection", lambda: Recording())
+        assert errors[0] == errors[1] and errors[0] is not None, (marker, errors)
+
+
+def _marker_item_as_before(mpk, brand_id, member_id, key, at_, forget_after, data, due_at, due_floor):
+    """The marker's model, as `commit_event` made it before `_marker_item`: the reference."""
+    from infra.dynamo_store import _listed_at
+    from infra.models import MarkerItem
+
+    marker = MarkerItem(mpk, keys.marker_sk(key), key=key, at=at_, ttl=forget_after, data=data)
+    if due_at is not None:
+        listed = _listed_at(due_at, due_floor)
+        marker.gsi1pk = keys.due_pk(listed, member_id)
+        marker.gsi1sk = keys.due_sk(listed, "MARK", brand_id, member_id, key)
+    return marker
