@@ -547,14 +547,10 @@ class CoreStore(ProfileStore):
             for key, forget_after, data, due_at in alone:
                 if key in visits:
                     continue
-                marker = MarkerItem(mpk, keys.marker_sk(key), key=key, at=record.at, ttl=forget_after,
-                                    data=dict(data) or None)
-                if due_at is not None:
-                    listed = _listed_at(due_at, change.due_floor)
-                    marker.gsi1pk = keys.due_pk(listed, p.member_id)
-                    marker.gsi1sk = keys.due_sk(listed, "MARK", p.brand_id, p.member_id, key)
                 # A marker past its TTL that DynamoDB has not deleted yet may be claimed again.
-                tx.put("conflict", marker, _NEW[MarkerItem] | (at(MarkerItem.ttl) <= record.at))
+                tx.put("conflict", _marker_item(mpk, p.brand_id, p.member_id, key, record.at, forget_after,
+                                                dict(data) or None, due_at, change.due_floor),
+                       _NEW[MarkerItem] | (at(MarkerItem.ttl) <= record.at))
             # The event's history (effects and ledger entries) goes with the one order it opens, if it opens one;
             # else into an activity item of its own. Either way it carries `t`: the member's history in time order.
             read = dict(change.orders or {})
@@ -992,6 +988,36 @@ def _activity_item(lpk: str, record: EventRecord, history: dict) -> Any:
     if history["t"] is not None:
         item["t"] = {"S": history["t"]}
     return Written(ActivityItem, item)
+
+
+def _marker_item(mpk: str, brand_id: str, member_id: str, key: str, at_: datetime, forget_after: Any,
+                 data: dict | None, due_at: datetime | None, due_floor: datetime | None) -> Any:
+    """A marker in an item of its own, listed in the due index when it falls due (`due_at`; None: not listed).
+    What the model made before, checked in the order it checked it (its key, then its TTL as the model's `ttl`
+    normalised it on construction, then where it is listed)."""
+    sk = keys.marker_sk(key)
+    if mpk is None or key is None or at_ is None:  # a marker the model refuses (no key...): refused as it was
+        marker = MarkerItem(mpk, sk, key=key, at=at_, ttl=forget_after, data=data)
+        if due_at is not None:
+            listed = _listed_at(due_at, due_floor)
+            marker.gsi1pk = keys.due_pk(listed, member_id)
+            marker.gsi1sk = keys.due_sk(listed, "MARK", brand_id, member_id, key)
+        return marker
+    ttl = ttl_text(forget_after)
+    due = None
+    if due_at is not None:
+        listed = _listed_at(due_at, due_floor)
+        due = (keys.due_pk(listed, member_id), keys.due_sk(listed, "MARK", brand_id, member_id, key))
+    item = {"pk": {"S": mpk}, "sk": {"S": sk}, "at": {"S": utc_text(at_)}}  # the model's attributes' order
+    if data is not None:
+        item["data"] = {"S": json_text(data)}
+    if due is not None:
+        item["gsi1pk"], item["gsi1sk"] = {"S": due[0]}, {"S": due[1]}
+    item["key"] = {"S": key}
+    item["type"] = {"S": "marker"}
+    if ttl is not None:
+        item["ttl"] = {"N": ttl}
+    return Written(MarkerItem, item)
 
 
 def _lot_item(mpk: str, brand_id: str, member_id: str, lot: Lot, listed: datetime | None) -> Any:

@@ -129,11 +129,25 @@ def update_actions(item: SiyuItem, actions: list) -> list:
     deltas = getattr(item, "_siyu_deltas", None)
     if deltas is None:
         return actions
+    # Through each attribute's path made once (`at`: the same actions as the attribute's own `add` and `set`,
+    # without a new `Path` and pynamodb's operand checks each; issue 15: a coupon's two counters, a day's totals).
     cls = type(item)
-    out = [getattr(cls, name).add(delta) for name, delta in deltas.items()]
-    out += [getattr(cls, name).set(value) for name, value in item._siyu_set.items()]
-    out.append(cls.kind.set(cls))
+    out = [at(getattr(cls, name)).add(delta) for name, delta in deltas.items()]
+    out += [at(getattr(cls, name)).set(value) for name, value in item._siyu_set.items()]
+    out.append(_kind_set(cls))
     return out
+
+
+_kind_sets: dict[type, Any] = {}
+
+
+def _kind_set(cls: type) -> Any:
+    """`cls.kind.set(cls)`, made once per class: the action names only the class's discriminator, and nothing that
+    serialises an action changes it (as a condition made once, `fixed`, is shared by every write)."""
+    action = _kind_sets.get(cls)
+    if action is None:
+        action = _kind_sets[cls] = cls.kind.set(cls)
+    return action
 
 
 # ---- the paths of an item's attributes, made once ------------------------------------------------------------------

@@ -89,3 +89,42 @@ def test_entries_are_encoded_as_they_were_before_the_effects_were_compared_field
                              reverses="e-9", event_id="ev-other", explanation=explanation)]
             for given in (effects, effects[7:], effects[:3], [], tuple(effects)):
                 assert entry_codec.encode(entries, AT, "ev-1", given) == encode_as_before(entries, AT, "ev-1", given)
+
+
+def test_a_packed_value_is_the_compact_json_dumps_of_it_deflated():
+    """`models.packed` hands a list or a dict to the C encoder directly (issue 15): the same text as
+    `json.dumps(value, separators=(",", ":"), ensure_ascii=False)` (the encoder it replaced, kept here), on unusual
+    values too, and the same errors where that refuses one."""
+    import json
+    import math
+    from enum import IntEnum
+
+    import pytest
+
+    from infra.models import packed
+
+    def as_before(value):
+        return entry_codec.deflate(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+    class Level(IntEnum):
+        GOLD = 3
+
+    class Tagged(dict):
+        pass
+
+    values = [[], {}, [AWARD], {"名称": "满100减10", "emoji": "\U0001f600", "ctl": "a\n\"b\"\\\x00"},
+              [None, True, False, 0, -1, 10 ** 30, 1.5, -0.0, 1e300, math.inf, -math.inf, math.nan],
+              {"t": (1, 2), "l": [[[]]], "d": {"e": {}}}, [Level.GOLD], Tagged(a=1), {1: "int key", None: 2,
+                                                                                    True: 3, 2.5: 4},
+              "a text", 7, None, (1, 2), Tagged()]
+    for value in values:
+        assert packed(value) == as_before(value), value
+    loop: list = []
+    loop.append(loop)
+    for refused in ([object()], {"a": {1, 2}}, {(1, 2): 3}, loop, {"d": [b"bytes"]}):
+        with pytest.raises(Exception) as theirs:
+            as_before(refused)
+        with pytest.raises(type(theirs.value)) as ours:
+            packed(refused)
+        assert str(ours.value) == str(theirs.value)
+    assert packed(["after an error"]) == as_before(["after an error"])  # nothing left over from a refusal

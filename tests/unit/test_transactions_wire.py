@@ -208,6 +208,57 @@ def test_a_path_made_once_builds_what_the_attribute_builds():
         at(MemberItem.tier_code).add("x")
 
 
+
+def _update_actions_as_before(item, actions):
+    """`update_actions` before it went through `at` and a kind's action made once per class: the reference."""
+    deltas = getattr(item, "_siyu_deltas", None)
+    if deltas is None:
+        return actions
+    cls = type(item)
+    out = [getattr(cls, name).add(delta) for name, delta in deltas.items()]
+    out += [getattr(cls, name).set(value) for name, value in item._siyu_set.items()]
+    out.append(cls.kind.set(cls))
+    return out
+
+
+def test_an_added_items_actions_are_those_the_attributes_made():
+    from pynamodb.expressions.update import Update
+
+    from infra.daily_totals import DailyTotalsItem
+    from infra.transactions import expressions, update_actions
+    from plugins.coupons.storage import CouponCountItem, CouponStockItem, CouponPauseItem
+    from plugins.referral.storage import CommissionBalanceItem
+
+    east = T.astimezone(timezone(timedelta(hours=8)))
+    cases = [(DailyTotalsItem, {"day1": 3, "day17": -2}, {"ttl": T}), (DailyTotalsItem, {"day2": 0}, {"ttl": east}),
+             (DailyTotalsItem, {"day3": 2 ** 70}, {"ttl": T.replace(microsecond=5)}),
+             (DailyTotalsItem, {"day4": 5}, {"ttl": None}), (CouponCountItem, {"count": 1}, {}),
+             (CouponStockItem, {"issued": 1}, {}), (CouponStockItem, {"issued": True}, {}),
+             (CouponStockItem, {"issued": 1.5}, {}), (CouponPauseItem, {"held_by": {"a", "b"}}, {"template_id": "t1"}),
+             (CommissionBalanceItem, {"pending_fen": -300, "settled_fen": 300}, {})]
+    for twice in (1, 2):  # the kind's action made, then taken again
+        for cls, deltas, also_set in cases:
+            tx = Transaction()
+            tx.add(cls("pk", "sk"), also_set=also_set, **deltas)
+            item = tx._updates[0][1]
+            ours, theirs = update_actions(item, None), _update_actions_as_before(item, None)
+            assert [type(a) for a in ours] == [type(a) for a in theirs]
+            names: dict = {}
+            values: dict = {}
+            their_names: dict = {}
+            their_values: dict = {}
+            assert Update(*ours).serialize(names, values) == Update(*theirs).serialize(their_names, their_values)
+            assert (names, values) == (their_names, their_values)
+            assert expressions(None, ours) == expressions(None, theirs)
+    plain = [at(MemberItem.balance).add(1)]
+    assert update_actions(MemberItem("pk", "sk"), plain) is plain
+    tx = Transaction()
+    tx.add(CouponPauseItem("pk", "sk"), template_id="x")
+    for made in (update_actions, _update_actions_as_before):
+        with pytest.raises(ValueError):  # pynamodb's own type check (only numbers and sets are added to), either way
+            made(tx._updates[0][1], None)
+
+
 def test_each_role_names_the_item_at_its_place_in_the_request():
     tx = an_order_paid_transaction()
     tx.delete("reversal", LotItem(keys.member_pk("b1", "m1"), "LOT#gone"), None)
@@ -487,6 +538,15 @@ def _events_to_commit() -> list[tuple]:
                                                                actor=None, event_id="other"),),
                                                  new_lots=(Lot("l-x", 5, 5, T, T + timedelta(days=365)),),
                                                  listed=None)), ()),
+        # Markers of an item each (`_marker_item`): TTLs with microseconds, in another zone, before 1971; data
+        # nested, not ASCII; due before the floor (listed at it), after it, not due.
+        (record("e12"), paid(13, posting=None, standing=Standing(5, "PU", None), due_floor=T + timedelta(days=2),
+                             markers=(("coupons:due:c1", later.replace(microsecond=999), {"名": ["满", {"a": None}]},
+                                       T + timedelta(days=1)),
+                                      ("coupons:due:c2", later.astimezone(timezone(timedelta(hours=8))), {},
+                                       T + timedelta(days=3, microseconds=1)),
+                                      ("coupons:keep", datetime(1970, 6, 1, tzinfo=timezone.utc), {"n": 1.5},
+                                       None))), ()),
     ]
 
 
@@ -536,3 +596,46 @@ def test_a_profile_update_is_sent_from_its_shape_only_once_pynamodb_gave_its_val
         "SET #3 = :1, #4 = :2 REMOVE #5, #6, #7 ADD #2 :3"]
     assert [tx["update_items"][-1]["ExpressionAttributeValues"][":1"] for tx in sent.sent] == [
         {"N": "1"}, {"N": "1"}, {"N": "5"}, {"N": "6"}]
+
+
+def test_a_marker_of_its_own_is_refused_as_its_model_refused_it(monkeypatch):
+    """`_marker_item` writes the marker's wire form; what the model refused (a TTL that is not an aware time, a due
+    time that cannot be compared with the floor, a marker without a key) is refused with the same error."""
+    import infra.dynamo_store as dynamo_store
+    from infra.dynamo_store import DynamoStore
+    from rules.persistence import EventRecord, MemberChange
+
+    store = DynamoStore()
+    monkeypatch.setattr(store, "_connection", lambda: Recording())
+    record = EventRecord("e1", "b1", "order.paid", T, (), ())
+    naive = datetime(2026, 9, 1)
+    for marker in (("coupons:keep", naive, {}, None), ("coupons:due:c1", naive, {}, naive),
+                   ("coupons:due:c1", T, {}, naive), ("coupons:keep", "soon", {}, None),
+                   (None, T, {}, None), ("coupons:keep", T, {"x": object()}, None)):
+        errors = []
+        for writer in ("new", "old"):
+            if writer == "old":
+                monkeypatch.setattr(dynamo_store, "_marker_item", _marker_item_as_before)
+            try:
+                store.commit_event(record, MemberChange(profile(), 1, markers=(marker,),
+                                                        due_floor=T + timedelta(days=2)))
+            except Exception as error:  # noqa: BLE001 - the error itself is compared
+                errors.append((type(error), str(error)))
+            else:
+                errors.append(None)
+            monkeypatch.undo()
+            monkeypatch.setattr(store, "_connection", lambda: Recording())
+        assert errors[0] == errors[1] and errors[0] is not None, (marker, errors)
+
+
+def _marker_item_as_before(mpk, brand_id, member_id, key, at_, forget_after, data, due_at, due_floor):
+    """The marker's model, as `commit_event` made it before `_marker_item`: the reference."""
+    from infra.dynamo_store import _listed_at
+    from infra.models import MarkerItem
+
+    marker = MarkerItem(mpk, keys.marker_sk(key), key=key, at=at_, ttl=forget_after, data=data)
+    if due_at is not None:
+        listed = _listed_at(due_at, due_floor)
+        marker.gsi1pk = keys.due_pk(listed, member_id)
+        marker.gsi1sk = keys.due_sk(listed, "MARK", brand_id, member_id, key)
+    return marker
