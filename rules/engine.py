@@ -71,7 +71,7 @@ class Decision:
                 "inputs": fx.described_inputs(self.effect)}
 
     def describe(self) -> dict[str, Any]:
-        body = {"plugin": self.plugin, "version": self.version, **fx.describe(self.effect)}
+        body = fx.describe(self.effect, {"plugin": self.plugin, "version": self.version})
         if self.suppressed:
             body["suppressed"] = self.suppressed
         return body
