@@ -84,6 +84,8 @@ _DECIDED = plain.maker(Decided)
 # Likewise the event's record and member change (once per event), each side write's plan and each follow-up.
 _RECORD = plain.maker(EventRecord)
 _CHANGE = plain.maker(MemberChange)
+_STANDING = plain.maker(Standing)  # the member's new standing (nearly every order moves its growth)
+_MARKS = plain.maker(Marks)  # which of an order's markers the member's load reads
 
 
 @dataclass(frozen=True)
@@ -806,7 +808,7 @@ class Engine:
         profile = state.profile
         if after is not None and (after.growth, after.tier_code, after.tier_valid_until, after.paid_until) != (
                 profile.growth, profile.tier_code, profile.tier_valid_until, profile.paid_until):
-            standing = Standing(after.growth, after.tier_code, after.tier_valid_until, after.paid_until)
+            standing = _STANDING(after.growth, after.tier_code, after.tier_valid_until, after.paid_until)
         totals = None
         if after is not None and dict(after.totals) != dict(state.totals):
             totals = {name: value for name, value in after.totals.items() if value}
@@ -1284,7 +1286,8 @@ def _marks_for(event: BusinessEvent | SweepEvent, optimistic: bool = False) -> M
         return None
     order = event.detail.get("orderId")
     if isinstance(order, str) and order:
-        return Marks(order=order, opens=optimistic and event.detail_type in OPENS_AN_ORDER)
+        # Marks(order=, visits=False, opens=): every field, in order (rules/plain.py).
+        return _MARKS(order, False, optimistic and event.detail_type in OPENS_AN_ORDER)
     return Marks(visits=True)
 
 
