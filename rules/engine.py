@@ -645,12 +645,14 @@ class Engine:
                 evaluation.change is None or evaluation.change.posting is None):
             return Summary(event_id, "applied", detail_type)
         print_ = fingerprint(detail_type, event.detail) if isinstance(event, BusinessEvent) else None
-        described = [(d, d.describe()) for d in evaluation.decisions]  # once: the record and the activity share it
+        decisions = evaluation.decisions
+        texts = [d.describe() for d in decisions]  # once: the record and the activity share each text
+        # Lists, not generators, into the tuples: no generator frame to resume per item (once per event).
+        follow_ups = tuple([f.as_dict() for f in evaluation.follow_ups])
+        members = tuple([text for d, text in zip(decisions, texts) if not isinstance(d.effect, fx.BrandEffect)])
         # EventRecord(event_id=, brand_id=, detail_type=, at=, effects=, follow_ups=, member_effects=, fingerprint=,
         # member_id=, amount_fen=): every field, in order (rules/plain.py).
-        record = _RECORD(event_id, brand.brand_id, detail_type, event.time, tuple(text for _, text in described),
-                         tuple(f.as_dict() for f in evaluation.follow_ups),
-                         tuple(text for d, text in described if not isinstance(d.effect, fx.BrandEffect)),
+        record = _RECORD(event_id, brand.brand_id, detail_type, event.time, tuple(texts), follow_ups, members,
                          print_, member_id, _amount_of(event))
         try:
             self.store.commit_event(record, self._due_floor(brand.brand_id, evaluation.change), evaluation.side)
