@@ -4,6 +4,7 @@ dict, key for key and in the same order, as the old `{"plugin": ..., "version": 
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from types import MappingProxyType
@@ -23,16 +24,6 @@ def old_describe(decision: Decision) -> dict:
     return body
 
 
-@dataclass(frozen=True, kw_only=True)
-class Colliding(fx.Effect):
-    """A partner's effect with fields named like the head's and the view's own keys."""
-
-    plugin: str = "field plugin"
-    version: int = 7
-    effect: str = "field effect"
-    suppressed: str | None = "field suppressed"
-
-
 EFFECTS = [
     fx.AwardPoints(points=12, expires_at=NOW + timedelta(days=365), reason="order", source="points:order:o1",
                    rule="points-per-yuan", inputs={"orderId": "o1", "multiplier": "3/2", "tier": None,
@@ -46,8 +37,6 @@ EFFECTS = [
             inputs={"orderId": "o1"}),
     fx.AddToDailyTotal(total="tiers:growth", day=date(2026, 3, 1), amount=5, keep_months=13, rule="d"),
     fx.Emit(detail_type="notification.requested", detail={"template": "t", "when": NOW}, rule="notify"),
-    Colliding(rule="collides", inputs={"k": 1}),
-    Colliding(rule="", inputs=[1, 2]),  # inputs that are not a mapping
 ]
 
 
@@ -65,3 +54,22 @@ def test_describe_without_a_head_is_unchanged_and_a_head_is_written_into():
     head = {"plugin": "p"}
     assert fx.describe(effect, head) is head
     assert list(head.items()) == list({"plugin": "p", **fx.describe(effect)}.items())
+
+
+@pytest.mark.parametrize("suppressed", [None, "no marketing consent"])
+def test_fields_named_like_the_head_or_the_view_keys_are_described_as_before(suppressed):
+    # Made here and dropped after: an Effect subclass left alive would count as an undocumented effect
+    # (tests/unit/test_plugin_docs.py walks Effect's subclasses).
+    @dataclass(frozen=True, kw_only=True)
+    class Colliding(fx.Effect):
+        plugin: str = "field plugin"
+        version: int = 7
+        effect: str = "field effect"
+        suppressed: str | None = "field suppressed"
+
+    for effect in (Colliding(rule="collides", inputs={"k": 1}), Colliding(rule="", inputs=[1, 2])):
+        decision = Decision("points", "1.2.0", effect, suppressed)
+        new, old = decision.describe(), old_describe(decision)
+        assert list(new.items()) == list(old.items())
+    del Colliding, effect, decision
+    gc.collect()
