@@ -186,14 +186,20 @@ class BrandEmit(Emit, BrandEffect):
     """A follow-up about the brand (`alert.raised`): no `memberId` is added, and the member never sees it."""
 
 
-def describe(effect: Effect) -> dict[str, Any]:
-    """A JSON-ready view of an effect, for summaries, explanations and dry runs."""
+def describe(effect: Effect, head: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A JSON-ready view of an effect, for summaries, explanations and dry runs. With `head`, that dict, the view
+    written into it after its own keys: what `{**head, **describe(effect)}` makes, without the second dict (the
+    engine's `Decision.describe`, every effect of every event; issue 15)."""
     inputs = effect.inputs
     if type(inputs) is dict:  # `_jsonable(inputs)` for the usual plain dict, without the call (issue 15)
         inputs = {str(k): v if type(v) in _PLAIN else _jsonable(v) for k, v in inputs.items()}
     else:
         inputs = _jsonable(inputs)
-    body: dict[str, Any] = {"effect": effect.kind, "rule": effect.rule, "inputs": inputs}
+    if head is None:
+        body: dict[str, Any] = {"effect": effect.kind, "rule": effect.rule, "inputs": inputs}
+    else:
+        body = head
+        body["effect"], body["rule"], body["inputs"] = effect.kind, effect.rule, inputs
     for name, value in vars(effect).items():
         if name != "rule" and name != "inputs":
             body[name] = value if type(value) in _PLAIN else _jsonable(value)

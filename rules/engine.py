@@ -71,7 +71,7 @@ class Decision:
                 "inputs": fx.described_inputs(self.effect)}
 
     def describe(self) -> dict[str, Any]:
-        body = {"plugin": self.plugin, "version": self.version, **fx.describe(self.effect)}
+        body = fx.describe(self.effect, {"plugin": self.plugin, "version": self.version})
         if self.suppressed:
             body["suppressed"] = self.suppressed
         return body
@@ -84,6 +84,8 @@ _DECIDED = plain.maker(Decided)
 # Likewise the event's record and member change (once per event), each side write's plan and each follow-up.
 _RECORD = plain.maker(EventRecord)
 _CHANGE = plain.maker(MemberChange)
+_STANDING = plain.maker(Standing)  # the member's new standing (nearly every order moves its growth)
+_MARKS = plain.maker(Marks)  # which of an order's markers the member's load reads
 
 
 @dataclass(frozen=True)
@@ -643,12 +645,14 @@ class Engine:
                 evaluation.change is None or evaluation.change.posting is None):
             return Summary(event_id, "applied", detail_type)
         print_ = fingerprint(detail_type, event.detail) if isinstance(event, BusinessEvent) else None
-        described = [(d, d.describe()) for d in evaluation.decisions]  # once: the record and the activity share it
+        decisions = evaluation.decisions
+        texts = [d.describe() for d in decisions]  # once: the record and the activity share each text
+        # Lists, not generators, into the tuples: no generator frame to resume per item (once per event).
+        follow_ups = tuple([f.as_dict() for f in evaluation.follow_ups])
+        members = tuple([text for d, text in zip(decisions, texts) if not isinstance(d.effect, fx.BrandEffect)])
         # EventRecord(event_id=, brand_id=, detail_type=, at=, effects=, follow_ups=, member_effects=, fingerprint=,
         # member_id=, amount_fen=): every field, in order (rules/plain.py).
-        record = _RECORD(event_id, brand.brand_id, detail_type, event.time, tuple(text for _, text in described),
-                         tuple(f.as_dict() for f in evaluation.follow_ups),
-                         tuple(text for d, text in described if not isinstance(d.effect, fx.BrandEffect)),
+        record = _RECORD(event_id, brand.brand_id, detail_type, event.time, tuple(texts), follow_ups, members,
                          print_, member_id, _amount_of(event))
         try:
             self.store.commit_event(record, self._due_floor(brand.brand_id, evaluation.change), evaluation.side)
@@ -806,7 +810,7 @@ class Engine:
         profile = state.profile
         if after is not None and (after.growth, after.tier_code, after.tier_valid_until, after.paid_until) != (
                 profile.growth, profile.tier_code, profile.tier_valid_until, profile.paid_until):
-            standing = Standing(after.growth, after.tier_code, after.tier_valid_until, after.paid_until)
+            standing = _STANDING(after.growth, after.tier_code, after.tier_valid_until, after.paid_until)
         totals = None
         if after is not None and dict(after.totals) != dict(state.totals):
             totals = {name: value for name, value in after.totals.items() if value}
@@ -1284,7 +1288,8 @@ def _marks_for(event: BusinessEvent | SweepEvent, optimistic: bool = False) -> M
         return None
     order = event.detail.get("orderId")
     if isinstance(order, str) and order:
-        return Marks(order=order, opens=optimistic and event.detail_type in OPENS_AN_ORDER)
+        # Marks(order=, visits=False, opens=): every field, in order (rules/plain.py).
+        return _MARKS(order, False, optimistic and event.detail_type in OPENS_AN_ORDER)
     return Marks(visits=True)
 
 

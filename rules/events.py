@@ -15,6 +15,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from rules import plain
 from rules.clock import parse_time
 
 MAX_EVENT_BYTES = 256 * 1024  # EventBridge's own limit: anything bigger did not come through EventBridge intact
@@ -175,6 +176,10 @@ class Rejected:
     fingerprint: str = ""
 
 
+# `Parsed(...)` and `BusinessEvent(...)` without their frozen dataclasses' per-field `object.__setattr__`.
+_PARSED = plain.maker(Parsed)
+_BUSINESS_EVENT = plain.maker(BusinessEvent)
+
 # What `json.dumps(value, **options)` makes with these options, without making its encoder on every call: dumps
 # itself builds `JSONEncoder(**options)` and answers its `encode(value)` (an encoder keeps nothing between calls).
 # Once per event each (issue 15, engine CPU); tests/unit/test_engine_fast_paths.py compares them with dumps.
@@ -259,7 +264,9 @@ def parse(raw: Any) -> Parsed | Ignored | Rejected:
         error = next(iter(sorted(validator.iter_errors(detail), key=lambda e: list(e.path))), None)
         if error is not None:
             return reject(_describe(error), _field(error))
-    return Parsed(BusinessEvent(event_id, detail_type, source, time, detail["brandId"], _frozen(detail)))
+    # Parsed(BusinessEvent(event_id=, detail_type=, source=, time=, brand_id=, detail=)): every field, in order
+    # (rules/plain.py), once per event.
+    return _PARSED(_BUSINESS_EVENT(event_id, detail_type, source, time, detail["brandId"], _frozen(detail)))
 
 
 def _storable(text: str) -> str:

@@ -14,6 +14,7 @@ gets its events failed, naming it, rather than applied without it (rules/engine.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import logging
 import operator
@@ -84,6 +85,9 @@ class PluginRegistry:
         self._wanted: set[str] = set()
         self._validators: dict[str, Any] = {}  # params validators by plugin, built when first needed
         self._callers: dict[tuple[str, str], list[Any]] = {}
+        # `brand_due_offsets` remembered by configuration: {id: (mapping, changes, names, params read, answer)};
+        # the mapping is held, so its id cannot be another's while it is remembered.
+        self._due_offsets: dict[int, tuple[Any, ...]] = {}
         if os.environ.get("SIYU_TRACE_HOOKS"):
             self.pm.add_hookcall_monitoring(
                 lambda name, impls, kwargs: logger.info("hook %s -> %s", name, [i.plugin_name for i in impls]),
@@ -184,7 +188,32 @@ class PluginRegistry:
         return sorted({offset for info in self.infos.values() for offset in info.due_offsets_days})
 
     def brand_due_offsets(self, plugins: Mapping[str, Mapping[str, Any]]) -> frozenset[int]:
-        """The days ahead the daily sweep looks at for a brand with these plugins and parameters."""
+        """The days ahead the daily sweep looks at for a brand with these plugins and parameters.
+
+        Asked for every event that posts (rules/engine.py `_lots_listed`) with the same brand configuration, so the
+        answer is remembered per configuration (the brand's `plugins` mapping, the store's cached brand keeps it):
+        kept while the mapping is the same object, no plugin was registered or unregistered since
+        (`_Manager.changes`), its plugin names are the same, in the same order, and the parameters of the plugins
+        that have offsets (the only ones read) still equal a copy taken then, so a configuration changed in place
+        is asked again (issue 15, engine CPU). tests/unit/test_due_offsets_memory.py compares it with
+        `_due_offsets`."""
+        known = self._due_offsets.get(id(plugins))
+        if (known is not None and known[0] is plugins and known[1] == getattr(self.pm, "changes", None)
+                and known[2] == tuple(plugins) and _same_params(plugins, known[3])):
+            return known[4]
+        answer = self._due_offsets_of(plugins)
+        try:
+            read = tuple((name, copy.deepcopy(params)) for name, params in plugins.items()
+                         if name in self.infos and self.infos[name].due_offsets_days)
+        except Exception:  # noqa: BLE001 - parameters that cannot be copied are simply not remembered
+            return answer
+        if len(self._due_offsets) >= _MAX_REMEMBERED_CONFIGURATIONS:
+            self._due_offsets.clear()
+        self._due_offsets[id(plugins)] = (plugins, getattr(self.pm, "changes", None), tuple(plugins), read, answer)
+        return answer
+
+    def _due_offsets_of(self, plugins: Mapping[str, Mapping[str, Any]]) -> frozenset[int]:
+        """`brand_due_offsets`, worked out."""
         offsets: set[int] = set()
         for name, params in plugins.items():
             info = self.infos.get(name)
@@ -263,6 +292,17 @@ class PluginRegistry:
         for where, problem in (check(filled) if check else ()):
             raise InvalidInput(f"plugins.{plugin_name}.params.{where}", "invalid.plugin_params", detail=problem)
         return filled
+
+
+_MAX_REMEMBERED_CONFIGURATIONS = 64  # brand configurations (`brand_due_offsets`): a few per deployment
+
+
+def _same_params(plugins: Mapping[str, Mapping[str, Any]], read: tuple[tuple[str, Any], ...]) -> bool:
+    """Whether the plugins' parameters `brand_due_offsets` read are still equal to the copies it took."""
+    for name, params in read:
+        if plugins[name] != params:
+            return False
+    return True
 
 
 _ORDER = operator.attrgetter("order", "name")  # (info.order, info.name), in C: the plugins' evaluation order

@@ -19,7 +19,8 @@ from rules.brands import BAIGUOYUAN_LADDER, BrandConfig
 from rules.context import Decided, MemberView, RuleContext, member_view
 from rules.ledger import Allocation, Entry, EntryKind, Lot, PointsState, Posting
 from rules.members import MemberProfile
-from rules.persistence import EventRecord, MemberChange, Standing
+from rules.events import BusinessEvent, Parsed
+from rules.persistence import EventRecord, Marks, MemberChange, Standing
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
 LOT = Lot("l1", 10, 7, NOW - timedelta(days=1), NOW + timedelta(days=300), source="points:order:o1")
@@ -50,6 +51,12 @@ MADE = [
     (engine.Evaluation, ((), None, (), ())),
     (engine.Plan, ("ev1", NOW, BRAND, None, MappingProxyType({}), "points", 0)),
     (engine.FollowUp, ("f1", "tier.changed", NOW, {"from": "PU", "to": "YIN"})),
+    (Standing, (700, "YIN", NOW, None)),
+    (Standing, (0, "PU", None, NOW)),
+    (Marks, ("o1", False, True)),
+    (Marks, ("o1", False, False)),
+    (BusinessEvent, ("ev1", "order.paid", "siyu.shop", NOW, "b1", MappingProxyType({"orderId": "o1"}))),
+    (Parsed, (BusinessEvent("ev1", "order.paid", "siyu.shop", NOW, "b1", MappingProxyType({})),)),
 ]
 
 
