@@ -78,3 +78,28 @@ def test_a_scheduled_event_is_a_sweep_at_the_events_time():
     assert isinstance(parsed.event, SweepEvent)
     assert (parsed.event.sweep, parsed.event.time) == ("daily", at)
     assert parse(scheduled_event(at, rule="siyu-prod-alert-sweep")).event.sweep == "alert-deadlines"
+
+
+def nested(lists: int) -> list:
+    value: list = []
+    for _ in range(lists - 1):
+        value = [value]
+    return value
+
+
+def test_a_detail_nested_more_than_50_levels_is_rejected_at_the_level_where_it_goes_too_deep():
+    # The detail is level 0, "junk" level 1: 50 lists inside one another reach level 50, one more than allowed.
+    deep = parse(business_event("order.paid", {**ORDER, "junk": nested(50)}))
+    assert isinstance(deep, Rejected)
+    assert deep.reason == f"detail.junk{'.0' * 49} is nested more than 50 levels deep"
+    assert deep.field == f"detail.junk{'.0' * 49}"
+    fine = parse(business_event("order.paid", {**ORDER, "junk": nested(49)}))  # levels 0 to 49: 50 levels
+    assert isinstance(fine, Parsed) and fine.event.get("junk") is not None
+
+
+def test_an_envelope_too_deep_to_write_down_is_rejected_without_walking_it_again():
+    deep = parse(business_event("order.paid", {**ORDER, "junk": nested(3_000)}))
+    assert isinstance(deep, Rejected) and deep.reason == "the event is nested more than 50 levels deep"
+    assert deep.event_id and deep.brand_id == "bgy" and len(deep.fingerprint) == 32
+    assert deep.fingerprint == parse(business_event("order.paid", {**ORDER, "junk": nested(3_000)},
+                                                    event_id=deep.event_id)).fingerprint
