@@ -201,8 +201,8 @@ def parse(raw: Any) -> Parsed | Ignored | Rejected:
     too_deep = False
     try:
         text = raw if isinstance(raw, str) else _AS_SENT.encode(raw)
-    except RecursionError:
-        text, too_deep = _safe_repr(raw), True
+    except RecursionError:  # kept as what it is, not its repr: that would walk it down to the limit again
+        text, too_deep = f"<{type(raw).__name__} nested too deep to write down>", True
     except (TypeError, ValueError):
         text = _safe_repr(raw)
     # Kept text must be storable: a lone surrogate ("\ud800") cannot be encoded as UTF-8.
@@ -258,8 +258,8 @@ def parse(raw: Any) -> Parsed | Ignored | Rejected:
     odd = _non_finite(detail, "detail")
     if odd is not None:
         path, deep = odd
-        return reject(f"{path} is nested more than {MAX_DEPTH} levels deep" if deep else f"{path} is not a finite number",
-                      path)
+        why = f"is nested more than {MAX_DEPTH} levels deep" if deep else "is not a finite number"
+        return reject(f"{path} {why}", path)
     if not validator.is_valid(detail):  # a yes/no first: a valid detail (nearly all) builds no error objects
         error = next(iter(sorted(validator.iter_errors(detail), key=lambda e: list(e.path))), None)
         if error is not None:
